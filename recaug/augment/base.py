@@ -1,0 +1,199 @@
+"""The augmenter contract, scikit-learn style.
+
+* constructor: keyword-only parameters, stored unchanged (``get_params``);
+* ``fit(train: TrainingData) -> self``: learns only from the training split;
+* ``augment(budget, *, target=None, progress=None) -> AugmentResult``.
+
+Subclasses implement ``_fit`` and ``_propose``; the public methods validate input
+and clean the output (drop pairs already in training, duplicates, unknown items),
+so every augmenter obeys the same rules.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from recaug.data.dataset import VIRTUAL_PREFIX, TrainingData
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, USER
+from recaug.errors import RecaugInputError
+from recaug.params import Parameterised
+from recaug.progress import ProgressFn, no_progress
+from recaug.registry import Registry
+
+SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
+TARGETS = ("light-users", "all", "cold-items")
+
+
+class NotFittedError(RuntimeError):
+    """``augment`` was called before ``fit``."""
+
+
+@dataclass
+class AugmentResult:
+    """Synthetic rows (canonical columns), run info (counts, timings, ...) and the parameters used."""
+
+    rows: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    log: pd.DataFrame | None = None  # per-call provenance (LLM augmenters): prompt, response, decision, ...
+    artifacts: dict[str, Any] = field(default_factory=dict)  # e.g. profiles, learned embeddings, enriched text
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which users may receive synthetic interactions and which items they may receive."""
+
+    users: np.ndarray
+    items: np.ndarray
+    description: str
+
+
+def resolve_budget(budget: int | float, n_train: int) -> int:
+    """An int is a count; a float is a fraction of the training interactions."""
+    if isinstance(budget, bool) or not isinstance(budget, int | float | np.integer | np.floating):
+        raise RecaugInputError(f"budget must be a number, got {budget!r}", fix="use e.g. 0.1 or 5000")
+    if isinstance(budget, float | np.floating):
+        if not 0 < budget <= 10:
+            raise RecaugInputError(f"a fractional budget must be in (0, 10], got {budget}",
+                                   fix="use 0.1 for +10% of training interactions")
+        return max(1, round(float(budget) * n_train))
+    if budget < 1:
+        raise RecaugInputError(f"budget must be at least 1, got {budget}")
+    return int(budget)
+
+
+def resolve_target(
+    train: TrainingData, target: str | list[str] | None, *, light_quantile: float = 0.25, cold_quantile: float = 0.25
+) -> Target:
+    """Turn a target name (or an explicit list of user ids) into user and item index arrays.
+
+    ``light-users``: users whose training degree is at or below the ``light_quantile``;
+    ``cold-items``: all users, items at or below the ``cold_quantile`` of training popularity;
+    ``all``: everyone and everything.
+    """
+    all_users = np.arange(train.n_users)
+    all_items = np.arange(train.n_items)
+    if target is None or target == "light-users":
+        degree = train.user_degree()
+        cut = np.quantile(degree, light_quantile)
+        return Target(all_users[degree <= cut], all_items, f"light users (≤ {cut:.0f} training interactions)")
+    if target == "all":
+        return Target(all_users, all_items, "all users")
+    if target == "cold-items":
+        pop = train.item_popularity()
+        cut = np.quantile(pop, cold_quantile)
+        return Target(all_users, all_items[pop <= cut], f"cold items (≤ {cut:.0f} training interactions)")
+    if isinstance(target, list | tuple | np.ndarray):
+        idx = train.user_ids.get_indexer([str(u) for u in target])
+        if (idx < 0).any():
+            missing = [str(u) for u, i in zip(target, idx, strict=True) if i < 0][:5]
+            raise RecaugInputError(f"unknown user id(s) in target: {', '.join(missing)}",
+                                   fix="list users that appear in the training data")
+        return Target(np.unique(idx), all_items, f"{len(idx)} listed users")
+    raise RecaugInputError(f"unknown target '{target}'", fix=f"choose one of {', '.join(TARGETS)} or a list of ids")
+
+
+class Augmenter(Parameterised, ABC):
+    """Base class; see the module docstring for the contract."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    family: ClassVar[str] = "heuristic"
+
+    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users") -> None:
+        self.seed = seed
+        self.target = target
+
+    # --- public API -------------------------------------------------------------
+    def fit(self, train: TrainingData) -> Self:
+        """Learn from the training split only; returns self."""
+        if not isinstance(train, TrainingData):
+            raise TypeError("fit expects TrainingData (Dataset.training_data(split.train))")
+        self.train_ = train
+        self.info_: dict[str, Any] = {}
+        self.log_: pd.DataFrame | None = None
+        self.artifacts_: dict[str, Any] = {}
+        self._fit(train)
+        return self
+
+    def augment(
+        self, budget: int | float, *, target: str | list[str] | None = None, progress: ProgressFn | None = None
+    ) -> AugmentResult:
+        """Propose up to ``budget`` new interactions for the target users/items."""
+        if not hasattr(self, "train_"):
+            raise NotFittedError(f"{self.name}: call fit(train) before augment()")
+        train = self.train_
+        n = resolve_budget(budget, len(train.interactions))
+        resolved = resolve_target(train, target if target is not None else self.target)
+        report = progress or no_progress
+        started = time.perf_counter()
+        proposed = self._propose(n, resolved, np.random.default_rng(self.seed), report)
+        rows = self._clean(proposed, n)
+        report(1.0, f"{self.name}: {len(rows)} synthetic interactions")
+        info = {
+            "augmenter": self.name,
+            "budget": n,
+            "target": resolved.description,
+            "proposed": len(proposed),
+            "kept": len(rows),
+            "users_touched": int(rows[USER].nunique()) if len(rows) else 0,
+            "synthetic_share": len(rows) / max(len(train.interactions), 1),
+            "seconds": round(time.perf_counter() - started, 3),
+            **self.info_,
+        }
+        return AugmentResult(rows=rows, info=info, params=self.get_params(), log=self.log_,
+                             artifacts=dict(self.artifacts_))
+
+    # --- for subclasses ---------------------------------------------------------
+    def _fit(self, train: TrainingData) -> None:  # noqa: B027 - optional hook
+        """Learn what ``_propose`` needs (default: nothing)."""
+
+    @abstractmethod
+    def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
+        """Return candidate rows with user_id, item_id, confidence (and optional prompt_id), best first."""
+
+    # --- shared cleaning ----------------------------------------------------------
+    def _clean(self, proposed: pd.DataFrame, budget: int) -> pd.DataFrame:
+        train = self.train_
+        if proposed is None or len(proposed) == 0:
+            return pd.DataFrame({c: pd.Series(dtype=object if c != CONFIDENCE else float) for c in SYNTHETIC_COLUMNS})
+        rows = proposed.copy()
+        rows[USER] = rows[USER].astype(str)
+        rows[ITEM] = rows[ITEM].astype(str)
+        item_idx = train.item_ids.get_indexer(rows[ITEM])
+        rows = rows[item_idx >= 0]
+        item_idx = item_idx[item_idx >= 0]
+        user_idx = train.user_ids.get_indexer(rows[USER])
+        real = user_idx >= 0
+        virtual = rows[USER].str.startswith(VIRTUAL_PREFIX).to_numpy()
+        keep = real | virtual
+        seen = np.zeros(len(rows), dtype=bool)
+        if real.any():
+            seen[real] = np.asarray(train.matrix[user_idx[real], item_idx[real]]).ravel() > 0
+        rows = rows[keep & ~seen].drop_duplicates([USER, ITEM], keep="first").head(budget)
+        rows[ORIGIN] = self.name
+        rows[CONFIDENCE] = rows[CONFIDENCE].astype(float).clip(0.0, 1.0) if CONFIDENCE in rows else 1.0
+        if "prompt_id" not in rows:
+            rows["prompt_id"] = ""
+        extra = [c for c in rows.columns if c not in SYNTHETIC_COLUMNS]
+        return rows[SYNTHETIC_COLUMNS + extra].reset_index(drop=True)
+
+
+AUGMENTERS: Registry[type[Augmenter]] = Registry("augmenter")
+
+
+def register(cls: type[Augmenter]) -> type[Augmenter]:
+    """Class decorator: add an augmenter under its ``name``."""
+    AUGMENTERS.add(cls.name, cls)
+    return cls
+
+
+def create_augmenter(name: str, **params: Any) -> Augmenter:
+    """Instantiate a registered augmenter, with a clear message for unknown parameters."""
+    return AUGMENTERS.get(name).create(name, **params)

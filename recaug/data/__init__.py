@@ -1,0 +1,1 @@
+"""Data layer: reading, validating, preparing and splitting interaction data."""

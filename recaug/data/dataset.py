@@ -1,0 +1,162 @@
+"""The dataset object: interactions, items, and one fixed id <-> index map.
+
+Indices are assigned once, on the prepared data, so the "before" and "after"
+models always agree on what row 17 and column 42 mean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recaug.data.readers import empty_items
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP, USER
+
+VIRTUAL_PREFIX = "virtual:"
+
+
+def canonical_interactions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Deduplicate (user, item) pairs and add origin/confidence for real rows."""
+    out = frame.copy()
+    out[USER] = out[USER].astype(str)
+    out[ITEM] = out[ITEM].astype(str)
+    if TIMESTAMP in out.columns:
+        out = out.sort_values([USER, TIMESTAMP, ITEM], kind="stable")
+    out = out.drop_duplicates([USER, ITEM], keep="last")
+    if ORIGIN not in out.columns:
+        out[ORIGIN] = REAL
+    if CONFIDENCE not in out.columns:
+        out[CONFIDENCE] = 1.0
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What an augmenter may see: the training split and the catalog, nothing else.
+
+    It has no reference to validation or test rows, which is what makes the
+    augmenters leakage-safe by construction.
+    """
+
+    interactions: pd.DataFrame  # train rows with user_idx / item_idx
+    items: pd.DataFrame  # catalog aligned with item index
+    user_ids: pd.Index
+    item_ids: pd.Index
+    matrix: sp.csr_matrix = field(repr=False)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def user_degree(self) -> np.ndarray:
+        return np.asarray(self.matrix.sum(axis=1)).ravel()
+
+    def item_popularity(self) -> np.ndarray:
+        return np.asarray(self.matrix.sum(axis=0)).ravel()
+
+    def history(self, user_index: int) -> np.ndarray:
+        """Item indices in a user's training history."""
+        row = self.matrix.indptr
+        return self.matrix.indices[row[user_index] : row[user_index + 1]]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Prepared interactions + items + the id maps; build with :meth:`from_frames`."""
+
+    name: str
+    interactions: pd.DataFrame
+    items: pd.DataFrame
+    user_ids: pd.Index
+    item_ids: pd.Index
+
+    @classmethod
+    def from_frames(cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, *, name: str) -> Dataset:
+        """Fix the index maps; items without an entry get their id as title and text."""
+        inter = canonical_interactions(interactions)
+        user_ids = pd.Index(np.sort(inter[USER].unique()), name=USER)
+        item_ids = pd.Index(np.sort(inter[ITEM].unique()), name=ITEM)
+        catalog = empty_items(item_ids.to_numpy()) if items is None else items.copy()
+        catalog[ITEM] = catalog[ITEM].astype(str)
+        catalog = catalog.drop_duplicates(ITEM).set_index(ITEM).reindex(item_ids)
+        fallback = pd.Series(item_ids.to_numpy(), index=item_ids)
+        catalog["title"] = catalog["title"].where(catalog["title"].notna(), fallback).astype(str)
+        catalog["text"] = catalog["text"].where(catalog["text"].notna(), catalog["title"]).astype(str)
+        catalog = catalog.reset_index()
+        inter = inter.assign(
+            user_idx=user_ids.get_indexer(inter[USER]).astype(np.int64),
+            item_idx=item_ids.get_indexer(inter[ITEM]).astype(np.int64),
+        )
+        return cls(name=name, interactions=inter, items=catalog, user_ids=user_ids, item_ids=item_ids)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def has_text(self) -> bool:
+        return bool((self.items["text"] != self.items[ITEM]).any())
+
+    def matrix(self, rows: pd.DataFrame, n_users: int | None = None) -> sp.csr_matrix:
+        """Binary user x item CSR matrix of ``rows`` (which carry user_idx/item_idx)."""
+        shape = (n_users or self.n_users, self.n_items)
+        data = np.ones(len(rows), dtype=np.float32)
+        mat = sp.csr_matrix((data, (rows["user_idx"].to_numpy(), rows["item_idx"].to_numpy())), shape=shape)
+        mat.sum_duplicates()
+        mat.data[:] = 1.0
+        return mat
+
+    def training_data(self, train: pd.DataFrame) -> TrainingData:
+        """The leakage-safe view handed to augmenters."""
+        return TrainingData(
+            interactions=train.reset_index(drop=True),
+            items=self.items,
+            user_ids=self.user_ids,
+            item_ids=self.item_ids,
+            matrix=self.matrix(train),
+        )
+
+    def index_synthetic(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """Give synthetic rows indices; unknown (virtual) users get new rows after the real ones.
+
+        Returns the indexed rows and the total number of user rows needed.
+        Rows whose item is unknown are dropped (augmenters only propose catalog items).
+        """
+        rows = rows[self.item_ids.get_indexer(rows[ITEM]) >= 0].copy()
+        user_idx = self.user_ids.get_indexer(rows[USER])
+        unknown = pd.Index(pd.unique(rows.loc[user_idx < 0, USER]))
+        user_idx[user_idx < 0] = self.n_users + unknown.get_indexer(rows.loc[user_idx < 0, USER])
+        rows["user_idx"] = user_idx.astype(np.int64)
+        rows["item_idx"] = self.item_ids.get_indexer(rows[ITEM]).astype(np.int64)
+        return rows, self.n_users + len(unknown)
+
+    def fingerprint(self) -> str:
+        """A short content hash: same data -> same fingerprint, for caches and the run store."""
+        digest = hashlib.sha256()
+        cols = [c for c in (USER, ITEM, RATING, TIMESTAMP) if c in self.interactions.columns]
+        digest.update(pd.util.hash_pandas_object(self.interactions[cols], index=False).to_numpy().tobytes())
+        digest.update(pd.util.hash_pandas_object(self.items[[ITEM, "title", "text"]], index=False).to_numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+    def summary(self) -> dict[str, float]:
+        """Counts the Home page and the CLI show."""
+        n = len(self.interactions)
+        return {
+            "users": self.n_users,
+            "items": self.n_items,
+            "interactions": n,
+            "density": n / max(self.n_users * self.n_items, 1),
+            "median_user_degree": float(self.interactions.groupby(USER).size().median()) if n else 0.0,
+        }

@@ -1,0 +1,66 @@
+"""Canonical column names and the aliases we recognise in users' files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+USER = "user_id"
+ITEM = "item_id"
+RATING = "rating"
+TIMESTAMP = "timestamp"
+ORIGIN = "origin"
+CONFIDENCE = "confidence"
+REAL = "real"
+
+INTERACTION_COLUMNS = (USER, ITEM, RATING, TIMESTAMP)
+SYNTHETIC_COLUMNS = (USER, ITEM, ORIGIN, CONFIDENCE)
+
+# Lower-cased, with '_', '-' and spaces removed before comparison.
+ALIASES: dict[str, tuple[str, ...]] = {
+    USER: ("userid", "user", "uid", "users", "customerid", "customer", "reviewerid", "visitorid"),
+    ITEM: ("itemid", "item", "movieid", "movie", "iid", "asin", "productid", "product", "bookid",
+           "isbn", "articleid", "trackid", "songid"),
+    RATING: ("rating", "score", "stars", "rate", "preference", "value", "overall"),
+    TIMESTAMP: ("timestamp", "time", "ts", "datetime", "date", "unixreviewtime", "eventtime"),
+    "title": ("title", "name", "itemname", "movietitle", "moviename", "producttitle"),
+    "text": ("text", "description", "desc", "overview", "plot", "summary", "genres", "genre",
+             "content", "abstract"),
+}
+
+
+def _normalise(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def detect_columns(
+    columns: Iterable[str],
+    wanted: Iterable[str] = INTERACTION_COLUMNS,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Map canonical names to the file's column names.
+
+    ``overrides`` (canonical -> file column) win over detection; a canonical name
+    with no match is simply absent from the result. Columns also strip a
+    RecBole-style type suffix (``user_id:token``).
+    """
+    original = list(columns)
+    by_norm: dict[str, str] = {}
+    for col in original:
+        key = _normalise(str(col).split(":")[0])
+        by_norm.setdefault(key, col)
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for canonical, column in (overrides or {}).items():
+        if column:
+            mapping[canonical] = column
+            used.add(column)
+    for canonical in wanted:
+        if canonical in mapping:
+            continue
+        for alias in (_normalise(canonical),) + ALIASES.get(canonical, ()):
+            col = by_norm.get(alias)
+            if col is not None and col not in used:
+                mapping[canonical] = col
+                used.add(col)
+                break
+    return mapping

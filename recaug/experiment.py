@@ -1,0 +1,176 @@
+"""The pipeline as one call: split -> augment (train only) -> fit before/after -> evaluate (test, once).
+
+The CLI and the dashboard both call :func:`run_experiment`, so they produce the
+same tables. Results are tidy DataFrames:
+
+* ``results``: model, variant, seed, slice, metric, k, value
+* ``synthetic``: the synthetic rows of every augmenter and seed
+* ``split``: user_id, item_id, part (of the first seed) for auditing
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recaug.augment import create_augmenter
+from recaug.augment.base import AugmentResult
+from recaug.data.dataset import Dataset
+from recaug.data.schema import USER
+from recaug.data.splits import Split, make_split
+from recaug.evaluate.metrics import DEFAULT_KS, DEFAULT_METRICS
+from recaug.evaluate.protocol import UserMetrics, evaluate_model
+from recaug.models import create_model
+from recaug.progress import ProgressFn, no_progress, sub_progress
+
+BASELINE = "baseline"
+RESULT_COLUMNS = ["model", "variant", "seed", "slice", "metric", "k", "value"]
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything needed to reproduce a run (written to config.json)."""
+
+    data: str = "ml-100k"
+    protocol: str = "random-811"
+    augmenters: list[str] = field(default_factory=lambda: ["similarity"])
+    augmenter_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget: float | int = 0.1
+    target: str = "light-users"
+    models: list[str] = field(default_factory=lambda: ["pop", "itemknn", "bpr"])
+    model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    ks: list[int] = field(default_factory=lambda: list(DEFAULT_KS))
+    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ExperimentResult:
+    """Tidy outputs of one run."""
+
+    config: ExperimentConfig
+    results: pd.DataFrame
+    synthetic: pd.DataFrame
+    split: pd.DataFrame
+    augment_info: list[dict[str, Any]]
+    user_metrics: dict[tuple[str, str, int], UserMetrics]
+    timings: dict[str, float]
+    fingerprint: str
+    models: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
+
+
+SliceFn = Callable[[Dataset, Split, np.ndarray], dict[str, np.ndarray]]
+
+
+def default_slices(dataset: Dataset, split: Split, users: np.ndarray) -> dict[str, np.ndarray]:
+    """Boolean masks over evaluated users. Later slices (cold items, activity quartiles) plug in here."""
+    return {"all": np.ones(len(users), dtype=bool)}
+
+
+def augment_training(
+    dataset: Dataset, split: Split, name: str, config: ExperimentConfig, seed: int, progress: ProgressFn
+) -> AugmentResult:
+    """Fit one augmenter on the training split only and draw its synthetic rows."""
+    params = {"seed": seed, **config.augmenter_params.get(name, {})}
+    augmenter = create_augmenter(name, **params)
+    augmenter.fit(dataset.training_data(split.train))
+    return augmenter.augment(config.budget, target=config.target, progress=progress)
+
+
+def _metric_rows(model: str, variant: str, seed: int, metrics: UserMetrics,
+                 slices: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    rows = []
+    for slice_name, mask in slices.items():
+        for (metric, k), values in metrics.values.items():
+            if mask.any():
+                rows.append({"model": model, "variant": variant, "seed": seed, "slice": slice_name,
+                             "metric": metric, "k": k, "value": float(values[mask].mean())})
+    return rows
+
+
+def run_experiment(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    *,
+    progress: ProgressFn | None = None,
+    slice_fn: SliceFn = default_slices,
+    keep_models: bool = False,
+) -> ExperimentResult:
+    """Run the whole comparison; identical seeds give identical tables."""
+    report = progress or no_progress
+    variants: Sequence[str] = [BASELINE, *config.augmenters]
+    steps = len(config.seeds) * (len(config.augmenters) + len(variants) * len(config.models))
+    done = 0
+    rows: list[dict[str, Any]] = []
+    synthetic_parts: list[pd.DataFrame] = []
+    infos: list[dict[str, Any]] = []
+    user_metrics: dict[tuple[str, str, int], UserMetrics] = {}
+    models: dict[tuple[str, str, int], Any] = {}
+    timings: dict[str, float] = {}
+    split_table = pd.DataFrame()
+    for seed in config.seeds:
+        split = make_split(dataset.interactions, config.protocol, seed)
+        if split_table.empty:
+            split_table = split.table()
+        train = dataset.matrix(split.train)
+        valid = dataset.matrix(split.valid)
+        test = dataset.matrix(split.test)
+        exclude = train + valid
+        train_rows: dict[str, tuple[sp.csr_matrix, int]] = {BASELINE: (train, dataset.n_users)}
+        for name in config.augmenters:
+            started = time.perf_counter()
+            result = augment_training(dataset, split, name, config, seed,
+                                      sub_progress(report, done / steps, (done + 1) / steps))
+            timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
+            synthetic_parts.append(result.rows.assign(seed=seed))
+            infos.append({**result.info, "seed": seed})
+            indexed, n_rows = dataset.index_synthetic(result.rows)
+            combined = pd.concat([split.train[["user_idx", "item_idx"]], indexed[["user_idx", "item_idx"]]])
+            train_rows[name] = (dataset.matrix(combined, n_users=n_rows), n_rows)
+            done += 1
+        for variant in variants:
+            matrix, n_rows = train_rows[variant]
+            # Validation only has real users; pad with empty rows for virtual users.
+            valid_padded = sp.vstack([valid, sp.csr_matrix((n_rows - dataset.n_users, dataset.n_items))]).tocsr()
+            for model_name in config.models:
+                report(done / steps, f"seed {seed}: fitting {model_name} on {variant}")
+                params = {"seed": seed, **config.model_params.get(model_name, {})}
+                started = time.perf_counter()
+                model = create_model(model_name, **params).fit(
+                    matrix, valid_padded, progress=sub_progress(report, done / steps, (done + 1) / steps))
+                timings[f"fit:{model_name}:{variant}:{seed}"] = time.perf_counter() - started
+                metrics = evaluate_model(model, test, exclude, ks=tuple(config.ks), metrics=tuple(config.metrics))
+                user_metrics[(model_name, variant, seed)] = metrics
+                rows.extend(_metric_rows(model_name, variant, seed, metrics, slice_fn(dataset, split, metrics.users)))
+                if keep_models:
+                    models[(model_name, variant, seed)] = model
+                done += 1
+    report(1.0, "done")
+    synthetic = (pd.concat(synthetic_parts, ignore_index=True) if synthetic_parts
+                 else pd.DataFrame(columns=[USER, "item_id", "origin", "confidence", "prompt_id", "seed"]))
+    return ExperimentResult(
+        config=config, results=pd.DataFrame(rows, columns=RESULT_COLUMNS), synthetic=synthetic, split=split_table,
+        augment_info=infos, user_metrics=user_metrics, timings=timings, fingerprint=dataset.fingerprint(),
+        models=models,
+    )
+
+
+def compare_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFrame:
+    """Wide before/after table: one row per model x variant x metric@k with the mean over seeds and the delta."""
+    frame = results[results["slice"] == slice_name]
+    mean = frame.groupby(["model", "variant", "metric", "k"], as_index=False)["value"].mean()
+    base = mean[mean["variant"] == BASELINE][["model", "metric", "k", "value"]].rename(columns={"value": "baseline"})
+    merged = mean[mean["variant"] != BASELINE].merge(base, on=["model", "metric", "k"], how="left")
+    merged = merged.rename(columns={"value": "augmented"})
+    merged["delta"] = merged["augmented"] - merged["baseline"]
+    merged["delta_pct"] = 100 * merged["delta"] / merged["baseline"].where(merged["baseline"] != 0)
+    return merged[["model", "variant", "metric", "k", "baseline", "augmented", "delta", "delta_pct"]]

@@ -1,0 +1,1 @@
+"""Text encoders (sentence embeddings) and LLM backends."""

