@@ -66,6 +66,7 @@ class ExperimentResult:
     timings: dict[str, float]
     fingerprint: str
     models: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
+    logs: list[pd.DataFrame] = field(default_factory=list, repr=False)  # LLM provenance logs, with a seed column
 
 
 SliceFn = Callable[[Dataset, Split, np.ndarray], dict[str, np.ndarray]]
@@ -83,7 +84,33 @@ def augment_training(
     params = {"seed": seed, **config.augmenter_params.get(name, {})}
     augmenter = create_augmenter(name, **params)
     augmenter.fit(dataset.training_data(split.train))
-    return augmenter.augment(config.budget, target=config.target, progress=progress)
+    # A per-augmenter "target" (e.g. --llm-target) overrides the experiment-wide one.
+    return augmenter.augment(config.budget, target=params.get("target", config.target), progress=progress)
+
+
+def run_augmenters(
+    dataset: Dataset, config: ExperimentConfig, seed: int, *, progress: ProgressFn | None = None
+) -> dict[str, AugmentResult]:
+    """Augment the training split of ``seed`` with each configured augmenter (the Augment page's preview).
+
+    Uses the same split and seeds as :func:`run_experiment`, so the preview equals what the comparison trains on.
+    """
+    report = progress or no_progress
+    split = make_split(dataset.interactions, config.protocol, seed)
+    results = {}
+    for position, name in enumerate(config.augmenters):
+        step = sub_progress(report, position / len(config.augmenters), (position + 1) / len(config.augmenters))
+        results[name] = augment_training(dataset, split, name, config, seed, step)
+    report(1.0, "done")
+    return results
+
+
+def with_titles(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Add the item title next to each synthetic row, for previews and downloads."""
+    titles = dataset.items.set_index("item_id")["title"]
+    out = rows.copy()
+    out.insert(2, "title", out["item_id"].map(titles).fillna(""))
+    return out
 
 
 def _metric_rows(model: str, variant: str, seed: int, metrics: UserMetrics,
@@ -117,6 +144,7 @@ def run_experiment(
     models: dict[tuple[str, str, int], Any] = {}
     timings: dict[str, float] = {}
     split_table = pd.DataFrame()
+    logs: list[pd.DataFrame] = []
     for seed in config.seeds:
         split = make_split(dataset.interactions, config.protocol, seed)
         if split_table.empty:
@@ -133,6 +161,8 @@ def run_experiment(
             timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
             synthetic_parts.append(result.rows.assign(seed=seed))
             infos.append({**result.info, "seed": seed})
+            if result.log is not None and len(result.log):
+                logs.append(result.log.assign(seed=seed))
             indexed, n_rows = dataset.index_synthetic(result.rows)
             combined = pd.concat([split.train[["user_idx", "item_idx"]], indexed[["user_idx", "item_idx"]]])
             train_rows[name] = (dataset.matrix(combined, n_users=n_rows), n_rows)
@@ -160,7 +190,7 @@ def run_experiment(
     return ExperimentResult(
         config=config, results=pd.DataFrame(rows, columns=RESULT_COLUMNS), synthetic=synthetic, split=split_table,
         augment_info=infos, user_metrics=user_metrics, timings=timings, fingerprint=dataset.fingerprint(),
-        models=models,
+        models=models, logs=logs,
     )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.models.base import Recommender, register
-from recaug.models.torch_utils import pick_device, torch_generator
+from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
 from recaug.progress import ProgressFn, no_progress
 
 
@@ -48,6 +48,10 @@ class BPR(Recommender):
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *,
             progress: ProgressFn | None = None) -> Self:
+        with torch_threads(1):
+            return self._fit(train, valid, progress)
+
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, progress: ProgressFn | None) -> Self:
         import torch
 
         from recaug.evaluate.protocol import mean_metric
@@ -86,7 +90,7 @@ class BPR(Recommender):
             if valid is None or epoch % self.eval_every:
                 report(epoch / self.max_epochs, f"BPR epoch {epoch}")
                 continue
-            score = mean_metric(self, valid[: n_users], train, "ndcg", 10)
+            score = mean_metric(self, valid, train, "ndcg", 10)
             self.history_.append((epoch, score))
             report(epoch / self.max_epochs, f"BPR epoch {epoch}: valid NDCG@10 {score:.4f}")
             if score > best_score:

@@ -1,0 +1,1 @@
+"""Streamlit glue only: session state, cached wrappers, progress adapter, error display, shared widgets."""

@@ -1,0 +1,30 @@
+"""Common page set-up: config, logging, one-time background warm-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import streamlit as st
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@st.cache_resource
+def _start_warm_up() -> bool:
+    """Compile UMAP's numba code and embed the built-in item text once per server, in the background."""
+    if os.environ.get("RECAUG_NO_WARMUP"):
+        return False
+    from recaug.warmup import warm_up_thread
+
+    warm_up_thread()
+    return True
+
+
+def page_setup(title: str) -> None:
+    """Call first on every page."""
+    st.set_page_config(page_title=f"recaug · {title}", page_icon="🧪", layout="wide")
+    logging.basicConfig(level=logging.INFO)
+    _start_warm_up()

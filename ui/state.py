@@ -1,0 +1,42 @@
+"""Session-state keys in one place, and the current dataset (MovieLens-100k until the user loads another)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from recaug.data.dataset import Dataset
+from ui.cached import builtin_dataset
+
+DATASET = "dataset"
+PREPARE_REPORT = "prepare_report"
+AUGMENT_CONFIG = "augment_config"
+AUGMENT_RESULTS = "augment_results"
+EXPERIMENT = "experiment"
+EXPERIMENT_KEY = "experiment_key"
+
+
+def current_dataset() -> Dataset:
+    """The loaded dataset; MovieLens-100k is ready by default so no upload is needed."""
+    if DATASET not in st.session_state:
+        dataset, report = builtin_dataset("ml-100k")
+        st.session_state[DATASET] = dataset
+        st.session_state[PREPARE_REPORT] = report
+    return st.session_state[DATASET]
+
+
+def set_dataset(dataset: Dataset, report: Any) -> None:
+    """Replace the dataset and drop results that belonged to the old one."""
+    st.session_state[DATASET] = dataset
+    st.session_state[PREPARE_REPORT] = report
+    for key in (AUGMENT_RESULTS, EXPERIMENT, EXPERIMENT_KEY):
+        st.session_state.pop(key, None)
+
+
+def augment_config() -> dict[str, Any]:
+    """The augmentation settings chosen on the Augment page (defaults: similarity, +10%, light users)."""
+    return st.session_state.setdefault(
+        AUGMENT_CONFIG, {"augmenters": ["similarity"], "budget": 0.1, "target": "light-users", "seed": 0,
+                         "augmenter_params": {}}
+    )
