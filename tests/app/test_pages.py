@@ -1,0 +1,90 @@
+"""Every page under AppTest: loads, runs its main action, shows the expected elements, survives bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import no_errors
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _chart_json(at: AppTest, index: int = 0) -> dict:
+    element = at.get("plotly_chart")[index]
+    return json.loads(element.proto.spec)
+
+
+def _array(value: object) -> np.ndarray:
+    """Plotly 7 stores arrays as {'dtype', 'bdata'} (base64); older figures use plain lists."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value)
+
+
+def test_home_has_movielens_ready(app: AppTest) -> None:
+    no_errors(app)
+    metrics = _metrics(app)
+    assert metrics["Users"] == "943" and metrics["Items"] == "1,682" and metrics["Interactions"] == "100,000"
+    assert any("GroupLens" in c.value for c in app.caption)
+    figure = _chart_json(app)
+    users = _array(figure["data"][0]["x"])
+    assert len(figure["data"]) == 2 and len(users) == 943 and users.min() >= 1
+
+
+def test_upload_replaces_dataset_and_bad_upload_keeps_it(app: AppTest) -> None:
+    app.radio(key="data_source").set_value("Upload my data").run()
+    bad = b"visitor;thing\n1;2\n"
+    app.file_uploader(key="upload_interactions").set_value(("bad.csv", bad, "text/csv")).run()
+    app.button(key="load_upload").click().run()
+    assert any("bad.csv" in e.value and "no user_id column" in e.value for e in app.error)
+    assert not app.exception
+    assert _metrics(app)["Users"] == "943"  # the previous dataset is still loaded
+
+    good = b"uid,asin,score\nu1,a,5\nu1,b,3\nu2,a,4\nu3,c,1\n"
+    app.file_uploader(key="upload_interactions").set_value(("shop.csv", good, "text/csv")).run()
+    assert app.selectbox(key="map_user_id_shop.csv").value == "uid"
+    assert app.selectbox(key="map_item_id_shop.csv").value == "asin"
+    app.button(key="load_upload").click().run()
+    no_errors(app)
+    metrics = _metrics(app)
+    assert metrics["Users"] == "3" and metrics["Items"] == "3" and metrics["Interactions"] == "4"
+
+
+def test_augment_embeddings_compare_flow(app: AppTest) -> None:
+    app.switch_page("pages/1_Augment.py").run()
+    no_errors(app)
+    assert app.multiselect(key="aug_methods").value == ["similarity"]
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    preview = app.dataframe[0].value
+    assert {"user_id", "item_id", "title", "origin", "confidence"} <= set(preview.columns)
+    assert (preview["origin"] == "similarity").all() and (preview["title"] != "").all()
+    assert _metrics(app)["Share of training data"] == "10.0%"
+    assert any("Download similarity" in b.label for b in app.get("download_button"))
+
+    app.switch_page("pages/2_Embeddings.py").run()
+    no_errors(app)
+    app.radio(key="emb_method").set_value("pca").run()
+    figure = _chart_json(app)
+    names = " ".join(trace["name"] for trace in figure["data"])
+    assert "real" in names and "augmented" in names
+    assert all(trace["hovertemplate"] for trace in figure["data"])
+
+    app.switch_page("pages/3_Compare.py").run()
+    no_errors(app)
+    app.multiselect(key="cmp_models").set_value(["pop", "itemknn"]).run()
+    app.button(key="run_compare").click().run()
+    no_errors(app)
+    assert any("random-811" in c.value and "seeds" in c.value for c in app.caption)
+    table = app.dataframe[0].value
+    assert set(table["variant"]) == {"similarity"} and set(table["model"]) == {"pop", "itemknn"}
+    assert table["baseline"].between(0, 1).all()
+    bars = _chart_json(app)
+    assert [t["name"] for t in bars["data"]] == ["baseline", "similarity"]
+    assert any("Verdict" in m.value for m in app.markdown)
