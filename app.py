@@ -29,7 +29,9 @@ st.subheader("Current dataset")
 summary_cards(dataset)
 report = st.session_state.get(PREPARE_REPORT)
 if report is not None and (report.rows_below_threshold or report.rows_removed_by_kcore):
-    st.caption(f"Preparation: {report.rows_in:,} rows in, {report.rows_below_threshold:,} below the rating "
-               f"threshold, {report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept.")
+    st.caption(
+        f"Preparation: {report.rows_in:,} rows in, {report.rows_below_threshold:,} below the rating "
+        f"threshold, {report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept."
+    )
 st.plotly_chart(degree_histograms(dataset), key="home_degree_chart")
 st.page_link("pages/1_Augment.py", label="Next: choose augmentation methods →", icon="🧪")

@@ -15,19 +15,27 @@ from ui.state import AUGMENT_CONFIG, AUGMENT_RESULTS, augment_config, current_da
 page_setup("Augment")
 st.title("Augment")
 dataset = current_dataset()
-st.caption(f"Data: **{dataset.name}** · split `random-811` (per-user 80/10/10) · augmenters see the training "
-           "split only; validation and test are never shown to them.")
+st.caption(
+    f"Data: **{dataset.name}** · split `random-811` (per-user 80/10/10) · augmenters see the training "
+    "split only; validation and test are never shown to them."
+)
 
 config = method_form(augment_config())
 st.session_state[AUGMENT_CONFIG] = config
 if st.button("Run augmentation", type="primary", key="run_augment", disabled=not config["augmenters"]):
-    experiment = ExperimentConfig(augmenters=config["augmenters"], budget=config["budget"], target=config["target"],
-                                  augmenter_params=config["augmenter_params"], seeds=[config["seed"]])
+    experiment = ExperimentConfig(
+        augmenters=config["augmenters"],
+        budget=config["budget"],
+        target=config["target"],
+        augmenter_params=config["augmenter_params"],
+        seeds=[config["seed"]],
+    )
     key = "augment:" + config_key(dataset, experiment.to_dict())
     report, bar = streamlit_progress("Augmenting")
     with friendly_errors("run the augmentation"):
         st.session_state[AUGMENT_RESULTS] = cached_value(
-            key, lambda: run_augmenters(dataset, experiment, config["seed"], progress=report))
+            key, lambda: run_augmenters(dataset, experiment, config["seed"], progress=report)
+        )
     bar.empty()
 
 results = st.session_state.get(AUGMENT_RESULTS)

@@ -21,27 +21,45 @@ results = st.session_state.get(AUGMENT_RESULTS) or {}
 seed = int(augment_config()["seed"])
 if not results:
     st.info("No synthetic data yet: showing real data only. Run a method on the Augment page to compare.")
-synthetic = (pd.concat([r.rows for r in results.values()], ignore_index=True) if results
-             else pd.DataFrame(columns=["user_id", "item_id", "origin", "confidence"]))
+synthetic = (
+    pd.concat([r.rows for r in results.values()], ignore_index=True)
+    if results
+    else pd.DataFrame(columns=["user_id", "item_id", "origin", "confidence"])
+)
 
 left, mid, right = st.columns(3)
-kind = left.radio("Points", ["Users", "Items"], horizontal=True, key="emb_kind",
-                  help="Users: mean vector of their training items, and again with synthetic items added. "
-                       "Items: text embeddings (or SVD factors when there is no item text).")
-method = mid.radio("Projection", ["umap", "pca"], horizontal=True, key="emb_method",
-                   format_func=str.upper, help="PCA is instant; UMAP shows neighbourhoods better and is computed "
-                                                "in the background (PCA is shown until it is ready).")
+kind = left.radio(
+    "Points",
+    ["Users", "Items"],
+    horizontal=True,
+    key="emb_kind",
+    help="Users: mean vector of their training items, and again with synthetic items added. "
+    "Items: text embeddings (or SVD factors when there is no item text).",
+)
+method = mid.radio(
+    "Projection",
+    ["umap", "pca"],
+    horizontal=True,
+    key="emb_method",
+    format_func=str.upper,
+    help="PCA is instant; UMAP shows neighbourhoods better and is computed "
+    "in the background (PCA is shown until it is ready).",
+)
 colour_options = ["origin", "method"] if kind == "Users" else ["origin", "popularity"]
 colour_by = right.selectbox("Colour by", colour_options, key="emb_colour")
 
 with friendly_errors("build the embedding space"):
-    split = cached_value(f"split:{dataset.fingerprint()}:{seed}",
-                         lambda: make_split(dataset.interactions, "random-811", seed))
+    split = cached_value(
+        f"split:{dataset.fingerprint()}:{seed}", lambda: make_split(dataset.interactions, "random-811", seed)
+    )
     builder = user_points if kind == "Users" else item_points
     vectors, table = builder(dataset, split.train, synthetic)
     if colour_by == "popularity":
-        table = table.assign(popularity=pd.qcut(table["popularity"], 4, labels=["cold", "low", "mid", "head"],
-                                                duplicates="drop").astype(str))
+        table = table.assign(
+            popularity=pd.qcut(table["popularity"], 4, labels=["cold", "low", "mid", "head"], duplicates="drop").astype(
+                str
+            )
+        )
 
     @st.fragment(run_every=2.0 if method == "umap" else None)
     def projection_view() -> None:

@@ -25,17 +25,36 @@ if not aug["augmenters"]:
     st.stop()
 
 left, right = st.columns([3, 1])
-models = left.multiselect("Models", MODELS.names(), default=[m for m in ("pop", "itemknn", "bpr") if m in MODELS],
-                          format_func=lambda n: f"{n} — {MODELS.get(n).description}", key="cmp_models")
-n_seeds = right.number_input("Seeds", 1, 5, 1, key="cmp_seeds",
-                             help="Each seed re-splits the data and re-trains every model; 3+ gives significance.")
+models = left.multiselect(
+    "Models",
+    MODELS.names(),
+    default=[m for m in ("pop", "itemknn", "bpr") if m in MODELS],
+    format_func=lambda n: f"{n} — {MODELS.get(n).description}",
+    key="cmp_models",
+)
+n_seeds = right.number_input(
+    "Seeds",
+    1,
+    5,
+    1,
+    key="cmp_seeds",
+    help="Each seed re-splits the data and re-trains every model; 3+ gives significance.",
+)
 seeds = [int(aug["seed"]) + offset for offset in range(int(n_seeds))]
-config = ExperimentConfig(augmenters=aug["augmenters"], augmenter_params=aug["augmenter_params"],
-                          budget=aug["budget"], target=aug["target"], models=models, seeds=seeds)
+config = ExperimentConfig(
+    augmenters=aug["augmenters"],
+    augmenter_params=aug["augmenter_params"],
+    budget=aug["budget"],
+    target=aug["target"],
+    models=models,
+    seeds=seeds,
+)
 budget = f"{aug['budget']:.0%} of training" if isinstance(aug["budget"], float) else f"{aug['budget']:,} rows"
-st.caption(f"Data **{dataset.name}** · protocol **{config.protocol}** · seeds **{', '.join(map(str, seeds))}** · "
-           f"augmenters **{', '.join(aug['augmenters'])}** ({budget}, {aug['target']}) · metrics on the test split, "
-           "training and validation items excluded from the ranking.")
+st.caption(
+    f"Data **{dataset.name}** · protocol **{config.protocol}** · seeds **{', '.join(map(str, seeds))}** · "
+    f"augmenters **{', '.join(aug['augmenters'])}** ({budget}, {aug['target']}) · metrics on the test split, "
+    "training and validation items excluded from the ranking."
+)
 
 if st.button("Run comparison", type="primary", key="run_compare", disabled=not models):
     report, bar = streamlit_progress("Training and evaluating")
@@ -60,5 +79,6 @@ c1, c2 = st.columns(2)
 metric = c1.selectbox("Chart metric", sorted(stats["metric"].unique()), key="cmp_metric")
 k = c2.selectbox("k", sorted(stats["k"].unique()), key="cmp_k")
 st.plotly_chart(compare_bars(stats, metric, int(k)), key="compare_chart")
-st.download_button("Download results (tidy CSV)", to_csv_bytes(result.results), "results.csv", "text/csv",
-                   key="download_results")
+st.download_button(
+    "Download results (tidy CSV)", to_csv_bytes(result.results), "results.csv", "text/csv", key="download_results"
+)

@@ -40,28 +40,41 @@ def item_points(dataset: Dataset, train: pd.DataFrame, synthetic: pd.DataFrame) 
     vectors = item_vectors(dataset, train)
     popularity = np.bincount(train["item_idx"], minlength=dataset.n_items)
     received = synthetic[ITEM].value_counts().reindex(dataset.item_ids, fill_value=0).to_numpy()
-    table = pd.DataFrame({
-        "id": dataset.item_ids.to_numpy(), "title": dataset.items["title"].to_numpy(),
-        "popularity": popularity, "synthetic_received": received,
-        "origin": np.where(received > 0, "received synthetic", "real only"),
-    })
-    table["hover"] = (table["title"] + "<br>training interactions: " + table["popularity"].astype(str)
-                      + "<br>synthetic received: " + table["synthetic_received"].astype(str))
+    table = pd.DataFrame(
+        {
+            "id": dataset.item_ids.to_numpy(),
+            "title": dataset.items["title"].to_numpy(),
+            "popularity": popularity,
+            "synthetic_received": received,
+            "origin": np.where(received > 0, "received synthetic", "real only"),
+        }
+    )
+    table["hover"] = (
+        table["title"]
+        + "<br>training interactions: "
+        + table["popularity"].astype(str)
+        + "<br>synthetic received: "
+        + table["synthetic_received"].astype(str)
+    )
     return vectors, table
 
 
-def user_points(dataset: Dataset, train: pd.DataFrame, synthetic: pd.DataFrame, max_titles: int = 5
-                ) -> tuple[np.ndarray, pd.DataFrame]:
+def user_points(
+    dataset: Dataset, train: pd.DataFrame, synthetic: pd.DataFrame, max_titles: int = 5
+) -> tuple[np.ndarray, pd.DataFrame]:
     """(vectors, table): real users; touched users again with synthetic rows added; virtual users."""
     vectors = item_vectors(dataset, train)
     real_matrix = dataset.matrix(train)
     real = _mean_rows(real_matrix, vectors)
     titles = dataset.items["title"].to_numpy()
-    history = [", ".join(titles[real_matrix.indices[real_matrix.indptr[u]: real_matrix.indptr[u + 1]][:max_titles]])
-               for u in range(dataset.n_users)]
+    history = [
+        ", ".join(titles[real_matrix.indices[real_matrix.indptr[u] : real_matrix.indptr[u + 1]][:max_titles]])
+        for u in range(dataset.n_users)
+    ]
     degree = np.diff(real_matrix.indptr)
-    table = pd.DataFrame({"id": dataset.user_ids.to_numpy(), "origin": "real", "degree": degree,
-                          "history": history, "method": ""})
+    table = pd.DataFrame(
+        {"id": dataset.user_ids.to_numpy(), "origin": "real", "degree": degree, "history": history, "method": ""}
+    )
     parts_v, parts_t = [real], [table]
     if len(synthetic):
         indexed, n_rows = dataset.index_synthetic(synthetic)
@@ -70,17 +83,30 @@ def user_points(dataset: Dataset, train: pd.DataFrame, synthetic: pd.DataFrame, 
         augmented = _mean_rows(dataset.matrix(combined, n_users=n_rows), vectors)
         touched = methods.index.to_numpy()
         is_virtual = touched >= dataset.n_users
-        ids = np.concatenate([dataset.user_ids.to_numpy(),
-                              pd.unique(indexed.loc[indexed["user_idx"] >= dataset.n_users, USER])])
+        ids = np.concatenate(
+            [dataset.user_ids.to_numpy(), pd.unique(indexed.loc[indexed["user_idx"] >= dataset.n_users, USER])]
+        )
         added = np.bincount(indexed["user_idx"], minlength=n_rows)[touched]
-        extra = pd.DataFrame({
-            "id": ids[touched], "origin": np.where(is_virtual, "virtual", "augmented"),
-            "degree": np.where(is_virtual, 0, degree[np.minimum(touched, dataset.n_users - 1)]) + added,
-            "history": [f"+{a} synthetic" for a in added], "method": methods.to_numpy(),
-        })
+        extra = pd.DataFrame(
+            {
+                "id": ids[touched],
+                "origin": np.where(is_virtual, "virtual", "augmented"),
+                "degree": np.where(is_virtual, 0, degree[np.minimum(touched, dataset.n_users - 1)]) + added,
+                "history": [f"+{a} synthetic" for a in added],
+                "method": methods.to_numpy(),
+            }
+        )
         parts_v.append(augmented[touched])
         parts_t.append(extra)
     table = pd.concat(parts_t, ignore_index=True)
-    table["hover"] = ("user " + table["id"].astype(str) + " (" + table["origin"] + ")<br>" + table["history"]
-                      + "<br>interactions: " + table["degree"].astype(str))
+    table["hover"] = (
+        "user "
+        + table["id"].astype(str)
+        + " ("
+        + table["origin"]
+        + ")<br>"
+        + table["history"]
+        + "<br>interactions: "
+        + table["degree"].astype(str)
+    )
     return np.vstack(parts_v).astype(np.float32), table

@@ -33,6 +33,8 @@ class Parameterised:
         """Instantiate, rejecting unknown parameters with a message that lists the valid ones."""
         unknown = sorted(set(params) - set(cls.param_names()))
         if unknown:
-            raise RecaugInputError(f"{label} has no parameter(s) {', '.join(unknown)}",
-                                   fix=f"valid parameters: {', '.join(cls.param_names())}")
+            raise RecaugInputError(
+                f"{label} has no parameter(s) {', '.join(unknown)}",
+                fix=f"valid parameters: {', '.join(cls.param_names())}",
+            )
         return cls(**params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,32 +22,79 @@ def _enable_numba_cache() -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir("numba")))
 
 
+def pca_basis(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and the two sign-fixed principal axes (2, d), so new points can be placed in the same plane."""
+    x = np.asarray(vectors, dtype=np.float64)
+    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    comps = np.zeros((2, x.shape[1]))
+    if x.shape[0] >= 2:
+        _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+        top = vt[:2]
+        signs = np.sign(top[np.arange(len(top)), np.abs(top).argmax(axis=1)])
+        comps[: len(top)] = top * signs[:, None]
+    return mean, comps
+
+
 def pca_2d(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
     """Deterministic 2-D PCA (sign-fixed so repeated runs agree)."""
-    x = np.asarray(vectors, dtype=np.float64)
-    x = x - x.mean(axis=0, keepdims=True)
-    if x.shape[0] < 2:
-        return np.zeros((x.shape[0], 2), dtype=np.float32)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    comps = vt[:2]
-    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(axis=1)])
-    out = x @ (comps * signs[:, None]).T
-    if out.shape[1] < 2:
-        out = np.hstack([out, np.zeros((out.shape[0], 2 - out.shape[1]))])
-    return out.astype(np.float32)
+    mean, comps = pca_basis(vectors)
+    return ((np.asarray(vectors, dtype=np.float64) - mean) @ comps.T).astype(np.float32)
 
 
-def umap_2d(vectors: np.ndarray, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1) -> np.ndarray:
-    """UMAP to 2-D with a fixed seed (single-threaded, so it is reproducible)."""
+def cosine_knn(vectors: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine distance (self first), in blocks of rows.
+
+    Exact search by matrix product is fast for the few thousand points the explorer shows, and it
+    keeps UMAP off pynndescent, whose numba code is not disk-cached and costs ~30 s per process.
+    """
+    x = np.asarray(vectors, dtype=np.float32)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    k = min(k, len(x))
+    indices = np.empty((len(x), k), dtype=np.int32)
+    distances = np.empty((len(x), k), dtype=np.float32)
+    for start in range(0, len(x), chunk):
+        sims = x[start : start + chunk] @ x.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = np.inf  # each point is its own nearest neighbour, as UMAP expects
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part_sims = np.take_along_axis(sims, part, axis=1)
+        order = np.lexsort((part, -part_sims), axis=1)
+        indices[start : start + chunk] = np.take_along_axis(part, order, axis=1)
+        best = np.take_along_axis(part_sims, order, axis=1)
+        best[:, 0] = 1.0
+        distances[start : start + chunk] = np.clip(1.0 - best, 0.0, 2.0)
+    return indices, distances
+
+
+def umap_2d(
+    vectors: np.ndarray, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1, n_epochs: int = 200
+) -> np.ndarray:
+    """UMAP to 2-D with a fixed seed (single-threaded, so it is reproducible) on exact cosine neighbours."""
     _enable_numba_cache()
+    import warnings
+
     import umap
 
     n = len(vectors)
     if n < 4:
         return pca_2d(vectors, seed)
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist,
-                        metric="cosine", random_state=seed, n_jobs=1, init="random" if n < 50 else "spectral")
-    return reducer.fit_transform(np.asarray(vectors, dtype=np.float32)).astype(np.float32)
+    k = min(n_neighbors, n - 1)
+    knn = cosine_knn(vectors, k)
+    reducer = umap.UMAP(
+        n_components=2,
+        n_neighbors=k,
+        min_dist=min_dist,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=1,
+        init="random" if n < 50 else "spectral",
+        n_epochs=n_epochs,
+        precomputed_knn=(knn[0], knn[1], None),
+    )
+    with warnings.catch_warnings():
+        # No search index is passed on purpose: new points are placed by neighbours, not by transform().
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        return reducer.fit_transform(np.asarray(vectors, dtype=np.float32)).astype(np.float32)
 
 
 def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
@@ -63,6 +111,59 @@ def projection_key(vectors: np.ndarray, method: str, seed: int) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
     digest.update(f"{method}:{seed}".encode())
     return digest.hexdigest()[:20]
+
+
+def cached_project(vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True) -> np.ndarray:
+    """:func:`project` with an on-disk cache keyed by the vectors' content, so a re-run is instant."""
+    if not use_cache:
+        return project(vectors, method, seed)
+    path = cache_dir("projections") / f"{projection_key(vectors, method, seed)}.npy"
+    if path.exists():
+        return np.load(path)
+    coords = project(vectors, method, seed)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, coords)
+    tmp.replace(path)
+    return coords
+
+
+@dataclass(frozen=True)
+class ProjectionSpace:
+    """A fitted 2-D map of reference vectors that can place new vectors (e.g. a what-if item) in it.
+
+    PCA places exactly with the fitted axes; UMAP (no cheap exact transform) places a point at the
+    similarity-weighted mean position of its nearest reference points.
+    """
+
+    method: str
+    vectors: np.ndarray  # L2-normalised reference vectors (n, d)
+    coords: np.ndarray  # (n, 2)
+    mean: np.ndarray | None = None
+    components: np.ndarray | None = None
+
+    def place(self, new_vectors: np.ndarray, n_neighbours: int = 10) -> np.ndarray:
+        """(m, d) -> (m, 2) positions in this space."""
+        new = np.atleast_2d(np.asarray(new_vectors, dtype=np.float64))
+        if self.method == "pca" and self.mean is not None and self.components is not None:
+            return ((new - self.mean) @ self.components.T).astype(np.float32)
+        new = new / np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
+        sims = new @ self.vectors.T
+        k = min(n_neighbours, self.vectors.shape[0])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        weights = np.maximum(np.take_along_axis(sims, top, axis=1), 0.0) + 1e-6
+        weights /= weights.sum(axis=1, keepdims=True)
+        return np.einsum("mk,mkc->mc", weights, self.coords[top]).astype(np.float32)
+
+
+def fit_projection(
+    vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True
+) -> ProjectionSpace:
+    """Project ``vectors`` (cached on disk by content) and keep what is needed to place new points later."""
+    coords = cached_project(vectors, method, seed, use_cache=use_cache)
+    x = np.asarray(vectors, dtype=np.float64)
+    normalised = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    mean, comps = pca_basis(vectors) if method == "pca" else (None, None)
+    return ProjectionSpace(method=method, vectors=normalised, coords=coords, mean=mean, components=comps)
 
 
 def warm_umap() -> None:

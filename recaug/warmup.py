@@ -26,8 +26,12 @@ def _warm() -> None:
 def warm_up(*, background: bool = False) -> None:
     """Run the warm-up now, or in a detached process that outlives this call."""
     if background:
-        subprocess.Popen([sys.executable, "-m", "recaug", "warmup"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "recaug", "warmup"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return
     _warm()
 

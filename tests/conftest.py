@@ -36,8 +36,9 @@ def ml100k_train(ml100k: Dataset, ml100k_split: Split) -> TrainingData:
     return ml100k.training_data(ml100k_split.train)
 
 
-def planted_interactions(n_users: int = 60, n_items: int = 40, n_groups: int = 3, per_user: int = 8,
-                         seed: int = 0) -> pd.DataFrame:
+def planted_interactions(
+    n_users: int = 60, n_items: int = 40, n_groups: int = 3, per_user: int = 8, seed: int = 0
+) -> pd.DataFrame:
     """Users in groups that each like their own block of items: a structure any real model must find."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -51,7 +52,11 @@ def planted_interactions(n_users: int = 60, n_items: int = 40, n_groups: int = 3
 
 @pytest.fixture()
 def planted() -> Dataset:
-    items = pd.DataFrame({"item_id": [f"i{i}" for i in range(40)],
-                          "title": [f"Item {i}" for i in range(40)],
-                          "text": [f"group {i // 13} item number {i}" for i in range(40)]})
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i}" for i in range(40)],
+            "title": [f"Item {i}" for i in range(40)],
+            "text": [f"group {i // 13} item number {i}" for i in range(40)],
+        }
+    )
     return Dataset.from_frames(planted_interactions(), items, name="planted")

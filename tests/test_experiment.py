@@ -31,8 +31,13 @@ def test_augmenters_see_only_the_training_split(ml100k: Dataset, monkeypatch: py
     config = ExperimentConfig(augmenters=["random", "similarity"], models=["pop"], seeds=[0])
     result = run_experiment(ml100k, config)
     split = make_split(ml100k.interactions, "random-811", 0)
-    held_out = set(zip(pd.concat([split.valid, split.test])["user_id"], pd.concat([split.valid, split.test])["item_id"],
-                       strict=True))
+    held_out = set(
+        zip(
+            pd.concat([split.valid, split.test])["user_id"],
+            pd.concat([split.valid, split.test])["item_id"],
+            strict=True,
+        )
+    )
     assert len(seen) == 2
     for train in seen:
         pairs = set(zip(train.interactions["user_id"], train.interactions["item_id"], strict=True))
@@ -62,19 +67,36 @@ def test_baseline_does_not_depend_on_the_augmenter(ml100k: Dataset) -> None:
     base = {"models": ["itemknn"], "seeds": [0]}
     a = run_experiment(ml100k, ExperimentConfig(augmenters=["random"], **base)).results
     b = run_experiment(ml100k, ExperimentConfig(augmenters=["similarity"], **base)).results
-    pd.testing.assert_frame_equal(a[a["variant"] == BASELINE].reset_index(drop=True),
-                                  b[b["variant"] == BASELINE].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        a[a["variant"] == BASELINE].reset_index(drop=True), b[b["variant"] == BASELINE].reset_index(drop=True)
+    )
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "recaug", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    return subprocess.run(
+        [sys.executable, "-m", "recaug", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def test_cli_compare_writes_the_documented_tables(tmp_path: Path) -> None:
     out_a, out_b = tmp_path / "a", tmp_path / "b"
-    args = ["compare", "--data", "ml-100k", "--augment", "similarity,random", "--models", "pop,itemknn",
-            "--seeds", "0", "--quiet"]
+    args = [
+        "compare",
+        "--data",
+        "ml-100k",
+        "--augment",
+        "similarity,random",
+        "--models",
+        "pop,itemknn",
+        "--seeds",
+        "0",
+        "--quiet",
+    ]
     for out in (out_a, out_b):
         done = _cli(*args, "--out", str(out))
         assert done.returncode == 0, done.stderr

@@ -57,7 +57,9 @@ def config_key(dataset: Dataset, payload: dict[str, Any]) -> str:
     return dataset.fingerprint() + ":" + json.dumps(payload, sort_keys=True, default=str)
 
 
-def cached_experiment(dataset: Dataset, config: ExperimentConfig, progress: ProgressFn) -> tuple[ExperimentResult, bool]:
+def cached_experiment(
+    dataset: Dataset, config: ExperimentConfig, progress: ProgressFn
+) -> tuple[ExperimentResult, bool]:
     """(result, was_cached). Models are kept so what-ifs can reuse them."""
     key = config_key(dataset, config.to_dict())
     store = result_store()

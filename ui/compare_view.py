@@ -17,8 +17,9 @@ def _style_delta(value: float) -> str:
 def comparison_table(result: ExperimentResult, slice_name: str) -> None:
     """Before/after table per model x variant x metric@k, deltas coloured."""
     table = compare_table(result.results, slice_name)
-    styled = table.style.format({"baseline": "{:.4f}", "augmented": "{:.4f}", "delta": "{:+.4f}",
-                                 "delta_pct": "{:+.1f}%"}, na_rep="–").map(_style_delta, subset=["delta", "delta_pct"])
+    styled = table.style.format(
+        {"baseline": "{:.4f}", "augmented": "{:.4f}", "delta": "{:+.4f}", "delta_pct": "{:+.1f}%"}, na_rep="–"
+    ).map(_style_delta, subset=["delta", "delta_pct"])
     st.dataframe(styled, width="stretch", hide_index=True, key="compare_table")
 
 
@@ -39,6 +40,9 @@ def verdict(result: ExperimentResult, slice_name: str, metric: str = "ndcg", k: 
             words.append(f"lowers it for {', '.join(hurt)}")
         lines.append(f"- **{variant}** " + (" and ".join(words) if words else "changes nothing") + ".")
     n_seeds = result.results["seed"].nunique()
-    caveat = ("" if n_seeds >= 3 else
-              f" With {n_seeds} seed(s) these are point estimates: run 3 or more seeds before trusting small deltas.")
+    caveat = (
+        ""
+        if n_seeds >= 3
+        else f" With {n_seeds} seed(s) these are point estimates: run 3 or more seeds before trusting small deltas."
+    )
     st.markdown(f"**Verdict on slice `{slice_name}`.**{caveat}\n" + "\n".join(lines))

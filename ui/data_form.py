@@ -34,8 +34,13 @@ def _mapping_widgets(frame: pd.DataFrame, name: str) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for col, canonical in zip(cols, INTERACTION_COLUMNS, strict=True):
         default = detected.get(canonical, NONE)
-        choice = col.selectbox(canonical, options, index=options.index(default), key=f"map_{canonical}_{name}",
-                               help="Detected automatically from common names; change it if it's wrong.")
+        choice = col.selectbox(
+            canonical,
+            options,
+            index=options.index(default),
+            key=f"map_{canonical}_{name}",
+            help="Detected automatically from common names; change it if it's wrong.",
+        )
         if choice != NONE:
             mapping[canonical] = choice
     return mapping
@@ -52,11 +57,14 @@ def builtin_section() -> None:
 
 def upload_section() -> None:
     """Interactions (+ optional items) upload, column mapping, preparation options and Load button."""
-    st.file_uploader("Interactions file (CSV, TSV or Parquet)", type=UPLOAD_TYPES, key="upload_interactions",
-                     help="One row per user–item interaction. Columns are detected from common names "
-                          "(user/userId/uid, item/movieId/asin, rating/score, timestamp/time).")
-    st.file_uploader("Item text file (optional: item id + title/description)", type=UPLOAD_TYPES,
-                     key="upload_items")
+    st.file_uploader(
+        "Interactions file (CSV, TSV or Parquet)",
+        type=UPLOAD_TYPES,
+        key="upload_interactions",
+        help="One row per user–item interaction. Columns are detected from common names "
+        "(user/userId/uid, item/movieId/asin, rating/score, timestamp/time).",
+    )
+    st.file_uploader("Item text file (optional: item id + title/description)", type=UPLOAD_TYPES, key="upload_items")
     frame, name = _uploaded_table("upload_interactions")
     if frame is None or name is None:
         st.info("Upload a file to map its columns. The current dataset stays loaded until you load a new one.")
@@ -65,18 +73,26 @@ def upload_section() -> None:
     st.markdown("**Column mapping**")
     mapping = _mapping_widgets(frame, name)
     left, right = st.columns(2)
-    use_threshold = left.checkbox("Treat ratings as implicit feedback above a threshold", value=False,
-                                  disabled=RATING not in mapping)
+    use_threshold = left.checkbox(
+        "Treat ratings as implicit feedback above a threshold", value=False, disabled=RATING not in mapping
+    )
     threshold = left.number_input("keep ratings ≥", value=4.0, step=0.5, disabled=not use_threshold)
-    kcore = right.number_input("k-core filter (0 = off)", min_value=0, max_value=50, value=0, step=1,
-                               help="Repeatedly drop users and items with fewer than k interactions.")
+    kcore = right.number_input(
+        "k-core filter (0 = off)",
+        min_value=0,
+        max_value=50,
+        value=0,
+        step=1,
+        help="Repeatedly drop users and items with fewer than k interactions.",
+    )
     if st.button("Load data", type="primary", key="load_upload"):
         with friendly_errors(f"load {name}"):
             interactions = interactions_from_frame(frame, name=name, mapping=mapping)
             items_frame, items_name = _uploaded_table("upload_items")
             items = items_from_frame(items_frame, name=items_name) if items_frame is not None and items_name else None
-            prepared, report = prepare(interactions, rating_threshold=threshold if use_threshold else None,
-                                       kcore=int(kcore), name=name)
+            prepared, report = prepare(
+                interactions, rating_threshold=threshold if use_threshold else None, kcore=int(kcore), name=name
+            )
             set_dataset(Dataset.from_frames(prepared, items, name=name), report)
             st.success(f"Loaded {name}: {report.rows_out:,} interactions.")
 
@@ -92,5 +108,7 @@ def summary_cards(dataset: Dataset) -> None:
     cols[4].metric("Median per user", f"{summary['median_user_degree']:.0f}")
     has_columns = [c for c in (RATING, TIMESTAMP) if c in dataset.interactions.columns]
     text = "with item text" if dataset.has_text else "no item text (ids are used as text)"
-    st.caption(f"**{dataset.name}** · columns: user_id, {ITEM}{', ' + ', '.join(has_columns) if has_columns else ''}"
-               f" · {text} · fingerprint `{dataset.fingerprint()}`")
+    st.caption(
+        f"**{dataset.name}** · columns: user_id, {ITEM}{', ' + ', '.join(has_columns) if has_columns else ''}"
+        f" · {text} · fingerprint `{dataset.fingerprint()}`"
+    )

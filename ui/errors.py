@@ -22,5 +22,8 @@ def friendly_errors(action: str) -> Iterator[None]:
         st.error(f"**Could not {action}.** {err}", icon="⚠️")
     except Exception as err:  # the UI must never show a traceback; the log keeps it for debugging
         logger.exception("unexpected error while trying to %s", action)
-        st.error(f"**Could not {action}.** Unexpected {type(err).__name__}: {err}. "
-                 "Your previous data and results are unchanged; try again or change the settings.", icon="⚠️")
+        st.error(
+            f"**Could not {action}.** Unexpected {type(err).__name__}: {err}. "
+            "Your previous data and results are unchanged; try again or change the settings.",
+            icon="⚠️",
+        )

@@ -37,6 +37,6 @@ def set_dataset(dataset: Dataset, report: Any) -> None:
 def augment_config() -> dict[str, Any]:
     """The augmentation settings chosen on the Augment page (defaults: similarity, +10%, light users)."""
     return st.session_state.setdefault(
-        AUGMENT_CONFIG, {"augmenters": ["similarity"], "budget": 0.1, "target": "light-users", "seed": 0,
-                         "augmenter_params": {}}
+        AUGMENT_CONFIG,
+        {"augmenters": ["similarity"], "budget": 0.1, "target": "light-users", "seed": 0, "augmenter_params": {}},
     )

@@ -24,8 +24,10 @@ class RandomAugmenter(Augmenter):
         n_draw = int(budget * 1.5) + 32
         users = rng.choice(target.users, size=n_draw)
         items = rng.choice(target.items, size=n_draw)
-        return pd.DataFrame({
-            USER: train.user_ids.to_numpy()[users],
-            ITEM: train.item_ids.to_numpy()[items],
-            CONFIDENCE: 0.5,
-        })
+        return pd.DataFrame(
+            {
+                USER: train.user_ids.to_numpy()[users],
+                ITEM: train.item_ids.to_numpy()[items],
+                CONFIDENCE: 0.5,
+            }
+        )

@@ -21,13 +21,15 @@ def _ml100k_dir() -> Path:
     spec = importlib.util.find_spec("recbole")
     if spec is None or not spec.submodule_search_locations:
         raise RecaugInputError(
-            "the built-in MovieLens-100k needs the 'recbole' package", file="ml-100k",
+            "the built-in MovieLens-100k needs the 'recbole' package",
+            file="ml-100k",
             fix="run `make run` (or pip install --no-deps recbole==1.2.1)",
         )
     folder = Path(next(iter(spec.submodule_search_locations))) / "dataset_example" / "ml-100k"
     if not (folder / "ml-100k.inter").exists():
-        raise RecaugInputError("ml-100k.inter is missing from the recbole package", file=str(folder),
-                               fix="reinstall recbole==1.2.1")
+        raise RecaugInputError(
+            "ml-100k.inter is missing from the recbole package", file=str(folder), fix="reinstall recbole==1.2.1"
+        )
     return folder
 
 
@@ -45,24 +47,28 @@ def load_ml100k() -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     folder = _ml100k_dir()
     inter = _read_atomic(folder / "ml-100k.inter")
-    interactions = pd.DataFrame({
-        USER: inter["user_id"].astype(str),
-        ITEM: inter["item_id"].astype(str),
-        RATING: inter["rating"].astype(float),
-        TIMESTAMP: inter["timestamp"].astype(float).astype("int64"),
-    })
+    interactions = pd.DataFrame(
+        {
+            USER: inter["user_id"].astype(str),
+            ITEM: inter["item_id"].astype(str),
+            RATING: inter["rating"].astype(float),
+            TIMESTAMP: inter["timestamp"].astype(float).astype("int64"),
+        }
+    )
     raw = _read_atomic(folder / "ml-100k.item")
     year = raw["release_year"].fillna("").astype(str)
     genres = raw["class"].fillna("").astype(str).str.split().str.join(", ")
     title = raw["movie_title"].astype(str)
     titled = title.where(year == "", title + " (" + year + ")")
-    items = pd.DataFrame({
-        ITEM: raw["item_id"].astype(str),
-        "title": titled,
-        "text": titled + ". Genres: " + genres + ".",
-        "year": year,
-        "genres": genres,
-    })
+    items = pd.DataFrame(
+        {
+            ITEM: raw["item_id"].astype(str),
+            "title": titled,
+            "text": titled + ". Genres: " + genres + ".",
+            "year": year,
+            "genres": genres,
+        }
+    )
     return interactions, items
 
 

@@ -46,18 +46,29 @@ def prepare(
     below = 0
     if rating_threshold is not None:
         if RATING not in frame.columns:
-            raise RecaugInputError("a rating threshold was set but the data has no rating column", file=name,
-                                   column=RATING, fix="clear the threshold or map a rating column")
+            raise RecaugInputError(
+                "a rating threshold was set but the data has no rating column",
+                file=name,
+                column=RATING,
+                fix="clear the threshold or map a rating column",
+            )
         keep = frame[RATING] >= rating_threshold
         below = int((~keep).sum())
         frame = frame[keep]
     if frame.empty:
-        raise RecaugInputError(f"no interaction has rating >= {rating_threshold}", file=name, column=RATING,
-                               fix="lower the rating threshold")
+        raise RecaugInputError(
+            f"no interaction has rating >= {rating_threshold}",
+            file=name,
+            column=RATING,
+            fix="lower the rating threshold",
+        )
     before_kcore = len(frame)
     frame = filter_kcore(frame, kcore)
     if frame.empty:
-        raise RecaugInputError(f"the {kcore}-core filter removed every interaction", file=name,
-                               fix="use a smaller k (or 0 to switch it off)")
+        raise RecaugInputError(
+            f"the {kcore}-core filter removed every interaction",
+            file=name,
+            fix="use a smaller k (or 0 to switch it off)",
+        )
     report = PrepareReport(rows_in, below, before_kcore - len(frame), len(frame))
     return frame.reset_index(drop=True), report

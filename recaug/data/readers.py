@@ -119,7 +119,10 @@ def _ids(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     if missing.any():
         first = missing[missing].index[0]
         raise RecaugInputError(
-            f"{int(missing.sum())} row(s) have no id", file=name, row=_row_of(first), column=column,
+            f"{int(missing.sum())} row(s) have no id",
+            file=name,
+            row=_row_of(first),
+            column=column,
             fix="fill in or remove rows with an empty id",
         )
     # '12.0' from spreadsheets and '12' must be the same id.
@@ -134,7 +137,9 @@ def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
         first = bad[bad].index[0]
         raise RecaugInputError(
             f"value '{raw[first]}' is not a number ({int(bad.sum())} such row(s))",
-            file=name, row=_row_of(first), column=column,
+            file=name,
+            row=_row_of(first),
+            column=column,
             fix="make the column numeric, or map a different column (or none) to it",
         )
     return values.astype(float)
@@ -151,7 +156,9 @@ def _timestamps(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
         first = bad[bad].index[0]
         raise RecaugInputError(
             f"value '{raw[first]}' is neither a Unix time nor a date",
-            file=name, row=_row_of(first), column=column,
+            file=name,
+            row=_row_of(first),
+            column=column,
             fix="use Unix seconds or ISO dates (2024-01-31), or map no timestamp column",
         )
     return ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype("int64")
@@ -169,19 +176,27 @@ def interactions_from_frame(
     for canonical, column in found.items():
         if column not in frame.columns:
             raise RecaugInputError(
-                f"the mapped column '{column}' for {canonical} does not exist (columns: {', '.join(map(str, frame.columns))})",
-                file=name, column=column, fix="pick one of the file's columns",
+                f"the mapped column '{column}' for {canonical} does not exist "
+                f"(columns: {', '.join(map(str, frame.columns))})",
+                file=name,
+                column=column,
+                fix="pick one of the file's columns",
             )
     for required in (USER, ITEM):
         if required not in found:
             raise RecaugInputError(
                 f"no {required} column found among {', '.join(map(str, frame.columns))}",
-                file=name, column=required,
+                file=name,
+                column=required,
                 fix=f"name a column one of ({_expected(required)}) or choose the mapping by hand",
             )
     if found[USER] == found[ITEM]:
-        raise RecaugInputError("user_id and item_id are mapped to the same column", file=name,
-                               column=found[USER], fix="map them to different columns")
+        raise RecaugInputError(
+            "user_id and item_id are mapped to the same column",
+            file=name,
+            column=found[USER],
+            fix="map them to different columns",
+        )
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame({USER: _ids(frame, found[USER], name), ITEM: _ids(frame, found[ITEM], name)})
     if RATING in found:
@@ -192,7 +207,10 @@ def interactions_from_frame(
 
 
 def read_interactions(
-    source: Source, *, name: str | None = None, mapping: Mapping[str, str] | None = None,
+    source: Source,
+    *,
+    name: str | None = None,
+    mapping: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> pd.DataFrame:
     """Read an interactions file; see :func:`interactions_from_frame` for the checks."""
@@ -206,11 +224,14 @@ def items_from_frame(frame: pd.DataFrame, *, name: str, mapping: Mapping[str, st
     if ITEM not in found:
         raise RecaugInputError(
             f"no item_id column found among {', '.join(map(str, frame.columns))}",
-            file=name, column=ITEM, fix=f"name a column one of ({_expected(ITEM)})",
+            file=name,
+            column=ITEM,
+            fix=f"name a column one of ({_expected(ITEM)})",
         )
     if "title" not in found and "text" not in found:
         raise RecaugInputError(
-            "no title or text column found", file=name,
+            "no title or text column found",
+            file=name,
             fix="add a 'title' or 'description' column so items can be read by the text encoder",
         )
     frame = frame.reset_index(drop=True)
@@ -227,7 +248,10 @@ def items_from_frame(frame: pd.DataFrame, *, name: str, mapping: Mapping[str, st
 
 
 def read_items(
-    source: Source, *, name: str | None = None, mapping: Mapping[str, str] | None = None,
+    source: Source,
+    *,
+    name: str | None = None,
+    mapping: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> pd.DataFrame:
     """Read an items file with an id and a title and/or text column."""

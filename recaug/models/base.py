@@ -28,8 +28,9 @@ class Recommender(Parameterised, ABC):
         self.seed = seed
 
     @abstractmethod
-    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *,
-            progress: ProgressFn | None = None) -> Self:
+    def fit(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
+    ) -> Self:
         """Learn from ``train``; ``valid`` may only be used for early stopping / model selection."""
 
     @abstractmethod

@@ -33,8 +33,17 @@ class BPR(Recommender):
     description = "BPR-MF (torch), early stopping on validation NDCG@10"
 
     def __init__(
-        self, *, seed: int = 0, factors: int = 64, lr: float = 0.001, reg: float = 1e-5, batch_size: int = 2048,
-        max_epochs: int = 300, patience: int = 10, eval_every: int = 2, device: str = "auto",
+        self,
+        *,
+        seed: int = 0,
+        factors: int = 64,
+        lr: float = 0.001,
+        reg: float = 1e-5,
+        batch_size: int = 2048,
+        max_epochs: int = 300,
+        patience: int = 10,
+        eval_every: int = 2,
+        device: str = "auto",
     ) -> None:
         super().__init__(seed=seed)
         self.factors = factors
@@ -46,8 +55,9 @@ class BPR(Recommender):
         self.eval_every = eval_every
         self.device = device
 
-    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *,
-            progress: ProgressFn | None = None) -> Self:
+    def fit(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
+    ) -> Self:
         with torch_threads(1):
             return self._fit(train, valid, progress)
 

@@ -34,8 +34,9 @@ class ItemKNN(Recommender):
         self.k = k
         self.shrink = shrink
 
-    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *,
-            progress: ProgressFn | None = None) -> Self:
+    def fit(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
+    ) -> Self:
         x = train.astype(np.float32).tocsc()
         co = (x.T @ x).toarray()
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())

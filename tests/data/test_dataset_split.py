@@ -24,8 +24,10 @@ def test_random_811_proportions_and_disjointness(ml100k: Dataset, ml100k_split: 
     assert len(ml100k_split.train) + len(ml100k_split.valid) + len(ml100k_split.test) == n
     assert 0.79 < len(ml100k_split.train) / n < 0.81
     assert 0.09 < len(ml100k_split.test) / n < 0.11
-    keys = [set(zip(p["user_id"], p["item_id"], strict=True))
-            for p in (ml100k_split.train, ml100k_split.valid, ml100k_split.test)]
+    keys = [
+        set(zip(p["user_id"], p["item_id"], strict=True))
+        for p in (ml100k_split.train, ml100k_split.valid, ml100k_split.test)
+    ]
     assert not (keys[0] & keys[1]) and not (keys[0] & keys[2]) and not (keys[1] & keys[2])
     assert set(ml100k_split.train["user_id"]) == set(ml100k.interactions["user_id"])  # nobody loses all training
 
@@ -71,6 +73,7 @@ def test_index_maps_are_fixed_and_synthetic_users_append(ml100k: Dataset) -> Non
 
 
 def test_fingerprint_changes_with_content(ml100k: Dataset) -> None:
-    other = Dataset.from_frames(ml100k.interactions.iloc[:-1][["user_id", "item_id", "rating", "timestamp"]],
-                                ml100k.items, name="x")
+    other = Dataset.from_frames(
+        ml100k.interactions.iloc[:-1][["user_id", "item_id", "rating", "timestamp"]], ml100k.items, name="x"
+    )
     assert other.fingerprint() != ml100k.fingerprint()

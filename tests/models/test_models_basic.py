@@ -14,7 +14,9 @@ def _planted_recall(planted: Dataset, name: str, **params: object) -> float:
     split = make_split(planted.interactions, "random-811", 0)
     train, valid, test = (planted.matrix(p) for p in (split.train, split.valid, split.test))
     model = create_model(name, **params).fit(train, valid)
-    return float(evaluate_model(model, test, train + valid, ks=(10,), metrics=("recall",)).values[("recall", 10)].mean())
+    return float(
+        evaluate_model(model, test, train + valid, ks=(10,), metrics=("recall",)).values[("recall", 10)].mean()
+    )
 
 
 def test_registry_lists_the_skeleton_models() -> None:
@@ -43,6 +45,8 @@ def test_ml100k_reference_ranges(ml100k: Dataset, ml100k_split) -> None:
     recall = {}
     for name in ("pop", "itemknn"):
         model = create_model(name).fit(train, valid)
-        recall[name] = evaluate_model(model, test, train + valid, ks=(10,), metrics=("recall",)).values[("recall", 10)].mean()
+        recall[name] = (
+            evaluate_model(model, test, train + valid, ks=(10,), metrics=("recall",)).values[("recall", 10)].mean()
+        )
     assert 0.10 < recall["pop"] < 0.15
     assert 0.20 < recall["itemknn"] < 0.26
