@@ -8,6 +8,8 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
+# OpenMP threads sleep instead of spinning while waiting: torch stays fast when other processes share the cores.
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: run test setup browser lint bench clean
 
@@ -28,7 +30,6 @@ browser:
 	  || { echo "Could not install chromium (need root and Debian's packages)"; exit 1; }; }
 
 run: setup
-	$(PY) -m recaug warmup --background
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.address 127.0.0.1 \
 	  --server.port $(PORT) --browser.gatherUsageStats false
 
@@ -37,8 +38,8 @@ test: setup browser
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 lint: setup
-	$(VENV)/bin/ruff check recaug ui pages tests benchmarks app.py
-	$(VENV)/bin/ruff format --check recaug ui pages tests benchmarks app.py
+	$(VENV)/bin/ruff check recaug ui pages tests benchmarks scripts app.py
+	$(VENV)/bin/ruff format --check recaug ui pages tests benchmarks scripts app.py
 
 bench: setup
 	$(PY) benchmarks/skeleton.py

@@ -44,6 +44,6 @@ if results:
     for tab, (name, result) in zip(tabs, results.items(), strict=True):
         with tab:
             result_panel(name, result, dataset)
-    st.page_link("pages/3_Compare.py", label="Next: compare models before and after →", icon="📊")
+    st.page_link("pages/3_Compare.py", label="Next: compare models before and after →", icon=":material/bar_chart:")
 else:
     st.info("Pick one or more methods and press **Run augmentation**.")

@@ -1,18 +1,17 @@
-"""Embeddings: real vs synthetic users/items in one 2-D space (PCA instantly, UMAP when ready)."""
+"""Embeddings: users and items, real and synthetic, in one 2-D space; lasso points to see their synthetic rows."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from recaug.data.splits import make_split
-from recaug.embedding_plot import scatter
-from recaug.embedding_space import item_points, user_points
+from recaug.explorer import embedding_points, item_vectors, selection_table
+from recaug.figures import projection_scatter
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
-from ui.projection_jobs import best_projection
-from ui.state import AUGMENT_RESULTS, augment_config, current_dataset
+from ui.projection_jobs import background_jobs, ready_or
+from ui.state import AUGMENT_RESULTS, augment_config, current_dataset, current_split
 
 page_setup("Embeddings")
 st.title("Embeddings: real vs synthetic")
@@ -21,52 +20,82 @@ results = st.session_state.get(AUGMENT_RESULTS) or {}
 seed = int(augment_config()["seed"])
 if not results:
     st.info("No synthetic data yet: showing real data only. Run a method on the Augment page to compare.")
-synthetic = (
-    pd.concat([r.rows for r in results.values()], ignore_index=True)
-    if results
-    else pd.DataFrame(columns=["user_id", "item_id", "origin", "confidence"])
-)
+synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True) if results else None
 
 left, mid, right = st.columns(3)
-kind = left.radio(
-    "Points",
-    ["Users", "Items"],
-    horizontal=True,
-    key="emb_kind",
-    help="Users: mean vector of their training items, and again with synthetic items added. "
-    "Items: text embeddings (or SVD factors when there is no item text).",
-)
-method = mid.radio(
+method = left.radio(
     "Projection",
     ["umap", "pca"],
     horizontal=True,
     key="emb_method",
     format_func=str.upper,
-    help="PCA is instant; UMAP shows neighbourhoods better and is computed "
-    "in the background (PCA is shown until it is ready).",
+    help="PCA is instant; UMAP shows neighbourhoods better and is computed in the background "
+    "(PCA is shown until it is ready).",
 )
-colour_options = ["origin", "method"] if kind == "Users" else ["origin", "popularity"]
-colour_by = right.selectbox("Colour by", colour_options, key="emb_colour")
+show = mid.radio("Points", ["users and items", "users", "items"], horizontal=True, key="emb_points")
+colour_by = right.selectbox(
+    "Colour by",
+    ["group", "method", "cold_warm", "popularity"],
+    key="emb_colour",
+    help="group: items, real users, users with their synthetic items added, generated (virtual) users.",
+)
+GROUPS = {
+    ("item", "real"): "item",
+    ("user", "real"): "user",
+    ("user", "synthetic"): "user + synthetic",
+    ("user", "virtual"): "virtual user",
+}
 
 with friendly_errors("build the embedding space"):
-    split = cached_value(
-        f"split:{dataset.fingerprint()}:{seed}", lambda: make_split(dataset.interactions, "random-811", seed)
+    split = current_split(dataset, seed)
+    vectors, source = cached_value(
+        f"itemvec:{dataset.fingerprint()}:{seed}", lambda: item_vectors(dataset, split.train)
     )
-    builder = user_points if kind == "Users" else item_points
-    vectors, table = builder(dataset, split.train, synthetic)
-    if colour_by == "popularity":
-        table = table.assign(
-            popularity=pd.qcut(table["popularity"], 4, labels=["cold", "low", "mid", "head"], duplicates="drop").astype(
-                str
-            )
+
+    def build(projection: str):
+        return embedding_points(
+            dataset, split.train, synthetic, item_vectors=vectors, source=source, method=projection, seed=seed
         )
 
-    @st.fragment(run_every=2.0 if method == "umap" else None)
+    key = f"emb:{dataset.fingerprint()}:{seed}:{sorted(results)}:{sum(len(r.rows) for r in results.values())}"
+
+    umap_key = key + ":umap"
+    polling = method == "umap" and background_jobs().state(umap_key) != "done"
+
+    @st.fragment(run_every=2.0 if polling else None)
     def projection_view() -> None:
-        coords, label = best_projection(vectors, method)
-        st.caption(f"{len(table):,} points · {label} · split random-811, seed {seed}")
-        st.plotly_chart(scatter(coords, table, colour_by, f"{kind} — {label.split(' (')[0]}"), key="emb_chart")
+        if method == "umap":
+            space, final, error = ready_or(
+                key + ":umap", lambda: build("umap"), lambda: cached_value(key, lambda: build("pca"))
+            )
+            label = (
+                "UMAP"
+                if final and not error
+                else ("PCA (UMAP failed: " + error + ")" if error else "PCA — UMAP is computing in the background…")
+            )
+        else:
+            space, label = cached_value(key, lambda: build("pca")), "PCA"
+        pairs = zip(space.points["kind"], space.points["origin"], strict=True)
+        points = space.points.assign(group=[GROUPS.get(pair, pair[1]) for pair in pairs])
+        if show != "users and items":
+            points = points[points["kind"] == show.rstrip("s")]
+        st.caption(
+            f"{len(points):,} points · {label} · item vectors from {source} · split random-811, seed {seed}. "
+            "Drag a lasso around points to list their synthetic interactions."
+        )
+        event = st.plotly_chart(
+            projection_scatter(points, color_by=colour_by, title=label.split(" —")[0]),
+            key="emb_chart",
+            on_select="rerun",
+            selection_mode=("lasso", "box"),
+        )
+        selected = [p.get("customdata") for p in (event.selection.points if event else [])]
+        selected = [s[0] if isinstance(s, list) else s for s in selected if s]
+        if selected:
+            table = selection_table(points, selected, synthetic, dataset)
+            st.markdown(f"**{len(selected)} selected point(s)** · {len(table):,} synthetic interactions")
+            st.dataframe(table, hide_index=True, width="stretch")
+        counts = points.groupby(["kind", "origin"]).size().rename("points").reset_index()
+        st.dataframe(counts, hide_index=True)
 
     projection_view()
-    counts = table["origin"].value_counts().rename_axis("origin").reset_index(name="points")
-    st.dataframe(counts, hide_index=True)

@@ -1,19 +1,25 @@
-"""Compare: baseline vs augmented models on the identical, untouched test split."""
+"""Compare: baseline vs augmented models on the identical, untouched test split, with significance."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from recaug.charts import bar_table, compare_bars
-from recaug.experiment import ExperimentConfig
+from recaug.data.splits import SPLITS
+from recaug.evaluate.significance import significance_table
+from recaug.experiment import ExperimentConfig, compare_table
 from recaug.export import to_csv_bytes
+from recaug.figures import metric_bars
 from recaug.models import MODELS
-from ui.cached import cached_experiment
-from ui.compare_view import comparison_table, verdict
+from recaug.report import build_report
+from recaug.runs import record_comparison
+from ui.cached import cached_experiment, cached_value, config_key, result_store
+from ui.compare_view import comparison_table, merged_table, verdict
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import EXPERIMENT, augment_config, current_dataset
+from ui.state import EXPERIMENT, EXPERIMENT_KEY, LAST_RUN, augment_config, current_dataset
+
+DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
 
 page_setup("Compare")
 st.title("Compare before and after")
@@ -21,10 +27,10 @@ dataset = current_dataset()
 aug = augment_config()
 if not aug["augmenters"]:
     st.warning("No augmentation method is selected; choose one on the Augment page.")
-    st.page_link("pages/1_Augment.py", label="Go to Augment", icon="🧪")
+    st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 
-left, right = st.columns([3, 1])
+left, mid, right = st.columns([3, 1.3, 0.8])
 models = left.multiselect(
     "Models",
     MODELS.names(),
@@ -32,16 +38,18 @@ models = left.multiselect(
     format_func=lambda n: f"{n} — {MODELS.get(n).description}",
     key="cmp_models",
 )
+protocol = mid.selectbox(
+    "Split protocol",
+    SPLITS.names(),
+    key="cmp_protocol",
+    help="random-811 is RecBole's default; cold-items holds out whole items.",
+)
 n_seeds = right.number_input(
-    "Seeds",
-    1,
-    5,
-    1,
-    key="cmp_seeds",
-    help="Each seed re-splits the data and re-trains every model; 3+ gives significance.",
+    "Seeds", 1, 5, 1, key="cmp_seeds", help="Each seed re-splits the data and re-trains every model; 3+ gives p-values."
 )
 seeds = [int(aug["seed"]) + offset for offset in range(int(n_seeds))]
 config = ExperimentConfig(
+    protocol=protocol,
     augmenters=aug["augmenters"],
     augmenter_params=aug["augmenter_params"],
     budget=aug["budget"],
@@ -51,18 +59,24 @@ config = ExperimentConfig(
 )
 budget = f"{aug['budget']:.0%} of training" if isinstance(aug["budget"], float) else f"{aug['budget']:,} rows"
 st.caption(
-    f"Data **{dataset.name}** · protocol **{config.protocol}** · seeds **{', '.join(map(str, seeds))}** · "
-    f"augmenters **{', '.join(aug['augmenters'])}** ({budget}, {aug['target']}) · metrics on the test split, "
-    "training and validation items excluded from the ranking."
+    f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, seeds))}** · augmenters "
+    f"**{', '.join(aug['augmenters'])}** ({budget}, {aug['target']}) · metrics on the test split, training and "
+    "validation items excluded from the ranking."
 )
 
 if st.button("Run comparison", type="primary", key="run_compare", disabled=not models):
     report, bar = streamlit_progress("Training and evaluating")
     with friendly_errors("run the comparison"):
         result, was_cached = cached_experiment(dataset, config, report)
-        st.session_state[EXPERIMENT] = result
+        key = config_key(dataset, config.to_dict())
+        st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
         if was_cached:
             st.toast("Loaded from cache (same data and settings).")
+        else:
+            report(0.99, "saving the run")
+            recorded = record_comparison(dataset, result, save=True)
+            st.session_state[LAST_RUN] = recorded
+            result_store().put("recorded:" + key, recorded)
     bar.empty()
 
 result = st.session_state.get(EXPERIMENT)
@@ -70,15 +84,61 @@ if result is None:
     st.info("Press **Run comparison** to train each model on the original and on the augmented training data.")
     st.stop()
 
+key = st.session_state[EXPERIMENT_KEY]
+with friendly_errors("compute significance"):
+    significance = cached_value("sig:" + key, lambda: significance_table(result))
 slices = sorted(result.results["slice"].unique(), key=lambda s: (s != "all", s))
-slice_name = st.selectbox("Slice of test users", slices, key="cmp_slice")
-verdict(result, slice_name)
-comparison_table(result, slice_name)
-stats = bar_table(result.results, slice_name)
-c1, c2 = st.columns(2)
-metric = c1.selectbox("Chart metric", sorted(stats["metric"].unique()), key="cmp_metric")
-k = c2.selectbox("k", sorted(stats["k"].unique()), key="cmp_k")
-st.plotly_chart(compare_bars(stats, metric, int(k)), key="compare_chart")
-st.download_button(
-    "Download results (tidy CSV)", to_csv_bytes(result.results), "results.csv", "text/csv", key="download_results"
+slice_name = st.selectbox(
+    "Slice of test users",
+    slices,
+    key="cmp_slice",
+    help="cold/warm: test items by training popularity; activity quartiles of users; "
+    "users touched or untouched by augmentation.",
 )
+table = merged_table(result.results, significance, slice_name)
+available = list(dict.fromkeys(table["metric"]))
+shown = st.multiselect(
+    "Metrics in the table",
+    available,
+    default=[m for m in available if m in DEFAULT_SHOWN],
+    key="cmp_shown",
+    help="Accuracy metrics by default; add coverage, Gini, novelty, ...",
+)
+table = table[table["metric"].isin(shown)].reset_index(drop=True)
+verdict(table, result.results["seed"].nunique(), slice_name)
+comparison_table(table)
+c1, c2 = st.columns(2)
+metrics = sorted(result.results["metric"].unique())
+metric = c1.selectbox(
+    "Chart metric", metrics, index=metrics.index("ndcg") if "ndcg" in metrics else 0, key="cmp_metric"
+)
+k = c2.selectbox("k", sorted(result.results.loc[result.results["metric"] == metric, "k"].unique()), key="cmp_k")
+st.plotly_chart(
+    metric_bars(
+        compare_table(result.results, slice_name), metric, int(k), significance=significance, slice_name=slice_name
+    ),
+    key="compare_chart",
+)
+
+d1, d2, d3 = st.columns(3)
+d1.download_button(
+    "Results (tidy CSV)", to_csv_bytes(result.results), "results.csv", "text/csv", key="download_results"
+)
+d2.download_button(
+    "Significance (CSV)", to_csv_bytes(significance), "significance.csv", "text/csv", key="download_significance"
+)
+recorded = result_store().get("recorded:" + key)
+fidelity = recorded.fidelity if recorded is not None else None
+html = cached_value(
+    "report:" + key,
+    lambda: build_report(
+        result,
+        dataset=dataset,
+        fidelity=fidelity,
+        significance=significance,
+        run_id=recorded.run.run_id if recorded and recorded.run else None,
+    ),
+)
+d3.download_button("HTML report", html.encode("utf-8"), "recaug_report.html", "text/html", key="download_report")
+if recorded is not None and recorded.run is not None:
+    st.caption(f"Saved as run `{recorded.run.run_id}` — see the Runs page.")

@@ -14,6 +14,23 @@ def _csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _key_values(text: str) -> dict[str, int | float | str]:
+    """'n=3,fraction=0.2' -> {'n': 3, 'fraction': 0.2} (numbers typed, other values kept as text)."""
+    out: dict[str, int | float | str] = {}
+    for part in _csv_list(text):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got '{part}'")
+        try:
+            out[key.strip()] = int(value)
+        except ValueError:
+            try:
+                out[key.strip()] = float(value)
+            except ValueError:
+                out[key.strip()] = value.strip()
+    return out
+
+
 def _budget(text: str) -> float | int:
     value = float(text)
     return int(value) if value >= 1 and value.is_integer() and "." not in text else value
@@ -25,32 +42,93 @@ def build_parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="baseline vs augmented models on one split; writes results.csv etc.")
     cmp.add_argument("--data", default="ml-100k", help="built-in name (ml-100k) or a CSV/Parquet path")
     cmp.add_argument("--items", default=None, help="optional items CSV (item id + title/text)")
-    cmp.add_argument("--protocol", default="random-811", help="split protocol")
+    from recaug.data.splits import SPLITS
+
+    cmp.add_argument("--protocol", default="random-811", choices=SPLITS.names(), help="split protocol")
+    cmp.add_argument(
+        "--protocol-params",
+        type=_key_values,
+        default={},
+        help="protocol parameters, e.g. 'n=3,share=0.2' (cold-users) or 'fraction=0.15' (cold-items)",
+    )
     cmp.add_argument("--augment", type=_csv_list, default=["similarity"], help="comma-separated augmenters")
     cmp.add_argument("--budget", type=_budget, default=0.1, help="count (int) or fraction of train (float)")
     cmp.add_argument("--target", default="light-users", help="light-users, all, cold-items")
-    cmp.add_argument("--models", type=_csv_list, default=["pop", "itemknn", "bpr"])
-    cmp.add_argument("--seeds", type=lambda s: [int(x) for x in _csv_list(s)], default=[0])
+    cmp.add_argument(
+        "--models",
+        type=_csv_list,
+        default=["pop", "itemknn", "bpr"],
+        help="comma-separated: pop,itemknn,bpr,lightgcn,ease,content (`python -m recaug models`)",
+    )
+    cmp.add_argument(
+        "--seeds",
+        type=lambda s: [int(x) for x in _csv_list(s)],
+        default=[0, 1, 2],
+        help="split and model seeds, the same for baseline and augmented (default 0,1,2)",
+    )
     cmp.add_argument("--rating-threshold", type=float, default=None, help="keep ratings >= this (default: all)")
     cmp.add_argument("--kcore", type=int, default=0)
+    cmp.add_argument(
+        "--llm-backend",
+        choices=["local", "openai"],
+        default=None,
+        help="LLM backend of the llm-* augmenters (default: local, the packaged SmolLM2)",
+    )
+    cmp.add_argument("--llm-model", default=None, help="local HF model folder, or the model name on the server")
+    cmp.add_argument("--llm-base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    cmp.add_argument("--llm-target", default=None, help="target of the llm-* augmenters (default: --target)")
+    cmp.add_argument("--llm-max-users", type=int, default=None, help="users the llm-* augmenters prompt about")
+    cmp.add_argument("--llm-max-items", type=int, default=None, help="items llm-item-text/llm-cold-items prompt about")
     cmp.add_argument("--out", required=True, help="output folder")
+    cmp.add_argument("--runs-dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
+    cmp.add_argument("--no-save", action="store_true", help="do not save this comparison in the run store")
     cmp.add_argument("--quiet", action="store_true")
     sub.add_parser("augmenters", help="list registered augmenters")
     sub.add_parser("models", help="list registered models")
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
+    runs_sub = sub.add_parser("runs", help="saved runs: list, show ID, compare A B").add_subparsers(
+        dest="runs_command", required=True
+    )
+    runs_sub.add_parser("list", help="list saved runs, newest first", parents=[store])
+    runs_sub.add_parser("show", help="config, results and fidelity of one run", parents=[store]).add_argument("run_id")
+    runs_cmp = runs_sub.add_parser("compare", help="results of two runs side by side", parents=[store])
+    runs_cmp.add_argument("run_a")
+    runs_cmp.add_argument("run_b")
     warm = sub.add_parser("warmup", help="pre-compile UMAP/numba and cache text embeddings")
     warm.add_argument("--background", action="store_true")
     return parser
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from recaug.augment.llm_common import llm_augmenter_params
     from recaug.data.loading import load_dataset
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.export import write_experiment
+    from recaug.runs import record_comparison
 
-    dataset, report = load_dataset(args.data, items=args.items, rating_threshold=args.rating_threshold,
-                                   kcore=args.kcore)
-    config = ExperimentConfig(data=args.data, protocol=args.protocol, augmenters=args.augment, budget=args.budget,
-                              target=args.target, models=args.models, seeds=args.seeds)
+    dataset, report = load_dataset(
+        args.data, items=args.items, rating_threshold=args.rating_threshold, kcore=args.kcore
+    )
+    config = ExperimentConfig(
+        data=args.data,
+        protocol=args.protocol,
+        protocol_params=args.protocol_params,
+        augmenters=args.augment,
+        budget=args.budget,
+        target=args.target,
+        models=args.models,
+        seeds=args.seeds,
+        augmenter_params=llm_augmenter_params(
+            args.augment,
+            backend=args.llm_backend,
+            model=args.llm_model,
+            base_url=args.llm_base_url,
+            target=args.llm_target,
+            max_users=args.llm_max_users,
+            max_items=args.llm_max_items,
+        ),
+    )
 
     def progress(fraction: float, message: str) -> None:
         if not args.quiet:
@@ -60,7 +138,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(file=sys.stderr)
     out = write_experiment(result, Path(args.out), prepare_report=report)
+    recorded = record_comparison(
+        dataset, result, out=args.out, save=not args.no_save, root=args.runs_dir, progress=progress
+    )
+    out += recorded.written
+    if not args.quiet:
+        print(file=sys.stderr)
     print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")
+    if recorded.run is not None:
+        print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")
     return 0
 
 
@@ -74,6 +160,22 @@ def _cmd_list(kind: str) -> int:
     return 0
 
 
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from recaug.runs import compare_runs, describe_run, list_runs, load_run
+
+    if args.runs_command == "list":
+        runs = list_runs(args.dir)
+        print(runs.drop(columns="path").to_string(index=False) if len(runs) else "no saved runs")
+    elif args.runs_command == "show":
+        print(describe_run(load_run(args.run_id, args.dir)))
+    else:
+        table = compare_runs(args.run_a, args.run_b, args.dir)
+        if not table.attrs["same_data"]:
+            print("warning: the two runs used different data (fingerprints differ)", file=sys.stderr)
+        print(table.to_string(index=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     args = build_parser().parse_args(argv)
@@ -82,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_compare(args)
         if args.command in ("augmenters", "models"):
             return _cmd_list(args.command)
+        if args.command == "runs":
+            return _cmd_runs(args)
         if args.command == "warmup":
             from recaug.warmup import warm_up
 

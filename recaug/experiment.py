@@ -11,21 +11,21 @@ same tables. Results are tidy DataFrames:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
 from recaug.data.dataset import Dataset
-from recaug.data.schema import USER
+from recaug.data.schema import ITEM, USER
 from recaug.data.splits import Split, make_split
-from recaug.evaluate.metrics import DEFAULT_KS, DEFAULT_METRICS
-from recaug.evaluate.protocol import UserMetrics, evaluate_model
+from recaug.evaluate.catalog import ALL_METRICS, EXPERIMENT_KS, check_metrics
+from recaug.evaluate.protocol import UserMetrics
+from recaug.evaluate.slices import SliceContext, SliceFn, SliceValues, evaluate_sliced, slice_rows, standard_slices
 from recaug.models import create_model
 from recaug.progress import ProgressFn, no_progress, sub_progress
 
@@ -39,6 +39,7 @@ class ExperimentConfig:
 
     data: str = "ml-100k"
     protocol: str = "random-811"
+    protocol_params: dict[str, Any] = field(default_factory=dict)  # e.g. {"n": 3} for cold-users
     augmenters: list[str] = field(default_factory=lambda: ["similarity"])
     augmenter_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget: float | int = 0.1
@@ -46,8 +47,8 @@ class ExperimentConfig:
     models: list[str] = field(default_factory=lambda: ["pop", "itemknn", "bpr"])
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=lambda: [0])
-    ks: list[int] = field(default_factory=lambda: list(DEFAULT_KS))
-    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
+    ks: list[int] = field(default_factory=lambda: list(EXPERIMENT_KS))
+    metrics: list[str] = field(default_factory=lambda: list(ALL_METRICS))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,14 +68,8 @@ class ExperimentResult:
     fingerprint: str
     models: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
     logs: list[pd.DataFrame] = field(default_factory=list, repr=False)  # LLM provenance logs, with a seed column
-
-
-SliceFn = Callable[[Dataset, Split, np.ndarray], dict[str, np.ndarray]]
-
-
-def default_slices(dataset: Dataset, split: Split, users: np.ndarray) -> dict[str, np.ndarray]:
-    """Boolean masks over evaluated users. Later slices (cold items, activity quartiles) plug in here."""
-    return {"all": np.ones(len(users), dtype=bool)}
+    # Per-user values of every slice, for the bootstrap CIs of recaug.evaluate.significance.
+    slice_values: dict[tuple[str, str, int], dict[str, SliceValues]] = field(default_factory=dict, repr=False)
 
 
 def augment_training(
@@ -83,9 +78,22 @@ def augment_training(
     """Fit one augmenter on the training split only and draw its synthetic rows."""
     params = {"seed": seed, **config.augmenter_params.get(name, {})}
     augmenter = create_augmenter(name, **params)
-    augmenter.fit(dataset.training_data(split.train))
+    augmenter.fit(dataset.training_data(split.train), progress=sub_progress(progress, 0.0, 0.8))
     # A per-augmenter "target" (e.g. --llm-target) overrides the experiment-wide one.
-    return augmenter.augment(config.budget, target=params.get("target", config.target), progress=progress)
+    return augmenter.augment(
+        config.budget, target=params.get("target", config.target), progress=sub_progress(progress, 0.8, 1.0)
+    )
+
+
+def without_removed(dataset: Dataset, train: pd.DataFrame, removed: pd.DataFrame | None) -> pd.DataFrame:
+    """Training rows minus the edges an augmenter removed (``edge-dropout``); unchanged when it removed none."""
+    if removed is None or len(removed) == 0:
+        return train
+    dropped = pd.MultiIndex.from_arrays(
+        [dataset.user_ids.get_indexer(removed[USER]), dataset.item_ids.get_indexer(removed[ITEM])]
+    )
+    present = pd.MultiIndex.from_arrays([train["user_idx"].to_numpy(), train["item_idx"].to_numpy()])
+    return train[~present.isin(dropped)]
 
 
 def run_augmenters(
@@ -96,7 +104,7 @@ def run_augmenters(
     Uses the same split and seeds as :func:`run_experiment`, so the preview equals what the comparison trains on.
     """
     report = progress or no_progress
-    split = make_split(dataset.interactions, config.protocol, seed)
+    split = make_split(dataset.interactions, config.protocol, seed, **config.protocol_params)
     results = {}
     for position, name in enumerate(config.augmenters):
         step = sub_progress(report, position / len(config.augmenters), (position + 1) / len(config.augmenters))
@@ -113,27 +121,17 @@ def with_titles(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return out
 
 
-def _metric_rows(model: str, variant: str, seed: int, metrics: UserMetrics,
-                 slices: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    rows = []
-    for slice_name, mask in slices.items():
-        for (metric, k), values in metrics.values.items():
-            if mask.any():
-                rows.append({"model": model, "variant": variant, "seed": seed, "slice": slice_name,
-                             "metric": metric, "k": k, "value": float(values[mask].mean())})
-    return rows
-
-
 def run_experiment(
     dataset: Dataset,
     config: ExperimentConfig,
     *,
     progress: ProgressFn | None = None,
-    slice_fn: SliceFn = default_slices,
+    slice_fn: SliceFn = standard_slices,
     keep_models: bool = False,
 ) -> ExperimentResult:
     """Run the whole comparison; identical seeds give identical tables."""
     report = progress or no_progress
+    check_metrics(config.metrics)
     variants: Sequence[str] = [BASELINE, *config.augmenters]
     steps = len(config.seeds) * (len(config.augmenters) + len(variants) * len(config.models))
     done = 0
@@ -145,8 +143,9 @@ def run_experiment(
     timings: dict[str, float] = {}
     split_table = pd.DataFrame()
     logs: list[pd.DataFrame] = []
+    slice_values: dict[tuple[str, str, int], dict[str, SliceValues]] = {}
     for seed in config.seeds:
-        split = make_split(dataset.interactions, config.protocol, seed)
+        split = make_split(dataset.interactions, config.protocol, seed, **config.protocol_params)
         if split_table.empty:
             split_table = split.table()
         train = dataset.matrix(split.train)
@@ -154,19 +153,26 @@ def run_experiment(
         test = dataset.matrix(split.test)
         exclude = train + valid
         train_rows: dict[str, tuple[sp.csr_matrix, int]] = {BASELINE: (train, dataset.n_users)}
+        changed: dict[str, list[pd.DataFrame]] = {}
         for name in config.augmenters:
             started = time.perf_counter()
-            result = augment_training(dataset, split, name, config, seed,
-                                      sub_progress(report, done / steps, (done + 1) / steps))
+            result = augment_training(
+                dataset, split, name, config, seed, sub_progress(report, done / steps, (done + 1) / steps)
+            )
             timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
             synthetic_parts.append(result.rows.assign(seed=seed))
             infos.append({**result.info, "seed": seed})
             if result.log is not None and len(result.log):
                 logs.append(result.log.assign(seed=seed))
             indexed, n_rows = dataset.index_synthetic(result.rows)
-            combined = pd.concat([split.train[["user_idx", "item_idx"]], indexed[["user_idx", "item_idx"]]])
+            kept = without_removed(dataset, split.train, result.removed)
+            combined = pd.concat([kept[["user_idx", "item_idx"]], indexed[["user_idx", "item_idx"]]])
             train_rows[name] = (dataset.matrix(combined, n_users=n_rows), n_rows)
+            changed[name] = [result.rows, result.removed]
             done += 1
+        context = SliceContext.build(
+            dataset, split, train, test, changed_rows=changed, ks=config.ks, metrics=config.metrics
+        )
         for variant in variants:
             matrix, n_rows = train_rows[variant]
             # Validation only has real users; pad with empty rows for virtual users.
@@ -175,22 +181,38 @@ def run_experiment(
                 report(done / steps, f"seed {seed}: fitting {model_name} on {variant}")
                 params = {"seed": seed, **config.model_params.get(model_name, {})}
                 started = time.perf_counter()
-                model = create_model(model_name, **params).fit(
-                    matrix, valid_padded, progress=sub_progress(report, done / steps, (done + 1) / steps))
+                model = create_model(model_name, **params)
+                if getattr(model, "needs_item_texts", False):  # content-aware models read the catalog's text
+                    model.set_item_texts(dataset.items["text"].tolist())
+                model.fit(matrix, valid_padded, progress=sub_progress(report, done / steps, (done + 1) / steps))
                 timings[f"fit:{model_name}:{variant}:{seed}"] = time.perf_counter() - started
-                metrics = evaluate_model(model, test, exclude, ks=tuple(config.ks), metrics=tuple(config.metrics))
+                metrics, slices = evaluate_sliced(
+                    model, test, exclude, context.for_variant(variant), config.metrics, slice_fn
+                )
                 user_metrics[(model_name, variant, seed)] = metrics
-                rows.extend(_metric_rows(model_name, variant, seed, metrics, slice_fn(dataset, split, metrics.users)))
+                slice_values[(model_name, variant, seed)] = slices
+                rows.extend(slice_rows(model_name, variant, seed, slices))
                 if keep_models:
                     models[(model_name, variant, seed)] = model
                 done += 1
     report(1.0, "done")
-    synthetic = (pd.concat(synthetic_parts, ignore_index=True) if synthetic_parts
-                 else pd.DataFrame(columns=[USER, "item_id", "origin", "confidence", "prompt_id", "seed"]))
+    synthetic = (
+        pd.concat(synthetic_parts, ignore_index=True)
+        if synthetic_parts
+        else pd.DataFrame(columns=[USER, "item_id", "origin", "confidence", "prompt_id", "seed"])
+    )
     return ExperimentResult(
-        config=config, results=pd.DataFrame(rows, columns=RESULT_COLUMNS), synthetic=synthetic, split=split_table,
-        augment_info=infos, user_metrics=user_metrics, timings=timings, fingerprint=dataset.fingerprint(),
-        models=models, logs=logs,
+        config=config,
+        results=pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        synthetic=synthetic,
+        split=split_table,
+        augment_info=infos,
+        user_metrics=user_metrics,
+        timings=timings,
+        fingerprint=dataset.fingerprint(),
+        models=models,
+        logs=logs,
+        slice_values=slice_values,
     )
 
 

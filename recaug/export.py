@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from recaug.data.prepare import PrepareReport
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP, USER
+from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentResult
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -31,18 +34,60 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8")
 
 
+def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet for downloads and the run store: typed, and no spreadsheet runs it, so values stay as they are."""
+    import pyarrow as pa
+
+    buffer = io.BytesIO()
+    try:
+        frame.to_parquet(buffer, index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        # Mixed-type object columns (lists, dicts from a log) are kept as text rather than failing the export.
+        buffer = io.BytesIO()
+        text = {c: "string" for c in frame.columns if frame[c].dtype == object}
+        frame.astype(text).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+    """Training split plus synthetic rows in canonical columns; every row has ``origin`` and ``confidence``.
+
+    Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating.
+    """
+    columns = [USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE]
+    columns += [c for c in ("prompt_id", "seed") if c in synthetic.columns]
+    real = train.reindex(columns=columns)
+    real[ORIGIN] = real[ORIGIN].fillna(REAL)
+    real[CONFIDENCE] = real[CONFIDENCE].fillna(1.0)
+    frames = [frame for frame in (real, synthetic.reindex(columns=columns)) if len(frame)]
+    return pd.concat(frames, ignore_index=True) if frames else real
+
+
+def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:
+    """LLM provenance logs as JSON lines, one call per line (id lists stay JSON arrays, NaN becomes null)."""
+    if not logs:
+        return b""
+    frame = pd.concat(logs, ignore_index=True)
+    return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+
+
 def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: PrepareReport | None = None) -> list[Path]:
-    """results.csv, augmented.csv, split.csv and config.json; returns the written paths."""
+    """results.csv, significance.csv, augmented.csv, split.csv, config.json (and llm_log.jsonl); returns the paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     tables = {
         "results.csv": result.results,
+        "significance.csv": significance_table(result),
         "augmented.csv": result.synthetic,
         "split.csv": result.split,
     }
     for name, frame in tables.items():
         path = out / name
         path.write_bytes(to_csv_bytes(frame))
+        written.append(path)
+    if result.logs:
+        path = out / "llm_log.jsonl"
+        path.write_bytes(llm_log_jsonl(result.logs))
         written.append(path)
     config = {
         **result.config.to_dict(),

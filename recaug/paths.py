@@ -18,3 +18,18 @@ def cache_dir(kind: str) -> Path:
     folder = recaug_home() / kind
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def installed_package_folder(module: str, *, package: str, install: str) -> Path:
+    """Folder of an installed package found WITHOUT importing it (some data-only packages have heavy __init__s).
+
+    Raises RecaugInputError naming the missing package and the command that installs it.
+    """
+    import importlib.util
+
+    from recaug.errors import RecaugInputError
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise RecaugInputError(f"the package '{package}' is not installed", fix=f"run `make run`, or {install}")
+    return Path(next(iter(spec.submodule_search_locations)))

@@ -12,10 +12,12 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from recaug.paths import cache_dir
 
 METHODS = ("pca", "umap")
+PLACEMENT_TEMPERATURE = 0.02  # cosine-similarity scale of the neighbour weights when placing new points
 
 
 def _enable_numba_cache() -> None:
@@ -23,13 +25,22 @@ def _enable_numba_cache() -> None:
 
 
 def pca_basis(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and the two sign-fixed principal axes (2, d), so new points can be placed in the same plane."""
+    """Mean and the two sign-fixed principal axes (2, d), so new points can be placed in the same plane.
+
+    With more points than dimensions the axes come from the d x d covariance (milliseconds for
+    5,000 x 384); single-threaded, because on a few shared cores BLAS threads mostly wait for each other.
+    """
     x = np.asarray(vectors, dtype=np.float64)
     mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
     comps = np.zeros((2, x.shape[1]))
     if x.shape[0] >= 2:
-        _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-        top = vt[:2]
+        centred = x - mean
+        with threadpool_limits(1):
+            if x.shape[0] >= x.shape[1]:
+                _, vectors_ = np.linalg.eigh(centred.T @ centred)
+                top = vectors_[:, ::-1][:, : min(2, x.shape[1])].T
+            else:
+                top = np.linalg.svd(centred, full_matrices=False)[2][:2]
         signs = np.sign(top[np.arange(len(top)), np.abs(top).argmax(axis=1)])
         comps[: len(top)] = top * signs[:, None]
     return mean, comps
@@ -53,7 +64,8 @@ def cosine_knn(vectors: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarr
     indices = np.empty((len(x), k), dtype=np.int32)
     distances = np.empty((len(x), k), dtype=np.float32)
     for start in range(0, len(x), chunk):
-        sims = x[start : start + chunk] @ x.T
+        with threadpool_limits(1):
+            sims = x[start : start + chunk] @ x.T
         rows = np.arange(sims.shape[0])
         sims[rows, start + rows] = np.inf  # each point is its own nearest neighbour, as UMAP expects
         part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
@@ -141,29 +153,37 @@ class ProjectionSpace:
     mean: np.ndarray | None = None
     components: np.ndarray | None = None
 
-    def place(self, new_vectors: np.ndarray, n_neighbours: int = 10) -> np.ndarray:
-        """(m, d) -> (m, 2) positions in this space."""
+    def place(self, new_vectors: np.ndarray, n_neighbours: int = 10, among: np.ndarray | None = None) -> np.ndarray:
+        """(m, d) -> (m, 2) positions in this space; ``among`` limits neighbour placement to those reference rows
+        (e.g. only items, so a new item is not pulled towards users who resemble it)."""
         new = np.atleast_2d(np.asarray(new_vectors, dtype=np.float64))
         if self.method == "pca" and self.mean is not None and self.components is not None:
             return ((new - self.mean) @ self.components.T).astype(np.float32)
+        rows = np.arange(len(self.vectors)) if among is None else np.asarray(among)
         new = new / np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
-        sims = new @ self.vectors.T
-        k = min(n_neighbours, self.vectors.shape[0])
+        sims = new @ self.vectors[rows].T
+        k = min(n_neighbours, len(rows))
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        weights = np.maximum(np.take_along_axis(sims, top, axis=1), 0.0) + 1e-6
+        near = np.take_along_axis(sims, top, axis=1)
+        # Sharp weights: neighbours may sit in different UMAP clusters, and a plain mean lands in the empty
+        # space between them; this keeps the point with the few neighbours that are nearly as close as the best.
+        weights = np.exp((near - near.max(axis=1, keepdims=True)) / PLACEMENT_TEMPERATURE)
         weights /= weights.sum(axis=1, keepdims=True)
-        return np.einsum("mk,mkc->mc", weights, self.coords[top]).astype(np.float32)
+        return np.einsum("mk,mkc->mc", weights, self.coords[rows][top]).astype(np.float32)
 
 
 def fit_projection(
     vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True
 ) -> ProjectionSpace:
     """Project ``vectors`` (cached on disk by content) and keep what is needed to place new points later."""
-    coords = cached_project(vectors, method, seed, use_cache=use_cache)
     x = np.asarray(vectors, dtype=np.float64)
     normalised = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    mean, comps = pca_basis(vectors) if method == "pca" else (None, None)
-    return ProjectionSpace(method=method, vectors=normalised, coords=coords, mean=mean, components=comps)
+    if method == "pca":  # instant: fit once, no cache needed
+        mean, comps = pca_basis(x)
+        coords = ((x - mean) @ comps.T).astype(np.float32)
+        return ProjectionSpace(method=method, vectors=normalised, coords=coords, mean=mean, components=comps)
+    coords = cached_project(vectors, method, seed, use_cache=use_cache)
+    return ProjectionSpace(method=method, vectors=normalised, coords=coords)
 
 
 def warm_umap() -> None:

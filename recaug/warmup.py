@@ -14,10 +14,11 @@ def _warm() -> None:
     try:
         from recaug.data.builtin import load_ml100k
         from recaug.projection import warm_umap
-        from recaug.text.encoder import encode_texts
+        from recaug.text.encoder import encode_texts, load_encoder
 
         _, items = load_ml100k()
         encode_texts(items["text"].tolist())
+        load_encoder()  # what-ifs embed new text; loading the model is the slow part (~5 s)
         warm_umap()
     except Exception:  # warm-up is best-effort; the real call reports problems
         logger.warning("warm-up failed", exc_info=True)

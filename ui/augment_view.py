@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from recaug.augment import AUGMENTERS, AugmentResult
+from recaug.augment.llm_common import llm_augmenter_params
 from recaug.data.dataset import Dataset
 from recaug.experiment import with_titles
 from recaug.export import to_csv_bytes
@@ -26,38 +27,74 @@ def describe(name: str) -> str:
 def method_form(current: dict[str, Any]) -> dict[str, Any]:
     """The augmentation settings; returns a new config dict (the caller stores it)."""
     names = AUGMENTERS.names()
-    chosen = st.multiselect("Augmentation methods", names, default=[n for n in current["augmenters"] if n in names],
-                            format_func=describe, key="aug_methods",
-                            help="Each method adds synthetic interactions to the training split only.")
+    chosen = st.multiselect(
+        "Augmentation methods",
+        names,
+        default=[n for n in current["augmenters"] if n in names],
+        format_func=describe,
+        key="aug_methods",
+        help="Each method adds synthetic interactions to the training split only.",
+    )
     left, mid, right = st.columns(3)
     mode = left.radio("Budget as", ["% of training interactions", "count"], horizontal=True, key="aug_budget_mode")
     if mode == "count":
-        budget: float | int = int(mid.number_input("Synthetic interactions", 1, 1_000_000, 5000, step=500,
-                                                   key="aug_budget_count"))
+        budget: float | int = int(
+            mid.number_input("Synthetic interactions", 1, 1_000_000, 5000, step=500, key="aug_budget_count")
+        )
     else:
-        pct = mid.slider("Budget (% of training interactions)", 1, 50, int(round(float(current["budget"]) * 100))
-                         if isinstance(current["budget"], float) else 10, key="aug_budget_pct")
+        pct = mid.slider(
+            "Budget (% of training interactions)",
+            1,
+            50,
+            round(float(current["budget"]) * 100) if isinstance(current["budget"], float) else 10,
+            key="aug_budget_pct",
+        )
         budget = pct / 100
-    target = right.selectbox("Who receives synthetic data", list(TARGET_LABELS),
-                             index=list(TARGET_LABELS).index(current["target"]), format_func=TARGET_LABELS.get,
-                             key="aug_target")
+    target = right.selectbox(
+        "Who receives synthetic data",
+        list(TARGET_LABELS),
+        index=list(TARGET_LABELS).index(current["target"]),
+        format_func=TARGET_LABELS.get,
+        key="aug_target",
+    )
     seed = int(st.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed"))
     params: dict[str, dict[str, Any]] = {}
     llm_methods = [n for n in chosen if n.startswith("llm-")]
     if llm_methods:
         with st.expander("LLM settings", expanded=False):
-            backend = st.selectbox("Backend", ["local", "openai"], key="llm_backend",
-                                   help="local: the packaged SmolLM2-135M-Instruct (offline) or a local HF folder; "
-                                        "openai: any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI).")
+            backend = st.selectbox(
+                "Backend",
+                ["local", "openai"],
+                key="llm_backend",
+                help="local: the packaged SmolLM2-135M-Instruct (offline) or a local HF folder; "
+                "openai: any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI).",
+            )
             model = st.text_input("Model (folder or server model name; empty = packaged default)", key="llm_model")
-            base_url = st.text_input("Server base URL (openai backend)", placeholder="http://127.0.0.1:8000/v1",
-                                     key="llm_base_url")
-            st.caption("API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
-                       "Streamlit secrets, never typed here or stored.")
-        for name in llm_methods:
-            allowed = AUGMENTERS.get(name).param_names()
-            values = {"backend": backend, "model": model or None, "base_url": base_url or None}
-            params[name] = {k: v for k, v in values.items() if k in allowed}
+            base_url = st.text_input(
+                "Server base URL (openai backend)", placeholder="http://127.0.0.1:8000/v1", key="llm_base_url"
+            )
+            max_users = int(
+                st.number_input(
+                    "Users (or items) to prompt about",
+                    1,
+                    5000,
+                    50,
+                    key="llm_max_users",
+                    help="The packaged 135M model handles a few users per second on 2 cores; a server scales this up.",
+                )
+            )
+            st.caption(
+                "API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
+                "Streamlit secrets, never typed here or stored."
+            )
+        params = llm_augmenter_params(
+            llm_methods,
+            backend=backend,
+            model=model or None,
+            base_url=base_url or None,
+            max_users=max_users,
+            max_items=max_users,
+        )
     return {"augmenters": chosen, "budget": budget, "target": target, "seed": seed, "augmenter_params": params}
 
 
@@ -79,18 +116,35 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     """Info cards, a preview with titles, the CSV download and (for LLM methods) sample prompts."""
     info = result.info
     _info_cards(info)
-    st.caption(f"Target: {info.get('target', '')} · proposed {info.get('proposed', 0):,}, kept {info.get('kept', 0):,} "
-               "after dropping pairs already in training and duplicates.")
+    st.caption(
+        f"Target: {info.get('target', '')} · proposed {info.get('proposed', 0):,}, kept {info.get('kept', 0):,} "
+        "after dropping pairs already in training and duplicates."
+    )
     preview = with_titles(result.rows, dataset)
-    st.dataframe(preview.head(200), width="stretch", hide_index=True,
-                 column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0,
-                                                                              max_value=1.0, format="%.2f")})
-    st.download_button(f"Download {name} synthetic rows (CSV)", to_csv_bytes(preview), f"synthetic_{name}.csv",
-                       "text/csv", key=f"download_{name}")
+    if "prompt_id" in preview and not preview["prompt_id"].astype(str).str.len().gt(0).any():
+        preview = preview.drop(columns="prompt_id")  # only LLM methods have prompts
+    st.dataframe(
+        preview.head(200),
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="%.2f")
+        },
+    )
+    st.download_button(
+        f"Download {name} synthetic rows (CSV)",
+        to_csv_bytes(preview),
+        f"synthetic_{name}.csv",
+        "text/csv",
+        key=f"download_{name}",
+    )
     if isinstance(result.log, pd.DataFrame) and not result.log.empty:
         with st.expander(f"Sample prompts and answers ({len(result.log):,} calls)"):
-            cols = [c for c in ("prompt", "response", "parsed_choice", "accepted", "reason", "cache_hit")
-                    if c in result.log.columns]
+            cols = [
+                c
+                for c in ("prompt", "response", "parsed_choice", "accepted", "reason", "cache_hit")
+                if c in result.log.columns
+            ]
             st.dataframe(result.log[cols].head(20), width="stretch", hide_index=True)
     other = {k: v for k, v in info.items() if k not in ("augmenter",)}
     with st.expander("All run info"):

@@ -1,48 +1,85 @@
-"""The Compare page's table and the plain-words verdict."""
+"""The Compare page's table (with CIs and p-values) and the plain-words verdict."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from recaug.experiment import ExperimentResult, compare_table
+from recaug.evaluate.significance import verdict as significance_words
+from recaug.experiment import compare_table
+
+GREY = "color: #9ca3af"
+METRIC_ORDER = ["ndcg", "recall", "precision", "hit", "mrr", "map"]  # accuracy first, beyond-accuracy after
 
 
-def _style_delta(value: float) -> str:
-    if pd.isna(value) or abs(value) < 1e-12:
-        return ""
-    return "color: #15803d" if value > 0 else "color: #b91c1c"
+def merged_table(results: pd.DataFrame, significance: pd.DataFrame | None, slice_name: str) -> pd.DataFrame:
+    """compare_table + CI, p-values and a one-word verdict per row."""
+    table = compare_table(results, slice_name)
+    if significance is None or significance.empty:
+        return _ordered(table.assign(ci_low=np.nan, ci_high=np.nan, p_ttest=np.nan, p_wilcoxon=np.nan, verdict="no CI"))
+    sig = significance[significance["slice"] == slice_name].drop(columns=["slice", "delta"])
+    table = table.merge(sig, on=["model", "variant", "metric", "k"], how="left")
+    table["verdict"] = significance_words(table) if len(table) else []
+    return _ordered(table)
 
 
-def comparison_table(result: ExperimentResult, slice_name: str) -> None:
-    """Before/after table per model x variant x metric@k, deltas coloured."""
-    table = compare_table(result.results, slice_name)
-    styled = table.style.format(
-        {"baseline": "{:.4f}", "augmented": "{:.4f}", "delta": "{:+.4f}", "delta_pct": "{:+.1f}%"}, na_rep="–"
-    ).map(_style_delta, subset=["delta", "delta_pct"])
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
+    rank = {name: position for position, name in enumerate(METRIC_ORDER)}
+    order = table["metric"].map(lambda m: rank.get(m, len(rank)))
+    return (
+        table.assign(_order=order)
+        .sort_values(["_order", "metric", "k", "model", "variant"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def comparison_table(table: pd.DataFrame) -> None:
+    """Before/after table; deltas green/red, whole row grey when the CI of the delta crosses zero."""
+    uncertain = table["verdict"].isin(["no clear difference", "no CI"]).to_numpy()
+
+    def row_style(row: pd.Series) -> list[str]:
+        if uncertain[row.name]:
+            return [GREY] * len(row)
+        colour = "#15803d" if row["delta"] > 0 else "#b91c1c"
+        return [f"color: {colour}" if c in ("delta", "delta_pct") else "" for c in row.index]
+
+    fmt = {
+        "baseline": "{:.4f}",
+        "augmented": "{:.4f}",
+        "delta": "{:+.4f}",
+        "delta_pct": "{:+.1f}%",
+        "ci_low": "{:+.4f}",
+        "ci_high": "{:+.4f}",
+        "p_ttest": "{:.3f}",
+        "p_wilcoxon": "{:.3f}",
+    }
+    numeric = ["baseline", "augmented", "delta", "delta_pct", "ci_low", "ci_high", "p_ttest", "p_wilcoxon"]
+    table = table.astype({c: float for c in numeric if c in table.columns})
+    styled = table.reset_index(drop=True).style.format(fmt, na_rep="–").apply(row_style, axis=1)
     st.dataframe(styled, width="stretch", hide_index=True, key="compare_table")
 
 
-def verdict(result: ExperimentResult, slice_name: str, metric: str = "ndcg", k: int = 10) -> None:
-    """One sentence per augmenter: does it help the best baseline model on this slice?"""
-    table = compare_table(result.results, slice_name)
+def verdict(table: pd.DataFrame, n_seeds: int, slice_name: str, metric: str = "ndcg", k: int = 10) -> None:
+    """One line per augmenter at metric@k: which models it helps or hurts, and whether the CI supports it."""
     rows = table[(table["metric"] == metric) & (table["k"] == k)]
     if rows.empty:
         return
     lines = []
     for variant, part in rows.groupby("variant"):
-        helped = part[part["delta"] > 0]["model"].tolist()
-        hurt = part[part["delta"] < 0]["model"].tolist()
-        words = []
-        if helped:
-            words.append(f"raises {metric.upper()}@{k} for {', '.join(helped)}")
-        if hurt:
-            words.append(f"lowers it for {', '.join(hurt)}")
-        lines.append(f"- **{variant}** " + (" and ".join(words) if words else "changes nothing") + ".")
-    n_seeds = result.results["seed"].nunique()
+        clear = part[~part["verdict"].isin(["no clear difference", "no CI"])]
+        unclear = part[part["verdict"].isin(["no clear difference", "no CI"])]
+        words = [f"{row.model}: {row.verdict} ({row.delta:+.4f})" for row in clear.itertuples()]
+        if len(unclear):
+            words.append(f"no clear difference for {', '.join(unclear['model'])} (the 95% CI of Δ crosses zero)")
+        lines.append(f"- **{variant}** — " + "; ".join(words) + ".")
     caveat = (
-        ""
-        if n_seeds >= 3
-        else f" With {n_seeds} seed(s) these are point estimates: run 3 or more seeds before trusting small deltas."
+        "CIs are paired bootstraps over test users; p-values are paired tests over seeds."
+        if n_seeds >= 2
+        else "CIs are paired bootstraps over test users; with one seed there are no p-values — use 3+ seeds."
     )
-    st.markdown(f"**Verdict on slice `{slice_name}`.**{caveat}\n" + "\n".join(lines))
+    st.markdown(
+        f"**Verdict at {metric.upper()}@{k}, slice `{slice_name}`.** Rows in grey are not distinguishable "
+        f"from zero. {caveat}\n" + "\n".join(lines)
+    )

@@ -66,8 +66,9 @@ def upload_section() -> None:
     )
     st.file_uploader("Item text file (optional: item id + title/description)", type=UPLOAD_TYPES, key="upload_items")
     frame, name = _uploaded_table("upload_interactions")
-    if frame is None or name is None:
+    if name is None:
         st.info("Upload a file to map its columns. The current dataset stays loaded until you load a new one.")
+    if frame is None or name is None:
         return
     st.dataframe(frame.head(5), width="stretch", hide_index=True)
     st.markdown("**Column mapping**")
@@ -85,6 +86,9 @@ def upload_section() -> None:
         step=1,
         help="Repeatedly drop users and items with fewer than k interactions.",
     )
+    unmapped = [c for c in ("user_id", "item_id") if c not in mapping]
+    if unmapped:
+        st.warning(f"Choose the column for {' and '.join(unmapped)} to load this file.")
     if st.button("Load data", type="primary", key="load_upload"):
         with friendly_errors(f"load {name}"):
             interactions = interactions_from_frame(frame, name=name, mapping=mapping)

@@ -19,11 +19,11 @@ def friendly_errors(action: str) -> Iterator[None]:
     try:
         yield
     except RecaugInputError as err:
-        st.error(f"**Could not {action}.** {err}", icon="⚠️")
+        st.error(f"**Could not {action}.** {err}", icon=":material/warning:")
     except Exception as err:  # the UI must never show a traceback; the log keeps it for debugging
         logger.exception("unexpected error while trying to %s", action)
         st.error(
             f"**Could not {action}.** Unexpected {type(err).__name__}: {err}. "
             "Your previous data and results are unchanged; try again or change the settings.",
-            icon="⚠️",
+            icon=":material/warning:",
         )

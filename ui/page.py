@@ -23,8 +23,21 @@ def _start_warm_up() -> bool:
     return True
 
 
+def _api_key_from_secrets() -> None:
+    """Let `.streamlit/secrets.toml` supply the LLM server key; it only ever lives in the environment."""
+    if "RECAUG_LLM_API_KEY" in os.environ:
+        return
+    try:
+        key = st.secrets.get("RECAUG_LLM_API_KEY") or st.secrets.get("OPENAI_API_KEY")
+    except Exception:  # no secrets file: nothing to copy (streamlit raises its own parse/missing errors)
+        return
+    if key:
+        os.environ["RECAUG_LLM_API_KEY"] = str(key)
+
+
 def page_setup(title: str) -> None:
     """Call first on every page."""
-    st.set_page_config(page_title=f"recaug · {title}", page_icon="🧪", layout="wide")
+    st.set_page_config(page_title=f"recaug · {title}", page_icon=":material/science:", layout="wide")
     logging.basicConfig(level=logging.INFO)
+    _api_key_from_secrets()
     _start_warm_up()

@@ -1,46 +1,50 @@
-"""Background UMAP jobs shared by all sessions: PCA is shown at once, UMAP replaces it when ready."""
+"""Background jobs shared by all sessions: show the instant answer now, the slow one when it's ready."""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import threading
+from collections.abc import Callable
+from typing import Any
 
-import numpy as np
 import streamlit as st
 
-from recaug.projection import pca_2d, project, projection_key
 
-
-class ProjectionJobs:
-    """One worker thread; results cached by content hash (same vectors -> same projection, computed once)."""
+class BackgroundJobs:
+    """One worker thread; a job is identified by a content key and computed at most once (failures retry)."""
 
     def __init__(self) -> None:
-        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="recaug-umap")
-        self._jobs: dict[str, cf.Future[np.ndarray]] = {}
+        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="recaug-bg")
+        self._jobs: dict[str, cf.Future[Any]] = {}
         self._lock = threading.Lock()
 
-    def submit(self, vectors: np.ndarray, method: str, seed: int = 0) -> cf.Future[np.ndarray]:
-        key = projection_key(vectors, method, seed)
+    def state(self, key: str) -> str:
+        """'missing', 'running' or 'done' for the job with this key."""
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is None:
+            return "missing"
+        return "done" if job.done() else "running"
+
+    def submit(self, key: str, compute: Callable[[], Any]) -> cf.Future[Any]:
         with self._lock:
             job = self._jobs.get(key)
             if job is None or (job.done() and job.exception() is not None):
-                job = self._pool.submit(project, vectors, method, seed)
+                job = self._pool.submit(compute)
                 self._jobs[key] = job
             return job
 
 
 @st.cache_resource
-def projection_jobs() -> ProjectionJobs:
-    return ProjectionJobs()
+def background_jobs() -> BackgroundJobs:
+    return BackgroundJobs()
 
 
-def best_projection(vectors: np.ndarray, method: str, seed: int = 0) -> tuple[np.ndarray, str]:
-    """(coords, label): the requested projection if ready, else instant PCA while it computes."""
-    if method == "pca":
-        return pca_2d(vectors, seed), "PCA"
-    job = projection_jobs().submit(vectors, method, seed)
+def ready_or(key: str, compute: Callable[[], Any], fallback: Callable[[], Any]) -> tuple[Any, bool, str | None]:
+    """(value, is_final, error): the slow result if done, else the instant fallback while it computes."""
+    job = background_jobs().submit(key, compute)
     if job.done():
         if job.exception() is None:
-            return job.result(), "UMAP"
-        return pca_2d(vectors, seed), f"PCA (UMAP failed: {job.exception()})"
-    return pca_2d(vectors, seed), "PCA (UMAP is computing in the background…)"
+            return job.result(), True, None
+        return fallback(), True, str(job.exception())
+    return fallback(), False, None

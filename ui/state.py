@@ -7,7 +7,8 @@ from typing import Any
 import streamlit as st
 
 from recaug.data.dataset import Dataset
-from ui.cached import builtin_dataset
+from recaug.data.splits import Split, make_split
+from ui.cached import builtin_dataset, cached_value
 
 DATASET = "dataset"
 PREPARE_REPORT = "prepare_report"
@@ -15,6 +16,7 @@ AUGMENT_CONFIG = "augment_config"
 AUGMENT_RESULTS = "augment_results"
 EXPERIMENT = "experiment"
 EXPERIMENT_KEY = "experiment_key"
+LAST_RUN = "last_run"
 
 
 def current_dataset() -> Dataset:
@@ -26,11 +28,18 @@ def current_dataset() -> Dataset:
     return st.session_state[DATASET]
 
 
+def current_split(dataset: Dataset, seed: int) -> Split:
+    """The random-811 split of ``seed`` (deterministic, so every page sees the one the comparison uses)."""
+    return cached_value(
+        f"split:{dataset.fingerprint()}:{seed}", lambda: make_split(dataset.interactions, "random-811", seed)
+    )
+
+
 def set_dataset(dataset: Dataset, report: Any) -> None:
     """Replace the dataset and drop results that belonged to the old one."""
     st.session_state[DATASET] = dataset
     st.session_state[PREPARE_REPORT] = report
-    for key in (AUGMENT_RESULTS, EXPERIMENT, EXPERIMENT_KEY):
+    for key in (AUGMENT_RESULTS, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
         st.session_state.pop(key, None)
 
 

@@ -11,6 +11,8 @@ so every augmenter obeys the same rules.
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ from recaug.registry import Registry
 
 SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
 TARGETS = ("light-users", "all", "cold-items")
+# Options every augmenter has; ``create`` sets them even when a subclass's __init__ does not forward them.
+BASE_OPTIONS = ("denoise",)
 
 
 class NotFittedError(RuntimeError):
@@ -43,6 +47,8 @@ class AugmentResult:
     params: dict[str, Any] = field(default_factory=dict)
     log: pd.DataFrame | None = None  # per-call provenance (LLM augmenters): prompt, response, decision, ...
     artifacts: dict[str, Any] = field(default_factory=dict)  # e.g. profiles, learned embeddings, enriched text
+    # Training edges to REMOVE (user_id, item_id), e.g. ``edge-dropout``; None for the usual add-only augmenters.
+    removed: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,9 @@ def resolve_budget(budget: int | float, n_train: int) -> int:
         raise RecaugInputError(f"budget must be a number, got {budget!r}", fix="use e.g. 0.1 or 5000")
     if isinstance(budget, float | np.floating):
         if not 0 < budget <= 10:
-            raise RecaugInputError(f"a fractional budget must be in (0, 10], got {budget}",
-                                   fix="use 0.1 for +10% of training interactions")
+            raise RecaugInputError(
+                f"a fractional budget must be in (0, 10], got {budget}", fix="use 0.1 for +10% of training interactions"
+            )
         return max(1, round(float(budget) * n_train))
     if budget < 1:
         raise RecaugInputError(f"budget must be at least 1, got {budget}")
@@ -93,8 +100,9 @@ def resolve_target(
         idx = train.user_ids.get_indexer([str(u) for u in target])
         if (idx < 0).any():
             missing = [str(u) for u, i in zip(target, idx, strict=True) if i < 0][:5]
-            raise RecaugInputError(f"unknown user id(s) in target: {', '.join(missing)}",
-                                   fix="list users that appear in the training data")
+            raise RecaugInputError(
+                f"unknown user id(s) in target: {', '.join(missing)}", fix="list users that appear in the training data"
+            )
         return Target(np.unique(idx), all_items, f"{len(idx)} listed users")
     raise RecaugInputError(f"unknown target '{target}'", fix=f"choose one of {', '.join(TARGETS)} or a list of ids")
 
@@ -106,20 +114,35 @@ class Augmenter(Parameterised, ABC):
     description: ClassVar[str]
     family: ClassVar[str] = "heuristic"
 
-    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users") -> None:
+    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users", denoise: float = 0.0) -> None:
         self.seed = seed
         self.target = target
+        self.denoise = denoise  # fraction of synthetic edges a train-only BPR finds least plausible, dropped
+
+    @classmethod
+    def create(cls, label: str, **params: Any) -> Any:
+        """Like ``Parameterised.create``; base options (``denoise``) work even if the subclass doesn't forward them."""
+        accepted = inspect.signature(cls.__init__).parameters
+        base = {k: params.pop(k) for k in BASE_OPTIONS if k in params and k not in accepted}
+        obj = super().create(label, **params)
+        for key, value in base.items():
+            setattr(obj, key, value)
+        return obj
 
     # --- public API -------------------------------------------------------------
-    def fit(self, train: TrainingData) -> Self:
-        """Learn from the training split only; returns self."""
+    def fit(self, train: TrainingData, *, progress: ProgressFn | None = None) -> Self:
+        """Learn from the training split only; returns self. ``_fit`` reports through ``self._progress``."""
         if not isinstance(train, TrainingData):
             raise TypeError("fit expects TrainingData (Dataset.training_data(split.train))")
         self.train_ = train
         self.info_: dict[str, Any] = {}
         self.log_: pd.DataFrame | None = None
         self.artifacts_: dict[str, Any] = {}
-        self._fit(train)
+        self._progress: ProgressFn = progress or no_progress
+        try:
+            self._fit(train)
+        finally:
+            self._progress = no_progress
         return self
 
     def augment(
@@ -131,10 +154,26 @@ class Augmenter(Parameterised, ABC):
         train = self.train_
         n = resolve_budget(budget, len(train.interactions))
         resolved = resolve_target(train, target if target is not None else self.target)
+        if not 0.0 <= self.denoise < 1.0:
+            raise RecaugInputError(
+                f"denoise must be in [0, 1), got {self.denoise}",
+                fix="use e.g. 0.2 to drop the 20% least plausible synthetic edges",
+            )
         report = progress or no_progress
         started = time.perf_counter()
-        proposed = self._propose(n, resolved, np.random.default_rng(self.seed), report)
-        rows = self._clean(proposed, n)
+        self.removed_: pd.DataFrame | None = None
+        # With denoising, ask for a larger pool so that after dropping its worst part the budget can still be met.
+        pool = math.ceil(n / (1.0 - self.denoise))
+        proposed = self._propose(pool, resolved, np.random.default_rng(self.seed), report)
+        rows = self._clean(proposed, pool)
+        if self.removed_ is not None:  # removals obey the budget too (they are never denoised)
+            self.removed_ = self.removed_.head(n).reset_index(drop=True)
+        denoise_info: dict[str, Any] = {}
+        if self.denoise > 0:
+            from recaug.augment.denoise import drop_implausible
+
+            rows, denoise_info = drop_implausible(train, rows, self.denoise, seed=self.seed, progress=report)
+        rows = rows.head(n)
         report(1.0, f"{self.name}: {len(rows)} synthetic interactions")
         info = {
             "augmenter": self.name,
@@ -145,13 +184,21 @@ class Augmenter(Parameterised, ABC):
             "users_touched": int(rows[USER].nunique()) if len(rows) else 0,
             "synthetic_share": len(rows) / max(len(train.interactions), 1),
             "seconds": round(time.perf_counter() - started, 3),
+            **denoise_info,
+            **({"removed": len(self.removed_)} if self.removed_ is not None else {}),
             **self.info_,
         }
-        return AugmentResult(rows=rows, info=info, params=self.get_params(), log=self.log_,
-                             artifacts=dict(self.artifacts_))
+        return AugmentResult(
+            rows=rows,
+            info=info,
+            params=self.get_params(),
+            log=self.log_,
+            artifacts=dict(self.artifacts_),
+            removed=self.removed_,
+        )
 
     # --- for subclasses ---------------------------------------------------------
-    def _fit(self, train: TrainingData) -> None:  # noqa: B027 - optional hook
+    def _fit(self, train: TrainingData) -> None:
         """Learn what ``_propose`` needs (default: nothing)."""
 
     @abstractmethod

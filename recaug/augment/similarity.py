@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from recaug.augment.base import Augmenter, Target, register
 from recaug.data.dataset import TrainingData
@@ -18,8 +19,40 @@ from recaug.progress import ProgressFn
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
 
-def round_robin(user_rows: list[np.ndarray], item_rows: list[np.ndarray], score_rows: list[np.ndarray],
-                budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def history_profiles(history: sp.csr_matrix, item_vectors: np.ndarray) -> np.ndarray:
+    """Each row's taste in text space: the mean of its items' normalised vectors, re-normalised."""
+    profile = np.asarray(history @ item_vectors) / np.maximum(np.asarray(history.sum(axis=1)), 1)
+    profile /= np.linalg.norm(profile, axis=1, keepdims=True) + 1e-8
+    return profile
+
+
+def ranked_matches(
+    queries: np.ndarray,
+    candidates: np.ndarray,
+    forbidden: sp.csr_matrix,
+    depth: int,
+    progress: ProgressFn,
+    message: str,
+    chunk: int = 512,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each query vector, the ``depth`` most cosine-similar candidates that ``forbidden`` does not mark.
+
+    Returns (candidate positions, similarities), both (n_queries, depth); forbidden pairs score -inf.
+    """
+    tops, scores = [], []
+    for start in range(0, len(queries), chunk):
+        sims = queries[start : start + chunk] @ candidates.T
+        sims[forbidden[start : start + chunk].toarray() > 0] = -np.inf
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
+        tops.append(top)
+        scores.append(np.take_along_axis(sims, top, axis=1))
+        progress(min(1.0, (start + chunk) / len(queries)), message)
+    return np.vstack(tops), np.vstack(scores)
+
+
+def round_robin(
+    user_rows: list[np.ndarray], item_rows: list[np.ndarray], score_rows: list[np.ndarray], budget: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interleave per-user ranked lists rank by rank, so each user gets a fair share of the budget."""
     if not user_rows:
         empty = np.array([], dtype=np.int64)
@@ -39,8 +72,14 @@ class SimilarityAugmenter(Augmenter):
     description = "Text-similarity expansion: users get unseen items whose text is closest to their history"
     family = "text"
 
-    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users", encoder: str = DEFAULT_ENCODER,
-                 min_similarity: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        encoder: str = DEFAULT_ENCODER,
+        min_similarity: float = 0.0,
+    ) -> None:
         super().__init__(seed=seed, target=target)
         self.encoder = encoder
         self.min_similarity = min_similarity
@@ -56,27 +95,22 @@ class SimilarityAugmenter(Augmenter):
         if len(users) == 0 or len(target.items) == 0:
             return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE])
         depth = min(len(target.items), int(np.ceil(budget / len(users))) + 1)
-        # Mean of normalised history vectors, re-normalised: the user's "taste" in text space.
         history = train.matrix[users]
-        profile = np.asarray(history @ self.item_vectors_) / np.maximum(np.asarray(history.sum(axis=1)), 1)
-        profile /= np.linalg.norm(profile, axis=1, keepdims=True) + 1e-8
-        user_rows, item_rows, score_rows = [], [], []
-        candidate_vectors = self.item_vectors_[target.items]
-        for start in range(0, len(users), 512):
-            batch = users[start : start + 512]
-            sims = profile[start : start + 512] @ candidate_vectors.T
-            seen = train.matrix[batch][:, target.items].toarray() > 0
-            sims[seen] = -np.inf
-            top = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
-            for row, user in enumerate(batch):
-                user_rows.append(np.full(depth, user))
-                item_rows.append(target.items[top[row]])
-                score_rows.append(sims[row, top[row]])
-            progress(min(1.0, (start + 512) / len(users)), "matching users to similar items")
-        u, i, s = round_robin(user_rows, item_rows, score_rows, budget * 2)
+        profile = history_profiles(history, self.item_vectors_)
+        top, sims = ranked_matches(
+            profile,
+            self.item_vectors_[target.items],
+            history[:, target.items],
+            depth,
+            progress,
+            "matching users to similar items",
+        )
+        u, i, s = round_robin([np.full(depth, user) for user in users], list(target.items[top]), list(sims), budget * 2)
         ok = np.isfinite(s) & (s >= self.min_similarity)
-        return pd.DataFrame({
-            USER: train.user_ids.to_numpy()[u[ok]],
-            ITEM: train.item_ids.to_numpy()[i[ok]],
-            CONFIDENCE: np.clip((s[ok] + 1.0) / 2.0, 0.0, 1.0),
-        })
+        return pd.DataFrame(
+            {
+                USER: train.user_ids.to_numpy()[u[ok]],
+                ITEM: train.item_ids.to_numpy()[i[ok]],
+                CONFIDENCE: np.clip((s[ok] + 1.0) / 2.0, 0.0, 1.0),
+            }
+        )

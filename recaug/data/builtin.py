@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 
 from recaug.data.schema import ITEM, RATING, TIMESTAMP, USER
 from recaug.errors import RecaugInputError
+from recaug.paths import installed_package_folder
 
 ML100K_TERMS = (
     "MovieLens-100k © GroupLens Research, University of Minnesota. Use is under the GroupLens terms: "
@@ -18,14 +18,8 @@ ML100K_TERMS = (
 
 
 def _ml100k_dir() -> Path:
-    spec = importlib.util.find_spec("recbole")
-    if spec is None or not spec.submodule_search_locations:
-        raise RecaugInputError(
-            "the built-in MovieLens-100k needs the 'recbole' package",
-            file="ml-100k",
-            fix="run `make run` (or pip install --no-deps recbole==1.2.1)",
-        )
-    folder = Path(next(iter(spec.submodule_search_locations))) / "dataset_example" / "ml-100k"
+    package = installed_package_folder("recbole", package="recbole", install="pip install --no-deps recbole==1.2.1")
+    folder = package / "dataset_example" / "ml-100k"
     if not (folder / "ml-100k.inter").exists():
         raise RecaugInputError(
             "ml-100k.inter is missing from the recbole package", file=str(folder), fix="reinstall recbole==1.2.1"

@@ -18,13 +18,25 @@ SYNTHETIC_COLUMNS = (USER, ITEM, ORIGIN, CONFIDENCE)
 # Lower-cased, with '_', '-' and spaces removed before comparison.
 ALIASES: dict[str, tuple[str, ...]] = {
     USER: ("userid", "user", "uid", "users", "customerid", "customer", "reviewerid", "visitorid"),
-    ITEM: ("itemid", "item", "movieid", "movie", "iid", "asin", "productid", "product", "bookid",
-           "isbn", "articleid", "trackid", "songid"),
+    ITEM: (
+        "itemid",
+        "item",
+        "movieid",
+        "movie",
+        "iid",
+        "asin",
+        "productid",
+        "product",
+        "bookid",
+        "isbn",
+        "articleid",
+        "trackid",
+        "songid",
+    ),
     RATING: ("rating", "score", "stars", "rate", "preference", "value", "overall"),
     TIMESTAMP: ("timestamp", "time", "ts", "datetime", "date", "unixreviewtime", "eventtime"),
     "title": ("title", "name", "itemname", "movietitle", "moviename", "producttitle"),
-    "text": ("text", "description", "desc", "overview", "plot", "summary", "genres", "genre",
-             "content", "abstract"),
+    "text": ("text", "description", "desc", "overview", "plot", "summary", "genres", "genre", "content", "abstract"),
 }
 
 
@@ -57,7 +69,7 @@ def detect_columns(
     for canonical in wanted:
         if canonical in mapping:
             continue
-        for alias in (_normalise(canonical),) + ALIASES.get(canonical, ()):
+        for alias in (_normalise(canonical), *ALIASES.get(canonical, ())):
             col = by_norm.get(alias)
             if col is not None and col not in used:
                 mapping[canonical] = col

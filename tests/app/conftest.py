@@ -11,8 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
     monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
+    monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.chdir(REPO)
     return AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
 

@@ -33,8 +33,9 @@ def test_home_has_movielens_ready(app: AppTest) -> None:
     assert metrics["Users"] == "943" and metrics["Items"] == "1,682" and metrics["Interactions"] == "100,000"
     assert any("GroupLens" in c.value for c in app.caption)
     figure = _chart_json(app)
-    users = _array(figure["data"][0]["x"])
-    assert len(figure["data"]) == 2 and len(users) == 943 and users.min() >= 1
+    users, items = (_array(trace["customdata"]) for trace in figure["data"])
+    assert users.sum() == 943 and items.sum() == 1682  # every user and item lands in exactly one log2 bin
+    assert users[0] == 0  # no user has zero interactions
 
 
 def test_upload_replaces_dataset_and_bad_upload_keeps_it(app: AppTest) -> None:
@@ -73,8 +74,16 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     app.radio(key="emb_method").set_value("pca").run()
     figure = _chart_json(app)
     names = " ".join(trace["name"] for trace in figure["data"])
-    assert "real" in names and "augmented" in names
-    assert all(trace["hovertemplate"] for trace in figure["data"])
+    assert "item" in names and "user + synthetic" in names
+    assert all(trace.get("hovertemplate") or trace.get("hovertext") or trace.get("text") for trace in figure["data"])
+    counts = app.dataframe[-1].value
+    assert counts.set_index(["kind", "origin"])["points"][("item", "real")] == 1682
+
+    app.switch_page("pages/4_Fidelity.py").run()
+    no_errors(app)
+    fidelity = app.dataframe[0].value
+    assert 0.5 < fidelity.loc[("detection", "detection_auc"), "similarity"] <= 1.0
+    assert 0.0 <= fidelity.loc[("distribution", "item_popularity_ks"), "similarity"] <= 1.0
 
     app.switch_page("pages/3_Compare.py").run()
     no_errors(app)
@@ -84,7 +93,33 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     assert any("random-811" in c.value and "seeds" in c.value for c in app.caption)
     table = app.dataframe[0].value
     assert set(table["variant"]) == {"similarity"} and set(table["model"]) == {"pop", "itemknn"}
-    assert table["baseline"].between(0, 1).all()
+    accuracy = table[table["metric"].isin(["recall", "ndcg", "precision", "hit"])]
+    assert len(accuracy) and accuracy["baseline"].between(0, 1).all()
+    with_ci = accuracy.dropna(subset=["ci_low", "ci_high"])
+    assert len(with_ci) == len(accuracy)  # per-user accuracy metrics always get a bootstrap CI
+    assert ((with_ci["ci_low"] <= with_ci["delta"] + 1e-12) & (with_ci["delta"] <= with_ci["ci_high"] + 1e-12)).all()
     bars = _chart_json(app)
     assert [t["name"] for t in bars["data"]] == ["baseline", "similarity"]
     assert any("Verdict" in m.value for m in app.markdown)
+    assert any("Saved as run" in c.value for c in app.caption)
+    labels = [b.label for b in app.get("download_button")]
+    assert {"Results (tidy CSV)", "Significance (CSV)", "HTML report"} <= set(labels)
+
+    app.switch_page("pages/5_What_if.py").run()
+    no_errors(app)
+    app.text_input(key="whatif_title").set_value("Space Rescue (1997)").run()
+    app.text_area(key="whatif_text").set_value("Space Rescue (1997). Genres: Action, Adventure, Sci-Fi.").run()
+    app.button(key="whatif_item_run").click().run()
+    no_errors(app)
+    neighbours = app.dataframe[0].value
+    assert neighbours["similarity"].is_monotonic_decreasing and neighbours["similarity"].iloc[0] > 0.5
+    assert any("Sci-Fi" in text for text in neighbours["title"].astype(str)) or neighbours["title"].notna().all()
+    app.multiselect(key="whatif_liked").set_value(["50", "181"]).run()  # Star Wars, Return of the Jedi
+    no_errors(app)
+    recs = app.dataframe[-1].value
+    assert len(recs) == 10
+    assert not recs.astype(str).apply(lambda col: col.str.contains("Star Wars \\(1977\\)")).any().any()
+
+    app.switch_page("pages/6_Runs.py").run()
+    no_errors(app)
+    assert len(app.dataframe[0].value) == 1

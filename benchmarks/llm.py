@@ -1,0 +1,239 @@
+"""LLM augmentation on ML-100k: speed of ``llm-interactions`` and whether it helps BPR.
+
+1. Speed (``--speed``): ``llm-interactions`` with logprob choice (10 candidates, 10 history titles) for ``--users``
+   light users of the seed-0 training split, packaged SmolLM2 on the CPU, on a fresh response cache; then the same
+   augmentation again with a new augmenter and backend on the now-warm cache. Prints users/s, tokens per user, and
+   the machine's load average, because on shared cores the numbers move with the neighbours' load; users per
+   CPU-second (process time, all threads) is what a dedicated core would give.
+2. Quality (``--quality``): ML-100k, random-811, seeds 0 1 2, target light users (training degree <= the 25%
+   quantile). Every light user is prompted; the LLM keeps ``--picks`` of its 10 item-kNN candidates per user, and
+   ``itemknn-expansion`` (the top candidates without the LLM), ``knn-candidates-random-pick`` (a seeded random
+   pick among the same candidates: the ablation that isolates the LLM's choice), ``similarity`` and ``random`` get
+   the same budget (``--picks`` x number of light users). BPR, early-stopped on validation, evaluated once on
+   test; Recall@20 and NDCG@20 overall and on ``activity-q1`` (the lightest quarter of evaluated users), with
+   paired-bootstrap CIs.
+   Seeds are checkpointed in ``--out``; the LLM answers are cached in RECAUG_HOME, so a re-run is cheap.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --speed
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --quality
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+import pandas as pd
+
+from recaug.augment import create_augmenter
+from recaug.augment.base import resolve_target
+from recaug.data.loading import load_dataset
+from recaug.data.splits import make_split
+from recaug.experiment import ExperimentConfig, run_experiment
+from recaug.text.llm.base import Generation, LLMBackend, Scores
+from recaug.text.llm.cache import ResponseCache
+from recaug.text.llm.local import LocalBackend, converted_packaged_model
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}"
+
+
+def speed(n_users: int, threads: list[int], batch_size: int) -> pd.DataFrame:
+    """Fresh-cache and warm-cache timings of llm-interactions for ``n_users`` light users."""
+    converted_packaged_model()  # the one-off GGUF conversion is not part of the timing
+    dataset, _ = load_dataset("ml-100k")
+    train = dataset.training_data(make_split(dataset.interactions, "random-811", 0).train)
+    rows = []
+    for n_threads in threads:
+        folder = Path(tempfile.mkdtemp(prefix="recaug-llm-bench-"))
+        for run in ("fresh cache", "cached re-run"):
+            load_before = load()
+            started = time.perf_counter()
+            backend = LocalBackend(
+                cache=ResponseCache(folder / "responses.sqlite"), threads=n_threads, batch_size=batch_size
+            )
+            augmenter = create_augmenter(
+                "llm-interactions", backend=backend, max_users=n_users, item_noun="movie", batch_size=batch_size
+            ).fit(train)
+            fit_s = time.perf_counter() - started
+            started, cpu_started = time.perf_counter(), time.process_time()
+            result = augmenter.augment(n_users)
+            augment_s = time.perf_counter() - started
+            cpu_s = time.process_time() - cpu_started
+            info = result.info
+            rows.append(
+                {
+                    "run": run,
+                    "torch_threads": n_threads,
+                    "batch": batch_size,
+                    "users": info["users_prompted"],
+                    "fit_s": round(fit_s, 2),
+                    "augment_s": round(augment_s, 2),
+                    "users_per_s": round(info["users_prompted"] / max(augment_s, 1e-9), 2),
+                    "cpu_s": round(cpu_s, 2),
+                    "users_per_cpu_s": round(info["users_prompted"] / max(cpu_s, 1e-9), 2),
+                    "tokens_in_per_user": round(info["tokens_in"] / max(info["users_prompted"], 1)),
+                    "cache_hit_rate": info["cache_hit_rate"],
+                    "dtype": backend.dtype,
+                    "load_1m/5m": f"{load_before} -> {load()}",
+                }
+            )
+            logging.info("%s", rows[-1])
+    return pd.DataFrame(rows)
+
+
+class UniformChoice(LLMBackend):
+    """Ablation backend: every candidate is equally likely, so the "choice" is a seeded random pick among the
+    same item-kNN candidates -- what the LLM adds is the difference to this."""
+
+    kind = "uniform"
+
+    def __init__(self) -> None:
+        super().__init__(model_id="uniform", cache=False)
+
+    def _generate(self, prompts: list[str], max_new_tokens: int, temperature: float, seed: int) -> list[Generation]:
+        raise NotImplementedError("the ablation backend only scores")
+
+    def _score(self, prompts: list[str], options_list: list[list[str]]) -> list[Scores]:
+        return [Scores(np.zeros(len(options))) for options in options_list]
+
+
+ABLATION = "knn-candidates-random-pick"
+
+
+def run_seed(seed: int, picks: int, out: Path, *, ablation: bool = False) -> dict:
+    """One seed of the quality comparison (checkpointed); ``ablation`` runs the uniform-choice variant only."""
+    path = out / f"{'ablation-' if ablation else ''}seed-{seed}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    dataset, _ = load_dataset("ml-100k")
+    train = dataset.training_data(make_split(dataset.interactions, "random-811", seed).train)
+    n_light = len(resolve_target(train, "light-users").users)
+    llm = {"max_users": n_light, "picks_per_user": picks, "item_noun": "movie"}
+    if ablation:
+        llm["backend"] = UniformChoice()
+    others = [] if ablation else ["itemknn-expansion", "similarity", "random"]
+    config = ExperimentConfig(
+        augmenters=["llm-interactions", *others],
+        augmenter_params={"llm-interactions": llm},
+        budget=n_light * picks,
+        target="light-users",
+        models=["bpr"],
+        seeds=[seed],
+        ks=[20],
+        metrics=["recall", "ndcg"],
+    )
+    logging.info(
+        "seed %d%s: %d light users, budget %d", seed, " (ablation)" if ablation else "", n_light, config.budget
+    )
+    result = run_experiment(dataset, config)
+    saved = dict(
+        results=result.results,
+        slice_values=result.slice_values,
+        info=result.augment_info,
+        timings=result.timings,
+        light_users=n_light,
+    )
+    if ablation:  # keep only the renamed variant: the baseline is the main run's (same seed, same fit)
+        results = saved["results"]
+        saved["results"] = results[results["variant"] == "llm-interactions"].replace(
+            {"variant": {"llm-interactions": ABLATION}}
+        )
+        saved["slice_values"] = {
+            (m, ABLATION, s): v for (m, name, s), v in result.slice_values.items() if name == "llm-interactions"
+        }
+        saved["info"] = [{**i, "augmenter": ABLATION} for i in result.augment_info]
+        saved["timings"] = {k.replace("llm-interactions", ABLATION): v for k, v in result.timings.items()}
+    path.write_bytes(pickle.dumps(saved))
+    return saved
+
+
+def merged(main: dict, extra: dict) -> dict:
+    """One seed's main run plus its ablation run, as one run dict for the shared tables."""
+    return {
+        "results": pd.concat([main["results"], extra["results"]], ignore_index=True),
+        "slice_values": {**main["slice_values"], **extra["slice_values"]},
+        "info": main["info"] + extra["info"],
+        "timings": {**main["timings"], **extra["timings"]},
+        "light_users": main["light_users"],
+    }
+
+
+def means_table(runs: list[dict]) -> pd.DataFrame:
+    """Mean Recall@20 / NDCG@20 over seeds per variant and slice (baseline included)."""
+    results = pd.concat([r["results"] for r in runs], ignore_index=True)
+    results = results[results["slice"].isin(["all", "activity-q1"]) & (results["k"] == 20)]
+    wide = results.pivot_table(index=["slice", "variant"], columns="metric", values="value", aggfunc="mean")
+    return wide.round(4).reset_index()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--users", type=int, default=48)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--picks", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/recaug-bench-llm"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    if args.speed:
+        table = speed(args.users, args.threads, args.batch_size)
+        print(f"## llm-interactions speed (logprob choice, {args.users} light users, ML-100k seed 0)\n")
+        print(table.to_string(index=False))
+    if args.quality:
+        import torch
+        from augmenters import delta_table, info_table  # the shared benchmark's tables (same CI method)
+
+        torch.set_num_threads(1)
+        args.out.mkdir(parents=True, exist_ok=True)
+        runs = [
+            merged(run_seed(seed, args.picks, args.out), run_seed(seed, args.picks, args.out, ablation=True))
+            for seed in args.seeds
+        ]
+        light = [r["light_users"] for r in runs]
+        print(
+            f"\n## BPR on ML-100k, seeds {args.seeds}, target light users ({light} per seed), "
+            f"budget {args.picks} x light users\n"
+        )
+        print(means_table(runs).to_string(index=False))
+        print("\n## Deltas vs baseline, paired bootstrap 95% CI\n")
+        print(delta_table(runs).to_string(index=False))
+        print("\n## What each augmenter produced (mean over seeds)\n")
+        print(info_table(runs).to_string(index=False))
+        llm = pd.DataFrame([i for r in runs for i in r["info"] if i["augmenter"] == "llm-interactions"])
+        keep = [
+            "seed",
+            "users_prompted",
+            "kept",
+            "calls",
+            "tokens_in",
+            "llm_seconds",
+            "cache_hit_rate",
+            "rejection_rate",
+            "failures",
+        ]
+        print("\n## llm-interactions cost per seed\n")
+        print(llm[keep].to_string(index=False))
+    if not (args.speed or args.quality):
+        parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=4)
+    raise SystemExit(main())

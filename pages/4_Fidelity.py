@@ -1,0 +1,57 @@
+"""Fidelity: how the synthetic interactions differ from the real ones (distributions, detectability, novelty)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from recaug.export import to_csv_bytes
+from recaug.fidelity import fidelity_report, fidelity_wide
+from recaug.figures import fidelity_histograms
+from ui.cached import cached_value
+from ui.errors import friendly_errors
+from ui.page import page_setup
+from ui.progress import streamlit_progress
+from ui.state import AUGMENT_RESULTS, augment_config, current_dataset, current_split
+
+page_setup("Fidelity")
+st.title("Fidelity: real vs synthetic")
+dataset = current_dataset()
+results = st.session_state.get(AUGMENT_RESULTS) or {}
+if not results:
+    st.info("Run one or more methods on the Augment page first; this page measures what they produced.")
+    st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
+    st.stop()
+
+seed = int(augment_config()["seed"])
+synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True)
+logs = {name: r.log for name, r in results.items() if isinstance(r.log, pd.DataFrame) and not r.log.empty}
+st.caption(
+    "Distribution distances compare real training data with real + synthetic; the detection score is a "
+    "classifier's cross-validated ROC AUC at telling synthetic from real edges (0.5 = indistinguishable). "
+    "Each metric states its range and direction; a metric that fails shows as an error row."
+)
+with friendly_errors("measure fidelity"):
+    split = current_split(dataset, seed)
+    key = f"fidelity:{dataset.fingerprint()}:{seed}:{sorted(results)}:{len(synthetic)}"
+    report, bar = streamlit_progress("Measuring fidelity")
+    table = cached_value(
+        key, lambda: fidelity_report(dataset, split.train, synthetic, llm_log=logs or None, seed=seed, progress=report)
+    )
+    bar.empty()
+    wide = fidelity_wide(table)
+    st.dataframe(wide.style.format("{:.4f}", na_rep="–"), width="stretch", key="fidelity_table")
+    errors = table[table["error"].fillna("") != ""] if "error" in table else table.iloc[0:0]
+    if len(errors):
+        st.warning(
+            f"{len(errors)} metric(s) could not be computed: "
+            + "; ".join(f"{r.method}/{r.metric}: {r.error}" for r in errors.itertuples())
+        )
+    with st.expander("What each metric means"):
+        info_cols = [c for c in ("metric", "range", "higher_is_better", "description") if c in table.columns]
+        st.dataframe(table[info_cols].drop_duplicates("metric"), hide_index=True, width="stretch")
+    figures = cached_value(key + ":figs", lambda: fidelity_histograms(dataset, split.train, synthetic))
+    cols = st.columns(len(figures))
+    for col, (name, fig) in zip(cols, figures.items(), strict=True):
+        col.plotly_chart(fig, key=f"fidelity_{name}")
+    st.download_button("Fidelity table (CSV)", to_csv_bytes(table), "fidelity.csv", "text/csv", key="download_fidelity")

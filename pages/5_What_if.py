@@ -1,0 +1,95 @@
+"""What-if: a new item's text, or a new user's few likes — who sees it, and what they get, before vs after."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recaug.explorer import embedding_points, item_vectors
+from recaug.figures import mark_point, projection_scatter
+from recaug.whatif import build_content_index, new_item_whatif, new_user_recommendations, side_by_side
+from ui.cached import cached_value
+from ui.errors import friendly_errors
+from ui.page import page_setup
+from ui.state import EXPERIMENT, augment_config, current_dataset, current_split
+
+page_setup("What-if")
+st.title("Cold-start what-ifs")
+dataset = current_dataset()
+aug = augment_config()
+seed = int(aug["seed"])
+split = current_split(dataset, seed)
+new_item, new_user = st.tabs(["New item", "New user"])
+
+with new_item, friendly_errors("place the new item"):
+    index = cached_value(
+        f"contentindex:{dataset.fingerprint()}:{seed}", lambda: build_content_index(dataset.training_data(split.train))
+    )
+    st.markdown(
+        "Describe an item that is not in the catalog. recaug embeds the text, shows its nearest catalog "
+        "items (the reasons), which users would get it in their top-K from the **content model alone** "
+        "(before augmentation), and which users **similarity cold-item expansion** would give it (after)."
+    )
+    title = st.text_input("Title", placeholder="Space Rescue (1997)", key="whatif_title")
+    description = st.text_area(
+        "Description",
+        placeholder=index.example_text(),
+        key="whatif_text",
+        help="Write it like the catalog's own texts (shown as the placeholder) for the best match.",
+    )
+    k = st.slider("Top-K", 5, 50, 10, key="whatif_k")
+    if st.button("Place the item", type="primary", key="whatif_item_run", disabled=not title.strip()):
+        vectors, source = cached_value(
+            f"itemvec:{dataset.fingerprint()}:{seed}", lambda: item_vectors(dataset, split.train)
+        )
+        space = cached_value(
+            f"whatifmap:{dataset.fingerprint()}:{seed}",
+            lambda: embedding_points(
+                dataset, split.train, None, item_vectors=vectors, source=source, method="pca", include_users=False
+            ),
+        )
+        answer = new_item_whatif(index, title, description, k=k, budget=aug["budget"], embedding_map=space)
+        summary = answer.summary
+        cols = st.columns(3)
+        cols[0].metric("Users with it in top-K (before)", f"{len(answer.before):,}")
+        cols[1].metric("Users given it by expansion (after)", f"{len(answer.after):,}")
+        cols[2].metric("Closest catalog item", f"{answer.neighbours['similarity'].iloc[0]:.2f}")
+        if summary.get("warning"):
+            st.warning(summary["warning"])
+        left, right = st.columns(2)
+        left.markdown("**Nearest catalog items (why)**")
+        left.dataframe(answer.neighbours, hide_index=True, width="stretch")
+        if answer.position is not None:
+            fig = mark_point(
+                projection_scatter(space.points, color_by="cold_warm", title="Items (PCA)"), answer.position, title
+            )
+            right.plotly_chart(fig, key="whatif_item_chart")
+        b, a = st.columns(2)
+        b.markdown("**Before: content model top-K**")
+        b.dataframe(answer.before, hide_index=True, width="stretch")
+        a.markdown("**After: similarity cold-item expansion**")
+        a.dataframe(answer.after, hide_index=True, width="stretch")
+
+with new_user, friendly_errors("recommend for the new user"):
+    result = st.session_state.get(EXPERIMENT)
+    if result is None or not result.models:
+        st.info("Run a comparison on the Compare page first: the new user is folded into the models trained there.")
+        st.page_link("pages/3_Compare.py", label="Go to Compare", icon=":material/bar_chart:")
+    else:
+        titles = dataset.items.set_index("item_id")["title"]
+        popular = dataset.interactions["item_id"].value_counts().index[:400]
+        liked = st.multiselect(
+            "Pick 1–5 items the new user likes",
+            list(popular),
+            max_selections=5,
+            format_func=lambda i: titles.get(i, i),
+            key="whatif_liked",
+        )
+        k_user = st.slider("Recommendations per model", 5, 20, 10, key="whatif_user_k")
+        if liked:
+            first_seed = min(key[2] for key in result.models)
+            models = {key: model for key, model in result.models.items() if key[2] == first_seed}
+            recs = new_user_recommendations(models, dataset, liked, k=k_user)
+            st.markdown("Top-K for this user from each trained model, baseline next to augmented:")
+            st.dataframe(side_by_side(recs), hide_index=True, width="stretch", key="whatif_user_table")
+        else:
+            st.caption("Choose liked items to see the recommendations.")

@@ -1,0 +1,45 @@
+"""Runs: every comparison is saved; list, inspect, compare two, download."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recaug.export import to_csv_bytes
+from recaug.runs import compare_runs, list_runs, load_run
+from ui.errors import friendly_errors
+from ui.page import page_setup
+
+page_setup("Runs")
+st.title("Saved runs")
+with friendly_errors("list the saved runs"):
+    runs = list_runs()
+    if runs.empty:
+        st.info("No saved runs yet. Every comparison on the Compare page (and every CLI `compare`) is saved here.")
+        st.stop()
+    st.dataframe(
+        runs.drop(columns=[c for c in ("path",) if c in runs.columns]),
+        hide_index=True,
+        width="stretch",
+        key="runs_table",
+    )
+    ids = runs["run_id"].tolist()
+    chosen = st.selectbox("Inspect a run", ids, key="runs_pick")
+    run = load_run(chosen)
+    st.json(run.config.to_dict(), expanded=False)
+    st.dataframe(run.results, hide_index=True, width="stretch")
+    st.download_button(
+        "Download its results (CSV)",
+        to_csv_bytes(run.results),
+        f"results_{chosen}.csv",
+        "text/csv",
+        key="runs_download",
+    )
+    if len(ids) >= 2:
+        st.subheader("Compare two runs")
+        a, b = st.columns(2)
+        first = a.selectbox("Run A", ids, index=1, key="runs_a")
+        second = b.selectbox("Run B", ids, index=0, key="runs_b")
+        table = compare_runs(first, second)
+        if not table.attrs.get("same_data", True):
+            st.warning("These runs used different data (their fingerprints differ); compare with care.")
+        st.dataframe(table, hide_index=True, width="stretch", key="runs_compare")

@@ -1,0 +1,147 @@
+"""``llm-cold-items`` (ColdLLM-style): the LLM judges which users would like an item with few or no interactions.
+
+For each of the ``max_items`` least-interacted target items, the ``users_per_item`` users whose training history
+is closest in text space are the candidates (ColdLLM's embedding filter). Each (user, item) pair is one prompt:
+the user's recent training history and the item's text, "Would this user like it? Yes or No", scored by the
+log-likelihood of "Yes" against "No". Small models answer "No" (or "Yes") to almost everything, so by default
+the log-odds are calibrated (Zhao et al. 2021, "Calibrate before use"): the same question about a user we know
+nothing about gives each item's baseline, and P(yes) = sigmoid(log-odds - baseline) measures how much this user's
+history raises the answer. Pairs with P(yes) >= ``min_yes`` become interactions with P(yes) as the confidence; the
+rest are logged as rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recaug.augment.base import Target, register
+from recaug.augment.llm_common import ACCEPTED, LLMAugmenter
+from recaug.augment.llm_item_text import thin_items
+from recaug.augment.similarity import history_profiles, ranked_matches
+from recaug.data.dataset import TrainingData
+from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.progress import ProgressFn, sub_progress
+from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+
+ANSWERS = ["Yes", "No"]
+
+
+@register
+class LLMColdItemsAugmenter(LLMAugmenter):
+    """The LLM accepts or rejects (user, cold item) pairs; see the module docstring."""
+
+    name = "llm-cold-items"
+    description = "ColdLLM-style: an LLM judges which candidate users would like each cold item (yes/no)"
+    family = "llm"
+
+    def __init__(
+        self,
+        *,
+        max_items: int = 20,
+        users_per_item: int = 5,
+        max_users: int = 200,
+        min_yes: float = 0.5,
+        calibrate: bool = True,
+        encoder: str = DEFAULT_ENCODER,
+        **shared: Any,
+    ) -> None:
+        super().__init__(**shared)
+        self.max_items = max_items
+        self.users_per_item = users_per_item
+        self.max_users = max_users
+        self.min_yes = min_yes
+        self.calibrate = calibrate
+        self.encoder = encoder
+
+    def _fit(self, train: TrainingData) -> None:
+        super()._fit(train)
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+
+    def prompt(self, history: np.ndarray | None, item: int) -> str:
+        """The yes/no question; ``history=None`` is the content-free user used for calibration."""
+        noun = self.item_noun
+        liked = self.history_block(history) if history is not None else "- (nothing known about this user yet)"
+        return (
+            f"A user liked these {noun}s (oldest first):\n{liked}\n"
+            f"New {noun}: {self.texts_[item]}\n"
+            f"Would this user like the new {noun}? Answer Yes or No."
+        )
+
+    def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
+        self._begin()
+        items = thin_items(self.train_, target.items, self.max_items)
+        pool = self.pick_users(target, self.max_users, rng)
+        jobs = []
+        if len(items) and len(pool):
+            history = self.train_.matrix[pool]
+            depth = min(self.users_per_item, len(pool))
+            top, sims = ranked_matches(
+                self.item_vectors_[items],
+                history_profiles(history, self.item_vectors_),
+                history[:, items].T.tocsr(),
+                depth,
+                sub_progress(progress, 0.0, 0.05),
+                "finding candidate users",
+            )
+            for k, item in enumerate(items):
+                for pos in top[k][np.isfinite(sims[k])]:
+                    user = int(pool[pos])
+                    recent = self.recent_history(user)
+                    jobs.append((user, int(item), recent, self.prompt(recent, int(item))))
+        # Calibration (Zhao et al. 2021): the same question about a user we know nothing about, once per item.
+        neutral = sorted({job[1] for job in jobs}) if self.calibrate else []
+        prompts = [job[3] for job in jobs] + [self.prompt(None, item) for item in neutral]
+        answers = self.score_in_batches(
+            prompts, [ANSWERS] * len(prompts), sub_progress(progress, 0.05, 1.0), "pairs judged"
+        )
+        baseline = {item: log_odds(a.logprobs) for item, a in zip(neutral, answers[len(jobs) :], strict=True)}
+        rows = []
+        for (user, item, recent, prompt), answer in zip(jobs, answers[: len(jobs)], strict=True):
+            odds = log_odds(answer.logprobs)
+            shift = baseline.get(item, 0.0)
+            if np.isfinite(shift) and np.isfinite(odds):
+                odds -= shift
+            p_yes = float(1.0 / (1.0 + np.exp(-odds))) if not np.isnan(odds) else float("nan")
+            response = answer.raw or f"Yes: {answer.logprobs[0]:.3f}; No: {answer.logprobs[1]:.3f}"
+            if item in baseline:
+                response += f"; log-odds of a user we know nothing about: {baseline[item]:.3f}"
+            common = {
+                "prompt": prompt,
+                "response": response,
+                "cost": answer,
+                "user": user,
+                "item": item,
+                "history": recent,
+                "candidates": [item],
+                "confidence": p_yes,
+            }
+            if answer.error is not None or np.isnan(p_yes):
+                self.record(**common, accepted=False, reason=f"backend error: {answer.error}")
+            elif p_yes < self.min_yes:
+                self.record(**common, parsed="no", accepted=False, reason=f"LLM said no: P(yes)={p_yes:.2f}")
+            else:
+                rows.append((user, item, p_yes, self.record(**common, parsed="yes", accepted=True, reason=ACCEPTED)))
+        self._end(
+            {
+                "items_prompted": len(items),
+                "pairs_judged": len(jobs),
+                "pairs_accepted": len(rows),
+                "calibration_calls": len(neutral),
+            }
+        )
+        if not rows:
+            return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
+        rows.sort(key=lambda r: -r[2])
+        u, i, c, p = zip(*rows, strict=True)
+        return self.rows_frame(u, i, c, p)
+
+
+def log_odds(logprobs: np.ndarray) -> float:
+    """log P(yes) - log P(no) from the two answers' log-likelihoods (NaN when the call failed)."""
+    if len(logprobs) != 2 or np.isnan(logprobs).any():
+        return float("nan")
+    with np.errstate(invalid="ignore"):
+        return float(logprobs[0] - logprobs[1])

@@ -1,0 +1,110 @@
+"""``llm-item-text`` (the seed's item-description augmentation, KAR-style item knowledge).
+
+The LLM enriches the text of the items with the fewest training interactions (ties: the thinnest text) with
+keywords on genre, mood and themes. The enriched text replaces those items' vectors in the sentence-embedding
+space of the ``similarity`` augmenter, and each enriched item is then given to the targeted users whose history
+profile is closest to it (cold-item expansion). ``artifacts_["item_text"]`` keeps original and enriched texts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recaug.augment.base import Target, register
+from recaug.augment.llm_common import LLMAugmenter
+from recaug.augment.similarity import history_profiles, ranked_matches, round_robin
+from recaug.data.dataset import TrainingData
+from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.progress import ProgressFn, sub_progress
+from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.llm.parsing import clean_answer
+
+ITEM_TEXT_COLUMNS = [ITEM, "title", "original_text", "keywords", "enriched_text", "prompt_id"]
+
+
+def thin_items(train: TrainingData, items: np.ndarray, limit: int) -> np.ndarray:
+    """The ``limit`` items with the fewest training interactions, ties broken by the shortest text."""
+    popularity = train.item_popularity()[items]
+    length = train.items["text"].astype(str).str.len().to_numpy()[items]
+    order = np.lexsort((items, length, popularity))
+    return items[order[:limit]]
+
+
+@register
+class LLMItemTextAugmenter(LLMAugmenter):
+    """LLM-enriched text for thin items, then similarity expansion to users; see the module docstring."""
+
+    name = "llm-item-text"
+    description = "LLM enriches thin item text (genre, mood, keywords); enriched items go to the most similar users"
+    family = "llm"
+
+    def __init__(
+        self, *, max_items: int = 50, max_new_tokens: int = 32, encoder: str = DEFAULT_ENCODER, **shared: Any
+    ) -> None:
+        super().__init__(**shared)
+        self.max_items = max_items
+        self.max_new_tokens = max_new_tokens
+        self.encoder = encoder
+
+    def _fit(self, train: TrainingData) -> None:
+        super()._fit(train)
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+
+    def prompt(self, item: int) -> str:
+        return (
+            f"{self.item_noun.capitalize()}: {self.texts_[item]}\n"
+            "Write eight keywords describing its genre, mood and themes, separated by commas."
+        )
+
+    def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
+        self._begin()
+        items = thin_items(self.train_, target.items, self.max_items)
+        prompts = [self.prompt(int(i)) for i in items]
+        answers = self.generate_in_batches(
+            prompts, self.max_new_tokens, sub_progress(progress, 0.0, 0.9), "item texts enriched"
+        )
+        table = []
+        for item, prompt, answer in zip(items, prompts, answers, strict=True):
+            keywords = " ".join(clean_answer(answer.text).split()) if answer.error is None else ""
+            prompt_id = self.record_text(answer, prompt, keywords, empty="empty answer", item=int(item))
+            if prompt_id:
+                original = str(self.texts_[item])
+                table.append(
+                    {
+                        ITEM: str(self.train_.item_ids[item]),
+                        "title": str(self.titles_[item]),
+                        "original_text": original,
+                        "keywords": keywords,
+                        "enriched_text": f"{original} Keywords: {keywords}",
+                        "prompt_id": prompt_id,
+                        "index": int(item),
+                    }
+                )
+        self._end({"items_prompted": len(items), "items_enriched": len(table)})
+        frame = pd.DataFrame(table, columns=[*ITEM_TEXT_COLUMNS, "index"])
+        self.artifacts_["item_text"] = frame[ITEM_TEXT_COLUMNS]
+        users = target.users[self.train_.user_degree()[target.users] > 0]
+        if frame.empty or len(users) == 0:
+            return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
+        enriched = frame["index"].to_numpy(dtype=np.int64)
+        vectors = self.item_vectors_.copy()
+        vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=self.encoder)
+        self.artifacts_["item_text_embeddings"] = vectors[enriched]
+        history = self.train_.matrix[users]
+        profiles = history_profiles(history, vectors)
+        depth = min(len(users), int(np.ceil(budget / len(enriched))) + 1)
+        top, sims = ranked_matches(
+            vectors[enriched],
+            profiles,
+            history[:, enriched].T.tocsr(),
+            depth,
+            sub_progress(progress, 0.9, 1.0),
+            "matching enriched items to users",
+        )
+        i, u, s = round_robin([np.full(depth, item) for item in enriched], list(users[top]), list(sims), budget * 2)
+        ok = np.isfinite(s)
+        prompt_of = dict(zip(enriched.tolist(), frame["prompt_id"], strict=True))
+        return self.rows_frame(u[ok], i[ok], np.clip((s[ok] + 1.0) / 2.0, 0.0, 1.0), [prompt_of[int(x)] for x in i[ok]])

@@ -1,0 +1,235 @@
+"""Plotly figures for fidelity, comparison, the embedding explorer and the HTML report (no streamlit here).
+
+Histograms of counts use log2 bins (0, 1, 2–3, 4–7, ...) on a categorical axis: a true log scale
+that still shows items with zero interactions, and overlays real and augmented as shares so
+graphs of different sizes compare.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from recaug.data.dataset import Dataset
+from recaug.data.schema import ORIGIN, USER
+from recaug.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
+
+PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
+QUALITATIVE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#eab308", "#14b8a6", "#ec4899"]
+
+_LAYOUT = {"margin": {"l": 50, "r": 10, "t": 40, "b": 40}, "legend_title": ""}
+
+
+def log2_bin_labels(edges: np.ndarray) -> list[str]:
+    """Human labels of :func:`recaug.fidelity.log2_bin_edges` bins: 0, 1, 2–3, 4–7, ..."""
+    labels = []
+    for low, high in itertools.pairwise(edges):
+        low, last = int(low), int(high) - 1
+        labels.append(str(low) if last <= low else f"{low}–{last}")
+    return labels
+
+
+def _colour(name: str, position: int) -> str:
+    return PALETTE.get(name, QUALITATIVE[position % len(QUALITATIVE)])
+
+
+def log_histogram_traces(samples: Mapping[str, np.ndarray], *, noun: str, unit: str) -> list[go.Bar]:
+    """One overlaid bar trace per sample: share of ``noun`` per log2 bin, hover with count and share."""
+    top = max((float(np.max(v)) for v in samples.values() if len(v)), default=1.0)
+    edges = log2_bin_edges(top)
+    labels = log2_bin_labels(edges)
+    traces = []
+    for position, (name, values) in enumerate(samples.items()):
+        counts = np.histogram(np.asarray(values), bins=edges)[0]
+        share = counts / max(counts.sum(), 1)
+        traces.append(
+            go.Bar(
+                x=labels,
+                y=share,
+                name=name,
+                marker_color=_colour(name, position),
+                opacity=0.6,
+                customdata=counts,
+                hovertemplate=(
+                    f"<b>{name}</b><br>%{{x}} {unit}<br>%{{y:.1%}} of {noun} (%{{customdata}})<extra></extra>"
+                ),
+            )
+        )
+    return traces
+
+
+def overlaid_log_histogram(
+    samples: Mapping[str, np.ndarray], *, title: str, x_title: str, noun: str, unit: str = "interactions"
+) -> go.Figure:
+    """Overlaid log2-binned histograms (shares) of several count samples, e.g. real vs real+synthetic."""
+    fig = go.Figure(log_histogram_traces(samples, noun=noun, unit=unit))
+    fig.update_layout(
+        barmode="overlay",
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=f"share of {noun}",
+        yaxis_tickformat=".0%",
+        height=360,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def fidelity_histograms(dataset: Dataset, train: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, go.Figure]:
+    """``{"user degree": fig, "item popularity": fig}``: real vs real+synthetic of every method (one seed)."""
+    training = dataset.training_data(train)
+    users: dict[str, np.ndarray] = {REAL_METHOD: training.user_degree()}
+    items: dict[str, np.ndarray] = {REAL_METHOD: training.item_popularity()}
+    for method, part in synthetic.groupby(ORIGIN, sort=False) if len(synthetic) else []:
+        inputs = FidelityInputs.from_rows(dataset, training, str(method), part)
+        users[f"real + {method}"] = inputs.augmented_user_degree
+        items[f"real + {method}"] = inputs.augmented_item_popularity
+    return {
+        "user degree": overlaid_log_histogram(
+            users, title="Interactions per user", x_title="interactions (log2 bins)", noun="users"
+        ),
+        "item popularity": overlaid_log_histogram(
+            items, title="Interactions per item", x_title="interactions (log2 bins)", noun="items"
+        ),
+    }
+
+
+def dataset_histograms(dataset: Dataset) -> go.Figure:
+    """Home page: log2-binned interactions per user and per item, side by side."""
+    inter = dataset.interactions
+    user_degree = inter.groupby(USER).size().to_numpy()
+    item_pop = np.zeros(dataset.n_items)
+    np.add.at(item_pop, inter["item_idx"].to_numpy(), 1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Interactions per user", "Interactions per item"))
+    for col, (name, values, noun) in enumerate((("users", user_degree, "users"), ("items", item_pop, "items")), 1):
+        for trace in log_histogram_traces({name: values}, noun=noun, unit="interactions"):
+            trace.marker.color = PALETTE["real"] if col == 1 else PALETTE["synthetic"]
+            fig.add_trace(trace, row=1, col=col)
+    fig.update_xaxes(title_text="interactions (log2 bins)")
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(showlegend=False, height=340, **_LAYOUT)
+    return fig
+
+
+def metric_bars(
+    compare: pd.DataFrame, metric: str, k: int, *, significance: pd.DataFrame | None = None, slice_name: str = "all"
+) -> go.Figure:
+    """Grouped bars per model (baseline first, then each variant); hover shows baseline, augmented and delta.
+
+    ``compare`` is :func:`recaug.experiment.compare_table`'s output. With a significance table
+    (model, variant, slice, metric, k, ci_low, ci_high, p_ttest, ...), bars whose CI crosses zero are faded.
+    """
+    frame = compare[(compare["metric"] == metric) & (compare["k"] == k)].copy()
+    if significance is not None and len(significance):
+        sig = significance[
+            (significance["slice"] == slice_name) & (significance["metric"] == metric) & (significance["k"] == k)
+        ][["model", "variant", "ci_low", "ci_high"]]
+        frame = frame.merge(sig, on=["model", "variant"], how="left")
+    for column in ("ci_low", "ci_high"):
+        if column not in frame:
+            frame[column] = np.nan
+    models = list(dict.fromkeys(frame["model"]))
+    base = frame.drop_duplicates("model").set_index("model")["baseline"].reindex(models)
+    fig = go.Figure(
+        go.Bar(
+            x=models,
+            y=base.to_numpy(),
+            name="baseline",
+            marker_color=PALETTE["baseline"],
+            hovertemplate=f"<b>%{{x}}</b> · baseline<br>{metric}@{k} = %{{y:.4f}}<extra></extra>",
+        )
+    )
+    for position, (variant, part) in enumerate(frame.groupby("variant", sort=True)):
+        crosses = (part["ci_low"] <= 0) & (part["ci_high"] >= 0)
+        ci = np.where(
+            part["ci_low"].notna(),
+            "<br>95% CI of Δ: ["
+            + part["ci_low"].map("{:+.4f}".format)
+            + ", "
+            + part["ci_high"].map("{:+.4f}".format)
+            + "]",
+            "",
+        )
+        fig.add_trace(
+            go.Bar(
+                x=part["model"],
+                y=part["augmented"],
+                name=variant,
+                marker_color=_colour(variant, position + 1),
+                marker_opacity=np.where(crosses, 0.35, 1.0),
+                customdata=np.stack([part["baseline"], part["delta"], part["delta_pct"].fillna(0), ci], axis=1),
+                hovertemplate=(
+                    f"<b>%{{x}}</b> · {variant}<br>baseline {metric}@{k} = %{{customdata[0]:.4f}}"
+                    f"<br>augmented = %{{y:.4f}}<br>Δ = %{{customdata[1]:+.4f}} (%{{customdata[2]:+.1f}}%)"
+                    "%{customdata[3]}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        barmode="group", height=380, yaxis_title=f"{metric}@{k}", title=f"{metric}@{k} by model", **_LAYOUT
+    )
+    return fig
+
+
+def projection_scatter(points: pd.DataFrame, *, color_by: str = "origin", title: str = "") -> go.Figure:
+    """Explorer scatter: one WebGL trace per colour group (or a log colour scale for popularity).
+
+    Every point carries its ``point_id`` as customdata, so a lasso selection maps back to the table.
+    """
+    symbols = {"item": "circle", "user": "diamond"}
+
+    def trace(part: pd.DataFrame, name: str, marker: dict[str, object]) -> go.Scattergl:
+        marker = {"size": 6, "symbol": part["kind"].map(symbols), **marker}
+        return go.Scattergl(
+            x=part["x"],
+            y=part["y"],
+            mode="markers",
+            name=name,
+            text=part["hover"],
+            customdata=part["point_id"],
+            hovertemplate="%{text}<extra></extra>",
+            marker=marker,
+        )
+
+    fig = go.Figure()
+    if color_by == "popularity":
+        scale = {
+            "color": np.log1p(points["popularity"]),
+            "colorscale": "Viridis",
+            "colorbar": {"title": "log(1+count)"},
+        }
+        fig.add_trace(trace(points, "points", scale))
+    else:
+        for position, (group, part) in enumerate(points.groupby(color_by, sort=True)):
+            fig.add_trace(trace(part, str(group), {"color": _colour(str(group), position), "opacity": 0.75}))
+    fig.update_layout(
+        title=title,
+        height=560,
+        dragmode="lasso",
+        xaxis={"showticklabels": False},
+        yaxis={"showticklabels": False},
+        **_LAYOUT,
+    )
+    return fig
+
+
+def mark_point(fig: go.Figure, position: tuple[float, float], label: str) -> go.Figure:
+    """Add a what-if point (e.g. a new item) as a star on an explorer figure."""
+    fig.add_trace(
+        go.Scattergl(
+            x=[position[0]],
+            y=[position[1]],
+            mode="markers+text",
+            text=[label],
+            textposition="top center",
+            name=label,
+            hovertemplate=f"<b>{label}</b><extra></extra>",
+            marker={"symbol": "star", "size": 18, "color": "#111827"},
+        )
+    )
+    return fig

@@ -1,0 +1,185 @@
+"""LightGCN (He et al., 2020) in torch: embeddings smoothed over the user-item graph, trained with BPR.
+
+Propagation is a sparse matrix product with the symmetrically normalised bipartite adjacency, so an epoch costs
+a few sparse products per batch; the best epoch is chosen on validation NDCG@10.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from recaug.models.base import Recommender, register
+from recaug.models.bpr import sample_negatives
+from recaug.models.early_stopping import EarlyStopping
+from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
+from recaug.progress import ProgressFn, no_progress
+
+
+def normalised_adjacency(train: sp.csr_matrix) -> sp.csr_matrix:
+    """D^-1/2 A D^-1/2 of the (users + items) bipartite graph, float32 CSR (symmetric)."""
+    n_users, n_items = train.shape
+    coo = train.tocoo()
+    rows = np.concatenate([coo.row, coo.col + n_users])
+    cols = np.concatenate([coo.col + n_users, coo.row])
+    degree = np.bincount(rows, minlength=n_users + n_items).astype(np.float64)
+    inv_sqrt = 1.0 / np.sqrt(degree + 1e-7)
+    values = (inv_sqrt[rows] * inv_sqrt[cols]).astype(np.float32)
+    return sp.csr_matrix((values, (rows, cols)), shape=(n_users + n_items, n_users + n_items))
+
+
+def symmetric_spmm(adj: sp.csr_matrix, device: Any, *, engine: str | None = None) -> Callable[[Any], Any]:
+    """``x -> adj @ x`` with autograd, for a symmetric ``adj`` (so the backward pass is ``adj @ grad``).
+
+    ``engine`` defaults to "scipy" on CPU (about 8x faster than torch.sparse here, measured, and no slow sparse
+    backward) and to "torch" elsewhere (CUDA).
+    """
+    import torch
+
+    if (engine or ("scipy" if device.type == "cpu" else "torch")) == "scipy":
+
+        def product(x: Any) -> Any:
+            return torch.from_numpy(np.asarray(adj @ x.numpy(), dtype=np.float32))
+    else:
+        coo = adj.tocoo()
+        indices = torch.as_tensor(np.vstack([coo.row, coo.col]).astype(np.int64))
+        with warnings.catch_warnings():  # "sparse CSR is in beta" / "invariant checks disabled": known, harmless
+            warnings.simplefilter("ignore", UserWarning)
+            tensor = torch.sparse_coo_tensor(indices, torch.as_tensor(coo.data), adj.shape).to(device)
+            tensor = tensor.coalesce().to_sparse_csr()
+
+        def product(x: Any) -> Any:
+            return tensor @ x
+
+    class SymmetricProduct(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            return product(x.detach())
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            return product(grad.contiguous())
+
+    return SymmetricProduct.apply
+
+
+@register
+class LightGCN(Recommender):
+    """Final embedding = mean of the ego embedding and its ``layers`` propagations; BPR loss + ``reg`` * ego L2.
+
+    Defaults (lr 0.005, batch 4096, patience 5 evaluations every 2 epochs) were tuned on ML-100k random-811
+    validation: they beat BPR in about 30 s on one core. ``cpu_threads``: torch threads while fitting on CPU.
+    """
+
+    name = "lightgcn"
+    description = "LightGCN (torch, sparse propagation), early stopping on validation NDCG@10"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        factors: int = 64,
+        layers: int = 2,
+        lr: float = 0.005,
+        reg: float = 1e-4,
+        batch_size: int = 4096,
+        max_epochs: int = 200,
+        patience: int = 5,
+        eval_every: int = 2,
+        device: str = "auto",
+        cpu_threads: int = 1,
+    ) -> None:
+        super().__init__(seed=seed)
+        self.factors = factors
+        self.layers = layers
+        self.lr = lr
+        self.reg = reg
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.eval_every = eval_every
+        self.device = device
+        self.cpu_threads = cpu_threads
+
+    def _propagate(self, spmm: Callable[[Any], Any], ego: Any) -> Any:
+        layer, total = ego, ego
+        for _ in range(self.layers):
+            layer = spmm(layer)
+            total = total + layer
+        return total / (self.layers + 1)
+
+    def fit(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
+    ) -> Self:
+        with torch_threads(self.cpu_threads):
+            return self._fit(train, valid, progress or no_progress)
+
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, report: ProgressFn) -> Self:
+        import torch
+
+        from recaug.evaluate.protocol import mean_metric
+
+        device = pick_device(self.device)
+        gen = torch_generator(self.seed, device)
+        rng = np.random.default_rng(self.seed)
+        n_users, n_items = train.shape
+        self.n_users_ = n_users
+        spmm = symmetric_spmm(normalised_adjacency(train), device)
+        ego = torch.nn.Parameter(torch.empty(n_users + n_items, self.factors, device=device))
+        torch.nn.init.normal_(ego, std=0.1, generator=gen)
+        optimiser = torch.optim.Adam([ego], lr=self.lr)
+        coo = train.tocoo()
+        pos_users, pos_items = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        stopper = EarlyStopping(self.patience)
+        self.final_ = ego.detach()
+        for epoch in range(1, self.max_epochs + 1):
+            order = rng.permutation(len(pos_users))
+            negs = sample_negatives(train, pos_users[order], rng)
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                u = torch.as_tensor(pos_users[idx], device=device)
+                i = torch.as_tensor(pos_items[idx] + n_users, device=device)
+                j = torch.as_tensor(negs[start : start + len(idx)] + n_users, device=device)
+                final = self._propagate(spmm, ego)
+                # index_select: its backward is ~20x faster on CPU than advanced indexing's index_put.
+                fu, fi, fj = (final.index_select(0, t) for t in (u, i, j))
+                diff = (fu * (fi - fj)).sum(dim=1)
+                l2 = sum(ego.index_select(0, t).pow(2).sum() for t in (u, i, j)) / (2 * len(idx))
+                loss = -torch.nn.functional.logsigmoid(diff).mean() + self.reg * l2
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+            if valid is None or epoch % self.eval_every:
+                report(epoch / self.max_epochs, f"LightGCN epoch {epoch}")
+                continue
+            with torch.no_grad():
+                self.final_ = self._propagate(spmm, ego)
+            score = mean_metric(self, valid[:n_users], train, "ndcg", 10)
+            report(epoch / self.max_epochs, f"LightGCN epoch {epoch}: valid NDCG@10 {score:.4f}")
+            if stopper.step(epoch, score, self.final_.clone):
+                break
+        with torch.no_grad():
+            self.final_ = stopper.best_state if stopper.best_state is not None else self._propagate(spmm, ego)
+        self.best_epoch_ = stopper.best_epoch or self.max_epochs
+        self.best_valid_ndcg_ = stopper.best_score
+        self.history_ = stopper.history
+        return self
+
+    def score(self, user_indices: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            users = torch.as_tensor(np.asarray(user_indices), device=self.final_.device)
+            return (self.final_[users] @ self.final_[self.n_users_ :].T).float().cpu().numpy()
+
+    def user_embeddings(self) -> np.ndarray:
+        """Propagated user embeddings (virtual users included), the vectors ``score`` uses."""
+        return self.final_[: self.n_users_].detach().float().cpu().numpy()
+
+    def item_embeddings(self) -> np.ndarray:
+        """Propagated item embeddings, the vectors ``score`` uses."""
+        return self.final_[self.n_users_ :].detach().float().cpu().numpy()

@@ -1,0 +1,323 @@
+"""The run store: every comparison saved as a folder that can be listed, reloaded and compared later.
+
+Layout of one run (``<runs dir>/<run id>/``)::
+
+    config.json        the ExperimentConfig, data fingerprint, seeds, augmenter info, timings, created time
+    results.csv        model, variant, seed, slice, metric, k, value
+    significance.csv   (when computed) model, variant, slice, metric, k, delta, ci_low, ci_high, p_ttest, p_wilcoxon
+    fidelity.csv       (when computed) method, metric, value, range, higher_is_better, error, ...
+    synthetic.parquet  the synthetic rows of every augmenter and seed
+    llm_log.jsonl      (when present) one LLM call per line
+
+Run ids are ``YYYYmmdd-HHMMSS-<6 hex>`` (UTC), so sorting ids sorts runs by time. The folder is
+``runs_dir()``: an explicit argument, else ``$RECAUG_RUNS_DIR``, else ``recaug_home()/runs``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recaug.data.dataset import Dataset
+from recaug.errors import RecaugInputError
+from recaug.experiment import ExperimentConfig, ExperimentResult
+from recaug.export import llm_log_jsonl, to_csv_bytes, to_parquet_bytes
+from recaug.fidelity import experiment_log
+from recaug.paths import recaug_home
+from recaug.progress import ProgressFn, no_progress, sub_progress
+
+logger = logging.getLogger(__name__)
+
+RUNS_ENV = "RECAUG_RUNS_DIR"
+CONFIG_FILE = "config.json"
+LIST_COLUMNS = [
+    "run_id",
+    "created",
+    "label",
+    "data",
+    "fingerprint",
+    "protocol",
+    "augmenters",
+    "models",
+    "seeds",
+    "n_synthetic",
+    "has_fidelity",
+    "has_significance",
+    "path",
+]
+
+
+def runs_dir(root: str | Path | None = None) -> Path:
+    """The run store folder (created if missing): ``root``, else ``$RECAUG_RUNS_DIR``, else ``recaug_home()/runs``."""
+    folder = Path(root) if root is not None else Path(os.environ.get(RUNS_ENV) or recaug_home() / "runs")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_run_id(config: dict[str, Any], fingerprint: str, now: float | None = None) -> str:
+    """Sortable id: UTC timestamp plus a short hash of the config, data and time (unique within a second)."""
+    now = time.time() if now is None else now
+    stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y%m%d-%H%M%S")
+    digest = hashlib.sha256(
+        json.dumps([config, fingerprint, time.time_ns(), os.getpid()], sort_keys=True, default=str).encode()
+    ).hexdigest()[:6]
+    return f"{stamp}-{digest}"
+
+
+@dataclass
+class Run:
+    """A reloaded run; optional tables are None when the run did not record them."""
+
+    run_id: str
+    path: Path
+    meta: dict[str, Any]
+    results: pd.DataFrame
+    synthetic: pd.DataFrame
+    significance: pd.DataFrame | None = None
+    fidelity: pd.DataFrame | None = None
+    llm_log: pd.DataFrame | None = None
+
+    @property
+    def config(self) -> ExperimentConfig:
+        """The ExperimentConfig (keys unknown to this version are ignored)."""
+        known = {f.name for f in fields(ExperimentConfig)}
+        return ExperimentConfig(**{k: v for k, v in self.meta.get("config", {}).items() if k in known})
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.meta.get("data_fingerprint", ""))
+
+
+def _optional_frame(value: Any) -> pd.DataFrame | None:
+    return value if isinstance(value, pd.DataFrame) and len(value.columns) else None
+
+
+def save_run(
+    result: ExperimentResult,
+    *,
+    fidelity: pd.DataFrame | None = None,
+    significance: pd.DataFrame | None = None,
+    llm_log: pd.DataFrame | None = None,
+    label: str = "",
+    extra: dict[str, Any] | None = None,
+    root: str | Path | None = None,
+) -> Run:
+    """Write one run and return it as reloaded. Significance and the LLM log default to the result's own.
+
+    The folder is written under a temporary name and renamed at the end, so a crash never leaves a
+    half-written run in the list.
+    """
+    significance = significance if significance is not None else _optional_frame(getattr(result, "significance", None))
+    llm_log = llm_log if llm_log is not None else experiment_log(result)
+    config = result.config.to_dict()
+    run_id = new_run_id(config, result.fingerprint)
+    folder = runs_dir(root)
+    tmp = folder / f".{run_id}.partial"
+    tmp.mkdir(parents=True)
+    meta = {
+        "run_id": run_id,
+        "created": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "label": label,
+        "config": config,
+        "data_fingerprint": result.fingerprint,
+        "seeds": list(result.config.seeds),
+        "augment_info": result.augment_info,
+        "timings": result.timings,
+        "n_synthetic": len(result.synthetic),
+        "has_fidelity": fidelity is not None,
+        "has_significance": significance is not None,
+        **(extra or {}),
+    }
+    (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    (tmp / "results.csv").write_bytes(to_csv_bytes(result.results))
+    (tmp / "synthetic.parquet").write_bytes(to_parquet_bytes(result.synthetic))
+    if significance is not None:
+        (tmp / "significance.csv").write_bytes(to_csv_bytes(significance))
+    if fidelity is not None:
+        (tmp / "fidelity.csv").write_bytes(to_csv_bytes(fidelity))
+    if llm_log is not None:
+        (tmp / "llm_log.jsonl").write_bytes(llm_log_jsonl([llm_log]))
+    tmp.rename(folder / run_id)
+    logger.info("saved run %s to %s", run_id, folder)
+    return load_run(run_id, root=folder)
+
+
+def _run_folders(folder: Path) -> list[Path]:
+    return sorted(
+        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / CONFIG_FILE).exists()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+
+
+def list_runs(root: str | Path | None = None) -> pd.DataFrame:
+    """One row per saved run, newest first (columns :data:`LIST_COLUMNS`); unreadable runs are skipped."""
+    rows = []
+    for path in _run_folders(runs_dir(root)):
+        try:
+            meta = json.loads((path / CONFIG_FILE).read_text())
+        except (OSError, ValueError):
+            logger.warning("skipping unreadable run %s", path, exc_info=True)
+            continue
+        config = meta.get("config", {})
+        rows.append(
+            {
+                "run_id": path.name,
+                "created": meta.get("created", ""),
+                "label": meta.get("label", ""),
+                "data": config.get("data", ""),
+                "fingerprint": meta.get("data_fingerprint", ""),
+                "protocol": config.get("protocol", ""),
+                "augmenters": ",".join(config.get("augmenters", [])),
+                "models": ",".join(config.get("models", [])),
+                "seeds": ",".join(map(str, meta.get("seeds", []))),
+                "n_synthetic": meta.get("n_synthetic", 0),
+                "has_fidelity": (path / "fidelity.csv").exists(),
+                "has_significance": (path / "significance.csv").exists(),
+                "path": str(path),
+            }
+        )
+    return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def resolve_run_id(run_id: str, root: str | Path | None = None) -> Path:
+    """Folder of a run given its id or a unique prefix of it; RecaugInputError otherwise."""
+    folder = runs_dir(root)
+    matches = [p for p in _run_folders(folder) if p.name.startswith(str(run_id).strip())] if str(run_id).strip() else []
+    exact = [p for p in matches if p.name == run_id]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RecaugInputError(f"no run '{run_id}' in {folder}", fix="see `python -m recaug runs list`")
+    raise RecaugInputError(f"'{run_id}' matches {len(matches)} runs", fix="give more characters of the run id")
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.exists() else None
+
+
+def load_run(run_id: str, root: str | Path | None = None) -> Run:
+    """Reload a saved run by id (or unique id prefix)."""
+    path = resolve_run_id(run_id, root)
+    meta = json.loads((path / CONFIG_FILE).read_text())
+    log_path = path / "llm_log.jsonl"
+    llm_log = pd.read_json(log_path, orient="records", lines=True) if log_path.exists() else None
+    synthetic_path = path / "synthetic.parquet"
+    return Run(
+        run_id=path.name,
+        path=path,
+        meta=meta,
+        results=pd.read_csv(path / "results.csv"),
+        synthetic=pd.read_parquet(synthetic_path) if synthetic_path.exists() else pd.DataFrame(),
+        significance=_read_csv(path / "significance.csv"),
+        fidelity=_read_csv(path / "fidelity.csv"),
+        llm_log=llm_log,
+    )
+
+
+def delete_run(run_id: str, root: str | Path | None = None) -> None:
+    """Remove a saved run's folder."""
+    shutil.rmtree(resolve_run_id(run_id, root))
+
+
+def compare_runs(a: str, b: str, root: str | Path | None = None) -> pd.DataFrame:
+    """Results of two runs side by side (mean over seeds): model, variant, slice, metric, k, value_a, value_b, delta.
+
+    Rows present in only one run keep NaN on the other side. ``frame.attrs`` holds both run ids and
+    ``same_data`` (equal data fingerprints); comparing runs on different data is allowed but flagged.
+    """
+    run_a, run_b = load_run(a, root), load_run(b, root)
+    keys = ["model", "variant", "slice", "metric", "k"]
+
+    def mean(run: Run) -> pd.DataFrame:
+        return run.results.groupby(keys, as_index=False)["value"].mean()
+
+    merged = mean(run_a).merge(mean(run_b), on=keys, how="outer", suffixes=("_a", "_b"))
+    merged["delta"] = merged["value_b"] - merged["value_a"]
+    merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
+    merged.attrs.update(run_a=run_a.run_id, run_b=run_b.run_id, same_data=run_a.fingerprint == run_b.fingerprint)
+    if not merged.attrs["same_data"]:
+        logger.warning("comparing runs on different data: %s vs %s", run_a.fingerprint, run_b.fingerprint)
+    return merged
+
+
+@dataclass
+class RecordedComparison:
+    """What :func:`record_comparison` produced: the fidelity table, files written, and the saved run."""
+
+    fidelity: pd.DataFrame
+    written: list[Path]
+    run: Run | None
+
+
+def record_comparison(
+    dataset: Dataset,
+    result: ExperimentResult,
+    *,
+    out: str | Path | None = None,
+    save: bool = True,
+    root: str | Path | None = None,
+    llm_log: pd.DataFrame | None = None,
+    label: str = "",
+    progress: ProgressFn | None = None,
+) -> RecordedComparison:
+    """After a comparison: compute fidelity, write ``out/fidelity.csv`` and ``out/report.html``, save the run.
+
+    The CLI and the dashboard both call this, so a run looks the same whichever started it. Fidelity
+    failures become error rows (see :mod:`recaug.fidelity`), never a lost run.
+    """
+    from recaug.fidelity import fidelity_for_experiment
+    from recaug.report import build_report, write_report
+
+    report = progress or no_progress
+    fidelity = fidelity_for_experiment(dataset, result, llm_log=llm_log, progress=sub_progress(report, 0.0, 0.7))
+    run = save_run(result, fidelity=fidelity, llm_log=llm_log, label=label, root=root) if save else None
+    written: list[Path] = []
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "fidelity.csv"
+        path.write_bytes(to_csv_bytes(fidelity))
+        written.append(path)
+        report(0.8, "writing the HTML report")
+        html = build_report(result, dataset=dataset, fidelity=fidelity, run_id=run.run_id if run else None)
+        written.append(write_report(folder / "report.html", html))
+    report(1.0, "run recorded")
+    return RecordedComparison(fidelity=fidelity, written=written, run=run)
+
+
+def describe_run(run: Run) -> str:
+    """Plain-text summary of a run for ``python -m recaug runs show``: config, before/after table, fidelity."""
+    from recaug.experiment import compare_table
+    from recaug.fidelity import fidelity_wide
+
+    config = run.meta.get("config", {})
+    lines = [
+        f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
+        f"data {config.get('data', '?')}  fingerprint {run.fingerprint}  protocol {config.get('protocol', '?')}",
+        f"seeds {run.meta.get('seeds')}  augmenters {config.get('augmenters')}  models {config.get('models')}",
+        f"budget {config.get('budget')}  target {config.get('target')}  synthetic rows {len(run.synthetic)}",
+        f"folder {run.path}",
+        "",
+        "before vs after (mean over seeds, slice all):",
+    ]
+    table = compare_table(run.results) if len(run.results) else pd.DataFrame()
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        lines.append(table.to_string(index=False, float_format="{:.4f}".format) if len(table) else "  (no rows)")
+        if run.significance is not None:
+            lines += ["", "significance:", run.significance.to_string(index=False, float_format="{:.4f}".format)]
+        if run.fidelity is not None:
+            lines += ["", "fidelity:", fidelity_wide(run.fidelity).to_string(float_format="{:.4f}".format)]
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""A real OpenAI-compatible HTTP server for tests: serves the packaged model on 127.0.0.1, with fault injection.
+
+Endpoints: ``GET /v1/models``, ``POST /v1/chat/completions`` and ``POST /v1/completions`` (with ``echo`` +
+``logprobs`` for option scoring, as vLLM offers). ``faults`` is a queue of misbehaviours applied to the next POST
+requests, one each: ``"500"``, ``"429"``, ``"malformed"`` (invalid JSON), ``"shape"`` (JSON without choices),
+``"slow"`` (answers after ``slow_seconds``), ``"drop"`` (closes the connection without answering).
+``completions=False`` makes ``/v1/completions`` answer 404, like servers that only speak chat.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from recaug.text.llm.local import LocalBackend
+
+
+class OpenAIStub:
+    """Context manager: ``with OpenAIStub(backend) as stub: stub.url`` -> ``http://127.0.0.1:PORT/v1``."""
+
+    def __init__(
+        self,
+        backend: LocalBackend,
+        *,
+        model_name: str = "smollm2-stub",
+        completions: bool = True,
+        slow_seconds: float = 1.5,
+    ) -> None:
+        self.backend = backend
+        self.model_name = model_name
+        self.completions = completions
+        self.slow_seconds = slow_seconds
+        self.faults: deque[str] = deque()
+        self.requests: list[str] = []
+        self.authorization: list[str | None] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> OpenAIStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _send(self, status: int, payload: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") == "/v1/models":
+                    self._send(200, json.dumps({"data": [{"id": stub.model_name, "object": "model"}]}).encode())
+                else:
+                    self._send(404, b'{"error": "not found"}')
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                stub.requests.append(self.path)
+                stub.authorization.append(self.headers.get("Authorization"))
+                fault = stub.faults.popleft() if stub.faults else None
+                if fault in ("500", "429"):
+                    self._send(int(fault), b'{"error": "injected"}')
+                    return
+                if fault == "malformed":
+                    self._send(200, b'{"choices": [ {"message": ')
+                    return
+                if fault == "shape":
+                    self._send(200, b'{"object": "chat.completion"}')
+                    return
+                if fault == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if fault == "slow":
+                    time.sleep(stub.slow_seconds)
+                if self.path == "/v1/chat/completions":
+                    self._send(200, json.dumps(stub.chat(body)).encode())
+                elif self.path == "/v1/completions" and stub.completions:
+                    self._send(200, json.dumps(stub.complete(body)).encode())
+                else:
+                    self._send(404, b'{"error": "no such endpoint"}')
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="openai-stub", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # --- the model behind the endpoints ------------------------------------------------
+    def chat(self, body: dict[str, Any]) -> dict[str, Any]:
+        text = self.backend.format_messages(body["messages"])
+        out = self.backend.generate_formatted(
+            [text], int(body.get("max_tokens", 64)), float(body.get("temperature", 0.0)), int(body.get("seed", 0))
+        )[0]
+        return {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "model": self.model_name,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": out.text}, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": out.tokens_in,
+                "completion_tokens": out.tokens_out,
+                "total_tokens": out.tokens_in + out.tokens_out,
+            },
+        }
+
+    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+        choices, prompt_tokens = [], 0
+        if body.get("echo"):
+            for i, (tokens, values, offsets) in enumerate(self.backend.text_logprobs(prompts)):
+                prompt_tokens += len(tokens)
+                choices.append(
+                    {
+                        "index": i,
+                        "text": prompts[i],
+                        "finish_reason": "length",
+                        "logprobs": {
+                            "tokens": tokens,
+                            "token_logprobs": values,
+                            "text_offset": offsets,
+                            "top_logprobs": None,
+                        },
+                    }
+                )
+        else:
+            outs = self.backend.generate_formatted(
+                prompts, int(body.get("max_tokens", 16)), float(body.get("temperature", 0.0)), int(body.get("seed", 0))
+            )
+            for i, out in enumerate(outs):
+                prompt_tokens += out.tokens_in
+                choices.append({"index": i, "text": out.text, "finish_reason": "stop", "logprobs": None})
+        return {
+            "id": "cmpl-stub",
+            "object": "text_completion",
+            "model": self.model_name,
+            "choices": choices,
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens},
+        }

@@ -1,0 +1,66 @@
+"""Export helpers: spreadsheet-safe CSV, lossless Parquet, augmented training data with provenance."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from recaug.data.splits import make_split
+from recaug.export import augmented_training_data, neutralise_formulas, to_csv_bytes, to_parquet_bytes
+from tests.runs_fixtures import small_experiment
+
+RISKY = ['=HYPERLINK("http://x")', "+1+2", "-3*4", "@SUM(A1)", "\tcmd", "plain", "a=b"]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
+    frame = pd.DataFrame({"text": RISKY, "number": [-1.5, 2, -3, 4, 5, 6, 7]})
+    parsed = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), keep_default_na=False)
+    assert parsed["text"].tolist() == ["'" + v for v in RISKY[:5]] + ["plain", "a=b"]
+    assert parsed["number"].tolist() == [-1.5, 2, -3, 4, 5, 6, 7]  # numbers are data, not formulas
+    assert frame["text"].tolist() == RISKY  # the input is not modified
+    assert neutralise_formulas(pd.DataFrame({"n": [1, 2]})).equals(pd.DataFrame({"n": [1, 2]}))
+
+
+def test_parquet_round_trips_values_verbatim_and_survives_mixed_objects() -> None:
+    frame = pd.DataFrame({"text": RISKY, "x": range(len(RISKY))})
+    assert pd.read_parquet(io.BytesIO(to_parquet_bytes(frame))).equals(frame)
+    mixed = pd.DataFrame({"payload": [{"a": 1}, [1, 2], "text"]})
+    back = pd.read_parquet(io.BytesIO(to_parquet_bytes(mixed)))
+    assert back["payload"].tolist() == ["{'a': 1}", "[1, 2]", "text"]
+
+
+def test_augmented_training_data_has_provenance_on_every_row() -> None:
+    dataset, result = small_experiment()
+    train = make_split(dataset.interactions, result.config.protocol, 0).train
+    synthetic = result.synthetic[result.synthetic["seed"] == 0]
+    out = augmented_training_data(train, synthetic)
+    assert len(out) == len(train) + len(synthetic)
+    assert list(out.columns[:6]) == ["user_id", "item_id", "rating", "timestamp", "origin", "confidence"]
+    assert out["origin"].notna().all() and out["confidence"].between(0, 1).all()
+    real = out[out["origin"] == "real"]
+    assert len(real) == len(train) and (real["confidence"] == 1.0).all() and real["rating"].notna().all()
+    fake = out[out["origin"] == "random"]
+    assert len(fake) == len(synthetic) and fake["rating"].isna().all()
+    assert (fake["confidence"] == 0.5).all()
+    # CSV and Parquet exports of the same table agree on the safe cells.
+    csv = pd.read_csv(io.BytesIO(to_csv_bytes(out)), dtype={"user_id": str, "item_id": str})
+    assert csv["user_id"].tolist() == out["user_id"].tolist()
+    assert len(pd.read_parquet(io.BytesIO(to_parquet_bytes(out)))) == len(out)
+
+
+def test_malicious_ids_are_neutralised_in_the_exported_training_data() -> None:
+    dataset, result = small_experiment()
+    train = make_split(dataset.interactions, result.config.protocol, 0).train.head(3)
+    synthetic = pd.DataFrame(
+        {
+            "user_id": ["=cmd|' /C calc'!A0"],
+            "item_id": ["@evil"],
+            "origin": ["llm"],
+            "confidence": [0.7],
+            "prompt_id": ["-p1"],
+        }
+    )
+    csv = pd.read_csv(io.BytesIO(to_csv_bytes(augmented_training_data(train, synthetic))), dtype=str)
+    last = csv.iloc[-1]
+    assert last["user_id"] == "'=cmd|' /C calc'!A0" and last["item_id"] == "'@evil" and last["prompt_id"] == "'-p1"

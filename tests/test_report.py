@@ -1,0 +1,111 @@
+"""The standalone HTML report: offline (plotly.js inline once), protocol/seeds/fingerprint stated, escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+
+from recaug.experiment import compare_table
+from recaug.fidelity import fidelity_for_experiment
+from recaug.figures import dataset_histograms, fidelity_histograms, metric_bars, projection_scatter
+from recaug.report import build_report, write_report
+from tests.runs_fixtures import significance_for, small_experiment
+
+
+@pytest.fixture(scope="module")
+def report_html() -> str:
+    dataset, result = small_experiment()
+    fidelity = fidelity_for_experiment(dataset, result)
+    fidelity.loc[0, "error"] = "ValueError: <b>broken</b>"  # an error row must be shown, escaped
+    return build_report(
+        result,
+        dataset=dataset,
+        fidelity=fidelity,
+        significance=significance_for(result),
+        run_id="20240101-000000-abcdef",
+        title="Report <for> review",
+    )
+
+
+def test_report_is_offline_and_embeds_plotly_once(report_html: str) -> None:
+    assert not re.search(r"<script[^>]*\bsrc=", report_html)  # nothing loaded from elsewhere
+    assert not re.search(r"<link[^>]*\bhref=", report_html)
+    assert report_html.count("* plotly.js v") == 1  # the library inline, exactly once
+    assert report_html.count('class="plotly-graph-div"') == 3  # metric bars + two fidelity histograms
+
+
+def test_report_states_protocol_seeds_fingerprint_and_tables(report_html: str) -> None:
+    _, result = small_experiment()
+    assert result.fingerprint in report_html
+    assert "random-811" in report_html and "Per-user random 80/10/10" in report_html
+    assert re.search(r"<dt>seeds</dt><dd>0, 1</dd>", report_html)
+    assert "20240101-000000-abcdef" in report_html
+    for heading in ("Before vs after", "Significance", "Fidelity of the synthetic data", "Augmenters"):
+        assert heading in report_html
+    assert "detection_auc" in report_html and "user_degree_ks" in report_html
+    assert "Augmenters saw only the training split" in report_html
+
+
+def test_report_escapes_text(report_html: str) -> None:
+    assert "Report &lt;for&gt; review" in report_html
+    assert "&lt;b&gt;broken&lt;/b&gt;" in report_html and "<b>broken</b>" not in report_html
+
+
+def test_write_report(tmp_path: Path, report_html: str) -> None:
+    path = write_report(tmp_path / "sub" / "report.html", report_html)
+    assert path.read_text(encoding="utf-8") == report_html
+
+
+def test_metric_bars_hover_has_baseline_augmented_and_delta() -> None:
+    _, result = small_experiment()
+    table = compare_table(result.results)
+    significance = significance_for(result)
+    fig = metric_bars(table, "ndcg", 10, significance=significance)
+    names = [trace.name for trace in fig.data]
+    assert names == ["baseline", "random"]
+    augmented = fig.data[1]
+    row = table[(table["metric"] == "ndcg") & (table["k"] == 10) & (table["model"] == augmented.x[0])].iloc[0]
+    assert augmented.y[0] == pytest.approx(row["augmented"])
+    assert float(augmented.customdata[0][0]) == pytest.approx(row["baseline"])
+    assert float(augmented.customdata[0][1]) == pytest.approx(row["delta"])
+    assert "95% CI" in augmented.customdata[0][3]
+    assert "baseline" in augmented.hovertemplate and "Δ" in augmented.hovertemplate
+
+
+def test_histograms_overlay_real_and_augmented_shares(ml100k, ml100k_split) -> None:
+    _, result = small_experiment()
+    synthetic = result.synthetic[result.synthetic["seed"] == 0]
+    figures = fidelity_histograms(ml100k, ml100k_split.train, synthetic)
+    users = figures["user degree"]
+    assert [t.name for t in users.data] == ["real", "real + random"]
+    assert users.layout.barmode == "overlay"
+    for trace in users.data:
+        assert sum(trace.y) == pytest.approx(1.0)
+        assert int(sum(trace.customdata)) == ml100k.n_users
+    assert figures["item popularity"].data[0].x[0] == "0"  # items without interactions keep their own bin
+    home = dataset_histograms(ml100k)
+    assert sum(home.data[0].customdata) == ml100k.n_users and sum(home.data[1].customdata) == ml100k.n_items
+
+
+def test_projection_scatter_carries_point_ids_for_lasso() -> None:
+    import pandas as pd
+
+    points = pd.DataFrame(
+        {
+            "point_id": ["item:1", "user:9"],
+            "x": [0.0, 1.0],
+            "y": [0.0, 1.0],
+            "kind": ["item", "user"],
+            "origin": ["real", "virtual"],
+            "popularity": [3, 1],
+            "hover": ["a", "b"],
+        }
+    )
+    fig = projection_scatter(points, color_by="origin")
+    assert isinstance(fig, go.Figure) and fig.layout.dragmode == "lasso"
+    assert sorted(pid for trace in fig.data for pid in trace.customdata) == ["item:1", "user:9"]
+    json.loads(fig.to_json())  # serialisable for st.plotly_chart
