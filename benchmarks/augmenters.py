@@ -42,16 +42,16 @@ def ensure_lightgcn() -> None:
         import recaug.models.lightgcn  # noqa: F401
 
 
-def run_seed(seed: int, augmenters: list[str], models: list[str], out: Path) -> dict:
+def run_seed(seed: int, augmenters: list[str], models: list[str], target: str, out: Path) -> dict:
     """One seed of the comparison, checkpointed as a pickle of its tables."""
-    path = out / f"seed-{seed}.pkl"
+    path = out / f"{target}-seed-{seed}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     dataset, _ = load_dataset("ml-100k")
     config = ExperimentConfig(
         augmenters=augmenters,
         budget=0.1,
-        target="light-users",
+        target=target,
         models=models,
         seeds=[seed],
         ks=[20],
@@ -151,6 +151,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=["bpr", "lightgcn"])
     parser.add_argument("--augmenters", nargs="+", default=None, help="default: every registered augmenter")
+    parser.add_argument("--target", default="light-users", help="who receives synthetic rows (light-users, all)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("/tmp/recaug-bench-augmenters"))
     parser.add_argument("--gan-timing", action="store_true", help="only time the GANs' default training")
@@ -165,10 +166,10 @@ def main() -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     augmenters = args.augmenters or AUGMENTERS.names()
-    runs = [run_seed(seed, augmenters, args.models, args.out) for seed in args.seeds]
+    runs = [run_seed(seed, augmenters, args.models, args.target, args.out) for seed in args.seeds]
     table = delta_table(runs)
-    table.to_csv(args.out / "deltas.csv", index=False)
-    print(f"## Deltas vs baseline (ML-100k, random-811, seeds {args.seeds}, budget +10%, target light users)\n")
+    table.to_csv(args.out / f"deltas-{args.target}.csv", index=False)
+    print(f"## Deltas vs baseline (ML-100k, random-811, seeds {args.seeds}, budget +10%, target {args.target})\n")
     print(table.to_string(index=False))
     print("\n## What each augmenter produced (mean over seeds)\n")
     print(info_table(runs).to_string(index=False))

@@ -35,8 +35,8 @@ models = left.multiselect(
     "Models",
     MODELS.names(),
     default=[m for m in ("pop", "itemknn", "bpr") if m in MODELS],
-    format_func=lambda n: f"{n} — {MODELS.get(n).description}",
     key="cmp_models",
+    help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
 )
 protocol = mid.selectbox(
     "Split protocol",

@@ -26,7 +26,7 @@ def describe(name: str) -> str:
 
 def method_form(current: dict[str, Any]) -> dict[str, Any]:
     """The augmentation settings; returns a new config dict (the caller stores it)."""
-    names = AUGMENTERS.names()
+    names = sorted(AUGMENTERS.names(), key=lambda n: (n != "random", AUGMENTERS.get(n).family, n))  # control first
     chosen = st.multiselect(
         "Augmentation methods",
         names,

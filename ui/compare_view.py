@@ -37,6 +37,7 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
 
 def comparison_table(table: pd.DataFrame) -> None:
     """Before/after table; deltas green/red, whole row grey when the CI of the delta crosses zero."""
+    table = table.reset_index(drop=True)
     uncertain = table["verdict"].isin(["no clear difference", "no CI"]).to_numpy()
 
     def row_style(row: pd.Series) -> list[str]:
@@ -57,7 +58,10 @@ def comparison_table(table: pd.DataFrame) -> None:
     }
     numeric = ["baseline", "augmented", "delta", "delta_pct", "ci_low", "ci_high", "p_ttest", "p_wilcoxon"]
     table = table.astype({c: float for c in numeric if c in table.columns})
-    styled = table.reset_index(drop=True).style.format(fmt, na_rep="–").apply(row_style, axis=1)
+    # e.g. p-values with one seed: an all-empty column says nothing (the verdict text explains why).
+    table = table.drop(columns=[c for c in numeric if c in table.columns and table[c].isna().all()])
+    fmt = {column: pattern for column, pattern in fmt.items() if column in table.columns}
+    styled = table.style.format(fmt, na_rep="–").apply(row_style, axis=1)
     st.dataframe(styled, width="stretch", hide_index=True, key="compare_table")
 
 
