@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from recaug.experiment import ExperimentConfig, run_augmenters
+from recaug.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_view import method_form, result_panel
 from ui.cached import cached_value, config_key
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import AUGMENT_CONFIG, AUGMENT_RESULTS, augment_config, current_dataset
+from ui.state import AUGMENT_CONFIG, AUGMENT_RESULTS, augment_config, current_dataset, current_split
 
 page_setup("Augment")
 st.title("Augment")
@@ -44,6 +46,30 @@ if results:
     for tab, (name, result) in zip(tabs, results.items(), strict=True):
         with tab:
             result_panel(name, result, dataset)
+    with friendly_errors("prepare the augmented training data"):
+        training = augmented_training_data(
+            current_split(dataset, int(config["seed"])).train,
+            pd.concat([r.rows for r in results.values()], ignore_index=True),
+        )
+        st.markdown(
+            f"**Augmented training data** — {len(training):,} rows (real training split + synthetic, "
+            "with `origin` and `confidence`), ready for your own models:"
+        )
+        left, right = st.columns(2)
+        left.download_button(
+            "Augmented training data (CSV)",
+            to_csv_bytes(training),
+            "augmented_train.csv",
+            "text/csv",
+            key="download_train_csv",
+        )
+        right.download_button(
+            "Augmented training data (Parquet)",
+            to_parquet_bytes(training),
+            "augmented_train.parquet",
+            "application/octet-stream",
+            key="download_train_parquet",
+        )
     st.page_link("pages/3_Compare.py", label="Next: compare models before and after →", icon=":material/bar_chart:")
 else:
     st.info("Pick one or more methods and press **Run augmentation**.")

@@ -67,7 +67,12 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     assert {"user_id", "item_id", "title", "origin", "confidence"} <= set(preview.columns)
     assert (preview["origin"] == "similarity").all() and (preview["title"] != "").all()
     assert _metrics(app)["Share of training data"] == "10.0%"
-    assert any("Download similarity" in b.label for b in app.get("download_button"))
+    labels = [b.label for b in app.get("download_button")]
+    assert any("Download similarity" in label for label in labels)
+    assert {"Augmented training data (CSV)", "Augmented training data (Parquet)"} <= set(labels)
+    kept = int(_metrics(app)["Synthetic rows"].replace(",", ""))
+    expected = f"{79_926 + kept:,} rows"  # random-811 seed 0 training split + every synthetic row
+    assert any(expected in m.value for m in app.markdown), expected
 
     app.switch_page("pages/2_Embeddings.py").run()
     no_errors(app)
