@@ -34,6 +34,7 @@ HEADINGS = {
     "Augment": "Augment",
     "Embeddings": "Embeddings: real vs synthetic",
     "Compare": "Compare before and after",
+    "What-if": "Cold-start what-ifs",
 }
 # Settled: no script run, no greyed-out (stale) element, no placeholder skeleton, every plotly chart drawn.
 IDLE_JS = """() => !document.querySelector('[data-testid=stStatusWidget], [data-stale=true], [data-testid=stSkeleton]')

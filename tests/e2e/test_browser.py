@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.driver import (
+    COMPUTE_TIMEOUT_MS,
     chart,
     choose,
     error_alerts,
@@ -102,6 +103,36 @@ def test_home_augment_embeddings_compare(app_page: Page, app_server: AppServer, 
     assert baseline["bpr"] > baseline["pop"]
     assert plotted_points(bars) == 2 * len(COMPARE_MODELS)
     full_page_screenshot(page, artifacts / "compare.png")
+
+    # The standalone HTML report: a real download, self-contained (plotly inline), stating protocol and seed.
+    with page.expect_download(timeout=COMPUTE_TIMEOUT_MS) as pending:
+        page.get_by_role("button", name="HTML report").click()
+    report = pending.value.path().read_text(encoding="utf-8")
+    (artifacts / "report.html").write_text(report, encoding="utf-8")
+    assert report.lstrip().lower().startswith("<!doctype html") or "<html" in report[:500].lower()
+    assert "random-811" in report and "similarity" in report
+    assert not re.search(r"<script[^>]+src=[\"']https?://", report), "the report must not load scripts from the web"
+    assert "Plotly.newPlot" in report and len(report) > 1_000_000  # plotly.js is inline: works offline
+
+    # What-if: a new item's text -> nearest catalog items, and who gets it before / after expansion.
+    go_to(page, "What-if")
+    page.get_by_role("textbox", name="Title", exact=True).fill("Space Rescue (1997)")
+    page.get_by_role("textbox", name="Title", exact=True).press("Tab")
+    page.get_by_role("textbox", name="Description", exact=True).fill(
+        "Space Rescue (1997). Genres: Action, Adventure, Sci-Fi."
+    )
+    page.get_by_role("textbox", name="Description", exact=True).press("Tab")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Place the item").click()
+    before = metric_value(page, "Users with it in top-K (before)")
+    expect(before).to_be_visible(timeout=COMPUTE_TIMEOUT_MS)
+    wait_until_idle(page, COMPUTE_TIMEOUT_MS)
+    _assert_clean(page, app_server)
+    assert _count(before.inner_text()) > 0
+    neighbours = grid_rows(page.get_by_test_id("stDataFrame").first)
+    assert neighbours and all(re.search(r"\(\d{4}\)", row[1] if len(row) > 1 else row[0]) for row in neighbours[:3])
+    expect(chart(page, "whatif_item_chart")).to_be_visible()
+    full_page_screenshot(page, artifacts / "whatif.png")
 
 
 def _upload(page: Page, name: str, content: bytes) -> None:
