@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recaug.augment import create_augmenter
 from recaug.explorer import embedding_points, item_vectors
 from recaug.figures import mark_point, projection_scatter
 from recaug.whatif import build_content_index, new_item_whatif, new_user_recommendations, side_by_side
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
+from ui.progress import streamlit_progress
 from ui.state import EXPERIMENT, augment_config, current_dataset, current_split
 
 page_setup("What-if")
@@ -37,6 +39,12 @@ with new_item, friendly_errors("place the new item"):
         help="Write it like the catalog's own texts (shown as the placeholder) for the best match.",
     )
     k = st.slider("Top-K", 5, 50, 10, key="whatif_k")
+    ask_llm = st.checkbox(
+        "Also ask the LLM which of these users would like it (llm-cold-items)",
+        key="whatif_llm",
+        help="Judges the content model's top candidate users with the LLM chosen on the Augment page "
+        "(default: the packaged SmolLM2, offline). Takes a few seconds per 10 users on 2 cores; answers are cached.",
+    )
     if st.button("Place the item", type="primary", key="whatif_item_run", disabled=not title.strip()):
         vectors, source = cached_value(
             f"itemvec:{dataset.fingerprint()}:{seed}", lambda: item_vectors(dataset, split.train)
@@ -68,6 +76,23 @@ with new_item, friendly_errors("place the new item"):
         b.dataframe(answer.before, hide_index=True, width="stretch")
         a.markdown("**After: similarity cold-item expansion**")
         a.dataframe(answer.after, hide_index=True, width="stretch")
+        if ask_llm and len(answer.before):
+            llm_params = {"seed": seed, **aug["augmenter_params"].get("llm-cold-items", {})}
+            judge = cached_value(
+                f"llmcold:{dataset.fingerprint()}:{seed}:{sorted(llm_params.items())}",
+                lambda: create_augmenter("llm-cold-items", **llm_params).fit(dataset.training_data(split.train)),
+            )
+            candidates = dataset.user_ids.get_indexer(answer.before["user_id"].astype(str).head(20))
+            report, bar = streamlit_progress("Asking the LLM")
+            verdicts = judge.judge_new_item(answer.text, candidates, progress=report)
+            bar.empty()
+            st.markdown(
+                f"**After: LLM cold-item judgement** — {int(verdicts['accepted'].sum())} of {len(verdicts)} candidate "
+                f"users accepted (P(yes) ≥ {judge.min_yes}, calibrated against a user with no history)"
+            )
+            st.dataframe(verdicts.drop(columns="prompt"), hide_index=True, width="stretch", key="whatif_llm_table")
+            with st.expander("Sample prompt"):
+                st.code(verdicts["prompt"].iloc[0], language=None)
 
 with new_user, friendly_errors("recommend for the new user"):
     result = st.session_state.get(EXPERIMENT)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from recaug.errors import RecaugInputError
+from recaug.runtime import prefer_single_thread_on_small_machines
 
 
 def _csv_list(text: str) -> list[str]:
@@ -177,6 +178,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prefer_single_thread_on_small_machines()
     logging.basicConfig(level=logging.WARNING)
     args = build_parser().parse_args(argv)
     try:

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +14,13 @@ import pytest
 from recaug.data.builtin import load_ml100k
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.splits import Split, make_split
+from recaug.runtime import prefer_single_thread_on_small_machines
+
+# Before any test imports torch or transformers (they are imported lazily, inside functions).
+prefer_single_thread_on_small_machines()
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ import os
 
 import streamlit as st
 
+from recaug.runtime import prefer_single_thread_on_small_machines
+
+prefer_single_thread_on_small_machines()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Target, register
+from recaug.augment.base import NotFittedError, Target, register
 from recaug.augment.llm_common import ACCEPTED, LLMAugmenter
 from recaug.augment.llm_item_text import thin_items
 from recaug.augment.similarity import history_profiles, ranked_matches
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
-from recaug.progress import ProgressFn, sub_progress
+from recaug.progress import ProgressFn, no_progress, sub_progress
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
 ANSWERS = ["Yes", "No"]
@@ -61,13 +61,43 @@ class LLMColdItemsAugmenter(LLMAugmenter):
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
 
     def prompt(self, history: np.ndarray | None, item: int) -> str:
-        """The yes/no question; ``history=None`` is the content-free user used for calibration."""
+        """The yes/no question about catalog item ``item``; ``history=None`` is the calibration user."""
+        return self.prompt_for_text(history, self.texts_[item])
+
+    def prompt_for_text(self, history: np.ndarray | None, item_text: str) -> str:
+        """The yes/no question about any item text (a catalog item, or a what-if item not in the catalog)."""
         noun = self.item_noun
         liked = self.history_block(history) if history is not None else "- (nothing known about this user yet)"
         return (
             f"A user liked these {noun}s (oldest first):\n{liked}\n"
-            f"New {noun}: {self.texts_[item]}\n"
+            f"New {noun}: {item_text}\n"
             f"Would this user like the new {noun}? Answer Yes or No."
+        )
+
+    def judge_new_item(self, item_text: str, users: np.ndarray, progress: ProgressFn | None = None) -> pd.DataFrame:
+        """P(yes) of each candidate user for an item that is not in the catalog (the cold-start what-if).
+
+        Same prompt, calibration and acceptance rule as :meth:`augment`, so the what-if shows what this
+        augmenter would do with the new item. Returns user_id, p_yes, accepted, prompt (one row per user).
+        """
+        if not hasattr(self, "train_"):
+            raise NotFittedError(f"{self.name}: call fit(train) before judge_new_item()")
+        users = np.asarray(users, dtype=np.int64)
+        prompts = [self.prompt_for_text(self.recent_history(int(u)), item_text) for u in users]
+        if self.calibrate:
+            prompts.append(self.prompt_for_text(None, item_text))
+        answers = self.score_in_batches(prompts, [ANSWERS] * len(prompts), progress or no_progress, "users judged")
+        shift = log_odds(answers[-1].logprobs) if self.calibrate else 0.0
+        shift = shift if np.isfinite(shift) else 0.0
+        odds = np.array([log_odds(a.logprobs) for a in answers[: len(users)]]) - shift
+        p_yes = 1.0 / (1.0 + np.exp(-odds))
+        return pd.DataFrame(
+            {
+                USER: self.train_.user_ids.to_numpy()[users],
+                "p_yes": p_yes,
+                "accepted": p_yes >= self.min_yes,
+                "prompt": prompts[: len(users)],
+            }
         )
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:

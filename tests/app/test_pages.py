@@ -128,3 +128,17 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     app.switch_page("pages/6_Runs.py").run()
     no_errors(app)
     assert len(app.dataframe[0].value) == 1
+
+
+def test_whatif_new_item_asks_the_packaged_llm(app: AppTest) -> None:
+    app.switch_page("pages/5_What_if.py").run()
+    app.text_input(key="whatif_title").set_value("Space Rescue (1997)").run()
+    app.text_area(key="whatif_text").set_value("Space Rescue (1997). Genres: Action, Adventure, Sci-Fi.").run()
+    app.checkbox(key="whatif_llm").check().run()
+    app.button(key="whatif_item_run").click().run()
+    no_errors(app)
+    before = int(_metrics(app)["Users with it in top-K (before)"].replace(",", ""))
+    verdicts = app.dataframe[-1].value
+    assert list(verdicts.columns) == ["user_id", "p_yes", "accepted"]
+    assert len(verdicts) == min(before, 20) and verdicts["p_yes"].between(0, 1).all()
+    assert any("LLM cold-item judgement" in m.value for m in app.markdown)
