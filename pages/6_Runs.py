@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recaug.experiment import compare_table
 from recaug.export import to_csv_bytes
 from recaug.runs import compare_runs, list_runs, load_run
 from ui.errors import friendly_errors
@@ -25,8 +26,23 @@ with friendly_errors("list the saved runs"):
     ids = runs["run_id"].tolist()
     chosen = st.selectbox("Inspect a run", ids, key="runs_pick")
     run = load_run(chosen)
-    st.json(run.config.to_dict(), expanded=False)
-    st.dataframe(run.results, hide_index=True, width="stretch")
+    config = run.config
+    st.caption(
+        f"Protocol **{config.protocol}** · seeds **{', '.join(map(str, config.seeds))}** · augmenters "
+        f"**{', '.join(config.augmenters)}** · models **{', '.join(config.models)}** · data fingerprint "
+        f"`{run.fingerprint}`"
+    )
+    before_after = compare_table(run.results)
+    st.dataframe(
+        before_after[before_after["metric"].isin(["ndcg", "recall"])],
+        hide_index=True,
+        width="stretch",
+        key="runs_before_after",
+    )
+    with st.expander("Configuration (everything needed to reproduce the run)"):
+        st.json(config.to_dict())
+    with st.expander("All results (tidy)"):
+        st.dataframe(run.results, hide_index=True, width="stretch")
     st.download_button(
         "Download its results (CSV)",
         to_csv_bytes(run.results),

@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.e2e.driver import (
+    COMPUTE_TIMEOUT_MS,
     error_alerts,
     exceptions,
     full_page_screenshot,
@@ -50,12 +51,19 @@ def _nothing(page: Page) -> None:
     """Home needs no action: MovieLens-100k is loaded by default."""
 
 
+def _wait_for_fidelity(page: Page) -> None:
+    """Fidelity is measured when the page opens; wait for its table rather than shoot the progress bar."""
+    page.get_by_role("button", name="Fidelity table (CSV)").wait_for(timeout=COMPUTE_TIMEOUT_MS)
+
+
 # (page, what to do there before the screenshot) in the order a user goes; each page's PNG is <page>.png.
 WALK: tuple[tuple[str, Callable[[Page], list[str] | None]], ...] = (
     ("Home", _nothing),
     ("Augment", run_augmentation),
     ("Embeddings", _wait_for_umap),
     ("Compare", run_comparison),
+    ("Fidelity", _wait_for_fidelity),
+    ("Runs", _nothing),
 )
 README_PAGE = "Compare"  # shows the product best: the before/after table, the verdict and the bar chart
 

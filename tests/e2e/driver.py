@@ -35,6 +35,8 @@ HEADINGS = {
     "Embeddings": "Embeddings: real vs synthetic",
     "Compare": "Compare before and after",
     "What-if": "Cold-start what-ifs",
+    "Fidelity": "Fidelity: real vs synthetic",
+    "Runs": "Saved runs",
 }
 # Settled: no script run, no greyed-out (stale) element, no placeholder skeleton, every plotly chart drawn.
 IDLE_JS = """() => !document.querySelector('[data-testid=stStatusWidget], [data-stale=true], [data-testid=stSkeleton]')
