@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.models.base import Recommender, register
+from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
 from recaug.progress import ProgressFn, no_progress
 
@@ -80,8 +80,7 @@ class BPR(Recommender):
         pos_users, pos_items = coo.row.astype(np.int64), coo.col.astype(np.int64)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb
-        best_score, best_state, bad_rounds = -1.0, None, 0
-        self.history_: list[tuple[int, float]] = []
+        stopper = EarlyStopping(self.patience)
         for epoch in range(1, self.max_epochs + 1):
             order = rng.permutation(len(pos_users))
             negs = sample_negatives(train, pos_users[order], rng)
@@ -101,20 +100,14 @@ class BPR(Recommender):
                 report(epoch / self.max_epochs, f"BPR epoch {epoch}")
                 continue
             score = mean_metric(self, valid, train, "ndcg", 10)
-            self.history_.append((epoch, score))
             report(epoch / self.max_epochs, f"BPR epoch {epoch}: valid NDCG@10 {score:.4f}")
-            if score > best_score:
-                best_score, bad_rounds = score, 0
-                best_state = (user_emb.detach().clone(), item_emb.detach().clone(), epoch)
-            else:
-                bad_rounds += 1
-                if bad_rounds >= self.patience:
-                    break
-        if best_state is not None:
-            self.user_factors_, self.item_factors_, self.best_epoch_ = copy.copy(best_state)
-        else:
-            self.best_epoch_ = self.max_epochs
-        self.best_valid_ndcg_ = best_score
+            if stopper.step(epoch, score, lambda: (user_emb.detach().clone(), item_emb.detach().clone())):
+                break
+        if stopper.best_state is not None:
+            self.user_factors_, self.item_factors_ = stopper.best_state
+        self.best_epoch_ = stopper.best_epoch or self.max_epochs
+        self.best_valid_ndcg_ = stopper.best_score
+        self.history_ = stopper.history
         return self
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
