@@ -8,21 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.models.base import Recommender, register
+from recaug.models.bpr_sampling import bpr_batches
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
 from recaug.progress import ProgressFn, no_progress
-
-
-def sample_negatives(train: sp.csr_matrix, users: np.ndarray, rng: np.random.Generator, tries: int = 5) -> np.ndarray:
-    """Uniform negatives that are not in the user's training row (a few rejection rounds)."""
-    n_items = train.shape[1]
-    neg = rng.integers(0, n_items, size=len(users))
-    for _ in range(tries):
-        clash = np.asarray(train[users, neg]).ravel() > 0
-        if not clash.any():
-            break
-        neg[clash] = rng.integers(0, n_items, size=int(clash.sum()))
-    return neg
 
 
 @register
@@ -76,23 +65,16 @@ class BPR(Recommender):
         torch.nn.init.normal_(user_emb, std=0.1, generator=gen)
         torch.nn.init.normal_(item_emb, std=0.1, generator=gen)
         optimiser = torch.optim.Adam([user_emb, item_emb], lr=self.lr)
-        coo = train.tocoo()
-        pos_users, pos_items = coo.row.astype(np.int64), coo.col.astype(np.int64)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb
         stopper = EarlyStopping(self.patience)
         for epoch in range(1, self.max_epochs + 1):
-            order = rng.permutation(len(pos_users))
-            negs = sample_negatives(train, pos_users[order], rng)
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                u = torch.as_tensor(pos_users[idx], device=device)
-                i = torch.as_tensor(pos_items[idx], device=device)
-                j = torch.as_tensor(negs[start : start + len(idx)], device=device)
+            for batch in bpr_batches(train, rng, self.batch_size):
+                u, i, j = (torch.as_tensor(part, device=device) for part in batch)
                 eu, ei, ej = user_emb[u], item_emb[i], item_emb[j]
                 diff = (eu * (ei - ej)).sum(dim=1)
                 loss = -torch.nn.functional.logsigmoid(diff).mean()
-                loss = loss + self.reg * (eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()) / len(idx)
+                loss = loss + self.reg * (eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()) / len(u)
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
