@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 # Playwright's own browser download fails here; Debian's chromium is used instead. --disable-dev-shm-usage: CI
 # containers often have a 64 MB /dev/shm, too small for chromium's shared memory.
@@ -27,6 +28,8 @@ CHROMIUM_ARGS = (
 )
 VIEWPORT = {"width": 1400, "height": 900}
 UI_TIMEOUT_MS = 120_000  # page loads and reruns; generous because the machine may be shared and loaded
+CHOOSE_ATTEMPTS = 4  # a selectbox whose list did not open is re-opened this many times at most
+CHOOSE_TIMEOUT_MS = 15_000  # for its option to show once the list is open
 COMPUTE_TIMEOUT_MS = 420_000  # training three models twice; ~30 s on two idle cores, minutes when overloaded
 # The main script is the first sidebar entry whatever it is called, so Home is reached by position.
 HEADINGS = {
@@ -88,16 +91,28 @@ def metric_value(page: Page, label: str) -> Locator:
 def choose(page: Page, label: str, option: str) -> None:
     """Pick ``option`` in the selectbox labelled ``label`` and wait for the rerun.
 
-    Opened with the keyboard (a mouse click did not always open it), and the option typed first: the dropdown is
-    virtualised, so a long list may not render the option at all.
+    The option is typed first (the dropdown is virtualised, so a long list may not render it at all), then the list
+    is opened with the keyboard. Typing the value the box already shows fires no change, so the list may stay shut;
+    ArrowDown after typing opens it either way, and a list that still did not open is tried again.
     """
     label_element = page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
     combobox = page.get_by_test_id("stSelectbox").filter(has=label_element).get_by_role("combobox")
-    combobox.focus()
-    combobox.press("ArrowDown")
-    combobox.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
+    target = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(CHOOSE_ATTEMPTS):
+        combobox.focus()
+        combobox.fill(option)
+        combobox.press("ArrowDown")
+        try:
+            target.click(timeout=CHOOSE_TIMEOUT_MS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == CHOOSE_ATTEMPTS - 1:
+                raise
+            print(f"choose: list for {label!r} did not open, retrying", flush=True)
+            combobox.press("Escape")
+            wait_until_idle(page)
     wait_until_idle(page)
+    expect(combobox).to_have_value(option)
 
 
 def go_to(page: Page, name: str) -> None:
