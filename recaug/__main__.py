@@ -56,6 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--budget", type=_budget, default=0.1, help="count (int) or fraction of train (float)")
     cmp.add_argument("--target", default="light-users", help="light-users, all, cold-items")
     cmp.add_argument(
+        "--max-per-user",
+        type=int,
+        default=0,
+        help="at most this many synthetic rows per user, each user's most confident first (default 0: no cap)",
+    )
+    cmp.add_argument(
+        "--denoise",
+        type=float,
+        default=0.0,
+        help="drop this fraction of synthetic rows a train-only BPR finds least plausible (default 0)",
+    )
+    cmp.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.KEY=VALUE",
+        help="an augmenter parameter, repeatable: cfgan.epochs=30, ensemble.members=random+popularity, "
+        "*.max_per_user=5 (`python -m recaug augmenters --params` lists them)",
+    )
+    cmp.add_argument(
         "--models",
         type=_csv_list,
         default=["pop", "itemknn", "bpr"],
@@ -84,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--runs-dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
     cmp.add_argument("--no-save", action="store_true", help="do not save this comparison in the run store")
     cmp.add_argument("--quiet", action="store_true")
-    sub.add_parser("augmenters", help="list registered augmenters")
+    sub.add_parser("augmenters", help="list registered augmenters").add_argument(
+        "--params", action="store_true", help="also list each augmenter's settable parameters and defaults"
+    )
     sub.add_parser("models", help="list registered models")
     store = argparse.ArgumentParser(add_help=False)
     store.add_argument("--dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
@@ -103,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.augment.llm_common import llm_augmenter_params
+    from recaug.augment.options import merge_params, parse_param_assignments, shared_options
     from recaug.data.loading import load_dataset
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.export import write_experiment
@@ -120,14 +143,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         target=args.target,
         models=args.models,
         seeds=args.seeds,
-        augmenter_params=llm_augmenter_params(
-            args.augment,
-            backend=args.llm_backend,
-            model=args.llm_model,
-            base_url=args.llm_base_url,
-            target=args.llm_target,
-            max_users=args.llm_max_users,
-            max_items=args.llm_max_items,
+        augmenter_params=merge_params(
+            shared_options(args.augment, denoise=args.denoise, max_per_user=args.max_per_user),
+            llm_augmenter_params(
+                args.augment,
+                backend=args.llm_backend,
+                model=args.llm_model,
+                base_url=args.llm_base_url,
+                target=args.llm_target,
+                max_users=args.llm_max_users,
+                max_items=args.llm_max_items,
+            ),
+            parse_param_assignments(args.param, args.augment),
         ),
     )
 
@@ -151,14 +178,25 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_list(kind: str) -> int:
+def _cmd_list(kind: str, with_params: bool = False) -> int:
     if kind == "augmenters":
         from recaug.augment import AUGMENTERS as registry
     else:
         from recaug.models import MODELS as registry  # type: ignore[assignment]
     for name in registry.names():
         print(f"{name:<20} {registry.get(name).description}")
+        if with_params:
+            from recaug.augment.options import param_specs
+
+            for spec in param_specs(name, include_base=True):
+                values = f" (one of {', '.join(spec.choices)})" if spec.choices else ""
+                print(f"{'':<22}{name}.{spec.name}={_show(spec.default)}  [{spec.kind}]{values}")
     return 0
+
+
+def _show(value: object) -> str:
+    """A default as it would be typed after ``--param``."""
+    return "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
@@ -185,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare":
             return _cmd_compare(args)
         if args.command in ("augmenters", "models"):
-            return _cmd_list(args.command)
+            return _cmd_list(args.command, with_params=getattr(args, "params", False))
         if args.command == "runs":
             return _cmd_runs(args)
         if args.command == "warmup":

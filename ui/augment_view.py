@@ -9,9 +9,12 @@ import streamlit as st
 
 from recaug.augment import AUGMENTERS, AugmentResult
 from recaug.augment.llm_common import llm_augmenter_params
+from recaug.augment.options import merge_params, shared_options
 from recaug.data.dataset import Dataset
 from recaug.experiment import with_titles
 from recaug.export import to_csv_bytes
+from ui.param_form import method_params_form
+from ui.state import recalled, remember
 
 TARGET_LABELS = {
     "light-users": "Light users (bottom 25% by activity)",
@@ -36,10 +39,22 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
         help="Each method adds synthetic interactions to the training split only.",
     )
     left, mid, right = st.columns(3)
-    mode = left.radio("Budget as", ["% of training interactions", "count"], horizontal=True, key="aug_budget_mode")
+    modes = ["% of training interactions", "count"]
+    mode = remember(
+        "aug_budget_mode",
+        left.radio(
+            "Budget as",
+            modes,
+            index=modes.index(recalled("aug_budget_mode", modes[0])),
+            horizontal=True,
+            key="aug_budget_mode",
+        ),
+    )
     if mode == "count":
-        budget: float | int = int(
-            mid.number_input("Synthetic interactions", 1, 1_000_000, 5000, step=500, key="aug_budget_count")
+        count = recalled("aug_budget_count", 5000)
+        budget: float | int = remember(
+            "aug_budget_count",
+            int(mid.number_input("Synthetic interactions", 1, 1_000_000, count, step=500, key="aug_budget_count")),
         )
     else:
         pct = mid.slider(
@@ -57,28 +72,60 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
         format_func=TARGET_LABELS.get,
         key="aug_target",
     )
-    seed = int(st.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed"))
+    left, mid, right = st.columns(3)
+    seed = int(left.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed"))
+    max_per_user = int(
+        mid.number_input(
+            "Max synthetic rows per user",
+            0,
+            10_000,
+            recalled("aug_max_per_user", 0),
+            key="aug_max_per_user",
+            help="0 = no cap. Each user keeps their most confident rows; a cap stops light users' real history "
+            "being drowned out, at the price of a smaller budget actually used.",
+        )
+    )
+    denoise_pct = right.slider(
+        "Denoise: drop least plausible (%)",
+        0,
+        50,
+        recalled("aug_denoise", 0),
+        key="aug_denoise",
+        help="Proposes extra rows, scores them with a BPR trained on the training split only, and drops this "
+        "share of the least plausible ones.",
+    )
+    remember("aug_max_per_user", max_per_user)
+    remember("aug_denoise", denoise_pct)
     params: dict[str, dict[str, Any]] = {}
     llm_methods = [n for n in chosen if n.startswith("llm-")]
     if llm_methods:
         with st.expander("LLM settings", expanded=False):
+            backends = ["local", "openai"]
             backend = st.selectbox(
                 "Backend",
-                ["local", "openai"],
+                backends,
+                index=backends.index(recalled("llm_backend", "local")),
                 key="llm_backend",
                 help="local: the packaged SmolLM2-135M-Instruct (offline) or a local HF folder; "
                 "openai: any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI).",
             )
-            model = st.text_input("Model (folder or server model name; empty = packaged default)", key="llm_model")
+            model = st.text_input(
+                "Model (folder or server model name; empty = packaged default)",
+                recalled("llm_model", ""),
+                key="llm_model",
+            )
             base_url = st.text_input(
-                "Server base URL (openai backend)", placeholder="http://127.0.0.1:8000/v1", key="llm_base_url"
+                "Server base URL (openai backend)",
+                recalled("llm_base_url", ""),
+                placeholder="http://127.0.0.1:8000/v1",
+                key="llm_base_url",
             )
             max_users = int(
                 st.number_input(
                     "Users (or items) to prompt about",
                     1,
                     5000,
-                    50,
+                    recalled("llm_max_users", 50),
                     key="llm_max_users",
                     help="The packaged 135M model handles a few users per second on 2 cores; a server scales this up.",
                 )
@@ -87,6 +134,9 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
                 "API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
                 "Streamlit secrets, never typed here or stored."
             )
+        for key, value in (("llm_backend", backend), ("llm_model", model), ("llm_base_url", base_url)):
+            remember(key, value)
+        remember("llm_max_users", max_users)
         params = llm_augmenter_params(
             llm_methods,
             backend=backend,
@@ -95,6 +145,11 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
             max_users=max_users,
             max_items=max_users,
         )
+    params = merge_params(
+        shared_options(chosen, denoise=denoise_pct / 100, max_per_user=max_per_user),
+        params,
+        method_params_form(chosen),
+    )
     return {"augmenters": chosen, "budget": budget, "target": target, "seed": seed, "augmenter_params": params}
 
 

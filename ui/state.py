@@ -49,3 +49,20 @@ def augment_config() -> dict[str, Any]:
         AUGMENT_CONFIG,
         {"augmenters": ["similarity"], "budget": 0.1, "target": "light-users", "seed": 0, "augmenter_params": {}},
     )
+
+
+FORM_MEMORY = "form_memory"
+
+
+def recalled(key: str, default: Any) -> Any:
+    """What the widget ``key`` showed when the user last saw it, else ``default``.
+
+    Streamlit drops a widget's state when its page is left, so settings would silently reset on return.
+    """
+    return st.session_state.setdefault(FORM_MEMORY, {}).get(key, default)
+
+
+def remember(key: str, value: Any) -> Any:
+    """Store a widget's value for ``recalled``; returns the value."""
+    st.session_state.setdefault(FORM_MEMORY, {})[key] = value
+    return value

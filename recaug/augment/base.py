@@ -31,7 +31,7 @@ from recaug.registry import Registry
 SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
 TARGETS = ("light-users", "all", "cold-items")
 # Options every augmenter has; ``create`` sets them even when a subclass's __init__ does not forward them.
-BASE_OPTIONS = ("denoise",)
+BASE_OPTIONS = ("denoise", "max_per_user")
 
 
 class NotFittedError(RuntimeError):
@@ -114,14 +114,27 @@ class Augmenter(Parameterised, ABC):
     description: ClassVar[str]
     family: ClassVar[str] = "heuristic"
 
-    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users", denoise: float = 0.0) -> None:
+    # Constructor parameters with a fixed set of values, for forms and CLI parsing (see ``recaug.augment.options``).
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        denoise: float = 0.0,
+        max_per_user: int = 0,
+    ) -> None:
         self.seed = seed
         self.target = target
         self.denoise = denoise  # fraction of synthetic edges a train-only BPR finds least plausible, dropped
+        # At most this many synthetic rows per user (0: no cap): a light user with 20 real interactions should not
+        # receive 40 synthetic ones and have their real taste drowned out.
+        self.max_per_user = max_per_user
 
     @classmethod
     def create(cls, label: str, **params: Any) -> Any:
-        """Like ``Parameterised.create``; base options (``denoise``) work even if the subclass doesn't forward them."""
+        """Like ``Parameterised.create``; ``BASE_OPTIONS`` work even if a subclass does not forward them."""
         accepted = inspect.signature(cls.__init__).parameters
         base = {k: params.pop(k) for k in BASE_OPTIONS if k in params and k not in accepted}
         obj = super().create(label, **params)
@@ -159,13 +172,22 @@ class Augmenter(Parameterised, ABC):
                 f"denoise must be in [0, 1), got {self.denoise}",
                 fix="use e.g. 0.2 to drop the 20% least plausible synthetic edges",
             )
+        if (
+            isinstance(self.max_per_user, bool)
+            or not isinstance(self.max_per_user, int | np.integer)
+            or self.max_per_user < 0
+        ):
+            raise RecaugInputError(
+                f"max_per_user must be a whole number ≥ 0, got {self.max_per_user!r}",
+                fix="use e.g. 5 for at most 5 synthetic rows per user, or 0 for no cap",
+            )
         report = progress or no_progress
         started = time.perf_counter()
         self.removed_: pd.DataFrame | None = None
         # With denoising, ask for a larger pool so that after dropping its worst part the budget can still be met.
         pool = math.ceil(n / (1.0 - self.denoise))
         proposed = self._propose(pool, resolved, np.random.default_rng(self.seed), report)
-        rows = self._clean(proposed, pool)
+        rows, capped = self._clean(proposed, pool)
         if self.removed_ is not None:  # removals obey the budget too (they are never denoised)
             self.removed_ = self.removed_.head(n).reset_index(drop=True)
         denoise_info: dict[str, Any] = {}
@@ -184,6 +206,7 @@ class Augmenter(Parameterised, ABC):
             "users_touched": int(rows[USER].nunique()) if len(rows) else 0,
             "synthetic_share": len(rows) / max(len(train.interactions), 1),
             "seconds": round(time.perf_counter() - started, 3),
+            **({"dropped_by_user_cap": capped} if self.max_per_user else {}),
             **denoise_info,
             **({"removed": len(self.removed_)} if self.removed_ is not None else {}),
             **self.info_,
@@ -206,10 +229,15 @@ class Augmenter(Parameterised, ABC):
         """Return candidate rows with user_id, item_id, confidence (and optional prompt_id), best first."""
 
     # --- shared cleaning ----------------------------------------------------------
-    def _clean(self, proposed: pd.DataFrame, budget: int) -> pd.DataFrame:
+    def _clean(self, proposed: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
+        """Valid, new, unique rows, each user's best ``max_per_user`` at most, then the first ``budget``.
+
+        Returns the rows and how many valid rows the per-user cap dropped.
+        """
         train = self.train_
         if proposed is None or len(proposed) == 0:
-            return pd.DataFrame({c: pd.Series(dtype=object if c != CONFIDENCE else float) for c in SYNTHETIC_COLUMNS})
+            empty = pd.DataFrame({c: pd.Series(dtype=object if c != CONFIDENCE else float) for c in SYNTHETIC_COLUMNS})
+            return empty, 0
         rows = proposed.copy()
         rows[USER] = rows[USER].astype(str)
         rows[ITEM] = rows[ITEM].astype(str)
@@ -223,13 +251,19 @@ class Augmenter(Parameterised, ABC):
         seen = np.zeros(len(rows), dtype=bool)
         if real.any():
             seen[real] = np.asarray(train.matrix[user_idx[real], item_idx[real]]).ravel() > 0
-        rows = rows[keep & ~seen].drop_duplicates([USER, ITEM], keep="first").head(budget)
+        rows = rows[keep & ~seen].drop_duplicates([USER, ITEM], keep="first")
+        capped = 0
+        if self.max_per_user:  # rows come best first, so each user keeps their most confident ones
+            within_cap = rows.groupby(USER, sort=False).cumcount() < self.max_per_user
+            capped = int((~within_cap).sum())
+            rows = rows[within_cap]
+        rows = rows.head(budget)
         rows[ORIGIN] = self.name
         rows[CONFIDENCE] = rows[CONFIDENCE].astype(float).clip(0.0, 1.0) if CONFIDENCE in rows else 1.0
         if "prompt_id" not in rows:
             rows["prompt_id"] = ""
         extra = [c for c in rows.columns if c not in SYNTHETIC_COLUMNS]
-        return rows[SYNTHETIC_COLUMNS + extra].reset_index(drop=True)
+        return rows[SYNTHETIC_COLUMNS + extra].reset_index(drop=True), capped
 
 
 AUGMENTERS: Registry[type[Augmenter]] = Registry("augmenter")

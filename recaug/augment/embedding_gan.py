@@ -13,6 +13,7 @@ real users lie from each other: near 0 means the GAN memorised real users, far a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ class EmbeddingGANAugmenter(VirtualUserAugmenter):
     name = "embedding-gan"
     description = "GAN over user embeddings (BPR or text): synthetic users' nearest items become virtual users"
     family = "gan"
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"source": SOURCES}
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,7 @@ class EnsembleAugmenter(Augmenter):
     name = "ensemble"
     description = "Ensemble of augmenters: union, vote (>= m members), gain-weighted average or stacking"
     family = "ensemble"
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"mode": MODES}
 
     def __init__(
         self,

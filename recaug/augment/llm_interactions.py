@@ -14,7 +14,7 @@ then either
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
     name = "llm-interactions"
     description = "LLMRec-style: an LLM picks the items each user will like among a base recommender's candidates"
     family = "llm"
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"choice": CHOICE_MODES}
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ draws candidates from the final policy (Gumbel top-k, without replacement); samp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ class RLGANAugmenter(Augmenter):
     name = "rl-gan"
     description = "IRGAN-style policy-gradient generator; reward from a discriminator or a frozen BPR"
     family = "gan"
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"reward": REWARDS}
 
     def __init__(
         self,

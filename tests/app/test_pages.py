@@ -142,3 +142,26 @@ def test_whatif_new_item_asks_the_packaged_llm(app: AppTest) -> None:
     assert list(verdicts.columns) == ["user_id", "p_yes", "accepted"]
     assert len(verdicts) == min(before, 20) and verdicts["p_yes"].between(0, 1).all()
     assert any("LLM cold-item judgement" in m.value for m in app.markdown)
+
+
+def test_method_parameters_reach_the_run_and_survive_leaving_the_page(app: AppTest) -> None:
+    app.switch_page("pages/1_Augment.py").run()
+    app.number_input(key="aug_max_per_user").set_value(3).run()
+    app.number_input(key="aug_param:similarity:min_similarity").set_value(0.2).run()
+    no_errors(app)
+    assert any("min_similarity=0.2" in c.value for c in app.caption)  # the form says what differs from defaults
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    result = app.session_state["augment_results"]["similarity"]
+    assert result.params["max_per_user"] == 3 and result.params["min_similarity"] == 0.2
+    assert result.rows.groupby("user_id").size().max() == 3
+    assert int(_metrics(app)["Synthetic rows"].replace(",", "")) == len(result.rows) <= 3 * result.info["users_touched"]
+
+    app.switch_page("pages/2_Embeddings.py").run()
+    app.switch_page("pages/1_Augment.py").run()
+    no_errors(app)
+    assert app.number_input(key="aug_max_per_user").value == 3
+    assert app.number_input(key="aug_param:similarity:min_similarity").value == 0.2
+    assert app.session_state["augment_config"]["augmenter_params"] == {
+        "similarity": {"max_per_user": 3, "min_similarity": 0.2}
+    }
