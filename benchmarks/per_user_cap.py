@@ -64,7 +64,14 @@ def main() -> None:
     ]
     table = pd.concat(tables, ignore_index=True)
     columns = ["cap", "synthetic rows / seed", "model", "slice", "metric", "delta", "ci_low", "ci_high", "p_ttest"]
-    print(table[columns].to_markdown(index=False, floatfmt=".4f"))
+    print(markdown_table(table[columns]))
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub table (pandas' ``to_markdown`` needs ``tabulate``, which the project does not install)."""
+    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
 if __name__ == "__main__":

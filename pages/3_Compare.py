@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recaug.augment.options import describe_methods
+from recaug.cost import cost_table
 from recaug.data.splits import SPLITS
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, compare_table
@@ -13,7 +15,7 @@ from recaug.models import MODELS
 from recaug.report import build_report
 from recaug.runs import record_comparison
 from ui.cached import cached_experiment, cached_value, config_key, result_store
-from ui.compare_view import comparison_table, merged_table, verdict
+from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
@@ -58,9 +60,10 @@ config = ExperimentConfig(
     seeds=seeds,
 )
 budget = f"{aug['budget']:.0%} of training" if isinstance(aug["budget"], float) else f"{aug['budget']:,} rows"
+methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
 st.caption(
     f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, seeds))}** · augmenters "
-    f"**{', '.join(aug['augmenters'])}** ({budget}, {aug['target']}) · metrics on the test split, training and "
+    f"**{methods}** ({budget}, {aug['target']}) · metrics on the test split, training and "
     "validation items excluded from the ranking."
 )
 
@@ -119,6 +122,8 @@ st.plotly_chart(
     ),
     key="compare_chart",
 )
+
+cost_view(cost_table(result))
 
 d1, d2, d3 = st.columns(3)
 d1.download_button(

@@ -14,6 +14,12 @@ from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.state import AUGMENT_RESULTS, augment_config, current_dataset, current_split
 
+
+def fidelity_number(value: float) -> str:
+    """Counts as whole numbers, scores and distances with four decimals."""
+    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.4f}"
+
+
 page_setup("Fidelity")
 st.title("Fidelity: real vs synthetic")
 dataset = current_dataset()
@@ -40,7 +46,8 @@ with friendly_errors("measure fidelity"):
     )
     bar.empty()
     wide = fidelity_wide(table)
-    st.dataframe(wide.style.format("{:.4f}", na_rep="–"), width="stretch", key="fidelity_table")
+    wide = wide.apply(pd.to_numeric, errors="coerce")  # "n/a" cells arrive as None objects
+    st.dataframe(wide.style.format(fidelity_number, na_rep="–"), width="stretch", key="fidelity_table")
     errors = table[table["error"].fillna("") != ""] if "error" in table else table.iloc[0:0]
     if len(errors):
         st.warning(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recaug.experiment import compare_table
+from recaug.augment.options import describe_methods
 from recaug.export import to_csv_bytes
 from recaug.runs import compare_runs, list_runs, load_run
+from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
 from ui.page import page_setup
 
@@ -27,18 +28,15 @@ with friendly_errors("list the saved runs"):
     chosen = st.selectbox("Inspect a run", ids, key="runs_pick")
     run = load_run(chosen)
     config = run.config
+    methods = describe_methods(config.augmenters, config.augmenter_params)
     st.caption(
         f"Protocol **{config.protocol}** · seeds **{', '.join(map(str, config.seeds))}** · augmenters "
-        f"**{', '.join(config.augmenters)}** · models **{', '.join(config.models)}** · data fingerprint "
-        f"`{run.fingerprint}`"
+        f"**{methods}** · models **{', '.join(config.models)}** · data fingerprint `{run.fingerprint}`"
     )
-    before_after = compare_table(run.results)
-    st.dataframe(
-        before_after[before_after["metric"].isin(["ndcg", "recall"])],
-        hide_index=True,
-        width="stretch",
-        key="runs_before_after",
-    )
+    slices = sorted(run.results["slice"].unique(), key=lambda s: (s != "all", s))
+    slice_name = st.selectbox("Slice of test users", slices, key="runs_slice")
+    before_after = merged_table(run.results, run.significance, slice_name)
+    comparison_table(before_after[before_after["metric"].isin(["ndcg", "recall"])], key="runs_before_after")
     with st.expander("Configuration (everything needed to reproduce the run)"):
         st.json(config.to_dict())
     with st.expander("All results (tidy)"):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recaug.cost import cost_table
 from recaug.data.prepare import PrepareReport
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP, USER
 from recaug.evaluate.significance import significance_table
@@ -72,7 +73,7 @@ def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:
 
 
 def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: PrepareReport | None = None) -> list[Path]:
-    """results.csv, significance.csv, augmented.csv, split.csv, config.json (and llm_log.jsonl); returns the paths."""
+    """results/significance/augmented/split/cost CSVs, config.json (and llm_log.jsonl); returns the paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     tables = {
@@ -80,6 +81,7 @@ def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: Pre
         "significance.csv": significance_table(result),
         "augmented.csv": result.synthetic,
         "split.csv": result.split,
+        "cost.csv": cost_table(result),
     }
     for name, frame in tables.items():
         path = out / name

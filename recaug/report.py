@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from recaug.augment.options import describe_methods
+from recaug.cost import cost_table
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS, make_split
 from recaug.experiment import ExperimentResult, compare_table
@@ -100,7 +102,7 @@ def build_report(
         ("data fingerprint", result.fingerprint),
         ("protocol", f"{config.protocol} — {_protocol_text(config.protocol)}"),
         ("seeds", ", ".join(map(str, config.seeds))),
-        ("augmenters", ", ".join(config.augmenters) or "none"),
+        ("augmenters", describe_methods(config.augmenters, config.augmenter_params)),
         ("budget", config.budget),
         ("target", config.target),
         ("models", ", ".join(config.models)),
@@ -160,6 +162,12 @@ def build_report(
     for name, fig in (extra_figures or {}).items():
         parts.append(f"<h2>{html.escape(name)}</h2>" + figures.render(fig))
 
+    if result.config.augmenters:
+        cost = cost_table(result).dropna(axis=1, how="all")
+        parts.append(
+            "<h2>Cost</h2><p class='note'>Means over seeds; seconds are wall-clock on the machine that ran this."
+            "</p>" + _table(cost, floatfmt="{:,.4g}")
+        )
     if result.augment_info:
         parts.append("<h2>Augmenters</h2>" + _table(pd.DataFrame(result.augment_info), floatfmt="{:.3g}"))
     if result.timings:

@@ -171,9 +171,12 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     """Info cards, a preview with titles, the CSV download and (for LLM methods) sample prompts."""
     info = result.info
     _info_cards(info)
+    capped = info.get("dropped_by_user_cap")
+    cap_note = f", {capped:,} over the per-user cap" if capped else ""
     st.caption(
         f"Target: {info.get('target', '')} · proposed {info.get('proposed', 0):,}, kept {info.get('kept', 0):,} "
-        "after dropping pairs already in training and duplicates."
+        f"after dropping pairs already in training, duplicates{cap_note}"
+        + (" and the least plausible (denoise)." if info.get("denoise_dropped") else ".")
     )
     preview = with_titles(result.rows, dataset)
     if "prompt_id" in preview and not preview["prompt_id"].astype(str).str.len().gt(0).any():

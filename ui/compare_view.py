@@ -8,6 +8,7 @@ import streamlit as st
 
 from recaug.evaluate.significance import verdict as significance_words
 from recaug.experiment import compare_table
+from recaug.export import to_csv_bytes
 
 GREY = "color: #9ca3af"
 METRIC_ORDER = ["ndcg", "recall", "precision", "hit", "mrr", "map"]  # accuracy first, beyond-accuracy after
@@ -35,7 +36,7 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def comparison_table(table: pd.DataFrame) -> None:
+def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
     """Before/after table; deltas green/red, whole row grey when the CI of the delta crosses zero."""
     table = table.reset_index(drop=True)
     uncertain = table["verdict"].isin(["no clear difference", "no CI"]).to_numpy()
@@ -62,7 +63,7 @@ def comparison_table(table: pd.DataFrame) -> None:
     table = table.drop(columns=[c for c in numeric if c in table.columns and table[c].isna().all()])
     fmt = {column: pattern for column, pattern in fmt.items() if column in table.columns}
     styled = table.style.format(fmt, na_rep="–").apply(row_style, axis=1)
-    st.dataframe(styled, width="stretch", hide_index=True, key="compare_table")
+    st.dataframe(styled, width="stretch", hide_index=True, key=key)
 
 
 def verdict(table: pd.DataFrame, n_seeds: int, slice_name: str, metric: str = "ndcg", k: int = 10) -> None:
@@ -87,3 +88,30 @@ def verdict(table: pd.DataFrame, n_seeds: int, slice_name: str, metric: str = "n
         f"**Verdict at {metric.upper()}@{k}, slice `{slice_name}`.** Rows in grey are not distinguishable "
         f"from zero. {caveat}\n" + "\n".join(lines)
     )
+
+
+COST_LABELS = {
+    "variant": "variant",
+    "synthetic_rows": "synthetic rows",
+    "users_touched": "users touched",
+    "augment_seconds": "augment s",
+    "fit_seconds": "fit s (all models)",
+    "extra_fit_seconds": "extra fit s",
+    "llm_calls": "LLM calls",
+    "llm_tokens_in": "tokens in",
+    "llm_tokens_out": "tokens out",
+    "llm_cache_hit_rate": "cache hits",
+}
+
+
+def cost_view(cost: pd.DataFrame) -> None:
+    """The price of each method next to its verdict: rows, seconds, extra training time, LLM usage."""
+    st.markdown("**Cost** — means over seeds; seconds are wall-clock on this machine and vary between runs.")
+    shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
+    fmt = {
+        label: "{:.0%}" if column == "llm_cache_hit_rate" else "{:,.2f}" if "seconds" in column else "{:,.0f}"
+        for column, label in COST_LABELS.items()
+        if label in shown.columns and column != "variant"
+    }
+    st.dataframe(shown.style.format(fmt, na_rep="–"), hide_index=True, width="stretch", key="cost_table")
+    st.download_button("Cost (CSV)", to_csv_bytes(cost), "cost.csv", "text/csv", key="download_cost")

@@ -173,3 +173,20 @@ def shared_options(methods: list[str], *, denoise: float = 0.0, max_per_user: in
     """The options every augmenter has, for each method, leaving defaults out so configs stay minimal."""
     values = {key: value for key, value in (("denoise", denoise), ("max_per_user", max_per_user)) if value}
     return {method: dict(values) for method in methods} if values else {}
+
+
+def describe_methods(methods: list[str], params: dict[str, dict[str, Any]]) -> str:
+    """``similarity (max_per_user=3), random``: the methods with their non-default settings, for captions and reports.
+
+    LLM connection details are left out (a base URL may be private; the key never reaches params anyway).
+    """
+
+    def shown(value: Any) -> str:
+        return "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+    parts = []
+    for method in methods:
+        settings = {k: v for k, v in params.get(method, {}).items() if k not in LLM_CONNECTION}
+        details = ", ".join(f"{key}={shown(value)}" for key, value in settings.items())
+        parts.append(f"{method} ({details})" if details else method)
+    return ", ".join(parts) or "none"

@@ -108,7 +108,9 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     assert any("Verdict" in m.value for m in app.markdown)
     assert any("Saved as run" in c.value for c in app.caption)
     labels = [b.label for b in app.get("download_button")]
-    assert {"Results (tidy CSV)", "Significance (CSV)", "HTML report"} <= set(labels)
+    assert {"Results (tidy CSV)", "Significance (CSV)", "HTML report", "Cost (CSV)"} <= set(labels)
+    cost = next(frame.value for frame in app.dataframe if "extra fit s" in frame.value.columns)
+    assert list(cost["variant"]) == ["baseline", "similarity"] and cost["synthetic rows"].iloc[1] > 0
 
     app.switch_page("pages/5_What_if.py").run()
     no_errors(app)

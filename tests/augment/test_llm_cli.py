@@ -59,5 +59,8 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     )
     synthetic = pd.read_csv(out / "augmented.csv", dtype=str)
     assert len(synthetic) == 3 and set(synthetic["prompt_id"]) == {row["prompt_id"] for row in log}
+    cost = pd.read_csv(out / "cost.csv").set_index("variant")
+    assert cost.loc["llm-interactions", "llm_calls"] == 3 and cost.loc["llm-interactions", "llm_tokens_in"] > 100
+    assert cost.loc["llm-interactions", "synthetic_rows"] == 3 and cost.loc["llm-interactions", "augment_seconds"] > 0
     for path in out.iterdir():
         assert b"sk-never-written-anywhere" not in path.read_bytes(), path.name

@@ -1,0 +1,82 @@
+"""What each augmentation cost: rows produced, seconds to produce them, extra training time and LLM usage.
+
+A gain is only worth having at a price; this puts the price next to the verdict. Seconds are wall-clock
+measurements of this run (they vary between runs, unlike the metrics); LLM counts come from the backends' usage.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from recaug.experiment import BASELINE
+
+if TYPE_CHECKING:
+    from recaug.experiment import ExperimentResult
+
+COST_COLUMNS = [
+    "variant",
+    "synthetic_rows",
+    "users_touched",
+    "augment_seconds",
+    "fit_seconds",
+    "extra_fit_seconds",
+    "llm_calls",
+    "llm_tokens_in",
+    "llm_tokens_out",
+    "llm_cache_hit_rate",
+]
+LLM_KEYS = {"llm_calls": "calls", "llm_tokens_in": "tokens_in", "llm_tokens_out": "tokens_out"}
+
+
+def cost_table(result: ExperimentResult) -> pd.DataFrame:
+    """One row per variant (baseline first), each value the mean over seeds.
+
+    ``fit_seconds`` is the time to train every compared model on that variant's training data;
+    ``extra_fit_seconds`` is that minus the baseline's, i.e. what the synthetic rows cost at training time.
+    """
+    info = pd.DataFrame(result.augment_info)
+    fits = _fit_seconds(result.timings)
+    baseline_fit = fits.get(BASELINE, np.nan)
+    rows = [{"variant": BASELINE, "fit_seconds": baseline_fit, "extra_fit_seconds": 0.0}]
+    for name in result.config.augmenters:
+        mine = info[info["augmenter"] == name] if "augmenter" in info else info.iloc[0:0]
+        row = {
+            "variant": name,
+            "synthetic_rows": _mean(mine, "kept"),
+            "users_touched": _mean(mine, "users_touched"),
+            "augment_seconds": float(np.mean(_augment_seconds(result.timings, name) or [np.nan])),
+            "fit_seconds": fits.get(name, np.nan),
+            "extra_fit_seconds": fits.get(name, np.nan) - baseline_fit,
+        }
+        if "calls" in mine and mine["calls"].notna().any():
+            row.update({column: _mean(mine, key) for column, key in LLM_KEYS.items()})
+            row["llm_cache_hit_rate"] = _mean(mine, "cache_hit_rate")
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=COST_COLUMNS)
+
+
+def _mean(frame: pd.DataFrame, column: str) -> float:
+    return float(pd.to_numeric(frame[column], errors="coerce").mean()) if column in frame and len(frame) else np.nan
+
+
+def _augment_seconds(timings: dict[str, float], name: str) -> list[float]:
+    """``augment:<name>:<seed>`` entries; names may contain ':'-free dashes only, so the split is safe."""
+    return [seconds for key, seconds in timings.items() if key.rsplit(":", 1)[0] == f"augment:{name}"]
+
+
+def _fit_seconds(timings: dict[str, float]) -> dict[str, float]:
+    """Per variant: seconds to fit all models, summed over models and averaged over seeds."""
+    per_seed: dict[tuple[str, str], float] = {}
+    for key, seconds in timings.items():
+        kind, _model, *variant_parts, seed = key.split(":")
+        if kind != "fit":
+            continue
+        variant = ":".join(variant_parts)
+        per_seed[(variant, seed)] = per_seed.get((variant, seed), 0.0) + seconds
+    by_variant: dict[str, list[float]] = {}
+    for (variant, _seed), seconds in per_seed.items():
+        by_variant.setdefault(variant, []).append(seconds)
+    return {variant: float(np.mean(values)) for variant, values in by_variant.items()}
