@@ -123,9 +123,10 @@ st.plotly_chart(
     key="compare_chart",
 )
 
-cost_view(cost_table(result))
+cost = cost_table(result)
+cost_view(cost)
 
-d1, d2, d3 = st.columns(3)
+d1, d2, d3, d4 = st.columns(4)
 d1.download_button(
     "Results (tidy CSV)", to_csv_bytes(result.results), "results.csv", "text/csv", key="download_results"
 )
@@ -144,6 +145,7 @@ html = cached_value(
         run_id=recorded.run.run_id if recorded and recorded.run else None,
     ),
 )
-d3.download_button("HTML report", html.encode("utf-8"), "recaug_report.html", "text/html", key="download_report")
+d3.download_button("Cost (CSV)", to_csv_bytes(cost), "cost.csv", "text/csv", key="download_cost")
+d4.download_button("HTML report", html.encode("utf-8"), "recaug_report.html", "text/html", key="download_report")
 if recorded is not None and recorded.run is not None:
     st.caption(f"Saved as run `{recorded.run.run_id}` — see the Runs page.")

@@ -13,6 +13,7 @@ from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.state import AUGMENT_RESULTS, augment_config, current_dataset, current_split
+from ui.tables import as_text, right_aligned
 
 
 def fidelity_number(value: float) -> str:
@@ -46,8 +47,13 @@ with friendly_errors("measure fidelity"):
     )
     bar.empty()
     wide = fidelity_wide(table)
-    wide = wide.apply(pd.to_numeric, errors="coerce")  # "n/a" cells arrive as None objects
-    st.dataframe(wide.style.format(fidelity_number, na_rep="–"), width="stretch", key="fidelity_table")
+    columns = list(wide.columns)
+    st.dataframe(
+        as_text(wide, dict.fromkeys(columns, fidelity_number)),
+        width="stretch",
+        column_config=right_aligned(columns),
+        key="fidelity_table",
+    )
     errors = table[table["error"].fillna("") != ""] if "error" in table else table.iloc[0:0]
     if len(errors):
         st.warning(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from recaug.evaluate.significance import verdict as significance_words
 from recaug.experiment import compare_table
-from recaug.export import to_csv_bytes
+from ui.tables import as_text, right_aligned
 
 GREY = "color: #9ca3af"
 METRIC_ORDER = ["ndcg", "recall", "precision", "hit", "mrr", "map"]  # accuracy first, beyond-accuracy after
@@ -104,14 +104,31 @@ COST_LABELS = {
 }
 
 
+def _percent(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
 def cost_view(cost: pd.DataFrame) -> None:
     """The price of each method next to its verdict: rows, seconds, extra training time, LLM usage."""
     st.markdown("**Cost** — means over seeds; seconds are wall-clock on this machine and vary between runs.")
     shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
-    fmt = {
-        label: "{:.0%}" if column == "llm_cache_hit_rate" else "{:,.2f}" if "seconds" in column else "{:,.0f}"
+    formats = {
+        label: _percent if column == "llm_cache_hit_rate" else _seconds if "seconds" in column else _count
         for column, label in COST_LABELS.items()
         if label in shown.columns and column != "variant"
     }
-    st.dataframe(shown.style.format(fmt, na_rep="–"), hide_index=True, width="stretch", key="cost_table")
-    st.download_button("Cost (CSV)", to_csv_bytes(cost), "cost.csv", "text/csv", key="download_cost")
+    st.dataframe(
+        as_text(shown, formats),
+        hide_index=True,
+        width="stretch",
+        column_config=right_aligned(list(formats)),
+        key="cost_table",
+    )

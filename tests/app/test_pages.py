@@ -87,8 +87,9 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     app.switch_page("pages/4_Fidelity.py").run()
     no_errors(app)
     fidelity = app.dataframe[0].value
-    assert 0.5 < fidelity.loc[("detection", "detection_auc"), "similarity"] <= 1.0
-    assert 0.0 <= fidelity.loc[("distribution", "item_popularity_ks"), "similarity"] <= 1.0
+    assert 0.5 < float(fidelity.loc[("detection", "detection_auc"), "similarity"]) <= 1.0
+    assert 0.0 <= float(fidelity.loc[("distribution", "item_popularity_ks"), "similarity"]) <= 1.0
+    assert fidelity.loc[("distribution", "item_popularity_ks"), "real"] == "–"  # n/a shown as a dash, not "None"
 
     app.switch_page("pages/3_Compare.py").run()
     no_errors(app)
@@ -110,7 +111,7 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     labels = [b.label for b in app.get("download_button")]
     assert {"Results (tidy CSV)", "Significance (CSV)", "HTML report", "Cost (CSV)"} <= set(labels)
     cost = next(frame.value for frame in app.dataframe if "extra fit s" in frame.value.columns)
-    assert list(cost["variant"]) == ["baseline", "similarity"] and cost["synthetic rows"].iloc[1] > 0
+    assert list(cost["variant"]) == ["baseline", "similarity"] and list(cost["synthetic rows"]) == ["–", f"{kept:,}"]
 
     app.switch_page("pages/5_What_if.py").run()
     no_errors(app)
