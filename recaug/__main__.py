@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="at most this many synthetic rows per user, each user's most confident first (default 0: no cap)",
     )
     cmp.add_argument(
+        "--max-per-item",
+        type=int,
+        default=0,
+        help="at most this many synthetic rows per item, against generators that collapse onto popular items "
+        "(default 0: no cap)",
+    )
+    cmp.add_argument(
         "--denoise",
         type=float,
         default=0.0,
@@ -144,7 +151,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         models=args.models,
         seeds=args.seeds,
         augmenter_params=merge_params(
-            shared_options(args.augment, denoise=args.denoise, max_per_user=args.max_per_user),
+            shared_options(
+                args.augment, denoise=args.denoise, max_per_user=args.max_per_user, max_per_item=args.max_per_item
+            ),
             llm_augmenter_params(
                 args.augment,
                 backend=args.llm_backend,

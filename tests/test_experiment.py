@@ -135,12 +135,14 @@ def test_cli_lists_augmenters() -> None:
 
 def test_cli_passes_method_parameters_and_the_per_user_cap(tmp_path: Path) -> None:
     common = ["compare", "--augment", "popularity", "--models", "pop", "--seeds", "0", "--no-save", "--quiet"]
-    done = _cli(*common, "--max-per-user", "2", "--param", "popularity.alpha=0.5", "--out", str(tmp_path / "a"))
+    caps = ["--max-per-user", "2", "--max-per-item", "40"]
+    done = _cli(*common, *caps, "--param", "popularity.alpha=0.5", "--out", str(tmp_path / "a"))
     assert done.returncode == 0, done.stderr
     config = json.loads((tmp_path / "a" / "config.json").read_text())
-    assert config["augmenter_params"] == {"popularity": {"max_per_user": 2, "alpha": 0.5}}
+    assert config["augmenter_params"] == {"popularity": {"max_per_user": 2, "max_per_item": 40, "alpha": 0.5}}
     augmented = pd.read_csv(tmp_path / "a" / "augmented.csv")
     assert len(augmented) and augmented.groupby("user_id").size().max() == 2
+    assert augmented.groupby("item_id").size().max() <= 40
     bad = _cli(*common, "--param", "popularity.alpha=lots", "--out", str(tmp_path / "b"))
     assert bad.returncode == 2 and "popularity.alpha must be a number" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -27,6 +27,15 @@ def describe(name: str) -> str:
     return f"{name} — {AUGMENTERS.get(name).description}"
 
 
+def _cap_input(container: Any, unit: str, why: str) -> int:
+    """A 'max synthetic rows per user/item' input (0 = no cap) that keeps its value across pages."""
+    key = f"aug_max_per_{unit}"
+    value = container.number_input(
+        f"Max synthetic rows per {unit}", 0, 10_000, recalled(key, 0), key=key, help=f"0 = no cap. {why}"
+    )
+    return remember(key, int(value))
+
+
 def method_form(current: dict[str, Any]) -> dict[str, Any]:
     """The augmentation settings; returns a new config dict (the caller stores it)."""
     names = sorted(AUGMENTERS.names(), key=lambda n: (n != "random", AUGMENTERS.get(n).family, n))  # control first
@@ -72,30 +81,34 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
         format_func=TARGET_LABELS.get,
         key="aug_target",
     )
-    left, mid, right = st.columns(3)
-    seed = int(left.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed"))
-    max_per_user = int(
-        mid.number_input(
-            "Max synthetic rows per user",
+    seed_column, user_column, item_column, denoise_column = st.columns(4)
+    seed = int(
+        seed_column.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed")
+    )
+    max_per_user = _cap_input(
+        user_column,
+        "user",
+        "Each user keeps their most confident rows; a cap stops light users' real history being drowned out, "
+        "at the price of a smaller budget actually used.",
+    )
+    max_per_item = _cap_input(
+        item_column,
+        "item",
+        "Each item keeps its most confident rows; a cap stops a generator that collapses onto a few popular "
+        "items from adding popularity bias.",
+    )
+    denoise_pct = remember(
+        "aug_denoise",
+        denoise_column.slider(
+            "Denoise: drop least plausible (%)",
             0,
-            10_000,
-            recalled("aug_max_per_user", 0),
-            key="aug_max_per_user",
-            help="0 = no cap. Each user keeps their most confident rows; a cap stops light users' real history "
-            "being drowned out, at the price of a smaller budget actually used.",
-        )
+            50,
+            recalled("aug_denoise", 0),
+            key="aug_denoise",
+            help="Proposes extra rows, scores them with a BPR trained on the training split only, and drops "
+            "this share of the least plausible ones.",
+        ),
     )
-    denoise_pct = right.slider(
-        "Denoise: drop least plausible (%)",
-        0,
-        50,
-        recalled("aug_denoise", 0),
-        key="aug_denoise",
-        help="Proposes extra rows, scores them with a BPR trained on the training split only, and drops this "
-        "share of the least plausible ones.",
-    )
-    remember("aug_max_per_user", max_per_user)
-    remember("aug_denoise", denoise_pct)
     params: dict[str, dict[str, Any]] = {}
     llm_methods = [n for n in chosen if n.startswith("llm-")]
     if llm_methods:
@@ -146,7 +159,7 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
             max_items=max_users,
         )
     params = merge_params(
-        shared_options(chosen, denoise=denoise_pct / 100, max_per_user=max_per_user),
+        shared_options(chosen, denoise=denoise_pct / 100, max_per_user=max_per_user, max_per_item=max_per_item),
         params,
         method_params_form(chosen),
     )

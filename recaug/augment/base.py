@@ -31,7 +31,7 @@ from recaug.registry import Registry
 SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
 TARGETS = ("light-users", "all", "cold-items")
 # Options every augmenter has; ``create`` sets them even when a subclass's __init__ does not forward them.
-BASE_OPTIONS = ("denoise", "max_per_user")
+BASE_OPTIONS = ("denoise", "max_per_user", "max_per_item")
 
 
 class NotFittedError(RuntimeError):
@@ -124,6 +124,7 @@ class Augmenter(Parameterised, ABC):
         target: str | list[str] = "light-users",
         denoise: float = 0.0,
         max_per_user: int = 0,
+        max_per_item: int = 0,
     ) -> None:
         self.seed = seed
         self.target = target
@@ -131,6 +132,9 @@ class Augmenter(Parameterised, ABC):
         # At most this many synthetic rows per user (0: no cap): a light user with 20 real interactions should not
         # receive 40 synthetic ones and have their real taste drowned out.
         self.max_per_user = max_per_user
+        # At most this many synthetic rows per item (0: no cap): stops a generator that collapses onto a few
+        # popular items (CFGAN does) from pushing popularity bias into the training data.
+        self.max_per_item = max_per_item
 
     @classmethod
     def create(cls, label: str, **params: Any) -> Any:
@@ -172,15 +176,13 @@ class Augmenter(Parameterised, ABC):
                 f"denoise must be in [0, 1), got {self.denoise}",
                 fix="use e.g. 0.2 to drop the 20% least plausible synthetic edges",
             )
-        if (
-            isinstance(self.max_per_user, bool)
-            or not isinstance(self.max_per_user, int | np.integer)
-            or self.max_per_user < 0
-        ):
-            raise RecaugInputError(
-                f"max_per_user must be a whole number ≥ 0, got {self.max_per_user!r}",
-                fix="use e.g. 5 for at most 5 synthetic rows per user, or 0 for no cap",
-            )
+        for option, unit in (("max_per_user", "user"), ("max_per_item", "item")):
+            value = getattr(self, option)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise RecaugInputError(
+                    f"{option} must be a whole number ≥ 0, got {value!r}",
+                    fix=f"use e.g. 5 for at most 5 synthetic rows per {unit}, or 0 for no cap",
+                )
         report = progress or no_progress
         started = time.perf_counter()
         self.removed_: pd.DataFrame | None = None
@@ -206,7 +208,7 @@ class Augmenter(Parameterised, ABC):
             "users_touched": int(rows[USER].nunique()) if len(rows) else 0,
             "synthetic_share": len(rows) / max(len(train.interactions), 1),
             "seconds": round(time.perf_counter() - started, 3),
-            **({"dropped_by_user_cap": capped} if self.max_per_user else {}),
+            **{f"dropped_by_{unit}_cap": count for unit, count in capped.items()},
             **denoise_info,
             **({"removed": len(self.removed_)} if self.removed_ is not None else {}),
             **self.info_,
@@ -229,15 +231,15 @@ class Augmenter(Parameterised, ABC):
         """Return candidate rows with user_id, item_id, confidence (and optional prompt_id), best first."""
 
     # --- shared cleaning ----------------------------------------------------------
-    def _clean(self, proposed: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
-        """Valid, new, unique rows, each user's best ``max_per_user`` at most, then the first ``budget``.
+    def _clean(self, proposed: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, dict[str, int]]:
+        """Valid, new, unique rows within the per-user and per-item caps, then the first ``budget``.
 
-        Returns the rows and how many valid rows the per-user cap dropped.
+        Returns the rows and, per cap in use ("user", "item"), how many valid rows it dropped.
         """
         train = self.train_
         if proposed is None or len(proposed) == 0:
             empty = pd.DataFrame({c: pd.Series(dtype=object if c != CONFIDENCE else float) for c in SYNTHETIC_COLUMNS})
-            return empty, 0
+            return empty, {}
         rows = proposed.copy()
         rows[USER] = rows[USER].astype(str)
         rows[ITEM] = rows[ITEM].astype(str)
@@ -252,11 +254,13 @@ class Augmenter(Parameterised, ABC):
         if real.any():
             seen[real] = np.asarray(train.matrix[user_idx[real], item_idx[real]]).ravel() > 0
         rows = rows[keep & ~seen].drop_duplicates([USER, ITEM], keep="first")
-        capped = 0
-        if self.max_per_user:  # rows come best first, so each user keeps their most confident ones
-            within_cap = rows.groupby(USER, sort=False).cumcount() < self.max_per_user
-            capped = int((~within_cap).sum())
-            rows = rows[within_cap]
+        capped: dict[str, int] = {}
+        # Rows come best first, so each user (item) keeps its most confident ones.
+        for unit, column, cap in (("user", USER, self.max_per_user), ("item", ITEM, self.max_per_item)):
+            if cap:
+                within_cap = rows.groupby(column, sort=False).cumcount() < cap
+                capped[unit] = int((~within_cap).sum())
+                rows = rows[within_cap]
         rows = rows.head(budget)
         rows[ORIGIN] = self.name
         rows[CONFIDENCE] = rows[CONFIDENCE].astype(float).clip(0.0, 1.0) if CONFIDENCE in rows else 1.0

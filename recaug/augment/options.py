@@ -169,9 +169,12 @@ def merge_params(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     return merged
 
 
-def shared_options(methods: list[str], *, denoise: float = 0.0, max_per_user: int = 0) -> dict[str, dict[str, Any]]:
+def shared_options(
+    methods: list[str], *, denoise: float = 0.0, max_per_user: int = 0, max_per_item: int = 0
+) -> dict[str, dict[str, Any]]:
     """The options every augmenter has, for each method, leaving defaults out so configs stay minimal."""
-    values = {key: value for key, value in (("denoise", denoise), ("max_per_user", max_per_user)) if value}
+    given = (("denoise", denoise), ("max_per_user", max_per_user), ("max_per_item", max_per_item))
+    values = {key: value for key, value in given if value}
     return {method: dict(values) for method in methods} if values else {}
 
 

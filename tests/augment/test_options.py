@@ -6,7 +6,7 @@ import pytest
 
 from recaug.augment import AUGMENTERS, create_augmenter
 from recaug.augment.options import merge_params, param_specs, parse_param_assignments, shared_options
-from recaug.data.schema import CONFIDENCE, USER
+from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.errors import RecaugInputError
 
 
@@ -26,10 +26,20 @@ def test_max_per_user_keeps_each_users_most_confident_rows(ml100k_train) -> None
             assert kept[CONFIDENCE].min() >= dropped[CONFIDENCE].max() - 1e-9
 
 
+def test_max_per_item_spreads_a_popularity_heavy_method_over_more_items(ml100k_train) -> None:
+    uncapped = create_augmenter("popularity", target="all").fit(ml100k_train).augment(3000)
+    capped = create_augmenter("popularity", target="all", max_per_item=5).fit(ml100k_train).augment(3000)
+    assert uncapped.rows[ITEM].value_counts().max() > 5, "the precondition: popular items get many rows"
+    assert capped.rows[ITEM].value_counts().max() <= 5
+    assert capped.rows[ITEM].nunique() > uncapped.rows[ITEM].nunique()
+    assert capped.info["dropped_by_item_cap"] > 0
+
+
+@pytest.mark.parametrize("option", ["max_per_user", "max_per_item"])
 @pytest.mark.parametrize("bad", [-1, 2.5, True, "5"])
-def test_max_per_user_is_validated(ml100k_train, bad) -> None:
-    augmenter = create_augmenter("popularity", max_per_user=bad).fit(ml100k_train)
-    with pytest.raises(RecaugInputError, match="max_per_user"):
+def test_caps_are_validated(ml100k_train, option, bad) -> None:
+    augmenter = create_augmenter("popularity", **{option: bad}).fit(ml100k_train)
+    with pytest.raises(RecaugInputError, match=option):
         augmenter.augment(100)
 
 
@@ -37,7 +47,7 @@ def test_every_augmenter_offers_its_settable_parameters_with_valid_defaults() ->
     for name in AUGMENTERS.names():
         specs = param_specs(name, include_base=True)
         names = [spec.name for spec in specs]
-        assert {"denoise", "max_per_user"} <= set(names), name
+        assert {"denoise", "max_per_user", "max_per_item"} <= set(names), name
         assert not {"seed", "target"} & set(names), name  # set once for the whole run
         for spec in specs:
             if spec.kind == "choice":

@@ -13,12 +13,18 @@ import pandas as pd
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, run_experiment
 
-FAST = {"bpr": {"max_epochs": 6, "eval_every": 2}, "lightgcn": {"max_epochs": 6, "eval_every": 2, "lr": 0.01}}
+FAST = {
+    "bpr": {"max_epochs": 6, "eval_every": 2},
+    "lightgcn": {"max_epochs": 6, "eval_every": 2, "lr": 0.01},
+    "bpr-tuned": {"grid": {"lr": (0.001, 0.01), "max_epochs": (6,), "eval_every": (2,)}},
+}
 CHOICES = {
     "bpr": ("best_epoch_", "history_"),
     "lightgcn": ("best_epoch_", "history_"),
     "ease": ("reg_", "valid_ndcg_"),
     "content": ("scale_", "valid_ndcg_"),
+    "itemknn-tuned": ("chosen_", "valid_ndcg_"),
+    "bpr-tuned": ("chosen_", "valid_ndcg_", "best_epoch_"),
 }
 
 
