@@ -90,8 +90,8 @@ def tuned(base: str, grid: Grid, description: str) -> type[TunedModel]:
 # Small on purpose: each point is a full early-stopped fit. Centred on each model's defaults.
 BPRTuned = tuned(
     "bpr",
-    {"lr": (0.001, 0.005), "reg": (1e-5, 1e-3)},
-    "BPR-MF with lr and L2 chosen on validation NDCG@10 (4 fits)",
+    {"lr": (0.001, 0.005), "reg": (1e-4, 1e-3, 1e-2)},
+    "BPR-MF with lr and L2 chosen on validation NDCG@10 (6 fits)",
 )
 LightGCNTuned = tuned(
     "lightgcn",
@@ -100,6 +100,11 @@ LightGCNTuned = tuned(
 )
 ItemKNNTuned = tuned(
     "itemknn",
-    {"k": (20, 50, 100, 200), "shrink": (0.0, 10.0)},
+    {"k": (50, 100, 200, 400), "shrink": (0.0, 10.0)},
     "ItemKNN with neighbourhood size and shrinkage chosen on validation NDCG@10 (8 fits)",
 )
+
+
+def strong_baselines(models: list[str]) -> list[str]:
+    """The models in ``models`` that choose their hyper-parameters on validation (tuned variants and EASE)."""
+    return [name for name in models if name.endswith("-tuned") or name == "ease"]

@@ -21,7 +21,7 @@ def test_itemknn_tuned_picks_the_best_validation_point_and_beats_untuned_on_test
     assert len(tuned.valid_ndcg_) == 8
     best_label = max(tuned.valid_ndcg_, key=tuned.valid_ndcg_.get)
     assert best_label == ", ".join(f"{k}={v}" for k, v in tuned.chosen_.items())
-    assert tuned.chosen_["k"] in (20, 50, 100, 200) and tuned.chosen_["shrink"] in (0.0, 10.0)
+    assert tuned.chosen_["k"] in (50, 100, 200, 400) and tuned.chosen_["shrink"] in (0.0, 10.0)
     untuned = create_model("itemknn").fit(train, valid)
     ndcg_tuned = mean_metric(tuned, test, train + valid, "ndcg", 10)
     ndcg_untuned = mean_metric(untuned, test, train + valid, "ndcg", 10)
@@ -49,3 +49,10 @@ def test_tuning_needs_validation_and_a_grid() -> None:
     with pytest.raises(RecaugInputError, match="grid is empty"):
         create_model("itemknn-tuned", grid={"k": ()}).fit(x, x)
     assert {"bpr-tuned", "lightgcn-tuned", "itemknn-tuned"} <= set(MODELS.names())
+
+
+def test_strong_baselines_are_the_validation_tuned_models() -> None:
+    from recaug.models.tuned import strong_baselines
+
+    assert strong_baselines(["pop", "itemknn", "bpr"]) == []
+    assert strong_baselines(["bpr", "bpr-tuned", "ease"]) == ["bpr-tuned", "ease"]

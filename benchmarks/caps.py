@@ -1,12 +1,13 @@
-"""Does capping synthetic rows per user change what text-similarity expansion does to light users?
+"""Do the per-user / per-item caps change what an augmenter does to light users?
 
 At +10% of the training interactions aimed at light users (the bottom quarter by activity), ``similarity`` gives
-each light user about 40 synthetic rows, more than their real history. This runs the same comparison with
-``max_per_user`` = 0 (no cap), 3 and 10 and reports Recall@20 / NDCG@20 deltas with paired-bootstrap CIs for all
-users and for the lightest quarter (``activity-q1``). Protocol: ML-100k, random-811, seeds 0 1 2, BPR and ItemKNN
-early-stopped on validation, evaluated once on test.
+each light user about 31 synthetic rows, more than their real history, and CFGAN collapses onto a few popular
+items. This runs the same comparison with the cap at each given value (0 = no cap) and reports Recall@20 / NDCG@20
+deltas with paired-bootstrap CIs for all users and for the lightest quarter (``activity-q1``). Protocol: ML-100k,
+random-811, seeds 0 1 2, BPR and ItemKNN early-stopped on validation, evaluated once on test.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/per_user_cap.py [--caps 0,3,10] [--seeds 0,1,2] [--augmenter similarity]
+    PYTHONPATH=. .venv/bin/python benchmarks/caps.py                                  # similarity, max_per_user
+    PYTHONPATH=. .venv/bin/python benchmarks/caps.py --augmenter cfgan --option max_per_item --caps 0,10
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ SLICES = ("all", "activity-q1")
 METRICS = ("recall", "ndcg")
 
 
-def one_cap(augmenter: str, cap: int, seeds: list[int], models: list[str]) -> pd.DataFrame:
+def one_cap(augmenter: str, option: str, cap: int, seeds: list[int], models: list[str]) -> pd.DataFrame:
     """Deltas (augmented - baseline) with CIs for one cap, plus the synthetic rows it added."""
     dataset, _ = load_dataset("ml-100k")
     config = ExperimentConfig(
         augmenters=[augmenter],
-        augmenter_params={augmenter: {"max_per_user": cap}} if cap else {},
+        augmenter_params={augmenter: {option: cap}} if cap else {},
         models=models,
         seeds=seeds,
         ks=[20],
@@ -44,8 +45,9 @@ def one_cap(augmenter: str, cap: int, seeds: list[int], models: list[str]) -> pd
     result = run_experiment(dataset, config)
     significance = significance_from_results(result.results, result.slice_values)
     table = significance[significance["slice"].isin(SLICES) & significance["metric"].isin(METRICS)].copy()
-    table["cap"] = cap or "none"
+    table["cap"] = f"{option}={cap}" if cap else "none"
     table["synthetic rows / seed"] = len(result.synthetic) / len(seeds)
+    table["distinct items (all seeds)"] = result.synthetic["item_id"].nunique()
     table["seconds"] = round(time.perf_counter() - started, 1)
     return table
 
@@ -56,14 +58,28 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--models", default="bpr,itemknn")
     parser.add_argument("--augmenter", default="similarity")
+    parser.add_argument("--option", default="max_per_user", choices=["max_per_user", "max_per_item"])
     args = parser.parse_args()
     prefer_single_thread_on_small_machines()
     seeds = [int(s) for s in args.seeds.split(",")]
     tables = [
-        one_cap(args.augmenter, int(cap), seeds, args.models.split(",")) for cap in args.caps.split(",") if cap != ""
+        one_cap(args.augmenter, args.option, int(cap), seeds, args.models.split(","))
+        for cap in args.caps.split(",")
+        if cap != ""
     ]
     table = pd.concat(tables, ignore_index=True)
-    columns = ["cap", "synthetic rows / seed", "model", "slice", "metric", "delta", "ci_low", "ci_high", "p_ttest"]
+    columns = [
+        "cap",
+        "synthetic rows / seed",
+        "distinct items (all seeds)",
+        "model",
+        "slice",
+        "metric",
+        "delta",
+        "ci_low",
+        "ci_high",
+        "p_ttest",
+    ]
     print(markdown_table(table[columns]))
 
 
