@@ -23,6 +23,7 @@ from recaug.data.splits import SPLITS, make_split
 from recaug.experiment import ExperimentResult, compare_table
 from recaug.fidelity import fidelity_wide
 from recaug.figures import fidelity_histograms, metric_bars
+from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
@@ -128,6 +129,8 @@ def build_report(
         if chosen is not None:
             parts.append(figures.render(metric_bars(table, *chosen, significance=significance)))
         parts.append(_table(table))
+        if not strong_baselines(config.models):
+            parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")
 
     parts.append("<h2>Significance</h2>")
     if significance is not None and len(significance):

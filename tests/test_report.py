@@ -44,8 +44,9 @@ def test_report_states_protocol_seeds_fingerprint_and_tables(report_html: str) -
     assert "random-811" in report_html and "Per-user random 80/10/10" in report_html
     assert re.search(r"<dt>seeds</dt><dd>0, 1</dd>", report_html)
     assert "20240101-000000-abcdef" in report_html
-    for heading in ("Before vs after", "Significance", "Fidelity of the synthetic data", "Augmenters"):
+    for heading in ("Before vs after", "Significance", "Fidelity of the synthetic data", "Augmenters", "Cost"):
         assert heading in report_html
+    assert "add bpr-tuned or ease before trusting a gain" in report_html  # the fixture compares untuned models
     assert "detection_auc" in report_html and "user_degree_ks" in report_html
     assert "Augmenters saw only the training split" in report_html
 

@@ -108,3 +108,10 @@ ItemKNNTuned = tuned(
 def strong_baselines(models: list[str]) -> list[str]:
     """The models in ``models`` that choose their hyper-parameters on validation (tuned variants and EASE)."""
     return [name for name in models if name.endswith("-tuned") or name == "ease"]
+
+
+UNTUNED_WARNING = (
+    "Every model here runs with default hyper-parameters. Gains over untuned baselines often vanish against tuned "
+    "ones (on MovieLens-100k, itemknn-expansion's +0.014 Recall@20 for BPR becomes −0.007 against bpr-tuned): add "
+    "bpr-tuned or ease before trusting a gain."
+)

@@ -97,7 +97,7 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     app.button(key="run_compare").click().run()
     no_errors(app)
     assert any("random-811" in c.value and "seeds" in c.value for c in app.caption)
-    assert any("add `bpr-tuned` or `ease`" in c.value for c in app.caption)  # untuned models only: a warning
+    assert any("add bpr-tuned or ease" in c.value for c in app.caption)  # untuned models only: a warning
     table = app.dataframe[0].value
     assert set(table["variant"]) == {"similarity"} and set(table["model"]) == {"pop", "itemknn"}
     accuracy = table[table["metric"].isin(["recall", "ndcg", "precision", "hit"])]
