@@ -10,19 +10,30 @@ from recaug.data.splits import SPLITS
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, compare_table
 from recaug.export import to_csv_bytes
-from recaug.figures import metric_bars
+from recaug.figures import budget_curve, metric_bars, sweep_points
 from recaug.models import MODELS
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.report import build_report
 from recaug.runs import record_comparison
+from recaug.variants import parse_budget, sweep
 from ui.cached import cached_experiment, cached_value, config_key, result_store
 from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import EXPERIMENT, EXPERIMENT_KEY, LAST_RUN, augment_config, current_dataset
+from ui.state import (
+    EXPERIMENT,
+    EXPERIMENT_KEY,
+    LAST_RUN,
+    augment_config,
+    current_dataset,
+    recalled,
+    remember,
+    remembered_choice,
+)
 
 DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
+SWEEP_CHOICES = ["1%", "2%", "5%", "10%", "20%", "50%"]
 
 page_setup("Compare")
 st.title("Compare before and after")
@@ -34,33 +45,61 @@ if not aug["augmenters"]:
     st.stop()
 
 left, mid, right = st.columns([3, 1.3, 0.8])
-models = left.multiselect(
-    "Models",
-    MODELS.names(),
-    default=[m for m in ("pop", "itemknn", "bpr") if m in MODELS],
-    key="cmp_models",
-    help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
+models = remember(
+    "cmp_models",
+    left.multiselect(
+        "Models",
+        MODELS.names(),
+        default=recalled("cmp_models", [m for m in ("pop", "itemknn", "bpr") if m in MODELS]),
+        key="cmp_models",
+        help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
+    ),
 )
-protocol = mid.selectbox(
+protocol = remembered_choice(
+    mid.selectbox,
     "Split protocol",
     SPLITS.names(),
     key="cmp_protocol",
+    default="random-811",
     help="random-811 is RecBole's default; cold-items holds out whole items.",
 )
-n_seeds = right.number_input(
-    "Seeds", 1, 5, 1, key="cmp_seeds", help="Each seed re-splits the data and re-trains every model; 3+ gives p-values."
+n_seeds = remember(
+    "cmp_seeds",
+    right.number_input(
+        "Seeds",
+        1,
+        5,
+        recalled("cmp_seeds", 1),
+        key="cmp_seeds",
+        help="Each seed re-splits the data and re-trains every model; 3+ gives p-values.",
+    ),
+)
+sweep_budgets = remember(
+    "cmp_sweep",
+    st.multiselect(
+        "Budget sweep (optional)",
+        SWEEP_CHOICES,
+        default=recalled("cmp_sweep", []),
+        key="cmp_sweep",
+        help="Compare each method at several budgets against one shared baseline: a dose-response curve of Δ "
+        "against budget. Empty: the Augment page's budget.",
+    ),
 )
 seeds = [int(aug["seed"]) + offset for offset in range(int(n_seeds))]
+variants = sweep(aug["augmenters"], [parse_budget(b) for b in sweep_budgets]) if sweep_budgets else aug["augmenters"]
 config = ExperimentConfig(
     protocol=protocol,
-    augmenters=aug["augmenters"],
+    augmenters=variants,
     augmenter_params=aug["augmenter_params"],
     budget=aug["budget"],
     target=aug["target"],
     models=models,
     seeds=seeds,
 )
-budget = f"{aug['budget']:.0%} of training" if isinstance(aug["budget"], float) else f"{aug['budget']:,} rows"
+if sweep_budgets:
+    budget = "budgets " + ", ".join(sweep_budgets)
+else:
+    budget = f"{aug['budget']:.0%} of training" if isinstance(aug["budget"], float) else f"{aug['budget']:,} rows"
 methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
 st.caption(
     f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, seeds))}** · augmenters "
@@ -78,7 +117,8 @@ if st.button("Run comparison", type="primary", key="run_compare", disabled=not m
             st.toast("Loaded from cache (same data and settings).")
         else:
             report(0.99, "saving the run")
-            recorded = record_comparison(dataset, result, save=True)
+            significance = cached_value("sig:" + key, lambda: significance_table(result))
+            recorded = record_comparison(dataset, result, save=True, significance=significance)
             st.session_state[LAST_RUN] = recorded
             result_store().put("recorded:" + key, recorded)
     bar.empty()
@@ -125,6 +165,8 @@ st.plotly_chart(
     ),
     key="compare_chart",
 )
+if len(sweep_points(significance, metric, int(k), slice_name)):
+    st.plotly_chart(budget_curve(significance, metric, int(k), slice_name), key="sweep_chart")
 
 cost = cost_table(result)
 cost_view(cost)

@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("--augment", type=_csv_list, default=["similarity"], help="comma-separated augmenters")
     cmp.add_argument("--budget", type=_budget, default=0.1, help="count (int) or fraction of train (float)")
+    cmp.add_argument(
+        "--budgets",
+        type=_csv_list,
+        default=[],
+        help="budget sweep: every --augment method at each of these budgets, one shared baseline "
+        "(e.g. 2%%,5%%,10%%,20%% or 500,2000); variants are named method@budget",
+    )
     cmp.add_argument("--target", default="light-users", help="light-users, all, cold-items")
     cmp.add_argument(
         "--max-per-user",
@@ -137,6 +144,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.export import write_experiment
     from recaug.runs import record_comparison
+    from recaug.variants import parse_budget, sweep
 
     dataset, report = load_dataset(
         args.data, items=args.items, rating_threshold=args.rating_threshold, kcore=args.kcore
@@ -145,7 +153,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         data=args.data,
         protocol=args.protocol,
         protocol_params=args.protocol_params,
-        augmenters=args.augment,
+        augmenters=sweep(args.augment, [parse_budget(b) for b in args.budgets]) if args.budgets else args.augment,
         budget=args.budget,
         target=args.target,
         models=args.models,

@@ -21,13 +21,14 @@ import scipy.sparse as sp
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
 from recaug.data.dataset import Dataset
-from recaug.data.schema import ITEM, USER
+from recaug.data.schema import ITEM, ORIGIN, USER
 from recaug.data.splits import Split, make_split
 from recaug.evaluate.catalog import ALL_METRICS, EXPERIMENT_KS, check_metrics
 from recaug.evaluate.protocol import UserMetrics
 from recaug.evaluate.slices import SliceContext, SliceFn, SliceValues, evaluate_sliced, slice_rows, standard_slices
 from recaug.models import create_model
 from recaug.progress import ProgressFn, no_progress, sub_progress
+from recaug.variants import split_variant
 
 BASELINE = "baseline"
 RESULT_COLUMNS = ["model", "variant", "seed", "slice", "metric", "k", "value"]
@@ -75,14 +76,25 @@ class ExperimentResult:
 def augment_training(
     dataset: Dataset, split: Split, name: str, config: ExperimentConfig, seed: int, progress: ProgressFn
 ) -> AugmentResult:
-    """Fit one augmenter on the training split only and draw its synthetic rows."""
-    params = {"seed": seed, **config.augmenter_params.get(name, {})}
-    augmenter = create_augmenter(name, **params)
+    """Fit one augmenter on the training split only and draw its synthetic rows.
+
+    ``name`` is a variant: ``method`` at the experiment's budget or ``method@budget`` (a budget sweep); the rows'
+    ``origin`` and ``info["augmenter"]`` carry the variant name so sweep points stay apart downstream.
+    """
+    method, budget = split_variant(name)
+    params = {"seed": seed, **config.augmenter_params.get(method, {}), **config.augmenter_params.get(name, {})}
+    augmenter = create_augmenter(method, **params)
     augmenter.fit(dataset.training_data(split.train), progress=sub_progress(progress, 0.0, 0.8))
     # A per-augmenter "target" (e.g. --llm-target) overrides the experiment-wide one.
-    return augmenter.augment(
-        config.budget, target=params.get("target", config.target), progress=sub_progress(progress, 0.8, 1.0)
+    result = augmenter.augment(
+        config.budget if budget is None else budget,
+        target=params.get("target", config.target),
+        progress=sub_progress(progress, 0.8, 1.0),
     )
+    if name != method:
+        result.rows[ORIGIN] = name
+        result.info["augmenter"] = name
+    return result
 
 
 def without_removed(dataset: Dataset, train: pd.DataFrame, removed: pd.DataFrame | None) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ORIGIN, USER
 from recaug.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
+from recaug.variants import SEPARATOR, split_variant
 
 PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
 QUALITATIVE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#eab308", "#14b8a6", "#ec4899"]
@@ -172,6 +173,68 @@ def metric_bars(
         )
     fig.update_layout(
         barmode="group", height=380, yaxis_title=f"{metric}@{k}", title=f"{metric}@{k} by model", **_LAYOUT
+    )
+    return fig
+
+
+def sweep_points(significance: pd.DataFrame | None, metric: str, k: int, slice_name: str = "all") -> pd.DataFrame:
+    """The budget-sweep rows (variants named ``method@budget``) of a significance table, with method and budget.
+
+    ``budget`` is in % of the training interactions for share budgets, rows for count budgets; empty when the
+    comparison had no sweep.
+    """
+    if significance is None or significance.empty:
+        return pd.DataFrame(columns=["model", "variant", "delta", "ci_low", "ci_high", "method", "budget", "share"])
+    rows = significance[
+        (significance["slice"] == slice_name)
+        & (significance["metric"] == metric)
+        & (significance["k"] == k)
+        & significance["variant"].str.contains(SEPARATOR, regex=False)
+    ].copy()
+    parsed = [split_variant(variant) for variant in rows["variant"]]
+    rows["method"] = [method for method, _ in parsed]
+    rows["budget"] = [budget * 100 if isinstance(budget, float) else budget for _, budget in parsed]
+    rows["share"] = [isinstance(budget, float) for _, budget in parsed]
+    return rows.sort_values(["method", "model", "budget"], kind="stable").reset_index(drop=True)
+
+
+def budget_curve(significance: pd.DataFrame, metric: str, k: int, slice_name: str = "all") -> go.Figure:
+    """Δ metric against budget, one line per (method, model), 95% CI as error bars, a zero line for reference.
+
+    The dose-response of augmentation: where it starts to help, where it starts to hurt.
+    """
+    points = sweep_points(significance, metric, k, slice_name)
+    unit = "% of training interactions" if points["share"].all() else "synthetic rows"
+    fig = go.Figure()
+    fig.add_hline(y=0, line_color=PALETTE["baseline"], line_dash="dot")
+    for position, ((method, model), part) in enumerate(points.groupby(["method", "model"], sort=False)):
+        p_value = part["p_ttest"].map(lambda p: f"<br>p (t-test over seeds) = {p:.3f}" if pd.notna(p) else "")
+        fig.add_trace(
+            go.Scatter(
+                x=part["budget"],
+                y=part["delta"],
+                mode="lines+markers",
+                name=f"{method} · {model}",
+                line_color=QUALITATIVE[position % len(QUALITATIVE)],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["delta"]).to_numpy(),
+                    "arrayminus": (part["delta"] - part["ci_low"]).to_numpy(),
+                },
+                customdata=np.stack([part["ci_low"], part["ci_high"], p_value], axis=1),
+                hovertemplate=(
+                    f"<b>{method} · {model}</b><br>budget %{{x:g}} {unit}<br>Δ {metric}@{k} = %{{y:+.4f}}"
+                    "<br>95% CI [%{customdata[0]:+.4f}, %{customdata[1]:+.4f}]%{customdata[2]}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        height=380,
+        xaxis_title=f"budget ({unit})",
+        yaxis_title=f"Δ {metric}@{k} vs baseline",
+        title=f"Δ {metric}@{k} by augmentation budget · slice {slice_name}",
+        **_LAYOUT,
     )
     return fig
 

@@ -22,7 +22,7 @@ from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS, make_split
 from recaug.experiment import ExperimentResult, compare_table
 from recaug.fidelity import fidelity_wide
-from recaug.figures import fidelity_histograms, metric_bars
+from recaug.figures import budget_curve, fidelity_histograms, metric_bars, sweep_points
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 
 _CSS = """
@@ -128,6 +128,8 @@ def build_report(
         chosen = _pick_metric(result.results)
         if chosen is not None:
             parts.append(figures.render(metric_bars(table, *chosen, significance=significance)))
+            if len(sweep_points(significance, *chosen)):
+                parts.append(figures.render(budget_curve(significance, *chosen)))
         parts.append(_table(table))
         if not strong_baselines(config.models):
             parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")

@@ -30,6 +30,7 @@ import pandas as pd
 
 from recaug.data.dataset import Dataset
 from recaug.errors import RecaugInputError
+from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
 from recaug.export import llm_log_jsonl, to_csv_bytes, to_parquet_bytes
 from recaug.fidelity import experiment_log
@@ -270,6 +271,7 @@ def record_comparison(
     save: bool = True,
     root: str | Path | None = None,
     llm_log: pd.DataFrame | None = None,
+    significance: pd.DataFrame | None = None,
     label: str = "",
     progress: ProgressFn | None = None,
 ) -> RecordedComparison:
@@ -283,7 +285,13 @@ def record_comparison(
 
     report = progress or no_progress
     fidelity = fidelity_for_experiment(dataset, result, llm_log=llm_log, progress=sub_progress(report, 0.0, 0.7))
-    run = save_run(result, fidelity=fidelity, llm_log=llm_log, label=label, root=root) if save else None
+    if significance is None:  # the run folder and the report both state CIs and p-values
+        significance = significance_table(result)
+    run = (
+        save_run(result, fidelity=fidelity, significance=significance, llm_log=llm_log, label=label, root=root)
+        if save
+        else None
+    )
     written: list[Path] = []
     if out is not None:
         folder = Path(out)
@@ -292,7 +300,9 @@ def record_comparison(
         path.write_bytes(to_csv_bytes(fidelity))
         written.append(path)
         report(0.8, "writing the HTML report")
-        html = build_report(result, dataset=dataset, fidelity=fidelity, run_id=run.run_id if run else None)
+        html = build_report(
+            result, dataset=dataset, fidelity=fidelity, significance=significance, run_id=run.run_id if run else None
+        )
         written.append(write_report(folder / "report.html", html))
     report(1.0, "run recorded")
     return RecordedComparison(fidelity=fidelity, written=written, run=run)

@@ -149,3 +149,17 @@ def test_cli_passes_method_parameters_and_the_per_user_cap(tmp_path: Path) -> No
     listed = _cli("augmenters", "--params")
     assert listed.returncode == 0 and "cfgan.epochs=60  [int]" in listed.stdout
     assert "ensemble.mode=vote  [choice] (one of union, vote, weighted, stacking)" in listed.stdout
+
+
+def test_cli_budget_sweep_compares_each_budget_against_one_baseline(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["compare", "--augment", "random", "--budgets", "1%,500", "--models", "pop", "--seeds", "0", "--no-save"]
+    done = _cli(*args, "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["variant"]) == {"baseline", "random@1%", "random@500"}
+    synthetic = pd.read_csv(out / "augmented.csv")
+    sizes = synthetic.groupby("origin").size()
+    assert sizes["random@500"] == 500 and sizes["random@1%"] == round(0.01 * 79_926)  # seed 0's training split
+    assert list(pd.read_csv(out / "cost.csv")["variant"]) == ["baseline", "random@1%", "random@500"]
+    assert "by augmentation budget" in (out / "report.html").read_text()

@@ -124,7 +124,11 @@ def test_record_comparison_writes_report_fidelity_and_run(experiment, tmp_path: 
     assert {p.name for p in recorded.written} == {"fidelity.csv", "report.html"}
     assert list_runs(tmp_path / "runs")["run_id"].tolist() == [recorded.run.run_id]
     assert recorded.run.fidelity is not None and set(recorded.run.fidelity["method"]) == {"real", "random"}
-    assert recorded.run.run_id in (tmp_path / "out" / "report.html").read_text()
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert recorded.run.run_id in report
+    # Significance reaches the run folder and the report (it used to be missing from both outside the dashboard).
+    assert recorded.run.significance is not None and recorded.run.significance["ci_low"].notna().any()
+    assert "Not computed for this run" not in report.split("<h2>Significance</h2>")[1].split("<h2>")[0]
 
 
 def test_cli_compare_saves_a_run_that_runs_list_and_show_read(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

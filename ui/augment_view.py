@@ -14,7 +14,7 @@ from recaug.data.dataset import Dataset
 from recaug.experiment import with_titles
 from recaug.export import to_csv_bytes
 from ui.param_form import method_params_form
-from ui.state import recalled, remember
+from ui.state import recalled, remember, remembered_choice
 
 TARGET_LABELS = {
     "light-users": "Light users (bottom 25% by activity)",
@@ -49,16 +49,7 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
     )
     left, mid, right = st.columns(3)
     modes = ["% of training interactions", "count"]
-    mode = remember(
-        "aug_budget_mode",
-        left.radio(
-            "Budget as",
-            modes,
-            index=modes.index(recalled("aug_budget_mode", modes[0])),
-            horizontal=True,
-            key="aug_budget_mode",
-        ),
-    )
+    mode = remembered_choice(left.radio, "Budget as", modes, key="aug_budget_mode", default=modes[0], horizontal=True)
     if mode == "count":
         count = recalled("aug_budget_count", 5000)
         budget: float | int = remember(
@@ -113,12 +104,12 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
     llm_methods = [n for n in chosen if n.startswith("llm-")]
     if llm_methods:
         with st.expander("LLM settings", expanded=False):
-            backends = ["local", "openai"]
-            backend = st.selectbox(
+            backend = remembered_choice(
+                st.selectbox,
                 "Backend",
-                backends,
-                index=backends.index(recalled("llm_backend", "local")),
+                ["local", "openai"],
                 key="llm_backend",
+                default="local",
                 help="local: the packaged SmolLM2-135M-Instruct (offline) or a local HF folder; "
                 "openai: any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI).",
             )
@@ -147,7 +138,7 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
                 "API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
                 "Streamlit secrets, never typed here or stored."
             )
-        for key, value in (("llm_backend", backend), ("llm_model", model), ("llm_base_url", base_url)):
+        for key, value in (("llm_model", model), ("llm_base_url", base_url)):
             remember(key, value)
         remember("llm_max_users", max_users)
         params = llm_augmenter_params(
@@ -184,12 +175,15 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     """Info cards, a preview with titles, the CSV download and (for LLM methods) sample prompts."""
     info = result.info
     _info_cards(info)
-    capped = info.get("dropped_by_user_cap")
-    cap_note = f", {capped:,} over the per-user cap" if capped else ""
+    dropped = ["pairs already in training", "duplicates"]
+    for unit in ("user", "item"):
+        if info.get(f"dropped_by_{unit}_cap"):
+            dropped.append(f"{info[f'dropped_by_{unit}_cap']:,} over the per-{unit} cap")
+    if info.get("denoise_dropped"):
+        dropped.append(f"{info['denoise_dropped']:,} least plausible (denoise)")
     st.caption(
         f"Target: {info.get('target', '')} · proposed {info.get('proposed', 0):,}, kept {info.get('kept', 0):,} "
-        f"after dropping pairs already in training, duplicates{cap_note}"
-        + (" and the least plausible (denoise)." if info.get("denoise_dropped") else ".")
+        f"after dropping {', '.join(dropped[:-1])} and {dropped[-1]}."
     )
     preview = with_titles(result.rows, dataset)
     if "prompt_id" in preview and not preview["prompt_id"].astype(str).str.len().gt(0).any():

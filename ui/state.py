@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -66,3 +67,12 @@ def remember(key: str, value: Any) -> Any:
     """Store a widget's value for ``recalled``; returns the value."""
     st.session_state.setdefault(FORM_MEMORY, {})[key] = value
     return value
+
+
+def remembered_choice(
+    widget: Callable[..., Any], label: str, options: list[Any], *, key: str, default: Any, **kwargs: Any
+) -> Any:
+    """A radio/selectbox (``widget``) that starts at the remembered option and remembers the new one."""
+    start = recalled(key, default)
+    index = options.index(start if start in options else default)
+    return remember(key, widget(label, options, index=index, key=key, **kwargs))

@@ -14,6 +14,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from recaug.augment.base import AUGMENTERS, BASE_OPTIONS, Augmenter
 from recaug.errors import RecaugInputError
+from recaug.variants import split_variant
 
 ParamKind = Literal["int", "float", "bool", "str", "choice", "multi"]
 # Set once for the whole run (seed, target) or nested dicts; LLM methods take their connection from the LLM settings.
@@ -189,7 +190,8 @@ def describe_methods(methods: list[str], params: dict[str, dict[str, Any]]) -> s
 
     parts = []
     for method in methods:
-        settings = {k: v for k, v in params.get(method, {}).items() if k not in LLM_CONNECTION}
+        merged = {**params.get(split_variant(method)[0], {}), **params.get(method, {})}
+        settings = {k: v for k, v in merged.items() if k not in LLM_CONNECTION}
         details = ", ".join(f"{key}={shown(value)}" for key, value in settings.items())
         parts.append(f"{method} ({details})" if details else method)
     return ", ".join(parts) or "none"
