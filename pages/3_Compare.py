@@ -86,6 +86,7 @@ sweep_budgets = remember(
     ),
 )
 seeds = [int(aug["seed"]) + offset for offset in range(int(n_seeds))]
+sweep_budgets = sorted(sweep_budgets, key=parse_budget)
 variants = sweep(aug["augmenters"], [parse_budget(b) for b in sweep_budgets]) if sweep_budgets else aug["augmenters"]
 config = ExperimentConfig(
     protocol=protocol,

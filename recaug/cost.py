@@ -35,7 +35,8 @@ def cost_table(result: ExperimentResult) -> pd.DataFrame:
     """One row per variant (baseline first), each value the mean over seeds.
 
     ``fit_seconds`` is the time to train every compared model on that variant's training data;
-    ``extra_fit_seconds`` is that minus the baseline's, i.e. what the synthetic rows cost at training time.
+    ``extra_fit_seconds`` is that minus the baseline's, i.e. what the synthetic rows cost at training time; it can
+    be negative when early stopping ends sooner on the augmented data.
     """
     info = pd.DataFrame(result.augment_info)
     fits = _fit_seconds(result.timings)

@@ -26,7 +26,7 @@ from recaug.data.splits import Split, make_split
 from recaug.evaluate.catalog import ALL_METRICS, EXPERIMENT_KS, check_metrics
 from recaug.evaluate.protocol import UserMetrics
 from recaug.evaluate.slices import SliceContext, SliceFn, SliceValues, evaluate_sliced, slice_rows, standard_slices
-from recaug.models import create_model
+from recaug.models import MODELS, create_model
 from recaug.progress import ProgressFn, no_progress, sub_progress
 from recaug.variants import split_variant
 
@@ -144,6 +144,8 @@ def run_experiment(
     """Run the whole comparison; identical seeds give identical tables."""
     report = progress or no_progress
     check_metrics(config.metrics)
+    for model_name in config.models:  # imports happen here, not inside the first (timed) fit
+        MODELS.get(model_name).warm_up()
     variants: Sequence[str] = [BASELINE, *config.augmenters]
     steps = len(config.seeds) * (len(config.augmenters) + len(variants) * len(config.models))
     done = 0

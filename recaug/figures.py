@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ORIGIN, USER
 from recaug.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
-from recaug.variants import SEPARATOR, split_variant
+from recaug.variants import SEPARATOR, ordered_variants, split_variant
 
 PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
 QUALITATIVE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#eab308", "#14b8a6", "#ec4899"]
@@ -145,7 +145,8 @@ def metric_bars(
             hovertemplate=f"<b>%{{x}}</b> · baseline<br>{metric}@{k} = %{{y:.4f}}<extra></extra>",
         )
     )
-    for position, (variant, part) in enumerate(frame.groupby("variant", sort=True)):
+    for position, variant in enumerate(ordered_variants(frame["variant"])):
+        part = frame[frame["variant"] == variant]
         crosses = (part["ci_low"] <= 0) & (part["ci_high"] >= 0)
         ci = np.where(
             part["ci_low"].notna(),

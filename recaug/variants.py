@@ -7,6 +7,7 @@ single experiment, so every budget is judged on the same splits, seeds and basel
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from recaug.errors import RecaugInputError
 
@@ -51,3 +52,16 @@ def split_variant(name: str) -> tuple[str, float | int | None]:
 def sweep(methods: list[str], budgets: list[float | int]) -> list[str]:
     """Every method at every budget, budgets in the order given."""
     return [variant_name(method, budget) for method in methods for budget in budgets]
+
+
+def variant_order(name: str) -> tuple[str, int, float]:
+    """Sort key: method, then budget (share budgets before row counts), so ``x@2%`` comes before ``x@10%``."""
+    method, budget = split_variant(name)
+    if budget is None:
+        return (method, -1, 0.0)
+    return (method, 0 if isinstance(budget, float) else 1, float(budget))
+
+
+def ordered_variants(names: Iterable[str]) -> list[str]:
+    """Distinct variant names in display order (see ``variant_order``)."""
+    return sorted(dict.fromkeys(names), key=variant_order)

@@ -57,3 +57,10 @@ def test_budget_curve_draws_one_line_per_method_and_model_in_budget_order() -> N
     )
     assert "95% CI" in bpr.hovertemplate and "% of training interactions" in figure.layout.xaxis.title.text
     assert sweep_points(significance.iloc[0:0], "recall", 20).empty and sweep_points(None, "recall", 20).empty
+
+
+def test_variants_sort_by_method_then_budget() -> None:
+    from recaug.variants import ordered_variants
+
+    names = ["sim@10%", "random", "sim@2%", "sim@500", "sim@20%", "sim", "sim@2%"]
+    assert ordered_variants(names) == ["random", "sim", "sim@2%", "sim@10%", "sim@20%", "sim@500"]

@@ -8,6 +8,7 @@ import streamlit as st
 
 from recaug.evaluate.significance import verdict as significance_words
 from recaug.experiment import compare_table
+from recaug.variants import ordered_variants
 from ui.tables import as_text, right_aligned
 
 GREY = "color: #9ca3af"
@@ -28,10 +29,11 @@ def merged_table(results: pd.DataFrame, significance: pd.DataFrame | None, slice
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     rank = {name: position for position, name in enumerate(METRIC_ORDER)}
     order = table["metric"].map(lambda m: rank.get(m, len(rank)))
+    variant_rank = {name: position for position, name in enumerate(ordered_variants(table["variant"]))}
     return (
-        table.assign(_order=order)
-        .sort_values(["_order", "metric", "k", "model", "variant"], kind="stable")
-        .drop(columns="_order")
+        table.assign(_order=order, _variant=table["variant"].map(variant_rank))
+        .sort_values(["_order", "metric", "k", "model", "_variant"], kind="stable")
+        .drop(columns=["_order", "_variant"])
         .reset_index(drop=True)
     )
 
@@ -72,7 +74,8 @@ def verdict(table: pd.DataFrame, n_seeds: int, slice_name: str, metric: str = "n
     if rows.empty:
         return
     lines = []
-    for variant, part in rows.groupby("variant"):
+    for variant in ordered_variants(rows["variant"]):
+        part = rows[rows["variant"] == variant]
         clear = part[~part["verdict"].isin(["no clear difference", "no CI"])]
         unclear = part[part["verdict"].isin(["no clear difference", "no CI"])]
         words = [f"{row.model}: {row.verdict} ({row.delta:+.4f})" for row in clear.itertuples()]
@@ -118,7 +121,10 @@ def _count(value: float) -> str:
 
 def cost_view(cost: pd.DataFrame) -> None:
     """The price of each method next to its verdict: rows, seconds, extra training time, LLM usage."""
-    st.markdown("**Cost** — means over seeds; seconds are wall-clock on this machine and vary between runs.")
+    st.markdown(
+        "**Cost** — means over seeds; seconds are wall-clock on this machine and vary between runs. Extra fit time "
+        "can be negative: early stopping may stop sooner on augmented data."
+    )
     shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
     formats = {
         label: _percent if column == "llm_cache_hit_rate" else _seconds if "seconds" in column else _count

@@ -27,6 +27,10 @@ class Recommender(Parameterised, ABC):
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Load heavy libraries now, so the first ``fit`` timed in a process measures fitting, not imports."""
+
     @abstractmethod
     def fit(
         self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None

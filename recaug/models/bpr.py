@@ -44,6 +44,10 @@ class BPR(Recommender):
         self.eval_every = eval_every
         self.device = device
 
+    @classmethod
+    def warm_up(cls) -> None:
+        import torch  # noqa: F401  (imported lazily elsewhere; a first import costs seconds)
+
     def fit(
         self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
     ) -> Self:

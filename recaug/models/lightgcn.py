@@ -112,6 +112,10 @@ class LightGCN(Recommender):
             total = total + layer
         return total / (self.layers + 1)
 
+    @classmethod
+    def warm_up(cls) -> None:
+        import torch  # noqa: F401  (imported lazily elsewhere; a first import costs seconds)
+
     def fit(
         self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
     ) -> Self:

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
-from recaug.models.base import Recommender, create_model, register
+from recaug.models.base import MODELS, Recommender, create_model, register
 from recaug.progress import ProgressFn, no_progress, sub_progress
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,10 @@ class TunedModel(Recommender):
     def __init__(self, *, seed: int = 0, grid: Grid | None = None) -> None:
         super().__init__(seed=seed)
         self.grid = grid
+
+    @classmethod
+    def warm_up(cls) -> None:
+        MODELS.get(cls.base_model).warm_up()
 
     def candidates(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values, in a fixed order."""

@@ -174,19 +174,20 @@ def test_method_parameters_reach_the_run_and_survive_leaving_the_page(app: AppTe
 def test_compare_budget_sweep_draws_delta_against_budget(app: AppTest) -> None:
     app.switch_page("pages/3_Compare.py").run()
     app.multiselect(key="cmp_models").set_value(["pop", "itemknn"]).run()
-    app.multiselect(key="cmp_sweep").set_value(["2%", "5%"]).run()
-    assert any("budgets 2%, 5%" in c.value for c in app.caption)
+    app.multiselect(key="cmp_sweep").set_value(["10%", "2%"]).run()
+    assert any("budgets 2%, 10%" in c.value for c in app.caption)
     app.button(key="run_compare").click().run()
     no_errors(app)
-    assert set(app.dataframe[0].value["variant"]) == {"similarity@2%", "similarity@5%"}
+    assert set(app.dataframe[0].value["variant"]) == {"similarity@2%", "similarity@10%"}
+    assert [t["name"] for t in _chart_json(app, 0)["data"]] == ["baseline", "similarity@2%", "similarity@10%"]
     curve = _chart_json(app, 1)
     assert curve["layout"]["xaxis"]["title"]["text"] == "budget (% of training interactions)"
     lines = {trace["name"]: trace for trace in curve["data"]}
     assert set(lines) == {"similarity · pop", "similarity · itemknn"}
     for trace in lines.values():
-        assert list(_array(trace["x"])) == [2.0, 5.0] and np.all(np.abs(_array(trace["y"])) < 1)
+        assert list(_array(trace["x"])) == [2.0, 10.0] and np.all(np.abs(_array(trace["y"])) < 1)
     # Leaving the page and coming back keeps the models and the sweep.
     app.switch_page("pages/6_Runs.py").run()
     app.switch_page("pages/3_Compare.py").run()
     assert app.multiselect(key="cmp_models").value == ["pop", "itemknn"]
-    assert app.multiselect(key="cmp_sweep").value == ["2%", "5%"]
+    assert app.multiselect(key="cmp_sweep").value == ["10%", "2%"]
