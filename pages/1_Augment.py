@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from recaug.data.splits import protocol_summary
 from recaug.experiment import ExperimentConfig, run_augmenters
 from recaug.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_view import method_form, result_panel
@@ -12,18 +13,25 @@ from ui.cached import cached_value, config_key
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import AUGMENT_CONFIG, AUGMENT_RESULTS, augment_config, current_dataset, current_split
+from ui.state import (
+    AUGMENT_CONFIG,
+    AUGMENT_RESULTS,
+    AUGMENT_RUN_CONFIG,
+    augment_config,
+    current_dataset,
+    results_config,
+    results_split,
+)
 
 page_setup("Augment")
 st.title("Augment")
 dataset = current_dataset()
-st.caption(
-    f"Data: **{dataset.name}** · split `random-811` (per-user 80/10/10) · augmenters see the training "
-    "split only; validation and test are never shown to them."
-)
-
 config = method_form(augment_config())
 st.session_state[AUGMENT_CONFIG] = config
+st.caption(
+    f"Data: **{dataset.name}** · split `{config['protocol']}` ({protocol_summary(config['protocol'])}) · "
+    "augmenters see the training split only; validation and test are never shown to them."
+)
 if st.button("Run augmentation", type="primary", key="run_augment", disabled=not config["augmenters"]):
     experiment = ExperimentConfig(
         augmenters=config["augmenters"],
@@ -31,6 +39,7 @@ if st.button("Run augmentation", type="primary", key="run_augment", disabled=not
         target=config["target"],
         augmenter_params=config["augmenter_params"],
         seeds=[config["seed"]],
+        protocol=config["protocol"],
     )
     key = "augment:" + config_key(dataset, experiment.to_dict())
     report, bar = streamlit_progress("Augmenting")
@@ -38,9 +47,16 @@ if st.button("Run augmentation", type="primary", key="run_augment", disabled=not
         st.session_state[AUGMENT_RESULTS] = cached_value(
             key, lambda: run_augmenters(dataset, experiment, config["seed"], progress=report)
         )
+        st.session_state[AUGMENT_RUN_CONFIG] = dict(config)
     bar.empty()
 
 results = st.session_state.get(AUGMENT_RESULTS)
+if results and results_config() != config:
+    st.warning(
+        "The settings changed since these results were made; they (and the Embeddings, Fidelity and What-if "
+        "pages) still show the previous run. Press **Run augmentation** to refresh.",
+        icon=":material/update:",
+    )
 if results:
     tabs = st.tabs(list(results))
     for tab, (name, result) in zip(tabs, results.items(), strict=True):
@@ -48,7 +64,7 @@ if results:
             result_panel(name, result, dataset)
     with friendly_errors("prepare the augmented training data"):
         training = augmented_training_data(
-            current_split(dataset, int(config["seed"])).train,
+            results_split(dataset)[0].train,
             pd.concat([r.rows for r in results.values()], ignore_index=True),
         )
         st.markdown(

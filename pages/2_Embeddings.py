@@ -11,13 +11,12 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.projection_jobs import background_jobs, ready_or
-from ui.state import AUGMENT_RESULTS, augment_config, current_dataset, current_split
+from ui.state import AUGMENT_RESULTS, current_dataset, results_split
 
 page_setup("Embeddings")
 st.title("Embeddings: real vs synthetic")
 dataset = current_dataset()
 results = st.session_state.get(AUGMENT_RESULTS) or {}
-seed = int(augment_config()["seed"])
 if not results:
     st.info("No synthetic data yet: showing real data only. Run a method on the Augment page to compare.")
 synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True) if results else None
@@ -47,9 +46,9 @@ GROUPS = {
 }
 
 with friendly_errors("build the embedding space"):
-    split = current_split(dataset, seed)
+    split, seed, protocol = results_split(dataset)
     vectors, source = cached_value(
-        f"itemvec:{dataset.fingerprint()}:{seed}", lambda: item_vectors(dataset, split.train)
+        f"itemvec:{dataset.fingerprint()}:{protocol}:{seed}", lambda: item_vectors(dataset, split.train)
     )
 
     def build(projection: str):
@@ -57,7 +56,9 @@ with friendly_errors("build the embedding space"):
             dataset, split.train, synthetic, item_vectors=vectors, source=source, method=projection, seed=seed
         )
 
-    key = f"emb:{dataset.fingerprint()}:{seed}:{sorted(results)}:{sum(len(r.rows) for r in results.values())}"
+    key = (
+        f"emb:{dataset.fingerprint()}:{protocol}:{seed}:{sorted(results)}:{sum(len(r.rows) for r in results.values())}"
+    )
 
     umap_key = key + ":umap"
     polling = method == "umap" and background_jobs().state(umap_key) != "done"
@@ -80,7 +81,7 @@ with friendly_errors("build the embedding space"):
         if show != "users and items":
             points = points[points["kind"] == show.rstrip("s")]
         st.caption(
-            f"{len(points):,} points · {label} · item vectors from {source} · split random-811, seed {seed}. "
+            f"{len(points):,} points · {label} · item vectors from {source} · split {protocol}, seed {seed}. "
             "Drag a lasso around points to list their synthetic interactions."
         )
         event = st.plotly_chart(

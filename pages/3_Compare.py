@@ -6,7 +6,7 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.cost import cost_table
-from recaug.data.splits import SPLITS
+from recaug.data.splits import protocol_summary
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, compare_table
 from recaug.export import to_csv_bytes
@@ -29,7 +29,6 @@ from ui.state import (
     current_dataset,
     recalled,
     remember,
-    remembered_choice,
 )
 
 DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
@@ -55,14 +54,8 @@ models = remember(
         help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
     ),
 )
-protocol = remembered_choice(
-    mid.selectbox,
-    "Split protocol",
-    SPLITS.names(),
-    key="cmp_protocol",
-    default="random-811",
-    help="random-811 is RecBole's default; cold-items holds out whole items.",
-)
+protocol = aug.get("protocol", "random-811")
+mid.markdown(f"**Split protocol**  \n`{protocol}`", help="Chosen on the Augment page: " + protocol_summary(protocol))
 n_seeds = remember(
     "cmp_seeds",
     right.number_input(

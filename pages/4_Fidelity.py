@@ -12,7 +12,7 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import AUGMENT_RESULTS, augment_config, current_dataset, current_split
+from ui.state import AUGMENT_RESULTS, current_dataset, results_split
 from ui.tables import as_text, right_aligned
 
 
@@ -30,7 +30,6 @@ if not results:
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 
-seed = int(augment_config()["seed"])
 synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True)
 logs = {name: r.log for name, r in results.items() if isinstance(r.log, pd.DataFrame) and not r.log.empty}
 st.caption(
@@ -39,8 +38,8 @@ st.caption(
     "Each metric states its range and direction; a metric that fails shows as an error row."
 )
 with friendly_errors("measure fidelity"):
-    split = current_split(dataset, seed)
-    key = f"fidelity:{dataset.fingerprint()}:{seed}:{sorted(results)}:{len(synthetic)}"
+    split, seed, protocol = results_split(dataset)
+    key = f"fidelity:{dataset.fingerprint()}:{protocol}:{seed}:{sorted(results)}:{len(synthetic)}"
     report, bar = streamlit_progress("Measuring fidelity")
     table = cached_value(
         key, lambda: fidelity_report(dataset, split.train, synthetic, llm_log=logs or None, seed=seed, progress=report)

@@ -12,19 +12,19 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import EXPERIMENT, augment_config, current_dataset, current_split
+from ui.state import EXPERIMENT, current_dataset, results_config, results_split
 
 page_setup("What-if")
 st.title("Cold-start what-ifs")
 dataset = current_dataset()
-aug = augment_config()
-seed = int(aug["seed"])
-split = current_split(dataset, seed)
+split, seed, protocol = results_split(dataset)
+aug = results_config()
 new_item, new_user = st.tabs(["New item", "New user"])
 
 with new_item, friendly_errors("place the new item"):
     index = cached_value(
-        f"contentindex:{dataset.fingerprint()}:{seed}", lambda: build_content_index(dataset.training_data(split.train))
+        f"contentindex:{dataset.fingerprint()}:{protocol}:{seed}",
+        lambda: build_content_index(dataset.training_data(split.train)),
     )
     st.markdown(
         "Describe an item that is not in the catalog. recaug embeds the text, shows its nearest catalog "
@@ -47,10 +47,10 @@ with new_item, friendly_errors("place the new item"):
     )
     if st.button("Place the item", type="primary", key="whatif_item_run", disabled=not title.strip()):
         vectors, source = cached_value(
-            f"itemvec:{dataset.fingerprint()}:{seed}", lambda: item_vectors(dataset, split.train)
+            f"itemvec:{dataset.fingerprint()}:{protocol}:{seed}", lambda: item_vectors(dataset, split.train)
         )
         space = cached_value(
-            f"whatifmap:{dataset.fingerprint()}:{seed}",
+            f"whatifmap:{dataset.fingerprint()}:{protocol}:{seed}",
             lambda: embedding_points(
                 dataset, split.train, None, item_vectors=vectors, source=source, method="pca", include_users=False
             ),
@@ -79,7 +79,7 @@ with new_item, friendly_errors("place the new item"):
         if ask_llm and len(answer.before):
             llm_params = {"seed": seed, **aug["augmenter_params"].get("llm-cold-items", {})}
             judge = cached_value(
-                f"llmcold:{dataset.fingerprint()}:{seed}:{sorted(llm_params.items())}",
+                f"llmcold:{dataset.fingerprint()}:{protocol}:{seed}:{sorted(llm_params.items())}",
                 lambda: create_augmenter("llm-cold-items", **llm_params).fit(dataset.training_data(split.train)),
             )
             candidates = dataset.user_ids.get_indexer(answer.before["user_id"].astype(str).head(20))

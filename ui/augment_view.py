@@ -11,6 +11,7 @@ from recaug.augment import AUGMENTERS, AugmentResult
 from recaug.augment.llm_common import llm_augmenter_params
 from recaug.augment.options import merge_params, shared_options
 from recaug.data.dataset import Dataset
+from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.export import to_csv_bytes
 from ui.param_form import method_params_form
@@ -72,9 +73,19 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
         format_func=TARGET_LABELS.get,
         key="aug_target",
     )
-    seed_column, user_column, item_column, denoise_column = st.columns(4)
+    seed_column, protocol_column, user_column, item_column, denoise_column = st.columns([1, 1.2, 1, 1, 1.2])
     seed = int(
         seed_column.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed")
+    )
+    protocol = remembered_choice(
+        protocol_column.selectbox,
+        "Split protocol",
+        SPLITS.names(),
+        key="aug_protocol",
+        default=current.get("protocol", "random-811"),
+        help="How train/validation/test are split; used here and on every page after it. random-811 is RecBole's "
+        "default; cold-items holds out whole items (their text is all a method can use); cold-users keeps only "
+        "a few interactions of some users.",
     )
     max_per_user = _cap_input(
         user_column,
@@ -154,7 +165,14 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
         params,
         method_params_form(chosen),
     )
-    return {"augmenters": chosen, "budget": budget, "target": target, "seed": seed, "augmenter_params": params}
+    return {
+        "augmenters": chosen,
+        "budget": budget,
+        "target": target,
+        "seed": seed,
+        "protocol": protocol,
+        "augmenter_params": params,
+    }
 
 
 def _info_cards(info: dict[str, Any]) -> None:

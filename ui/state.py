@@ -15,6 +15,8 @@ DATASET = "dataset"
 PREPARE_REPORT = "prepare_report"
 AUGMENT_CONFIG = "augment_config"
 AUGMENT_RESULTS = "augment_results"
+AUGMENT_RUN_CONFIG = "augment_run_config"  # the settings AUGMENT_RESULTS were made with
+DEFAULT_PROTOCOL = "random-811"
 EXPERIMENT = "experiment"
 EXPERIMENT_KEY = "experiment_key"
 LAST_RUN = "last_run"
@@ -29,10 +31,10 @@ def current_dataset() -> Dataset:
     return st.session_state[DATASET]
 
 
-def current_split(dataset: Dataset, seed: int) -> Split:
-    """The random-811 split of ``seed`` (deterministic, so every page sees the one the comparison uses)."""
+def current_split(dataset: Dataset, seed: int, protocol: str = DEFAULT_PROTOCOL) -> Split:
+    """The ``protocol`` split of ``seed`` (deterministic, so every page sees the one the comparison uses)."""
     return cached_value(
-        f"split:{dataset.fingerprint()}:{seed}", lambda: make_split(dataset.interactions, "random-811", seed)
+        f"split:{dataset.fingerprint()}:{protocol}:{seed}", lambda: make_split(dataset.interactions, protocol, seed)
     )
 
 
@@ -40,7 +42,7 @@ def set_dataset(dataset: Dataset, report: Any) -> None:
     """Replace the dataset and drop results that belonged to the old one."""
     st.session_state[DATASET] = dataset
     st.session_state[PREPARE_REPORT] = report
-    for key in (AUGMENT_RESULTS, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
+    for key in (AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
         st.session_state.pop(key, None)
 
 
@@ -48,8 +50,27 @@ def augment_config() -> dict[str, Any]:
     """The augmentation settings chosen on the Augment page (defaults: similarity, +10%, light users)."""
     return st.session_state.setdefault(
         AUGMENT_CONFIG,
-        {"augmenters": ["similarity"], "budget": 0.1, "target": "light-users", "seed": 0, "augmenter_params": {}},
+        {
+            "augmenters": ["similarity"],
+            "budget": 0.1,
+            "target": "light-users",
+            "seed": 0,
+            "protocol": DEFAULT_PROTOCOL,
+            "augmenter_params": {},
+        },
     )
+
+
+def results_config() -> dict[str, Any]:
+    """The settings the shown augmentation results were made with (the form may have changed since)."""
+    return st.session_state.get(AUGMENT_RUN_CONFIG) or augment_config()
+
+
+def results_split(dataset: Dataset) -> tuple[Split, int, str]:
+    """(split, seed, protocol) of the shown augmentation results: what Embeddings, Fidelity and What-if show."""
+    config = results_config()
+    seed, protocol = int(config["seed"]), str(config.get("protocol", DEFAULT_PROTOCOL))
+    return current_split(dataset, seed, protocol), seed, protocol
 
 
 FORM_MEMORY = "form_memory"

@@ -262,3 +262,17 @@ def make_split(interactions: pd.DataFrame, protocol: str, seed: int, **params: A
             fix=f"valid parameters: {', '.join(allowed) or 'none'}",
         )
     return fn(interactions, seed, **params)
+
+
+PROTOCOL_SUMMARIES = {
+    "random-811": "per-user 80/10/10",
+    "temporal": "train on the past, validate and test on the latest 10% + 10%",
+    "leave-last-out": "each user's last interaction is test, the one before validation",
+    "cold-items": "15% of items held out of training entirely",
+    "cold-users": "20% of users keep only their first 3 interactions for training",
+}
+
+
+def protocol_summary(protocol: str) -> str:
+    """A few words on what ``protocol`` does with its default parameters, for captions."""
+    return PROTOCOL_SUMMARIES.get(protocol, protocol)

@@ -191,3 +191,24 @@ def test_compare_budget_sweep_draws_delta_against_budget(app: AppTest) -> None:
     app.switch_page("pages/3_Compare.py").run()
     assert app.multiselect(key="cmp_models").value == ["pop", "itemknn"]
     assert app.multiselect(key="cmp_sweep").value == ["10%", "2%"]
+
+
+def test_the_protocol_chosen_on_augment_drives_every_page(app: AppTest) -> None:
+    app.switch_page("pages/1_Augment.py").run()
+    app.selectbox(key="aug_protocol").set_value("cold-items").run()
+    app.selectbox(key="aug_target").set_value("cold-items").run()
+    assert any("split `cold-items`" in c.value and "held out" in c.value for c in app.caption)
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    result = app.session_state["augment_results"]["similarity"]
+    assert len(result.rows) > 0 and result.info["target"].startswith("cold items")
+    assert not app.warning, "fresh results: no staleness warning"
+    app.number_input(key="aug_seed").set_value(1).run()
+    assert any("settings changed" in w.value for w in app.warning)  # results are from seed 0
+
+    app.switch_page("pages/2_Embeddings.py").run()
+    no_errors(app)
+    assert any("split cold-items, seed 0" in c.value for c in app.caption), [c.value for c in app.caption]
+    app.switch_page("pages/3_Compare.py").run()
+    no_errors(app)
+    assert any("protocol **cold-items**" in c.value for c in app.caption)
