@@ -55,7 +55,13 @@ models = remember(
     ),
 )
 protocol = aug.get("protocol", "random-811")
-mid.markdown(f"**Split protocol**  \n`{protocol}`", help="Chosen on the Augment page: " + protocol_summary(protocol))
+mid.selectbox(
+    "Split protocol",
+    [protocol],
+    disabled=True,
+    key="cmp_protocol_shown",
+    help=f"{protocol_summary(protocol)}. Chosen on the Augment page, with the seed, so every page uses one split.",
+)
 n_seeds = remember(
     "cmp_seeds",
     right.number_input(

@@ -32,7 +32,7 @@ def _cap_input(container: Any, unit: str, why: str) -> int:
     """A 'max synthetic rows per user/item' input (0 = no cap) that keeps its value across pages."""
     key = f"aug_max_per_{unit}"
     value = container.number_input(
-        f"Max synthetic rows per {unit}", 0, 10_000, recalled(key, 0), key=key, help=f"0 = no cap. {why}"
+        f"Max rows per {unit}", 0, 10_000, recalled(key, 0), key=key, help=f"Synthetic rows; 0 = no cap. {why}"
     )
     return remember(key, int(value))
 
@@ -75,7 +75,9 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
     )
     seed_column, protocol_column, user_column, item_column, denoise_column = st.columns([1, 1.2, 1, 1, 1.2])
     seed = int(
-        seed_column.number_input("Seed (split and augmentation)", 0, 10_000, int(current["seed"]), key="aug_seed")
+        seed_column.number_input(
+            "Seed", 0, 10_000, int(current["seed"]), key="aug_seed", help="Seeds the split and every augmenter."
+        )
     )
     protocol = remembered_choice(
         protocol_column.selectbox,
@@ -102,13 +104,13 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
     denoise_pct = remember(
         "aug_denoise",
         denoise_column.slider(
-            "Denoise: drop least plausible (%)",
+            "Denoise (%)",
             0,
             50,
             recalled("aug_denoise", 0),
             key="aug_denoise",
-            help="Proposes extra rows, scores them with a BPR trained on the training split only, and drops "
-            "this share of the least plausible ones.",
+            help="Drop this share of the least plausible synthetic rows: extra rows are proposed, scored by a BPR "
+            "trained on the training split only, and the worst dropped.",
         ),
     )
     params: dict[str, dict[str, Any]] = {}
