@@ -19,7 +19,11 @@ def merged_table(results: pd.DataFrame, significance: pd.DataFrame | None, slice
     """compare_table + CI, p-values and a one-word verdict per row."""
     table = compare_table(results, slice_name)
     if significance is None or significance.empty:
-        return _ordered(table.assign(ci_low=np.nan, ci_high=np.nan, p_ttest=np.nan, p_wilcoxon=np.nan, verdict="no CI"))
+        return _ordered(
+            table.assign(
+                ci_low=np.nan, ci_high=np.nan, p_ttest=np.nan, p_wilcoxon=np.nan, q_ttest=np.nan, verdict="no CI"
+            )
+        )
     sig = significance[significance["slice"] == slice_name].drop(columns=["slice", "delta"])
     table = table.merge(sig, on=["model", "variant", "metric", "k"], how="left")
     table["verdict"] = significance_words(table) if len(table) else []
@@ -58,8 +62,9 @@ def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
         "ci_high": "{:+.4f}",
         "p_ttest": "{:.3f}",
         "p_wilcoxon": "{:.3f}",
+        "q_ttest": "{:.3f}",
     }
-    numeric = ["baseline", "augmented", "delta", "delta_pct", "ci_low", "ci_high", "p_ttest", "p_wilcoxon"]
+    numeric = ["baseline", "augmented", "delta", "delta_pct", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "q_ttest"]
     table = table.astype({c: float for c in numeric if c in table.columns})
     # e.g. p-values with one seed: an all-empty column says nothing (the verdict text explains why).
     table = table.drop(columns=[c for c in numeric if c in table.columns and table[c].isna().all()])

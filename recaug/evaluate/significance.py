@@ -6,6 +6,9 @@ For every (model, augmented variant, slice, metric, k), against the baseline wit
 * ``p_ttest`` / ``p_wilcoxon``: paired t-test and Wilcoxon signed-rank test over seeds (``scipy.stats``). With
   fewer than two seeds they are NaN; when every seed's delta is exactly 0 they are 1. With three seeds the exact
   Wilcoxon p-value can never go below 0.25, so read it as a sign check, not as evidence;
+* ``q_ttest``: ``p_ttest`` adjusted for multiple comparisons (Benjamini-Hochberg) within each slice, i.e. over
+  every model, variant, metric and k a reader scans in one view; with many rows some raw p-values fall below 0.05
+  by chance, the q-values control the expected share of such false discoveries;
 * ``ci_low`` / ``ci_high``: percentile interval of a paired bootstrap over users: users are resampled within each
   seed (the same resample for baseline and variant, so pairing is kept) and the per-seed mean deltas are averaged
   over seeds, as ``delta`` is. List-level metrics (coverage, Gini) have no per-user values, so no CI (NaN).
@@ -38,6 +41,7 @@ SIGNIFICANCE_COLUMNS = [
     "ci_high",
     "p_ttest",
     "p_wilcoxon",
+    "q_ttest",
 ]
 KEYS = ["model", "variant", "slice", "metric", "k"]
 SliceStore = Mapping[tuple[str, str, int], Mapping[str, SliceValues]]
@@ -166,6 +170,7 @@ def significance_from_results(
     wide = wide.reindex(pd.MultiIndex.from_frame(deltas[KEYS].drop_duplicates()))  # keep the results' order
     p_t, p_w = seed_tests(wide.to_numpy()) if len(wide) else (np.zeros(0), np.zeros(0))
     table = wide.mean(axis=1).rename("delta").reset_index().assign(p_ttest=p_t, p_wilcoxon=p_w)
+    table["q_ttest"] = table.groupby("slice", sort=False)["p_ttest"].transform(benjamini_hochberg)
     if slice_values:
         cis = bootstrap_cis(slice_values, n_boot=n_boot, confidence=confidence, seed=seed)
         table = table.merge(cis, on=KEYS, how="left")
@@ -174,8 +179,21 @@ def significance_from_results(
     return table[SIGNIFICANCE_COLUMNS].reset_index(drop=True)
 
 
+def benjamini_hochberg(p_values: pd.Series) -> pd.Series:
+    """BH-adjusted p-values (q-values); NaN p-values stay NaN and do not count as tests."""
+    q = pd.Series(np.nan, index=p_values.index)
+    valid = p_values.dropna()
+    if valid.empty:
+        return q
+    order = np.argsort(valid.to_numpy(), kind="stable")
+    ranked = valid.to_numpy()[order] * len(valid) / np.arange(1, len(valid) + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    q.loc[valid.index[order]] = adjusted
+    return q
+
+
 def significance_table(result: Any, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """``model,variant,slice,metric,k,delta,ci_low,ci_high,p_ttest,p_wilcoxon`` for an ``ExperimentResult``.
+    """``model,variant,slice,metric,k,delta,ci_low,ci_high,p_ttest,p_wilcoxon,q_ttest`` for an ``ExperimentResult``.
 
     A result without per-user slice values (e.g. a results table reloaded from disk) gets NaN CIs.
     """

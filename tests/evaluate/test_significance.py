@@ -143,3 +143,16 @@ def test_experiment_writes_significance_and_protocol(planted: Dataset, tmp_path:
     assert list(on_disk.columns) == SIGNIFICANCE_COLUMNS and len(on_disk) == len(table)
     config_json = json.loads((tmp_path / "config.json").read_text())
     assert config_json["protocol"] == "cold-users" and config_json["protocol_params"] == {"n": 2}
+
+
+def test_benjamini_hochberg_matches_scipy_and_skips_missing_p_values() -> None:
+    from scipy.stats import false_discovery_control
+
+    from recaug.evaluate.significance import benjamini_hochberg
+
+    p = pd.Series([0.01, np.nan, 0.04, 0.03, 0.5, 0.002, np.nan])
+    q = benjamini_hochberg(p)
+    valid = p.notna()
+    np.testing.assert_allclose(q[valid], false_discovery_control(p[valid].to_numpy(), method="bh"))
+    assert q[~valid].isna().all() and (q[valid] >= p[valid]).all()
+    assert benjamini_hochberg(pd.Series([np.nan, np.nan])).isna().all()
