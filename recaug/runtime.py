@@ -26,4 +26,21 @@ def prefer_single_thread_on_small_machines(
             env[variable] = "1"
             changed = True
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if env is os.environ:
+        _limit_loaded_thread_pools()
     return changed
+
+
+def _limit_loaded_thread_pools() -> None:
+    """Environment variables only reach libraries loaded later. Streamlit imports numpy before any page runs, so
+    OpenBLAS would keep two threads in the dashboard: its matmuls then sum in another order than the CLI's, and
+    near-tied similarity rankings (hence synthetic rows and metrics) differed between the two. Limit the pools
+    already loaded as well, so the dashboard and the CLI compute the same numbers."""
+    import sys
+
+    if "numpy" in sys.modules or "scipy" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
