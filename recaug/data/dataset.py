@@ -34,8 +34,23 @@ def canonical_interactions(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+class IndexedIds:
+    """Sizes from the fixed id maps, shared by the full dataset and the augmenters' training view."""
+
+    user_ids: pd.Index
+    item_ids: pd.Index
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+
 @dataclass(frozen=True)
-class TrainingData:
+class TrainingData(IndexedIds):
     """What an augmenter may see: the training split and the catalog, nothing else.
 
     It has no reference to validation or test rows, which is what makes the
@@ -47,14 +62,6 @@ class TrainingData:
     user_ids: pd.Index
     item_ids: pd.Index
     matrix: sp.csr_matrix = field(repr=False)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.user_ids)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_ids)
 
     def user_degree(self) -> np.ndarray:
         return np.asarray(self.matrix.sum(axis=1)).ravel()
@@ -69,7 +76,7 @@ class TrainingData:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class Dataset(IndexedIds):
     """Prepared interactions + items + the id maps; build with :meth:`from_frames`."""
 
     name: str
@@ -96,14 +103,6 @@ class Dataset:
             item_idx=item_ids.get_indexer(inter[ITEM]).astype(np.int64),
         )
         return cls(name=name, interactions=inter, items=catalog, user_ids=user_ids, item_ids=item_ids)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.user_ids)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_ids)
 
     @property
     def has_text(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -132,16 +132,14 @@ def _ids(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
 def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna()
-    if bad.any():
-        first = bad[bad].index[0]
-        raise RecaugInputError(
-            f"value '{raw[first]}' is not a number ({int(bad.sum())} such row(s))",
-            file=name,
-            row=_row_of(first),
-            column=column,
-            fix="make the column numeric, or map a different column (or none) to it",
-        )
+    _reject_unparsed(
+        raw,
+        values.isna() & raw.notna(),
+        "is not a number",
+        file=name,
+        column=column,
+        fix="make the column numeric, or map a different column (or none) to it",
+    )
     return values.astype(float)
 
 
@@ -151,17 +149,41 @@ def _timestamps(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     if numeric.notna().sum() == raw.notna().sum():
         return numeric.fillna(0).astype("int64")
     parsed = pd.to_datetime(raw, errors="coerce", utc=True)
-    bad = parsed.isna() & raw.notna()
-    if bad.any():
-        first = bad[bad].index[0]
-        raise RecaugInputError(
-            f"value '{raw[first]}' is neither a Unix time nor a date",
-            file=name,
-            row=_row_of(first),
-            column=column,
-            fix="use Unix seconds or ISO dates (2024-01-31), or map no timestamp column",
-        )
+    _reject_unparsed(
+        raw,
+        parsed.isna() & raw.notna(),
+        "is neither a Unix time nor a date",
+        file=name,
+        column=column,
+        fix="use Unix seconds or ISO dates (2024-01-31), or map no timestamp column",
+    )
     return ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype("int64")
+
+
+def _reject_unparsed(raw: pd.Series, bad: pd.Series, problem: str, *, file: str, column: str, fix: str) -> None:
+    """One message for values that did not parse: the first bad value, its row, and how many rows have one."""
+    if not bad.any():
+        return
+    first = bad[bad].index[0]
+    raise RecaugInputError(
+        f"value '{raw[first]}' {problem} ({int(bad.sum())} such row(s))",
+        file=file,
+        row=_row_of(first),
+        column=column,
+        fix=fix,
+    )
+
+
+def _require_column(found: Mapping[str, str], canonical: str, frame: pd.DataFrame, name: str, hint: str = "") -> None:
+    """A clear error when no column of ``frame`` was recognised as ``canonical`` (``hint`` ends the fix)."""
+    if canonical in found:
+        return
+    raise RecaugInputError(
+        f"no {canonical} column found among {', '.join(map(str, frame.columns))}",
+        file=name,
+        column=canonical,
+        fix=f"name a column one of ({_expected(canonical)}){hint}",
+    )
 
 
 def _expected(canonical: str) -> str:
@@ -183,13 +205,7 @@ def interactions_from_frame(
                 fix="pick one of the file's columns",
             )
     for required in (USER, ITEM):
-        if required not in found:
-            raise RecaugInputError(
-                f"no {required} column found among {', '.join(map(str, frame.columns))}",
-                file=name,
-                column=required,
-                fix=f"name a column one of ({_expected(required)}) or choose the mapping by hand",
-            )
+        _require_column(found, required, frame, name, " or choose the mapping by hand")
     if found[USER] == found[ITEM]:
         raise RecaugInputError(
             "user_id and item_id are mapped to the same column",
@@ -214,20 +230,13 @@ def read_interactions(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> pd.DataFrame:
     """Read an interactions file; see :func:`interactions_from_frame` for the checks."""
-    label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-    return interactions_from_frame(read_table(source, name=label, max_bytes=max_bytes), name=label, mapping=mapping)
+    return _read_with(interactions_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes)
 
 
 def items_from_frame(frame: pd.DataFrame, *, name: str, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Canonical items (item_id, title, text, extra columns kept); text falls back to title."""
     found = detect_columns(frame.columns, wanted=(ITEM, "title", "text"), overrides=mapping)
-    if ITEM not in found:
-        raise RecaugInputError(
-            f"no item_id column found among {', '.join(map(str, frame.columns))}",
-            file=name,
-            column=ITEM,
-            fix=f"name a column one of ({_expected(ITEM)})",
-        )
+    _require_column(found, ITEM, frame, name)
     if "title" not in found and "text" not in found:
         raise RecaugInputError(
             "no title or text column found",
@@ -255,8 +264,20 @@ def read_items(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> pd.DataFrame:
     """Read an items file with an id and a title and/or text column."""
+    return _read_with(items_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes)
+
+
+def _read_with(
+    parse: Callable[..., pd.DataFrame],
+    source: Source,
+    *,
+    name: str | None,
+    mapping: Mapping[str, str] | None,
+    max_bytes: int,
+) -> pd.DataFrame:
+    """Read ``source`` as a table and hand it to ``parse``; messages name the file (or "upload" for bytes)."""
     label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-    return items_from_frame(read_table(source, name=label, max_bytes=max_bytes), name=label, mapping=mapping)
+    return parse(read_table(source, name=label, max_bytes=max_bytes), name=label, mapping=mapping)
 
 
 def empty_items(item_ids: np.ndarray) -> pd.DataFrame:

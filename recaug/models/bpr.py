@@ -7,19 +7,20 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.models.base import Recommender, register
+from recaug.models.base import register
 from recaug.models.bpr_sampling import bpr_batches
 from recaug.models.early_stopping import EarlyStopping
-from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
-from recaug.progress import ProgressFn, no_progress
+from recaug.models.torch_base import EarlyStoppedTorchModel
+from recaug.progress import ProgressFn
 
 
 @register
-class BPR(Recommender):
+class BPR(EarlyStoppedTorchModel):
     """Matrix factorisation trained with the BPR pairwise loss; the best validation epoch is kept."""
 
     name = "bpr"
     description = "BPR-MF (torch), early stopping on validation NDCG@10"
+    progress_label = "BPR"
 
     def __init__(
         self,
@@ -44,25 +45,10 @@ class BPR(Recommender):
         self.eval_every = eval_every
         self.device = device
 
-    @classmethod
-    def warm_up(cls) -> None:
-        import torch  # noqa: F401  (imported lazily elsewhere; a first import costs seconds)
-
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
-        with torch_threads(1):
-            return self._fit(train, valid, progress)
-
-    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, progress: ProgressFn | None) -> Self:
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, report: ProgressFn) -> Self:
         import torch
 
-        from recaug.evaluate.protocol import mean_metric
-
-        report = progress or no_progress
-        device = pick_device(self.device)
-        gen = torch_generator(self.seed, device)
-        rng = np.random.default_rng(self.seed)
+        device, gen, rng = self.training_setup()
         n_users, n_items = train.shape
         user_emb = torch.nn.Parameter(torch.empty(n_users, self.factors, device=device))
         item_emb = torch.nn.Parameter(torch.empty(n_items, self.factors, device=device))
@@ -82,18 +68,14 @@ class BPR(Recommender):
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-            if valid is None or epoch % self.eval_every:
-                report(epoch / self.max_epochs, f"BPR epoch {epoch}")
-                continue
-            score = mean_metric(self, valid, train, "ndcg", 10)
-            report(epoch / self.max_epochs, f"BPR epoch {epoch}: valid NDCG@10 {score:.4f}")
-            if stopper.step(epoch, score, lambda: (user_emb.detach().clone(), item_emb.detach().clone())):
+            score = self.validation_score(epoch, train, valid, report)
+            if score is not None and stopper.step(
+                epoch, score, lambda: (user_emb.detach().clone(), item_emb.detach().clone())
+            ):
                 break
         if stopper.best_state is not None:
             self.user_factors_, self.item_factors_ = stopper.best_state
-        self.best_epoch_ = stopper.best_epoch or self.max_epochs
-        self.best_valid_ndcg_ = stopper.best_score
-        self.history_ = stopper.history
+        self.keep_selection(stopper)
         return self
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:

@@ -13,11 +13,11 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.models.base import Recommender, register
+from recaug.models.base import register
 from recaug.models.bpr_sampling import bpr_batches
 from recaug.models.early_stopping import EarlyStopping
-from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
-from recaug.progress import ProgressFn, no_progress
+from recaug.models.torch_base import EarlyStoppedTorchModel
+from recaug.progress import ProgressFn
 
 
 def normalised_adjacency(train: sp.csr_matrix) -> sp.csr_matrix:
@@ -68,7 +68,7 @@ def symmetric_spmm(adj: sp.csr_matrix, device: Any, *, engine: str | None = None
 
 
 @register
-class LightGCN(Recommender):
+class LightGCN(EarlyStoppedTorchModel):
     """Final embedding = mean of the ego embedding and its ``layers`` propagations; BPR loss + ``reg`` * ego L2.
 
     Defaults (lr 0.005, batch 4096, patience 5 evaluations every 2 epochs) were tuned on ML-100k random-811
@@ -77,6 +77,7 @@ class LightGCN(Recommender):
 
     name = "lightgcn"
     description = "LightGCN (torch, sparse propagation), early stopping on validation NDCG@10"
+    progress_label = "LightGCN"
 
     def __init__(
         self,
@@ -112,24 +113,13 @@ class LightGCN(Recommender):
             total = total + layer
         return total / (self.layers + 1)
 
-    @classmethod
-    def warm_up(cls) -> None:
-        import torch  # noqa: F401  (imported lazily elsewhere; a first import costs seconds)
-
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
-        with torch_threads(self.cpu_threads):
-            return self._fit(train, valid, progress or no_progress)
+    def training_threads(self) -> int:
+        return self.cpu_threads
 
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, report: ProgressFn) -> Self:
         import torch
 
-        from recaug.evaluate.protocol import mean_metric
-
-        device = pick_device(self.device)
-        gen = torch_generator(self.seed, device)
-        rng = np.random.default_rng(self.seed)
+        device, gen, rng = self.training_setup()
         n_users, n_items = train.shape
         self.n_users_ = n_users
         spmm = symmetric_spmm(normalised_adjacency(train), device)
@@ -138,6 +128,11 @@ class LightGCN(Recommender):
         optimiser = torch.optim.Adam([ego], lr=self.lr)
         stopper = EarlyStopping(self.patience)
         self.final_ = ego.detach()
+
+        def propagate_now() -> None:  # before validation: score() reads final_
+            with torch.no_grad():
+                self.final_ = self._propagate(spmm, ego)
+
         for epoch in range(1, self.max_epochs + 1):
             for users, positives, negatives in bpr_batches(train, rng, self.batch_size):
                 u = torch.as_tensor(users, device=device)
@@ -152,20 +147,12 @@ class LightGCN(Recommender):
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-            if valid is None or epoch % self.eval_every:
-                report(epoch / self.max_epochs, f"LightGCN epoch {epoch}")
-                continue
-            with torch.no_grad():
-                self.final_ = self._propagate(spmm, ego)
-            score = mean_metric(self, valid[:n_users], train, "ndcg", 10)
-            report(epoch / self.max_epochs, f"LightGCN epoch {epoch}: valid NDCG@10 {score:.4f}")
-            if stopper.step(epoch, score, self.final_.clone):
+            score = self.validation_score(epoch, train, valid, report, prepare=propagate_now)
+            if score is not None and stopper.step(epoch, score, self.final_.clone):
                 break
         with torch.no_grad():
             self.final_ = stopper.best_state if stopper.best_state is not None else self._propagate(spmm, ego)
-        self.best_epoch_ = stopper.best_epoch or self.max_epochs
-        self.best_valid_ndcg_ = stopper.best_score
-        self.history_ = stopper.history
+        self.keep_selection(stopper)
         return self
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
