@@ -4,6 +4,11 @@
 functions take a boolean hit matrix (users x k, True where the ranked item is
 relevant) and the number of relevant items per user, and return per-user values
 so significance tests can pair users.
+
+Tie rule (one rule everywhere, including at the cut-off): items are ordered by score, highest first, and items
+with equal scores by item index, lowest first. So when several items tie for the last places of a top-k, the
+lowest-indexed ones get in. ``argpartition`` alone picks an arbitrary subset of such a tie; ``rank_top_k`` repairs
+exactly the rows where that can happen.
 """
 
 from __future__ import annotations
@@ -17,22 +22,54 @@ MetricFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def rank_top_k(scores: np.ndarray, exclude: sp.csr_matrix, k: int) -> np.ndarray:
-    """Indices of the top-``k`` items per row, best first, with ``exclude``'s items never ranked."""
+    """Indices of the top-``k`` items per row, best first, with ``exclude``'s items never ranked.
+
+    Ties follow the module's rule: equal scores are ordered by item index, lowest first, also at the cut-off.
+    """
     scores = np.array(scores, dtype=np.float32, copy=True)
     rows, cols = exclude.nonzero()
     scores[rows, cols] = -np.inf
     k = min(k, scores.shape[1])
+    if k == 0:
+        return np.zeros((scores.shape[0], 0), dtype=np.int64)
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     part_scores = np.take_along_axis(scores, part, axis=1)
-    # Stable tie-break on item index keeps results identical across runs.
+    threshold = part_scores.min(axis=1)
+    # Rows with more than k items at or above the k-th score have a tie at the cut-off: choose it by index.
+    crowded = np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k)
+    if len(crowded):
+        part[crowded] = _cut_ties_by_index(scores[crowded], threshold[crowded], k)
+        part_scores[crowded] = np.take_along_axis(scores[crowded], part[crowded], axis=1)
     order = np.lexsort((part, -part_scores), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+    return np.take_along_axis(part, order, axis=1).astype(np.int64, copy=False)
+
+
+def _cut_ties_by_index(scores: np.ndarray, threshold: np.ndarray, k: int) -> np.ndarray:
+    """The k items per row above ``threshold`` plus the lowest-indexed items tied at it (unordered)."""
+    above = scores > threshold[:, None]
+    tied = scores == threshold[:, None]
+    room = k - above.sum(axis=1)
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room[:, None]))
+    return np.nonzero(chosen)[1].reshape(len(scores), k)
 
 
 def hit_matrix(top: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
-    """Boolean (users x k): is the item at each rank in the user's relevant set."""
-    rows = np.repeat(np.arange(top.shape[0]), top.shape[1])
-    return np.asarray(relevant[rows, top.ravel()]).reshape(top.shape) > 0
+    """Boolean (users x k): is the item at each rank in the user's relevant set.
+
+    A sorted-key lookup (user * n_items + item) instead of sparse fancy indexing, which is slow for many users.
+    """
+    relevant = relevant.tocsr()
+    if not relevant.has_canonical_format:  # sorted, unique indices make the keys below sorted
+        relevant = relevant.copy()
+        relevant.sum_duplicates()
+    n_items = relevant.shape[1]
+    owners = np.repeat(np.arange(relevant.shape[0], dtype=np.int64), np.diff(relevant.indptr))
+    keys = (owners * n_items + relevant.indices.astype(np.int64))[relevant.data > 0]
+    if len(keys) == 0:
+        return np.zeros(top.shape, dtype=bool)
+    query = (np.arange(top.shape[0], dtype=np.int64)[:, None] * n_items + top).ravel()
+    where = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return (keys[where] == query).reshape(top.shape)
 
 
 def recall(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:

@@ -1,4 +1,13 @@
-"""Score every test user with one model, rank once with seen items excluded, return per-user metrics."""
+"""Score users with one model in bounded-memory batches, rank once with seen items excluded, return metrics.
+
+Memory never grows with users x items: users are scored ``batch_size`` at a time, and the batch shrinks so one
+batch's score matrix stays under ``SCORE_BUDGET`` floats; only each user's top-k is kept.
+
+Model selection (early stopping, tuned grids, EASE's L2, the content model's scale) goes through
+:func:`selection_score`: validation NDCG@10 on a fixed, seeded sample of at most ``SELECTION_USERS`` validation
+users. The sample depends only on the validation matrix and the seed, so the baseline and every augmented arm
+(which share both) are selected on the same users; test evaluation always covers every user.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,9 @@ import scipy.sparse as sp
 from recaug.evaluate.metrics import DEFAULT_KS, DEFAULT_METRICS, per_user_metrics, rank_top_k
 from recaug.models.base import Recommender
 
+SCORE_BUDGET = 16_000_000  # floats per scored batch (64 MB as float32), whatever the catalog size
+SELECTION_USERS = 10_000  # validation users sampled for model selection (all of them below this)
+
 
 @dataclass(frozen=True)
 class UserMetrics:
@@ -20,6 +32,16 @@ class UserMetrics:
     top: np.ndarray  # top-max(k) item indices per user, for beyond-accuracy metrics
 
 
+def users_with_targets(target: sp.csr_matrix) -> np.ndarray:
+    """Indices of the rows of ``target`` that have at least one relevant item."""
+    return np.flatnonzero(np.diff(target.tocsr().indptr) > 0)
+
+
+def score_batch_size(n_items: int, batch_size: int = 2048) -> int:
+    """Users per batch so that one batch of scores stays under ``SCORE_BUDGET`` floats."""
+    return max(1, min(batch_size, SCORE_BUDGET // max(n_items, 1)))
+
+
 def evaluate_model(
     model: Recommender,
     target: sp.csr_matrix,
@@ -28,25 +50,70 @@ def evaluate_model(
     ks: tuple[int, ...] = DEFAULT_KS,
     metrics: tuple[str, ...] = DEFAULT_METRICS,
     batch_size: int = 2048,
+    users: np.ndarray | None = None,
 ) -> UserMetrics:
     """Full ranking over all items for users with targets; ``exclude`` (train [+ valid]) is never ranked.
 
-    ``target`` and ``exclude`` have the real users' rows only; virtual users are never evaluated.
+    ``target`` and ``exclude`` have the real users' rows only; virtual users are never evaluated. ``users``
+    restricts evaluation to a subset of the users with targets (model selection's sample); default: all of them.
     """
-    users = np.flatnonzero(np.diff(target.indptr) > 0)
+    target, exclude = target.tocsr(), exclude.tocsr()
+    users = users_with_targets(target) if users is None else np.asarray(users, dtype=np.int64)
     k_max = max(ks)
-    tops = []
-    for start in range(0, len(users), batch_size):
-        batch = users[start : start + batch_size]
+    step = score_batch_size(target.shape[1], batch_size)
+    tops: list[np.ndarray] = []
+    parts: list[dict[tuple[str, int], np.ndarray]] = []
+    for start in range(0, len(users), step):
+        batch = users[start : start + step]
         scores = np.asarray(model.score(batch), dtype=np.float32)
-        tops.append(rank_top_k(scores, exclude[batch], k_max))
+        top = rank_top_k(scores, exclude[batch], k_max)
+        del scores
+        tops.append(top)
+        parts.append(per_user_metrics(top, target[batch], ks, metrics))
     top = np.vstack(tops) if tops else np.zeros((0, k_max), dtype=np.int64)
-    values = per_user_metrics(top, target[users], ks, metrics)
+    if parts:
+        values = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    else:
+        values = per_user_metrics(top, target[users], ks, metrics)
     return UserMetrics(users=users, values=values, top=top)
 
 
 def mean_metric(model: Recommender, target: sp.csr_matrix, exclude: sp.csr_matrix, metric: str, k: int) -> float:
-    """One averaged number, e.g. validation NDCG@10 for early stopping."""
+    """One averaged number over every user with targets."""
     result = evaluate_model(model, target, exclude, ks=(k,), metrics=(metric,))
+    values = result.values[(metric, k)]
+    return float(values.mean()) if len(values) else 0.0
+
+
+def selection_users(valid: sp.csr_matrix, seed: int, max_users: int = SELECTION_USERS) -> np.ndarray:
+    """The fixed validation users model selection ranks: all with targets, or a seeded sample of ``max_users``."""
+    users = users_with_targets(valid)
+    if len(users) <= max_users:
+        return users
+    return np.sort(np.random.default_rng([seed, 20_251_127]).choice(users, size=max_users, replace=False))
+
+
+def selection_score(
+    model: Recommender,
+    valid: sp.csr_matrix,
+    exclude: sp.csr_matrix,
+    *,
+    seed: int,
+    metric: str = "ndcg",
+    k: int = 10,
+    max_users: int = SELECTION_USERS,
+) -> float:
+    """Validation ``metric@k`` on :func:`selection_users`; ``exclude`` is the real training history (issue #9).
+
+    ``valid`` may have fewer rows than ``exclude`` (no virtual users); they are aligned on the first rows.
+    """
+    valid, exclude = valid.tocsr(), exclude.tocsr()
+    rows = min(valid.shape[0], exclude.shape[0])
+    if valid.shape[0] != rows:
+        valid = valid[:rows]
+    if exclude.shape[0] != rows:
+        exclude = exclude[:rows]
+    users = selection_users(valid, seed, max_users)
+    result = evaluate_model(model, valid, exclude, ks=(k,), metrics=(metric,), users=users)
     values = result.values[(metric, k)]
     return float(values.mean()) if len(values) else 0.0

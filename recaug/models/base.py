@@ -1,21 +1,39 @@
-"""The recommender contract: ``fit(train, valid=None, *, progress=None) -> self`` and ``score(users)``.
+"""The recommender contract: ``fit(train, valid=None, *, progress, valid_exclude, negatives) -> self``, ``score``.
 
 Models work on index space: ``train``/``valid`` are binary user x item CSR
 matrices built by :class:`recaug.data.dataset.Dataset`. Ranking, top-k and the
 exclusion of already-seen items happen once, in :mod:`recaug.evaluate`.
+
+* ``valid_exclude`` (users x items, same shape as ``train``): what validation ranking excludes during model
+  selection. The experiment passes the *real* training history (empty rows for virtual users), so an augmented
+  arm is selected on the same criterion as the baseline (its synthetic items are not hidden from validation).
+  ``None`` excludes ``train`` itself.
+* ``negatives`` (same shape as ``train``): fixed hard negatives, e.g. from an LLM (LLMRec). Only models with
+  ``uses_negatives = True`` read them; the others ignore them, and the UI/CLI say so.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.errors import RecaugInputError
 from recaug.params import Parameterised
-from recaug.progress import ProgressFn
+from recaug.progress import ProgressFn, no_progress
 from recaug.registry import Registry
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What ``fit`` hands to ``_fit`` besides the data: checked once, in :meth:`Recommender.fit`."""
+
+    report: ProgressFn
+    valid_exclude: sp.csr_matrix  # what validation ranking excludes (the training matrix unless given)
+    negatives: sp.csr_matrix | None  # fixed negatives, read only by models with uses_negatives
 
 
 class Recommender(Parameterised, ABC):
@@ -23,6 +41,7 @@ class Recommender(Parameterised, ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+    uses_negatives: ClassVar[bool] = False  # whether ``fit`` reads ``negatives``
 
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
@@ -31,15 +50,59 @@ class Recommender(Parameterised, ABC):
     def warm_up(cls) -> None:
         """Load heavy libraries now, so the first ``fit`` timed in a process measures fitting, not imports."""
 
-    @abstractmethod
     def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
+        self,
+        train: sp.csr_matrix,
+        valid: sp.csr_matrix | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        valid_exclude: sp.csr_matrix | None = None,
+        negatives: sp.csr_matrix | None = None,
     ) -> Self:
-        """Learn from ``train``; ``valid`` may only be used for early stopping / model selection."""
+        """Learn from ``train``; ``valid`` may only be used for early stopping / model selection.
+
+        Checks the optional matrices against ``train`` (a :class:`RecaugInputError` naming the mismatch) and calls
+        the model's ``_fit``.
+        """
+        train = train.tocsr()
+        context = FitContext(
+            report=progress or no_progress,
+            valid_exclude=selection_exclusion(train, valid_exclude),
+            negatives=check_negatives(train, negatives),
+        )
+        return self._fit(train, valid.tocsr() if valid is not None else None, context)
+
+    @abstractmethod
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+        """The model's training; ``context`` carries progress, the selection exclusion and fixed negatives."""
 
     @abstractmethod
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         """Dense float32 scores, shape (len(user_indices), n_items); higher is better."""
+
+
+def selection_exclusion(train: sp.csr_matrix, valid_exclude: sp.csr_matrix | None) -> sp.csr_matrix:
+    """What model selection excludes from validation ranking: ``valid_exclude``, or ``train`` when None."""
+    if valid_exclude is None:
+        return train
+    if valid_exclude.shape != train.shape:
+        raise RecaugInputError(
+            f"valid_exclude has shape {valid_exclude.shape}, the training matrix {train.shape}",
+            fix="pass the real training matrix padded with empty rows for virtual users",
+        )
+    return valid_exclude.tocsr()
+
+
+def check_negatives(train: sp.csr_matrix, negatives: sp.csr_matrix | None) -> sp.csr_matrix | None:
+    """``negatives`` as CSR, after checking it lines up with ``train`` (None stays None)."""
+    if negatives is None:
+        return None
+    if negatives.shape != train.shape:
+        raise RecaugInputError(
+            f"negatives has shape {negatives.shape}, the training matrix {train.shape}",
+            fix="build the fixed negatives on the same user and item index as the training matrix",
+        )
+    return negatives.tocsr()
 
 
 MODELS: Registry[type[Recommender]] = Registry("model")

@@ -7,16 +7,19 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.models.base import register
-from recaug.models.bpr_sampling import bpr_batches
+from recaug.models.base import FitContext, register
+from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
-from recaug.progress import ProgressFn
 
 
 @register
 class BPR(EarlyStoppedTorchModel):
-    """Matrix factorisation trained with the BPR pairwise loss; the best validation epoch is kept."""
+    """Matrix factorisation trained with the BPR pairwise loss; the best validation epoch is kept.
+
+    ``fixed_negative_share``: with fixed ``negatives`` given to ``fit``, the share of a user's sampled negatives
+    drawn from them (see :mod:`recaug.models.bpr_sampling`).
+    """
 
     name = "bpr"
     description = "BPR-MF (torch), early stopping on validation NDCG@10"
@@ -34,6 +37,7 @@ class BPR(EarlyStoppedTorchModel):
         patience: int = 10,
         eval_every: int = 2,
         device: str = "auto",
+        fixed_negative_share: float = FIXED_NEGATIVE_SHARE,
     ) -> None:
         super().__init__(seed=seed)
         self.factors = factors
@@ -44,8 +48,11 @@ class BPR(EarlyStoppedTorchModel):
         self.patience = patience
         self.eval_every = eval_every
         self.device = device
+        self.fixed_negative_share = fixed_negative_share
 
-    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, report: ProgressFn) -> Self:
+    def _train(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None, sampler: BPRSampler, context: FitContext
+    ) -> Self:
         import torch
 
         device, gen, rng = self.training_setup()
@@ -59,7 +66,7 @@ class BPR(EarlyStoppedTorchModel):
         self.item_factors_ = item_emb
         stopper = EarlyStopping(self.patience)
         for epoch in range(1, self.max_epochs + 1):
-            for batch in bpr_batches(train, rng, self.batch_size):
+            for batch in sampler.epoch(rng, self.batch_size):
                 u, i, j = (torch.as_tensor(part, device=device) for part in batch)
                 eu, ei, ej = user_emb[u], item_emb[i], item_emb[j]
                 diff = (eu * (ei - ej)).sum(dim=1)
@@ -68,7 +75,7 @@ class BPR(EarlyStoppedTorchModel):
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-            score = self.validation_score(epoch, train, valid, report)
+            score = self.validation_score(epoch, valid, context)
             if score is not None and stopper.step(
                 epoch, score, lambda: (user_emb.detach().clone(), item_emb.detach().clone())
             ):

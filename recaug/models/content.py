@@ -23,8 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
-from recaug.models.base import Recommender, register
-from recaug.progress import ProgressFn, no_progress
+from recaug.models.base import FitContext, Recommender, register
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
 log = logging.getLogger(__name__)
@@ -74,14 +73,12 @@ class ContentModel(Recommender):
         """Encoder vectors for ``texts`` (disk-cached)."""
         return encode_texts(list(texts), model=self.encoder)
 
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         from sklearn.utils.extmath import randomized_svd
 
-        from recaug.evaluate.protocol import mean_metric
+        from recaug.evaluate.protocol import selection_score
 
-        report = progress or no_progress
+        report = context.report
         if self.item_source not in ITEM_SOURCES:
             raise RecaugInputError(
                 f"content: item_source must be one of {', '.join(ITEM_SOURCES)}", fix="use 'hybrid' (default) or 'text'"
@@ -112,7 +109,7 @@ class ContentModel(Recommender):
         for scale in self.scale_grid if tune else (self.scale,):
             self._place(float(scale), mapped)
             if tune:
-                score = mean_metric(self, valid[: x.shape[0]], x, "ndcg", 10)
+                score = selection_score(self, valid, context.valid_exclude, seed=self.seed)
                 self.valid_ndcg_[float(scale)] = score
                 best = max(best, (score, float(scale)), key=lambda entry: entry[0])
         if tune:

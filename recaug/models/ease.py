@@ -9,8 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
-from recaug.models.base import Recommender, register
-from recaug.progress import ProgressFn, no_progress
+from recaug.models.base import FitContext, Recommender, register
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +43,9 @@ class EASE(Recommender):
         self.reg = reg
         self.reg_grid = reg_grid
 
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
-        from recaug.evaluate.protocol import mean_metric
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+        from recaug.evaluate.protocol import selection_score
 
-        report = progress or no_progress
         n_items = train.shape[1]
         if n_items > MAX_ITEMS:
             raise RecaugInputError(
@@ -65,9 +61,9 @@ class EASE(Recommender):
         for step, reg in enumerate(candidates):
             self.weights_ = ease_weights(gram, float(reg))
             if len(candidates) > 1:
-                score = mean_metric(self, valid[: train.shape[0]], self.train_, "ndcg", 10)
+                score = selection_score(self, valid, context.valid_exclude, seed=self.seed)
                 self.valid_ndcg_[float(reg)] = score
-                report((step + 1) / len(candidates), f"EASE reg {reg:g}: valid NDCG@10 {score:.4f}")
+                context.report((step + 1) / len(candidates), f"EASE reg {reg:g}: valid NDCG@10 {score:.4f}")
                 if score > best:
                     best, best_weights, self.reg_ = score, self.weights_, float(reg)
         if len(candidates) > 1:

@@ -7,8 +7,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.models.base import Recommender, register
-from recaug.progress import ProgressFn
+from recaug.models.base import FitContext, Recommender, register
 
 
 def top_k_per_column(sim: np.ndarray, k: int) -> np.ndarray:
@@ -34,9 +33,7 @@ class ItemKNN(Recommender):
         self.k = k
         self.shrink = shrink
 
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         x = train.astype(np.float32).tocsc()
         co = (x.T @ x).toarray()
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())

@@ -7,8 +7,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.models.base import Recommender, register
-from recaug.progress import ProgressFn
+from recaug.models.base import FitContext, Recommender, register
 
 
 @register
@@ -18,9 +17,7 @@ class Pop(Recommender):
     name = "pop"
     description = "Most popular items (non-personalised baseline)"
 
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         self.popularity_ = np.asarray(train.sum(axis=0), dtype=np.float32).ravel()
         return self
 

@@ -1,5 +1,6 @@
-"""What the torch embedding models (BPR, LightGCN) share: lazy torch, a fixed thread count, validation every
-``eval_every`` epochs feeding early stopping, and the record of what validation chose."""
+"""What the torch embedding models (BPR, LightGCN) share: lazy torch, a fixed thread count, one BPR sampler per fit
+(with the fixed negatives, if any), validation every ``eval_every`` epochs on the selection sample feeding early
+stopping, and the record of what validation chose."""
 
 from __future__ import annotations
 
@@ -10,19 +11,21 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.models.base import Recommender
+from recaug.models.base import FitContext, Recommender
+from recaug.models.bpr_sampling import BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
-from recaug.progress import ProgressFn, no_progress
 
 
 class EarlyStoppedTorchModel(Recommender):
-    """Subclasses implement ``_fit`` and set ``max_epochs`` and ``eval_every``; ``fit`` wraps it in a thread limit."""
+    """Subclasses implement ``_train`` and set ``max_epochs``, ``eval_every`` and ``fixed_negative_share``."""
 
     progress_label: ClassVar[str]
+    uses_negatives = True  # a share of sampled negatives comes from the fixed ones
     max_epochs: int
     eval_every: int
     device: str
+    fixed_negative_share: float
 
     @classmethod
     def warm_up(cls) -> None:
@@ -32,15 +35,16 @@ class EarlyStoppedTorchModel(Recommender):
         """Intra-op threads while training (one: small batches gain nothing and spin-wait on shared cores)."""
         return 1
 
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+        sampler = BPRSampler(train, context.negatives, self.fixed_negative_share)
         with torch_threads(self.training_threads()):
-            return self._fit(train, valid, progress or no_progress)
+            return self._train(train, valid, sampler, context)
 
     @abstractmethod
-    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, report: ProgressFn) -> Self:
-        """Train, calling ``validation_score`` once per epoch and ``keep_selection`` at the end."""
+    def _train(
+        self, train: sp.csr_matrix, valid: sp.csr_matrix | None, sampler: BPRSampler, context: FitContext
+    ) -> Self:
+        """Train on the sampler's epochs; call ``validation_score`` every epoch and ``keep_selection`` at the end."""
 
     def training_setup(self) -> tuple[Any, Any, np.random.Generator]:
         """(device, seeded torch generator for initialisation, seeded numpy generator for sampling)."""
@@ -50,21 +54,24 @@ class EarlyStoppedTorchModel(Recommender):
     def validation_score(
         self,
         epoch: int,
-        train: sp.csr_matrix,
         valid: sp.csr_matrix | None,
-        report: ProgressFn,
+        context: FitContext,
         prepare: Callable[[], None] | None = None,
     ) -> float | None:
-        """Validation NDCG@10 on evaluation epochs (``prepare`` first makes ``score`` current), else None."""
-        from recaug.evaluate.protocol import mean_metric
+        """Validation NDCG@10 on evaluation epochs (``prepare`` first makes ``score`` current), else None.
 
-        if valid is None or epoch % self.eval_every:
-            report(epoch / self.max_epochs, f"{self.progress_label} epoch {epoch}")
+        Ranked on the fixed user sample of :func:`recaug.evaluate.protocol.selection_score`, excluding
+        ``context.valid_exclude`` (the real training history, in an experiment).
+        """
+        from recaug.evaluate.protocol import selection_score
+
+        if valid is None or valid.nnz == 0 or epoch % self.eval_every:
+            context.report(epoch / self.max_epochs, f"{self.progress_label} epoch {epoch}")
             return None
         if prepare is not None:
             prepare()
-        score = mean_metric(self, valid, train, "ndcg", 10)
-        report(epoch / self.max_epochs, f"{self.progress_label} epoch {epoch}: valid NDCG@10 {score:.4f}")
+        score = selection_score(self, valid, context.valid_exclude, seed=self.seed)
+        context.report(epoch / self.max_epochs, f"{self.progress_label} epoch {epoch}: valid NDCG@10 {score:.4f}")
         return score
 
     def keep_selection(self, stopper: EarlyStopping) -> None:

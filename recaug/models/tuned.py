@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
-from recaug.models.base import MODELS, Recommender, create_model, register
-from recaug.progress import ProgressFn, no_progress, sub_progress
+from recaug.models.base import MODELS, FitContext, Recommender, create_model, register
+from recaug.progress import sub_progress
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +45,29 @@ class TunedModel(Recommender):
         keys = sorted(grid)
         return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
-    def fit(
-        self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None, *, progress: ProgressFn | None = None
-    ) -> Self:
-        from recaug.evaluate.protocol import mean_metric
+    def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+        from recaug.evaluate.protocol import selection_score
 
         if valid is None or valid.nnz == 0:
             raise RecaugInputError(
                 f"{self.name} chooses its parameters on validation data, and this split has none",
                 fix=f"use a protocol with a validation part, or the untuned '{self.base_model}'",
             )
-        report = progress or no_progress
+        report = context.report
         points = self.candidates()
         self.valid_ndcg_: dict[str, float] = {}
         best_score = -np.inf
         for step, params in enumerate(points):
             label = ", ".join(f"{k}={v}" for k, v in params.items())
             model = create_model(self.base_model, seed=self.seed, **params)
-            model.fit(train, valid, progress=sub_progress(report, step / len(points), (step + 1) / len(points)))
-            score = mean_metric(model, valid, train, "ndcg", 10)
+            model.fit(
+                train,
+                valid,
+                progress=sub_progress(report, step / len(points), (step + 1) / len(points)),
+                valid_exclude=context.valid_exclude,
+                negatives=context.negatives,
+            )
+            score = selection_score(model, valid, context.valid_exclude, seed=self.seed)
             self.valid_ndcg_[label] = score
             report((step + 1) / len(points), f"{self.name}: {label} valid NDCG@10 {score:.4f}")
             if score > best_score:
@@ -86,7 +90,13 @@ def tuned(base: str, grid: Grid, description: str) -> type[TunedModel]:
     cls = type(
         f"{base.title()}Tuned",
         (TunedModel,),
-        {"name": f"{base}-tuned", "base_model": base, "default_grid": grid, "description": description},
+        {
+            "name": f"{base}-tuned",
+            "base_model": base,
+            "default_grid": grid,
+            "description": description,
+            "uses_negatives": MODELS.get(base).uses_negatives,
+        },
     )
     return register(cls)
 
