@@ -79,7 +79,7 @@ def delta_table(runs: list[dict]) -> pd.DataFrame:
     """Wide table: per augmenter, model and slice, baseline and delta (CI) of Recall@20 and NDCG@20."""
     results = pd.concat([r["results"] for r in runs], ignore_index=True)
     store = {key: value for r in runs for key, value in r["slice_values"].items()}
-    sig = significance_from_results(results, store, n_boot=1000)
+    sig = significance_from_results(results, store)
     sig = sig[sig["slice"].isin(SLICES) & sig["metric"].isin(["recall", "ndcg"]) & (sig["k"] == 20)]
     base = (
         results[(results["variant"] == "baseline") & results["slice"].isin(SLICES) & (results["k"] == 20)]

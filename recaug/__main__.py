@@ -114,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--llm-target", default=None, help="target of the llm-* augmenters (default: --target)")
     cmp.add_argument("--llm-max-users", type=int, default=None, help="users the llm-* augmenters prompt about")
     cmp.add_argument("--llm-max-items", type=int, default=None, help="items llm-item-text/llm-cold-items prompt about")
+    cmp.add_argument(
+        "--llm-max-calls", type=int, default=None, help="most LLM calls per augmentation and seed (0: no cap; 2000)"
+    )
+    cmp.add_argument("--llm-timeout", type=float, default=None, help="seconds per server request (default 60)")
+    cmp.add_argument(
+        "--llm-concurrency", type=int, default=None, help="concurrent server requests / local batch size (default 8)"
+    )
+    cmp.add_argument(
+        "--no-llm-estimate", action="store_true", help="skip the measured cost estimate printed before LLM runs"
+    )
+    cmp.add_argument(
+        "--no-aa-control",
+        action="store_true",
+        help="skip the A/A control (the baseline refitted with fresh seeds; it sets the noise floor of every delta)",
+    )
     cmp.add_argument("--out", required=True, help="output folder")
     cmp.add_argument("--runs-dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
     cmp.add_argument("--no-save", action="store_true", help="do not save this comparison in the run store")
@@ -141,6 +156,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.augment.llm_common import llm_augmenter_params
     from recaug.augment.options import merge_params, parse_param_assignments, shared_options
     from recaug.data.loading import load_dataset
+    from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.export import write_experiment
     from recaug.runs import record_comparison
@@ -158,6 +174,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         target=args.target,
         models=args.models,
         seeds=args.seeds,
+        aa_control=not args.no_aa_control,
         augmenter_params=merge_params(
             shared_options(
                 args.augment, denoise=args.denoise, max_per_user=args.max_per_user, max_per_item=args.max_per_item
@@ -170,6 +187,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 target=args.llm_target,
                 max_users=args.llm_max_users,
                 max_items=args.llm_max_items,
+                max_calls=args.llm_max_calls,
+                timeout=args.llm_timeout,
+                batch_size=args.llm_concurrency,
             ),
             parse_param_assignments(args.param, args.augment),
         ),
@@ -179,16 +199,33 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"\r[{fraction:6.1%}] {message[:70]:<70}", end="", file=sys.stderr, flush=True)
 
+    if not args.no_llm_estimate:
+        from recaug.augment.llm_estimate import estimate_llm_variants
+
+        for estimate in estimate_llm_variants(dataset, config):
+            print(f"estimate per seed: {estimate.line()}", file=sys.stderr)
     result = run_experiment(dataset, config, progress=progress)
     if not args.quiet:
         print(file=sys.stderr)
+    from recaug.augment.llm_common import llm_warnings
+
+    for warning in llm_warnings(result.augment_info):
+        print(f"warning: {warning}", file=sys.stderr)
     out = write_experiment(result, Path(args.out), prepare_report=report)
+    significance = significance_table(result)
     recorded = record_comparison(
-        dataset, result, out=args.out, save=not args.no_save, root=args.runs_dir, progress=progress
+        dataset,
+        result,
+        out=args.out,
+        save=not args.no_save,
+        root=args.runs_dir,
+        significance=significance,
+        progress=progress,
     )
     out += recorded.written
     if not args.quiet:
         print(file=sys.stderr)
+    print(verdict_summary(significance))
     print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")
     if recorded.run is not None:
         print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")

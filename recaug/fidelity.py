@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.schema import ITEM, ORIGIN, REAL, USER
-from recaug.data.splits import make_split
+from recaug.data.splits import Split
 from recaug.errors import RecaugInputError
 from recaug.progress import ProgressFn, no_progress
 
@@ -696,6 +696,15 @@ def experiment_log(result: object) -> pd.DataFrame | None:
     return pd.concat(logs, ignore_index=True) if logs else None
 
 
+def result_split(result: object, dataset: Dataset, seed: int) -> Split:
+    """The split ``result`` carries for ``seed``; a result reloaded from disk has none, so it is rebuilt from its
+    config's split spec (protocol and parameters), which gives the identical split."""
+    splits = getattr(result, "splits", None) or {}
+    if seed in splits:
+        return splits[seed]
+    return result.config.split_spec().build(dataset.interactions, seed)  # type: ignore[attr-defined]
+
+
 def fidelity_for_experiment(
     dataset: Dataset,
     result: object,
@@ -706,12 +715,12 @@ def fidelity_for_experiment(
 ) -> pd.DataFrame:
     """Fidelity of an :class:`~recaug.experiment.ExperimentResult` for one seed (default: its first).
 
-    The seed's training split is re-made from the config (splits are deterministic), so the
-    synthetic rows are compared with exactly the data their augmenter saw.
+    The seed's training split is the one the experiment built and carried (protocol parameters included), so the
+    synthetic rows are compared with exactly the data their augmenter and the models saw.
     """
     config = result.config  # type: ignore[attr-defined]
     seed = config.seeds[0] if seed is None else seed
-    split = make_split(dataset.interactions, config.protocol, seed)
+    split = result_split(result, dataset, seed)
     synthetic = result.synthetic  # type: ignore[attr-defined]
     if "seed" in synthetic.columns:
         synthetic = synthetic[synthetic["seed"] == seed]

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ORIGIN, USER
+from recaug.evaluate.significance import AA_CONTROL
 from recaug.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
 from recaug.variants import SEPARATOR, ordered_variants, split_variant
 
@@ -125,7 +126,7 @@ def metric_bars(
     ``compare`` is :func:`recaug.experiment.compare_table`'s output. With a significance table
     (model, variant, slice, metric, k, ci_low, ci_high, p_ttest, ...), bars whose CI crosses zero are faded.
     """
-    frame = compare[(compare["metric"] == metric) & (compare["k"] == k)].copy()
+    frame = compare[(compare["metric"] == metric) & (compare["k"] == k) & (compare["variant"] != AA_CONTROL)].copy()
     if significance is not None and len(significance):
         sig = significance[
             (significance["slice"] == slice_name) & (significance["metric"] == metric) & (significance["k"] == k)

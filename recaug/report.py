@@ -19,9 +19,9 @@ import plotly.io as pio
 from recaug.augment.options import describe_methods
 from recaug.cost import cost_table
 from recaug.data.dataset import Dataset
-from recaug.data.splits import SPLITS, make_split
+from recaug.data.splits import SPLITS
 from recaug.experiment import ExperimentResult, compare_table
-from recaug.fidelity import fidelity_wide
+from recaug.fidelity import fidelity_wide, result_split
 from recaug.figures import budget_curve, fidelity_histograms, metric_bars, sweep_points
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 
@@ -158,7 +158,7 @@ def build_report(
         parts.append("<p class='note'>Not computed for this run.</p>")
     if dataset is not None and len(result.synthetic):
         seed = config.seeds[0]
-        train = make_split(dataset.interactions, config.protocol, seed).train
+        train = result_split(result, dataset, seed).train
         synthetic = result.synthetic
         if "seed" in synthetic.columns:
             synthetic = synthetic[synthetic["seed"] == seed]

@@ -13,7 +13,8 @@ import pytest
 from recaug.augment.base import Augmenter
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.splits import make_split
-from recaug.experiment import BASELINE, ExperimentConfig, compare_table, run_experiment
+from recaug.evaluate.significance import AA_CONTROL
+from recaug.experiment import BASELINE, RESULT_COLUMNS, ExperimentConfig, compare_table, run_experiment
 
 FAST_MODELS = {"bpr": {"max_epochs": 6, "eval_every": 2}}
 REPO = Path(__file__).resolve().parents[1]
@@ -56,8 +57,8 @@ def test_same_seed_gives_identical_results(ml100k: Dataset) -> None:
     second = run_experiment(ml100k, config)
     pd.testing.assert_frame_equal(first.results, second.results)
     pd.testing.assert_frame_equal(first.synthetic, second.synthetic)
-    assert set(first.results["variant"]) == {BASELINE, "random"}
-    assert set(first.results.columns) == {"model", "variant", "seed", "slice", "metric", "k", "value"}
+    assert set(first.results["variant"]) == {BASELINE, AA_CONTROL, "random"}
+    assert list(first.results.columns) == RESULT_COLUMNS == [*"model variant seed slice metric k value".split(), "n_users"]
     table = compare_table(first.results)
     assert table["delta"].notna().all()
     assert (table["baseline"] > 0).all()
@@ -106,7 +107,7 @@ def test_cli_compare_writes_the_documented_tables(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
     results = pd.read_csv(out_a / "results.csv")
     assert list(results.columns[:7]) == ["model", "variant", "seed", "slice", "metric", "k", "value"]
-    assert set(results["variant"]) == {"baseline", "similarity", "random"}
+    assert set(results["variant"]) == {"baseline", AA_CONTROL, "similarity", "random"}
     augmented = pd.read_csv(out_a / "augmented.csv")
     assert {"user_id", "item_id", "origin", "confidence"} <= set(augmented.columns)
     assert set(augmented["origin"]) == {"similarity", "random"}
@@ -157,7 +158,7 @@ def test_cli_budget_sweep_compares_each_budget_against_one_baseline(tmp_path: Pa
     done = _cli(*args, "--quiet", "--out", str(out))
     assert done.returncode == 0, done.stderr
     results = pd.read_csv(out / "results.csv")
-    assert set(results["variant"]) == {"baseline", "random@1%", "random@500"}
+    assert set(results["variant"]) == {"baseline", AA_CONTROL, "random@1%", "random@500"}
     synthetic = pd.read_csv(out / "augmented.csv")
     sizes = synthetic.groupby("origin").size()
     assert sizes["random@500"] == 500 and sizes["random@1%"] == round(0.01 * 79_926)  # seed 0's training split

@@ -69,7 +69,8 @@ def test_metric_bars_hover_has_baseline_augmented_and_delta() -> None:
     names = [trace.name for trace in fig.data]
     assert names == ["baseline", "random"]
     augmented = fig.data[1]
-    row = table[(table["metric"] == "ndcg") & (table["k"] == 10) & (table["model"] == augmented.x[0])].iloc[0]
+    shown = (table["metric"] == "ndcg") & (table["k"] == 10) & (table["variant"] == "random")
+    row = table[shown & (table["model"] == augmented.x[0])].iloc[0]
     assert augmented.y[0] == pytest.approx(row["augmented"])
     assert float(augmented.customdata[0][0]) == pytest.approx(row["baseline"])
     assert float(augmented.customdata[0][1]) == pytest.approx(row["delta"])

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from recaug.data.dataset import Dataset
-from recaug.data.splits import Split, make_split
+from recaug.data.splits import Split, SplitSpec
 from ui.cached import builtin_dataset, cached_value
 
 DATASET = "dataset"
@@ -31,10 +31,11 @@ def current_dataset() -> Dataset:
     return st.session_state[DATASET]
 
 
-def current_split(dataset: Dataset, seed: int, protocol: str = DEFAULT_PROTOCOL) -> Split:
-    """The ``protocol`` split of ``seed`` (deterministic, so every page sees the one the comparison uses)."""
+def current_split(dataset: Dataset, seed: int, protocol: str = DEFAULT_PROTOCOL, params: dict | None = None) -> Split:
+    """The split of ``seed`` under ``protocol`` and its parameters, built through the one ``SplitSpec`` (cached)."""
+    spec = SplitSpec.of(protocol, params)
     return cached_value(
-        f"split:{dataset.fingerprint()}:{protocol}:{seed}", lambda: make_split(dataset.interactions, protocol, seed)
+        f"split:{dataset.fingerprint()}:{spec.key()}:{seed}", lambda: spec.build(dataset.interactions, seed)
     )
 
 
@@ -70,7 +71,7 @@ def results_split(dataset: Dataset) -> tuple[Split, int, str]:
     """(split, seed, protocol) of the shown augmentation results: what Embeddings, Fidelity and What-if show."""
     config = results_config()
     seed, protocol = int(config["seed"]), str(config.get("protocol", DEFAULT_PROTOCOL))
-    return current_split(dataset, seed, protocol), seed, protocol
+    return current_split(dataset, seed, protocol, config.get("protocol_params")), seed, protocol
 
 
 FORM_MEMORY = "form_memory"

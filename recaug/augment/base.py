@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from recaug.data.dataset import VIRTUAL_PREFIX, TrainingData
-from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, USER
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, USER
 from recaug.errors import RecaugInputError
 from recaug.params import Parameterised
 from recaug.progress import ProgressFn, no_progress
@@ -85,7 +85,7 @@ def resolve_target(
     ``all``: everyone and everything.
     """
     all_users = np.arange(train.n_users)
-    all_items = np.arange(train.n_items)
+    all_items = np.flatnonzero(train.item_visible())  # never items known only from validation/test
     if target is None or target == "light-users":
         degree = train.user_degree()
         cut = np.quantile(degree, light_quantile)
@@ -93,7 +93,7 @@ def resolve_target(
     if target == "all":
         return Target(all_users, all_items, "all users")
     if target == "cold-items":
-        pop = train.item_popularity()
+        pop = train.item_popularity()[all_items]
         cut = np.quantile(pop, cold_quantile)
         return Target(all_users, all_items[pop <= cut], f"cold items (≤ {cut:.0f} training interactions)")
     if isinstance(target, list | tuple | np.ndarray):
@@ -189,6 +189,7 @@ class Augmenter(Parameterised, ABC):
         # With denoising, ask for a larger pool so that after dropping its worst part the budget can still be met.
         pool = math.ceil(n / (1.0 - self.denoise))
         proposed = self._propose(pool, resolved, np.random.default_rng(self.seed), report)
+        proposed, proposed_negatives = split_polarity(proposed)
         rows, capped = self._clean(proposed, pool)
         if self.removed_ is not None:  # removals obey the budget too (they are never denoised)
             self.removed_ = self.removed_.head(n).reset_index(drop=True)
@@ -198,6 +199,7 @@ class Augmenter(Parameterised, ABC):
 
             rows, denoise_info = drop_implausible(train, rows, self.denoise, seed=self.seed, progress=report)
         rows = rows.head(n)
+        negatives = self._clean_negatives(proposed_negatives, rows, n)
         report(1.0, f"{self.name}: {len(rows)} synthetic interactions")
         info = {
             "augmenter": self.name,
@@ -211,8 +213,11 @@ class Augmenter(Parameterised, ABC):
             **{f"dropped_by_{unit}_cap": count for unit, count in capped.items()},
             **denoise_info,
             **({"removed": len(self.removed_)} if self.removed_ is not None else {}),
+            **({"negatives": len(negatives)} if negatives is not None else {}),
             **self.info_,
         }
+        if negatives is not None:
+            rows = pd.concat([rows.assign(**{POLARITY: 1}), negatives.assign(**{POLARITY: -1})], ignore_index=True)
         return AugmentResult(
             rows=rows,
             info=info,
@@ -231,6 +236,15 @@ class Augmenter(Parameterised, ABC):
         """Return candidate rows with user_id, item_id, confidence (and optional prompt_id), best first."""
 
     # --- shared cleaning ----------------------------------------------------------
+    def _clean_negatives(self, negatives: pd.DataFrame | None, positives: pd.DataFrame, budget: int) -> Any:
+        """Negative rows (``polarity`` -1) cleaned like positives, kept only for users who kept a positive and
+        never for a pair that is also a positive; at most ``budget`` of them. None when none were proposed."""
+        if negatives is None:
+            return None
+        rows, _ = self._clean(negatives.drop(columns=POLARITY), budget)
+        rows = rows[rows[USER].isin(set(positives[USER]))]
+        return rows[~pd.MultiIndex.from_frame(rows[[USER, ITEM]]).isin(positives.set_index([USER, ITEM]).index)]
+
     def _clean(self, proposed: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, dict[str, int]]:
         """Valid, new, unique rows within the per-user and per-item caps, then the first ``budget``.
 
@@ -244,8 +258,10 @@ class Augmenter(Parameterised, ABC):
         rows[USER] = rows[USER].astype(str)
         rows[ITEM] = rows[ITEM].astype(str)
         item_idx = train.item_ids.get_indexer(rows[ITEM])
-        rows = rows[item_idx >= 0]
-        item_idx = item_idx[item_idx >= 0]
+        known = item_idx >= 0
+        known[known] = train.item_visible()[item_idx[known]]  # items seen only in validation/test are dropped
+        rows = rows[known]
+        item_idx = item_idx[known]
         user_idx = train.user_ids.get_indexer(rows[USER])
         real = user_idx >= 0
         virtual = rows[USER].str.startswith(VIRTUAL_PREFIX).to_numpy()
@@ -268,6 +284,18 @@ class Augmenter(Parameterised, ABC):
             rows["prompt_id"] = ""
         extra = [c for c in rows.columns if c not in SYNTHETIC_COLUMNS]
         return rows[SYNTHETIC_COLUMNS + extra].reset_index(drop=True), capped
+
+
+def split_polarity(proposed: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(positive rows, negative rows or None) of a proposal; without a ``polarity`` column all rows are positive.
+
+    Negatives do not count against the budget: they say what a user would NOT like (LLMRec's negative pick), and
+    the experiment gives them to models that train with fixed hard negatives instead of adding them as edges.
+    """
+    if proposed is None or POLARITY not in proposed.columns:
+        return proposed, None
+    negative = pd.to_numeric(proposed[POLARITY], errors="coerce").fillna(1).to_numpy() < 0
+    return proposed[~negative].drop(columns=POLARITY), proposed[negative]
 
 
 AUGMENTERS: Registry[type[Augmenter]] = Registry("augmenter")

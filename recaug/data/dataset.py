@@ -19,14 +19,28 @@ from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP
 VIRTUAL_PREFIX = "virtual:"
 
 
+def sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Categorical indexing: (each value's position among the sorted unique values, those values)."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
 def canonical_interactions(frame: pd.DataFrame) -> pd.DataFrame:
-    """Deduplicate (user, item) pairs and add origin/confidence for real rows."""
+    """Deduplicate (user, item) pairs (the latest kept) and add origin/confidence for real rows.
+
+    Rows are ordered by user, timestamp, item when there are timestamps. Sorting and deduplicating integer
+    codes instead of strings keeps this linear-ish in the data (5M rows in a few seconds).
+    """
     out = frame.copy()
     out[USER] = out[USER].astype(str)
     out[ITEM] = out[ITEM].astype(str)
+    users, user_ids = sorted_codes(out[USER])
+    items, _ = sorted_codes(out[ITEM])
     if TIMESTAMP in out.columns:
-        out = out.sort_values([USER, TIMESTAMP, ITEM], kind="stable")
-    out = out.drop_duplicates([USER, ITEM], keep="last")
+        order = np.lexsort((items, out[TIMESTAMP].to_numpy(), users))
+        out, users, items = out.iloc[order], users[order], items[order]
+    pair = pd.Series(users * (int(items.max(initial=0)) + 1) + items)
+    out = out[~pair.duplicated(keep="last").to_numpy()]
     if ORIGIN not in out.columns:
         out[ORIGIN] = REAL
     if CONFIDENCE not in out.columns:
@@ -62,6 +76,14 @@ class TrainingData(IndexedIds):
     user_ids: pd.Index
     item_ids: pd.Index
     matrix: sp.csr_matrix = field(repr=False)
+    # Items an augmenter may propose (bool per item index): items with a training interaction, plus the protocol's
+    # declared cold items (``cold-items``: new items whose text is known). Other items are known only because they
+    # occur in validation or test, so proposing them would leak the held-out parts. None: every item.
+    visible_items: np.ndarray | None = field(default=None, repr=False)
+
+    def item_visible(self) -> np.ndarray:
+        """Bool per item index: may an augmenter propose this item?"""
+        return np.ones(self.n_items, dtype=bool) if self.visible_items is None else self.visible_items
 
     def user_degree(self) -> np.ndarray:
         return np.asarray(self.matrix.sum(axis=1)).ravel()
@@ -89,8 +111,9 @@ class Dataset(IndexedIds):
     def from_frames(cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, *, name: str) -> Dataset:
         """Fix the index maps; items without an entry get their id as title and text."""
         inter = canonical_interactions(interactions)
-        user_ids = pd.Index(np.sort(inter[USER].unique()), name=USER)
-        item_ids = pd.Index(np.sort(inter[ITEM].unique()), name=ITEM)
+        user_idx, user_ids = sorted_codes(inter[USER])
+        item_idx, item_ids = sorted_codes(inter[ITEM])
+        user_ids, item_ids = user_ids.rename(USER), item_ids.rename(ITEM)
         catalog = empty_items(item_ids.to_numpy()) if items is None else items.copy()
         catalog[ITEM] = catalog[ITEM].astype(str)
         catalog = catalog.drop_duplicates(ITEM).set_index(ITEM).reindex(item_ids)
@@ -98,10 +121,7 @@ class Dataset(IndexedIds):
         catalog["title"] = catalog["title"].where(catalog["title"].notna(), fallback).astype(str)
         catalog["text"] = catalog["text"].where(catalog["text"].notna(), catalog["title"]).astype(str)
         catalog = catalog.reset_index()
-        inter = inter.assign(
-            user_idx=user_ids.get_indexer(inter[USER]).astype(np.int64),
-            item_idx=item_ids.get_indexer(inter[ITEM]).astype(np.int64),
-        )
+        inter = inter.assign(user_idx=user_idx, item_idx=item_idx)
         return cls(name=name, interactions=inter, items=catalog, user_ids=user_ids, item_ids=item_ids)
 
     @property
@@ -117,14 +137,23 @@ class Dataset(IndexedIds):
         mat.data[:] = 1.0
         return mat
 
-    def training_data(self, train: pd.DataFrame) -> TrainingData:
-        """The leakage-safe view handed to augmenters."""
+    def training_data(self, train: pd.DataFrame, *, cold_items: np.ndarray | None = None) -> TrainingData:
+        """The leakage-safe view handed to augmenters.
+
+        ``cold_items``: item ids the protocol declares new (their text is known, their interactions are not); they
+        stay visible although they have no training interaction. Every other item without one is hidden.
+        """
+        matrix = self.matrix(train)
+        visible = np.asarray(matrix.getnnz(axis=0) > 0)
+        if cold_items is not None and len(cold_items):
+            visible |= self.item_ids.isin(np.asarray(cold_items).astype(str))
         return TrainingData(
             interactions=train.reset_index(drop=True),
             items=self.items,
             user_ids=self.user_ids,
             item_ids=self.item_ids,
-            matrix=self.matrix(train),
+            matrix=matrix,
+            visible_items=visible,
         )
 
     def index_synthetic(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -1,25 +1,35 @@
-"""Is an augmented model's change real? Paired tests over seeds and a paired bootstrap CI over users.
+"""Is an augmented model's change real? Seed-level inference, corrected for the many rows a reader scans.
 
-For every (model, augmented variant, slice, metric, k), against the baseline with the same model, seed and split:
+The replicate (seed) is the unit of inference. Each seed re-splits the data and retrains every model, so the
+per-seed deltas ``d_s = variant_s - baseline_s`` are independent draws that carry every source of noise: the split,
+the model's initialisation and sampling, and the test users. A bootstrap over test users within one seed misses the
+first two (baseline and variant share the model seed, so per-user differences shrink while the mean still moves with
+training noise); on ML-100k it gave intervals half as wide as the seeds' real spread and labelled a one-row random
+augmentation "better" in 6 of 20 rows. ``benchmarks/null_calibration.md`` measures the calibration of the rule
+below.
 
-* ``delta``: mean over seeds of (variant - baseline);
-* ``p_ttest`` / ``p_wilcoxon``: paired t-test and Wilcoxon signed-rank test over seeds (``scipy.stats``). With
-  fewer than two seeds they are NaN; when every seed's delta is exactly 0 they are 1. With three seeds the exact
-  Wilcoxon p-value can never go below 0.25, so read it as a sign check, not as evidence;
-* ``q_ttest``: ``p_ttest`` adjusted for multiple comparisons (Benjamini-Hochberg) within each slice, i.e. over
-  every model, variant, metric and k a reader scans in one view; with many rows some raw p-values fall below 0.05
-  by chance, the q-values control the expected share of such false discoveries;
-* ``ci_low`` / ``ci_high``: percentile interval of a paired bootstrap over users: users are resampled within each
-  seed (the same resample for baseline and variant, so pairing is kept) and the per-seed mean deltas are averaged
-  over seeds, as ``delta`` is. List-level metrics (coverage, Gini) have no per-user values, so no CI (NaN).
+For every (model, variant, slice, metric, k), against the baseline with the same model, seed and split:
 
-The bootstrap is seeded, so the table is identical run to run. A CI that contains 0 means "no clear difference".
+* ``delta``: mean over seeds of ``d_s``; ``se``: its standard error ``sd(d_s) / sqrt(n)``;
+* ``p_ttest``: one-sample t-test of ``d_s`` against 0 (``n - 1`` degrees of freedom); ``p_wilcoxon``: Wilcoxon
+  signed-rank over seeds, a sign check (with 3 seeds it cannot go below 0.25);
+* ``q_ttest``: Benjamini-Hochberg-adjusted ``p_ttest`` within a family of rows (each slice; the A/A control rows
+  form their own family, so the control never dilutes the real variants);
+* ``ci_low`` / ``ci_high``: a seed-level t-interval at the false-coverage-adjusted level ``1 - R * alpha / m``
+  (Benjamini & Yekutieli, 2005; ``m`` tests in the family, ``R`` of them selected by BH, at least 1). With that level
+  an interval excludes 0 exactly when BH selects the row, so the interval, the greying and the verdict agree;
+* ``noise_floor``: half-width of the interval an A/A control gets (the baseline retrained on the same data with
+  fresh seeds): ``t(n) * rms(aa_s) / sqrt(n)``. A delta inside it is indistinguishable from re-seeding the baseline;
+* ``n_seeds``, ``n_users`` (the fewest users the slice had over seeds) and ``verdict``: ``better`` / ``worse``
+  (``higher`` / ``lower`` for metrics with no good direction, e.g. popularity), ``no clear difference``,
+  ``no verdict: needs ≥ 3 seeds`` or ``too few users`` (under 30; such rows also get no interval).
+
+Everything is a pure function of the results table, so the table is identical run to run.
 """
 
 from __future__ import annotations
 
 import warnings
-import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,6 +40,14 @@ from recaug.evaluate.catalog import METRIC_INFO
 from recaug.evaluate.slices import SliceValues
 
 BASELINE = "baseline"
+AA_CONTROL = "A/A control"  # the baseline retrained with fresh seeds on the same training data (the noise floor)
+MIN_SEEDS = 3
+MIN_USERS = 30
+ALPHA = 0.05
+NO_VERDICT = "no verdict: needs ≥ 3 seeds"
+TOO_FEW_USERS = "too few users"
+NO_DIFFERENCE = "no clear difference"
+VERDICTS = ("better", "worse", "higher", "lower", NO_DIFFERENCE, NO_VERDICT, TOO_FEW_USERS)
 SIGNIFICANCE_COLUMNS = [
     "model",
     "variant",
@@ -42,6 +60,11 @@ SIGNIFICANCE_COLUMNS = [
     "p_ttest",
     "p_wilcoxon",
     "q_ttest",
+    "n_seeds",
+    "n_users",
+    "se",
+    "noise_floor",
+    "verdict",
 ]
 KEYS = ["model", "variant", "slice", "metric", "k"]
 SliceStore = Mapping[tuple[str, str, int], Mapping[str, SliceValues]]
@@ -60,8 +83,8 @@ def _by_length(test: Callable[[np.ndarray], np.ndarray], rows: list[np.ndarray],
 def seed_tests(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(p_ttest, p_wilcoxon) per row of paired per-seed deltas (rows x seeds; NaN = seed missing).
 
-    NaN where a test is undefined: fewer than two seeds, or (t-test) constant non-zero deltas; 1 where every delta
-    is exactly 0. Wilcoxon drops zero deltas (scipy's default ``zero_method="wilcox"``).
+    NaN with fewer than two seeds. Every delta exactly 0: 1. Identical non-zero deltas (no spread at all): the
+    t-statistic is infinite, so p_ttest is 0. Wilcoxon drops zero deltas (scipy's ``zero_method="wilcox"``).
     """
     from scipy import stats
 
@@ -73,9 +96,10 @@ def seed_tests(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p_w = _by_length(lambda m: stats.wilcoxon(m, axis=1).pvalue, [row[row != 0] for row in present], 1)
     counts = np.array([len(row) for row in present], dtype=int)
     all_zero = np.array([not np.any(row) for row in present]) & (counts >= 2)
-    constant = np.array([len(row) > 0 and np.ptp(row) == 0 for row in present]) & ~all_zero
-    p_t[constant | (counts < 2)] = np.nan
+    constant = np.array([len(row) > 0 and np.ptp(row) == 0 for row in present]) & ~all_zero & (counts >= 2)
+    p_t[counts < 2] = np.nan
     p_w[counts < 2] = np.nan
+    p_t[constant] = 0.0
     p_t[all_zero], p_w[all_zero] = 1.0, 1.0
     return p_t, p_w
 
@@ -83,100 +107,10 @@ def seed_tests(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _seed_deltas(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, variant, slice, metric, k, seed) with the paired delta to the baseline."""
     base = results[results["variant"] == BASELINE].drop(columns="variant").rename(columns={"value": "baseline"})
+    base = base[["model", "seed", "slice", "metric", "k", "baseline"]]
     other = results[results["variant"] != BASELINE]
     merged = other.merge(base, on=["model", "seed", "slice", "metric", "k"], how="inner")
     return merged.assign(delta=merged["value"] - merged["baseline"])
-
-
-def bootstrap_means(diffs: np.ndarray, n_boot: int, key: tuple[Any, ...]) -> np.ndarray:
-    """(n_boot, metrics) means of ``diffs`` (users x metrics) over users resampled with replacement.
-
-    The resample is a pure function of ``key`` and the user count, so every model and variant compared on one slice
-    and seed gets the same one. Drawn in chunks, so memory stays small for large user counts.
-    """
-    n = len(diffs)
-    rng = np.random.default_rng([zlib.crc32(repr(key).encode()), n, n_boot])
-    chunk = max(1, 4_000_000 // max(n, 1))
-    out = []
-    for start in range(0, n_boot, chunk):
-        rows = min(chunk, n_boot - start)
-        draws = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
-        counts = np.bincount(draws.ravel(), minlength=rows * n).reshape(rows, n)
-        out.append(counts @ diffs / n)
-    return np.vstack(out)
-
-
-def _paired_differences(base: SliceValues, variant: SliceValues, keys: list[tuple[str, int]]) -> np.ndarray:
-    """(users x metrics) variant - baseline on the users both slices contain."""
-    common, in_base, in_variant = np.intersect1d(base.users, variant.users, return_indices=True)
-    return (
-        np.column_stack([variant.values[key][in_variant] - base.values[key][in_base] for key in keys])
-        if len(common)
-        else np.zeros((0, len(keys)))
-    )
-
-
-def bootstrap_cis(store: SliceStore, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """ci_low/ci_high per (model, variant, slice, metric, k) from the per-user slice values of every seed."""
-    tail = 100 * (1 - confidence) / 2
-    rows: list[dict[str, Any]] = []
-    groups: dict[tuple[str, str, str], list[tuple[int, SliceValues, SliceValues]]] = {}
-    for (model, variant, run_seed), slices in store.items():
-        if variant == BASELINE or (model, BASELINE, run_seed) not in store:
-            continue
-        base_slices = store[(model, BASELINE, run_seed)]
-        for name, sliced in slices.items():
-            if name in base_slices:
-                groups.setdefault((model, variant, name), []).append((run_seed, base_slices[name], sliced))
-    for (model, variant, name), runs in groups.items():
-        keys = sorted(set.intersection(*(set(b.values) & set(v.values) for _, b, v in runs)))
-        if not keys:
-            continue
-        replicates = []
-        for run_seed, base, sliced in runs:
-            diffs = _paired_differences(base, sliced, keys)
-            if len(diffs):
-                replicates.append(bootstrap_means(diffs, n_boot, (seed, name, run_seed)))
-        if not replicates:
-            continue
-        boot = np.mean(replicates, axis=0)
-        low, high = np.percentile(boot, [tail, 100 - tail], axis=0)
-        rows.extend(
-            {
-                "model": model,
-                "variant": variant,
-                "slice": name,
-                "metric": metric,
-                "k": k,
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-            }
-            for (metric, k), lo, hi in zip(keys, low, high, strict=True)
-        )
-    return pd.DataFrame(rows, columns=[*KEYS, "ci_low", "ci_high"])
-
-
-def significance_from_results(
-    results: pd.DataFrame,
-    slice_values: SliceStore | None = None,
-    *,
-    n_boot: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """The significance table from a tidy results table (and, for CIs, the per-user slice values)."""
-    deltas = _seed_deltas(results)
-    wide = deltas.groupby([*KEYS, "seed"], sort=False)["delta"].mean().unstack("seed")  # NaN: seed missing
-    wide = wide.reindex(pd.MultiIndex.from_frame(deltas[KEYS].drop_duplicates()))  # keep the results' order
-    p_t, p_w = seed_tests(wide.to_numpy()) if len(wide) else (np.zeros(0), np.zeros(0))
-    table = wide.mean(axis=1).rename("delta").reset_index().assign(p_ttest=p_t, p_wilcoxon=p_w)
-    table["q_ttest"] = table.groupby("slice", sort=False)["p_ttest"].transform(benjamini_hochberg)
-    if slice_values:
-        cis = bootstrap_cis(slice_values, n_boot=n_boot, confidence=confidence, seed=seed)
-        table = table.merge(cis, on=KEYS, how="left")
-    else:
-        table = table.assign(ci_low=np.nan, ci_high=np.nan)
-    return table[SIGNIFICANCE_COLUMNS].reset_index(drop=True)
 
 
 def benjamini_hochberg(p_values: pd.Series) -> pd.Series:
@@ -192,29 +126,175 @@ def benjamini_hochberg(p_values: pd.Series) -> pd.Series:
     return q
 
 
-def significance_table(result: Any, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """``model,variant,slice,metric,k,delta,ci_low,ci_high,p_ttest,p_wilcoxon,q_ttest`` for an ``ExperimentResult``.
+def _direction_word(metric: str, up: bool) -> str:
+    direction = METRIC_INFO[metric].higher_is_better if metric in METRIC_INFO else None
+    if direction is None:
+        return "higher" if up else "lower"
+    return "better" if up == direction else "worse"
 
-    A result without per-user slice values (e.g. a results table reloaded from disk) gets NaN CIs.
+
+def with_verdicts(table: pd.DataFrame, *, family: list[str] | None = None, alpha: float = ALPHA) -> pd.DataFrame:
+    """(Re)compute ``q_ttest``, the adjusted interval and ``verdict`` over the rows of ``table``.
+
+    Call it on exactly the rows a reader sees (e.g. one slice on the Compare page): the multiple-comparison family is
+    those rows, grouped by ``family`` (default: slice, with the A/A control apart). Needs ``delta``, ``se``,
+    ``p_ttest``, ``n_seeds`` and ``n_users``.
     """
-    return significance_from_results(
-        result.results, getattr(result, "slice_values", None), n_boot=n_boot, confidence=confidence, seed=seed
+    from scipy import stats
+
+    out = table.copy()
+    if out.empty:
+        return out.assign(verdict=pd.Series(dtype=object))
+    n_seeds = out["n_seeds"].fillna(0).astype(int)
+    few_users = out["n_users"].notna() & (out["n_users"] < MIN_USERS)
+    testable = (n_seeds >= MIN_SEEDS) & ~few_users & out["p_ttest"].notna()
+    groups = family or ["slice"]
+    control = out["variant"].eq(AA_CONTROL).rename("_control")
+    keys = [out[c] for c in groups] + [control]
+    out["q_ttest"] = out["p_ttest"].where(testable).groupby(keys, sort=False).transform(benjamini_hochberg)
+    # False-coverage-statement level per family: 1 - R * alpha / m, R = rows BH selects (at least 1).
+    tests = testable.groupby(keys, sort=False).transform("sum")
+    selected = (out["q_ttest"] <= alpha).groupby(keys, sort=False).transform("sum").clip(lower=1)
+    level = 1 - selected * alpha / tests.clip(lower=1)
+    df = (n_seeds - 1).clip(lower=1)
+    half = stats.t.ppf(1 - (1 - level) / 2, df) * out["se"]
+    shown = (n_seeds >= 2) & ~few_users
+    out["ci_low"] = (out["delta"] - half).where(shown)
+    out["ci_high"] = (out["delta"] + half).where(shown)
+    chosen = testable & (out["q_ttest"] <= alpha)
+    words = [
+        _direction_word(metric, delta > 0) if pick else NO_DIFFERENCE
+        for metric, delta, pick in zip(out["metric"], out["delta"], chosen, strict=True)
+    ]
+    verdicts = pd.Series(words, index=out.index, dtype=object)
+    verdicts[few_users] = TOO_FEW_USERS
+    verdicts[n_seeds < MIN_SEEDS] = NO_VERDICT
+    out["verdict"] = verdicts
+    return out
+
+
+def _slice_users(results: pd.DataFrame, slice_values: SliceStore | None) -> pd.DataFrame:
+    """n_users per (model, variant, slice): the fewest users the slice had over seeds."""
+    if "n_users" in results.columns:
+        frame = results[["model", "variant", "slice", "seed", "n_users"]]
+    elif slice_values:
+        frame = pd.DataFrame(
+            [
+                {"model": m, "variant": v, "slice": name, "seed": s, "n_users": len(values.users)}
+                for (m, v, s), slices in slice_values.items()
+                for name, values in slices.items()
+            ]
+        )
+    else:
+        return pd.DataFrame(columns=["model", "variant", "slice", "n_users"])
+    users = frame.groupby(["model", "variant", "slice", "seed"], sort=False)["n_users"].max()
+    return users.groupby(["model", "variant", "slice"], sort=False).min().reset_index()
+
+
+def _noise_floor(wide: pd.DataFrame) -> pd.Series:
+    """Per (model, slice, metric, k): the half-width of the A/A control's interval around 0."""
+    from scipy import stats
+
+    if AA_CONTROL not in wide.index.get_level_values("variant"):
+        return pd.Series(dtype=float)
+    control = wide.xs(AA_CONTROL, level="variant")
+    n = control.notna().sum(axis=1)
+    rms = np.sqrt((control**2).mean(axis=1))
+    floor = stats.t.ppf(1 - ALPHA / 2, n.clip(lower=1)) * rms / np.sqrt(n.clip(lower=1))
+    return floor.where(n >= 2).rename("noise_floor")
+
+
+def significance_from_results(
+    results: pd.DataFrame, slice_values: SliceStore | None = None, *, alpha: float = ALPHA
+) -> pd.DataFrame:
+    """The significance table (columns ``SIGNIFICANCE_COLUMNS``) from a tidy results table.
+
+    ``slice_values`` (per-user values of an in-memory run) only supply ``n_users`` when the results table has no
+    ``n_users`` column (tables written before it existed).
+    """
+    deltas = _seed_deltas(results)
+    if deltas.empty:
+        return pd.DataFrame(columns=SIGNIFICANCE_COLUMNS)
+    wide = deltas.groupby([*KEYS, "seed"], sort=False)["delta"].mean().unstack("seed")  # NaN: seed missing
+    wide = wide.reindex(pd.MultiIndex.from_frame(deltas[KEYS].drop_duplicates()))  # keep the results' order
+    p_t, p_w = seed_tests(wide.to_numpy())
+    n_seeds = wide.notna().sum(axis=1)
+    table = pd.DataFrame(
+        {
+            "delta": wide.mean(axis=1),
+            "se": wide.std(axis=1, ddof=1) / np.sqrt(n_seeds.clip(lower=1)),
+            "p_ttest": p_t,
+            "p_wilcoxon": p_w,
+            "n_seeds": n_seeds.astype(int),
+        },
+        index=wide.index,
+    ).reset_index()
+    floor = _noise_floor(wide)
+    table = (
+        table.merge(floor.reset_index(), on=["model", "slice", "metric", "k"], how="left")
+        if len(floor)
+        else (table.assign(noise_floor=np.nan))
     )
+    table = table.merge(_slice_users(results, slice_values), on=["model", "variant", "slice"], how="left")
+    if "n_users" not in table:
+        table["n_users"] = np.nan
+    table = with_verdicts(table.assign(q_ttest=np.nan, ci_low=np.nan, ci_high=np.nan), alpha=alpha)
+    return table[SIGNIFICANCE_COLUMNS].reset_index(drop=True)
+
+
+def significance_table(result: Any, *, alpha: float = ALPHA) -> pd.DataFrame:
+    """The significance table of an ``ExperimentResult`` (see :func:`significance_from_results`)."""
+    return significance_from_results(result.results, getattr(result, "slice_values", None), alpha=alpha)
 
 
 def verdict(table: pd.DataFrame) -> pd.Series:
-    """Words for each row: 'better' / 'worse' when the CI excludes 0, 'higher' / 'lower' for metrics with no good
-    direction (popularity), 'no clear difference' when it crosses 0, 'no CI' without one."""
+    """The verdict words of a significance table (computed by :func:`with_verdicts`)."""
+    if "verdict" in table.columns:
+        return table["verdict"]
+    return with_verdicts(table)["verdict"] if len(table) else pd.Series(dtype=object)
 
-    def word(row: pd.Series) -> str:
-        if np.isnan(row["ci_low"]) or np.isnan(row["ci_high"]):
-            return "no CI"
-        if row["ci_low"] <= 0 <= row["ci_high"]:
-            return "no clear difference"
-        up = row["ci_low"] > 0
-        direction = METRIC_INFO[row["metric"]].higher_is_better if row["metric"] in METRIC_INFO else None
-        if direction is None:
-            return "higher" if up else "lower"
-        return "better" if up == direction else "worse"
 
-    return table.apply(word, axis=1) if len(table) else pd.Series(dtype=object)
+def verdict_sentence(row: Mapping[str, Any]) -> str:
+    """One plain sentence for one significance row, e.g. for the report and the Compare page."""
+    label = f"{row['metric']}@{row['k']}" if row.get("k") else str(row["metric"])
+    what = f"{row['model']} + {row['variant']} vs baseline, {label} on '{row['slice']}'"
+    seeds = f"{int(row['n_seeds'])} seeds"
+    users = "" if pd.isna(row.get("n_users")) else f", {int(row['n_users']):,} users"
+    delta = f"Δ {row['delta']:+.4f}"
+    word = row["verdict"]
+    if word in (NO_VERDICT, TOO_FEW_USERS):
+        return f"{what}: {delta} ({seeds}{users}) — {word}."
+    interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+    floor = row.get("noise_floor")
+    inside = (
+        f"; inside the A/A noise floor (±{floor:.4f})"
+        if floor is not None and not pd.isna(floor) and abs(row["delta"]) <= floor
+        else ""
+    )
+    return f"{what}: {delta}{interval} ({seeds}{users}) — {word}{inside}."
+
+
+def verdict_summary(
+    table: pd.DataFrame, *, metrics: tuple[str, ...] = ("ndcg", "recall"), ks: tuple[int, ...] = (10, 20)
+) -> str:
+    """The headline verdicts as plain text (the CLI prints this): slice ``all``, key accuracy metrics.
+
+    The words are the ``verdict`` column of ``significance.csv``, so the CLI, the file and the report agree.
+    """
+    rows = table[(table["slice"] == "all") & table["metric"].isin(metrics) & table["k"].isin(ks)]
+    if rows.empty:
+        return "no significance rows for slice 'all' (nothing to compare)"
+    seeds = int(rows["n_seeds"].max())
+    lines = [f"verdicts (slice all, {seeds} seed{'s' if seeds != 1 else ''}, Benjamini-Hochberg within the slice):"]
+    for _, row in rows.iterrows():
+        interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+        floor = "" if pd.isna(row["noise_floor"]) else f"  noise ±{row['noise_floor']:.4f}"
+        users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
+        label = f"{row['metric']}@{row['k']}"
+        lines.append(
+            f"  {row['model']:<14} {row['variant']:<22} {label:<10} Δ {row['delta']:+.4f}{interval}"
+            f"{floor}{users}  {row['verdict']}"
+        )
+    if seeds < MIN_SEEDS:
+        lines.append(f"  (fewer than {MIN_SEEDS} seeds: deltas only; run with --seeds 0,1,2 for a verdict)")
+    return "\n".join(lines)
