@@ -34,7 +34,7 @@ def canonical_interactions(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out[USER] = out[USER].astype(str)
     out[ITEM] = out[ITEM].astype(str)
-    users, user_ids = sorted_codes(out[USER])
+    users, _ = sorted_codes(out[USER])
     items, _ = sorted_codes(out[ITEM])
     if TIMESTAMP in out.columns:
         order = np.lexsort((items, out[TIMESTAMP].to_numpy(), users))

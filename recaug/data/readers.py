@@ -1,26 +1,81 @@
-"""Read interaction and item files (CSV or Parquet) into canonical DataFrames.
+"""Read interaction and item files (CSV/TSV/'::'/Parquet, plain, gzip or zip) into canonical DataFrames.
 
 Every problem raises :class:`RecaugInputError` naming the file, row and column,
-so the UI can show the message and keep the previously loaded data.
+so the UI can show the message and keep the previously loaded data. Text tables are parsed by
+pyarrow (columnar, multi-threaded); '::' files, whose delimiter pyarrow cannot take, by a split that
+puts a '::' inside a title back together.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recaug.data import sniff
 from recaug.data.schema import ALIASES, ITEM, RATING, TIMESTAMP, USER, detect_columns
 from recaug.errors import RecaugInputError
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-_DELIMITERS = [",", "\t", ";", "|"]
+POLARITY = "polarity"
+# Ratings beyond this are refused: they are overflowed or sentinel values, and they break means and thresholds.
+MAX_ABS_RATING = 1e9
+NOTES = "recaug_notes"  # frame.attrs key: things the reader did that the user should know
 
 Source = str | Path | bytes
+_STRING = pd.StringDtype("pyarrow")
+_KNOWN_NAMES = {alias for aliases in ALIASES.values() for alias in aliases} | {"userid", "itemid"}
+
+
+class LineLocator:
+    """Finds the file line of a data row, on the error path only (blank lines and quoted newlines included)."""
+
+    def __init__(self, text: bytes, delimiter: str, header: bool) -> None:
+        self._text, self._delimiter, self._header = text, delimiter, header
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LineLocator:
+        return self  # frame.attrs are deep-copied by pandas; the text never changes
+
+    def records(self) -> Any:
+        """(first line, fields) of every non-blank record, the header included."""
+        text = self._text.decode("utf-8", errors="replace")
+        if len(self._delimiter) > 1:
+            for number, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    yield number, line.split(self._delimiter)
+            return
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter)
+        previous = 0
+        try:
+            for fields in reader:
+                if fields:
+                    yield previous + 1, fields
+                previous = reader.line_num
+        except csv.Error:
+            return
+
+    def line(self, row: int) -> int:
+        """File line (1-based) where data row ``row`` (0-based, header excluded) starts."""
+        target = row + int(self._header)
+        for count, (number, _) in enumerate(self.records()):
+            if count == target:
+                return number
+        return target + 1
+
+
+def _row_of(frame: pd.DataFrame, index_label: object) -> int:
+    """File line of a data row (falls back to header-on-line-1 for frames that were not read from text)."""
+    locator = frame.attrs.get("locator")
+    row = int(index_label)  # type: ignore[call-overload]
+    if isinstance(locator, LineLocator):
+        return locator.line(row)
+    return row + 1 + int(frame.attrs.get("header", True))
 
 
 def _load_bytes(source: Source, name: str, max_bytes: int) -> bytes:
@@ -28,7 +83,7 @@ def _load_bytes(source: Source, name: str, max_bytes: int) -> bytes:
         data = source
     else:
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise RecaugInputError("file not found", file=name, fix="check the path")
         if path.stat().st_size > max_bytes:
             raise _too_large(name, path.stat().st_size, max_bytes)
@@ -42,9 +97,9 @@ def _load_bytes(source: Source, name: str, max_bytes: int) -> bytes:
 
 def _too_large(name: str, size: int, max_bytes: int) -> RecaugInputError:
     return RecaugInputError(
-        f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit",
+        f"the file is {sniff.megabytes(size)}, over the {sniff.megabytes(max_bytes)} limit",
         file=name,
-        fix="upload a sample of the file, or convert it to Parquet",
+        fix="upload a sample of the file, gzip it, or convert it to Parquet",
     )
 
 
@@ -52,87 +107,237 @@ def _is_parquet(data: bytes, name: str) -> bool:
     return data[:4] == b"PAR1" or name.lower().endswith((".parquet", ".pq"))
 
 
-def _decode(data: bytes, name: str) -> str:
+def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as err:  # pyarrow raises many types; all mean "not readable"
         raise RecaugInputError(
-            f"the file is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line})",
+            f"could not read it as Parquet ({type(err).__name__}: {str(err)[:200]})",
             file=name,
-            row=line,
-            fix="save the file as UTF-8 (in Excel: 'CSV UTF-8'), then upload it again",
+            fix="export the file again as Parquet or CSV",
         ) from None
-
-
-def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS)).delimiter
-    except csv.Error:
-        header = sample.splitlines()[0] if sample else ""
-        return max(_DELIMITERS, key=header.count)
-
-
-def read_table(source: Source, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
-    """Read a CSV/TSV (delimiter detected) or Parquet file with every column as text."""
-    label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-    data = _load_bytes(source, label, max_bytes)
-    if _is_parquet(data, label):
-        try:
-            frame = pd.read_parquet(io.BytesIO(data))
-        except Exception as err:  # pyarrow raises many types; all mean "not readable"
-            raise RecaugInputError(
-                f"could not read it as Parquet ({err})", file=label, fix="export the file again as Parquet or CSV"
-            ) from None
-        return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
-    text = _decode(data, label)
-    delimiter = _sniff_delimiter(text)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.ParserError as err:
-        raise RecaugInputError(
-            f"the rows do not have a consistent number of columns ({err})",
-            file=label,
-            fix="check for unquoted delimiters inside values",
-        ) from None
-    if frame.empty:
-        raise RecaugInputError("the file has a header but no data rows", file=label, fix="add data rows")
-    if frame.shape[1] == 1:
-        raise RecaugInputError(
-            f"only one column was found ('{frame.columns[0]}')",
-            file=label,
-            fix="use a comma, tab, semicolon or | between columns, with a header row such as user_id,item_id,rating",
-        )
-    frame.columns = [str(c).split(":")[0].strip() for c in frame.columns]
+    frame.columns = sniff.column_names([str(c) for c in frame.columns])
+    # Every column as text, like CSV columns: the checks below parse ids, ratings and times the same way.
+    frame = frame.astype(
+        {c: _STRING for c in frame.columns if not pd.api.types.is_datetime64_any_dtype(frame[c])}, errors="ignore"
+    )
+    frame.attrs.update(header=True, notes=[])
     return frame
 
 
-def _row_of(index_label: object) -> int:
-    """File line of a data row: header is line 1."""
-    return int(index_label) + 2  # type: ignore[call-overload]
+def read_table(
+    source: Source,
+    *,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    header: bool | None = None,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read a text table or Parquet file with every column as text.
+
+    ``header``: None detects whether the first line names the columns; False reads it as data.
+    ``columns`` names the columns in file order (replacing a header row when there is one).
+    ``frame.attrs[NOTES]`` lists what the user should know (encoding, header guess, delimiter).
+    """
+    label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
+    data, label = sniff.unpack(_load_bytes(source, label, max_bytes), label, max_bytes)
+    if not data.strip():
+        raise RecaugInputError("the file is empty", file=label, fix="upload a file with a header row and data rows")
+    if _is_parquet(data, label):
+        frame = _read_parquet(data, label)
+        return _rename(frame, columns, label) if columns else frame
+    sniff.refuse_other_formats(data, label)
+    decoded = sniff.decode(data, label)
+    notes = [decoded.note] if decoded.note else []
+    lines = sniff.sample_lines(decoded.content[: 256 * 1024].decode("utf-8", errors="ignore"))
+    delimiter = sniff.sniff_delimiter(lines)
+    records = sniff.split_records(lines, delimiter)
+    if max((len(r) for r in records), default=0) < 2:
+        raise RecaugInputError(
+            f"only one column was found ('{lines[0][:60] if lines else ''}')",
+            file=label,
+            fix="use a comma, tab, semicolon, | or :: between columns, with a header row such as "
+            "user_id,item_id,rating",
+        )
+    has_header = sniff.looks_like_header(records, _KNOWN_NAMES) if header is None else header
+    width = len(records[0]) if has_header else Counter(len(r) for r in records).most_common(1)[0][0]
+    names = sniff.column_names(records[0]) if has_header else [f"column_{i}" for i in range(1, width + 1)]
+    if header is None and not has_header:
+        notes.append("the first line holds data, not column names; choose the columns by position")
+    if delimiter != "," and len(delimiter) > 1:
+        notes.append(f"columns separated by {sniff.DELIMITER_NAMES[delimiter]}")
+    locator = LineLocator(decoded.content, delimiter, has_header)
+    if len(delimiter) > 1:
+        frame = _split_multichar(decoded.content, delimiter, names, has_header, label, locator)
+    else:
+        frame = _parse_csv(decoded.content, delimiter, names, has_header, label, locator)
+    if frame.empty:
+        raise RecaugInputError("the file has a header but no data rows", file=label, fix="add data rows")
+    frame.attrs.update(header=has_header, notes=notes, locator=locator, delimiter=delimiter)
+    return _rename(frame, columns, label) if columns else frame
+
+
+def _rename(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
+    """Name the columns in file order (``--columns``); the count must match."""
+    wanted = [c.strip() for c in columns]
+    if len(wanted) != frame.shape[1]:
+        raise RecaugInputError(
+            f"{len(wanted)} column names were given ({', '.join(wanted)}) but the file has {frame.shape[1]} columns",
+            file=name,
+            fix=f"give {frame.shape[1]} names, in file order",
+        )
+    frame.columns = sniff.column_names(wanted)
+    return frame
+
+
+def _mismatch(locator: LineLocator, width: int, name: str, has_header: bool) -> RecaugInputError:
+    """The first record whose field count differs from the header's (or the first line's), by file line."""
+    for number, fields in locator.records():
+        if len(fields) != width:
+            against = "the header has" if has_header else "the first line has"
+            return RecaugInputError(
+                f"line {number} has {len(fields)} fields but {against} {width}",
+                file=name,
+                row=number,
+                fix="quote values that contain the delimiter, or fix the header so it names every column",
+            )
+    return RecaugInputError(
+        "the rows do not have a consistent number of columns",
+        file=name,
+        fix="check for unquoted delimiters inside values",
+    )
+
+
+def _parse_csv(
+    content: bytes, delimiter: str, names: list[str], has_header: bool, name: str, locator: LineLocator
+) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    invalid: list[int] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(row.number or 0)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(content),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=int(has_header), block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=b'"' in content, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                null_values=[""],  # 'NA', 'null' or 'nan' can be ids; only an empty cell is missing
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as err:
+        raise RecaugInputError(
+            f"the table could not be parsed ({str(err).splitlines()[0][:200]})",
+            file=name,
+            fix="check for an unclosed quote or unquoted delimiters inside values",
+        ) from None
+    if invalid:
+        raise _mismatch(locator, len(names), name, has_header)
+    return table.to_pandas(types_mapper={pa.string(): _STRING}.get)
+
+
+def _split_multichar(
+    content: bytes, delimiter: str, names: list[str], has_header: bool, name: str, locator: LineLocator
+) -> pd.DataFrame:
+    """Split on a multi-character delimiter; a line with extra fields has the delimiter inside its text column."""
+    lines = [line for line in content.decode("utf-8").splitlines() if line.strip()]
+    rows = [line.split(delimiter) for line in lines[int(has_header) :]]
+    width = len(names)
+    short = [r for r in rows if len(r) < width]
+    if short:
+        raise _mismatch(locator, width, name, has_header)
+    long = [i for i, r in enumerate(rows) if len(r) > width]
+    if long:
+        text_column = _text_position([r for r in rows[:1000] if len(r) == width], names)
+        for i in long:
+            fields = rows[i]
+            extra = len(fields) - width
+            merged = delimiter.join(fields[text_column : text_column + extra + 1])
+            rows[i] = [*fields[:text_column], merged, *fields[text_column + extra + 1 :]]
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    return frame.astype(_STRING)
+
+
+def _text_position(rows: list[list[str]], names: list[str]) -> int:
+    """The column holding free text, where a stray delimiter belongs: a title column by name, else the most
+    worded column (non-numeric, then most spaces: titles have spaces, genre lists rarely do)."""
+    titles = set(ALIASES["title"])
+    for position, column in enumerate(names):
+        if "".join(ch for ch in column.lower() if ch.isalnum()) in titles:
+            return position
+    if not rows:
+        return 1 if len(names) > 1 else 0
+
+    def score(position: int) -> tuple[float, float]:
+        values = [r[position] for r in rows]
+        text_share = sum(not sniff.is_number(v) for v in values) / len(values)
+        return text_share, float(np.mean([v.count(" ") for v in values]))
+
+    return max(range(len(names)), key=score)
+
+
+def _arrow(series: pd.Series) -> Any:
+    """The column as a pyarrow string array, surrounding whitespace removed and empty cells null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = series if isinstance(series.dtype, pd.StringDtype) else series.astype(_STRING)
+    array = pa.chunked_array(values.array._pa_array) if hasattr(values.array, "_pa_array") else pa.array(values)
+    array = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
+def _from_arrow(array: Any) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(array) if array.num_chunks else [], dtype=_STRING)
 
 
 def _ids(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
-    values = frame[column].astype("string").str.strip()
-    missing = values.isna() | (values == "")
-    if missing.any():
+    import pyarrow.compute as pc
+
+    array = _arrow(frame[column])
+    if array.null_count:
+        missing = _from_arrow(array).isna()
         first = missing[missing].index[0]
         raise RecaugInputError(
             f"{int(missing.sum())} row(s) have no id",
             file=name,
-            row=_row_of(first),
+            row=_row_of(frame, first),
             column=column,
             fix="fill in or remove rows with an empty id",
         )
-    # '12.0' from spreadsheets and '12' must be the same id.
-    return values.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True).astype(str)
+    # '12.0' from spreadsheets and '12' must be the same id; '0012' stays '0012' (zero-padded ids are ids).
+    if pc.any(pc.match_substring(array, ".0")).as_py():
+        array = pc.replace_substring_regex(array, r"^(-?\d+)\.0+$", r"\1")
+    return _from_arrow(array).astype(str)
+
+
+def _floats(frame: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """(text, numbers) of a column: numbers are NaN where the text is empty or is not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = _arrow(frame[column])
+    raw = _from_arrow(array)
+    try:
+        values = pd.Series(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some cell is not a number: find them one by one
+        values = pd.to_numeric(raw.astype(object), errors="coerce").astype(float)
+    return raw, values
 
 
 def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
+    raw, values = _floats(frame, column)
     _reject_unparsed(
+        frame,
         raw,
         values.isna() & raw.notna(),
         "is not a number",
@@ -140,35 +345,47 @@ def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
         column=column,
         fix="make the column numeric, or map a different column (or none) to it",
     )
-    return values.astype(float)
+    _reject_unparsed(
+        frame,
+        raw,
+        ~np.isfinite(values.fillna(0)) | (values.abs() > MAX_ABS_RATING),
+        f"is infinite or beyond ±{MAX_ABS_RATING:.0e}",
+        file=name,
+        column=column,
+        fix="remove or correct these rows (they are overflowed or placeholder values)",
+    )
+    return values
 
 
 def _timestamps(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
-    raw = frame[column]
-    numeric = pd.to_numeric(raw, errors="coerce")
+    raw, numeric = _floats(frame, column)
+    fix = "use Unix seconds or ISO dates (2024-01-31), or map no timestamp column"
     if numeric.notna().sum() == raw.notna().sum():
+        bad = ~np.isfinite(numeric.fillna(0)) | (numeric.abs() > 1e15)
+        _reject_unparsed(frame, raw, bad, "is not a Unix time", file=name, column=column, fix=fix)
         return numeric.fillna(0).astype("int64")
-    parsed = pd.to_datetime(raw, errors="coerce", utc=True)
-    _reject_unparsed(
-        raw,
-        parsed.isna() & raw.notna(),
-        "is neither a Unix time nor a date",
-        file=name,
-        column=column,
-        fix="use Unix seconds or ISO dates (2024-01-31), or map no timestamp column",
-    )
+    text = raw.astype(object)
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    retry = parsed.isna() & raw.notna()
+    if retry.any():  # other date styles, one by one (mixed formats)
+        parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
+    bad = parsed.isna() & raw.notna()
+    _reject_unparsed(frame, raw, bad, "is neither a Unix time nor a date", file=name, column=column, fix=fix)
     return ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype("int64")
 
 
-def _reject_unparsed(raw: pd.Series, bad: pd.Series, problem: str, *, file: str, column: str, fix: str) -> None:
+def _reject_unparsed(
+    frame: pd.DataFrame, raw: pd.Series, bad: pd.Series, problem: str, *, file: str, column: str, fix: str
+) -> None:
     """One message for values that did not parse: the first bad value, its row, and how many rows have one."""
+    bad = bad.fillna(False).astype(bool)
     if not bad.any():
         return
     first = bad[bad].index[0]
     raise RecaugInputError(
-        f"value '{raw[first]}' {problem} ({int(bad.sum())} such row(s))",
+        f"value '{str(raw[first])[:60]}' {problem} ({int(bad.sum())} such row(s))",
         file=file,
-        row=_row_of(first),
+        row=_row_of(frame, first),
         column=column,
         fix=fix,
     )
@@ -190,11 +407,31 @@ def _expected(canonical: str) -> str:
     return ", ".join([canonical, *ALIASES[canonical][:4]])
 
 
-def interactions_from_frame(
-    frame: pd.DataFrame, *, name: str, mapping: Mapping[str, str] | None = None
-) -> pd.DataFrame:
-    """Validate a raw table and return canonical interactions (user_id, item_id[, rating][, timestamp])."""
-    found = detect_columns(frame.columns, overrides=mapping)
+def positional_mapping(frame: pd.DataFrame) -> dict[str, str]:
+    """For a file without a header: user, item, then rating and timestamp if those columns are numbers.
+
+    This is the layout of MovieLens, Netflix-prize and most '::' or tab exports.
+    """
+    columns = list(map(str, frame.columns))
+    mapping = dict(zip((USER, ITEM), columns, strict=False))
+    sample = frame.head(200)
+    for canonical, column in zip((RATING, TIMESTAMP), columns[2:4], strict=False):
+        values = pd.to_numeric(sample[column].astype(_STRING).str.strip(), errors="coerce")
+        if values.notna().mean() > 0.9 or canonical == TIMESTAMP:
+            mapping[canonical] = column
+    return mapping
+
+
+def interaction_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    """canonical -> column: detected from header names, by position for header-less files; ``mapping`` wins."""
+    if frame.attrs.get("header", True) is False:
+        detected = positional_mapping(frame)
+        detected.update({k: v for k, v in (mapping or {}).items() if v})
+        return detected
+    return detect_columns(frame.columns, overrides=mapping)
+
+
+def _check_mapped(found: Mapping[str, str], frame: pd.DataFrame, name: str) -> None:
     for canonical, column in found.items():
         if column not in frame.columns:
             raise RecaugInputError(
@@ -204,6 +441,17 @@ def interactions_from_frame(
                 column=column,
                 fix="pick one of the file's columns",
             )
+
+
+def interactions_from_frame(
+    frame: pd.DataFrame, *, name: str, mapping: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Validate a raw table and return canonical interactions (user_id, item_id[, rating][, timestamp]).
+
+    An optional ``polarity`` column (explicit negatives) is kept as a number.
+    """
+    found = interaction_mapping(frame, mapping)
+    _check_mapped(found, frame, name)
     for required in (USER, ITEM):
         _require_column(found, required, frame, name, " or choose the mapping by hand")
     if found[USER] == found[ITEM]:
@@ -213,12 +461,17 @@ def interactions_from_frame(
             column=found[USER],
             fix="map them to different columns",
         )
+    attrs = dict(frame.attrs)
     frame = frame.reset_index(drop=True)
+    frame.attrs.update(attrs)
     out = pd.DataFrame({USER: _ids(frame, found[USER], name), ITEM: _ids(frame, found[ITEM], name)})
     if RATING in found:
         out[RATING] = _numeric(frame, found[RATING], name)
     if TIMESTAMP in found:
         out[TIMESTAMP] = _timestamps(frame, found[TIMESTAMP], name)
+    if POLARITY in frame.columns and POLARITY not in found.values():
+        out[POLARITY] = _numeric(frame, POLARITY, name)
+    out.attrs[NOTES] = list(attrs.get("notes", []))
     return out
 
 
@@ -228,32 +481,129 @@ def read_interactions(
     name: str | None = None,
     mapping: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    header: bool | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Read an interactions file; see :func:`interactions_from_frame` for the checks."""
-    return _read_with(interactions_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes)
+    """Read an interactions file; see :func:`read_table` and :func:`interactions_from_frame`."""
+    return _read_with(
+        interactions_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes, header=header, columns=columns
+    )
 
 
-def items_from_frame(frame: pd.DataFrame, *, name: str, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Canonical items (item_id, title, text, extra columns kept); text falls back to title."""
-    found = detect_columns(frame.columns, wanted=(ITEM, "title", "text"), overrides=mapping)
+# Columns whose values are prose: they go into an item's text without a "Label:" prefix.
+_PROSE = {"text", "description", "desc", "overview", "plot", "summary", "content", "abstract", "synopsis"}
+
+
+def readable(value: object) -> str:
+    """A cell as prose: MovieLens lists ``a|b|c`` become ``a, b, c``; placeholders become empty."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    text = str(value).strip()
+    if text.lower() in ("(no genres listed)", "nan", "none", "null", "<na>"):
+        return ""
+    if "|" in text:
+        text = ", ".join(part.strip() for part in text.split("|") if part.strip())
+    return text
+
+
+def describe_item(title: str, fields: Mapping[str, object]) -> str:
+    """An item's text as encoders and LLMs read it: "Title. Genres: a, b. Its description."
+
+    The items file's rows and the What-if page's new item are both described by this one function, so a new
+    item is written like the catalog.
+    """
+    parts = [readable(title).rstrip(".")] if readable(title) else []
+    for column, value in fields.items():
+        text = readable(value)
+        if not text:
+            continue
+        key = "".join(ch for ch in str(column).lower() if ch.isalnum())
+        plain = key in _PROSE or key.startswith("column")  # header-less files have no label to show
+        parts.append(text.rstrip(".") if plain else f"{str(column).replace('_', ' ').capitalize()}: {text}")
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    return ". ".join(parts) + "."
+
+
+def descriptive_columns(frame: pd.DataFrame, exclude: Sequence[str]) -> list[str]:
+    """Columns that describe an item in words (genres, description, tags): mostly non-numeric, not links."""
+    chosen = []
+    for column in frame.columns:
+        if column in exclude:
+            continue
+        values = frame[column].dropna().astype(str).str.strip().head(500)
+        values = values[values != ""]
+        if values.empty:
+            continue
+        numeric = pd.to_numeric(values, errors="coerce").notna().mean()
+        links = values.str.match(r"^(https?://|www\.)").mean()
+        if numeric < 0.5 and links < 0.5:
+            chosen.append(str(column))
+    return chosen
+
+
+def item_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    """item_id / title / text columns detected from the header (``mapping`` wins); by position without a header."""
+    if frame.attrs.get("header", True) is False:
+        detected = dict(zip((ITEM, "title"), map(str, frame.columns), strict=False))
+        detected.update({k: v for k, v in (mapping or {}).items() if v})
+        return detected
+    return detect_columns(frame.columns, wanted=(ITEM, "title", "text"), overrides=mapping)
+
+
+def items_from_frame(
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    mapping: Mapping[str, str] | None = None,
+    text_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Canonical items (item_id, title, text, extra columns kept).
+
+    ``text`` is the title plus every descriptive column (``text_columns``, default: genres, description and
+    any other worded column), written by :func:`describe_item`. Duplicate ids keep their first row and are
+    counted in ``attrs[NOTES]``.
+    """
+    found = item_mapping(frame, mapping)
+    _check_mapped(found, frame, name)
     _require_column(found, ITEM, frame, name)
-    if "title" not in found and "text" not in found:
+    attrs = dict(frame.attrs)
+    frame = frame.reset_index(drop=True)
+    frame.attrs.update(attrs)
+    if text_columns is None:
+        text_columns = descriptive_columns(frame, [found[ITEM], found.get("title", "")])
+    missing = [c for c in text_columns if c not in frame.columns]
+    if missing:
+        _check_mapped({"text": missing[0]}, frame, name)
+    if "title" not in found and not text_columns:
         raise RecaugInputError(
             "no title or text column found",
             file=name,
             fix="add a 'title' or 'description' column so items can be read by the text encoder",
         )
-    frame = frame.reset_index(drop=True)
-    out = pd.DataFrame({ITEM: _ids(frame, found[ITEM], name)})
-    title = frame[found["title"]] if "title" in found else frame[found["text"]].astype(str).str.slice(0, 80)
-    text = frame[found["text"]] if "text" in found else title
-    out["title"] = title.fillna("").astype(str).to_numpy()
-    out["text"] = text.fillna("").astype(str).to_numpy()
-    used = set(found.values())
+    ids = _ids(frame, found[ITEM], name)
+    fields = frame[list(text_columns)].astype(object).where(frame[list(text_columns)].notna(), "")
+    if "title" in found:
+        title = frame[found["title"]].astype(object).where(frame[found["title"]].notna(), "").astype(str)
+    else:
+        title = fields.astype(str).agg(" ".join, axis=1).str.slice(0, 80)
+    records = fields.to_dict("records")
+    text = [describe_item(t, r) for t, r in zip(title.tolist(), records, strict=True)]
+    out = pd.DataFrame({ITEM: ids, "title": title.map(readable).to_numpy(), "text": text})
+    used = {found[ITEM], found.get("title")}
     for column in frame.columns:
         if column not in used and column not in out.columns:
             out[column] = frame[column].to_numpy()
-    return out.drop_duplicates(ITEM, keep="first").reset_index(drop=True)
+    notes = list(attrs.get("notes", []))
+    duplicated = out[ITEM].duplicated()
+    if duplicated.any():
+        example = out.loc[duplicated, ITEM].iloc[0]
+        notes.append(
+            f"{name}: {int(duplicated.sum()):,} duplicate item id(s) (e.g. '{example}'); the first row of each was kept"
+        )
+        out = out[~duplicated].reset_index(drop=True)
+    out.attrs[NOTES] = notes
+    return out
 
 
 def read_items(
@@ -262,9 +612,13 @@ def read_items(
     name: str | None = None,
     mapping: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    header: bool | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Read an items file with an id and a title and/or text column."""
-    return _read_with(items_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes)
+    """Read an items file with an id and a title and/or descriptive columns."""
+    return _read_with(
+        items_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes, header=header, columns=columns
+    )
 
 
 def _read_with(
@@ -274,10 +628,13 @@ def _read_with(
     name: str | None,
     mapping: Mapping[str, str] | None,
     max_bytes: int,
+    header: bool | None,
+    columns: Sequence[str] | None,
 ) -> pd.DataFrame:
     """Read ``source`` as a table and hand it to ``parse``; messages name the file (or "upload" for bytes)."""
     label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-    return parse(read_table(source, name=label, max_bytes=max_bytes), name=label, mapping=mapping)
+    table = read_table(source, name=label, max_bytes=max_bytes, header=header, columns=columns)
+    return parse(table, name=label, mapping=mapping)
 
 
 def empty_items(item_ids: np.ndarray) -> pd.DataFrame:
