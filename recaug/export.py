@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -16,18 +18,55 @@ from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentResult
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Identifiers must round-trip exactly (an id '-5' that became "'-5" no longer matches the input), so
+# neutralising applies to free-text columns only: titles, texts, prompts, answers, messages.
+_ID_COLUMNS = frozenset({USER, ITEM, ORIGIN, "seed", "part", "model", "variant", "slice", "metric", "run_id"})
+
+
+def is_id_column(name: object) -> bool:
+    """Columns that hold identifiers, written verbatim: user_id, item_id, any ``*_id``/``*_ids``, split labels."""
+    text = str(name).lower()
+    return text in _ID_COLUMNS or text.endswith(("_id", "_ids", "_idx"))
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a quote (CSV injection)."""
+    """Prefix free-text cells that a spreadsheet would run as a formula with a quote (CSV injection).
+
+    Id columns (:func:`is_id_column`) and numbers written as text ('-5', '+1.5e3') are left as they are:
+    a spreadsheet reads those as numbers, never as formulas.
+    """
     out = frame.copy()
     for column in out.columns:
+        if is_id_column(column):
+            continue
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype("string")
             risky = text.str.startswith(_FORMULA_PREFIXES).fillna(False)
+            risky &= pd.to_numeric(text.where(risky), errors="coerce").isna()
             if risky.any():
                 out[column] = text.where(~risky, "'" + text)
     return out
+
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&#\s]+")
+REDACTED = "***"
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy of ``value`` (str, dict, list) with credentials in URLs replaced by ``***``.
+
+    ``http://user:KEY@host/v1`` becomes ``http://***@host/v1`` and ``?api_key=KEY`` becomes ``?api_key=***``,
+    so configs, run folders and reports never store a key typed into a base URL.
+    """
+    if isinstance(value, str):
+        value = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{REDACTED}@", value)
+        return _SECRET_QUERY.sub(lambda m: f"{m[1]}{REDACTED}", value)
+    if isinstance(value, dict):
+        return {key: redact_secrets(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_secrets(item) for item in value)
+    return value
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -92,9 +131,9 @@ def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: Pre
         path.write_bytes(llm_log_jsonl(result.logs))
         written.append(path)
     config = {
-        **result.config.to_dict(),
+        **redact_secrets(result.config.to_dict()),
         "data_fingerprint": result.fingerprint,
-        "augment_info": result.augment_info,
+        "augment_info": redact_secrets(result.augment_info),
         "prepare": asdict(prepare_report) if prepare_report else None,
     }
     path = out / "config.json"

@@ -49,18 +49,54 @@ def test_augmented_training_data_has_provenance_on_every_row() -> None:
     assert len(pd.read_parquet(io.BytesIO(to_parquet_bytes(out)))) == len(out)
 
 
-def test_malicious_ids_are_neutralised_in_the_exported_training_data() -> None:
+def test_ids_round_trip_exactly_while_free_text_is_neutralised() -> None:
+    # '-5' became "'-5" in split.csv and augmented.csv, so exported rows no longer matched the input.
     dataset, result = small_experiment()
     train = make_split(dataset.interactions, result.config.protocol, 0).train.head(3)
     synthetic = pd.DataFrame(
         {
-            "user_id": ["=cmd|' /C calc'!A0"],
-            "item_id": ["@evil"],
-            "origin": ["llm"],
-            "confidence": [0.7],
-            "prompt_id": ["-p1"],
+            "user_id": ["-5", "=cmd|' /C calc'!A0"],
+            "item_id": ["+12", "@evil"],
+            "origin": ["llm", "llm"],
+            "confidence": [0.7, 0.6],
+            "prompt_id": ["-p1", "p2"],
         }
     )
-    csv = pd.read_csv(io.BytesIO(to_csv_bytes(augmented_training_data(train, synthetic))), dtype=str)
-    last = csv.iloc[-1]
-    assert last["user_id"] == "'=cmd|' /C calc'!A0" and last["item_id"] == "'@evil" and last["prompt_id"] == "'-p1"
+    csv = pd.read_csv(
+        io.BytesIO(to_csv_bytes(augmented_training_data(train, synthetic))), dtype=str, keep_default_na=False
+    )
+    assert csv["user_id"].tolist()[-2:] == ["-5", "=cmd|' /C calc'!A0"]
+    assert csv["item_id"].tolist()[-2:] == ["+12", "@evil"]
+    assert csv["prompt_id"].tolist()[-2:] == ["-p1", "p2"]
+    log = pd.DataFrame(
+        {"prompt": ["=1+1", "-5", "-x"], "answer": ["@SUM(A1)", "ok", "+3"], "item_ids": ["-1", "2", "3"]}
+    )
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(log)), dtype=str, keep_default_na=False)
+    assert back["prompt"].tolist() == ["'=1+1", "-5", "'-x"]  # numbers stay numbers, formulas are quoted
+    assert back["answer"].tolist() == ["'@SUM(A1)", "ok", "+3"]
+    assert back["item_ids"].tolist() == ["-1", "2", "3"]
+
+
+def test_split_export_keeps_ids_of_every_seed(tmp_path) -> None:
+    from recaug.export import write_experiment
+
+    _, result = small_experiment()
+    write_experiment(result, tmp_path)
+    split = pd.read_csv(tmp_path / "split.csv", dtype=str, keep_default_na=False)
+    expected = result.split.astype(str).reset_index(drop=True)
+    assert split[["user_id", "item_id"]].equals(expected[["user_id", "item_id"]])
+    if "seed" in result.split.columns:
+        assert set(split["seed"]) == {str(s) for s in result.config.seeds}
+
+
+def test_secrets_in_base_urls_are_redacted() -> None:
+    from recaug.export import redact_secrets
+
+    config = {
+        "augmenter_params": {"llm-interactions": {"base_url": "http://user:sk-SECRET@host:8000/v1?api_key=sk-2&x=1"}},
+        "models": ["pop"],
+    }
+    text = str(redact_secrets(config))
+    assert "SECRET" not in text and "sk-2" not in text
+    assert "http://***@host:8000/v1?api_key=***&x=1" in text
+    assert redact_secrets("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
