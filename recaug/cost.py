@@ -1,4 +1,4 @@
-"""What each augmentation cost: rows produced, seconds to produce them, extra training time and LLM usage.
+"""What each augmentation cost: rows produced against the budget, seconds, extra training time and LLM usage.
 
 A gain is only worth having at a price; this puts the price next to the verdict. Seconds are wall-clock
 measurements of this run (they vary between runs, unlike the metrics); LLM counts come from the backends' usage.
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 COST_COLUMNS = [
     "variant",
+    "budget",
+    "budget_filled",
     "synthetic_rows",
     "users_touched",
     "augment_seconds",
@@ -27,8 +29,16 @@ COST_COLUMNS = [
     "llm_tokens_in",
     "llm_tokens_out",
     "llm_cache_hit_rate",
+    "llm_failures",
+    "llm_retries",
 ]
-LLM_KEYS = {"llm_calls": "calls", "llm_tokens_in": "tokens_in", "llm_tokens_out": "tokens_out"}
+LLM_KEYS = {
+    "llm_calls": "calls",
+    "llm_tokens_in": "tokens_in",
+    "llm_tokens_out": "tokens_out",
+    "llm_failures": "failures",
+    "llm_retries": "retries",
+}
 
 
 def cost_table(result: ExperimentResult) -> pd.DataFrame:
@@ -46,6 +56,10 @@ def cost_table(result: ExperimentResult) -> pd.DataFrame:
         mine = info[info["augmenter"] == name] if "augmenter" in info else info.iloc[0:0]
         row = {
             "variant": name,
+            "budget": _mean(mine, "budget"),
+            # Below 1 the method could not fill its budget (call cap, rejections, too few candidates): a comparison
+            # against another method at the "same" budget is then not like for like.
+            "budget_filled": _mean(mine, "kept") / _mean(mine, "budget") if _mean(mine, "budget") else np.nan,
             "synthetic_rows": _mean(mine, "kept"),
             "users_touched": _mean(mine, "users_touched"),
             "augment_seconds": float(np.mean(_augment_seconds(result.timings, name) or [np.nan])),

@@ -7,26 +7,32 @@ log-likelihood of "Yes" against "No". Small models answer "No" (or "Yes") to alm
 the log-odds are calibrated (Zhao et al. 2021, "Calibrate before use"): the same question about a user we know
 nothing about gives each item's baseline, and P(yes) = sigmoid(log-odds - baseline) measures how much this user's
 history raises the answer. Pairs with P(yes) >= ``min_yes`` become interactions with P(yes) as the confidence; the
-rest are logged as rejected.
+rest are logged as rejected. That is one call per (user, item) pair, so it suits small runs (``mode="judge"``).
+
+``mode="one-pass"`` (the default; after FilterLLM, 2025) covers every cold item at the cost of one generation per
+item: the LLM enriches each cold item's text with keywords once, the enriched text is embedded, scored against
+every user's history profile, and the closest users receive the item (as ``llm-item-text`` does for thin items).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from recaug.augment.base import NotFittedError, Target, register
 from recaug.augment.llm_common import ACCEPTED, LLMAugmenter
-from recaug.augment.llm_item_text import thin_items
+from recaug.augment.llm_item_text import enrich_items, give_items_to_users, thin_items
 from recaug.augment.similarity import history_profiles, ranked_matches
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.errors import RecaugInputError
 from recaug.progress import ProgressFn, no_progress, sub_progress
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
 ANSWERS = ["Yes", "No"]
+COLD_MODES = ("one-pass", "judge")
 
 
 @register
@@ -36,19 +42,24 @@ class LLMColdItemsAugmenter(LLMAugmenter):
     name = "llm-cold-items"
     description = "ColdLLM-style: an LLM judges which candidate users would like each cold item (yes/no)"
     family = "llm"
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"mode": COLD_MODES}
 
     def __init__(
         self,
         *,
-        max_items: int = 20,
+        mode: str = "one-pass",
+        max_items: int = 0,
         users_per_item: int = 5,
         max_users: int = 200,
         min_yes: float = 0.5,
         calibrate: bool = True,
+        max_new_tokens: int = 32,
         encoder: str = DEFAULT_ENCODER,
         **shared: Any,
     ) -> None:
         super().__init__(**shared)
+        self.mode = mode
+        self.max_new_tokens = max_new_tokens
         self.max_items = max_items
         self.users_per_item = users_per_item
         self.max_users = max_users
@@ -57,6 +68,8 @@ class LLMColdItemsAugmenter(LLMAugmenter):
         self.encoder = encoder
 
     def _fit(self, train: TrainingData) -> None:
+        if self.mode not in COLD_MODES:
+            raise RecaugInputError(f"unknown mode '{self.mode}'", fix=f"use one of {', '.join(COLD_MODES)}")
         super()._fit(train)
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
 
@@ -100,10 +113,33 @@ class LLMColdItemsAugmenter(LLMAugmenter):
             }
         )
 
+    def planned_calls(self, budget: int, target: Target) -> int:
+        items = min(len(target.items), self.max_items or len(target.items))
+        if self.mode == "one-pass":
+            return items
+        return items * (min(self.users_per_item, self.max_users or self.users_per_item) + int(self.calibrate))
+
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
-        items = thin_items(self.train_, target.items, self.max_items)
-        pool = self.pick_users(target, self.max_users, rng)
+        wanted = self.planned_calls(budget, target)
+        if self.mode == "one-pass":
+            items = thin_items(self.train_, target.items, min(wanted, self.call_cap()))
+            frame = enrich_items(self, items, self.max_new_tokens, sub_progress(progress, 0.0, 0.9))
+            self._end(
+                {
+                    "mode": self.mode,
+                    "items_prompted": len(items),
+                    "items_enriched": len(frame),
+                    "calls_capped": len(items) < wanted,
+                }
+            )
+            users = target.users[self.train_.user_degree()[target.users] > 0]
+            return give_items_to_users(self, frame, users, budget, sub_progress(progress, 0.9, 1.0))
+        per_item = max(wanted // max(min(len(target.items), self.max_items or len(target.items)), 1), 1)
+        items = thin_items(
+            self.train_, target.items, min(self.max_items or len(target.items), self.call_cap() // per_item)
+        )
+        pool = self.pick_users(target, self.max_users or self.train_.n_users, rng)
         jobs = []
         if len(items) and len(pool):
             history = self.train_.matrix[pool]
@@ -156,6 +192,8 @@ class LLMColdItemsAugmenter(LLMAugmenter):
                 rows.append((user, item, p_yes, self.record(**common, parsed="yes", accepted=True, reason=ACCEPTED)))
         self._end(
             {
+                "mode": self.mode,
+                "calls_capped": len(items) < min(len(target.items), self.max_items or len(target.items)),
                 "items_prompted": len(items),
                 "pairs_judged": len(jobs),
                 "pairs_accepted": len(rows),

@@ -14,14 +14,16 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, AugmentResult, Target
+from recaug.augment.base import Augmenter, AugmentResult, NotFittedError, Target, resolve_budget, resolve_target
 from recaug.data.dataset import TrainingData
-from recaug.data.schema import ITEM, TIMESTAMP, USER
+from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
+from recaug.errors import RecaugInputError
 from recaug.progress import ProgressFn
 from recaug.text.llm.base import Generation, LLMBackend, Scores, create_backend
 from recaug.text.llm.parsing import display_title
@@ -79,11 +81,25 @@ def cost_fields(record: Generation | Scores) -> dict[str, Any]:
     }
 
 
+def combined_cost(records: Sequence[Scores]) -> Scores:
+    """One log row's cost for a decision that took several calls (e.g. one prompt in several candidate orders)."""
+    return Scores(
+        np.zeros(0),
+        tokens_in=sum(r.tokens_in for r in records),
+        tokens_out=sum(r.tokens_out for r in records),
+        latency=sum(r.latency for r in records),
+        cache_hit=all(r.cache_hit for r in records),
+        error=next((r.error for r in records if r.error is not None), None),
+    )
+
+
 def finalise_log(records: list[dict[str, Any]], rows: pd.DataFrame) -> pd.DataFrame:
     """The log as a DataFrame, reconciled with the rows that survived cleaning (see the module docstring)."""
     log = pd.DataFrame([{c: r.get(c) for c in LOG_COLUMNS} for r in records], columns=LOG_COLUMNS)
     if log.empty:
         return log
+    if POLARITY in rows.columns:  # a prompt is accepted for what it added; its negatives ride along
+        rows = rows[rows[POLARITY] >= 0]
     kept = rows[rows["prompt_id"] != ""].groupby("prompt_id", sort=False)
     users = kept[USER].agg(list).to_dict() if len(rows) else {}
     items = kept[ITEM].agg(list).to_dict() if len(rows) else {}
@@ -123,9 +139,14 @@ class LLMAugmenter(Augmenter):
     * ``model``, ``base_url``: see above;
     * ``batch_size``: prompts per backend call (local batch; concurrent requests for a server); one progress step
       per batch;
+    * ``timeout``: seconds a server request may take before it is retried (the ``openai`` backend);
     * ``temperature``: 0 is greedy (deterministic); above 0 samples with the augmenter's seed;
     * ``history_size``: how many of a user's most recent training items a prompt lists;
-    * ``item_noun``: what the items are called in prompts ("movie", "product", ...).
+    * ``item_noun``: what the items are called in prompts ("movie", "product", ...);
+    * ``max_calls``: the most LLM calls (prompts scored or generated, cache hits included) one augmentation may
+      make; 0 = no cap. Every augmenter plans the calls that would fill the budget for all targeted users and
+      stops at this cap; ``estimate`` says what the plan costs before running, and ``info["budget_note"]`` says
+      why a budget was not filled.
     """
 
     family = "llm"
@@ -142,8 +163,12 @@ class LLMAugmenter(Augmenter):
         temperature: float = 0.0,
         history_size: int = 10,
         item_noun: str = "item",
+        max_calls: int = 2000,
+        timeout: float = 60.0,
     ) -> None:
         super().__init__(seed=seed, target=target)
+        self.max_calls = max_calls
+        self.timeout = timeout
         self.backend = backend
         self.model = model
         self.base_url = base_url
@@ -155,7 +180,15 @@ class LLMAugmenter(Augmenter):
     # --- set-up -------------------------------------------------------------------------
     def _fit(self, train: TrainingData) -> None:
         """Build the backend (a clear error now if a server is unreachable) and the per-user histories."""
-        self.llm_ = create_backend(self.backend, self.model, self.base_url, batch_size=self.batch_size)
+        if isinstance(self.max_calls, bool) or not isinstance(self.max_calls, int | np.integer) or self.max_calls < 0:
+            raise RecaugInputError(
+                f"max_calls must be a whole number ≥ 0, got {self.max_calls!r}",
+                fix="use e.g. 500 for at most 500 LLM calls per augmentation, or 0 for no cap",
+            )
+        options: dict[str, Any] = {"batch_size": self.batch_size}
+        if self.backend == "openai":
+            options["timeout"] = float(self.timeout)
+        self.llm_ = create_backend(self.backend, self.model, self.base_url, **options)
         self.titles_ = np.array([display_title(t) for t in train.items["title"]], dtype=object)
         self.texts_ = train.items["text"].astype(str).to_numpy()
         # Oldest first per user; without timestamps the file order stands in for time.
@@ -182,6 +215,55 @@ class LLMAugmenter(Augmenter):
         if len(users) > limit:
             users = np.sort(rng.choice(users, size=limit, replace=False))
         return users
+
+    # --- the call budget -------------------------------------------------------------------
+    def call_cap(self) -> int:
+        """The most calls this augmentation may make (a very large number when uncapped)."""
+        return int(self.max_calls) if self.max_calls else 2**62
+
+    def planned_calls(self, budget: int, target: Target) -> int:
+        """LLM calls needed to fill ``budget`` rows for ``target`` before the cap (subclasses say how)."""
+        raise NotImplementedError
+
+    def estimate(
+        self, budget: int | float, *, target: str | list[str] | None = None, probe_calls: int | None = None
+    ) -> LLMEstimate:
+        """Calls, tokens and seconds the augmentation would take, from a short measured probe on this backend.
+
+        The probe runs the augmentation itself with ``max_calls`` set to ``probe_calls`` (one batch by default)
+        and the response cache off, so it measures real model calls; the model is loaded first so the load is not
+        counted. Costs per call are scaled to the planned number of calls.
+        """
+        if not hasattr(self, "train_"):
+            raise NotFittedError(f"{self.name}: call fit(train) before estimate()")
+        n = resolve_budget(budget, len(self.train_.interactions))
+        resolved = resolve_target(self.train_, target if target is not None else self.target)
+        wanted = self.planned_calls(n, resolved)
+        calls = min(wanted, self.call_cap())
+        probe = max(1, min(int(probe_calls or self.batch_size), calls)) if calls else 0
+        self.llm_.warm_up()
+        saved = (self.max_calls, self.llm_.cache, dict(self.info_), dict(self.artifacts_))
+        self.max_calls, self.llm_.cache = probe, None
+        started = time.perf_counter()
+        try:
+            info = self.augment(n, target=target).info if probe else {}
+        finally:
+            self.max_calls, self.llm_.cache, self.info_, self.artifacts_ = saved
+        seconds = time.perf_counter() - started
+        made = max(int(info.get("calls", 0)), 1)
+        per_call = {k: info.get(k, 0) / made for k in ("tokens_in", "tokens_out")}
+        return LLMEstimate(
+            augmenter=self.name,
+            backend=f"{self.llm_.kind} ({self.llm_.model_id})",
+            calls=calls,
+            calls_wanted=wanted,
+            cap=int(self.max_calls),
+            tokens_in=round(per_call["tokens_in"] * calls),
+            tokens_out=round(per_call["tokens_out"] * calls),
+            seconds=seconds / made * calls,
+            probe_calls=int(info.get("calls", 0)),
+            probe_seconds=seconds,
+        )
 
     # --- calls ----------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -278,6 +360,7 @@ class LLMAugmenter(Augmenter):
                 "cache_hit_rate": round(used["cache_hits"] / calls, 4) if calls else 0.0,
                 "failures": int(used["failures"]),
                 "retries": int(used["retries"]),
+                "max_calls": int(self.max_calls),
                 **(extra or {}),
             }
         )
@@ -291,6 +374,7 @@ class LLMAugmenter(Augmenter):
         self.log_ = log
         result.log = log
         summary = log_summary(log)
+        summary.update(budget_note({**result.info, **summary}))
         self.info_.update(summary)
         result.info.update(summary)
         return result
@@ -307,6 +391,74 @@ class LLMAugmenter(Augmenter):
                 "prompt_id": list(prompt_ids),
             }
         )
+
+
+@dataclass(frozen=True)
+class LLMEstimate:
+    """What an LLM augmentation will cost, measured on a short probe (see :meth:`LLMAugmenter.estimate`)."""
+
+    augmenter: str
+    backend: str
+    calls: int  # calls it will make (the plan, capped)
+    calls_wanted: int  # calls that would fill the budget without the cap
+    cap: int  # max_calls (0 = none)
+    tokens_in: int
+    tokens_out: int
+    seconds: float
+    probe_calls: int
+    probe_seconds: float
+
+    def line(self) -> str:
+        """One line for the CLI and the Augment page."""
+        capped = (
+            f" (cap {self.cap:,}; {self.calls_wanted:,} would fill the budget)"
+            if self.calls < self.calls_wanted
+            else ""
+        )
+        return (
+            f"{self.augmenter}: about {self.calls:,} LLM calls{capped}, {self.tokens_in + self.tokens_out:,} tokens, "
+            f"{_duration(self.seconds)} on {self.backend} (measured on {self.probe_calls} calls in "
+            f"{self.probe_seconds:.1f} s; cached answers make re-runs faster)"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def budget_note(info: dict[str, Any]) -> dict[str, Any]:
+    """``budget_reached`` and, when the rows fall short of the budget, ``budget_note`` saying why."""
+    budget, kept = int(info.get("budget", 0)), int(info.get("kept", 0))
+    if kept >= budget:
+        return {"budget_reached": True}
+    reasons = []
+    if info.get("calls_capped"):
+        reasons.append(f"the LLM-call cap ({info.get('max_calls')}) stopped it after {info.get('calls', 0)} calls")
+    if info.get("rejection_rate"):
+        reasons.append(f"{info['rejection_rate']:.0%} of prompts were rejected")
+    if info.get("picks_limited"):
+        reasons.append(str(info["picks_limited"]))
+    if info.get("failures"):
+        reasons.append(f"{info['failures']} LLM calls failed")
+    why = "; ".join(reasons) or "the targeted users and items offered no more new pairs"
+    return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows ({why})"}
+
+
+def llm_warnings(infos: Sequence[dict[str, Any]]) -> list[str]:
+    """Lines for the CLI and the UI: failed/retried LLM calls and unfilled budgets, one per augmenter and seed."""
+    out = []
+    for info in infos:
+        where = f"{info.get('augmenter', '?')}" + (f" (seed {info['seed']})" if "seed" in info else "")
+        if info.get("failures"):
+            out.append(
+                f"{where}: {info['failures']} of {info.get('calls', 0)} LLM calls failed after "
+                f"{info.get('retries', 0)} retries; their prompts added nothing (see llm_log.jsonl)"
+            )
+        if info.get("budget_note"):
+            out.append(f"{where}: {info['budget_note']}")
+    return out
 
 
 def llm_augmenter_params(names: Sequence[str], **settings: Any) -> dict[str, dict[str, Any]]:

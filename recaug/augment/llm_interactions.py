@@ -4,12 +4,18 @@ Unlike LLMRec, candidates come from a recommender fitted here on the training sp
 never from the test set. Each targeted user's prompt lists their most recent training items and the candidates;
 then either
 
-* ``choice="logprob"`` (default): every candidate title is scored as the answer in one batched pass; the choice is
-  the most likely title and the confidence its softmax probability over the candidates. It cannot name an item
-  outside the catalog, and the least likely candidate is kept as a hard negative (``artifacts_["hard_negatives"]``);
-* ``choice="text"``: the LLM writes a title, which is mapped back to the candidates, then to the whole catalog
-  (exact / contained / fuzzy title match); answers that map to nothing, or to an item the user already has, are
-  rejected and counted.
+* ``choice="logprob"`` (default): every candidate title is scored as the answer; the prompt is asked in
+  ``n_orders`` cyclic shifts of the candidate list and each candidate's log-likelihood is averaged over them
+  (:mod:`recaug.augment.llm_choice`), so the first-listed candidate no longer wins by position. A pick must be in
+  the top ``picks_per_user`` under every order, else it is rejected as unstable and counted. The candidates at
+  the bottom under every order become LLMRec's negatives: rows with ``polarity`` -1 (``negatives=True``), which
+  the experiment gives to models that train with fixed hard negatives. It cannot name an item outside the catalog;
+* ``choice="text"``: the LLM writes a title (one order), which is mapped back to the candidates, then to the whole
+  catalog (exact / contained / fuzzy title match); answers that map to nothing, or to an item the user already has,
+  are rejected and counted.
+
+Budget: every targeted user with a history is prompted (``max_users`` > 0 samples that many), with
+``picks_per_user`` picks each (0 = as many as the budget needs, at most half the candidates), until ``max_calls``.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import numpy as np
 import pandas as pd
 
 from recaug.augment.base import Target, register
-from recaug.augment.llm_common import ACCEPTED, LLMAugmenter, softmax
+from recaug.augment.llm_choice import cyclic_orders, debiased_choice
+from recaug.augment.llm_common import ACCEPTED, LLMAugmenter, combined_cost
 from recaug.augment.train_model import fit_train_model
 from recaug.data.dataset import TrainingData
-from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.data.schema import CONFIDENCE, ITEM, POLARITY, USER
 from recaug.errors import RecaugInputError
 from recaug.progress import ProgressFn
+from recaug.text.llm.base import Scores
 from recaug.text.llm.parsing import TitleMatcher
 
 CHOICE_MODES = ("logprob", "text")
@@ -43,12 +51,14 @@ class LLMInteractionsAugmenter(LLMAugmenter):
     def __init__(
         self,
         *,
-        max_users: int = 50,
+        max_users: int = 0,
         n_candidates: int = 10,
         candidate_model: str = "itemknn",
-        picks_per_user: int = 1,
+        picks_per_user: int = 0,
         choice: str = "logprob",
         shuffle_candidates: bool = True,
+        n_orders: int = 3,
+        negatives: bool = True,
         **shared: Any,
     ) -> None:
         super().__init__(**shared)
@@ -58,14 +68,38 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         self.picks_per_user = picks_per_user
         self.choice = choice
         self.shuffle_candidates = shuffle_candidates
+        self.n_orders = n_orders
+        self.negatives = negatives
 
     def _fit(self, train: TrainingData) -> None:
         if self.choice not in CHOICE_MODES:
-            raise RecaugInputError(f"unknown choice mode '{self.choice}'", fix=f"use one of {', '.join(CHOICE_MODES)}")
+            raise RecaugInputError(
+                f"unknown choice mode '{self.choice}'", fix=f"choose one of {', '.join(CHOICE_MODES)}"
+            )
         if self.n_candidates < 2:
             raise RecaugInputError(f"n_candidates must be at least 2, got {self.n_candidates}")
+        if self.n_orders < 1:
+            raise RecaugInputError(
+                f"n_orders must be at least 1, got {self.n_orders}", fix="use 3 (1 turns the position debiasing off)"
+            )
         super()._fit(train)
         self.ranker_ = fit_train_model(train, model=self.candidate_model, seed=self.seed)
+
+    # --- the plan -----------------------------------------------------------------------
+    def orders_per_user(self) -> int:
+        return 1 if self.choice == "text" else min(self.n_orders, self.n_candidates)
+
+    def picks_for(self, budget: int, n_users: int) -> int:
+        """Picks per user: the set value, or what ``budget`` needs, at most half the candidates."""
+        wanted = self.picks_per_user or -(-budget // max(n_users, 1))
+        return max(1, min(wanted, self.n_candidates // 2)) if self.choice == "logprob" else 1
+
+    def eligible_users(self, target: Target) -> np.ndarray:
+        users = target.users[self.train_.user_degree()[target.users] > 0]
+        return users if not self.max_users else users[: self.max_users]
+
+    def planned_calls(self, budget: int, target: Target) -> int:
+        return len(self.eligible_users(target)) * self.orders_per_user()
 
     def candidates(self, users: np.ndarray, target: Target) -> list[np.ndarray]:
         """Each user's top ``n_candidates`` unseen target items under the base recommender."""
@@ -88,7 +122,13 @@ class LLMInteractionsAugmenter(LLMAugmenter):
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
-        users = self.pick_users(target, self.max_users, rng)
+        self._counts: dict[str, int] = {}
+        per_user_calls = self.orders_per_user()
+        eligible = self.eligible_users(target)
+        fits = min(len(eligible), self.call_cap() // per_user_calls)
+        # Under the cap, a seeded random subset of the users is prompted (not the lowest ids).
+        users = np.sort(rng.choice(eligible, size=fits, replace=False)) if fits < len(eligible) else eligible
+        k = self.picks_for(budget, len(users))
         per_user = self.candidates(users, target) if len(users) else []
         jobs = []
         for user, cands in zip(users, per_user, strict=True):
@@ -96,81 +136,113 @@ class LLMInteractionsAugmenter(LLMAugmenter):
                 continue
             cands = rng.permutation(cands) if self.shuffle_candidates else cands
             history = self.recent_history(int(user))
-            jobs.append((int(user), history, cands, self.prompt(history, cands)))
-        prompts = [job[3] for job in jobs]
+            orders = cyclic_orders(len(cands), per_user_calls)
+            jobs.append((int(user), history, cands, orders, [self.prompt(history, cands[o]) for o in orders]))
         if self.choice == "logprob":
-            options = [[str(self.titles_[c]) for c in job[2]] for job in jobs]
-            answers = self.score_in_batches(prompts, options, progress, "users scored")
-            rows = [self._decide_by_scores(job, answer) for job, answer in zip(jobs, answers, strict=True)]
+            prompts = [p for job in jobs for p in job[4]]
+            options = [[str(self.titles_[c]) for c in job[2][o]] for job in jobs for o in job[3]]
+            answers = iter(self.score_in_batches(prompts, options, progress, "prompts scored"))
+            rows = [self._decide_by_scores(job, [next(answers) for _ in job[3]], k) for job in jobs]
         else:
-            generated = self.generate_in_batches(prompts, 24, progress, "users answered")
+            generated = self.generate_in_batches([job[4][0] for job in jobs], 24, progress, "users answered")
             rows = [self._decide_by_text(job, answer) for job, answer in zip(jobs, generated, strict=True)]
-        if self.choice == "logprob":
-            self.artifacts_["hard_negatives"] = pd.DataFrame(
-                self.artifacts_.get("hard_negatives", []), columns=[USER, ITEM, "probability", "prompt_id"]
-            )
+        picks = [r for user_rows in rows for r in user_rows if r[5] > 0]
+        negatives = [r for user_rows in rows for r in user_rows if r[5] < 0]
         self._end(
             {
+                "users_targeted": len(eligible),
                 "users_prompted": len(jobs),
+                "calls_capped": fits < len(eligible),
                 "choice": self.choice,
-                "hard_negatives": len(self.artifacts_.get("hard_negatives", [])),
+                "orders_per_prompt": per_user_calls,
+                "picks_per_user": k,
+                **self._choice_counts(),
+                "negatives_proposed": len(negatives),
+                **(
+                    {"picks_limited": f"at most {k} picks per user from {self.n_candidates} candidates"}
+                    if k * len(jobs) < budget
+                    else {}
+                ),
             }
         )
-        picks = [r for user_rows in rows for r in user_rows]
         if not picks:
             return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
         # Rank by rank across users (each user's first pick before anyone's second), best first within a rank.
         picks.sort(key=lambda r: (r[4], -r[2]))
-        u, i, c, p, _ = zip(*picks, strict=True)
-        return self.rows_frame(u, i, c, p)
+        frame = self.rows_frame(*[list(col) for col in zip(*picks, strict=True)][:4])
+        if self.choice == "logprob" and self.negatives:
+            negatives.sort(key=lambda r: (r[4], -r[2]))
+            negative_frame = self.rows_frame(*[list(col) for col in zip(*negatives, strict=True)][:4])
+            frame = pd.concat([frame.assign(**{POLARITY: 1}), negative_frame.assign(**{POLARITY: -1})])
+        return frame.reset_index(drop=True)
 
-    def _decide_by_scores(self, job: tuple[int, np.ndarray, np.ndarray, str], answer: Any) -> list[tuple]:
-        user, history, cands, prompt = job
-        probs = softmax(answer.logprobs)
-        response = answer.raw or "; ".join(
-            f"{self.titles_[c]}: {v:.3f}" for c, v in zip(cands, answer.logprobs, strict=True)
+    def _choice_counts(self) -> dict[str, Any]:
+        """Position-bias diagnostics over the scored prompts (see :mod:`recaug.augment.llm_choice`)."""
+        counts = getattr(self, "_counts", {})
+        orders = max(counts.get("orders", 0), 1)
+        users = max(counts.get("users", 0), 1)
+        return {
+            "first_position_pick_rate": round(counts.get("first", 0) / orders, 4),
+            "flip_rate": round(counts.get("flipped", 0) / users, 4),
+            "picks_rejected_unstable": counts.get("unstable", 0),
+        }
+
+    def _decide_by_scores(self, job: tuple, answers: list[Scores], k: int) -> list[tuple]:
+        user, history, cands, orders, prompts = job
+        # Log-likelihoods back in candidate order: row j, column c = candidate c scored under order j.
+        matrix = np.full((len(orders), len(cands)), np.nan)
+        for j, (order, answer) in enumerate(zip(orders, answers, strict=True)):
+            matrix[j, order] = answer.logprobs
+        error = next((a.error for a in answers if a.error is not None), None)
+        choice = debiased_choice(matrix, orders, k)
+        counts = self._counts
+        if error is None:
+            for key, value in (
+                ("orders", len(orders)),
+                ("users", 1),
+                ("first", choice.first_position_picks),
+                ("flipped", int(choice.flipped)),
+                ("unstable", choice.rejected_picks),
+            ):
+                counts[key] = counts.get(key, 0) + value
+        response = "; ".join(
+            a.raw or f"order {j + 1}: {self.titles_[cands[choice.per_order_top[j]]]}" for j, a in enumerate(answers)
         )
-        if answer.error is not None or np.isnan(probs).any():
-            self.record(
-                prompt=prompt,
-                response=response,
-                cost=answer,
-                user=user,
-                history=history,
-                candidates=cands,
-                accepted=False,
-                reason=f"backend error: {answer.error}",
-            )
+        response += " | averaged: " + "; ".join(
+            f"{self.titles_[c]}: {p:.3f}" for c, p in zip(cands, choice.probabilities, strict=True)
+        )
+        common = {
+            "prompt": prompts[0],
+            "response": response,
+            "cost": combined_cost(answers),
+            "user": user,
+            "history": history,
+            "candidates": cands,
+        }
+        if error is not None:
+            self.record(**common, accepted=False, reason=f"backend error: {error}")
             return []
-        order = np.argsort(-probs, kind="stable")
-        picks = order[: self.picks_per_user]
-        negative = int(cands[order[-1]])
+        if not choice.picks:
+            self.record(**common, accepted=False, reason=choice.reason)
+            return []
+        probs = choice.probabilities
         prompt_id = self.record(
-            prompt=prompt,
-            response=response,
-            cost=answer,
-            user=user,
-            item=int(cands[picks[0]]),
-            history=history,
-            candidates=cands,
-            parsed=", ".join(self.item_ids(cands[picks])),
-            confidence=float(probs[picks[0]]),
+            **common,
+            item=int(cands[choice.picks[0]]),
+            parsed=", ".join(self.item_ids(cands[choice.picks])),
+            confidence=float(probs[choice.picks[0]]),
             accepted=True,
             reason=ACCEPTED,
         )
-        negatives = self.artifacts_.setdefault("hard_negatives", [])
-        negatives.append(
-            {
-                USER: str(self.train_.user_ids[user]),
-                ITEM: str(self.train_.item_ids[negative]),
-                "probability": float(probs[order[-1]]),
-                "prompt_id": prompt_id,
-            }
-        )
-        return [(user, int(cands[k]), float(probs[k]), prompt_id, rank) for rank, k in enumerate(picks)]
+        out = [(user, int(cands[c]), float(probs[c]), prompt_id, rank, 1) for rank, c in enumerate(choice.picks)]
+        out += [
+            (user, int(cands[c]), float(1.0 - probs[c]), prompt_id, rank, -1)
+            for rank, c in enumerate(choice.negatives[: len(choice.picks)])
+        ]
+        return out
 
-    def _decide_by_text(self, job: tuple[int, np.ndarray, np.ndarray, str], answer: Any) -> list[tuple]:
-        user, history, cands, prompt = job
+    def _decide_by_text(self, job: tuple, answer: Any) -> list[tuple]:
+        user, history, cands, _, (prompt,) = job
         common = {
             "prompt": prompt,
             "response": answer.text,
@@ -209,4 +281,4 @@ class LLMInteractionsAugmenter(LLMAugmenter):
             accepted=True,
             reason=ACCEPTED if item in set(cands.tolist()) else "accepted: outside the candidates",
         )
-        return [(user, item, float(found.score), prompt_id, 0)]
+        return [(user, item, float(found.score), prompt_id, 0, 1)]

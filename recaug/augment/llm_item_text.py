@@ -54,57 +54,73 @@ class LLMItemTextAugmenter(LLMAugmenter):
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
 
     def prompt(self, item: int) -> str:
-        return (
-            f"{self.item_noun.capitalize()}: {self.texts_[item]}\n"
-            "Write eight keywords describing its genre, mood and themes, separated by commas."
-        )
+        return keywords_prompt(self.item_noun, str(self.texts_[item]))
+
+    def planned_calls(self, budget: int, target: Target) -> int:
+        return min(len(target.items), self.max_items or len(target.items))
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
-        items = thin_items(self.train_, target.items, self.max_items)
-        prompts = [self.prompt(int(i)) for i in items]
-        answers = self.generate_in_batches(
-            prompts, self.max_new_tokens, sub_progress(progress, 0.0, 0.9), "item texts enriched"
-        )
-        table = []
-        for item, prompt, answer in zip(items, prompts, answers, strict=True):
-            keywords = " ".join(clean_answer(answer.text).split()) if answer.error is None else ""
-            prompt_id = self.record_text(answer, prompt, keywords, empty="empty answer", item=int(item))
-            if prompt_id:
-                original = str(self.texts_[item])
-                table.append(
-                    {
-                        ITEM: str(self.train_.item_ids[item]),
-                        "title": str(self.titles_[item]),
-                        "original_text": original,
-                        "keywords": keywords,
-                        "enriched_text": f"{original} Keywords: {keywords}",
-                        "prompt_id": prompt_id,
-                        "index": int(item),
-                    }
-                )
-        self._end({"items_prompted": len(items), "items_enriched": len(table)})
-        frame = pd.DataFrame(table, columns=[*ITEM_TEXT_COLUMNS, "index"])
-        self.artifacts_["item_text"] = frame[ITEM_TEXT_COLUMNS]
+        wanted = self.planned_calls(budget, target)
+        items = thin_items(self.train_, target.items, min(wanted, self.call_cap()))
+        frame = enrich_items(self, items, self.max_new_tokens, sub_progress(progress, 0.0, 0.9))
+        self._end({"items_prompted": len(items), "items_enriched": len(frame), "calls_capped": len(items) < wanted})
         users = target.users[self.train_.user_degree()[target.users] > 0]
-        if frame.empty or len(users) == 0:
-            return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
-        enriched = frame["index"].to_numpy(dtype=np.int64)
-        vectors = self.item_vectors_.copy()
-        vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=self.encoder)
-        self.artifacts_["item_text_embeddings"] = vectors[enriched]
-        history = self.train_.matrix[users]
-        profiles = history_profiles(history, vectors)
-        depth = min(len(users), int(np.ceil(budget / len(enriched))) + 1)
-        top, sims = ranked_matches(
-            vectors[enriched],
-            profiles,
-            history[:, enriched].T.tocsr(),
-            depth,
-            sub_progress(progress, 0.9, 1.0),
-            "matching enriched items to users",
-        )
-        i, u, s = round_robin([np.full(depth, item) for item in enriched], list(users[top]), list(sims), budget * 2)
-        ok = np.isfinite(s)
-        prompt_of = dict(zip(enriched.tolist(), frame["prompt_id"], strict=True))
-        return self.rows_frame(u[ok], i[ok], np.clip((s[ok] + 1.0) / 2.0, 0.0, 1.0), [prompt_of[int(x)] for x in i[ok]])
+        return give_items_to_users(self, frame, users, budget, sub_progress(progress, 0.9, 1.0))
+
+
+def keywords_prompt(noun: str, text: str) -> str:
+    """The enrichment question about one item's text."""
+    return (
+        f"{noun.capitalize()}: {text}\nWrite eight keywords describing its genre, mood and themes, separated by commas."
+    )
+
+
+def enrich_items(aug: LLMAugmenter, items: np.ndarray, max_new_tokens: int, progress: ProgressFn) -> pd.DataFrame:
+    """One generation per item: keywords appended to its text (``ITEM_TEXT_COLUMNS`` + ``index``), logged in
+    ``aug``'s provenance log; kept in ``aug.artifacts_["item_text"]``."""
+    prompts = [keywords_prompt(aug.item_noun, str(aug.texts_[i])) for i in items]
+    answers = aug.generate_in_batches(prompts, max_new_tokens, progress, "item texts enriched")
+    table = []
+    for item, prompt, answer in zip(items, prompts, answers, strict=True):
+        keywords = " ".join(clean_answer(answer.text).split()) if answer.error is None else ""
+        prompt_id = aug.record_text(answer, prompt, keywords, empty="empty answer", item=int(item))
+        if prompt_id:
+            original = str(aug.texts_[item])
+            table.append(
+                {
+                    ITEM: str(aug.train_.item_ids[item]),
+                    "title": str(aug.titles_[item]),
+                    "original_text": original,
+                    "keywords": keywords,
+                    "enriched_text": f"{original} Keywords: {keywords}",
+                    "prompt_id": prompt_id,
+                    "index": int(item),
+                }
+            )
+    frame = pd.DataFrame(table, columns=[*ITEM_TEXT_COLUMNS, "index"])
+    aug.artifacts_["item_text"] = frame[ITEM_TEXT_COLUMNS]
+    return frame
+
+
+def give_items_to_users(
+    aug: LLMAugmenter, frame: pd.DataFrame, users: np.ndarray, budget: int, progress: ProgressFn
+) -> pd.DataFrame:
+    """Each enriched item goes to the users whose history profile is closest to its enriched text (round robin over
+    items, best first), ``budget`` x 2 proposals at most. ``aug`` needs ``item_vectors_`` and ``encoder``."""
+    if frame.empty or len(users) == 0:
+        return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
+    enriched = frame["index"].to_numpy(dtype=np.int64)
+    vectors = aug.item_vectors_.copy()
+    vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=aug.encoder)
+    aug.artifacts_["item_text_embeddings"] = vectors[enriched]
+    history = aug.train_.matrix[users]
+    profiles = history_profiles(history, vectors)
+    depth = min(len(users), int(np.ceil(budget / len(enriched))) + 1)
+    top, sims = ranked_matches(
+        vectors[enriched], profiles, history[:, enriched].T.tocsr(), depth, progress, "matching enriched items to users"
+    )
+    i, u, s = round_robin([np.full(depth, item) for item in enriched], list(users[top]), list(sims), budget * 2)
+    ok = np.isfinite(s)
+    prompt_of = dict(zip(enriched.tolist(), frame["prompt_id"], strict=True))
+    return aug.rows_frame(u[ok], i[ok], np.clip((s[ok] + 1.0) / 2.0, 0.0, 1.0), [prompt_of[int(x)] for x in i[ok]])

@@ -34,7 +34,7 @@ class LLMProfilesAugmenter(LLMAugmenter):
     def __init__(
         self,
         *,
-        max_users: int = 50,
+        max_users: int = 0,
         max_new_tokens: int = 60,
         profile_weight: float = 1.0,
         encoder: str = DEFAULT_ENCODER,
@@ -59,9 +59,14 @@ class LLMProfilesAugmenter(LLMAugmenter):
             "Do not list titles."
         )
 
+    def planned_calls(self, budget: int, target: Target) -> int:
+        eligible = int((self.train_.user_degree()[target.users] > 0).sum())
+        return min(eligible, self.max_users or eligible)
+
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
-        users = self.pick_users(target, self.max_users, rng)
+        wanted = self.planned_calls(budget, target)
+        users = self.pick_users(target, min(wanted, self.call_cap()), rng)
         histories = [self.recent_history(int(u)) for u in users]
         prompts = [self.prompt(h) for h in histories]
         answers = self.generate_in_batches(
@@ -77,7 +82,7 @@ class LLMProfilesAugmenter(LLMAugmenter):
                 kept_users.append(int(user))
                 profiles.append(profile)
                 prompt_ids.append(prompt_id)
-        self._end({"users_prompted": len(users), "profiles": len(profiles)})
+        self._end({"users_prompted": len(users), "profiles": len(profiles), "calls_capped": len(users) < wanted})
         if not profiles or len(target.items) == 0:
             self.artifacts_["profiles"] = pd.DataFrame(columns=[USER, "profile", "prompt_id"])
             return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])

@@ -11,6 +11,9 @@ TIMESTAMP = "timestamp"
 ORIGIN = "origin"
 CONFIDENCE = "confidence"
 REAL = "real"
+# Synthetic rows may say whether they are a liked (1, the default when the column is absent) or a disliked (-1)
+# interaction; experiments train on positives and hand negatives to models that use fixed hard negatives.
+POLARITY = "polarity"
 
 INTERACTION_COLUMNS = (USER, ITEM, RATING, TIMESTAMP)
 SYNTHETIC_COLUMNS = (USER, ITEM, ORIGIN, CONFIDENCE)

@@ -91,7 +91,8 @@ def test_output_obeys_the_contract(name: str, ml100k_slice) -> None:
     check_rows(name, result, ml100k_slice.train)
     removed = result.removed if result.removed is not None else pd.DataFrame(columns=[USER, ITEM])
     assert len(result.rows) + len(removed) > 0, "an augmenter must add (or, for edge-dropout, remove) something"
-    assert result.info["kept"] == len(result.rows) and result.params["seed"] == 0
+    # Negative rows (polarity -1, e.g. llm-interactions) are reported apart from the budgeted positives.
+    assert result.info["kept"] + result.info.get("negatives", 0) == len(result.rows) and result.params["seed"] == 0
     if len(removed):
         users = ml100k_slice.train.user_ids.get_indexer(removed[USER])
         items = ml100k_slice.train.item_ids.get_indexer(removed[ITEM])
@@ -129,4 +130,4 @@ def test_denoise_is_available_on_every_augmenter(name: str, ml100k_slice) -> Non
     check_rows(name, result, ml100k_slice.train)
     scored = result.info["denoise_scored"]
     assert result.info["denoise_dropped"] == round(0.5 * scored)
-    assert len(result.rows) == min(BUDGET, scored - result.info["denoise_dropped"])
+    assert result.info["kept"] == min(BUDGET, scored - result.info["denoise_dropped"])

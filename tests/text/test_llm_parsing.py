@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from recaug.augment import create_augmenter
+from recaug.augment.base import resolve_target
 from recaug.augment.llm_common import finalise_log, llm_augmenter_params, log_summary, softmax
 from recaug.data.dataset import TrainingData
 from recaug.errors import RecaugInputError
@@ -232,29 +233,62 @@ def test_text_mode_maps_numbers_titles_and_counts_unmapped_and_repeats(ml100k_tr
     assert backend.generated == 4
 
 
-def test_logprob_mode_picks_the_most_likely_candidate_and_keeps_a_hard_negative(ml100k_train: TrainingData) -> None:
+def _title_preferring_backend(liked: str, disliked: str) -> ScriptedBackend:
+    """Scores by title, whatever the order: ``liked`` best, ``disliked`` worst, the rest in between."""
+
+    def scores(prompt: str, options: list[str]) -> list[float]:
+        return [-0.1 if o == liked else -9.0 if o == disliked else -3.0 - 0.01 * len(o) for o in options]
+
+    return ScriptedBackend(scores=scores)
+
+
+def test_logprob_mode_picks_the_liked_candidate_under_every_order_and_emits_negatives(
+    ml100k_train: TrainingData,
+) -> None:
+    users = _light_users(ml100k_train, 1)
+    probe = create_augmenter("llm-interactions", backend=ScriptedBackend(), target=users, n_candidates=5)
+    probe.fit(ml100k_train)
+    cands = probe.candidates(ml100k_train.user_ids.get_indexer(users), resolve_target(ml100k_train, users))[0]
+    titles = [str(probe.titles_[c]) for c in cands]
+    backend = _title_preferring_backend(titles[3], titles[1])
+    augmenter = create_augmenter("llm-interactions", backend=backend, target=users, n_candidates=5, picks_per_user=1)
+    result = augmenter.fit(ml100k_train).augment(100)
+    positives = result.rows[result.rows["polarity"] == 1]
+    negatives = result.rows[result.rows["polarity"] == -1]
+    assert positives["item_id"].tolist() == augmenter.item_ids([cands[3]])
+    assert negatives["item_id"].tolist() == augmenter.item_ids([cands[1]])
+    assert result.info["calls"] == 3 and result.info["orders_per_prompt"] == 3  # three candidate orders
+    assert result.info["flip_rate"] == 0.0 and result.info["picks_rejected_unstable"] == 0
+    assert result.info["kept"] == 1 and result.info["negatives"] == 1
+    averaged = np.array([-0.1 if t == titles[3] else -9.0 if t == titles[1] else -3.0 - 0.01 * len(t) for t in titles])
+    expected = np.exp(averaged[3]) / np.exp(averaged).sum()
+    assert positives["confidence"].iloc[0] == pytest.approx(expected, rel=1e-6)
+    assert not result.info["budget_reached"] and "budget not reached: 1 of 100" in result.info["budget_note"]
+
+
+def test_a_purely_positional_model_gets_no_picks_and_its_bias_is_counted(ml100k_train: TrainingData) -> None:
+    """A backend that always prefers the first-listed candidate: one order accepts it every time (the old
+    behaviour), several orders see the pick move with the order and reject it."""
     users = _light_users(ml100k_train, 3)
-    # Prefer the third option strongly, the first one least.
-    backend = ScriptedBackend(scores=lambda prompt, options: [-9.0, -3.0, -0.1] + [-3.0] * (len(options) - 3))
-    augmenter = create_augmenter(
-        "llm-interactions", backend=backend, target=users, picks_per_user=2, n_candidates=5
-    ).fit(ml100k_train)
-    result = augmenter.augment(100)
-    log = result.log.set_index("prompt_id")
-    assert len(result.rows) == 6 and result.rows["user_id"].nunique() == 3
-    first = result.rows.drop_duplicates("user_id")
-    for _, row in first.iterrows():
-        candidates = log.loc[row["prompt_id"], "candidate_item_ids"]
-        assert row["item_id"] == candidates[2]
-        expected = np.exp(-0.1) / (np.exp(-0.1) + 3 * np.exp(-3.0) + np.exp(-9.0))
-        assert row["confidence"] == pytest.approx(expected, rel=1e-6)
-    # Rank-major order: every user's first pick comes before any second pick.
-    assert result.rows["confidence"].iloc[:3].min() > result.rows["confidence"].iloc[3:].max()
-    negatives = result.artifacts["hard_negatives"]
-    assert len(negatives) == 3
-    for _, neg in negatives.iterrows():
-        assert neg["item_id"] == log.loc[neg["prompt_id"], "candidate_item_ids"][0]
-    assert result.info["calls"] == 3 and result.info["hard_negatives"] == 3
+    backend = ScriptedBackend(scores=lambda prompt, options: [-0.1] + [-3.0] * (len(options) - 1))
+    single = create_augmenter(
+        "llm-interactions", backend=backend, target=users, n_candidates=5, n_orders=1, picks_per_user=1
+    )
+    old = single.fit(ml100k_train).augment(100)
+    assert old.info["kept"] == 3 and old.info["first_position_pick_rate"] == 1.0
+    debiased = create_augmenter("llm-interactions", backend=backend, target=users, n_candidates=5, picks_per_user=1)
+    new = debiased.fit(ml100k_train).augment(100)
+    assert new.info["kept"] == 0 and new.info["flip_rate"] == 1.0 and new.info["picks_rejected_unstable"] == 3
+    assert new.info["first_position_pick_rate"] == 1.0  # every order's own pick was its first-listed candidate
+    assert set(new.log["reason"]) == {"unstable: the pick changes with the candidate order"}
+
+
+def test_all_equal_scores_never_make_a_pick(ml100k_train: TrainingData) -> None:
+    users = _light_users(ml100k_train, 2)
+    backend = ScriptedBackend(scores=lambda prompt, options: [0.0] * len(options))  # a server that ignores echo
+    result = create_augmenter("llm-interactions", backend=backend, target=users).fit(ml100k_train).augment(10)
+    assert len(result.rows) == 0
+    assert set(result.log["reason"]) == {"no signal: every candidate scored the same"}
 
 
 def test_backend_errors_are_rejected_rows_not_crashes(ml100k_train: TrainingData) -> None:
@@ -263,7 +297,7 @@ def test_backend_errors_are_rejected_rows_not_crashes(ml100k_train: TrainingData
             return [Scores(np.full(len(o), np.nan), error="timeout after 4 attempts") for o in options_list]
 
     augmenter = create_augmenter(
-        "llm-cold-items", backend=Broken(), max_items=2, users_per_item=2, target="cold-items"
+        "llm-cold-items", backend=Broken(), mode="judge", max_items=2, users_per_item=2, target="cold-items"
     ).fit(ml100k_train)
     result = augmenter.augment(10)
     assert len(result.rows) == 0

@@ -118,6 +118,10 @@ class LLMBackend(ABC):
         return f"{type(self).__name__}(model={self.model_id!r})"
 
     # --- public API -------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load what the first call would load (a local model), so timings measure calls, not the load."""
+        return None
+
     def generate(
         self, prompts: Sequence[str], max_new_tokens: int = 64, temperature: float = 0.0, seed: int = 0
     ) -> list[str]:

@@ -237,6 +237,9 @@ class LocalBackend(LLMBackend):
         bias = getattr(head, "bias", None)
         return logits if bias is None else logits + bias.float()
 
+    def warm_up(self) -> None:
+        self._loaded()
+
     def _loaded(self) -> tuple[Any, Any, threading.Lock]:
         return load_model(str(self.folder), self.device, self.dtype)
 
