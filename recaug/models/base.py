@@ -61,10 +61,11 @@ class Recommender(Parameterised, ABC):
     ) -> Self:
         """Learn from ``train``; ``valid`` may only be used for early stopping / model selection.
 
-        Checks the optional matrices against ``train`` (a :class:`RecaugInputError` naming the mismatch) and calls
-        the model's ``_fit``.
+        Checks the size (``check_size``) and the optional matrices against ``train`` (a :class:`RecaugInputError`
+        naming the mismatch), then calls the model's ``_fit``.
         """
         train = train.tocsr()
+        self.check_size(*train.shape)
         context = FitContext(
             report=progress or no_progress,
             valid_exclude=selection_exclusion(train, valid_exclude),
@@ -75,6 +76,13 @@ class Recommender(Parameterised, ABC):
     @abstractmethod
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         """The model's training; ``context`` carries progress, the selection exclusion and fixed negatives."""
+
+    def check_size(self, n_users: int, n_items: int) -> None:
+        """Raise :class:`RecaugInputError` (saying what to do) if data of this size cannot be fitted here.
+
+        Called by ``fit``, and meant to be called up front (before augmenting) so a run is refused at once
+        instead of failing or being killed later. Default: every size is accepted.
+        """
 
     @abstractmethod
     def score(self, user_indices: np.ndarray) -> np.ndarray:

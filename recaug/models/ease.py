@@ -13,7 +13,19 @@ from recaug.models.base import FitContext, Recommender, register
 
 log = logging.getLogger(__name__)
 
-MAX_ITEMS = 30_000  # the dense item x item inverse needs n_items**2 * 8 bytes (7 GB at 30k)
+# Peak bytes per item**2 while fitting: the float64 Gram matrix, its regularised copy, the inverse (with LAPACK's
+# work space) and two float32 weight matrices (current and best): 8 + 8 + 8 + 8 + 4 + 4 = 40.
+BYTES_PER_ITEM_PAIR = 40
+MEMORY_SHARE = 0.7  # of the memory available when fitting starts
+
+
+def ease_item_limit(available_bytes: int | None = None) -> int:
+    """The largest catalog EASE can fit in ``MEMORY_SHARE`` of the available memory (default: measured now)."""
+    if available_bytes is None:
+        import psutil
+
+        available_bytes = int(psutil.virtual_memory().available)
+    return int(np.sqrt(MEMORY_SHARE * available_bytes / BYTES_PER_ITEM_PAIR))
 
 
 def ease_weights(gram: np.ndarray, reg: float) -> np.ndarray:
@@ -21,9 +33,10 @@ def ease_weights(gram: np.ndarray, reg: float) -> np.ndarray:
     regularised = gram.copy()
     regularised[np.diag_indices_from(regularised)] += reg
     precision = np.linalg.inv(regularised)
-    weights = -precision / np.diag(precision)
-    np.fill_diagonal(weights, 0.0)
-    return weights.astype(np.float32)
+    del regularised
+    precision /= -np.diag(precision)
+    np.fill_diagonal(precision, 0.0)
+    return precision.astype(np.float32)
 
 
 @register
@@ -31,27 +44,41 @@ class EASE(Recommender):
     """score(u) = x_u B. With validation data, ``reg`` is chosen from ``reg_grid`` by validation NDCG@10.
 
     ``reg_grid=()`` (or no validation) uses ``reg`` as given; the default grid spans RecBole's default (250).
+    ``max_items``: refuse catalogs above this size; 0 (default) derives the limit from the memory available
+    (:func:`ease_item_limit`: about 40 bytes per item pair), so EASE is refused up front instead of being killed.
     """
 
     name = "ease"
     description = "EASE item-item linear autoencoder (closed form), L2 chosen on validation"
 
     def __init__(
-        self, *, seed: int = 0, reg: float = 250.0, reg_grid: tuple[float, ...] = (50.0, 100.0, 250.0, 500.0, 1000.0)
+        self,
+        *,
+        seed: int = 0,
+        reg: float = 250.0,
+        reg_grid: tuple[float, ...] = (50.0, 100.0, 250.0, 500.0, 1000.0),
+        max_items: int = 0,
     ) -> None:
         super().__init__(seed=seed)
         self.reg = reg
         self.reg_grid = reg_grid
+        self.max_items = max_items
+
+    def check_size(self, n_users: int, n_items: int) -> None:
+        """Refuse, with what to do instead, a catalog whose dense item x item matrices do not fit in memory."""
+        limit = self.max_items or ease_item_limit()
+        if n_items > limit:
+            need = BYTES_PER_ITEM_PAIR * n_items**2 / 1e9
+            raise RecaugInputError(
+                f"EASE needs dense {n_items:,} x {n_items:,} matrices (about {need:.0f} GB) and this machine can "
+                f"hold about {limit:,} items",
+                fix=f"keep the {limit:,} most popular items (a k-core filter, --kcore), or use als, bpr or itemknn, "
+                "which stay sparse",
+            )
 
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         from recaug.evaluate.protocol import selection_score
 
-        n_items = train.shape[1]
-        if n_items > MAX_ITEMS:
-            raise RecaugInputError(
-                f"EASE needs a dense {n_items} x {n_items} matrix, too large for this machine",
-                fix=f"filter to at most {MAX_ITEMS} items (k-core) or use bpr/lightgcn",
-            )
         x = train.astype(np.float64).tocsr()
         gram = (x.T @ x).toarray()
         self.train_ = train.tocsr().astype(np.float32)

@@ -1,4 +1,10 @@
-"""Item-based k-nearest-neighbours with cosine similarity (RecBole's ItemKNN)."""
+"""Item-based k-nearest-neighbours with cosine similarity (RecBole's ItemKNN), kept sparse.
+
+Only each item's ``k`` nearest neighbours are stored (a sparse item x item matrix with at most ``k`` entries per
+column), and they are computed a block of items at a time, so memory grows with ``n_items * k``, never with
+``n_items ** 2``. Ties at the k-th neighbour follow the ranking rule of :mod:`recaug.evaluate.metrics` (lower
+item index first).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,35 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.evaluate.metrics import rank_top_k
 from recaug.models.base import FitContext, Recommender, register
 
+BLOCK_FLOATS = 16_000_000  # dense similarity block: n_items x block floats (64 MB)
 
-def top_k_per_column(sim: np.ndarray, k: int) -> np.ndarray:
-    """Keep the ``k`` largest entries of each column, zero the rest."""
-    if k >= sim.shape[0]:
-        return sim
-    cut = np.argpartition(-sim, k - 1, axis=0)[:k]
-    pruned = np.zeros_like(sim)
-    cols = np.broadcast_to(np.arange(sim.shape[1]), cut.shape)
-    pruned[cut, cols] = sim[cut, cols]
-    return pruned
+
+def top_k_neighbours(x: sp.csc_matrix, k: int, shrink: float, block: int | None = None) -> sp.csc_matrix:
+    """Sparse (items x items) cosine similarities, each column keeping only its ``k`` largest entries."""
+    n_items = x.shape[1]
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel())
+    xt = x.T.tocsr()
+    k = min(k, n_items)
+    step = block or max(1, BLOCK_FLOATS // max(n_items, 1))
+    rows, cols, vals = [], [], []
+    for start in range(0, n_items, step):
+        stop = min(start + step, n_items)
+        co = (xt @ x[:, start:stop]).toarray().T  # (block items) x (all items)
+        sim = (co / (np.outer(norms[start:stop], norms) + shrink + 1e-8)).astype(np.float32)
+        sim[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        top = rank_top_k(sim, sp.csr_matrix((stop - start, n_items)), k)
+        values = np.take_along_axis(sim, top, axis=1)
+        rows.append(top.ravel())
+        cols.append(np.repeat(np.arange(start, stop), k))
+        vals.append(values.ravel())
+    similarity = sp.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_items, n_items)
+    )
+    similarity.eliminate_zeros()
+    return similarity
 
 
 @register
@@ -26,7 +49,7 @@ class ItemKNN(Recommender):
     """score(u, j) = sum over the user's items i of cos(i, j), keeping each item's ``k`` nearest neighbours."""
 
     name = "itemknn"
-    description = "Item kNN, cosine similarity"
+    description = "Item kNN, cosine similarity (sparse top-k neighbours)"
 
     def __init__(self, *, seed: int = 0, k: int = 100, shrink: float = 0.0) -> None:
         super().__init__(seed=seed)
@@ -35,13 +58,14 @@ class ItemKNN(Recommender):
 
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         x = train.astype(np.float32).tocsc()
-        co = (x.T @ x).toarray()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
-        sim = co / (np.outer(norms, norms) + self.shrink + 1e-8)
-        np.fill_diagonal(sim, 0.0)
-        self.similarity_ = top_k_per_column(sim.astype(np.float32), self.k)
-        self.train_ = train.tocsr()
+        self.similarity_ = top_k_neighbours(x, self.k, self.shrink).tocsr()
+        self.train_ = train.tocsr().astype(np.float32)
         return self
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
-        return np.asarray(self.train_[user_indices] @ self.similarity_, dtype=np.float32)
+        return (self.train_[np.asarray(user_indices)] @ self.similarity_).toarray().astype(np.float32, copy=False)
+
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        """Scores for an unseen user with this (1 x items) history (the what-if page's fold-in)."""
+        product = sp.csr_matrix(history, dtype=np.float32) @ self.similarity_
+        return product.toarray().ravel()

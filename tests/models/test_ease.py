@@ -51,6 +51,16 @@ def test_without_validation_the_given_reg_is_used() -> None:
 
 
 def test_too_many_items_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ease_module, "MAX_ITEMS", 5)
-    with pytest.raises(RecaugInputError, match="too large"):
+    monkeypatch.setattr(ease_module, "ease_item_limit", lambda: 5)
+    with pytest.raises(RecaugInputError, match="can hold about 5 items") as refused:
         create_model("ease").fit(sp.csr_matrix(np.eye(6, dtype=np.float32)))
+    assert "use als, bpr or itemknn" in str(refused.value)
+    with pytest.raises(RecaugInputError, match="6 x 6"):
+        create_model("ease", max_items=3).check_size(10, 6)
+    create_model("ease", max_items=6).check_size(10, 6)  # an explicit limit wins over the measured one
+
+
+def test_item_limit_follows_available_memory() -> None:
+    # 40 bytes per item pair, 70% of what is available: 8 GB -> about 11.8k items, 32 GB -> about 23.7k.
+    assert 11_500 < ease_module.ease_item_limit(8 * 10**9) < 12_000
+    assert 23_500 < ease_module.ease_item_limit(32 * 10**9) < 24_000

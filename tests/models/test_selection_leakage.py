@@ -22,6 +22,7 @@ CHOICES = {
     "bpr": ("best_epoch_", "history_"),
     "lightgcn": ("best_epoch_", "history_"),
     "ease": ("reg_", "valid_ndcg_"),
+    "als": ("best_iteration_", "history_"),
     "content": ("scale_", "valid_ndcg_"),
     "itemknn-tuned": ("chosen_", "valid_ndcg_"),
     "bpr-tuned": ("chosen_", "valid_ndcg_", "best_epoch_"),
