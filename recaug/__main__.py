@@ -42,7 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser("compare", help="baseline vs augmented models on one split; writes results.csv etc.")
     cmp.add_argument("--data", default="ml-100k", help="built-in name (ml-100k) or a CSV/Parquet path")
-    cmp.add_argument("--items", default=None, help="optional items CSV (item id + title/text)")
+    cmp.add_argument("--items", default=None, help="optional items file (item id + title, genres, description...)")
+    cmp.add_argument("--name", default=None, help="what runs and reports call the data (default: the file name)")
+    cmp.add_argument("--label", default="", help="a label for this run in the run store")
+    cmp.add_argument(
+        "--no-header", action="store_true", help="the interactions file has no header row (the first line is data)"
+    )
+    cmp.add_argument(
+        "--columns",
+        type=_csv_list,
+        default=None,
+        help="names of the interactions file's columns in order, e.g. user_id,item_id,rating,timestamp "
+        "(for files without a header, or to replace it)",
+    )
     from recaug.data.splits import SPLITS
 
     cmp.add_argument("--protocol", default="random-811", choices=SPLITS.names(), help="split protocol")
@@ -144,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     runs_sub.add_parser("list", help="list saved runs, newest first", parents=[store])
     runs_sub.add_parser("show", help="config, results and fidelity of one run", parents=[store]).add_argument("run_id")
+    runs_sub.add_parser("delete", help="delete a saved run (damaged ones too)", parents=[store]).add_argument("run_id")
     runs_cmp = runs_sub.add_parser("compare", help="results of two runs side by side", parents=[store])
     runs_cmp.add_argument("run_a")
     runs_cmp.add_argument("run_b")
@@ -163,10 +176,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.variants import parse_budget, sweep
 
     dataset, report = load_dataset(
-        args.data, items=args.items, rating_threshold=args.rating_threshold, kcore=args.kcore
+        args.data,
+        items=args.items,
+        rating_threshold=args.rating_threshold,
+        kcore=args.kcore,
+        name=args.name,
+        header=False if args.no_header else None,
+        columns=args.columns,
     )
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     config = ExperimentConfig(
-        data=args.data,
+        data=args.name or args.data,  # a path reruns the comparison; --name is what the user calls it
         protocol=args.protocol,
         protocol_params=args.protocol_params,
         augmenters=sweep(args.augment, [parse_budget(b) for b in args.budgets]) if args.budgets else args.augment,
@@ -220,6 +241,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         save=not args.no_save,
         root=args.runs_dir,
         significance=significance,
+        label=args.label,
         progress=progress,
     )
     out += recorded.written
@@ -261,6 +283,11 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         print(runs.drop(columns="path").to_string(index=False) if len(runs) else "no saved runs")
     elif args.runs_command == "show":
         print(describe_run(load_run(args.run_id, args.dir)))
+    elif args.runs_command == "delete":
+        from recaug.runs import delete_run
+
+        delete_run(args.run_id, args.dir)
+        print(f"deleted run {args.run_id}")
     else:
         table = compare_runs(args.run_a, args.run_b, args.dir)
         if not table.attrs["same_data"]:

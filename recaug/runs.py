@@ -32,7 +32,7 @@ from recaug.data.dataset import Dataset
 from recaug.errors import RecaugInputError
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
-from recaug.export import llm_log_jsonl, to_csv_bytes, to_parquet_bytes
+from recaug.export import llm_log_jsonl, redact_secrets, to_csv_bytes, to_parquet_bytes
 from recaug.fidelity import experiment_log
 from recaug.paths import recaug_home
 from recaug.progress import ProgressFn, no_progress, sub_progress
@@ -41,11 +41,17 @@ logger = logging.getLogger(__name__)
 
 RUNS_ENV = "RECAUG_RUNS_DIR"
 CONFIG_FILE = "config.json"
+RESULTS_FILE = "results.csv"
+SPLIT_FILE = "split.parquet"
+DATASETS = ".datasets"  # prepared data by fingerprint (recaug.data.store), hidden from the run list
+OK = "ok"
 LIST_COLUMNS = [
     "run_id",
+    "status",
     "created",
     "label",
     "data",
+    "sources",
     "fingerprint",
     "protocol",
     "augmenters",
@@ -112,15 +118,19 @@ def save_run(
     label: str = "",
     extra: dict[str, Any] | None = None,
     root: str | Path | None = None,
+    dataset: Dataset | None = None,
 ) -> Run:
     """Write one run and return it as reloaded. Significance and the LLM log default to the result's own.
 
-    The folder is written under a temporary name and renamed at the end, so a crash never leaves a
-    half-written run in the list.
+    ``dataset`` records the real data name and source files, and keeps the prepared data (by fingerprint) so
+    the run can be reopened. The folder is written under a temporary name and renamed at the end, so a crash
+    never leaves a half-written run in the list. Keys typed into base URLs are redacted.
     """
     significance = significance if significance is not None else _optional_frame(getattr(result, "significance", None))
     llm_log = llm_log if llm_log is not None else experiment_log(result)
-    config = result.config.to_dict()
+    config = redact_secrets(result.config.to_dict())
+    if dataset is not None and config.get("data") in ("", None, "ml-100k") and dataset.name != config.get("data"):
+        config["data"] = dataset.name  # an older caller left the default: record the data it really used
     run_id = new_run_id(config, result.fingerprint)
     folder = runs_dir(root)
     tmp = folder / f".{run_id}.partial"
@@ -130,58 +140,102 @@ def save_run(
         "created": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "label": label,
         "config": config,
+        "data_name": dataset.name if dataset is not None else config.get("data", ""),
+        "sources": list(dataset.sources) if dataset is not None else [],
         "data_fingerprint": result.fingerprint,
         "seeds": list(result.config.seeds),
-        "augment_info": result.augment_info,
+        "augment_info": redact_secrets(result.augment_info),
         "timings": result.timings,
         "n_synthetic": len(result.synthetic),
         "has_fidelity": fidelity is not None,
         "has_significance": significance is not None,
         **(extra or {}),
     }
-    (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-    (tmp / "results.csv").write_bytes(to_csv_bytes(result.results))
-    (tmp / "synthetic.parquet").write_bytes(to_parquet_bytes(result.synthetic))
-    if significance is not None:
-        (tmp / "significance.csv").write_bytes(to_csv_bytes(significance))
-    if fidelity is not None:
-        (tmp / "fidelity.csv").write_bytes(to_csv_bytes(fidelity))
-    if llm_log is not None:
-        (tmp / "llm_log.jsonl").write_bytes(llm_log_jsonl([llm_log]))
-    tmp.rename(folder / run_id)
+    try:
+        (tmp / RESULTS_FILE).write_bytes(to_csv_bytes(result.results))
+        (tmp / "synthetic.parquet").write_bytes(to_parquet_bytes(result.synthetic))
+        if isinstance(result.split, pd.DataFrame) and len(result.split):
+            (tmp / SPLIT_FILE).write_bytes(to_parquet_bytes(result.split))
+        if significance is not None:
+            (tmp / "significance.csv").write_bytes(to_csv_bytes(significance))
+        if fidelity is not None:
+            (tmp / "fidelity.csv").write_bytes(to_csv_bytes(fidelity))
+        if llm_log is not None:
+            (tmp / "llm_log.jsonl").write_bytes(llm_log_jsonl([llm_log]))
+        (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+        if dataset is not None:
+            from recaug.data.store import save_dataset
+
+            save_dataset(dataset, folder / DATASETS)
+        tmp.rename(folder / run_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     logger.info("saved run %s to %s", run_id, folder)
     return load_run(run_id, root=folder)
 
 
 def _run_folders(folder: Path) -> list[Path]:
-    return sorted(
-        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / CONFIG_FILE).exists()),
-        key=lambda p: p.name,
-        reverse=True,
-    )
+    """Every run folder, damaged ones included (temporary and hidden folders are not runs)."""
+    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+
+
+def run_problem(path: Path) -> str | None:
+    """Why the run at ``path`` cannot be opened (None when it can): missing, empty or unreadable files."""
+    config = path / CONFIG_FILE
+    if not config.exists():
+        return f"{CONFIG_FILE} is missing"
+    try:
+        meta = json.loads(config.read_text())
+    except (OSError, ValueError) as err:
+        return f"{CONFIG_FILE} is unreadable ({type(err).__name__}: {str(err)[:80]})"
+    if not isinstance(meta, dict):
+        return f"{CONFIG_FILE} does not hold a run record"
+    results = path / RESULTS_FILE
+    if not results.exists():
+        return f"{RESULTS_FILE} is missing"
+    try:
+        frame = pd.read_csv(results, nrows=5)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        return f"{RESULTS_FILE} is empty or unreadable ({type(err).__name__})"
+    missing = {"model", "variant", "metric", "value"} - set(frame.columns)
+    if missing:
+        return f"{RESULTS_FILE} lacks the column(s) {', '.join(sorted(missing))}"
+    return None
+
+
+def _meta_or_empty(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((path / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def list_runs(root: str | Path | None = None) -> pd.DataFrame:
-    """One row per saved run, newest first (columns :data:`LIST_COLUMNS`); unreadable runs are skipped."""
+    """One row per saved run, newest first (columns :data:`LIST_COLUMNS`).
+
+    A damaged run is listed with ``status`` "damaged: <reason>" and whatever its record still says; it never
+    hides, and never stops the other runs from being listed.
+    """
     rows = []
     for path in _run_folders(runs_dir(root)):
-        try:
-            meta = json.loads((path / CONFIG_FILE).read_text())
-        except (OSError, ValueError):
-            logger.warning("skipping unreadable run %s", path, exc_info=True)
-            continue
-        config = meta.get("config", {})
+        problem = run_problem(path)
+        meta = _meta_or_empty(path)
+        config = meta.get("config", {}) if isinstance(meta.get("config"), dict) else {}
         rows.append(
             {
                 "run_id": path.name,
+                "status": OK if problem is None else f"damaged: {problem}",
                 "created": meta.get("created", ""),
                 "label": meta.get("label", ""),
-                "data": config.get("data", ""),
+                "data": meta.get("data_name") or config.get("data", ""),
+                "sources": ", ".join(meta.get("sources", []) or []),
                 "fingerprint": meta.get("data_fingerprint", ""),
                 "protocol": config.get("protocol", ""),
-                "augmenters": ",".join(config.get("augmenters", [])),
-                "models": ",".join(config.get("models", [])),
-                "seeds": ",".join(map(str, meta.get("seeds", []))),
+                "augmenters": ",".join(map(str, config.get("augmenters", []) or [])),
+                "models": ",".join(map(str, config.get("models", []) or [])),
+                "seeds": ",".join(map(str, meta.get("seeds", []) or [])),
                 "n_synthetic": meta.get("n_synthetic", 0),
                 "has_fidelity": (path / "fidelity.csv").exists(),
                 "has_significance": (path / "significance.csv").exists(),
@@ -206,26 +260,64 @@ def resolve_run_id(run_id: str, root: str | Path | None = None) -> Path:
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.exists() else None
+    """An optional table of a run; an empty or unreadable one counts as absent (logged)."""
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError):
+        logger.warning("ignoring unreadable %s", path, exc_info=True)
+        return None
 
 
 def load_run(run_id: str, root: str | Path | None = None) -> Run:
-    """Reload a saved run by id (or unique id prefix)."""
+    """Reload a saved run by id (or unique id prefix); RecaugInputError saying why when it is damaged."""
     path = resolve_run_id(run_id, root)
+    problem = run_problem(path)
+    if problem is not None:
+        raise RecaugInputError(
+            f"run {path.name} is damaged: {problem}",
+            file=str(path),
+            fix="delete it (`python -m recaug runs delete ID` or the Runs page), or restore the file",
+        )
     meta = json.loads((path / CONFIG_FILE).read_text())
     log_path = path / "llm_log.jsonl"
-    llm_log = pd.read_json(log_path, orient="records", lines=True) if log_path.exists() else None
+    try:
+        llm_log = pd.read_json(log_path, orient="records", lines=True) if log_path.exists() else None
+    except ValueError:
+        llm_log = None
     synthetic_path = path / "synthetic.parquet"
+    try:
+        synthetic = pd.read_parquet(synthetic_path) if synthetic_path.exists() else pd.DataFrame()
+    except (OSError, ValueError):
+        logger.warning("ignoring unreadable %s", synthetic_path, exc_info=True)
+        synthetic = pd.DataFrame()
     return Run(
         run_id=path.name,
         path=path,
         meta=meta,
-        results=pd.read_csv(path / "results.csv"),
-        synthetic=pd.read_parquet(synthetic_path) if synthetic_path.exists() else pd.DataFrame(),
+        results=pd.read_csv(path / RESULTS_FILE),
+        synthetic=synthetic,
         significance=_read_csv(path / "significance.csv"),
         fidelity=_read_csv(path / "fidelity.csv"),
         llm_log=llm_log,
     )
+
+
+def run_split(run: Run) -> pd.DataFrame | None:
+    """The split table the run was evaluated on (user_id, item_id, part, seed), when it was saved."""
+    path = run.path / SPLIT_FILE
+    try:
+        return pd.read_parquet(path) if path.exists() else None
+    except (OSError, ValueError):
+        return None
+
+
+def run_dataset(run: Run, root: str | Path | None = None) -> Dataset:
+    """The data a run used, from the data store by fingerprint (built-in data from its package)."""
+    from recaug.data.store import load_saved_dataset
+
+    return load_saved_dataset(run.fingerprint, runs_dir(root) / DATASETS)
 
 
 def delete_run(run_id: str, root: str | Path | None = None) -> None:
@@ -288,7 +380,15 @@ def record_comparison(
     if significance is None:  # the run folder and the report both state CIs and p-values
         significance = significance_table(result)
     run = (
-        save_run(result, fidelity=fidelity, significance=significance, llm_log=llm_log, label=label, root=root)
+        save_run(
+            result,
+            fidelity=fidelity,
+            significance=significance,
+            llm_log=llm_log,
+            label=label,
+            root=root,
+            dataset=dataset,
+        )
         if save
         else None
     )
@@ -316,7 +416,9 @@ def describe_run(run: Run) -> str:
     config = run.meta.get("config", {})
     lines = [
         f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
-        f"data {config.get('data', '?')}  fingerprint {run.fingerprint}  protocol {config.get('protocol', '?')}",
+        f"data {run.meta.get('data_name') or config.get('data', '?')}  fingerprint {run.fingerprint}  "
+        f"protocol {config.get('protocol', '?')}",
+        f"source files {', '.join(run.meta.get('sources', []) or []) or '(built-in)'}",
         f"seeds {run.meta.get('seeds')}  augmenters {config.get('augmenters')}  models {config.get('models')}",
         f"budget {config.get('budget')}  target {config.get('target')}  synthetic rows {len(run.synthetic)}",
         f"folder {run.path}",

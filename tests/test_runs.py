@@ -67,6 +67,7 @@ def test_save_and_reload_round_trip(experiment, fidelity: pd.DataFrame, tmp_path
         "llm_log.jsonl",
         "results.csv",
         "significance.csv",
+        "split.parquet",
         "synthetic.parquet",
     ]
 
@@ -128,7 +129,8 @@ def test_record_comparison_writes_report_fidelity_and_run(experiment, tmp_path: 
     assert recorded.run.run_id in report
     # Significance reaches the run folder and the report (it used to be missing from both outside the dashboard).
     assert recorded.run.significance is not None and recorded.run.significance["ci_low"].notna().any()
-    assert "Not computed for this run" not in report.split("<h2>Significance</h2>")[1].split("<h2>")[0]
+    verdicts = report.split("<h2>Verdict (test split, slice all)</h2>")[1].split("<h2>")[0]
+    assert "No augmented variant was compared" not in verdicts and "A/A noise floor" in verdicts
 
 
 def test_cli_compare_saves_a_run_that_runs_list_and_show_read(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -185,3 +187,98 @@ def test_the_experiments_llm_logs_reach_fidelity_and_the_store(experiment, tmp_p
     assert rates[("random", "llm_rejection_rate")] == 0.5  # seed 0 only: the rows the fidelity seed produced
     assert rates[("random", "llm_hallucination_rate")] == 0.5
     assert len(recorded.run.llm_log) == 3
+
+
+def test_damaged_runs_are_listed_with_the_reason_and_block_nothing(
+    experiment, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _, result = experiment
+    good = [save_run(result, root=tmp_path) for _ in range(2)]
+    no_config = save_run(result, root=tmp_path)
+    (no_config.path / "config.json").unlink()
+    truncated = save_run(result, root=tmp_path)
+    text = (truncated.path / "config.json").read_text()
+    (truncated.path / "config.json").write_text(text[: len(text) // 2])
+    empty = save_run(result, root=tmp_path)
+    (empty.path / "results.csv").write_text("")
+    runs = list_runs(tmp_path).set_index("run_id")
+    assert len(runs) == 5  # nothing hides
+    assert runs.loc[no_config.run_id, "status"] == "damaged: config.json is missing"
+    assert runs.loc[truncated.run_id, "status"].startswith("damaged: config.json is unreadable")
+    assert runs.loc[empty.run_id, "status"].startswith("damaged: results.csv is empty or unreadable")
+    assert (runs.loc[[r.run_id for r in good], "status"] == "ok").all()
+    assert runs.loc[empty.run_id, "data"] == "ml-100k"  # what the record still says is shown
+    with pytest.raises(RecaugInputError, match=r"damaged: results\.csv is empty"):
+        load_run(empty.run_id, root=tmp_path)
+    with pytest.raises(RecaugInputError, match=truncated.run_id):
+        compare_runs(good[0].run_id, truncated.run_id, root=tmp_path)
+    assert len(compare_runs(good[0].run_id, good[1].run_id, root=tmp_path))  # the healthy pair still compares
+    for broken in (no_config, truncated, empty):
+        assert main(["runs", "show", broken.run_id, "--dir", str(tmp_path)]) == 2
+        assert "damaged" in capsys.readouterr().err
+    assert main(["runs", "list", "--dir", str(tmp_path)]) == 0
+    assert main(["runs", "delete", empty.run_id, "--dir", str(tmp_path)]) == 0
+    assert empty.run_id not in list_runs(tmp_path)["run_id"].tolist()
+
+
+def test_a_failed_save_leaves_no_run_and_no_partial_folder(
+    experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recaug.runs as runs
+
+    _, result = experiment
+
+    def broken(frame: pd.DataFrame) -> bytes:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runs, "to_parquet_bytes", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_run(result, root=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_run_records_the_real_data_name_sources_label_and_reopens(experiment, tmp_path: Path) -> None:
+    from recaug.runs import run_dataset, run_split
+
+    dataset, result = experiment
+    upload = type(dataset)(**{**dataset.__dict__, "name": "shop logs", "sources": ("shop.csv", "products.csv")})
+    recorded = record_comparison(upload, result, root=tmp_path, label="first try")
+    runs = list_runs(tmp_path)
+    assert runs["data"].iloc[0] == "shop logs" and runs["sources"].iloc[0] == "shop.csv, products.csv"
+    assert runs["label"].iloc[0] == "first try"
+    reopened = run_dataset(load_run(recorded.run.run_id, root=tmp_path), root=tmp_path)
+    assert reopened.fingerprint() == dataset.fingerprint() and reopened.name == "shop logs"
+    split = run_split(recorded.run)
+    assert split is not None and len(split) == len(result.split)
+
+
+def test_keys_in_base_urls_never_reach_the_run_store(experiment, tmp_path: Path) -> None:
+    _, result = experiment
+    params = {"llm-interactions": {"base_url": "https://bob:sk-LEAK123@llm.example/v1"}}
+    config = type(result.config)(**{**result.config.__dict__, "augmenter_params": params})
+    run = save_run(type(result)(**{**result.__dict__, "config": config}), root=tmp_path)
+    stored = (run.path / "config.json").read_text()
+    assert "sk-LEAK123" not in stored and "https://***@llm.example/v1" in stored
+
+
+def test_cli_names_headerless_data_and_labels_the_run(tmp_path: Path) -> None:
+    dataset, _ = small_experiment()
+    data = tmp_path / "ratings.dat"
+    rows = dataset.interactions[["user_id", "item_id", "rating", "timestamp"]]
+    data.write_text("\n".join("::".join(map(str, r)) for r in rows.itertuples(index=False)) + "\n")
+    store = tmp_path / "store"
+    args = ["compare", "--data", str(data), "--no-header", "--columns", "user,item,rating,time"]
+    args += ["--name", "my movies", "--label", "dat test", "--augment", "random", "--models", "pop", "--seeds", "0"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--runs-dir", str(store), "--quiet"]) == 0
+    runs = list_runs(store)
+    assert runs["data"].iloc[0] == "my movies" and runs["label"].iloc[0] == "dat test"
+    assert runs["sources"].iloc[0] == "ratings.dat"
+    assert runs["fingerprint"].iloc[0] == type(dataset).from_frames(rows, name="x").fingerprint()  # same rows
+
+
+def test_cli_refuses_tiny_data_before_compute(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("user,item,rating\n1,2,-3\n")
+    assert main(["compare", "--data", str(data), "--out", str(tmp_path / "out"), "--no-save", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "too small" in err and "1 users (at least 10 needed)" in err and "Traceback" not in err

@@ -117,9 +117,12 @@ class Dataset(IndexedIds):
     items: pd.DataFrame
     user_ids: pd.Index
     item_ids: pd.Index
+    sources: tuple[str, ...] = ()  # the files it was read from (names only), for the run record
 
     @classmethod
-    def from_frames(cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, *, name: str) -> Dataset:
+    def from_frames(
+        cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, *, name: str, sources: tuple[str, ...] = ()
+    ) -> Dataset:
         """Fix the index maps; items without an entry get their id as title and text."""
         inter = canonical_interactions(interactions)
         user_idx, user_ids = sorted_codes(inter[USER])
@@ -133,7 +136,9 @@ class Dataset(IndexedIds):
         catalog["text"] = catalog["text"].where(catalog["text"].notna(), catalog["title"]).astype(str)
         catalog = catalog.reset_index()
         inter = inter.assign(user_idx=user_idx, item_idx=item_idx)
-        return cls(name=name, interactions=inter, items=catalog, user_ids=user_ids, item_ids=item_ids)
+        return cls(
+            name=name, interactions=inter, items=catalog, user_ids=user_ids, item_ids=item_ids, sources=tuple(sources)
+        )
 
     @property
     def has_text(self) -> bool:

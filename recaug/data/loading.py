@@ -1,36 +1,57 @@
-"""From a data reference (built-in name or file path) to a prepared :class:`Dataset`."""
+"""From a data reference (built-in name or file path) to a prepared, checked :class:`Dataset`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
-from recaug.data.prepare import PrepareReport, prepare
+from recaug.data.prepare import PrepareReport, prepare_checked
 from recaug.data.readers import read_interactions, read_items
 from recaug.errors import RecaugInputError
 
 
+@dataclass(frozen=True)
+class RawData:
+    """What was read, before preparation: interactions, items (or None), display name and source file names."""
+
+    interactions: pd.DataFrame
+    items: pd.DataFrame | None
+    name: str
+    sources: tuple[str, ...]
+
+
 def load_raw(
-    data: str, items: str | None = None, mapping: Mapping[str, str] | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
-    """(interactions, items or None, display name) from 'ml-100k' or a CSV/Parquet path."""
+    data: str,
+    items: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    name: str | None = None,
+    header: bool | None = None,
+    columns: Sequence[str] | None = None,
+) -> RawData:
+    """Read 'ml-100k' or a file path (plus an optional items file); both are read before anything is returned.
+
+    ``name`` is what runs and reports call the data (default: the built-in name or the file's name).
+    """
     if data in BUILTIN:
         inter, item_table = BUILTIN[data]()
-        return inter, item_table, data
+        return RawData(inter, item_table, name or data, ())
     path = Path(data)
-    if not path.exists():
+    if not path.is_file():
         raise RecaugInputError(
             f"'{data}' is neither a built-in dataset nor an existing file",
             file=data,
-            fix=f"use one of {', '.join(BUILTIN)} or a path to a CSV/Parquet file",
+            fix=f"use one of {', '.join(BUILTIN)} or a path to a CSV/TSV/DAT/Parquet file",
         )
-    inter = read_interactions(path, mapping=mapping)
+    inter = read_interactions(path, mapping=mapping, header=header, columns=columns)
     item_table = read_items(items) if items else None
-    return inter, item_table, path.name
+    sources = (path.name, *((Path(items).name,) if items else ()))
+    return RawData(inter, item_table, name or path.name, sources)
 
 
 def load_dataset(
@@ -40,8 +61,26 @@ def load_dataset(
     mapping: Mapping[str, str] | None = None,
     rating_threshold: float | None = None,
     kcore: int = 0,
+    name: str | None = None,
+    header: bool | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[Dataset, PrepareReport]:
-    """Read, prepare and index a dataset in one call (what the CLI uses)."""
-    inter, item_table, name = load_raw(data, items, mapping)
-    prepared, report = prepare(inter, rating_threshold=rating_threshold, kcore=kcore, name=name)
-    return Dataset.from_frames(prepared, item_table, name=name), report
+    """Read, prepare, check and index a dataset in one call (what the CLI uses)."""
+    raw = load_raw(data, items, mapping, name=name, header=header, columns=columns)
+    return build_dataset(raw, rating_threshold=rating_threshold, kcore=kcore)
+
+
+def build_dataset(
+    raw: RawData, *, rating_threshold: float | None = None, kcore: int = 0
+) -> tuple[Dataset, PrepareReport]:
+    """Prepare and check read data (sizes, duplicates, items matching) and fix its index maps."""
+    items_name = raw.sources[1] if len(raw.sources) > 1 else "items"
+    prepared, report = prepare_checked(
+        raw.interactions,
+        raw.items,
+        rating_threshold=rating_threshold,
+        kcore=kcore,
+        name=raw.name,
+        items_name=items_name,
+    )
+    return Dataset.from_frames(prepared, raw.items, name=raw.name, sources=raw.sources), report

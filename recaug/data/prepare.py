@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -18,6 +18,15 @@ class PrepareReport:
     rows_below_threshold: int
     rows_removed_by_kcore: int
     rows_out: int
+    duplicate_pairs: int = 0  # rows repeating an earlier (user, item) pair; merged, the latest kept
+    notes: tuple[str, ...] = ()  # what the reader and the checks want the user to know
+
+
+# Below these sizes train, validation and test cannot all hold rows, and metrics are noise (a single-user
+# file "ran" to meaningless numbers; a one-row file crashed inside the models).
+MIN_USERS = 10
+MIN_ITEMS = 10
+MIN_INTERACTIONS = 100
 
 
 def filter_kcore(frame: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -72,3 +81,68 @@ def prepare(
         )
     report = PrepareReport(rows_in, below, before_kcore - len(frame), len(frame))
     return frame.reset_index(drop=True), report
+
+
+def check_sizes(frame: pd.DataFrame, *, name: str) -> None:
+    """Refuse data too small to split into train/validation/test, saying what is short and what to do."""
+    sizes = {
+        "users": (frame[USER].nunique(), MIN_USERS),
+        "items": (frame[ITEM].nunique(), MIN_ITEMS),
+        "interactions": (len(frame), MIN_INTERACTIONS),
+    }
+    short = [f"{have:,} {what} (at least {need:,} needed)" for what, (have, need) in sizes.items() if have < need]
+    if short:
+        raise RecaugInputError(
+            "the data is too small to compare recommenders: " + ", ".join(short),
+            file=name,
+            fix="upload more interactions, or lower the rating threshold / k-core filter; train, validation and "
+            "test each need rows from several users",
+        )
+
+
+def items_note(interactions: pd.DataFrame, items: pd.DataFrame | None, *, name: str) -> str | None:
+    """A warning when the items file's ids do not match the interactions' item ids (all or some)."""
+    if items is None:
+        return None
+    used = pd.Index(interactions[ITEM].astype(str).unique())
+    known = used.isin(items[ITEM].astype(str))
+    if not known.any():
+        example = ", ".join(map(str, items[ITEM].head(3)))
+        return (
+            f"{name}: none of its {len(items):,} item ids (e.g. {example}) occurs in the interactions "
+            f"(e.g. {', '.join(map(str, used[:3]))}); items have no text. Check the id column mapping."
+        )
+    if not known.all():
+        return f"{name}: {int((~known).sum()):,} of {len(used):,} interacted items have no row; their id is their text"
+    return None
+
+
+def prepare_checked(
+    interactions: pd.DataFrame,
+    items: pd.DataFrame | None = None,
+    *,
+    rating_threshold: float | None = None,
+    kcore: int = 0,
+    name: str = "data",
+    items_name: str = "items",
+) -> tuple[pd.DataFrame, PrepareReport]:
+    """:func:`prepare`, then the checks every load runs before any compute.
+
+    Sizes are checked (RecaugInputError when too small); duplicate (user, item) rows are counted (they are
+    merged, the latest kept); reader notes and an items file that matches no interaction are reported.
+    """
+    frame, report = prepare(interactions, rating_threshold=rating_threshold, kcore=kcore, name=name)
+    check_sizes(frame, name=name)
+    duplicates = int(frame.duplicated([USER, ITEM]).sum())
+    notes = [
+        *interactions.attrs.get("recaug_notes", []),
+        *((items.attrs.get("recaug_notes", [])) if items is not None else []),
+    ]
+    if duplicates:
+        notes.append(
+            f"{duplicates:,} rows repeat a user–item pair; each pair is kept once (its latest row by timestamp)"
+        )
+    note = items_note(frame, items, name=items_name)
+    if note:
+        notes.append(note)
+    return frame, replace(report, duplicate_pairs=duplicates, notes=tuple(notes))

@@ -1,0 +1,85 @@
+"""Prepared datasets kept on disk by fingerprint, so a saved run reopens with its data and a browser refresh
+finds the uploaded data again.
+
+Layout: ``<folder>/<fingerprint>/meta.json`` (name, sources, built-in or not), ``interactions.parquet`` and
+``items.parquet``. Built-in data stores only its name (its licence forbids copies; it is read from the installed
+package again). Writes go to a temporary folder renamed at the end, so a half-written copy is never read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from recaug.data.builtin import BUILTIN
+from recaug.data.dataset import Dataset
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, TIMESTAMP, USER
+from recaug.errors import RecaugInputError
+
+logger = logging.getLogger(__name__)
+META = "meta.json"
+
+
+def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
+    """Keep ``dataset`` under ``folder/<fingerprint>`` (once: an existing copy is left as it is)."""
+    fingerprint = dataset.fingerprint()
+    target = Path(folder) / fingerprint
+    if (target / META).exists():
+        return target
+    tmp = Path(folder) / f".{fingerprint}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        builtin = dataset.name in BUILTIN and not dataset.sources
+        if not builtin:
+            columns = [c for c in (USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE) if c in dataset.interactions]
+            dataset.interactions[columns].to_parquet(tmp / "interactions.parquet", index=False)
+            items = dataset.items.copy()
+            items.columns = [str(c) for c in items.columns]
+            items.astype({c: str for c in items.columns if items[c].dtype == object}).to_parquet(
+                tmp / "items.parquet", index=False
+            )
+        meta = {"name": dataset.name, "sources": list(dataset.sources), "builtin": builtin, "fingerprint": fingerprint}
+        (tmp / META).write_text(json.dumps(meta, indent=2))
+        tmp.rename(target)
+    except FileExistsError:  # another session saved the same data first
+        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def load_saved_dataset(fingerprint: str, folder: str | Path) -> Dataset:
+    """The dataset saved under ``fingerprint``; RecaugInputError when it is missing or damaged."""
+    path = Path(folder) / str(fingerprint)
+    try:
+        meta = json.loads((path / META).read_text())
+        if meta.get("builtin"):
+            from recaug.data.loading import load_dataset
+
+            dataset, _ = load_dataset(meta["name"])
+        else:
+            dataset = Dataset.from_frames(
+                pd.read_parquet(path / "interactions.parquet"),
+                pd.read_parquet(path / "items.parquet"),
+                name=meta["name"],
+                sources=tuple(meta.get("sources", ())),
+            )
+    except (OSError, ValueError, KeyError) as err:
+        raise RecaugInputError(
+            f"the data of fingerprint {fingerprint} is not stored here ({type(err).__name__})",
+            file=str(path),
+            fix="load the data again on Home (its fingerprint must match the run's)",
+        ) from None
+    if dataset.fingerprint() != fingerprint:
+        raise RecaugInputError(
+            f"the stored data no longer has fingerprint {fingerprint} (now {dataset.fingerprint()})",
+            file=str(path),
+            fix="load the original data again on Home",
+        )
+    return dataset

@@ -1,0 +1,81 @@
+"""Validation before compute (issue #12): sizes, duplicates, items that match nothing, and item text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recaug.data.loading import load_dataset
+from recaug.data.prepare import check_sizes, prepare_checked
+from recaug.data.readers import read_items
+from recaug.errors import RecaugInputError
+
+
+def _grid(users: int, items: int) -> pd.DataFrame:
+    """Every user rates every item: the smallest clean dataset of that shape."""
+    pairs = [(f"u{u}", f"i{i}") for u in range(users) for i in range(items)]
+    return pd.DataFrame(pairs, columns=["user_id", "item_id"]).assign(rating=4.0)
+
+
+@pytest.mark.parametrize(
+    ("frame", "fragment"),
+    [
+        (pd.DataFrame({"user_id": ["1"], "item_id": ["2"], "rating": [-3.0]}), "1 users (at least 10 needed)"),
+        (_grid(1, 200), "1 users (at least 10 needed)"),  # a single-user file ran to meaningless numbers
+        (_grid(200, 1), "1 items (at least 10 needed)"),
+        (_grid(9, 9), "81 interactions (at least 100 needed)"),
+    ],
+)
+def test_too_small_data_is_refused_saying_what_is_short(frame: pd.DataFrame, fragment: str) -> None:
+    with pytest.raises(RecaugInputError) as info:
+        check_sizes(frame, name="tiny.csv")
+    assert fragment in str(info.value) and "tiny.csv" in str(info.value) and "—" in str(info.value)
+
+
+def test_enough_data_passes_and_duplicates_are_counted() -> None:
+    frame = pd.concat([_grid(12, 12), _grid(2, 3)], ignore_index=True)
+    prepared, report = prepare_checked(frame, name="d.csv")
+    assert len(prepared) == 150 and report.duplicate_pairs == 6
+    assert any("6 rows repeat a user–item pair" in note for note in report.notes)
+
+
+def test_items_that_match_no_interaction_warn() -> None:
+    items = pd.DataFrame({"item_id": ["x1", "x2"], "title": ["A", "B"], "text": ["A", "B"]})
+    _, report = prepare_checked(_grid(12, 12), items, name="d.csv", items_name="movies.csv")
+    assert any("none of its 2 item ids" in note and "movies.csv" in note for note in report.notes)
+
+
+def test_items_file_title_and_every_descriptive_column() -> None:
+    # Only the genres were used as text: every item of a genre tied and a new item reached nobody.
+    items = read_items(
+        b"movieId,title,genres,imdbId,url\n1,Toy Story (1995),Adventure|Animation|Children,114709,http://x/1\n"
+        b"2,Jumanji (1995),Adventure|Children|Fantasy,113497,http://x/2\n3,Heat (1995),(no genres listed),1,http://x\n",
+        name="movies.csv",
+    )
+    assert items["text"].tolist() == [
+        "Toy Story (1995). Genres: Adventure, Animation, Children.",
+        "Jumanji (1995). Genres: Adventure, Children, Fantasy.",
+        "Heat (1995)",
+    ]
+    assert items["title"].tolist() == ["Toy Story (1995)", "Jumanji (1995)", "Heat (1995)"]
+    described = read_items(b"asin,name,description\nB1,Mug,A large mug.\n", name="p.csv")
+    assert described["text"].tolist() == ["Mug. A large mug."]
+
+
+def test_duplicate_item_ids_are_counted_not_silently_dropped() -> None:
+    items = read_items(b"item,title\n1,A\n1,A again\n2,B\n", name="items.csv")
+    assert items["title"].tolist() == ["A", "B"]
+    assert any("1 duplicate item id" in note for note in items.attrs["recaug_notes"])
+
+
+def test_items_file_failure_fails_the_whole_load(tmp_path: Path) -> None:
+    data = tmp_path / "r.csv"
+    _grid(12, 12).to_csv(data, index=False)
+    bad = tmp_path / "items.csv"
+    bad.write_bytes(b"<html>not items</html>")
+    with pytest.raises(RecaugInputError, match="web page"):
+        load_dataset(str(data), items=str(bad))
+    dataset, report = load_dataset(str(data), name="my shop")
+    assert dataset.name == "my shop" and dataset.sources == ("r.csv",) and report.rows_out == 144
