@@ -16,6 +16,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     llm_home: Path,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("RECAUG_LLM_API_KEY", "sk-never-written-anywhere")
     out = tmp_path / "run"
@@ -38,6 +39,8 @@ def test_compare_writes_the_llm_log_and_never_the_key(
             "all",
             "--llm-max-users",
             "3",
+            "--llm-max-calls",
+            "6",
             "--out",
             str(out),
             "--quiet",
@@ -46,11 +49,15 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     )
     assert code == 0
     config = json.loads((out / "config.json").read_text())
-    assert config["augmenter_params"] == {"llm-interactions": {"backend": "local", "target": "all", "max_users": 3}}
+    assert config["augmenter_params"] == {
+        "llm-interactions": {"backend": "local", "target": "all", "max_users": 3, "max_calls": 6}
+    }
     info = config["augment_info"][0]
-    assert info["target"] == "all users" and info["users_prompted"] == 3 and info["calls"] == 3
+    # The cap of 6 calls covers 2 of the 3 users, each asked in 3 candidate orders.
+    assert info["target"] == "all users" and info["users_targeted"] == 3 and info["users_prompted"] == 2
+    assert info["calls"] == 6 and info["calls_capped"] and not info["budget_reached"]
     log = [json.loads(line) for line in (out / "llm_log.jsonl").read_text().splitlines()]
-    assert len(log) == 3 and {row["seed"] for row in log} == {0}
+    assert len(log) == 2 and {row["seed"] for row in log} == {0}
     assert all(
         row["augmenter"] == "llm-interactions"
         and len(row["history_item_ids"]) > 0
@@ -58,9 +65,16 @@ def test_compare_writes_the_llm_log_and_never_the_key(
         for row in log
     )
     synthetic = pd.read_csv(out / "augmented.csv", dtype=str)
-    assert len(synthetic) == 3 and set(synthetic["prompt_id"]) == {row["prompt_id"] for row in log}
+    positives = synthetic[synthetic["polarity"] == "1"]
+    assert len(positives) == info["kept"] < 10 and set(synthetic["polarity"]) <= {"1", "-1"}
+    assert set(synthetic["prompt_id"]) <= {row["prompt_id"] for row in log}
     cost = pd.read_csv(out / "cost.csv").set_index("variant")
-    assert cost.loc["llm-interactions", "llm_calls"] == 3 and cost.loc["llm-interactions", "llm_tokens_in"] > 100
-    assert cost.loc["llm-interactions", "synthetic_rows"] == 3 and cost.loc["llm-interactions", "augment_seconds"] > 0
+    row = cost.loc["llm-interactions"]
+    assert row["llm_calls"] == 6 and row["llm_tokens_in"] > 100 and row["llm_failures"] == 0
+    assert row["synthetic_rows"] == info["kept"] and row["budget"] == 10 and row["budget_filled"] < 1
+    assert row["augment_seconds"] > 0
+    err = capsys.readouterr().err
+    assert "estimate per seed: llm-interactions: about 6 LLM calls (cap 6; 9 would fill the budget)" in err
+    assert "warning: llm-interactions (seed 0): budget not reached" in err and "LLM-call cap (6)" in err
     for path in out.iterdir():
         assert b"sk-never-written-anywhere" not in path.read_bytes(), path.name
