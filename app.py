@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recaug.data.builtin import BUILTIN
 from recaug.figures import dataset_histograms
-from ui.data_form import builtin_section, summary_cards, upload_section
+from ui.data_form import builtin_section, preparation_notes, summary_cards, upload_section
 from ui.page import page_setup
-from ui.state import PREPARE_REPORT, current_dataset
+from ui.state import current_dataset, remembered_choice
 
 
 def home() -> None:
@@ -19,21 +20,19 @@ def home() -> None:
         "(LLM, text similarity, GANs, heuristics) to the *training split only*, retrains the models and compares "
         "them with the baseline on an untouched test split."
     )
-    current_dataset()
-    source = st.radio("Data", ["Built-in: MovieLens-100k", "Upload my data"], horizontal=True, key="data_source")
+    current = current_dataset()
+    options = ["Built-in: MovieLens-100k", "Upload my data"]
+    # Streamlit forgets the radio when the page is left: start from the data actually loaded.
+    default = options[1] if current.sources or current.name not in BUILTIN else options[0]
+    source = remembered_choice(st.radio, "Data", options, key="data_source", default=default, horizontal=True)
     if source.startswith("Built-in"):
         builtin_section()
     else:
-        upload_section()
+        upload_section(current)
     dataset = current_dataset()
     st.subheader("Current dataset")
     summary_cards(dataset)
-    report = st.session_state.get(PREPARE_REPORT)
-    if report is not None and (report.rows_below_threshold or report.rows_removed_by_kcore):
-        st.caption(
-            f"Preparation: {report.rows_in:,} rows in, {report.rows_below_threshold:,} below the rating threshold, "
-            f"{report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept."
-        )
+    preparation_notes()
     st.plotly_chart(dataset_histograms(dataset), key="home_degree_chart")
     st.page_link("pages/1_Augment.py", label="Next: choose augmentation methods →", icon=":material/science:")
 

@@ -1,4 +1,4 @@
-"""Runs: every comparison is saved; list, inspect, compare two, download."""
+"""Runs: every comparison is saved; list (damaged ones too), inspect, reopen into the dashboard, compare two."""
 
 from __future__ import annotations
 
@@ -6,33 +6,60 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.export import to_csv_bytes
-from recaug.runs import compare_runs, list_runs, load_run
+from recaug.runs import OK, compare_runs, delete_run, list_runs, load_run
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
 from ui.page import page_setup
+from ui.reopen import reopen_run
 
 page_setup("Runs")
 st.title("Saved runs")
 with friendly_errors("list the saved runs"):
     runs = list_runs()
-    if runs.empty:
-        st.info("No saved runs yet. Every comparison on the Compare page (and every CLI `compare`) is saved here.")
-        st.stop()
-    st.dataframe(
-        runs.drop(columns=[c for c in ("path",) if c in runs.columns]),
-        hide_index=True,
-        width="stretch",
-        key="runs_table",
+if runs.empty:
+    st.info("No saved runs yet. Every comparison on the Compare page (and every CLI `compare`) is saved here.")
+    st.stop()
+st.dataframe(runs.drop(columns=["path"]), hide_index=True, width="stretch", key="runs_table")
+damaged = runs[runs["status"] != OK]
+if len(damaged):
+    st.warning(
+        f"{len(damaged)} run(s) cannot be opened: "
+        + "; ".join(f"`{r.run_id}` ({r.status.removeprefix('damaged: ')})" for r in damaged.itertuples())
+        + ". They are listed so nothing disappears; delete them below or restore their files."
     )
-    ids = runs["run_id"].tolist()
-    chosen = st.selectbox("Inspect a run", ids, key="runs_pick")
+    gone = st.selectbox("Delete a damaged run", ["(keep all)", *damaged["run_id"]], key="runs_delete")
+    if gone != "(keep all)" and st.button(f"Delete {gone}", key="runs_delete_button"):
+        with friendly_errors(f"delete run {gone}"):
+            delete_run(gone)
+            st.rerun()
+ids = runs.loc[runs["status"] == OK, "run_id"].tolist()
+if not ids:
+    st.stop()
+labels = runs.set_index("run_id")["label"].to_dict()
+
+
+def _label(run_id: str) -> str:
+    return f"{run_id} · {labels[run_id]}" if labels.get(run_id) else run_id
+
+
+chosen = st.selectbox("Inspect a run", ids, key="runs_pick", format_func=_label)
+with friendly_errors(f"open run {chosen}"):
     run = load_run(chosen)
     config = run.config
     methods = describe_methods(config.augmenters, config.augmenter_params)
+    sources = ", ".join(run.meta.get("sources", []) or []) or "built-in"
     st.caption(
-        f"Protocol **{config.protocol}** · seeds **{', '.join(map(str, config.seeds))}** · augmenters "
-        f"**{methods}** · models **{', '.join(config.models)}** · data fingerprint `{run.fingerprint}`"
+        f"Data **{run.meta.get('data_name') or config.data}** ({sources}) · protocol **{config.protocol}** · seeds "
+        f"**{', '.join(map(str, config.seeds))}** · **{methods}** · models **{', '.join(config.models)}** · "
+        f"data fingerprint `{run.fingerprint}`"
     )
+    if st.button("Open this run in the dashboard", key="runs_reopen", type="primary"):
+        with friendly_errors(f"reopen run {chosen}"):
+            dataset = reopen_run(chosen)
+            st.success(
+                f"Reopened: {dataset.name} with this run's settings and results. The Compare page shows them; "
+                "press Run comparison there to refit the models (needed for per-user views and what-ifs)."
+            )
     slices = sorted(run.results["slice"].unique(), key=lambda s: (s != "all", s))
     slice_name = st.selectbox("Slice of test users", slices, key="runs_slice")
     before_after = merged_table(run.results, run.significance, slice_name)
@@ -48,11 +75,12 @@ with friendly_errors("list the saved runs"):
         "text/csv",
         key="runs_download",
     )
-    if len(ids) >= 2:
-        st.subheader("Compare two runs")
-        a, b = st.columns(2)
-        first = a.selectbox("Run A", ids, index=1, key="runs_a")
-        second = b.selectbox("Run B", ids, index=0, key="runs_b")
+if len(ids) >= 2:
+    st.subheader("Compare two runs")
+    a, b = st.columns(2)
+    first = a.selectbox("Run A", ids, index=1, key="runs_a", format_func=_label)
+    second = b.selectbox("Run B", ids, index=0, key="runs_b", format_func=_label)
+    with friendly_errors(f"compare {first} with {second}"):
         table = compare_runs(first, second)
         if not table.attrs.get("same_data", True):
             st.warning("These runs used different data (their fingerprints differ); compare with care.")

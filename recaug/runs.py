@@ -166,7 +166,7 @@ def save_run(
         if dataset is not None:
             from recaug.data.store import save_dataset
 
-            save_dataset(dataset, folder / DATASETS)
+            save_dataset(dataset, datasets_dir(folder))
         tmp.rename(folder / run_id)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -313,11 +313,16 @@ def run_split(run: Run) -> pd.DataFrame | None:
         return None
 
 
+def datasets_dir(root: str | Path | None = None) -> Path:
+    """Where prepared data is kept by fingerprint (:mod:`recaug.data.store`), inside the run store."""
+    return runs_dir(root) / DATASETS
+
+
 def run_dataset(run: Run, root: str | Path | None = None) -> Dataset:
     """The data a run used, from the data store by fingerprint (built-in data from its package)."""
     from recaug.data.store import load_saved_dataset
 
-    return load_saved_dataset(run.fingerprint, runs_dir(root) / DATASETS)
+    return load_saved_dataset(run.fingerprint, datasets_dir(root))
 
 
 def delete_run(run_id: str, root: str | Path | None = None) -> None:

@@ -1,34 +1,75 @@
-"""The data chooser on Home: built-in MovieLens-100k, or an upload with column mapping and preparation."""
+"""The data chooser on Home: built-in MovieLens-100k, or an upload with header/column/items mapping and preparation.
+
+Loading is all-or-nothing: both files are read, mapped, prepared and checked before the dataset is replaced, so
+a failing items file never leaves half a dataset behind.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from recaug.data.builtin import ML100K_TERMS
 from recaug.data.dataset import Dataset
-from recaug.data.prepare import prepare
-from recaug.data.readers import interactions_from_frame, items_from_frame, read_table
-from recaug.data.schema import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, detect_columns
-from ui.cached import builtin_dataset
+from recaug.data.loading import RawData, build_dataset
+from recaug.data.readers import (
+    descriptive_columns,
+    interaction_mapping,
+    interactions_from_frame,
+    item_mapping,
+    items_from_frame,
+    read_table,
+)
+from recaug.data.schema import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP
+from recaug.errors import RecaugInputError
+from recaug.runs import datasets_dir
+from ui.cached import builtin_dataset, cached_value
 from ui.errors import friendly_errors
-from ui.state import set_dataset
+from ui.state import PREPARE_REPORT, dataset_fingerprint, set_dataset
 
 NONE = "(none)"
-UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq"]
+# Streamlit checks the last suffix only: "ratings.csv.gz" is a "gz" file.
+UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "parquet", "pq", "gz", "zip"]
+HEADER_CHOICES = {
+    "Detect": None,
+    "First row is a header": True,
+    "No header (first row is data)": False,
+}
 
 
-def _uploaded_table(key: str) -> tuple[pd.DataFrame | None, str | None]:
+def _header_choice(key: str) -> bool | None:
+    label = st.radio(
+        "Header row",
+        list(HEADER_CHOICES),
+        horizontal=True,
+        key=f"header_{key}",
+        help="Detect: the first row names the columns when it holds names (userId, title…) above numbers. "
+        "Choose 'No header' for files such as MovieLens ratings.dat, then map the columns by position.",
+    )
+    return HEADER_CHOICES[label]
+
+
+def _uploaded_table(key: str, header: bool | None) -> tuple[pd.DataFrame | None, str | None]:
+    """The upload under ``key`` read as text columns (cached per file and header choice), or (None, name)."""
     upload = st.session_state.get(key)
     if upload is None:
         return None, None
     with friendly_errors(f"read {upload.name}"):
-        return read_table(upload.getvalue(), name=upload.name), upload.name
+        cache_key = f"upload:{getattr(upload, 'file_id', upload.name)}:{upload.size}:{header}"
+        table = cached_value(cache_key, lambda: read_table(upload.getvalue(), name=upload.name, header=header))
+        return table, upload.name
     return None, upload.name
 
 
+def _notes(frame: pd.DataFrame) -> None:
+    for note in frame.attrs.get("notes", []):
+        st.caption(f":material/info: {note}")
+
+
 def _mapping_widgets(frame: pd.DataFrame, name: str) -> dict[str, str]:
-    detected = detect_columns(frame.columns)
+    detected = interaction_mapping(frame)
     options = [NONE, *map(str, frame.columns)]
     cols = st.columns(4)
     mapping: dict[str, str] = {}
@@ -37,13 +78,41 @@ def _mapping_widgets(frame: pd.DataFrame, name: str) -> dict[str, str]:
         choice = col.selectbox(
             canonical,
             options,
-            index=options.index(default),
+            index=options.index(default) if default in options else 0,
             key=f"map_{canonical}_{name}",
-            help="Detected automatically from common names; change it if it's wrong.",
+            help="Detected from common names (or by position when there is no header); change it if it's wrong.",
         )
         if choice != NONE:
             mapping[canonical] = choice
     return mapping
+
+
+def _items_widgets(frame: pd.DataFrame, name: str) -> dict[str, Any]:
+    """Item id, title and the columns that make an item's text (default: title plus every worded column)."""
+    detected = item_mapping(frame)
+    columns = list(map(str, frame.columns))
+    left, middle, right = st.columns([1, 1, 2])
+    item_id = left.selectbox(
+        "item id", columns, index=columns.index(detected.get(ITEM, columns[0])), key=f"items_id_{name}"
+    )
+    titles = [NONE, *columns]
+    title = middle.selectbox(
+        "title",
+        titles,
+        index=titles.index(detected.get("title", NONE)) if detected.get("title", NONE) in titles else 0,
+        key=f"items_title_{name}",
+    )
+    worded = descriptive_columns(frame, [item_id, title])
+    text_columns = right.multiselect(
+        "text = title + these columns",
+        [c for c in columns if c not in (item_id, title)],
+        default=worded,
+        key=f"items_text_{name}",
+        help="What the text encoder and the LLM read about each item. Lists such as Action|Comedy are written "
+        "as 'Action, Comedy'.",
+    )
+    mapping = {ITEM: item_id, **({"title": title} if title != NONE else {})}
+    return {"mapping": mapping, "text_columns": text_columns}
 
 
 def builtin_section() -> None:
@@ -55,29 +124,43 @@ def builtin_section() -> None:
         st.success("MovieLens-100k loaded.")
 
 
-def upload_section() -> None:
-    """Interactions (+ optional items) upload, column mapping, preparation options and Load button."""
+def upload_section(current: Dataset) -> None:
+    """Interactions (+ optional items) upload, header/column mapping, preparation options and Load button."""
     st.file_uploader(
-        "Interactions file (CSV, TSV or Parquet)",
+        "Interactions file (CSV, TSV, '::' .dat, TXT or Parquet; gzip/zip allowed)",
         type=UPLOAD_TYPES,
         key="upload_interactions",
-        help="One row per user–item interaction. Columns are detected from common names "
-        "(user/userId/uid, item/movieId/asin, rating/score, timestamp/time).",
+        help="One row per user–item interaction. Delimiter, header, encoding and compression are detected; "
+        "columns from common names (user/userId/uid, item/movieId/asin, rating/score, timestamp/time).",
     )
-    st.file_uploader("Item text file (optional: item id + title/description)", type=UPLOAD_TYPES, key="upload_items")
-    frame, name = _uploaded_table("upload_interactions")
+    header = _header_choice("interactions")
+    frame, name = _uploaded_table("upload_interactions", header)
     if name is None:
         st.info("Upload a file to map its columns. The current dataset stays loaded until you load a new one.")
     if frame is None or name is None:
         return
-    st.dataframe(frame.head(5), width="stretch", hide_index=True)
+    preview = frame.head(5)
+    preview.attrs = {}  # reader bookkeeping (line locator, notes) is not for display
+    st.dataframe(preview, width="stretch", hide_index=True)
+    _notes(frame)
     st.markdown("**Column mapping**")
     mapping = _mapping_widgets(frame, name)
-    left, right = st.columns(2)
-    use_threshold = left.checkbox(
+    st.file_uploader(
+        "Items file (optional: item id + title, genres, description…)", type=UPLOAD_TYPES, key="upload_items"
+    )
+    items_frame, items_name = _uploaded_table("upload_items", _header_choice("items"))
+    items_choice: dict[str, Any] | None = None
+    if items_frame is not None and items_name is not None:
+        _notes(items_frame)
+        items_choice = _items_widgets(items_frame, items_name)
+    left, middle, right = st.columns(3)
+    data_name = left.text_input(
+        "Name of this data", value=name, key=f"data_name_{name}", help="What runs and reports call it."
+    )
+    use_threshold = middle.checkbox(
         "Treat ratings as implicit feedback above a threshold", value=False, disabled=RATING not in mapping
     )
-    threshold = left.number_input("keep ratings ≥", value=4.0, step=0.5, disabled=not use_threshold)
+    threshold = middle.number_input("keep ratings ≥", value=4.0, step=0.5, disabled=not use_threshold)
     kcore = right.number_input(
         "k-core filter (0 = off)",
         min_value=0,
@@ -89,16 +172,58 @@ def upload_section() -> None:
     unmapped = [c for c in ("user_id", "item_id") if c not in mapping]
     if unmapped:
         st.warning(f"Choose the column for {' and '.join(unmapped)} to load this file.")
+    items_failed = st.session_state.get("upload_items") is not None and items_frame is None
     if st.button("Load data", type="primary", key="load_upload"):
-        with friendly_errors(f"load {name}"):
-            interactions = interactions_from_frame(frame, name=name, mapping=mapping)
-            items_frame, items_name = _uploaded_table("upload_items")
-            items = items_from_frame(items_frame, name=items_name) if items_frame is not None and items_name else None
-            prepared, report = prepare(
-                interactions, rating_threshold=threshold if use_threshold else None, kcore=int(kcore), name=name
-            )
-            set_dataset(Dataset.from_frames(prepared, items, name=name), report)
-            st.success(f"Loaded {name}: {report.rows_out:,} interactions.")
+        keep = f"the previous dataset, {current.name}, stays loaded"
+        if items_failed:
+            st.error(f"**Could not load {name}:** the items file could not be read (see above); {keep}.")
+            return
+        with friendly_errors(f"load {name} ({keep})"):
+            items = (items_frame, items_name, items_choice)
+            _load(frame, name, mapping, items, data_name, threshold if use_threshold else None, int(kcore))
+
+
+def _load(
+    frame: pd.DataFrame,
+    name: str,
+    mapping: dict[str, str],
+    items_upload: tuple[pd.DataFrame | None, str | None, dict[str, Any] | None],
+    data_name: str,
+    threshold: float | None,
+    kcore: int,
+) -> None:
+    """Map, prepare and check both files; only then replace the dataset (and keep a copy for refreshes)."""
+    interactions = interactions_from_frame(frame, name=name, mapping=mapping)
+    items_frame, items_name, items_choice = items_upload
+    items = None
+    if items_frame is not None and items_name is not None and items_choice is not None:
+        items = items_from_frame(items_frame, name=items_name, **items_choice)
+    sources = (name, *((items_name,) if items is not None and items_name else ()))
+    raw = RawData(interactions, items, (data_name or name).strip() or name, sources)
+    dataset, report = build_dataset(raw, rating_threshold=threshold, kcore=kcore)
+    set_dataset(dataset, report)
+    try:
+        from recaug.data.store import save_dataset
+
+        save_dataset(dataset, datasets_dir())
+    except (OSError, ValueError, RecaugInputError):  # the copy only serves refreshes; loading succeeded
+        pass
+    dataset_fingerprint()
+    st.success(f"Loaded {dataset.name}: {report.rows_out:,} interactions.")
+
+
+def preparation_notes() -> None:
+    """What preparation and the readers found (duplicates, encodings, items matching nothing, thresholds)."""
+    report = st.session_state.get(PREPARE_REPORT)
+    if report is None:
+        return
+    if report.rows_below_threshold or report.rows_removed_by_kcore:
+        st.caption(
+            f"Preparation: {report.rows_in:,} rows in, {report.rows_below_threshold:,} below the rating threshold, "
+            f"{report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept."
+        )
+    for note in getattr(report, "notes", ()):
+        st.caption(f":material/info: {note}")
 
 
 def summary_cards(dataset: Dataset) -> None:
@@ -112,7 +237,8 @@ def summary_cards(dataset: Dataset) -> None:
     cols[4].metric("Median per user", f"{summary['median_user_degree']:.0f}")
     has_columns = [c for c in (RATING, TIMESTAMP) if c in dataset.interactions.columns]
     text = "with item text" if dataset.has_text else "no item text (ids are used as text)"
+    sources = f" · from {', '.join(dataset.sources)}" if dataset.sources else ""
     st.caption(
-        f"**{dataset.name}** · columns: user_id, {ITEM}{', ' + ', '.join(has_columns) if has_columns else ''}"
-        f" · {text} · fingerprint `{dataset.fingerprint()}`"
+        f"**{dataset.name}**{sources} · columns: user_id, {ITEM}{', ' + ', '.join(has_columns) if has_columns else ''}"
+        f" · {text} · fingerprint `{dataset_fingerprint()}`"
     )

@@ -22,13 +22,49 @@ EXPERIMENT_KEY = "experiment_key"
 LAST_RUN = "last_run"
 
 
+FINGERPRINT = "dataset_fingerprint"
+DATA_PARAM, RUN_PARAM = "data", "run"  # URL query parameters: what a browser refresh restores
+
+
 def current_dataset() -> Dataset:
-    """The loaded dataset; MovieLens-100k is ready by default so no upload is needed."""
+    """The loaded dataset; MovieLens-100k is ready by default so no upload is needed.
+
+    A new session (a browser refresh) first restores what its URL names: a saved run (``?run=``: data,
+    settings and results) or a dataset by fingerprint (``?data=``).
+    """
     if DATASET not in st.session_state:
-        dataset, report = builtin_dataset("ml-100k")
-        st.session_state[DATASET] = dataset
-        st.session_state[PREPARE_REPORT] = report
+        from ui.reopen import restore_from_url
+
+        if not restore_from_url():
+            dataset, report = builtin_dataset("ml-100k")
+            st.session_state[DATASET] = dataset
+            st.session_state[PREPARE_REPORT] = report
+    _sync_url()
     return st.session_state[DATASET]
+
+
+def dataset_fingerprint() -> str:
+    """The current dataset's fingerprint, computed once per dataset (it hashes every row)."""
+    dataset = st.session_state[DATASET]
+    cached = st.session_state.get(FINGERPRINT)
+    if cached is None or cached[0] is not dataset:
+        cached = (dataset, dataset.fingerprint())
+        st.session_state[FINGERPRINT] = cached
+    return cached[1]
+
+
+def _sync_url() -> None:
+    """Name the current data and saved run in the URL, so a browser refresh can restore them."""
+    wanted = {DATA_PARAM: dataset_fingerprint()}
+    recorded = st.session_state.get(LAST_RUN)
+    run = getattr(recorded, "run", None)
+    if run is not None:
+        wanted[RUN_PARAM] = run.run_id
+    for key in (DATA_PARAM, RUN_PARAM):
+        if key not in wanted and key in st.query_params:
+            del st.query_params[key]
+        elif key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
 
 
 def current_split(dataset: Dataset, seed: int, protocol: str = DEFAULT_PROTOCOL, params: dict | None = None) -> Split:

@@ -47,14 +47,17 @@ def test_upload_replaces_dataset_and_bad_upload_keeps_it(app: AppTest) -> None:
     assert not app.exception
     assert _metrics(app)["Users"] == "943"  # the previous dataset is still loaded
 
-    good = b"uid,asin,score\nu1,a,5\nu1,b,3\nu2,a,4\nu3,c,1\n"
+    # Big enough to split (issue #12 refuses fewer than 10 users, 10 items or 100 interactions before compute).
+    good = (
+        b"uid,asin,score\n" + "".join(f"u{u},a{i},{1 + (u + i) % 5}\n" for u in range(12) for i in range(12)).encode()
+    )
     app.file_uploader(key="upload_interactions").set_value(("shop.csv", good, "text/csv")).run()
     assert app.selectbox(key="map_user_id_shop.csv").value == "uid"
     assert app.selectbox(key="map_item_id_shop.csv").value == "asin"
     app.button(key="load_upload").click().run()
     no_errors(app)
     metrics = _metrics(app)
-    assert metrics["Users"] == "3" and metrics["Items"] == "3" and metrics["Interactions"] == "4"
+    assert metrics["Users"] == "12" and metrics["Items"] == "12" and metrics["Interactions"] == "144"
 
 
 def test_augment_embeddings_compare_flow(app: AppTest) -> None:
