@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from recaug.augment import create_augmenter
+from recaug.data.readers import descriptive_columns
+from recaug.data.schema import ITEM
 from recaug.explorer import embedding_points, item_vectors
 from recaug.figures import mark_point, projection_scatter
 from recaug.whatif import build_content_index, new_item_whatif, new_user_recommendations, side_by_side
@@ -38,6 +42,12 @@ with new_item, friendly_errors("place the new item"):
         key="whatif_text",
         help="Write it like the catalog's own texts (shown as the placeholder) for the best match.",
     )
+    # The catalog's own descriptive columns (e.g. genres), so the new item's text is written like the others.
+    extra = descriptive_columns(dataset.items, [ITEM, "title", "text"])[:3]
+    fields = {}
+    for column, box in zip(extra, st.columns(len(extra)) if extra else [], strict=True):
+        example = str(dataset.items[column].dropna().astype(str).iloc[0]) if dataset.items[column].notna().any() else ""
+        fields[column] = box.text_input(column, placeholder=example, key=f"whatif_field_{column}")
     k = st.slider("Top-K", 5, 50, 10, key="whatif_k")
     ask_llm = st.checkbox(
         "Also ask the LLM which of these users would like it (llm-cold-items)",
@@ -55,12 +65,21 @@ with new_item, friendly_errors("place the new item"):
                 dataset, split.train, None, item_vectors=vectors, source=source, method="pca", include_users=False
             ),
         )
-        answer = new_item_whatif(index, title, description, k=k, budget=aug["budget"], embedding_map=space)
+        answer = new_item_whatif(
+            index, title, description, k=k, budget=aug["budget"], embedding_map=space, fields=fields
+        )
         summary = answer.summary
         cols = st.columns(3)
         cols[0].metric("Users with it in top-K (before)", f"{len(answer.before):,}")
         cols[1].metric("Users given it by expansion (after)", f"{len(answer.after):,}")
-        cols[2].metric("Closest catalog item", f"{answer.neighbours['similarity'].iloc[0]:.2f}")
+        closest = answer.neighbours.iloc[0]
+        cols[2].metric(
+            "Closest catalog item",
+            str(closest["title"]),
+            f"similarity {closest['similarity']:.2f}",
+            delta_color="off",
+            help=f"Item {closest['item_id']}; the table below lists the nearest items and why.",
+        )
         if summary.get("warning"):
             st.warning(summary["warning"])
         left, right = st.columns(2)
@@ -69,6 +88,19 @@ with new_item, friendly_errors("place the new item"):
         if answer.position is not None:
             fig = mark_point(
                 projection_scatter(space.points, color_by="cold_warm", title="Items (PCA)"), answer.position, title
+            )
+            # The star's own text sat under thousands of points; an annotation is drawn above every trace.
+            fig.update_traces(selector={"name": title}, mode="markers")
+            fig.add_annotation(
+                x=answer.position[0],
+                y=answer.position[1],
+                text=f"<b>{html.escape(title)}</b>",
+                showarrow=True,
+                arrowhead=2,
+                ax=0,
+                ay=-36,
+                bgcolor="rgba(255,255,255,0.9)",
+                bordercolor="#111827",
             )
             right.plotly_chart(fig, key="whatif_item_chart")
         b, a = st.columns(2)

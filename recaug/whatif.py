@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from recaug.augment.base import resolve_budget
 from recaug.augment.similarity import history_profiles
 from recaug.data.dataset import Dataset, TrainingData
+from recaug.data.readers import describe_item
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.errors import RecaugInputError
 from recaug.evaluate.metrics import rank_top_k
@@ -147,6 +148,7 @@ def new_item_whatif(
     min_similarity: float = 0.0,
     cold_quantile: float = 0.25,
     embedding_map: EmbeddingMap | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> NewItemWhatIf:
     """Who would see a new item, before augmentation (content model) and after similarity cold-item expansion.
 
@@ -154,6 +156,7 @@ def new_item_whatif(
     ``target="cold-items"``: a user receives the item when, among that user's unseen cold items (the new
     item included) ranked by similarity, its rank-by-rank round-robin position falls within the budget.
     ``embedding_map`` places the item in the explorer's space (exactly for text PCA, else by neighbours).
+    ``fields`` are the catalog's descriptive columns for the new item (e.g. ``{"genres": "Drama|War"}``).
     Raises RecaugInputError for an empty title or k outside 1..index.max_k.
     """
     if not str(title).strip():
@@ -161,7 +164,8 @@ def new_item_whatif(
     if not 1 <= k <= index.max_k:
         raise RecaugInputError(f"k must be between 1 and {index.max_k}, got {k}")
     train = index.train
-    text = f"{title.strip()}. {description.strip()}" if description.strip() else title.strip()
+    # Written like the catalog's own items (title, then labelled descriptive columns, then the description).
+    text = describe_item(title, {**(fields or {}), "description": description})
     vector = _normalise(encode_texts([text], model=index.encoder))[0]
     item_sims = index.item_vectors @ vector
     titles = train.items["title"].astype(str).to_numpy()

@@ -11,25 +11,87 @@ from ui.state import recalled, remember
 
 COLUMNS = 3
 
+# What each parameter does, by name (the same names mean the same thing across augmenters).
+PARAM_HELP = {
+    "encoder": "Sentence encoder for item texts (a local folder; default: the packaged all-MiniLM-L6-v2).",
+    "min_similarity": "Only add items at least this text-similar (cosine) to the user's history.",
+    "cluster_size": "Users per cluster whose interactions are pooled.",
+    "threshold": "Minimum score for a proposed interaction to be kept.",
+    "epochs": "Training passes over the training split; more fits better and takes longer.",
+    "hidden": "Width of the hidden layer of the generator and discriminator.",
+    "noise_dim": "Size of the random noise vector the generator starts from.",
+    "lr": "Learning rate of the optimiser.",
+    "batch_size": "Rows (or prompts) processed together; larger is faster and uses more memory.",
+    "zr_ratio": "CFGAN: share of unseen items pushed towards zero (zero reconstruction).",
+    "pm_ratio": "CFGAN: share of unseen items used as negatives in partial masking.",
+    "zr_weight": "CFGAN: weight of the zero-reconstruction loss.",
+    "condition_dropout": "Share of each user's history hidden from the generator's condition.",
+    "device": "Where torch runs: cpu, cuda when a GPU is present, or auto.",
+    "min_keep": "Edges each user always keeps when edges are dropped.",
+    "source": "Which embeddings the GAN learns to imitate.",
+    "items_per_user": "Synthetic items drawn per generated user.",
+    "members": "The augmenters whose proposals are combined.",
+    "mode": "How proposals are combined or chosen.",
+    "min_votes": "Members that must propose a row for it to be kept (vote mode).",
+    "pool_factor": "Each member proposes this many times the budget before combining.",
+    "inner_fraction": "Share of the budget each member fills on its own.",
+    "neighbours": "Nearest neighbours considered per item or user.",
+    "model": "Recommender that scores candidate links.",
+    "candidate_model": "Recommender that proposes the candidates the LLM chooses among.",
+    "temperature": "Sampling temperature: 0 is deterministic, higher is more varied.",
+    "history_size": "Items of each user's history shown in the prompt.",
+    "item_noun": "What the prompt calls an item (movie, product, book…).",
+    "max_calls": "Stop after this many LLM calls (a cost cap).",
+    "timeout": "Seconds to wait for one LLM answer.",
+    "max_items": "Items the LLM is asked about at most.",
+    "max_users": "Users the LLM is asked about at most.",
+    "max_new_tokens": "Longest LLM answer, in tokens.",
+    "users_per_item": "Users considered for each cold item.",
+    "min_yes": "Yes-answers needed before a user receives a cold item.",
+    "calibrate": "Correct the LLM's yes/no bias with a calibration prompt.",
+    "n_candidates": "Candidates shown to the LLM per user.",
+    "picks_per_user": "Items the LLM picks per user.",
+    "choice": "How the LLM chooses: log-likelihood scoring or a generated answer.",
+    "shuffle_candidates": "Show candidates in a different order per call (against position bias).",
+    "n_orders": "Candidate orders averaged per user.",
+    "negatives": "Also ask for items the user would dislike (hard negatives).",
+    "profile_weight": "Weight of the LLM-written profile against the user's history embedding.",
+    "alpha": "Mixing (mixup) or popularity exponent: higher favours popular items more.",
+    "max_rounds": "Proposal rounds before giving up on filling the budget.",
+    "reward": "What the generator is rewarded for.",
+    "samples_per_user": "Items sampled per user per step.",
+    "min_reward": "Rows below this reward are dropped.",
+}
+
+
+def param_help(spec: ParamSpec) -> str:
+    """The widget's help: what the parameter does, and its default."""
+    default = "+".join(map(str, spec.default)) if isinstance(spec.default, list | tuple) else spec.default
+    what = PARAM_HELP.get(spec.name, spec.name.replace("_", " ").capitalize() + ".")
+    return f"{what} Default: {'automatic' if default is None else default}."
+
 
 def _widget(container: Any, spec: ParamSpec, key: str) -> Any:
     """One input of the right kind for ``spec``, showing the value last chosen, else the default."""
     label = spec.name.replace("_", " ")
     start = recalled(key, list(spec.default) if spec.kind == "multi" else spec.default)
+    tip = param_help(spec)
     if spec.kind == "bool":
-        value: Any = container.checkbox(label, value=bool(start), key=key)
+        value: Any = container.checkbox(label, value=bool(start), key=key, help=tip)
     elif spec.kind == "choice":
-        value = container.selectbox(label, spec.choices, index=spec.choices.index(start), key=key)
+        value = container.selectbox(label, spec.choices, index=spec.choices.index(start), key=key, help=tip)
     elif spec.kind == "multi":
-        value = container.multiselect(label, spec.choices, default=start, key=key)
+        value = container.multiselect(label, spec.choices, default=start, key=key, help=tip)
     elif spec.kind == "int" and spec.optional:
-        value = container.number_input(label, min_value=1, value=start, step=1, placeholder="automatic", key=key)
+        value = container.number_input(
+            label, min_value=1, value=start, step=1, placeholder="automatic", key=key, help=tip
+        )
     elif spec.kind == "int":
-        value = int(container.number_input(label, value=int(start), step=1, key=key))
+        value = int(container.number_input(label, value=int(start), step=1, key=key, help=tip))
     elif spec.kind == "float":
-        value = float(container.number_input(label, value=float(start), format="%g", key=key))
+        value = float(container.number_input(label, value=float(start), format="%g", key=key, help=tip))
     else:
-        value = container.text_input(label, value=str(start), key=key)
+        value = container.text_input(label, value=str(start), key=key, help=tip)
     return remember(key, value)
 
 
@@ -41,9 +103,14 @@ def method_params_form(methods: list[str]) -> dict[str, dict[str, Any]]:
         if not specs:
             continue
         with st.expander(f"{method} parameters", icon=":material/tune:"):
-            columns = st.columns(COLUMNS)
-            for position, spec in enumerate(specs):
-                value = _widget(columns[position % COLUMNS], spec, key=f"aug_param:{method}:{spec.name}")
+            # Lists (ensemble members) get the full width: in a third of the page their chips were cut off.
+            wide = [spec for spec in specs if spec.kind == "multi"]
+            narrow = [spec for spec in specs if spec.kind != "multi"]
+            placed = [(st.container(), spec) for spec in wide]
+            columns = st.columns(COLUMNS) if narrow else []
+            placed += [(columns[position % COLUMNS], spec) for position, spec in enumerate(narrow)]
+            for container, spec in placed:
+                value = _widget(container, spec, key=f"aug_param:{method}:{spec.name}")
                 default = list(spec.default) if spec.kind == "multi" else spec.default
                 if value != default:
                     changed.setdefault(method, {})[spec.name] = value
