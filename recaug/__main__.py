@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from recaug.errors import RecaugInputError
@@ -216,9 +217,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         ),
     )
 
-    def progress(fraction: float, message: str) -> None:
-        if not args.quiet:
-            print(f"\r[{fraction:6.1%}] {message[:70]:<70}", end="", file=sys.stderr, flush=True)
+    progress = _terminal_progress(args.quiet)
 
     if not args.no_llm_estimate:
         from recaug.augment.llm_estimate import estimate_llm_variants
@@ -252,6 +251,31 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if recorded.run is not None:
         print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")
     return 0
+
+
+def _terminal_progress(quiet: bool) -> Callable[[float, str], None]:
+    """A progress bar on stderr with the running step's name and the time left: redrawn in place on a terminal
+    (at most 5 times a second), one line every 5 s when stderr is a file or pipe."""
+    import shutil
+    import time
+
+    from recaug.progress import ProgressClock, render_bar
+
+    clock, tty, last = ProgressClock(), sys.stderr.isatty(), [-1e9]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if quiet or (now - last[0] < (0.2 if tty else 5.0) and fraction < 1.0):
+            return
+        last[0] = now
+        line = render_bar(fraction, message, clock.remaining(fraction))
+        if tty:
+            width = shutil.get_terminal_size().columns - 1
+            print(f"\r{line[:width]:<{width}}", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    return report
 
 
 def _cmd_list(kind: str, with_params: bool = False) -> int:

@@ -11,6 +11,7 @@ from recaug.models.base import FitContext, register
 from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
+from recaug.models.torch_utils import adam
 
 
 @register
@@ -61,14 +62,15 @@ class BPR(EarlyStoppedTorchModel):
         item_emb = torch.nn.Parameter(torch.empty(n_items, self.factors, device=device))
         torch.nn.init.normal_(user_emb, std=0.1, generator=gen)
         torch.nn.init.normal_(item_emb, std=0.1, generator=gen)
-        optimiser = torch.optim.Adam([user_emb, item_emb], lr=self.lr)
+        optimiser = adam([user_emb, item_emb], self.lr)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb
         stopper = EarlyStopping(self.patience)
         for epoch in range(1, self.max_epochs + 1):
             for batch in sampler.epoch(rng, self.batch_size):
                 u, i, j = (torch.as_tensor(part, device=device) for part in batch)
-                eu, ei, ej = user_emb[u], item_emb[i], item_emb[j]
+                # index_select: its backward (index_add) is much faster on CPU than indexing's index_put.
+                eu, ei, ej = user_emb.index_select(0, u), item_emb.index_select(0, i), item_emb.index_select(0, j)
                 diff = (eu * (ei - ej)).sum(dim=1)
                 loss = -torch.nn.functional.logsigmoid(diff).mean()
                 loss = loss + self.reg * (eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()) / len(u)

@@ -63,11 +63,12 @@ class BPRSampler:
     def uniform_negatives(self, users: np.ndarray, rng: np.random.Generator, tries: int = 5) -> np.ndarray:
         """Uniform negatives that are not in the user's training row (a few rejection rounds)."""
         neg = rng.integers(0, self.n_items, size=len(users))
+        pending = np.arange(len(users))  # only redrawn negatives can clash again: check just those
         for _ in range(tries):
-            clash = contains(self.keys, users, neg, self.n_items)
-            if not clash.any():
+            pending = pending[contains(self.keys, users[pending], neg[pending], self.n_items)]
+            if not len(pending):
                 break
-            neg[clash] = rng.integers(0, self.n_items, size=int(clash.sum()))
+            neg[pending] = rng.integers(0, self.n_items, size=len(pending))
         return neg
 
     def with_fixed_negatives(self, users: np.ndarray, neg: np.ndarray, rng: np.random.Generator) -> np.ndarray:

