@@ -71,6 +71,8 @@ class LLMColdItemsAugmenter(LLMAugmenter):
         if self.mode not in COLD_MODES:
             raise RecaugInputError(f"unknown mode '{self.mode}'", fix=f"use one of {', '.join(COLD_MODES)}")
         super()._fit(train)
+        if self.mode == "judge":
+            self.llm_.check_scoring()
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
 
     def prompt(self, history: np.ndarray | None, item: int) -> str:

@@ -83,6 +83,8 @@ class LLMInteractionsAugmenter(LLMAugmenter):
                 f"n_orders must be at least 1, got {self.n_orders}", fix="use 3 (1 turns the position debiasing off)"
             )
         super()._fit(train)
+        if self.choice == "logprob":
+            self.llm_.check_scoring()  # a server that cannot score is refused before any work is done
         self.ranker_ = fit_train_model(train, model=self.candidate_model, seed=self.seed)
 
     # --- the plan -----------------------------------------------------------------------

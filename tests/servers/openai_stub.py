@@ -5,6 +5,13 @@ Endpoints: ``GET /v1/models``, ``POST /v1/chat/completions`` and ``POST /v1/comp
 requests, one each: ``"500"``, ``"429"``, ``"malformed"`` (invalid JSON), ``"shape"`` (JSON without choices),
 ``"slow"`` (answers after ``slow_seconds``), ``"drop"`` (closes the connection without answering).
 ``completions=False`` makes ``/v1/completions`` answer 404, like servers that only speak chat.
+
+Faulty scoring, as real servers do it (for the probe tests): ``echo="ignored"`` answers an ``echo`` request
+without the prompt's tokens (every option then scores 0), ``echo="own-position"`` scores each prompt token with
+its own position's logits (llama-cpp-python's bug), ``top_logprobs=False`` never returns top log-probs, and
+``chat_reply`` answers every chat request with that fixed text. ``top_logprobs`` and ``chat_reply`` may also be
+functions of the prompt text: a stand-in for a model strong enough to answer lettered questions.
+``retry_after`` is sent with injected 429/500s.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,11 +37,20 @@ class OpenAIStub:
         model_name: str = "smollm2-stub",
         completions: bool = True,
         slow_seconds: float = 1.5,
+        echo: str = "correct",
+        top_logprobs: bool | Callable[[str], dict[str, float]] = True,
+        chat_reply: str | Callable[[str], str] | None = None,
+        retry_after: str | None = None,
     ) -> None:
         self.backend = backend
         self.model_name = model_name
         self.completions = completions
         self.slow_seconds = slow_seconds
+        self.echo = echo
+        self.top_logprobs = top_logprobs
+        self.chat_reply = chat_reply
+        self.retry_after = retry_after
+        self.request_times: list[float] = []
         self.faults: deque[str] = deque()
         self.requests: list[str] = []
         self.authorization: list[str | None] = []
@@ -56,6 +73,8 @@ class OpenAIStub:
 
             def _send(self, status: int, payload: bytes) -> None:
                 self.send_response(status)
+                if status >= 429 and stub.retry_after is not None:
+                    self.send_header("Retry-After", stub.retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -70,6 +89,7 @@ class OpenAIStub:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 stub.requests.append(self.path)
+                stub.request_times.append(time.monotonic())
                 stub.authorization.append(self.headers.get("Authorization"))
                 fault = stub.faults.popleft() if stub.faults else None
                 if fault in ("500", "429"):
@@ -108,16 +128,37 @@ class OpenAIStub:
             self._thread.join(timeout=5)
 
     # --- the model behind the endpoints ------------------------------------------------
+    def top(self, text: str, k: int) -> dict[str, float]:
+        """Top next-token log-probs: the model's, or the test's stand-in function's."""
+        if callable(self.top_logprobs):
+            return self.top_logprobs(text)
+        return self.backend.next_token_logprobs(text, k)
+
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         text = self.backend.format_messages(body["messages"])
         out = self.backend.generate_formatted(
             [text], int(body.get("max_tokens", 64)), float(body.get("temperature", 0.0)), int(body.get("seed", 0))
         )[0]
+        reply = self.chat_reply
+        content = out.text if reply is None else reply if isinstance(reply, str) else reply(text)
+        logprobs = None
+        if body.get("logprobs") and self.top_logprobs:
+            top = self.top(text, int(body.get("top_logprobs") or 1))
+            first = max(top, key=top.__getitem__)
+            entries = [{"token": t, "logprob": v} for t, v in top.items()]
+            logprobs = {"content": [{"token": first, "logprob": top[first], "top_logprobs": entries}]}
         return {
             "id": "chatcmpl-stub",
             "object": "chat.completion",
             "model": self.model_name,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": out.text}, "finish_reason": "stop"}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "logprobs": logprobs,
+                    "finish_reason": "stop",
+                }
+            ],
             "usage": {
                 "prompt_tokens": out.tokens_in,
                 "completion_tokens": out.tokens_out,
@@ -128,8 +169,9 @@ class OpenAIStub:
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
         choices, prompt_tokens = [], 0
-        if body.get("echo"):
-            for i, (tokens, values, offsets) in enumerate(self.backend.text_logprobs(prompts)):
+        if body.get("echo") and self.echo != "ignored":
+            scored = self.backend.text_logprobs(prompts, own_position=self.echo == "own-position")
+            for i, (tokens, values, offsets) in enumerate(scored):
                 prompt_tokens += len(tokens)
                 choices.append(
                     {
@@ -150,7 +192,18 @@ class OpenAIStub:
             )
             for i, out in enumerate(outs):
                 prompt_tokens += out.tokens_in
-                choices.append({"index": i, "text": out.text, "finish_reason": "stop", "logprobs": None})
+                logprobs = None
+                if body.get("logprobs") is not None:  # the generated token's log-prob (and top ones when asked)
+                    top = self.top(prompts[i], max(int(body["logprobs"]), 1))
+                    first = max(top, key=top.__getitem__)
+                    logprobs = {
+                        "tokens": [first],
+                        "token_logprobs": [top[first]],
+                        "text_offset": [len(prompts[i])],
+                        "top_logprobs": [top] if self.top_logprobs else None,
+                    }
+                text = prompts[i] + out.text if body.get("echo") else out.text
+                choices.append({"index": i, "text": text, "finish_reason": "stop", "logprobs": logprobs})
         return {
             "id": "cmpl-stub",
             "object": "text_completion",

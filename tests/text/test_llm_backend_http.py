@@ -17,7 +17,7 @@ from recaug.data.dataset import TrainingData
 from recaug.errors import RecaugInputError
 from recaug.text.llm.base import create_backend
 from recaug.text.llm.local import LocalBackend
-from recaug.text.llm.openai_http import OpenAIBackend
+from recaug.text.llm.openai_http import PROBE, OpenAIBackend
 from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
 from tests.servers.openai_stub import OpenAIStub
 
@@ -55,8 +55,9 @@ def test_logprob_scoring_over_completions(stub: OpenAIStub) -> None:
     remote = client(stub)
     scores = remote.score(QUESTION, ["Paris", "Banana bread"])
     assert np.isfinite(scores).all() and scores[0] > scores[1] + 3.0
-    # One request for all options of a prompt (the completions endpoint takes a list of prompts).
-    assert stub.requests == ["/v1/completions"]
+    # The probe's known-answer questions first, then one request for all options of a prompt.
+    assert remote.scoring_mode() == "logprobs" and remote.probe_report == ["logprobs: ok"]
+    assert stub.requests == ["/v1/completions"] * (len(PROBE) + 1)
     # Option scores do not depend on which other options are scored with them.
     np.testing.assert_allclose(remote.score(QUESTION, ["Paris"]), scores[:1], atol=1e-4)
 
@@ -81,6 +82,7 @@ def test_slow_answers_time_out_and_are_retried(stub: OpenAIStub) -> None:
 
 def test_persistent_faults_are_counted_not_raised(stub: OpenAIStub) -> None:
     remote = client(stub, max_retries=2)
+    remote.check_scoring()  # the probe, before the faults
     stub.faults.extend(["500"] * 3)
     failed = remote.generate_records(["Say hello."], max_new_tokens=6)[0]
     assert failed.text == "" and "HTTP 500 after 3 attempts" in (failed.error or "")
@@ -89,7 +91,7 @@ def test_persistent_faults_are_counted_not_raised(stub: OpenAIStub) -> None:
     assert np.isnan(scores.logprobs).all() and "malformed JSON" in (scores.error or "")
     # The run goes on: the next call succeeds, and the failures are counted.
     assert remote.generate(["Say hello."], max_new_tokens=6)[0]
-    assert remote.usage.failures == 2 and remote.usage.retries == 4 and remote.usage.calls == 3
+    assert remote.usage.failures == 2 and remote.usage.retries == 4 and remote.usage.calls == 3 + len(PROBE)
 
 
 def test_failed_answers_are_not_cached(stub: OpenAIStub, llm_home: Path) -> None:  # noqa: F811
@@ -101,21 +103,62 @@ def test_failed_answers_are_not_cached(stub: OpenAIStub, llm_home: Path) -> None
     assert remote.generate_records(["Say hello."], max_new_tokens=6)[0].cache_hit
 
 
-def test_chat_only_server_falls_back_to_constrained_choice(served: LocalBackend) -> None:
-    with OpenAIStub(served, completions=False) as chat_only:
-        remote = client(chat_only)
-        records = remote.score_many(
-            ["Which of these is a fruit?", "Which of these is a colour?"], [["Apple", "Hammer"], ["Chair", "Red"]]
-        )
-        for record in records:
-            # Either a validated one-hot choice, or a counted failure; never a crash or a half-parsed answer.
-            if record.error is None:
-                assert sorted(record.logprobs.tolist()) == [-np.inf, 0.0] and record.raw
-            else:
-                assert record.error == "invalid choice"
-        assert chat_only.requests[0] == "/v1/completions"  # probed once, then chat only
-        assert chat_only.requests[1:] == ["/v1/chat/completions"] * 2
-        assert remote.usage.failures == sum(r.error is not None for r in records)
+def _right_letter(text: str) -> str:
+    """A stand-in for a strong model: the letter of the right answer to a probe question, else "A"."""
+    for question, _, right in PROBE:
+        if question in text:
+            return "ABC"[right]
+    return "A"
+
+
+def test_probe_skips_an_echo_that_ignores_the_prompt_and_uses_top_logprobs(served: LocalBackend) -> None:
+    def top(text: str) -> dict[str, float]:
+        letter = _right_letter(text)
+        return {f" {letter}": -0.2, letter: -2.0, " B" if letter != "B" else " C": -1.5, "The": -3.0}
+
+    with OpenAIStub(served, echo="ignored", top_logprobs=top) as server:
+        remote = client(server)
+        assert remote.scoring_mode() == "top-logprobs"
+        assert remote.probe_report[0] == "logprobs: options tied (the server ignores the question)"
+        scores = remote.score("Which is a fruit?", ["Apple", "Hammer", "Chair"])
+        # " A" and "A" are one answer (log-sum-exp); letters outside the top list are -inf.
+        assert scores[0] == pytest.approx(np.logaddexp(-0.2, -2.0)) and scores[1] == -1.5 and scores[2] == -np.inf
+
+
+def test_probe_catches_llama_cpp_python_echo_scores_and_falls_back_to_constrained_choice(
+    served: LocalBackend,
+) -> None:
+    with OpenAIStub(served, echo="own-position", top_logprobs=False, chat_reply=_right_letter) as server:
+        remote = client(server)
+        assert remote.scoring_mode() == "choice"
+        assert remote.probe_report[0].startswith("logprobs: wrong answer")
+        assert remote.probe_report[1].startswith("top-logprobs: failed")
+        record = remote.score_many(["Which is a fruit?"], [["Apple", "Hammer"]])[0]
+        assert record.logprobs.tolist() == [0.0, -np.inf] and record.raw == "A"
+
+
+def test_a_server_that_fails_every_mode_is_refused_before_any_work(
+    served: LocalBackend, ml100k_train: TrainingData
+) -> None:
+    from recaug.augment import create_augmenter
+
+    with OpenAIStub(served, echo="ignored", top_logprobs=False, chat_reply="I would rather not say.") as server:
+        augmenter = create_augmenter("llm-interactions", backend="openai", base_url=server.url, max_users=2)
+        with pytest.raises(RecaugInputError, match="cannot score options reliably") as refused:
+            augmenter.fit(ml100k_train)
+        message = str(refused.value)
+        assert "options tied" in message and "invalid choice" in message and "use a server" in message
+        assert "/v1/chat/completions" in server.requests and len(server.requests) <= 3 + 2 + 1
+
+
+def test_retry_after_is_honoured(stub: OpenAIStub) -> None:
+    remote = client(stub)
+    stub.retry_after = "1.5"
+    stub.faults.extend(["429"])
+    record = remote.generate_records(["Say hello."], max_new_tokens=4)[0]
+    assert record.error is None and remote.usage.retries == 1
+    # The retry waited for the server's Retry-After, not for our 0.01 s backoff.
+    assert stub.request_times[1] - stub.request_times[0] >= 1.4
 
 
 def test_unreachable_server_is_a_clear_input_error() -> None:
@@ -152,6 +195,8 @@ def test_llm_interactions_runs_through_the_server(stub: OpenAIStub, ml100k_train
         "llm-interactions", backend="openai", base_url=stub.url, target=users, n_candidates=4, item_noun="movie"
     ).fit(ml100k_train)
     result = augmenter.augment(10)
-    assert len(result.rows) == 2 and set(result.rows["user_id"]) == set(users)
-    assert result.info["backend"] == "openai" and result.info["calls"] == 2 and result.info["failures"] == 0
-    assert stub.requests == ["/v1/completions"] * 2
+    positives = result.rows[result.rows["polarity"] == 1]
+    assert 0 < len(positives) <= 4 and set(positives["user_id"]) <= set(users)
+    # 2 users x 3 candidate orders, after the probe's known-answer questions.
+    assert result.info["backend"] == "openai" and result.info["calls"] == 6 and result.info["failures"] == 0
+    assert stub.requests == ["/v1/completions"] * (len(PROBE) + 6)

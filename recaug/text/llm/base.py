@@ -122,6 +122,11 @@ class LLMBackend(ABC):
         """Load what the first call would load (a local model), so timings measure calls, not the load."""
         return None
 
+    def check_scoring(self) -> None:
+        """Raise :class:`RecaugInputError` now if this backend cannot score options reliably (a server is
+        probed with known-answer questions; a local model always can)."""
+        return None
+
     def generate(
         self, prompts: Sequence[str], max_new_tokens: int = 64, temperature: float = 0.0, seed: int = 0
     ) -> list[str]:

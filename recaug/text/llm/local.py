@@ -392,10 +392,26 @@ class LocalBackend(LLMBackend):
             sums[row][j] += value
         return sums
 
-    def text_logprobs(self, texts: list[str]) -> list[tuple[list[str], list[float | None], list[int]]]:
+    def next_token_logprobs(self, text: str, k: int = 20) -> dict[str, float]:
+        """The ``k`` most likely next tokens after an already-formatted text, with their log-probabilities (the
+        OpenAI ``top_logprobs`` of the first generated token)."""
+        import torch
+
+        model, tokenizer, lock = self._loaded()
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        with lock, torch_threads(self.threads), torch.inference_mode():
+            logits = model(input_ids=torch.tensor([ids], device=model.device)).logits[0, -1].float()
+            values, indices = torch.log_softmax(logits, dim=-1).topk(k)
+        return {tokenizer.decode([int(i)]): float(v) for v, i in zip(values.cpu(), indices.cpu(), strict=True)}
+
+    def text_logprobs(
+        self, texts: list[str], *, own_position: bool = False
+    ) -> list[tuple[list[str], list[float | None], list[int]]]:
         """(tokens, log-prob of each token given the ones before it, character offsets) per raw text.
 
-        The first token has no log-prob (None), as in the OpenAI completions ``echo`` format.
+        The first token has no log-prob (None), as in the OpenAI completions ``echo`` format. ``own_position``
+        reproduces llama-cpp-python's echo bug (each token scored with its own position's logits), for the tests
+        of the server probe.
         """
         import torch
 
@@ -407,7 +423,8 @@ class LocalBackend(LLMBackend):
             offsets = [start for start, _ in enc["offset_mapping"]]
             with lock, torch_threads(self.threads), torch.inference_mode():
                 logits = model(input_ids=torch.tensor([token_ids], device=model.device)).logits[0].float()
-                lp = torch.log_softmax(logits[:-1], dim=-1)
+                rows = logits[1:] if own_position else logits[:-1]
+                lp = torch.log_softmax(rows, dim=-1)
                 picked = lp[torch.arange(len(token_ids) - 1), torch.tensor(token_ids[1:], device=model.device)]
             values: list[float | None] = [None, *[float(v) for v in picked.cpu()]]
             tokens = [text[a:b] for a, b in enc["offset_mapping"]]

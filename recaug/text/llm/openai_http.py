@@ -1,12 +1,22 @@
 """OpenAI-compatible HTTP backend (vLLM, Ollama, llama.cpp server, OpenAI) over plain ``httpx``.
 
-* Requests run concurrently on a bounded thread pool (``batch_size`` at a time), each with a timeout.
-* 429, 5xx, timeouts, dropped connections and malformed JSON are retried with exponential backoff; a request that
-  still fails is returned as a failed record and counted in ``usage.failures`` -- the run goes on.
+* Requests run concurrently on a bounded thread pool (``batch_size`` at a time), each with a ``timeout``.
+* 429, 5xx, timeouts, dropped connections and malformed JSON are retried with exponential backoff, or after the
+  server's ``Retry-After`` when it sends one; a request that still fails is returned as a failed record and counted
+  in ``usage.failures`` -- the run goes on.
 * A server that cannot be reached at all raises :class:`RecaugInputError` at construction, with what to do.
-* ``score`` uses ``/completions`` with ``echo`` + ``logprobs`` where the server offers it (exact option
-  log-likelihoods). Otherwise it falls back to constrained generation: the options are numbered, the model answers
-  with a number, and the answer is validated (chosen option 0.0, the others -inf; an invalid answer is a failure).
+* ``score`` first **probes** the server with known-answer questions (:data:`PROBE`) in each scoring mode, best
+  first, and keeps the first mode that answers them all correctly:
+
+  1. ``logprobs``: ``/completions`` with ``echo`` + ``logprobs`` (exact option log-likelihoods, as vLLM gives);
+     llama-cpp-python's echo scores are wrong and llama.cpp's server gives none, which the probe catches;
+  2. ``top-logprobs``: the options are lettered and the log-probabilities of the letters as the next token are
+     read from ``top_logprobs`` (completions, else chat);
+  3. ``choice``: constrained generation, the model answers with a letter (chosen option 0.0, the others -inf; an
+     invalid answer is a failure).
+
+  A server that fails every mode is refused with a clear message, so no augmenter ever picks from scores that
+  carry no information (e.g. all zero when ``echo`` is ignored).
 * The API key comes from the argument or ``RECAUG_LLM_API_KEY`` / ``OPENAI_API_KEY``; it lives only in the request
   headers and is never logged, cached, repr'd or exported.
 """
@@ -16,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +42,17 @@ from recaug.text.llm.parsing import parse_choice
 logger = logging.getLogger(__name__)
 
 API_KEY_VARIABLES = ("RECAUG_LLM_API_KEY", "OPENAI_API_KEY")
-SCORE_MODES = ("auto", "logprobs", "choice")
+SCORE_MODES = ("auto", "logprobs", "top-logprobs", "choice")
+PROBE_ORDER = ("logprobs", "top-logprobs", "choice")
+# Known-answer questions: (question, options, index of the right answer). The right answer sits at different
+# positions so a model that always takes the first (or last) option fails.
+PROBE: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("What is the capital of France?", ("Tokyo", "Paris", "Cairo"), 1),
+    ("Which animal says meow?", ("A cat", "A cow", "A fish"), 0),
+    ("What colour is the sky on a clear day?", ("Green", "Brown", "Blue"), 2),
+)
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MAX_RETRY_AFTER = 120.0
 _RETRY_STATUS = {408, 409, 425, 429}
 _NO_ENDPOINT_STATUS = {400, 404, 405, 422, 501}
 T = TypeVar("T")
@@ -39,6 +60,26 @@ T = TypeVar("T")
 
 class RetryableError(Exception):
     """A response worth asking for again (server busy, broken, or answered garbage)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None when absent or bad."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class EndpointUnavailable(Exception):
@@ -86,7 +127,9 @@ class OpenAIBackend(LLMBackend):
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
         self.score_mode = score_mode
-        self._use_choice = score_mode == "choice"
+        self._mode: str | None = None if score_mode == "auto" else score_mode  # the probe sets it for "auto"
+        self._probe_lock = threading.Lock()
+        self.probe_report: list[str] = []
         key = _api_key(api_key)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(
@@ -146,16 +189,18 @@ class OpenAIBackend(LLMBackend):
         import httpx
 
         error = "no attempt made"
+        wait: float | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self.usage.count_retry()
-                delay = self.retry_base_delay * 2 ** (attempt - 1)
-                time.sleep(delay * (1 + 0.25 * self._jitter.random()))
+                delay = self.retry_base_delay * 2 ** (attempt - 1) * (1 + 0.25 * self._jitter.random())
+                time.sleep(delay if wait is None else wait)  # the server's Retry-After wins over our backoff
+            wait = None
             try:
                 response = self._client.post(f"{self.base_url}{path}", json=body)
                 status = response.status_code
                 if status in _RETRY_STATUS or status >= 500:
-                    raise RetryableError(f"HTTP {status}")
+                    raise RetryableError(f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After")))
                 if status in _NO_ENDPOINT_STATUS:
                     raise EndpointUnavailable(f"HTTP {status}")
                 if status >= 400:
@@ -171,7 +216,7 @@ class OpenAIBackend(LLMBackend):
             except EndpointUnavailable:
                 raise
             except RetryableError as err:
-                error = str(err)
+                error, wait = str(err), err.retry_after
             except httpx.TimeoutException:
                 error = "timeout"
             except httpx.TransportError as err:
@@ -258,15 +303,17 @@ class OpenAIBackend(LLMBackend):
         return Scores(parsed[0], tokens_in=parsed[1], latency=latency)
 
     def choice_prompt(self, prompt: str, options: list[str]) -> str:
-        """The prompt for constrained generation: numbered options, answer with the number only."""
-        numbered = "\n".join(f"{i}. {option}" for i, option in enumerate(options, 1))
-        return f"{prompt}\n\nOptions:\n{numbered}\n\nReply with the number of the best option only."
+        """The prompt for a lettered choice: options A, B, C, ...; the answer is one letter."""
+        lettered = "\n".join(f"{LETTERS[i]}. {option}" for i, option in enumerate(options))
+        return f"{prompt}\n\nOptions:\n{lettered}\n\nReply with the letter of the best option only."
 
     def _score_choice(self, prompt: str, options: list[str]) -> Scores:
         answer = self._chat(self.choice_prompt(prompt, options), max_new_tokens=8, temperature=0.0, seed=0)
         if answer.error is not None:
             return failed_scores(len(options), answer.error, latency=answer.latency)
-        index = parse_choice(answer.text, options)
+        index = parse_letter(answer.text, len(options))
+        if index is None:
+            index = parse_choice(answer.text, options)
         if index is None:
             return failed_scores(len(options), "invalid choice", latency=answer.latency, raw=answer.text)
         logprobs = np.full(len(options), -np.inf)
@@ -275,29 +322,137 @@ class OpenAIBackend(LLMBackend):
             logprobs, tokens_in=answer.tokens_in, tokens_out=answer.tokens_out, latency=answer.latency, raw=answer.text
         )
 
-    def _score_key_params(self) -> dict[str, Any]:
-        return {"score_mode": self.score_mode}
+    def _score_top_logprobs(self, prompt: str, options: list[str]) -> Scores:
+        """Log-probabilities of the option letters as the next token (completions first, else chat)."""
+        text = self.choice_prompt(prompt, options)
+        completions = {
+            "model": self.model,
+            "prompt": f"{self.scoring_text(text)}",
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": 20,
+        }
+        chat = {
+            "model": self.model,
+            "messages": self._messages(text),
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": 20,
+        }
 
-    def _score_one(self, prompt: str, options: list[str]) -> Scores:
-        if not self._use_choice:
+        def from_completions(data: dict[str, Any]) -> dict[str, float]:
+            top = (data["choices"][0].get("logprobs") or {}).get("top_logprobs")
+            if not top:  # the server does not offer them: no point asking again
+                raise EndpointUnavailable("no top_logprobs in the completions answer")
+            return {str(k): float(v) for k, v in top[0].items()}
+
+        def from_chat(data: dict[str, Any]) -> dict[str, float]:
+            content = (data["choices"][0].get("logprobs") or {}).get("content")
+            if not content or not content[0].get("top_logprobs"):
+                raise EndpointUnavailable("no top_logprobs in the chat answer")
+            return {str(t["token"]): float(t["logprob"]) for t in content[0]["top_logprobs"]}
+
+        started = time.perf_counter()
+        try:
+            parsed, error = self._post("/completions", completions, from_completions)
+        except EndpointUnavailable as err:
+            parsed, error = None, str(err)
+        if parsed is None:
+            try:
+                parsed, error = self._post("/chat/completions", chat, from_chat)
+            except EndpointUnavailable as err:
+                parsed, error = None, f"no top logprobs ({err})"
+        latency = time.perf_counter() - started
+        if parsed is None:
+            return failed_scores(len(options), error or "failed", latency=latency)
+        logprobs = np.full(len(options), -np.inf)
+        for token, value in parsed.items():
+            letter = token.strip().rstrip(".):").upper()
+            if len(letter) == 1 and letter in LETTERS[: len(options)]:
+                index = LETTERS.index(letter)
+                logprobs[index] = np.logaddexp(logprobs[index], value)  # " A" and "A" are the same answer
+        if not np.isfinite(logprobs).any():
+            return failed_scores(len(options), "no option letter among the top logprobs", latency=latency)
+        return Scores(logprobs, latency=latency, raw=max(parsed, key=parsed.get))
+
+    def _score_key_params(self) -> dict[str, Any]:
+        return {"score_mode": self.scoring_mode()}
+
+    # --- the probe ------------------------------------------------------------------------
+    def scoring_mode(self) -> str:
+        """The mode this server scores options with, probing it on first use (see the module docstring).
+
+        Raises :class:`RecaugInputError` when the server fails every mode it was allowed to use.
+        """
+        with self._probe_lock:
+            if self._mode is None:
+                self._mode = self._probe(PROBE_ORDER)
+            return self._mode
+
+    def check_scoring(self) -> None:
+        """Probe now (an augmenter that scores calls this in ``fit``), so a server that cannot score is refused
+        before any work is done."""
+        mode = self.scoring_mode()
+        if self.score_mode != "auto" and not self.probe_report:
+            with self._probe_lock:
+                self._probe((mode,))
+
+    def _probe(self, modes: tuple[str, ...]) -> str:
+        for mode in modes:
+            verdict = self._passes(mode)
+            self.probe_report.append(f"{mode}: {verdict or 'ok'}")
+            if not verdict:
+                logger.info("LLM server %s scores options by %s", self.base_url, mode)
+                return mode
+        raise RecaugInputError(
+            f"the LLM server at {self.base_url} ({self.model}) cannot score options reliably: "
+            + "; ".join(self.probe_report),
+            fix="use a server that returns prompt log-probabilities (vLLM) or top log-probs, or a larger model "
+            "that answers simple questions, or the local backend",
+        )
+
+    def _passes(self, mode: str) -> str:
+        """'' when ``mode`` answers every known-answer question right, else what went wrong."""
+        for question, options, right in PROBE:
+            scores = self._score_in_mode(mode, question, list(options))
+            self.usage.add(scores)
+            values = scores.logprobs
+            if scores.error is not None:
+                return f"failed ({scores.error})"
+            if np.isnan(values).any() or not np.isfinite(values).any():
+                return "no usable scores"
+            best = np.flatnonzero(values == values.max())
+            if len(best) > 1:
+                return "options tied (the server ignores the question)"
+            if best[0] != right:
+                return f"wrong answer to {question!r} ({options[best[0]]!r})"
+        return ""
+
+    def _score_in_mode(self, mode: str, prompt: str, options: list[str]) -> Scores:
+        if mode == "logprobs":
             try:
                 return self._score_logprobs(prompt, options)
             except EndpointUnavailable as err:
-                if self.score_mode == "logprobs":
-                    return failed_scores(len(options), f"completions logprobs unavailable ({err})")
-                logger.info("server offers no completions logprobs (%s); scoring by constrained choice", err)
-                self._use_choice = True  # remember: do not ask again for every prompt
+                return failed_scores(len(options), f"completions logprobs unavailable ({err})")
+        if mode == "top-logprobs":
+            return self._score_top_logprobs(prompt, options)
         return self._score_choice(prompt, options)
 
     def _score(self, prompts: list[str], options_list: list[list[str]]) -> list[Scores]:
-        if (
-            self.score_mode == "auto" and not self._use_choice and prompts
-        ):  # probe once, so the pool does not hit a missing endpoint n times
-            first = self._score_one(prompts[0], options_list[0])
-            rest = self._map(lambda i: self._score_one(prompts[i + 1], options_list[i + 1]), len(prompts) - 1)
-            return [first, *rest]
-        return self._map(lambda i: self._score_one(prompts[i], options_list[i]), len(prompts))
+        mode = self.scoring_mode()
+        return self._map(lambda i: self._score_in_mode(mode, prompts[i], options_list[i]), len(prompts))
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._client.close()
+
+
+def parse_letter(text: str, n: int) -> int | None:
+    """Index of a lettered answer ("B", "B.", "(B)", "Answer: B") among ``n`` options, or None."""
+    import re
+
+    match = re.search(r"(?<![A-Za-z])([A-Z])(?![a-z])", str(text).strip().removeprefix("Answer:").strip())
+    if match and match.group(1) in LETTERS[:n]:
+        return LETTERS.index(match.group(1))
+    return None
