@@ -282,3 +282,14 @@ def test_cli_refuses_tiny_data_before_compute(tmp_path: Path, capsys: pytest.Cap
     assert main(["compare", "--data", str(data), "--out", str(tmp_path / "out"), "--no-save", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "too small" in err and "1 users (at least 10 needed)" in err and "Traceback" not in err
+
+
+def test_keys_in_base_urls_never_reach_the_report(experiment, tmp_path: Path) -> None:
+    dataset, result = experiment
+    params = {"llm-interactions": {"base_url": "http://user:sk-REPORTLEAK@10.0.0.1:8000/v1"}}
+    config = type(result.config)(**{**result.config.__dict__, "augmenter_params": params})
+    recorded = record_comparison(
+        dataset, type(result)(**{**result.__dict__, "config": config}), out=tmp_path / "out", save=False
+    )
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert recorded.run is None and "sk-REPORTLEAK" not in report and "http://***@10.0.0.1:8000/v1" in report

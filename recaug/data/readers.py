@@ -148,7 +148,7 @@ def read_table(
         return _rename(frame, columns, label) if columns else frame
     sniff.refuse_other_formats(data, label)
     decoded = sniff.decode(data, label)
-    notes = [decoded.note] if decoded.note else []
+    notes = [f"{label}: {decoded.note}"] if decoded.note else []
     lines = sniff.sample_lines(decoded.content[: 256 * 1024].decode("utf-8", errors="ignore"))
     delimiter = sniff.sniff_delimiter(lines)
     records = sniff.split_records(lines, delimiter)
@@ -163,9 +163,9 @@ def read_table(
     width = len(records[0]) if has_header else Counter(len(r) for r in records).most_common(1)[0][0]
     names = sniff.column_names(records[0]) if has_header else [f"column_{i}" for i in range(1, width + 1)]
     if header is None and not has_header:
-        notes.append("the first line holds data, not column names; choose the columns by position")
-    if delimiter != "," and len(delimiter) > 1:
-        notes.append(f"columns separated by {sniff.DELIMITER_NAMES[delimiter]}")
+        notes.append(f"{label}: the first line holds data, not column names; choose the columns by position")
+    if len(delimiter) > 1:
+        notes.append(f"{label}: columns separated by {sniff.DELIMITER_NAMES[delimiter]}")
     locator = LineLocator(decoded.content, delimiter, has_header)
     if len(delimiter) > 1:
         frame = _split_multichar(decoded.content, delimiter, names, has_header, label, locator)

@@ -195,3 +195,11 @@ def test_fuzz_tables_only_raise_the_product_error(rows: list[list[str]], delimit
         except RecaugInputError:
             continue
         assert frame["item_id"].notna().all()
+
+
+def test_mixed_id_types_and_long_fields() -> None:
+    frame = read_interactions(b"user,item\n1,a\nx,2.0\n-5,007\n", name="m.csv")
+    assert frame["user_id"].tolist() == ["1", "x", "-5"] and frame["item_id"].tolist() == ["a", "2", "007"]
+    long_title = "word " * 40_000
+    items = read_items(f'item,title\n1,"{long_title}"\n2,Short\n'.encode(), name="long.csv")
+    assert items["title"].iloc[0] == long_title.strip() and len(items) == 2
