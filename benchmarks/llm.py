@@ -1,4 +1,8 @@
-"""LLM augmentation on ML-100k: speed of ``llm-interactions`` and whether it helps BPR.
+"""LLM augmentation on ML-100k: position bias, speed of ``llm-interactions`` and whether it helps BPR.
+
+0. Bias (``--bias``): first-position pick rate and flip rate with one candidate order (before) and with
+   ``--orders`` cyclic orders averaged and flips rejected (after). Throughput (``--throughput``): users/s of the
+   old scoring path against shared-prefix (tree) packing, one and three orders, alternating, with the load.
 
 1. Speed (``--speed``): ``llm-interactions`` with logprob choice (10 candidates, 10 history titles) for ``--users``
    light users of the seed-0 training split, packaged SmolLM2 on the CPU, on a fresh response cache; then the same
@@ -14,6 +18,8 @@
    paired-bootstrap CIs.
    Seeds are checkpointed in ``--out``; the LLM answers are cached in RECAUG_HOME, so a re-run is cheap.
 
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --bias --users 40
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --throughput --users 24
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --speed
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --quality
 """
@@ -91,6 +97,121 @@ def speed(n_users: int, threads: list[int], batch_size: int) -> pd.DataFrame:
                 }
             )
             logging.info("%s", rows[-1])
+    return pd.DataFrame(rows)
+
+
+def light_training_users(n_users: int) -> tuple[object, np.ndarray]:
+    """(seed-0 training data of ML-100k, the first ``n_users`` light users with a history)."""
+    dataset, _ = load_dataset("ml-100k")
+    train = dataset.training_data(make_split(dataset.interactions, "random-811", 0).train)
+    users = resolve_target(train, "light-users").users
+    return train, users[train.user_degree()[users] > 0][:n_users]
+
+
+def bias(n_users: int, n_orders: int) -> pd.DataFrame:
+    """Position bias of the choice among 10 item-kNN candidates, before and after debiasing.
+
+    Before (one order, the old behaviour): how often the pick is the first-listed candidate, and how often listing
+    the same candidates in reverse changes the pick. After (``n_orders`` cyclic shifts averaged, flips rejected):
+    how often the accepted pick is the candidate listed first in the base order, and how often the accepted pick
+    changes when the whole procedure starts from the reversed list instead.
+    """
+    from recaug.augment.llm_choice import cyclic_orders, debiased_choice
+
+    converted_packaged_model()
+    train, users = light_training_users(n_users)
+    backend = LocalBackend(cache=False)
+    aug = create_augmenter("llm-interactions", backend=backend, item_noun="movie", seed=0).fit(train)
+    target = resolve_target(train, "light-users")
+    rng = np.random.default_rng(0)
+    rows = []
+    started = time.perf_counter()
+    for user, cands in zip(users, aug.candidates(users, target), strict=True):
+        cands = rng.permutation(cands)
+        history = aug.recent_history(int(user))
+        outcome: dict[str, object] = {}
+        for label, base in (("forward", cands), ("reversed", cands[::-1])):
+            orders = cyclic_orders(len(base), n_orders)
+            prompts = [aug.prompt(history, base[o]) for o in orders]
+            options = [[str(aug.titles_[c]) for c in base[o]] for o in orders]
+            matrix = np.full((len(orders), len(base)), np.nan)
+            for j, (order, answer) in enumerate(zip(orders, backend.score_many(prompts, options), strict=True)):
+                matrix[j, order] = answer.logprobs
+            single = int(np.argmax(matrix[0]))
+            choice = debiased_choice(matrix, orders, 1)
+            outcome[label] = (int(base[single]), int(base[single]) == int(base[0]))
+            outcome[f"{label}-debiased"] = int(base[choice.picks[0]]) if choice.picks else None
+        rows.append(
+            {
+                "first_before": outcome["forward"][1],
+                "flip_before": outcome["forward"][0] != outcome["reversed"][0],
+                "accepted_after": outcome["forward-debiased"] is not None,
+                "first_after": outcome["forward-debiased"] == int(cands[0]),
+                "both_accepted_after": None not in (outcome["forward-debiased"], outcome["reversed-debiased"]),
+                "flip_after": None not in (outcome["forward-debiased"], outcome["reversed-debiased"])
+                and outcome["forward-debiased"] != outcome["reversed-debiased"],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    n = len(frame)
+    accepted = max(int(frame["accepted_after"].sum()), 1)
+    both = max(int(frame["both_accepted_after"].sum()), 1)
+    return pd.DataFrame(
+        [
+            {
+                "choice": "one order (before)",
+                "users": n,
+                "first_position_pick_rate": round(frame["first_before"].mean(), 3),
+                "chance": round(1 / 10, 3),
+                "flip_rate_when_reversed": round(frame["flip_before"].mean(), 3),
+                "picks_accepted": n,
+            },
+            {
+                "choice": f"{n_orders} orders averaged, flips rejected (after)",
+                "users": n,
+                "first_position_pick_rate": round(frame["first_after"].sum() / accepted, 3),
+                "chance": round(1 / 10, 3),
+                "flip_rate_when_reversed": round(frame["flip_after"].sum() / both, 3),
+                "picks_accepted": int(frame["accepted_after"].sum()),
+            },
+        ]
+    ).assign(seconds=round(time.perf_counter() - started, 1), load=load())
+
+
+def throughput(n_users: int) -> pd.DataFrame:
+    """Users per second of llm-interactions' scoring, old path (each prompt packed alone) against prompts sharing
+    their prefix packed as a tree, for one and three candidate orders, each on a fresh response cache; the
+    configurations alternate twice so the neighbours' load hits them alike."""
+    converted_packaged_model()
+    train, users = light_training_users(n_users)
+    ids = [str(u) for u in train.user_ids.to_numpy()[users]]
+    rows = []
+    for repeat in range(2):
+        for n_orders in (1, 3):
+            for share in (False, True):
+                backend = LocalBackend(cache=False, share_prefix=share)
+                aug = create_augmenter(
+                    "llm-interactions", backend=backend, target=ids, item_noun="movie", n_orders=n_orders
+                ).fit(train)
+                backend.warm_up()
+                before = load()
+                started, cpu = time.perf_counter(), time.process_time()
+                info = aug.augment(len(ids)).info
+                seconds = time.perf_counter() - started
+                rows.append(
+                    {
+                        "repeat": repeat,
+                        "orders": n_orders,
+                        "path": "shared prefix (tree)" if share else "old: each prompt alone",
+                        "users": info["users_prompted"],
+                        "calls": info["calls"],
+                        "seconds": round(seconds, 2),
+                        "users_per_s": round(info["users_prompted"] / seconds, 2),
+                        "users_per_cpu_s": round(info["users_prompted"] / (time.process_time() - cpu), 2),
+                        "load_1m/5m": f"{before} -> {load()}",
+                    }
+                )
+                logging.info("%s", rows[-1])
     return pd.DataFrame(rows)
 
 
@@ -183,6 +304,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--bias", action="store_true", help="first-position pick rate and flip rate, before/after")
+    parser.add_argument("--throughput", action="store_true", help="users/s, old path vs shared-prefix packing")
+    parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--users", type=int, default=48)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch-size", type=int, default=8)
@@ -191,6 +315,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/recaug-bench-llm"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    if args.bias:
+        print(f"## Position bias: SmolLM2 choosing among 10 item-kNN candidates, {args.users} light users\n")
+        print(bias(args.users, args.orders).to_string(index=False))
+    if args.throughput:
+        print(f"## llm-interactions scoring throughput, {args.users} light users, 10 candidates\n")
+        print(throughput(args.users).to_string(index=False))
     if args.speed:
         table = speed(args.users, args.threads, args.batch_size)
         print(f"## llm-interactions speed (logprob choice, {args.users} light users, ML-100k seed 0)\n")
@@ -229,7 +359,7 @@ def main() -> int:
         ]
         print("\n## llm-interactions cost per seed\n")
         print(llm[keep].to_string(index=False))
-    if not (args.speed or args.quality):
+    if not (args.speed or args.quality or args.bias or args.throughput):
         parser.print_help()
     return 0
 

@@ -272,14 +272,15 @@ class LLMAugmenter(Augmenter):
         self._started = time.perf_counter()
 
     def score_in_batches(
-        self, prompts: list[str], options: list[list[str]], progress: ProgressFn, what: str
+        self, prompts: list[str], options: list[list[str]], progress: ProgressFn, what: str, *, group: int = 1
     ) -> list[Scores]:
-        """``score_many`` one batch at a time, reporting progress after each batch."""
+        """``score_many`` one batch at a time, reporting progress after each batch. ``group`` consecutive prompts
+        belong together (one user's candidate orders) and are never split across batches, so a local backend can
+        encode their shared prefix once."""
         out: list[Scores] = []
-        for start in range(0, len(prompts), self.batch_size):
-            out.extend(
-                self.llm_.score_many(prompts[start : start + self.batch_size], options[start : start + self.batch_size])
-            )
+        step = self.batch_size * max(1, group)
+        for start in range(0, len(prompts), step):
+            out.extend(self.llm_.score_many(prompts[start : start + step], options[start : start + step]))
             progress(min(len(out) / max(len(prompts), 1), 0.99), f"{self.name}: {len(out)}/{len(prompts)} {what}")
         return out
 

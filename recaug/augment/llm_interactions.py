@@ -143,7 +143,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         if self.choice == "logprob":
             prompts = [p for job in jobs for p in job[4]]
             options = [[str(self.titles_[c]) for c in job[2][o]] for job in jobs for o in job[3]]
-            answers = iter(self.score_in_batches(prompts, options, progress, "prompts scored"))
+            answers = iter(self.score_in_batches(prompts, options, progress, "prompts scored", group=per_user_calls))
             rows = [self._decide_by_scores(job, [next(answers) for _ in job[3]], k) for job in jobs]
         else:
             generated = self.generate_in_batches([job[4][0] for job in jobs], 24, progress, "users answered")

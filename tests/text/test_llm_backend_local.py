@@ -54,6 +54,24 @@ def test_packed_scoring_equals_one_forward_pass_per_option(backend: LocalBackend
     assert (packed < 0).all()
 
 
+def test_prompts_sharing_a_prefix_score_as_if_encoded_alone(backend: LocalBackend) -> None:
+    """One user's prompt in three candidate orders: the shared history is packed once (a tree), and every option
+    still gets exactly its plain forward-pass log-likelihood."""
+    head = "A user liked these movies:\n- Toy Story\n- Aladdin\n- The Lion King\nCandidate movies:\n"
+    orders = [OPTIONS, OPTIONS[1:] + OPTIONS[:1], OPTIONS[2:] + OPTIONS[:2]]
+    prompts = [head + "\n".join(f"- {o}" for o in order) + "\nWhich one?" for order in orders]
+    _, tokenizer, _ = load_model(str(backend.folder), backend.device, backend.dtype)
+    from recaug.text.llm.local import group_by_prefix
+
+    ids = [tokenizer(backend.format_prompt(p), add_special_tokens=False)["input_ids"] for p in prompts]
+    assert group_by_prefix(ids, 8) == [[0, 1, 2]]  # really packed as one tree
+    shared = backend.score_many(prompts, orders)
+    alone = LocalBackend(cache=False, dtype="float32", share_prefix=False).score_many(prompts, orders)
+    for tree, single, prompt, order in zip(shared, alone, prompts, orders, strict=True):
+        np.testing.assert_allclose(tree.logprobs, single.logprobs, atol=2e-3)
+        assert tree.logprobs[0] == pytest.approx(naive_option_logprob(backend, prompt, order[0]), abs=2e-3)
+
+
 def test_batched_scoring_is_independent_of_batch_companions(backend: LocalBackend) -> None:
     other = "Is the sky blue? Answer Yes or No."
     together = backend.score_many([PROMPT, other], [OPTIONS, ["Yes", "No"]])

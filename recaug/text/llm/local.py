@@ -9,6 +9,9 @@ saves a plain HF copy under ``cache_dir("models")``; later loads of that copy ta
 * ``score``: each prompt and all its options are packed into ONE sequence whose attention mask lets every option
   see the prompt but not the other options (position ids restart after the prompt). The prompt is thus encoded
   once, not once per option, which is what makes choosing among 10-20 candidates affordable on a CPU.
+  Consecutive prompts that share a long token prefix (one user's prompt in several candidate orders) go one step
+  further: they are packed as a tree, the shared prefix once, then each prompt's own remainder with its options,
+  so the user's history is encoded once for all orders (``share_prefix``; the scores are the same).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import shutil
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -167,14 +171,64 @@ def _row_seed(seed: int, text: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}\x00{text}".encode()).digest()[:7], "little")
 
 
-def _pack_options(prompt_ids: list[int], option_ids: list[list[int]]) -> tuple[list[int], list[int], list[int]]:
-    """Token ids, position ids and segment ids (0 prompt, j+1 option j) of one packed scoring sequence."""
-    ids, pos, seg = list(prompt_ids), list(range(len(prompt_ids))), [0] * len(prompt_ids)
-    for j, option in enumerate(option_ids):
-        ids += option
-        pos += range(len(prompt_ids), len(prompt_ids) + len(option))
-        seg += [j + 1] * len(option)
-    return ids, pos, seg
+@dataclass
+class PackedGroup:
+    """Prompts sharing a token prefix, and their options, as one sequence (see :func:`pack_group`).
+
+    ``member``/``option`` say which prompt (-1: the shared prefix) and which option (-1: prompt text) each token
+    belongs to; ``targets`` lists (index of the predicting token, target token, prompt, option) for every option
+    token, whose log-probs are summed into that option's score.
+    """
+
+    ids: list[int]
+    pos: list[int]
+    member: list[int]
+    option: list[int]
+    targets: list[tuple[int, int, int, int]]
+    n_options: list[int]
+
+
+def pack_group(prompt_ids: list[list[int]], option_ids: list[list[list[int]]]) -> PackedGroup:
+    """Pack prompts that share a prefix: the prefix once, then per prompt its remainder and its options.
+
+    Position ids follow each prompt's own token positions, so every option is scored exactly as if its prompt had
+    been encoded alone (only the attention mask differs from the unpacked sequence).
+    """
+    shared = min(len(p) for p in prompt_ids)
+    for p in prompt_ids[1:]:
+        shared = next((i for i in range(shared) if p[i] != prompt_ids[0][i]), shared)
+    shared = max(1, shared) if len(prompt_ids) > 1 else len(prompt_ids[0])
+    group = PackedGroup(list(prompt_ids[0][:shared]), list(range(shared)), [-1] * shared, [-1] * shared, [], [])
+    for j, (prompt, options) in enumerate(zip(prompt_ids, option_ids, strict=True)):
+        branch = prompt[shared:]
+        group.ids += branch
+        group.pos += range(shared, len(prompt))
+        group.member += [j] * len(branch)
+        group.option += [-1] * len(branch)
+        last = len(group.ids) - 1  # the prompt's last token predicts every option's first token
+        for o, option in enumerate(options):
+            start = len(group.ids)
+            group.ids += option
+            group.pos += range(len(prompt), len(prompt) + len(option))
+            group.member += [j] * len(option)
+            group.option += [o] * len(option)
+            group.targets += [(last if t == 0 else start + t - 1, token, j, o) for t, token in enumerate(option)]
+        group.n_options.append(len(options))
+    return group
+
+
+def group_by_prefix(prompt_ids: list[list[int]], max_group: int) -> list[list[int]]:
+    """Runs of consecutive prompts whose common token prefix is at least half of the shorter prompt."""
+    groups: list[list[int]] = []
+    for i, ids in enumerate(prompt_ids):
+        if groups and len(groups[-1]) < max_group:
+            head = prompt_ids[groups[-1][0]]
+            need = min(len(head), len(ids)) // 2
+            if need and head[:need] == ids[:need]:
+                groups[-1].append(i)
+                continue
+        groups.append([i])
+    return groups
 
 
 class LocalBackend(LLMBackend):
@@ -196,6 +250,7 @@ class LocalBackend(LLMBackend):
         threads: int = 1,
         repetition_penalty: float = 1.2,
         batch_size: int = 8,
+        share_prefix: bool = True,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         cache: ResponseCache | bool = True,
     ) -> None:
@@ -213,6 +268,7 @@ class LocalBackend(LLMBackend):
         self.device = device
         self.threads = threads
         self.repetition_penalty = repetition_penalty
+        self.share_prefix = share_prefix
         self.batch_size = max(1, int(batch_size))
 
     def _generate_key_params(self) -> dict[str, Any]:
@@ -325,56 +381,46 @@ class LocalBackend(LLMBackend):
             [tokenizer(o, add_special_tokens=False)["input_ids"] or [tokenizer.eos_token_id] for o in opts]
             for opts in options_list
         ]
-        packed = [_pack_options(p, o) for p, o in zip(prompt_ids, option_ids, strict=True)]
-        order = np.argsort([len(ids) for ids, _, _ in packed], kind="stable")
+        members = group_by_prefix(prompt_ids, 8) if self.share_prefix else [[i] for i in range(len(prompts))]
+        packed = [pack_group([prompt_ids[i] for i in m], [option_ids[i] for i in m]) for m in members]
+        order = np.argsort([len(g.ids) for g in packed], kind="stable")
         out: list[Scores | None] = [None] * len(prompts)
-        for start in range(0, len(prompts), self.batch_size):
-            batch = [int(i) for i in order[start : start + self.batch_size]]
+        for start in range(0, len(packed), self.batch_size):
+            batch = [int(g) for g in order[start : start + self.batch_size]]
             started = time.perf_counter()
-            values = self._score_packed(
-                [packed[i] for i in batch], [len(prompt_ids[i]) for i in batch], [option_ids[i] for i in batch]
-            )
-            latency = (time.perf_counter() - started) / len(batch)
-            for row, i in enumerate(batch):
-                out[i] = Scores(values[row], tokens_in=len(packed[i][0]), latency=latency)
+            values = self._score_packed([packed[g] for g in batch])
+            latency = (time.perf_counter() - started) / sum(len(members[g]) for g in batch)
+            for g, group_values in zip(batch, values, strict=True):
+                for i, sums in zip(members[g], group_values, strict=True):
+                    tokens = len(prompt_ids[i]) + sum(len(o) for o in option_ids[i])
+                    out[i] = Scores(sums, tokens_in=tokens, latency=latency)
         return [s for s in out if s is not None]
 
-    def _score_packed(
-        self,
-        packed: list[tuple[list[int], list[int], list[int]]],
-        prompt_lengths: list[int],
-        option_ids: list[list[list[int]]],
-    ) -> list[np.ndarray]:
-        """One forward pass over a batch of packed sequences; returns summed option log-probs per sequence."""
+    def _score_packed(self, packed: list[PackedGroup]) -> list[list[np.ndarray]]:
+        """One forward pass over a batch of packed groups; summed option log-probs per group and prompt."""
         import torch
 
         model, tokenizer, lock = self._loaded()
-        width = max(len(ids) for ids, _, _ in packed)
-        pad = tokenizer.pad_token_id
-        ids = torch.full((len(packed), width), pad, dtype=torch.long)
+        width = max(len(g.ids) for g in packed)
+        ids = torch.full((len(packed), width), tokenizer.pad_token_id, dtype=torch.long)
         pos = torch.zeros((len(packed), width), dtype=torch.long)
-        seg = torch.full((len(packed), width), -1, dtype=torch.long)
-        for row, (i, p, s) in enumerate(packed):
-            ids[row, : len(i)] = torch.tensor(i)
-            pos[row, : len(p)] = torch.tensor(p)
-            seg[row, : len(s)] = torch.tensor(s)
+        member = torch.full((len(packed), width), -2, dtype=torch.long)  # -2: padding
+        option = torch.full((len(packed), width), -1, dtype=torch.long)
+        for row, g in enumerate(packed):
+            n = len(g.ids)
+            ids[row, :n], pos[row, :n] = torch.tensor(g.ids), torch.tensor(g.pos)
+            member[row, :n], option[row, :n] = torch.tensor(g.member), torch.tensor(g.option)
         index = torch.arange(width)
         causal = index[:, None] >= index[None, :]
-        key_seg, query_seg = seg[:, None, :], seg[:, :, None]
-        allowed = causal & (key_seg >= 0) & ((key_seg == 0) | (key_seg == query_seg))
+        key_m, query_m = member[:, None, :], member[:, :, None]
+        key_o, query_o = option[:, None, :], option[:, :, None]
+        # A token sees the shared prefix, its own prompt's remainder, and earlier tokens of its own option.
+        same_prompt = (key_m == query_m) & ((key_o == -1) | (key_o == query_o))
+        allowed = causal & (key_m > -2) & ((key_m == -1) | same_prompt)
         allowed |= torch.eye(width, dtype=torch.bool)  # padding rows attend to themselves (no NaN)
-        # Where each target token sits, and which position predicts it: the last prompt token predicts every
-        # option's first token; inside an option, the previous token predicts the next.
-        rows, predictors, targets, owners = [], [], [], []
-        for row, (plen, options) in enumerate(zip(prompt_lengths, option_ids, strict=True)):
-            cursor = plen
-            for j, option in enumerate(options):
-                for t, token in enumerate(option):
-                    rows.append(row)
-                    predictors.append(plen - 1 if t == 0 else cursor + t - 1)
-                    targets.append(token)
-                    owners.append((row, j))
-                cursor += len(option)
+        rows = [row for row, g in enumerate(packed) for _ in g.targets]
+        predictors = [t[0] for g in packed for t in g.targets]
+        targets = [t[1] for g in packed for t in g.targets]
         with lock, torch_threads(self.threads), torch.inference_mode():
             device = model.device
             dtype = next(model.parameters()).dtype
@@ -387,10 +433,13 @@ class LocalBackend(LLMBackend):
             token_lp = torch.log_softmax(logits, dim=-1)
             token_lp = token_lp[torch.arange(len(targets), device=device), torch.tensor(targets, device=device)]
             token_lp = token_lp.cpu().numpy().astype(np.float64)
-        sums = [np.zeros(len(options)) for options in option_ids]
-        for (row, j), value in zip(owners, token_lp, strict=True):
-            sums[row][j] += value
-        return sums
+        out = [[np.zeros(n) for n in g.n_options] for g in packed]
+        k = 0
+        for row, g in enumerate(packed):
+            for _, _, j, o in g.targets:
+                out[row][j][o] += token_lp[k]
+                k += 1
+        return out
 
     def next_token_logprobs(self, text: str, k: int = 20) -> dict[str, float]:
         """The ``k`` most likely next tokens after an already-formatted text, with their log-probabilities (the
