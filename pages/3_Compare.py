@@ -1,4 +1,4 @@
-"""Compare: baseline vs augmented models on the identical, untouched test split, with significance."""
+"""Compare: baseline vs augmented models on the identical, untouched test split, with calibrated verdicts."""
 
 from __future__ import annotations
 
@@ -7,40 +7,30 @@ import streamlit as st
 from recaug.augment.options import describe_methods
 from recaug.cost import cost_table
 from recaug.data.splits import protocol_summary
-from recaug.evaluate.significance import significance_table
-from recaug.experiment import ExperimentConfig, compare_table
 from recaug.export import to_csv_bytes
-from recaug.figures import budget_curve, metric_bars, sweep_points
+from recaug.figures import budget_curve, delta_bars, sweep_points
 from recaug.models import MODELS
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
-from recaug.report import build_report
-from recaug.runs import record_comparison
-from recaug.variants import parse_budget, sweep
-from ui.cached import cached_experiment, cached_value, config_key, result_store
+from ui.compare_controller import (
+    DEFAULT_SEEDS,
+    add_models_and_run,
+    budget_text,
+    compare_config,
+    default_slice,
+    downloads,
+    is_stale,
+    run_and_record,
+    run_requested,
+    significance_of,
+)
 from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import (
-    EXPERIMENT,
-    EXPERIMENT_KEY,
-    LAST_RUN,
-    augment_config,
-    current_dataset,
-    recalled,
-    remember,
-)
+from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config, current_dataset, recalled, remember
 
 DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
 SWEEP_CHOICES = ["1%", "2%", "5%", "10%", "20%", "50%"]
-
-
-def add_models(extra: list[str]) -> None:
-    """Button callback: add ``extra`` to the chosen models (the widget is rebuilt from the remembered list)."""
-    chosen = recalled("cmp_models", [])
-    remember("cmp_models", [*chosen, *(m for m in extra if m not in chosen)])
-    st.session_state.pop("cmp_models", None)
-
 
 page_setup("Compare")
 st.title("Compare before and after")
@@ -52,33 +42,29 @@ if not aug["augmenters"]:
     st.stop()
 
 left, mid, right = st.columns([3, 1.3, 0.8])
+default_models = [m for m in ("pop", "itemknn", "bpr") if m in MODELS]
 models = remember(
     "cmp_models",
     left.multiselect(
         "Models",
         MODELS.names(),
-        default=recalled("cmp_models", [m for m in ("pop", "itemknn", "bpr") if m in MODELS]),
+        default=None if "cmp_models" in st.session_state else recalled("cmp_models", default_models),
         key="cmp_models",
         help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
     ),
 )
 protocol = aug.get("protocol", "random-811")
-mid.selectbox(
-    "Split protocol",
-    [protocol],
-    disabled=True,
-    key="cmp_protocol_shown",
-    help=f"{protocol_summary(protocol)}. Chosen on the Augment page, with the seed, so every page uses one split.",
-)
+mid.selectbox("Split protocol", [protocol], disabled=True, key="cmp_protocol_shown", help=protocol_summary(protocol))
 n_seeds = remember(
     "cmp_seeds",
     right.number_input(
         "Seeds",
         1,
-        5,
-        recalled("cmp_seeds", 1),
+        10,
+        recalled("cmp_seeds", DEFAULT_SEEDS),
         key="cmp_seeds",
-        help="Each seed re-splits the data and re-trains every model; 3+ gives p-values.",
+        help="Each seed re-splits the data and retrains every model. The seed is the unit of inference: fewer than "
+        "3 seeds shows deltas but no verdict.",
     ),
 )
 sweep_budgets = remember(
@@ -88,84 +74,65 @@ sweep_budgets = remember(
         SWEEP_CHOICES,
         default=recalled("cmp_sweep", []),
         key="cmp_sweep",
-        help="Compare each method at several budgets against one shared baseline: a dose-response curve of Δ "
-        "against budget. Empty: the Augment page's budget.",
+        help="Each method at several budgets against one shared baseline: Δ against budget. Empty: the Augment "
+        "page's budget.",
     ),
 )
-seeds = [int(aug["seed"]) + offset for offset in range(int(n_seeds))]
-sweep_budgets = sorted(sweep_budgets, key=parse_budget)
-variants = sweep(aug["augmenters"], [parse_budget(b) for b in sweep_budgets]) if sweep_budgets else aug["augmenters"]
-config = ExperimentConfig(
-    protocol=protocol,
-    augmenters=variants,
-    augmenter_params=aug["augmenter_params"],
-    budget=aug["budget"],
-    target=aug["target"],
-    models=models,
-    seeds=seeds,
-)
-if sweep_budgets:
-    budget = "budgets " + ", ".join(sweep_budgets)
-else:
-    budget = f"{aug['budget']:.0%} of training" if isinstance(aug["budget"], float) else f"{aug['budget']:,} rows"
+config = compare_config(dataset, aug, models, int(n_seeds), sweep_budgets)
 methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
 st.caption(
-    f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, seeds))}** · augmenters "
-    f"**{methods}** ({budget}, {aug['target']}) · metrics on the test split, training and "
-    "validation items excluded from the ranking."
+    f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, config.seeds))}** · "
+    f"**{methods}** ({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
+    "training and validation items excluded from the ranking · an A/A control (baseline refitted with fresh seeds) "
+    "sets the noise floor."
 )
 
-if st.button("Run comparison", type="primary", key="run_compare", disabled=not models):
+if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not models)):
     report, bar = streamlit_progress("Training and evaluating")
     with friendly_errors("run the comparison"):
-        result, was_cached = cached_experiment(dataset, config, report)
-        key = config_key(dataset, config.to_dict())
-        st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
-        if was_cached:
+        if run_and_record(dataset, config, report):
             st.toast("Loaded from cache (same data and settings).")
-        else:
-            report(0.99, "saving the run")
-            significance = cached_value("sig:" + key, lambda: significance_table(result))
-            recorded = record_comparison(dataset, result, save=True, significance=significance)
-            st.session_state[LAST_RUN] = recorded
-            result_store().put("recorded:" + key, recorded)
     bar.empty()
 
 result = st.session_state.get(EXPERIMENT)
 if result is None:
     st.info("Press **Run comparison** to train each model on the original and on the augmented training data.")
     st.stop()
+if is_stale(dataset, config):
+    st.warning("The results below were made with other settings than the ones above. Press **Run comparison**.")
 
 key = st.session_state[EXPERIMENT_KEY]
 with friendly_errors("compute significance"):
-    significance = cached_value("sig:" + key, lambda: significance_table(result))
+    significance = significance_of(result, key)
 slices = sorted(result.results["slice"].unique(), key=lambda s: (s != "all", s))
+users = result.results.groupby("slice")["n_users"].min()
 slice_name = st.selectbox(
     "Slice of test users",
     slices,
+    index=default_slice(slices, result.config.protocol),
+    format_func=lambda s: f"{s} ({users.get(s, 0):,} users)",
     key="cmp_slice",
-    help="cold/warm: test items by training popularity; activity quartiles of users; "
-    "users touched or untouched by augmentation.",
+    help="cold/warm: test items by training popularity; activity quartiles of users; users touched or untouched "
+    "by augmentation. Slices under 30 users get no verdict.",
 )
-table = merged_table(result.results, significance, slice_name)
-available = list(dict.fromkeys(table["metric"]))
+available = list(dict.fromkeys(result.results.loc[result.results["slice"] == slice_name, "metric"]))
 shown = st.multiselect(
     "Metrics in the table",
     available,
     default=[m for m in available if m in DEFAULT_SHOWN],
     key="cmp_shown",
-    help="Accuracy metrics by default; add coverage, Gini, novelty, ...",
+    help="Accuracy metrics by default; add coverage, Gini, novelty, ... Verdicts are corrected over the rows shown.",
 )
-table = table[table["metric"].isin(shown)].reset_index(drop=True)
-verdict(table, result.results["seed"].nunique(), slice_name)
+table = merged_table(result.results, significance, slice_name, shown)
+verdict(table, slice_name)
 if not strong_baselines(result.config.models):
     st.caption(":material/warning: " + UNTUNED_WARNING)
     st.button(
-        "Add bpr-tuned and EASE to the models",
+        "Add bpr-tuned and EASE and re-run",
         key="cmp_add_tuned",
-        on_click=add_models,
+        on_click=add_models_and_run,
         args=(["bpr-tuned", "ease"],),
-        help="Then press Run comparison again. bpr-tuned fits 6 BPRs per variant and seed (~45 s on 2 cores).",
+        help="bpr-tuned fits 6 BPRs per variant and seed.",
     )
 comparison_table(table)
 c1, c2 = st.columns(2)
@@ -174,38 +141,17 @@ metric = c1.selectbox(
     "Chart metric", metrics, index=metrics.index("ndcg") if "ndcg" in metrics else 0, key="cmp_metric"
 )
 k = c2.selectbox("k", sorted(result.results.loc[result.results["metric"] == metric, "k"].unique()), key="cmp_k")
-st.plotly_chart(
-    metric_bars(
-        compare_table(result.results, slice_name), metric, int(k), significance=significance, slice_name=slice_name
-    ),
-    key="compare_chart",
-)
+st.plotly_chart(delta_bars(significance, metric, int(k), slice_name=slice_name), key="compare_chart")
 if len(sweep_points(significance, metric, int(k), slice_name)):
     st.plotly_chart(budget_curve(significance, metric, int(k), slice_name), key="sweep_chart")
 
 cost = cost_table(result)
 cost_view(cost)
-
+files = downloads(dataset, result, key, significance)
 d1, d2, d3, d4 = st.columns(4)
-d1.download_button(
-    "Results (tidy CSV)", to_csv_bytes(result.results), "results.csv", "text/csv", key="download_results"
-)
-d2.download_button(
-    "Significance (CSV)", to_csv_bytes(significance), "significance.csv", "text/csv", key="download_significance"
-)
-recorded = result_store().get("recorded:" + key)
-fidelity = recorded.fidelity if recorded is not None else None
-html = cached_value(
-    "report:" + key,
-    lambda: build_report(
-        result,
-        dataset=dataset,
-        fidelity=fidelity,
-        significance=significance,
-        run_id=recorded.run.run_id if recorded and recorded.run else None,
-    ),
-)
+d1.download_button("Results (CSV)", to_csv_bytes(result.results), "results.csv", "text/csv", key="download_results")
+d2.download_button("Significance (CSV)", to_csv_bytes(significance), "significance.csv", key="download_significance")
 d3.download_button("Cost (CSV)", to_csv_bytes(cost), "cost.csv", "text/csv", key="download_cost")
-d4.download_button("HTML report", html.encode("utf-8"), "recaug_report.html", "text/html", key="download_report")
-if recorded is not None and recorded.run is not None:
-    st.caption(f"Saved as run `{recorded.run.run_id}` — see the Runs page.")
+d4.download_button("HTML report", files.report_html.encode(), "recaug_report.html", "text/html", key="download_report")
+if files.run_id:
+    st.caption(f"Saved as run `{files.run_id}` — see the Runs page.")

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ORIGIN, USER
-from recaug.evaluate.significance import AA_CONTROL
+from recaug.evaluate.significance import AA_CONTROL, complete
 from recaug.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
 from recaug.variants import SEPARATOR, ordered_variants, split_variant
 
@@ -118,63 +118,88 @@ def dataset_histograms(dataset: Dataset) -> go.Figure:
     return fig
 
 
-def metric_bars(
-    compare: pd.DataFrame, metric: str, k: int, *, significance: pd.DataFrame | None = None, slice_name: str = "all"
-) -> go.Figure:
-    """Grouped bars per model (baseline first, then each variant); hover shows baseline, augmented and delta.
+VERDICT_COLOURS = {"better": "#15803d", "worse": "#b91c1c", "higher": "#2563eb", "lower": "#2563eb"}
+UNSURE_COLOUR = "#cbd5e1"
+NOISE_COLOUR = "rgba(148, 163, 184, 0.25)"
 
-    ``compare`` is :func:`recaug.experiment.compare_table`'s output. With a significance table
-    (model, variant, slice, metric, k, ci_low, ci_high, p_ttest, ...), bars whose CI crosses zero are faded.
+
+def _sig_rows(significance: pd.DataFrame, metric: str, k: int, slice_name: str) -> pd.DataFrame:
+    """The rows of one chart: one slice, one metric@k, the real variants (the A/A control is drawn as a band)."""
+    return significance[
+        (significance["slice"] == slice_name)
+        & (significance["metric"] == metric)
+        & (significance["k"] == k)
+        & (significance["variant"] != AA_CONTROL)
+    ]
+
+
+def _fmt(value: float, pattern: str) -> str:
+    return "–" if pd.isna(value) else pattern.format(value)
+
+
+def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: str = "all") -> go.Figure:
+    """Δ metric@k per model (one bar per variant) with its interval, over the A/A noise floor as a grey band.
+
+    A bar is coloured by its verdict in the metric's own direction (green better, red worse, blue higher/lower for
+    metrics with no good direction) and light grey when there is no clear difference or no verdict; a bar without
+    an interval is never drawn as significant. Hover: Δ, interval, noise floor, seeds, users and the verdict.
     """
-    frame = compare[(compare["metric"] == metric) & (compare["k"] == k) & (compare["variant"] != AA_CONTROL)].copy()
-    if significance is not None and len(significance):
-        sig = significance[
-            (significance["slice"] == slice_name) & (significance["metric"] == metric) & (significance["k"] == k)
-        ][["model", "variant", "ci_low", "ci_high"]]
-        frame = frame.merge(sig, on=["model", "variant"], how="left")
-    for column in ("ci_low", "ci_high"):
-        if column not in frame:
-            frame[column] = np.nan
-    models = list(dict.fromkeys(frame["model"]))
-    base = frame.drop_duplicates("model").set_index("model")["baseline"].reindex(models)
-    fig = go.Figure(
-        go.Bar(
-            x=models,
-            y=base.to_numpy(),
-            name="baseline",
-            marker_color=PALETTE["baseline"],
-            hovertemplate=f"<b>%{{x}}</b> · baseline<br>{metric}@{k} = %{{y:.4f}}<extra></extra>",
-        )
-    )
-    for position, variant in enumerate(ordered_variants(frame["variant"])):
-        part = frame[frame["variant"] == variant]
-        crosses = (part["ci_low"] <= 0) & (part["ci_high"] >= 0)
-        ci = np.where(
-            part["ci_low"].notna(),
-            "<br>95% CI of Δ: ["
-            + part["ci_low"].map("{:+.4f}".format)
-            + ", "
-            + part["ci_high"].map("{:+.4f}".format)
-            + "]",
-            "",
-        )
+    rows = _sig_rows(complete(significance), metric, k, slice_name)
+    models = list(dict.fromkeys(rows["model"]))
+    fig = go.Figure()
+    floors = rows.drop_duplicates("model").set_index("model")["noise_floor"].reindex(models)
+    for position, model in enumerate(models):
+        floor = floors[model]
+        if pd.notna(floor) and floor > 0:
+            fig.add_shape(
+                type="rect",
+                xref="x",
+                yref="y",
+                x0=position - 0.45,
+                x1=position + 0.45,
+                y0=-floor,
+                y1=floor,
+                fillcolor=NOISE_COLOUR,
+                line_width=0,
+                layer="below",
+            )
+    fig.add_hline(y=0, line_color="#64748b", line_width=1)
+    for variant in ordered_variants(rows["variant"]):
+        part = rows[rows["variant"] == variant].set_index("model").reindex(models).dropna(subset=["delta"])
+        colours = [VERDICT_COLOURS.get(str(word), UNSURE_COLOUR) for word in part["verdict"]]
+        details = [
+            f"<br>interval [{_fmt(r.ci_low, '{:+.4f}')}, {_fmt(r.ci_high, '{:+.4f}')}]"
+            f"<br>A/A noise floor ±{_fmt(r.noise_floor, '{:.4f}')}"
+            f"<br>{_fmt(r.n_seeds, '{:.0f}')} seeds · {_fmt(r.n_users, '{:,.0f}')} users<br><b>{r.verdict}</b>"
+            for r in part.itertuples()
+        ]
         fig.add_trace(
             go.Bar(
-                x=part["model"],
-                y=part["augmented"],
+                x=list(part.index),
+                y=part["delta"],
                 name=variant,
-                marker_color=_colour(variant, position + 1),
-                marker_opacity=np.where(crosses, 0.35, 1.0),
-                customdata=np.stack([part["baseline"], part["delta"], part["delta_pct"].fillna(0), ci], axis=1),
+                marker_color=colours,
+                marker_line_color="#334155",
+                marker_line_width=1,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["delta"]).fillna(0).to_numpy(),
+                    "arrayminus": (part["delta"] - part["ci_low"]).fillna(0).to_numpy(),
+                    "color": "#334155",
+                },
+                customdata=details,
                 hovertemplate=(
-                    f"<b>%{{x}}</b> · {variant}<br>baseline {metric}@{k} = %{{customdata[0]:.4f}}"
-                    f"<br>augmented = %{{y:.4f}}<br>Δ = %{{customdata[1]:+.4f}} (%{{customdata[2]:+.1f}}%)"
-                    "%{customdata[3]}<extra></extra>"
+                    f"<b>%{{x}}</b> · {variant}<br>Δ {metric}@{k} = %{{y:+.4f}}%{{customdata}}<extra></extra>"
                 ),
             )
         )
     fig.update_layout(
-        barmode="group", height=380, yaxis_title=f"{metric}@{k}", title=f"{metric}@{k} by model", **_LAYOUT
+        barmode="group",
+        height=380,
+        yaxis_title=f"Δ {metric}@{k} vs baseline",
+        title=f"Δ {metric}@{k} by model · slice {slice_name} · grey band: A/A noise floor",
+        **_LAYOUT,
     )
     return fig
 
@@ -209,6 +234,9 @@ def budget_curve(significance: pd.DataFrame, metric: str, k: int, slice_name: st
     unit = "% of training interactions" if points["share"].all() else "synthetic rows"
     fig = go.Figure()
     fig.add_hline(y=0, line_color=PALETTE["baseline"], line_dash="dot")
+    floor = points["noise_floor"].max() if "noise_floor" in points and points["noise_floor"].notna().any() else 0
+    if floor > 0:  # the widest A/A noise floor among the models shown: deltas inside it are re-seeding noise
+        fig.add_hrect(y0=-floor, y1=floor, fillcolor=NOISE_COLOUR, line_width=0, layer="below")
     for position, ((method, model), part) in enumerate(points.groupby(["method", "model"], sort=False)):
         p_value = part["p_ttest"].map(lambda p: f"<br>p (t-test over seeds) = {p:.3f}" if pd.notna(p) else "")
         fig.add_trace(

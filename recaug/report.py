@@ -20,9 +20,11 @@ from recaug.augment.options import describe_methods
 from recaug.cost import cost_table
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
+from recaug.evaluate.significance import AA_CONTROL, complete, verdict_sentence
 from recaug.experiment import ExperimentResult, compare_table
+from recaug.export import redact_secrets
 from recaug.fidelity import fidelity_wide, result_split
-from recaug.figures import budget_curve, fidelity_histograms, metric_bars, sweep_points
+from recaug.figures import budget_curve, delta_bars, fidelity_histograms, sweep_points
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 
 _CSS = """
@@ -76,6 +78,63 @@ def _pick_metric(results: pd.DataFrame) -> tuple[str, int] | None:
     return str(first["metric"]), int(first["k"])
 
 
+KEY_ROWS = (("ndcg", 10), ("recall", 10), ("ndcg", 20), ("recall", 20))
+SHORT_COLUMNS = ["model", "variant", "metric", "k", "delta", "ci_low", "ci_high", "noise_floor", "q_ttest"]
+SHORT_COLUMNS += ["n_seeds", "n_users", "verdict"]
+
+
+def _key_rows(significance: pd.DataFrame) -> pd.DataFrame:
+    """Slice ``all``, the key accuracy metrics, the real variants: the report's default view."""
+    keys = pd.MultiIndex.from_tuples(KEY_ROWS)
+    pairs = pd.MultiIndex.from_frame(significance[["metric", "k"]])
+    shown = (significance["slice"] == "all") & pairs.isin(keys) & (significance["variant"] != AA_CONTROL)
+    return significance[shown]
+
+
+def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None, figures: _Figures) -> list[str]:
+    """Verdict sentences with the noise floor, the Δ chart, a short table; every other row behind a toggle."""
+    parts = ["<h2>Verdict (test split, slice all)</h2>"]
+    table = compare_table(result.results)
+    if table.empty or significance is None or significance.empty:
+        return [*parts, "<p>No augmented variant was compared.</p>"]
+    significance = complete(significance)
+    key = _key_rows(significance)
+    parts.append(
+        "<p class='note'>The seed is the unit of inference: intervals and t-tests are over seeds (each seed "
+        "re-splits the data and retrains every model), Benjamini-Hochberg-adjusted within each slice; intervals "
+        "are false-coverage-adjusted, so an interval excludes 0 exactly when the verdict is better/worse. Fewer "
+        "than 3 seeds gives deltas but no verdict; slices under 30 users get none. The <b>A/A noise floor</b> is "
+        "the half-width of the interval the baseline gets against itself when refitted with fresh seeds.</p>"
+    )
+    parts.append(
+        "<ul>" + "".join(f"<li>{html.escape(verdict_sentence(row))}</li>" for _, row in key.iterrows()) + "</ul>"
+    )
+    control = significance[significance["variant"] == AA_CONTROL]
+    if len(control):
+        false = int(control["verdict"].isin(["better", "worse", "higher", "lower"]).sum())
+        parts.append(
+            f"<p class='note'>A/A control: {false} of {len(control)} rows (every slice and metric) were judged "
+            "different from the baseline; a calibrated verdict keeps this near 0.</p>"
+        )
+    chosen = _pick_metric(result.results)
+    if chosen is not None:
+        parts.append(figures.render(delta_bars(significance, *chosen)))
+        if len(sweep_points(significance, *chosen)):
+            parts.append(figures.render(budget_curve(significance, *chosen)))
+    parts.append(_table(key[SHORT_COLUMNS]))
+    if not strong_baselines(result.config.models):
+        parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")
+    parts.append(
+        "<details><summary>Every slice and metric (also in significance.csv and results.csv)</summary>"
+        + "<h3>Before vs after, slice all (mean over seeds)</h3>"
+        + _table(table)
+        + "<h3>Significance, every slice</h3>"
+        + _table(significance)
+        + "</details>"
+    )
+    return parts
+
+
 def build_report(
     result: ExperimentResult,
     *,
@@ -115,33 +174,12 @@ def build_report(
         + "</dl>"
     )
     parts.append(f"<p class='note'>{html.escape(LEAKAGE_NOTE)}</p>")
-    config_json = json.dumps(config.to_dict(), indent=2, sort_keys=True, default=str)
+    config_json = json.dumps(redact_secrets(config.to_dict()), indent=2, sort_keys=True, default=str)
     parts.append(
         f"<details><summary>Full configuration (JSON)</summary><pre>{html.escape(config_json)}</pre></details>"
     )
 
-    table = compare_table(result.results)
-    parts.append("<h2>Before vs after (test split, mean over seeds)</h2>")
-    if table.empty:
-        parts.append("<p>No augmented variant was compared.</p>")
-    else:
-        chosen = _pick_metric(result.results)
-        if chosen is not None:
-            parts.append(figures.render(metric_bars(table, *chosen, significance=significance)))
-            if len(sweep_points(significance, *chosen)):
-                parts.append(figures.render(budget_curve(significance, *chosen)))
-        parts.append(_table(table))
-        if not strong_baselines(config.models):
-            parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")
-
-    parts.append("<h2>Significance</h2>")
-    if significance is not None and len(significance):
-        parts.append(
-            "<p class='note'>Paired over seeds (t-test, Wilcoxon) and a paired bootstrap CI over users. "
-            "A delta whose CI contains zero is not evidence of a change.</p>" + _table(significance)
-        )
-    else:
-        parts.append("<p class='note'>Not computed for this run (it needs several seeds).</p>")
+    parts.extend(_verdict_section(result, significance, figures))
 
     parts.append("<h2>Fidelity of the synthetic data</h2>")
     if fidelity is not None and len(fidelity):

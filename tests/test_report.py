@@ -9,9 +9,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from recaug.experiment import compare_table
+from recaug.evaluate.significance import significance_table
 from recaug.fidelity import fidelity_for_experiment
-from recaug.figures import dataset_histograms, fidelity_histograms, metric_bars, projection_scatter
+from recaug.figures import dataset_histograms, delta_bars, fidelity_histograms, projection_scatter
 from recaug.report import build_report, write_report
 from tests.runs_fixtures import significance_for, small_experiment
 
@@ -61,21 +61,24 @@ def test_write_report(tmp_path: Path, report_html: str) -> None:
     assert path.read_text(encoding="utf-8") == report_html
 
 
-def test_metric_bars_hover_has_baseline_augmented_and_delta() -> None:
+def test_delta_bars_show_interval_noise_floor_and_verdict() -> None:
     _, result = small_experiment()
-    table = compare_table(result.results)
-    significance = significance_for(result)
-    fig = metric_bars(table, "ndcg", 10, significance=significance)
-    names = [trace.name for trace in fig.data]
-    assert names == ["baseline", "random"]
-    augmented = fig.data[1]
-    shown = (table["metric"] == "ndcg") & (table["k"] == 10) & (table["variant"] == "random")
-    row = table[shown & (table["model"] == augmented.x[0])].iloc[0]
-    assert augmented.y[0] == pytest.approx(row["augmented"])
-    assert float(augmented.customdata[0][0]) == pytest.approx(row["baseline"])
-    assert float(augmented.customdata[0][1]) == pytest.approx(row["delta"])
-    assert "95% CI" in augmented.customdata[0][3]
-    assert "baseline" in augmented.hovertemplate and "Δ" in augmented.hovertemplate
+    significance = significance_table(result)
+    fig = delta_bars(significance, "ndcg", 10)
+    assert [trace.name for trace in fig.data] == ["random"]  # the A/A control is a band, not a bar
+    bars = fig.data[0]
+    row = significance[
+        (significance["slice"] == "all")
+        & (significance["metric"] == "ndcg")
+        & (significance["k"] == 10)
+        & (significance["variant"] == "random")
+        & (significance["model"] == bars.x[0])
+    ].iloc[0]
+    assert bars.y[0] == pytest.approx(row["delta"])
+    assert "seeds" in bars.customdata[0] and row["verdict"] in bars.customdata[0]
+    assert "A/A noise floor" in bars.customdata[0]
+    unclear = row["verdict"] not in ("better", "worse", "higher", "lower")
+    assert (bars.marker.color[0] == "#cbd5e1") == unclear  # never coloured as significant without a verdict
 
 
 def test_histograms_overlay_real_and_augmented_shares(ml100k, ml100k_split) -> None:

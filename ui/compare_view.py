@@ -1,32 +1,61 @@
-"""The Compare page's table (with CIs and p-values) and the plain-words verdict."""
+"""The Compare page's table (intervals, q-values, seeds, users, noise floor) and the verdict in words."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from recaug.evaluate.significance import verdict as significance_words
+from recaug.evaluate.significance import (
+    AA_CONTROL,
+    MIN_SEEDS,
+    NO_DIFFERENCE,
+    NO_VERDICT,
+    TOO_FEW_USERS,
+    with_verdicts,
+)
 from recaug.experiment import compare_table
 from recaug.variants import ordered_variants
-from ui.tables import as_text, right_aligned
+from ui.tables import MISSING, as_text, right_aligned
 
 GREY = "color: #9ca3af"
+VERDICT_STYLE = {
+    "better": "color: #15803d",
+    "worse": "color: #b91c1c",
+    "higher": "color: #1d4ed8",
+    "lower": "color: #1d4ed8",
+}
 METRIC_ORDER = ["ndcg", "recall", "precision", "hit", "mrr", "map"]  # accuracy first, beyond-accuracy after
+UNCLEAR = (NO_DIFFERENCE, NO_VERDICT, TOO_FEW_USERS)
+SIG_COLUMNS = ["ci_low", "ci_high", "p_ttest", "p_wilcoxon", "q_ttest", "n_seeds", "n_users", "se", "noise_floor"]
 
 
-def merged_table(results: pd.DataFrame, significance: pd.DataFrame | None, slice_name: str) -> pd.DataFrame:
-    """compare_table + CI, p-values and a one-word verdict per row."""
+def merged_table(
+    results: pd.DataFrame, significance: pd.DataFrame | None, slice_name: str, metrics: list[str] | None = None
+) -> pd.DataFrame:
+    """compare_table + interval, q-value, seeds, users, noise floor and verdict, for the rows a reader sees.
+
+    The verdicts are recomputed over exactly these rows (one slice, the chosen metrics), so the Benjamini-Hochberg
+    family is what is on screen; the A/A control is not a row here, it is each row's ``noise_floor``.
+    """
     table = compare_table(results, slice_name)
+    table = table[table["variant"] != AA_CONTROL]
+    if metrics is not None:
+        table = table[table["metric"].isin(metrics)]
     if significance is None or significance.empty:
-        return _ordered(
-            table.assign(
-                ci_low=np.nan, ci_high=np.nan, p_ttest=np.nan, p_wilcoxon=np.nan, q_ttest=np.nan, verdict="no CI"
-            )
-        )
-    sig = significance[significance["slice"] == slice_name].drop(columns=["slice", "delta"])
+        sig = pd.DataFrame(columns=["model", "variant", "metric", "k", *SIG_COLUMNS])
+    else:
+        sig = significance[significance["slice"] == slice_name]
+        sig = sig[["model", "variant", "metric", "k", *[c for c in SIG_COLUMNS if c in sig.columns]]]
     table = table.merge(sig, on=["model", "variant", "metric", "k"], how="left")
-    table["verdict"] = significance_words(table) if len(table) else []
+    for column in SIG_COLUMNS:
+        if column not in table.columns:
+            table[column] = np.nan
+    if table["n_seeds"].isna().all():  # a table written before n_seeds existed
+        table["n_seeds"] = results["seed"].nunique()
+    table = with_verdicts(table.assign(slice=slice_name)).drop(columns="slice")
     return _ordered(table)
 
 
@@ -42,59 +71,102 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+LABELS = {
+    "delta_pct": "Δ %",
+    "delta": "Δ",
+    "noise_floor": "A/A noise ±",
+    "q_ttest": "q (BH)",
+    "n_seeds": "seeds",
+    "n_users": "users",
+}
+SHOWN = ["model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "interval", "noise_floor"]
+SHOWN += ["q_ttest", "n_seeds", "n_users", "verdict"]
+
+
+def _number(pattern: str) -> Callable[[float], str]:
+    return lambda value: pattern.format(value)
+
+
+FORMATS = {
+    "baseline": _number("{:.4f}"),
+    "augmented": _number("{:.4f}"),
+    "delta": _number("{:+.4f}"),
+    "delta_pct": _number("{:+.1f}%"),
+    "noise_floor": _number("{:.4f}"),
+    "q_ttest": _number("{:.3f}"),
+    "n_seeds": _number("{:.0f}"),
+    "n_users": _number("{:,.0f}"),
+}
+HELP = {
+    "interval": "Interval of Δ over seeds (t, false-coverage-adjusted: it excludes 0 exactly when the verdict does)",
+    "A/A noise ±": "Half-width of the interval the baseline gets against itself, refitted with fresh seeds",
+    "q (BH)": "t-test p-value over seeds, Benjamini-Hochberg-adjusted over the rows shown",
+    "verdict": "better/worse in the metric's own direction; needs ≥ 3 seeds and ≥ 30 users",
+}
+
+
+def display_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text: metric@k in one column, the interval in one column, missing values as a dash."""
+    shown = table.assign(
+        metric=table["metric"] + "@" + table["k"].astype(str),
+        interval=[
+            MISSING if pd.isna(lo) else f"[{lo:+.4f}, {hi:+.4f}]"
+            for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+        ],
+    )
+    shown = as_text(shown[[c for c in SHOWN if c in shown.columns]], FORMATS).fillna(MISSING)
+    return shown.rename(columns=LABELS)
+
+
 def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
-    """Before/after table; deltas green/red, whole row grey when the CI of the delta crosses zero."""
+    """Before/after table: Δ coloured by the verdict in the metric's own direction, unclear rows grey."""
     table = table.reset_index(drop=True)
-    uncertain = table["verdict"].isin(["no clear difference", "no CI"]).to_numpy()
+    words = table["verdict"].fillna(NO_VERDICT).to_numpy()
+    shown = display_frame(table)
 
     def row_style(row: pd.Series) -> list[str]:
-        if uncertain[row.name]:
+        word = words[row.name]
+        if word in UNCLEAR:
             return [GREY] * len(row)
-        colour = "#15803d" if row["delta"] > 0 else "#b91c1c"
-        return [f"color: {colour}" if c in ("delta", "delta_pct") else "" for c in row.index]
+        return [VERDICT_STYLE.get(word, "") if c in ("Δ", "Δ %", "verdict") else "" for c in row.index]
 
-    fmt = {
-        "baseline": "{:.4f}",
-        "augmented": "{:.4f}",
-        "delta": "{:+.4f}",
-        "delta_pct": "{:+.1f}%",
-        "ci_low": "{:+.4f}",
-        "ci_high": "{:+.4f}",
-        "p_ttest": "{:.3f}",
-        "p_wilcoxon": "{:.3f}",
-        "q_ttest": "{:.3f}",
+    config = {
+        c: st.column_config.TextColumn(c, alignment="right", help=HELP.get(c))
+        for c in [*(LABELS.get(c, c) for c in FORMATS), "interval"]
+        if c in shown.columns
     }
-    numeric = ["baseline", "augmented", "delta", "delta_pct", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "q_ttest"]
-    table = table.astype({c: float for c in numeric if c in table.columns})
-    # e.g. p-values with one seed: an all-empty column says nothing (the verdict text explains why).
-    table = table.drop(columns=[c for c in numeric if c in table.columns and table[c].isna().all()])
-    fmt = {column: pattern for column, pattern in fmt.items() if column in table.columns}
-    styled = table.style.format(fmt, na_rep="–").apply(row_style, axis=1)
-    st.dataframe(styled, width="stretch", hide_index=True, key=key)
+    config["verdict"] = st.column_config.TextColumn("verdict", width="medium", help=HELP["verdict"])
+    st.dataframe(shown.style.apply(row_style, axis=1), width="stretch", hide_index=True, key=key, column_config=config)
 
 
-def verdict(table: pd.DataFrame, n_seeds: int, slice_name: str, metric: str = "ndcg", k: int = 10) -> None:
-    """One line per augmenter at metric@k: which models it helps or hurts, and whether the CI supports it."""
+def verdict(table: pd.DataFrame, slice_name: str, metric: str = "ndcg", k: int = 10) -> None:
+    """The verdict in words at metric@k: per augmenter, which models it helps or hurts, against the noise floor."""
     rows = table[(table["metric"] == metric) & (table["k"] == k)]
     if rows.empty:
         return
+    n_seeds = int(rows["n_seeds"].max())
+    users = rows["n_users"].dropna()
     lines = []
     for variant in ordered_variants(rows["variant"]):
         part = rows[rows["variant"] == variant]
-        clear = part[~part["verdict"].isin(["no clear difference", "no CI"])]
-        unclear = part[part["verdict"].isin(["no clear difference", "no CI"])]
-        words = [f"{row.model}: {row.verdict} ({row.delta:+.4f})" for row in clear.itertuples()]
-        if len(unclear):
-            words.append(f"no clear difference for {', '.join(unclear['model'])} (the 95% CI of Δ crosses zero)")
+        words = []
+        for row in part.itertuples():
+            inside = pd.notna(row.noise_floor) and abs(row.delta) <= row.noise_floor
+            floor = " — inside the A/A noise floor" if inside else ""
+            words.append(f"{row.model}: {row.verdict} (Δ {row.delta:+.4f}{floor})")
         lines.append(f"- **{variant}** — " + "; ".join(words) + ".")
-    caveat = (
-        "CIs are paired bootstraps over test users; p-values are paired tests over seeds."
-        if n_seeds >= 2
-        else "CIs are paired bootstraps over test users; with one seed there are no p-values — use 3+ seeds."
-    )
+    if n_seeds < MIN_SEEDS:
+        plural = "s" if n_seeds != 1 else ""
+        caveat = f"With {n_seeds} seed{plural} these are deltas only: a verdict needs ≥ {MIN_SEEDS} seeds."
+    else:
+        caveat = (
+            "Intervals and tests are over seeds (each seed re-splits and retrains); verdicts are Benjamini-Hochberg "
+            "adjusted over the rows shown."
+        )
+    count = f", {int(users.min()):,} users" if len(users) else ""
     st.markdown(
-        f"**Verdict at {metric.upper()}@{k}, slice `{slice_name}`.** Rows in grey are not distinguishable "
-        f"from zero. {caveat}\n" + "\n".join(lines)
+        f"**Verdict at {metric.upper()}@{k}, slice `{slice_name}` ({n_seeds} seeds{count}).** Grey rows are not "
+        f"distinguishable from zero. {caveat}\n" + "\n".join(lines)
     )
 
 
@@ -131,6 +203,7 @@ def cost_view(cost: pd.DataFrame) -> None:
         "can be negative: early stopping may stop sooner on augmented data."
     )
     shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
+    shown = shown.astype({c: object for c in shown.columns}).where(shown.notna(), MISSING)  # never "None"
     formats = {
         label: _percent if column == "llm_cache_hit_rate" else _seconds if "seconds" in column else _count
         for column, label in COST_LABELS.items()

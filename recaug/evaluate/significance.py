@@ -242,6 +242,20 @@ def significance_from_results(
     return table[SIGNIFICANCE_COLUMNS].reset_index(drop=True)
 
 
+def complete(table: pd.DataFrame) -> pd.DataFrame:
+    """A significance table with every column of ``SIGNIFICANCE_COLUMNS``, e.g. one saved before some existed.
+
+    Missing columns become NaN; without ``n_seeds`` a row cannot be judged, so its verdict says so.
+    """
+    out = table.copy()
+    for column in SIGNIFICANCE_COLUMNS:
+        if column not in out.columns:
+            out[column] = np.nan
+    if out["verdict"].isna().any():
+        out["verdict"] = out["verdict"].fillna(with_verdicts(out)["verdict"]) if len(out) else out["verdict"]
+    return out[SIGNIFICANCE_COLUMNS + [c for c in out.columns if c not in SIGNIFICANCE_COLUMNS]]
+
+
 def significance_table(result: Any, *, alpha: float = ALPHA) -> pd.DataFrame:
     """The significance table of an ``ExperimentResult`` (see :func:`significance_from_results`)."""
     return significance_from_results(result.results, getattr(result, "slice_values", None), alpha=alpha)
@@ -258,7 +272,7 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
     """One plain sentence for one significance row, e.g. for the report and the Compare page."""
     label = f"{row['metric']}@{row['k']}" if row.get("k") else str(row["metric"])
     what = f"{row['model']} + {row['variant']} vs baseline, {label} on '{row['slice']}'"
-    seeds = f"{int(row['n_seeds'])} seeds"
+    seeds = "seeds unknown" if pd.isna(row.get("n_seeds")) else f"{int(row['n_seeds'])} seeds"
     users = "" if pd.isna(row.get("n_users")) else f", {int(row['n_users']):,} users"
     delta = f"Δ {row['delta']:+.4f}"
     word = row["verdict"]

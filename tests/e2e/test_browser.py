@@ -92,16 +92,14 @@ def test_home_augment_embeddings_compare(app_page: Page, app_server: AppServer, 
     choose(page, "Chart metric", "ndcg")
     choose(page, "k", "10")
     bars = chart(page, "compare_chart")
-    expect(bars.locator(".g-ytitle")).to_have_text("ndcg@10")
-    baseline_bars, augmented_bars = traces(bars)
-    assert (baseline_bars["name"], augmented_bars["name"]) == ("baseline", "similarity")
-    for trace in (baseline_bars, augmented_bars):
-        assert set(trace["x"]) == COMPARE_MODELS
-        assert all(0 < value < 1 for value in trace["y"]), trace  # real metric values, not an empty chart
-    baseline = dict(zip(baseline_bars["x"], baseline_bars["y"], strict=True))
-    assert 0.25 <= baseline["bpr"] <= 0.31  # RecBole's BPR on this split: NDCG@10 about 0.28
-    assert baseline["bpr"] > baseline["pop"]
-    assert plotted_points(bars) == 2 * len(COMPARE_MODELS)
+    expect(bars.locator(".g-ytitle")).to_have_text("Δ ndcg@10 vs baseline")
+    (delta_bars,) = traces(bars)  # one Δ bar per model; the A/A noise floor is a band behind them, not a bar
+    assert delta_bars["name"] == "similarity" and set(delta_bars["x"]) == COMPARE_MODELS
+    assert all(-1 < value < 1 for value in delta_bars["y"]) and any(value != 0 for value in delta_bars["y"])
+    assert plotted_points(bars) == len(COMPARE_MODELS)
+    ndcg10 = {row[0]: row for row in rows if row[2] == "ndcg@10"}
+    if "bpr" in ndcg10:  # the grid virtualises: rows below the fold may not be rendered
+        assert 0.25 <= float(ndcg10["bpr"][3]) <= 0.31  # RecBole's BPR on this split: NDCG@10 about 0.28
     full_page_screenshot(page, artifacts / "compare.png")
 
     # The standalone HTML report: a real download, self-contained (plotly inline), stating protocol and seed.

@@ -1,0 +1,115 @@
+"""What the Compare page does (the page only draws): build the config, run and record, and the derived tables.
+
+Every cache key comes from the run's config through :func:`ui.cached.config_key`, so a change of any setting
+(target, parameters, seeds, models) is a new key and stale tables are never shown as current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from recaug.data.dataset import Dataset
+from recaug.evaluate.significance import significance_table
+from recaug.experiment import ExperimentConfig, ExperimentResult
+from recaug.report import build_report
+from recaug.runs import record_comparison
+from recaug.variants import parse_budget, sweep
+from ui.cached import cached_experiment, cached_value, config_key, result_store
+from ui.state import EXPERIMENT, EXPERIMENT_KEY, LAST_RUN, recalled, remember
+
+RUN_NOW = "cmp_run_now"
+DEFAULT_SEEDS = 3
+
+
+def compare_config(
+    dataset: Dataset, aug: dict[str, Any], models: list[str], n_seeds: int, sweep_budgets: list[str]
+) -> ExperimentConfig:
+    """The experiment the Compare form describes: the Augment page's methods, split and seed, plus models/seeds."""
+    budgets = sorted(sweep_budgets, key=parse_budget)
+    variants = sweep(aug["augmenters"], [parse_budget(b) for b in budgets]) if budgets else aug["augmenters"]
+    return ExperimentConfig(
+        data=dataset.name,
+        protocol=aug.get("protocol", "random-811"),
+        protocol_params=dict(aug.get("protocol_params") or {}),
+        augmenters=variants,
+        augmenter_params=aug["augmenter_params"],
+        budget=aug["budget"],
+        target=aug["target"],
+        models=models,
+        seeds=[int(aug["seed"]) + offset for offset in range(int(n_seeds))],
+    )
+
+
+def budget_text(budget: float | int, sweep_budgets: list[str]) -> str:
+    """'budgets 2%, 10%' for a sweep, else '10% of training' or '5,000 rows'."""
+    if sweep_budgets:
+        return "budgets " + ", ".join(sorted(sweep_budgets, key=parse_budget))
+    return f"{budget:.0%} of training" if isinstance(budget, float) else f"{budget:,} rows"
+
+
+def add_models_and_run(extra: list[str]) -> None:
+    """Button callback: add ``extra`` to the chosen models and run the comparison in this same rerun."""
+    chosen = list(st.session_state.get("cmp_models", recalled("cmp_models", [])))
+    updated = [*chosen, *(m for m in extra if m not in chosen)]
+    st.session_state["cmp_models"] = remember("cmp_models", updated)
+    st.session_state[RUN_NOW] = True
+
+
+def run_requested(clicked: bool) -> bool:
+    """The Run button, or a callback that asked for a run (e.g. 'Add bpr-tuned and EASE')."""
+    return bool(clicked) | bool(st.session_state.pop(RUN_NOW, False))
+
+
+def run_and_record(dataset: Dataset, config: ExperimentConfig, report: Any) -> bool:
+    """Run (or load from cache) and save the run; returns whether it came from the cache."""
+    result, was_cached = cached_experiment(dataset, config, report)
+    key = config_key(dataset, config.to_dict())
+    st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
+    if not was_cached:
+        report(0.99, "saving the run")
+        significance = significance_of(result, key)
+        recorded = record_comparison(dataset, result, save=True, significance=significance)
+        st.session_state[LAST_RUN] = recorded
+        result_store().put("recorded:" + key, recorded)
+    return was_cached
+
+
+def significance_of(result: ExperimentResult, key: str) -> pd.DataFrame:
+    """The run's significance table (cached under the run's config key)."""
+    return cached_value("sig:" + key, lambda: significance_table(result))
+
+
+def is_stale(dataset: Dataset, config: ExperimentConfig) -> bool:
+    """Were the shown results made with other settings than the form's current ones?"""
+    shown = st.session_state.get(EXPERIMENT_KEY)
+    return shown is not None and shown != config_key(dataset, config.to_dict())
+
+
+def default_slice(slices: list[str], protocol: str) -> int:
+    """Index of the slice to show first: the cold-item slice under the cold-items protocol, else ``all``."""
+    preferred = "cold-items" if protocol == "cold-items" else "all"
+    return slices.index(preferred) if preferred in slices else 0
+
+
+@dataclass(frozen=True)
+class Downloads:
+    """What the page offers to download for the shown run."""
+
+    report_html: str
+    run_id: str | None
+
+
+def downloads(dataset: Dataset, result: ExperimentResult, key: str, significance: pd.DataFrame) -> Downloads:
+    """The HTML report (cached per run) and the saved run's id."""
+    recorded = result_store().get("recorded:" + key)
+    run_id = recorded.run.run_id if recorded is not None and recorded.run is not None else None
+    fidelity = recorded.fidelity if recorded is not None else None
+    html = cached_value(
+        "report:" + key,
+        lambda: build_report(result, dataset=dataset, fidelity=fidelity, significance=significance, run_id=run_id),
+    )
+    return Downloads(html, run_id)
