@@ -8,7 +8,7 @@ from recaug.data.builtin import BUILTIN
 from recaug.figures import dataset_histograms
 from ui.data_form import builtin_section, preparation_notes, summary_cards, upload_section
 from ui.page import page_setup
-from ui.state import current_dataset, remembered_choice
+from ui.state import current_dataset, remembered_choice, sync_url
 
 
 def home() -> None:
@@ -47,4 +47,7 @@ PAGES = [
     st.Page("pages/6_Runs.py", title="Runs", icon=":material/folder_open:"),
 ]
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:  # also after st.stop(): results made during this run go into the URL a refresh restores from
+    sync_url()

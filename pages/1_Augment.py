@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from recaug.data.splits import protocol_summary
-from recaug.experiment import ExperimentConfig, run_augmenters
+from recaug.experiment import run_augmenters
 from recaug.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
-from ui.augment_view import method_form, result_panel
-from ui.cached import cached_value, config_key
+from ui.augment_view import llm_estimate_panel, method_form, result_panel
+from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
@@ -18,6 +18,7 @@ from ui.state import (
     AUGMENT_RESULTS,
     AUGMENT_RUN_CONFIG,
     augment_config,
+    augment_preview,
     current_dataset,
     results_config,
     results_split,
@@ -32,16 +33,9 @@ st.caption(
     f"Data: **{dataset.name}** · split `{config['protocol']}` ({protocol_summary(config['protocol'])}) · "
     "augmenters see the training split only; validation and test are never shown to them."
 )
+llm_estimate_panel(dataset, augment_preview(dataset, config)[0])
 if st.button("Run augmentation", type="primary", key="run_augment", disabled=not config["augmenters"]):
-    experiment = ExperimentConfig(
-        augmenters=config["augmenters"],
-        budget=config["budget"],
-        target=config["target"],
-        augmenter_params=config["augmenter_params"],
-        seeds=[config["seed"]],
-        protocol=config["protocol"],
-    )
-    key = "augment:" + config_key(dataset, experiment.to_dict())
+    experiment, key = augment_preview(dataset, config)
     report, bar = streamlit_progress("Augmenting")
     with friendly_errors("run the augmentation"):
         st.session_state[AUGMENT_RESULTS] = cached_value(

@@ -7,6 +7,7 @@ views that need the fitted models ask for a re-run).
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -19,7 +20,10 @@ from recaug.runs import RecordedComparison, datasets_dir, load_run, run_dataset,
 from recaug.variants import split_variant
 from ui.cached import config_key, result_store
 from ui.state import (
+    AUG_PARAM,
     AUGMENT_CONFIG,
+    AUGMENT_RESULTS,
+    AUGMENT_RUN_CONFIG,
     DATA_PARAM,
     DATASET,
     EXPERIMENT,
@@ -28,6 +32,7 @@ from ui.state import (
     LAST_RUN,
     PREPARE_REPORT,
     RUN_PARAM,
+    augment_preview,
     set_dataset,
 )
 
@@ -77,15 +82,19 @@ def reopen_run(run_id: str) -> Dataset:
 
 
 def restore_from_url() -> bool:
-    """After a browser refresh: reopen the run or reload the data the URL names. False when nothing was restored."""
+    """After a browser refresh: reopen the run or reload the data the URL names, then the augmentation.
+
+    False when no data was restored (the caller loads the default).
+    """
     run_id, fingerprint = st.query_params.get(RUN_PARAM), st.query_params.get(DATA_PARAM)
+    restored = False
     if run_id:
         try:
             reopen_run(run_id)
-            return True
+            restored = True
         except RecaugInputError:
             logger.warning("could not restore run %s from the URL", run_id, exc_info=True)
-    if fingerprint:
+    if not restored and fingerprint:
         from recaug.data.store import load_saved_dataset
 
         try:
@@ -94,5 +103,23 @@ def restore_from_url() -> bool:
             logger.warning("could not restore data %s from the URL", fingerprint, exc_info=True)
             return False
         st.session_state[DATASET], st.session_state[PREPARE_REPORT] = dataset, None
-        return True
-    return False
+        restored = True
+    if restored:
+        _restore_augmentation(st.query_params.get(AUG_PARAM))
+    return restored
+
+
+def _restore_augmentation(text: str | None) -> None:
+    """The Augment page's last results: settings from the URL, rows from the server's cache when it still has them."""
+    if not text:
+        return
+    try:
+        config = json.loads(text)
+        _, key = augment_preview(st.session_state[DATASET], config)
+    except (ValueError, KeyError, TypeError):
+        logger.warning("ignoring an unreadable augmentation in the URL", exc_info=True)
+        return
+    st.session_state[AUGMENT_CONFIG] = config
+    results = result_store().get(key)
+    if results is not None:
+        st.session_state[AUGMENT_RESULTS], st.session_state[AUGMENT_RUN_CONFIG] = results, dict(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,8 @@ import streamlit as st
 
 from recaug.data.dataset import Dataset
 from recaug.data.splits import Split, SplitSpec
-from ui.cached import builtin_dataset, cached_value
+from recaug.experiment import ExperimentConfig
+from ui.cached import builtin_dataset, cached_value, config_key
 
 DATASET = "dataset"
 PREPARE_REPORT = "prepare_report"
@@ -23,7 +25,8 @@ LAST_RUN = "last_run"
 
 
 FINGERPRINT = "dataset_fingerprint"
-DATA_PARAM, RUN_PARAM = "data", "run"  # URL query parameters: what a browser refresh restores
+# URL query parameters: what a browser refresh restores (data by fingerprint, the saved run, the augmentation).
+DATA_PARAM, RUN_PARAM, AUG_PARAM = "data", "run", "aug"
 
 
 def current_dataset() -> Dataset:
@@ -39,7 +42,7 @@ def current_dataset() -> Dataset:
             dataset, report = builtin_dataset("ml-100k")
             st.session_state[DATASET] = dataset
             st.session_state[PREPARE_REPORT] = report
-    _sync_url()
+    sync_url()
     return st.session_state[DATASET]
 
 
@@ -53,14 +56,24 @@ def dataset_fingerprint() -> str:
     return cached[1]
 
 
-def _sync_url() -> None:
-    """Name the current data and saved run in the URL, so a browser refresh can restore them."""
+def sync_url() -> None:
+    """Name the current data, saved run and augmentation in the URL, so a browser refresh can restore them.
+
+    Called when a page asks for the dataset and again after every page has run (``app.py``), so results made
+    during this run are in the URL too.
+    """
+    if DATASET not in st.session_state:
+        return
     wanted = {DATA_PARAM: dataset_fingerprint()}
     recorded = st.session_state.get(LAST_RUN)
     run = getattr(recorded, "run", None)
     if run is not None:
         wanted[RUN_PARAM] = run.run_id
-    for key in (DATA_PARAM, RUN_PARAM):
+    if st.session_state.get(AUGMENT_RUN_CONFIG):
+        wanted[AUG_PARAM] = json.dumps(
+            st.session_state[AUGMENT_RUN_CONFIG], sort_keys=True, separators=(",", ":"), default=str
+        )
+    for key in (DATA_PARAM, RUN_PARAM, AUG_PARAM):
         if key not in wanted and key in st.query_params:
             del st.query_params[key]
         elif key in wanted and st.query_params.get(key) != wanted[key]:
@@ -81,6 +94,21 @@ def set_dataset(dataset: Dataset, report: Any) -> None:
     st.session_state[PREPARE_REPORT] = report
     for key in (AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
         st.session_state.pop(key, None)
+
+
+def augment_preview(dataset: Dataset, config: dict[str, Any]) -> tuple[ExperimentConfig, str]:
+    """The experiment behind an Augment-page preview of ``config``, and its cache key (also used to restore it)."""
+    experiment = ExperimentConfig(
+        data=dataset.name,
+        augmenters=config["augmenters"],
+        budget=config["budget"],
+        target=config["target"],
+        augmenter_params=config["augmenter_params"],
+        seeds=[config["seed"]],
+        protocol=config["protocol"],
+        protocol_params=dict(config.get("protocol_params") or {}),
+    )
+    return experiment, "augment:" + config_key(dataset, experiment.to_dict())
 
 
 def augment_config() -> dict[str, Any]:

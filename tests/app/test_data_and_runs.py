@@ -98,3 +98,23 @@ def test_browser_refresh_restores_data_and_run(app: AppTest, monkeypatch) -> Non
     no_errors(fresh)
     assert fresh.session_state["experiment"].fingerprint == dataset.fingerprint()
     assert _metrics(fresh)["Users"] == "943"
+
+
+def test_browser_refresh_keeps_the_upload_and_the_augmentation(app: AppTest) -> None:
+    app.radio(key="data_source").set_value("Upload my data").run()
+    _upload(app, "upload_interactions", "ratings.dat", DAT.encode())
+    app.button(key="load_upload").click().run()
+    app.switch_page("pages/1_Augment.py").run()
+    app.multiselect(key="aug_methods").set_value(["random"]).run()
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    assert app.session_state["augment_results"]
+    app.run()  # AppTest runs a switched-to page without app.py's closing URL sync; the browser has it (checked)
+    fresh = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
+    for key, value in app.query_params.items():
+        fresh.query_params[key] = value
+    fresh.run()
+    no_errors(fresh)
+    assert fresh.session_state["dataset"].name == "ratings.dat" and _metrics(fresh)["Users"] == "12"
+    assert fresh.session_state["augment_config"]["augmenters"] == ["random"]
+    assert set(fresh.session_state["augment_results"]) == {"random"}
