@@ -29,6 +29,7 @@ MAX_ABS_RATING = 1e9
 NOTES = "recaug_notes"  # frame.attrs key: things the reader did that the user should know
 
 Source = str | Path | bytes
+_UNIT = b"\x1f"  # ASCII unit separator: stands in for a multi-character delimiter in the pyarrow fast path
 _STRING = pd.StringDtype("pyarrow")
 _KNOWN_NAMES = {alias for aliases in ALIASES.values() for alias in aliases} | {"userid", "itemid"}
 
@@ -209,8 +210,17 @@ def _mismatch(locator: LineLocator, width: int, name: str, has_header: bool) -> 
 
 
 def _parse_csv(
-    content: bytes, delimiter: str, names: list[str], has_header: bool, name: str, locator: LineLocator
-) -> pd.DataFrame:
+    content: bytes,
+    delimiter: str,
+    names: list[str],
+    has_header: bool,
+    name: str,
+    locator: LineLocator,
+    *,
+    quoted: bool = True,
+) -> pd.DataFrame | None:
+    """pyarrow's multi-threaded parse; a row with another field count is refused by line (None when not
+    ``quoted``: the '::' fast path then falls back to the splitter that mends titles)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -225,7 +235,10 @@ def _parse_csv(
             io.BytesIO(content),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=int(has_header), block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=b'"' in content, invalid_row_handler=on_invalid
+                delimiter=delimiter,
+                quote_char='"' if quoted else False,
+                newlines_in_values=quoted and b'"' in content,
+                invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in names},
@@ -241,6 +254,8 @@ def _parse_csv(
             fix="check for an unclosed quote or unquoted delimiters inside values",
         ) from None
     if invalid:
+        if not quoted:
+            return None
         raise _mismatch(locator, len(names), name, has_header)
     return table.to_pandas(types_mapper={pa.string(): _STRING}.get)
 
@@ -248,7 +263,17 @@ def _parse_csv(
 def _split_multichar(
     content: bytes, delimiter: str, names: list[str], has_header: bool, name: str, locator: LineLocator
 ) -> pd.DataFrame:
-    """Split on a multi-character delimiter; a line with extra fields has the delimiter inside its text column."""
+    """Split on a multi-character delimiter; a line with extra fields has the delimiter inside its text column.
+
+    Fast path: the delimiter becomes a control character that pyarrow can parse (1M-line ratings.dat files);
+    when some line has another field count, the exact splitter below reads the file.
+    """
+    if _UNIT not in content:
+        frame = _parse_csv(
+            content.replace(delimiter.encode(), _UNIT), _UNIT.decode(), names, has_header, name, locator, quoted=False
+        )
+        if frame is not None:
+            return frame
     lines = [line for line in content.decode("utf-8").splitlines() if line.strip()]
     rows = [line.split(delimiter) for line in lines[int(has_header) :]]
     width = len(names)
