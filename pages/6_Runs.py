@@ -6,7 +6,7 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.export import to_csv_bytes
-from recaug.runs import OK, compare_runs, delete_run, list_runs, load_run
+from recaug.runs import OK, compare_runs, delete_run, list_runs, load_run, set_run_label
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
 from ui.page import page_setup
@@ -53,6 +53,11 @@ with friendly_errors(f"open run {chosen}"):
         f"**{', '.join(map(str, config.seeds))}** · **{methods}** · models **{', '.join(config.models)}** · "
         f"data fingerprint `{run.fingerprint}`"
     )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    label = left.text_input("Label", value=run.meta.get("label", ""), key=f"runs_label_{chosen}")
+    if right.button("Save label", key="runs_label_save", disabled=label == run.meta.get("label", "")):
+        set_run_label(chosen, label)
+        st.rerun()
     if st.button("Open this run in the dashboard", key="runs_reopen", type="primary"):
         with friendly_errors(f"reopen run {chosen}"):
             dataset = reopen_run(chosen)

@@ -325,6 +325,16 @@ def run_dataset(run: Run, root: str | Path | None = None) -> Dataset:
     return load_saved_dataset(run.fingerprint, datasets_dir(root))
 
 
+def set_run_label(run_id: str, label: str, root: str | Path | None = None) -> Run:
+    """Give a saved run a label (shown in lists); config.json is replaced atomically, never half-written."""
+    run = load_run(run_id, root)
+    meta = {**run.meta, "label": str(label).strip()}
+    tmp = run.path / f".{CONFIG_FILE}.partial"
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, run.path / CONFIG_FILE)
+    return load_run(run.run_id, root)
+
+
 def delete_run(run_id: str, root: str | Path | None = None) -> None:
     """Remove a saved run's folder."""
     shutil.rmtree(resolve_run_id(run_id, root))

@@ -293,3 +293,13 @@ def test_keys_in_base_urls_never_reach_the_report(experiment, tmp_path: Path) ->
     )
     report = (tmp_path / "out" / "report.html").read_text()
     assert recorded.run is None and "sk-REPORTLEAK" not in report and "http://***@10.0.0.1:8000/v1" in report
+
+
+def test_a_run_can_be_labelled_later(experiment, tmp_path: Path) -> None:
+    from recaug.runs import set_run_label
+
+    _, result = experiment
+    run = save_run(result, root=tmp_path)
+    assert set_run_label(run.run_id, "  baseline check ", root=tmp_path).meta["label"] == "baseline check"
+    assert list_runs(tmp_path)["label"].tolist() == ["baseline check"]
+    assert not list((run.path).glob(".*partial"))

@@ -118,3 +118,13 @@ def test_browser_refresh_keeps_the_upload_and_the_augmentation(app: AppTest) -> 
     assert fresh.session_state["dataset"].name == "ratings.dat" and _metrics(fresh)["Users"] == "12"
     assert fresh.session_state["augment_config"]["augmenters"] == ["random"]
     assert set(fresh.session_state["augment_results"]) == {"random"}
+
+
+def test_runs_page_labels_a_run(app: AppTest) -> None:
+    _, result = small_experiment()
+    run = save_run(result, root=Path(os.environ["RECAUG_RUNS_DIR"]))
+    app.switch_page("pages/6_Runs.py").run()
+    app.text_input(key=f"runs_label_{run.run_id}").set_value("tuned BPR").run()
+    app.button(key="runs_label_save").click().run()
+    no_errors(app)
+    assert list_runs()["label"].tolist() == ["tuned BPR"]
