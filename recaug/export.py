@@ -13,7 +13,7 @@ import pandas as pd
 
 from recaug.cost import cost_table
 from recaug.data.prepare import PrepareReport
-from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP, USER
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, RATING, REAL, TIMESTAMP, USER
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentResult
 
@@ -95,10 +95,13 @@ def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.
     Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating.
     """
     columns = [USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE]
-    columns += [c for c in ("prompt_id", "seed") if c in synthetic.columns]
+    columns += [c for c in ("prompt_id", "seed", POLARITY) if c in synthetic.columns]
     real = train.reindex(columns=columns)
     real[ORIGIN] = real[ORIGIN].fillna(REAL)
     real[CONFIDENCE] = real[CONFIDENCE].fillna(1.0)
+    if POLARITY in columns:  # LLM negatives are disliked pairs, not training edges: the column says which is which
+        real[POLARITY] = 1
+        synthetic = synthetic.assign(**{POLARITY: synthetic[POLARITY].fillna(1).astype(int)})
     frames = [frame for frame in (real, synthetic.reindex(columns=columns)) if len(frame)]
     return pd.concat(frames, ignore_index=True) if frames else real
 

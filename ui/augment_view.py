@@ -8,12 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from recaug.augment import AUGMENTERS, AugmentResult
-from recaug.augment.llm_common import llm_augmenter_params
+from recaug.augment.llm_common import llm_augmenter_params, llm_warnings
 from recaug.augment.options import merge_params, shared_options
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.export import to_csv_bytes
+from ui.errors import friendly_errors
 from ui.param_form import method_params_form
 from ui.state import recalled, remember, remembered_choice
 
@@ -137,14 +138,38 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
                 placeholder="http://127.0.0.1:8000/v1",
                 key="llm_base_url",
             )
-            max_users = int(
-                st.number_input(
-                    "Users (or items) to prompt about",
+            cap_column, timeout_column, concurrency_column = st.columns(3)
+            max_calls = int(
+                cap_column.number_input(
+                    "LLM-call cap per method",
+                    0,
+                    1_000_000,
+                    recalled("llm_max_calls", 2000),
+                    step=100,
+                    key="llm_max_calls",
+                    help="Every targeted user (or item) is prompted until this many calls; 0 = no cap. The packaged "
+                    "135M model makes a few calls per second on 2 cores; a server scales this up. Press "
+                    "**Estimate LLM cost** to see calls, tokens and time before running.",
+                )
+            )
+            timeout = int(
+                timeout_column.number_input(
+                    "Request timeout (s)",
                     1,
-                    5000,
-                    recalled("llm_max_users", 50),
-                    key="llm_max_users",
-                    help="The packaged 135M model handles a few users per second on 2 cores; a server scales this up.",
+                    600,
+                    int(recalled("llm_timeout", 60)),
+                    key="llm_timeout",
+                    help="openai backend: a request slower than this is retried.",
+                )
+            )
+            concurrency = int(
+                concurrency_column.number_input(
+                    "Concurrent requests / batch",
+                    1,
+                    64,
+                    recalled("llm_concurrency", 8),
+                    key="llm_concurrency",
+                    help="openai backend: requests in flight at once; local backend: prompts per batch.",
                 )
             )
             st.caption(
@@ -153,14 +178,16 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
             )
         for key, value in (("llm_model", model), ("llm_base_url", base_url)):
             remember(key, value)
-        remember("llm_max_users", max_users)
+        for key, number in (("llm_max_calls", max_calls), ("llm_timeout", timeout), ("llm_concurrency", concurrency)):
+            remember(key, number)
         params = llm_augmenter_params(
             llm_methods,
             backend=backend,
             model=model or None,
             base_url=base_url or None,
-            max_users=max_users,
-            max_items=max_users,
+            max_calls=max_calls,
+            timeout=float(timeout),
+            batch_size=concurrency,
         )
     params = merge_params(
         shared_options(chosen, denoise=denoise_pct / 100, max_per_user=max_per_user, max_per_item=max_per_item),
@@ -183,7 +210,11 @@ def _info_cards(info: dict[str, Any]) -> None:
     cols[1].metric("Users touched", f"{info.get('users_touched', 0):,}")
     cols[2].metric("Share of training data", f"{info.get('synthetic_share', 0):.1%}")
     cols[3].metric("Time", f"{info.get('seconds', 0):.1f} s")
-    llm_keys = [k for k in ("calls", "tokens_in", "tokens_out", "cache_hit_rate", "rejection_rate") if k in info]
+    llm_keys = [
+        k
+        for k in ("calls", "tokens_in", "tokens_out", "cache_hit_rate", "rejection_rate", "flip_rate", "negatives")
+        if k in info
+    ]
     if llm_keys:
         cols = st.columns(len(llm_keys))
         for col, key in zip(cols, llm_keys, strict=True):
@@ -194,6 +225,8 @@ def _info_cards(info: dict[str, Any]) -> None:
 def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     """Info cards, a preview with titles, the CSV download and (for LLM methods) sample prompts."""
     info = result.info
+    for warning in llm_warnings([info]):  # unfilled budget, failed calls: never a silent shortfall
+        st.warning(warning.split(": ", 1)[1], icon=":material/warning:")
     _info_cards(info)
     dropped = ["pairs already in training", "duplicates"]
     for unit in ("user", "item"):
@@ -234,3 +267,20 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     other = {k: v for k, v in info.items() if k not in ("augmenter",)}
     with st.expander("All run info"):
         st.json(other)
+
+
+def llm_estimate_panel(dataset: Dataset, experiment: Any) -> None:
+    """For LLM methods: a button that measures a short probe and shows calls, tokens and time before running."""
+    if not any(name.startswith("llm-") for name in experiment.augmenters):
+        return
+    if st.button("Estimate LLM cost", key="estimate_llm", help="Runs one batch of real calls on this backend."):
+        from recaug.augment.llm_estimate import estimate_llm_variants
+
+        with friendly_errors("estimate the LLM cost"), st.spinner("Probing the LLM backend..."):
+            st.session_state["llm_estimates"] = (
+                experiment.to_dict(),
+                [e.line() for e in estimate_llm_variants(dataset, experiment)],
+            )
+    saved = st.session_state.get("llm_estimates")
+    if saved and saved[0] == experiment.to_dict():
+        st.info("  \n".join(saved[1]), icon=":material/schedule:")

@@ -1,0 +1,39 @@
+"""The Augment page with the REAL packaged LLM: cost estimate before running, call cap, budget warning, polarity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import REPO, no_errors
+from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
+
+
+def test_llm_estimate_cap_and_unfilled_budget_are_shown(
+    llm_home: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
+    monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.chdir(REPO)
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    app.switch_page("pages/1_Augment.py").run()
+    app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
+    app.number_input(key="llm_max_calls").set_value(6).run()
+    no_errors(app)
+    app.button(key="estimate_llm").click().run()
+    no_errors(app)
+    estimate = " ".join(i.value for i in app.info)
+    # 257 light users x 3 candidate orders would fill the +10% budget; the cap allows 6 calls.
+    assert "llm-interactions: about 6 LLM calls (cap 6; 771 would fill the budget)" in estimate
+    assert "measured on" in estimate
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    warnings = " ".join(w.value for w in app.warning)
+    assert "budget not reached" in warnings and "LLM-call cap (6)" in warnings
+    preview = app.dataframe[0].value
+    assert "polarity" in preview.columns and set(preview["polarity"]) <= {1, -1}
+    assert (preview["polarity"] == 1).sum() <= 2 * 5  # 2 users prompted, at most 5 picks each
