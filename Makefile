@@ -11,7 +11,9 @@ export PYTHONHASHSEED := 0
 # OpenMP threads sleep instead of spinning while waiting: torch stays fast when other processes share the cores.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: run test setup browser lint bench clean
+.PHONY: run test setup browser lint bench clean test-server
+# A real third-party OpenAI-compatible server for `make test-server` (compiles llama.cpp: 5-15 min the first time).
+LLAMA_VENV ?= $(HOME)/.cache/recaug/llama-venv
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,9 +39,19 @@ test: setup browser
 	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
+# Not part of `make test`: installs llama-cpp-python[server] into its own venv, serves the packaged SmolLM2 GGUF
+# on 127.0.0.1 and runs the HTTP backend (probe, generation, timeouts, llm-interactions) against it.
+test-server: setup
+	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/python -c "import llama_cpp.server" 2>/dev/null || \
+	  $(LLAMA_VENV)/bin/pip install --quiet "llama-cpp-python[server]==0.3.36"
+	RECAUG_LLAMA_SERVER_PYTHON=$(LLAMA_VENV)/bin/python $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/servers/test_llama_cpp_server.py
+
 lint: setup
 	$(VENV)/bin/ruff check recaug ui pages tests benchmarks scripts app.py
 	$(VENV)/bin/ruff format --check recaug ui pages tests benchmarks scripts app.py
+	$(VENV)/bin/mypy  # recaug/, settings in pyproject.toml
 
 bench: setup
 	$(PY) benchmarks/skeleton.py

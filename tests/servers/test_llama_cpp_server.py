@@ -1,0 +1,130 @@
+"""The HTTP backend against a REAL third-party server: llama-cpp-python's OpenAI-compatible server serving the
+packaged SmolLM2 GGUF on 127.0.0.1 (``make test-server``; skipped in ``make test``, which has no such server).
+
+llama-cpp-python scores echoed prompt tokens with the wrong positions' logits (open upstream), so what matters is
+that the probe never trusts wrong scores: whatever mode it picks must agree with the model, and a refusal must say
+what failed in every mode.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recaug.data.dataset import TrainingData
+from recaug.errors import RecaugInputError
+from recaug.text.llm.openai_http import PROBE_ORDER, OpenAIBackend
+from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
+
+SERVER_PYTHON = os.environ.get("RECAUG_LLAMA_SERVER_PYTHON", "")
+pytestmark = pytest.mark.skipif(
+    not SERVER_PYTHON, reason="needs llama-cpp-python[server]: run `make test-server` (RECAUG_LLAMA_SERVER_PYTHON)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import httpx
+
+    from recaug.text.llm.local import PACKAGED_GGUF, packaged_gguf_folder
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    command = [SERVER_PYTHON, "-m", "llama_cpp.server", "--model", str(packaged_gguf_folder() / PACKAGED_GGUF)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2-gguf"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        else:
+            pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def client(url: str, **options: object) -> OpenAIBackend:
+    return OpenAIBackend(base_url=url, **{"cache": False, "retry_base_delay": 0.05, **options})  # type: ignore[arg-type]
+
+
+def test_chat_generation_through_the_real_server(server_url: str, llm_home: Path) -> None:  # noqa: F811
+    remote = client(server_url, batch_size=4)
+    assert remote.model == "smollm2-gguf"
+    answers = remote.generate_records(["Say hello.", "Name one fruit.", "Name a colour.", "Count to three."], 12)
+    assert all(a.error is None and a.text and a.tokens_in > 5 and 0 < a.tokens_out <= 12 for a in answers)
+    assert remote.usage.failures == 0 and remote.usage.calls == 4
+
+
+def test_probe_never_trusts_wrong_scores(server_url: str, llm_home: Path) -> None:  # noqa: F811
+    from recaug.text.llm.local import LocalBackend
+
+    remote = client(server_url)
+    try:
+        mode = remote.scoring_mode()
+    except RecaugInputError as refused:
+        message = str(refused)
+        assert all(f"{m}:" in message for m in PROBE_ORDER), message
+        print(f"\nllama-cpp-python server refused: {message}")
+        return
+    print(f"\nllama-cpp-python server scores by {mode}: {remote.probe_report}")
+    question, options = "What is the capital of France?", ["Paris", "Tokyo", "A banana"]
+    scores = remote.score(question, options)
+    assert int(np.argmax(scores)) == 0
+    if mode == "logprobs":  # then the echoed log-probs must be the model's (Q4_1 vs fp32: loose tolerance)
+        local = LocalBackend(cache=False, dtype="float32")
+        reference = local.score_many([question], [options])[0].logprobs
+        np.testing.assert_allclose(scores - scores.max(), reference - reference.max(), atol=1.5)
+
+
+def test_timeouts_are_failures_counted_not_crashes(server_url: str, llm_home: Path) -> None:  # noqa: F811
+    remote = client(server_url, timeout=0.001, max_retries=1)
+    record = remote.generate_records(["Write a long story about a dragon."], 64)[0]
+    assert record.error is not None and "timeout" in record.error
+    assert remote.usage.failures == 1 and remote.usage.retries == 1
+
+
+def test_llm_interactions_through_the_real_server(
+    server_url: str,
+    llm_home: Path,  # noqa: F811
+    ml100k_train: TrainingData,
+) -> None:
+    from recaug.augment import create_augmenter
+
+    users = [str(u) for u in ml100k_train.user_ids[:2]]
+    augmenter = create_augmenter(
+        "llm-interactions", backend="openai", base_url=server_url, target=users, n_candidates=4, item_noun="movie"
+    )
+    try:
+        augmenter.fit(ml100k_train)
+    except RecaugInputError as refused:  # a server that cannot score is refused before any work is done
+        assert "cannot score options reliably" in str(refused)
+        return
+    result = augmenter.augment(10)
+    assert result.info["backend"] == "openai" and result.info["calls"] == 6 and result.info["failures"] == 0
+    assert set(result.rows["user_id"]) <= set(users)
