@@ -203,14 +203,16 @@ def cost_view(cost: pd.DataFrame) -> None:
         "can be negative: early stopping may stop sooner on augmented data."
     )
     shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
-    shown = shown.astype({c: object for c in shown.columns}).where(shown.notna(), MISSING)  # never "None"
     formats = {
         label: _percent if column == "llm_cache_hit_rate" else _seconds if "seconds" in column else _count
         for column, label in COST_LABELS.items()
         if label in shown.columns and column != "variant"
     }
+    text = as_text(shown, formats)
+    for column in text.columns.difference(list(formats)):  # any other column (e.g. added later): text, never "None"
+        text[column] = [MISSING if pd.isna(v) else str(v) for v in text[column]]
     st.dataframe(
-        as_text(shown, formats),
+        text,
         hide_index=True,
         width="stretch",
         column_config=right_aligned(list(formats)),
