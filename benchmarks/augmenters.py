@@ -2,8 +2,9 @@
 
 Protocol: ML-100k, random-811, seeds 0 1 2, budget +10% of the training interactions for every augmenter, the
 project's default target (light users). Each model is early-stopped on validation and evaluated once on test.
-Deltas are augmented minus baseline on the same users and seed; CIs are the project's paired bootstrap over
-users (pooled over seeds, :mod:`recaug.evaluate.significance`); ``activity-q1`` is the lightest quarter of
+Deltas are augmented minus baseline on the same users and seed; intervals and verdicts are the project's
+seed-level statistics (:mod:`recaug.evaluate.significance`: t over seeds, Benjamini-Hochberg within each slice,
+false-coverage-adjusted intervals, the A/A control's noise floor); ``activity-q1`` is the lightest quarter of
 users by training degree. Each seed is checkpointed in ``--out``, so an interrupted run resumes.
 
     PYTHONPATH=. .venv/bin/python benchmarks/augmenters.py                 # the full table (about an hour)
@@ -89,10 +90,16 @@ def delta_table(runs: list[dict]) -> pd.DataFrame:
         .reset_index()
     )
     sig = sig.merge(base, on=["model", "slice", "metric"])
-    sig["cell"] = sig.apply(lambda r: f"{r['delta']:+.4f} [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]", axis=1)
+    def cell(r: pd.Series) -> str:
+        interval = "" if pd.isna(r["ci_low"]) else f" [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
+        return f"{r['delta']:+.4f}{interval} {r['verdict']}"
+
+    sig["cell"] = sig.apply(cell, axis=1)
     wide = sig.pivot_table(index=["model", "slice", "variant"], columns="metric", values="cell", aggfunc="first")
-    return wide.reset_index()[["model", "slice", "variant", "recall", "ndcg"]].rename(
-        columns={"recall": "ΔRecall@20 [95% CI]", "ndcg": "ΔNDCG@20 [95% CI]"}
+    floor = sig[sig["metric"] == "recall"].set_index(["model", "slice", "variant"])["noise_floor"].rename("A/A noise ±")
+    wide = wide.join(floor)
+    return wide.reset_index()[["model", "slice", "variant", "recall", "ndcg", "A/A noise ±"]].rename(
+        columns={"recall": "ΔRecall@20 [interval] verdict", "ndcg": "ΔNDCG@20 [interval] verdict"}
     )
 
 
