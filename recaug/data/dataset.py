@@ -31,22 +31,30 @@ def canonical_interactions(frame: pd.DataFrame) -> pd.DataFrame:
     Rows are ordered by user, timestamp, item when there are timestamps. Sorting and deduplicating integer
     codes instead of strings keeps this linear-ish in the data (5M rows in a few seconds).
     """
-    out = frame.copy()
-    out[USER] = out[USER].astype(str)
-    out[ITEM] = out[ITEM].astype(str)
-    users, _ = sorted_codes(out[USER])
-    items, _ = sorted_codes(out[ITEM])
-    n_items = int(items.max(initial=0)) + 1
-    order = np.arange(len(out))
-    if TIMESTAMP in out.columns:
-        order = _user_time_item_order(users, out[TIMESTAMP].to_numpy(), items, n_items)
+    return _canonical(frame)[0]
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values if str(values.dtype) == "str" else values.astype(str)
+
+
+def _canonical(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Index, pd.Index]:
+    """(canonical rows, their user and item indices, the sorted user and item ids): one factorize per column."""
+    users, user_ids = sorted_codes(_as_text(frame[USER]))
+    items, item_ids = sorted_codes(_as_text(frame[ITEM]))
+    n_items = max(len(item_ids), 1)
+    order = np.arange(len(frame))
+    if TIMESTAMP in frame.columns:
+        order = _user_time_item_order(users, frame[TIMESTAMP].to_numpy(), items, n_items)
     pair = pd.Series(users[order] * n_items + items[order])
-    out = out.iloc[order[~pair.duplicated(keep="last").to_numpy()]]
+    keep = order[~pair.duplicated(keep="last").to_numpy()]  # every user and item keeps a row: ids stay contiguous
+    out = frame.iloc[keep].reset_index(drop=True)
+    out[USER], out[ITEM] = _as_text(out[USER]), _as_text(out[ITEM])
     if ORIGIN not in out.columns:
         out[ORIGIN] = REAL
     if CONFIDENCE not in out.columns:
         out[CONFIDENCE] = 1.0
-    return out.reset_index(drop=True)
+    return out, users[keep], items[keep], user_ids, item_ids
 
 
 def _user_time_item_order(users: np.ndarray, times: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
@@ -124,9 +132,7 @@ class Dataset(IndexedIds):
         cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, *, name: str, sources: tuple[str, ...] = ()
     ) -> Dataset:
         """Fix the index maps; items without an entry get their id as title and text."""
-        inter = canonical_interactions(interactions)
-        user_idx, user_ids = sorted_codes(inter[USER])
-        item_idx, item_ids = sorted_codes(inter[ITEM])
+        inter, user_idx, item_idx, user_ids, item_ids = _canonical(interactions)
         user_ids, item_ids = user_ids.rename(USER), item_ids.rename(ITEM)
         catalog = empty_items(item_ids.to_numpy()) if items is None else items.copy()
         catalog[ITEM] = catalog[ITEM].astype(str)
