@@ -19,11 +19,10 @@ import numpy as np
 import pandas as pd
 
 from recaug.data import sniff
-from recaug.data.schema import ALIASES, ITEM, RATING, TIMESTAMP, USER, detect_columns
+from recaug.data.schema import ALIASES, ITEM, POLARITY, RATING, TIMESTAMP, USER, detect_columns
 from recaug.errors import RecaugInputError
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-POLARITY = "polarity"
 # Ratings beyond this are refused: they are overflowed or sentinel values, and they break means and thresholds.
 MAX_ABS_RATING = 1e9
 NOTES = "recaug_notes"  # frame.attrs key: things the reader did that the user should know
