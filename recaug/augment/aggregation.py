@@ -9,10 +9,11 @@ the confidence. One virtual user per anchor; the budget may not be reached when 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Unpack
 
 import numpy as np
 
-from recaug.augment.base import Target, register
+from recaug.augment.base import AugmentOptions, Target, register
 from recaug.augment.ranking import index_mask
 from recaug.augment.virtual import Draft, VirtualUserAugmenter, similar_users
 
@@ -26,9 +27,15 @@ class AggregationAugmenter(VirtualUserAugmenter):
     family = "synthesis"
 
     def __init__(
-        self, *, seed: int = 0, target: str | list[str] = "light-users", cluster_size: int = 10, threshold: float = 0.3
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        cluster_size: int = 10,
+        threshold: float = 0.3,
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.cluster_size = cluster_size
         self.threshold = threshold
 

@@ -11,12 +11,11 @@ so every augmenter obeys the same rules.
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -30,8 +29,20 @@ from recaug.registry import Registry
 
 SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
 TARGETS = ("light-users", "all", "cold-items")
-# Options every augmenter has; ``create`` sets them even when a subclass's __init__ does not forward them.
-BASE_OPTIONS = ("denoise", "max_per_user", "max_per_item")
+
+
+class AugmentOptions(TypedDict, total=False):
+    """The options every augmenter has, typed once for the ``**options`` that subclasses forward to the base.
+
+    Their defaults and meaning live in :meth:`Augmenter.__init__`; forms and ``--param`` read them from there.
+    """
+
+    denoise: float
+    max_per_user: int
+    max_per_item: int
+
+
+BASE_OPTIONS = tuple(AugmentOptions.__annotations__)
 
 
 class NotFittedError(RuntimeError):
@@ -135,16 +146,6 @@ class Augmenter(Parameterised, ABC):
         # At most this many synthetic rows per item (0: no cap): stops a generator that collapses onto a few
         # popular items (CFGAN does) from pushing popularity bias into the training data.
         self.max_per_item = max_per_item
-
-    @classmethod
-    def create(cls, label: str, **params: Any) -> Any:
-        """Like ``Parameterised.create``; ``BASE_OPTIONS`` work even if a subclass does not forward them."""
-        accepted = inspect.signature(cls.__init__).parameters
-        base = {k: params.pop(k) for k in BASE_OPTIONS if k in params and k not in accepted}
-        obj = super().create(label, **params)
-        for key, value in base.items():
-            setattr(obj, key, value)
-        return obj
 
     # --- public API -------------------------------------------------------------
     def fit(self, train: TrainingData, *, progress: ProgressFn | None = None) -> Self:

@@ -16,12 +16,12 @@ New interactions for existing users are the generator's highest unseen scores, w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import score_confidence, top_unseen_rows
 from recaug.augment.torch_nets import dense_rows, gan_loss, minibatches, mlp
 from recaug.data.dataset import TrainingData
@@ -52,8 +52,9 @@ class CFGANAugmenter(Augmenter):
         zr_weight: float = 0.1,
         condition_dropout: float = 0.2,
         device: str = "auto",
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.epochs = epochs
         self.hidden = hidden
         self.noise_dim = noise_dim

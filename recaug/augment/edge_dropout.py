@@ -7,10 +7,12 @@ If a method does no better than losing the same number of real edges, its synthe
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.progress import ProgressFn
 
@@ -23,8 +25,15 @@ class EdgeDropoutAugmenter(Augmenter):
     description = "Removes random training edges (negative control: the same budget of real edges, lost)"
     family = "heuristic"
 
-    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users", min_keep: int = 1) -> None:
-        super().__init__(seed=seed, target=target)
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        min_keep: int = 1,
+        **options: Unpack[AugmentOptions],
+    ) -> None:
+        super().__init__(seed=seed, target=target, **options)
         self.min_keep = min_keep
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:

@@ -13,12 +13,12 @@ real users lie from each other: near 0 means the GAN memorised real users, far a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Target, register
+from recaug.augment.base import AugmentOptions, Target, register
 from recaug.augment.ranking import index_mask, plausibility
 from recaug.augment.torch_nets import gan_loss, minibatches, mlp
 from recaug.augment.train_model import fit_train_model
@@ -63,8 +63,9 @@ class EmbeddingGANAugmenter(VirtualUserAugmenter):
         batch_size: int = 64,
         items_per_user: int | None = None,
         device: str = "auto",
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.source = source
         self.epochs = epochs
         self.hidden = hidden

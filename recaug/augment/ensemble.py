@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, create_augmenter, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, create_augmenter, register
 from recaug.augment.inner_split import inner_split
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
@@ -80,8 +80,9 @@ class EnsembleAugmenter(Augmenter):
         member_params: dict[str, dict[str, Any]] | None = None,
         pool_factor: float = 2.0,
         inner_fraction: float = 0.1,
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.members = members
         self.mode = mode
         self.min_votes = min_votes

@@ -7,10 +7,12 @@ proposed. It is the classic "people who watched X also watched Y" expansion.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
 from recaug.data.dataset import TrainingData
 from recaug.models.itemknn import ItemKNN
@@ -25,8 +27,15 @@ class ItemKNNExpansionAugmenter(Augmenter):
     description = "Item-kNN expansion: unseen co-occurrence neighbours of each user's items"
     family = "heuristic"
 
-    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users", neighbours: int = 100) -> None:
-        super().__init__(seed=seed, target=target)
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        neighbours: int = 100,
+        **options: Unpack[AugmentOptions],
+    ) -> None:
+        super().__init__(seed=seed, target=target, **options)
         self.neighbours = neighbours
 
     def _fit(self, train: TrainingData) -> None:

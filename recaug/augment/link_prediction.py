@@ -8,12 +8,12 @@ synthetic interactions: the model's own predictions fed back as training data.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
 from recaug.augment.train_model import fit_train_model, model_embeddings
 from recaug.data.dataset import TrainingData
@@ -36,8 +36,9 @@ class LinkPredictionAugmenter(Augmenter):
         model: str = "bpr",
         model_params: dict[str, Any] | None = None,
         threshold: float = 0.9,
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.model = model
         self.model_params = model_params
         self.threshold = threshold

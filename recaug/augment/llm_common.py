@@ -15,12 +15,20 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, AugmentResult, NotFittedError, Target, resolve_budget, resolve_target
+from recaug.augment.base import (
+    Augmenter,
+    AugmentOptions,
+    AugmentResult,
+    NotFittedError,
+    Target,
+    resolve_budget,
+    resolve_target,
+)
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
 from recaug.errors import RecaugInputError
@@ -165,8 +173,9 @@ class LLMAugmenter(Augmenter):
         item_noun: str = "item",
         max_calls: int = 2000,
         timeout: float = 60.0,
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.max_calls = max_calls
         self.timeout = timeout
         self.backend = backend

@@ -10,10 +10,11 @@ lambda, v's with 1 - lambda. Confidence is the interpolated value. Virtual users
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Unpack
 
 import numpy as np
 
-from recaug.augment.base import Target, register
+from recaug.augment.base import AugmentOptions, Target, register
 from recaug.augment.ranking import index_mask
 from recaug.augment.virtual import Draft, VirtualUserAugmenter, similar_users
 
@@ -34,8 +35,9 @@ class MixupAugmenter(VirtualUserAugmenter):
         neighbours: int = 10,
         alpha: float = 2.0,
         max_rounds: int = 20,
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.neighbours = neighbours
         self.alpha = alpha
         self.max_rounds = max_rounds

@@ -10,9 +10,9 @@ from __future__ import annotations
 import inspect
 import types
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Union, Unpack, get_args, get_origin, get_type_hints
 
-from recaug.augment.base import AUGMENTERS, BASE_OPTIONS, Augmenter
+from recaug.augment.base import AUGMENTERS, BASE_OPTIONS, Augmenter, AugmentOptions
 from recaug.errors import RecaugInputError
 from recaug.variants import split_variant
 
@@ -170,12 +170,9 @@ def merge_params(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     return merged
 
 
-def shared_options(
-    methods: list[str], *, denoise: float = 0.0, max_per_user: int = 0, max_per_item: int = 0
-) -> dict[str, dict[str, Any]]:
-    """The options every augmenter has, for each method, leaving defaults out so configs stay minimal."""
-    given = (("denoise", denoise), ("max_per_user", max_per_user), ("max_per_item", max_per_item))
-    values = {key: value for key, value in given if value}
+def shared_options(methods: list[str], **options: Unpack[AugmentOptions]) -> dict[str, dict[str, Any]]:
+    """The options every augmenter has, for each method, leaving defaults (0) out so configs stay minimal."""
+    values = {key: value for key, value in options.items() if value}
     return {method: dict(values) for method in methods} if values else {}
 
 

@@ -7,10 +7,12 @@ popularity bias, not personal signal.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
 from recaug.progress import ProgressFn
 
@@ -23,8 +25,15 @@ class PopularityAugmenter(Augmenter):
     description = "Popularity-weighted random unseen items (a bias-only baseline)"
     family = "heuristic"
 
-    def __init__(self, *, seed: int = 0, target: str | list[str] = "light-users", alpha: float = 1.0) -> None:
-        super().__init__(seed=seed, target=target)
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        alpha: float = 1.0,
+        **options: Unpack[AugmentOptions],
+    ) -> None:
+        super().__init__(seed=seed, target=target, **options)
         self.alpha = alpha
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:

@@ -15,12 +15,12 @@ draws candidates from the final policy (Gumbel top-k, without replacement); samp
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
 from recaug.augment.torch_nets import dense_rows, minibatches
 from recaug.augment.train_model import fit_train_model
@@ -54,8 +54,9 @@ class RLGANAugmenter(Augmenter):
         batch_size: int = 256,
         min_reward: float = 0.5,
         device: str = "auto",
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.reward = reward
         self.epochs = epochs
         self.lr = lr

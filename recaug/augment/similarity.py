@@ -8,11 +8,13 @@ target users (round-robin by rank), so light users are not crowded out.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recaug.augment.base import Augmenter, Target, register
+from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.progress import ProgressFn
@@ -79,8 +81,9 @@ class SimilarityAugmenter(Augmenter):
         target: str | list[str] = "light-users",
         encoder: str = DEFAULT_ENCODER,
         min_similarity: float = 0.0,
+        **options: Unpack[AugmentOptions],
     ) -> None:
-        super().__init__(seed=seed, target=target)
+        super().__init__(seed=seed, target=target, **options)
         self.encoder = encoder
         self.min_similarity = min_similarity
 
