@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from recaug.data import sniff
-from recaug.data.schema import ALIASES, ITEM, POLARITY, RATING, TIMESTAMP, USER, detect_columns
+from recaug.data.schema import ALIASES, ITEM, POLARITY, RATING, TIMESTAMP, USER, detect_columns, normalise_name
 from recaug.errors import RecaugInputError
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -296,7 +296,7 @@ def _text_position(rows: list[list[str]], names: list[str]) -> int:
     worded column (non-numeric, then most spaces: titles have spaces, genre lists rarely do)."""
     titles = set(ALIASES["title"])
     for position, column in enumerate(names):
-        if "".join(ch for ch in column.lower() if ch.isalnum()) in titles:
+        if normalise_name(column) in titles:
             return position
     if not rows:
         return 1 if len(names) > 1 else 0
@@ -541,7 +541,7 @@ def describe_item(title: str, fields: Mapping[str, object]) -> str:
         text = readable(value)
         if not text:
             continue
-        key = "".join(ch for ch in str(column).lower() if ch.isalnum())
+        key = normalise_name(column)
         plain = key in _PROSE or key.startswith("column")  # header-less files have no label to show
         parts.append(text.rstrip(".") if plain else f"{str(column).replace('_', ' ').capitalize()}: {text}")
     if len(parts) <= 1:

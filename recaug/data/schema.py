@@ -43,7 +43,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _normalise(name: str) -> str:
+def normalise_name(name: object) -> str:
+    """A column name as aliases are compared: lower case, letters and digits only ('Item-ID' -> 'itemid')."""
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
@@ -61,7 +62,7 @@ def detect_columns(
     original = list(columns)
     by_norm: dict[str, str] = {}
     for col in original:
-        key = _normalise(str(col).split(":")[0])
+        key = normalise_name(str(col).split(":")[0])
         by_norm.setdefault(key, col)
     mapping: dict[str, str] = {}
     used: set[str] = set()
@@ -72,7 +73,7 @@ def detect_columns(
     for canonical in wanted:
         if canonical in mapping:
             continue
-        for alias in (_normalise(canonical), *ALIASES.get(canonical, ())):
+        for alias in (normalise_name(canonical), *ALIASES.get(canonical, ())):
             col = by_norm.get(alias)
             if col is not None and col not in used:
                 mapping[canonical] = col

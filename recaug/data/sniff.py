@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from recaug.data.schema import normalise_name
 from recaug.errors import RecaugInputError
 
 # Multi-character delimiters first: '::' files also contain ':' and often ',' inside titles.
@@ -241,7 +242,7 @@ def looks_like_header(records: Sequence[Sequence[str]], known_names: set[str]) -
     if not records:
         return True
     first = [field.strip() for field in records[0]]
-    normalised = {"".join(ch for ch in f.split(":")[0].lower() if ch.isalnum()) for f in first}
+    normalised = {normalise_name(f.split(":")[0]) for f in first}
     if normalised & known_names:
         return True
     if all(is_number(f) for f in first):
