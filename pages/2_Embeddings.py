@@ -7,6 +7,7 @@ import streamlit as st
 
 from recaug.explorer import embedding_points, item_vectors, selection_table
 from recaug.figures import projection_scatter
+from recaug.projection import MAX_POINTS, projection_sample
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
@@ -76,12 +77,21 @@ with friendly_errors("build the embedding space"):
             )
         else:
             space, label = cached_value(key, lambda: build("pca")), "PCA"
-        pairs = zip(space.points["kind"], space.points["origin"], strict=True)
-        points = space.points.assign(group=[GROUPS.get(pair, pair[1]) for pair in pairs])
+        total = len(space.points)
+        # Above MAX_POINTS: the seeded sample UMAP was fitted on (PCA draws the same one), said in the caption.
+        sampled = space.points.iloc[projection_sample(total, seed)]
+        pairs = zip(sampled["kind"], sampled["origin"], strict=True)
+        points = sampled.assign(group=[GROUPS.get(pair, pair[1]) for pair in pairs])
         if show != "users and items":
             points = points[points["kind"] == show.rstrip("s")]
+        shown = (
+            f"{len(points):,} points"
+            if len(sampled) == total
+            else f"{len(points):,} points of a seeded sample of {len(sampled):,} of all {total:,} (above "
+            f"{MAX_POINTS:,} points the map shows a sample; the counts below are for all points)"
+        )
         st.caption(
-            f"{len(points):,} points · {label} · item vectors from {source} · split {protocol}, seed {seed}. "
+            f"{shown} · {label} · item vectors from {source} · split {protocol}, seed {seed}. "
             "Drag a lasso around points to list their synthetic interactions."
         )
         event = st.plotly_chart(
@@ -96,7 +106,8 @@ with friendly_errors("build the embedding space"):
             table = selection_table(points, selected, synthetic, dataset)
             st.markdown(f"**{len(selected)} selected point(s)** · {len(table):,} synthetic interactions")
             st.dataframe(table, hide_index=True, width="stretch")
-        counts = points.groupby(["kind", "origin"]).size().rename("points").reset_index()
+        everything = space.points if show == "users and items" else space.points[space.points["kind"] == show[:-1]]
+        counts = everything.groupby(["kind", "origin"]).size().rename("points").reset_index()
         st.dataframe(counts, hide_index=True)
 
     projection_view()

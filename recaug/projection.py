@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from recaug.paths import cache_dir
 
 METHODS = ("pca", "umap")
+MAX_POINTS = 50_000  # above this many points UMAP is fitted (and the page draws) a seeded sample
 PLACEMENT_TEMPERATURE = 0.02  # cosine-similarity scale of the neighbour weights when placing new points
 
 
@@ -160,6 +161,7 @@ class ProjectionSpace:
         if self.method == "pca" and self.mean is not None and self.components is not None:
             return ((new - self.mean) @ self.components.T).astype(np.float32)
         rows = np.arange(len(self.vectors)) if among is None else np.asarray(among)
+        rows = rows[np.isfinite(self.coords[rows, 0])]  # only points the projection placed (a sampled UMAP)
         new = new / np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
         sims = new @ self.vectors[rows].T
         k = min(n_neighbours, len(rows))
@@ -172,17 +174,37 @@ class ProjectionSpace:
         return np.einsum("mk,mkc->mc", weights, self.coords[rows][top]).astype(np.float32)
 
 
+def projection_sample(n: int, seed: int = 0, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Sorted row indices of a seeded sample of ``max_points`` of ``n`` points (all of them when n is small).
+
+    One function for the projection and the page, so the points UMAP placed are the points drawn.
+    """
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, n]).choice(n, size=max_points, replace=False))
+
+
 def fit_projection(
-    vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True
+    vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True, max_points: int = MAX_POINTS
 ) -> ProjectionSpace:
-    """Project ``vectors`` (cached on disk by content) and keep what is needed to place new points later."""
+    """Project ``vectors`` (cached on disk by content) and keep what is needed to place new points later.
+
+    PCA projects every point (it is instant). UMAP above ``max_points`` is fitted on :func:`projection_sample`
+    only, and the other rows get NaN coordinates: UMAP's cost grows faster than the data, and a scatter of
+    more points is unreadable anyway. The Embeddings page draws the same sample and says so.
+    """
     x = np.asarray(vectors, dtype=np.float64)
     normalised = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     if method == "pca":  # instant: fit once, no cache needed
         mean, comps = pca_basis(x)
         coords = ((x - mean) @ comps.T).astype(np.float32)
         return ProjectionSpace(method=method, vectors=normalised, coords=coords, mean=mean, components=comps)
-    coords = cached_project(vectors, method, seed, use_cache=use_cache)
+    rows = projection_sample(len(x), seed, max_points)
+    if len(rows) == len(x):
+        coords = cached_project(vectors, method, seed, use_cache=use_cache)
+        return ProjectionSpace(method=method, vectors=normalised, coords=coords)
+    coords = np.full((len(x), 2), np.nan, dtype=np.float32)
+    coords[rows] = cached_project(np.asarray(vectors)[rows], method, seed, use_cache=use_cache)
     return ProjectionSpace(method=method, vectors=normalised, coords=coords)
 
 
