@@ -13,12 +13,13 @@ import logging
 import pandas as pd
 import streamlit as st
 
+from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.errors import RecaugInputError
 from recaug.experiment import ExperimentResult
-from recaug.runs import RecordedComparison, datasets_dir, load_run, run_dataset, run_split
+from recaug.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_split
 from recaug.variants import split_variant
-from ui.cached import config_key, result_store
+from ui.cached import builtin_dataset, config_key, result_store
 from ui.state import (
     AUG_PARAM,
     AUGMENT_CONFIG,
@@ -33,6 +34,7 @@ from ui.state import (
     PREPARE_REPORT,
     RUN_PARAM,
     augment_preview,
+    dataset_fingerprint,
     set_dataset,
 )
 
@@ -42,7 +44,7 @@ logger = logging.getLogger("recaug.ui")
 def reopen_run(run_id: str) -> Dataset:
     """Make run ``run_id`` the dashboard's data, settings and results; RecaugInputError when it cannot."""
     run = load_run(run_id)
-    dataset = run_dataset(run)
+    dataset = _data_of(run)
     config = run.config
     set_dataset(dataset, None)
     methods = list(dict.fromkeys(split_variant(name)[0] for name in config.augmenters))
@@ -79,6 +81,23 @@ def reopen_run(run_id: str) -> Dataset:
     st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
     st.session_state[LAST_RUN] = recorded
     return dataset
+
+
+def _data_of(run: Run) -> Dataset:
+    """The run's data from the data store; for runs saved before it existed, the loaded or built-in data when
+    its fingerprint matches."""
+    try:
+        return run_dataset(run)
+    except RecaugInputError:
+        current = st.session_state.get(DATASET)
+        if current is not None and dataset_fingerprint() == run.fingerprint:
+            return current
+        name = run.config.data
+        if name in BUILTIN:
+            builtin, _ = builtin_dataset(name)
+            if builtin.fingerprint() == run.fingerprint:
+                return builtin
+        raise
 
 
 def restore_from_url() -> bool:

@@ -87,6 +87,7 @@ def test_runs_page_lists_damaged_runs_and_reopens_a_run(app: AppTest) -> None:
     app.switch_page("pages/3_Compare.py").run()
     assert not app.exception, [e.value for e in app.exception]
     assert len(app.dataframe[0].value)  # the saved results are shown without re-running
+    assert not any("other settings" in w.value for w in app.warning)  # the form shows the run's own settings
 
 
 def test_browser_refresh_restores_data_and_run(app: AppTest, monkeypatch) -> None:
@@ -128,3 +129,12 @@ def test_runs_page_labels_a_run(app: AppTest) -> None:
     app.button(key="runs_label_save").click().run()
     no_errors(app)
     assert list_runs()["label"].tolist() == ["tuned BPR"]
+
+
+def test_a_run_saved_without_its_data_reopens_on_matching_built_in_data(app: AppTest) -> None:
+    _, result = small_experiment()
+    run = save_run(result, root=Path(os.environ["RECAUG_RUNS_DIR"]))  # no dataset: nothing in the data store
+    app.switch_page("pages/6_Runs.py").run()
+    app.button(key="runs_reopen").click().run()
+    no_errors(app)
+    assert app.session_state["experiment"].fingerprint == run.fingerprint
