@@ -163,7 +163,10 @@ def read_table(
     width = len(records[0]) if has_header else Counter(len(r) for r in records).most_common(1)[0][0]
     names = sniff.column_names(records[0]) if has_header else [f"column_{i}" for i in range(1, width + 1)]
     if header is None and not has_header:
-        notes.append(f"{label}: the first line holds data, not column names; choose the columns by position")
+        notes.append(
+            f"{label}: the first line holds data, not column names; columns are taken by position (user, item, "
+            "rating, timestamp): change the mapping, or name them with --columns"
+        )
     if len(delimiter) > 1:
         notes.append(f"{label}: columns separated by {sniff.DELIMITER_NAMES[delimiter]}")
     locator = LineLocator(decoded.content, delimiter, has_header)
