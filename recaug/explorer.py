@@ -103,7 +103,7 @@ def embedding_points(
     item_ids = training.item_ids.to_numpy().astype(str)
     pop = training.item_popularity()
     degree = training.user_degree()
-    syn_pop = np.zeros(training.n_items)
+    syn_pop: np.ndarray = np.zeros(training.n_items)
     frames = []
     vectors = [np.asarray(item_vectors, dtype=np.float32)]
     synthetic = synthetic if synthetic is not None else pd.DataFrame(columns=[USER, ITEM, ORIGIN])

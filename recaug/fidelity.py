@@ -726,7 +726,7 @@ def fidelity_for_experiment(
         synthetic = synthetic[synthetic["seed"] == seed]
     if llm_log is None:
         llm_log = experiment_log(result)
-    if llm_log is not None and "seed" in llm_log.columns:
+    if isinstance(llm_log, pd.DataFrame) and "seed" in llm_log.columns:
         llm_log = llm_log[llm_log["seed"] == seed]
     return fidelity_report(dataset, split.train, synthetic, llm_log=llm_log, seed=seed, progress=progress)
 

@@ -280,7 +280,7 @@ def _history_row(liked: np.ndarray, n_items: int) -> sp.csr_matrix:
 
 def fold_in_scores(
     model: Any,
-    liked_item_indices: Sequence[int],
+    liked_item_indices: Sequence[int] | np.ndarray,
     n_items: int,
     *,
     train: sp.csr_matrix | None = None,
@@ -348,7 +348,7 @@ def recommend_for_new_user(
 
 def _recommend(
     model: Any,
-    liked_item_indices: Sequence[int],
+    liked_item_indices: Sequence[int] | np.ndarray,
     k: int,
     exclude: Sequence[int] | None,
     n_items: int | None,

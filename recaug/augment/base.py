@@ -206,7 +206,7 @@ class Augmenter(Parameterised, ABC):
             "augmenter": self.name,
             "budget": n,
             "target": resolved.description,
-            "proposed": len(proposed),
+            "proposed": len(proposed) if proposed is not None else 0,
             "kept": len(rows),
             "users_touched": int(rows[USER].nunique()) if len(rows) else 0,
             "synthetic_share": len(rows) / max(len(train.interactions), 1),
