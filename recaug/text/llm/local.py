@@ -218,13 +218,14 @@ def pack_group(prompt_ids: list[list[int]], option_ids: list[list[list[int]]]) -
 
 
 def group_by_prefix(prompt_ids: list[list[int]], max_group: int) -> list[list[int]]:
-    """Runs of consecutive prompts whose common token prefix is at least half of the shorter prompt."""
+    """Runs of consecutive prompts whose common token prefix is at least a quarter of the shorter prompt (one
+    user's prompt in several candidate orders shares the system text and the history, about 40% of it)."""
     groups: list[list[int]] = []
     for i, ids in enumerate(prompt_ids):
         if groups and len(groups[-1]) < max_group:
             head = prompt_ids[groups[-1][0]]
-            need = min(len(head), len(ids)) // 2
-            if need and head[:need] == ids[:need]:
+            need = max(min(len(head), len(ids)) // 4, 1)
+            if head[:need] == ids[:need]:
                 groups[-1].append(i)
                 continue
         groups.append([i])
