@@ -53,7 +53,7 @@ def run_demo(inter: Path, items: Path, seeds: str, work: Path) -> dict[str, Any]
     command = [
         "/usr/bin/time",
         "-f",
-        "%e %M",
+        "%e %M %U %S",
         "-o",
         str(timing),
         sys.executable,
@@ -78,7 +78,7 @@ def run_demo(inter: Path, items: Path, seeds: str, work: Path) -> dict[str, Any]
     ]
     started_load = load()
     done = subprocess.run(command, env=ENV, cwd=ROOT, capture_output=True, text=True, check=False)
-    wall, rss_kb = timing.read_text().split()[-2:]
+    wall, rss_kb, user, system = timing.read_text().split()[-4:]
     timings: dict[str, float] = {}
     for config in runs.glob("*/config.json"):
         timings = json.loads(config.read_text()).get("timings", {})
@@ -86,6 +86,7 @@ def run_demo(inter: Path, items: Path, seeds: str, work: Path) -> dict[str, Any]
         "ok": done.returncode == 0,
         "error": done.stderr.strip().splitlines()[-1] if done.returncode else "",
         "wall_s": float(wall),
+        "cpu_s": float(user) + float(system),
         "rss_gb": int(rss_kb) / 1024**2,
         "timings": timings,
         "load": f"{started_load} → {load()}",
@@ -243,17 +244,20 @@ def write_markdown(path: Path, demo_rows: list[dict[str, Any]], peer_rows: list[
         "# Scale benchmark",
         "",
         "Produced by `PYTHONPATH=. .venv/bin/python benchmarks/scale.py " + " ".join(sys.argv[1:]) + "` on 2 shared "
-        "CPU cores (other agents' work running; load average 1/5/15 min at the start → end of each row).",
+        "CPU cores (other agents' work running; load average 1/5/15 min at the start → end of each row). CPU s "
+        "(user + system of the whole CLI process) is what an idle machine's wall time would be for this mostly "
+        "single-threaded run; wall s is inflated by the other load.",
         "",
         "## Default demo (similarity; pop, itemknn, bpr; with the A/A control), CLI wall time and peak RSS",
         "",
-        "| size | seeds | ok | wall s | peak RSS GB | load | step times (sum over arms and seeds) |",
-        "|---|---|---|---|---|---|---|",
+        "| size | seeds | ok | wall s | CPU s | peak RSS GB | load | step wall times (sum over arms and seeds) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in demo_rows:
         status = "yes" if r["ok"] else f"no: {r['error']}"
         lines.append(
-            f"| {r['size']} | {r['seeds']} | {status} | {r['wall_s']:.0f} | {r['rss_gb']:.2f} | {r['load']} | "
+            f"| {r['size']} | {r['seeds']} | {status} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['rss_gb']:.2f} | "
+            f"{r['load']} | "
             f"{step_summary(r['timings'])} |"
         )
     lines += [

@@ -16,6 +16,7 @@ from recaug.augment.base import Target
 from recaug.augment.similarity import round_robin
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.evaluate.metrics import top_k_indices
 from recaug.progress import ProgressFn
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]  # user indices -> (n, n_items) scores, higher is better
@@ -79,7 +80,7 @@ def top_unseen_rows(
         batch = users[start : start + batch_size]
         scores = np.asarray(score_fn(batch), dtype=np.float32)
         masked = np.where(allowed[None, :] & (train.matrix[batch].toarray() == 0), scores, -np.inf)
-        top = np.argsort(-masked, axis=1, kind="stable")[:, :depth]
+        top = top_k_indices(masked, depth)
         usable = np.isfinite(np.take_along_axis(masked, top, axis=1))
         conf = np.where(usable, confidence_fn(batch, scores, top), -np.inf)
         for row, user in enumerate(batch):

@@ -8,7 +8,7 @@ target users (round-robin by rank), so light users are not crowded out.
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.evaluate.metrics import top_k_indices
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
@@ -45,7 +47,7 @@ def ranked_matches(
     for start in range(0, len(queries), chunk):
         sims = queries[start : start + chunk] @ candidates.T
         sims[forbidden[start : start + chunk].toarray() > 0] = -np.inf
-        top = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
+        top = top_k_indices(sims, depth)
         tops.append(top)
         scores.append(np.take_along_axis(sims, top, axis=1))
         progress(min(1.0, (start + chunk) / len(queries)), message)
@@ -73,6 +75,11 @@ class SimilarityAugmenter(Augmenter):
     name = "similarity"
     description = "Text-similarity expansion: users get unseen items whose text is closest to their history"
     family = "text"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "min_similarity": [Interval(float, -1.0, 1.0)],
+        "encoder": [str],
+    }
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from recaug.augment.base import Augmenter, Target
 from recaug.data.dataset import VIRTUAL_PREFIX
 from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.evaluate.metrics import top_k_indices
 from recaug.progress import ProgressFn
 
 Draft = tuple[np.ndarray, np.ndarray]  # one virtual user: item indices and their confidences
@@ -37,7 +38,7 @@ def similar_users(matrix: sp.csr_matrix, users: np.ndarray, k: int, chunk: int =
         batch = users[start : start + chunk]
         sims = (unit[batch] @ unit.T).toarray()
         sims[np.arange(len(batch)), batch] = -np.inf
-        out[start : start + chunk] = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        out[start : start + chunk] = top_k_indices(sims, k)
     return out
 
 

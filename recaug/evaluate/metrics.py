@@ -29,6 +29,16 @@ def rank_top_k(scores: np.ndarray, exclude: sp.csr_matrix, k: int) -> np.ndarray
     scores = np.array(scores, dtype=np.float32, copy=True)
     rows, cols = exclude.nonzero()
     scores[rows, cols] = -np.inf
+    return top_k_indices(scores, k)
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each row's ``k`` highest scores, best first, ties by lower index (the module's rule).
+
+    The same order as ``np.argsort(-scores, kind="stable")[:, :k]`` at a fraction of its cost (a partition,
+    then a sort of the k chosen). ``scores`` is not modified.
+    """
+    scores = np.asarray(scores)
     k = min(k, scores.shape[1])
     if k == 0:
         return np.zeros((scores.shape[0], 0), dtype=np.int64)

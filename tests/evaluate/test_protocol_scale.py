@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from recaug.evaluate import protocol
-from recaug.evaluate.metrics import hit_matrix, rank_top_k
+from recaug.evaluate.metrics import hit_matrix, rank_top_k, top_k_indices
 from recaug.evaluate.protocol import evaluate_model, selection_score, selection_users
 
 
@@ -99,3 +99,12 @@ def test_selection_score_uses_only_the_sample(monkeypatch: pytest.MonkeyPatch) -
     result = evaluate_model(model, valid, exclude, ks=(10,), metrics=("ndcg",), users=users)  # type: ignore[arg-type]
     assert sampled == pytest.approx(result.values[("ndcg", 10)].mean())
     assert full != sampled
+
+
+def test_top_k_indices_equals_a_stable_argsort_with_ties_and_minus_infinity() -> None:
+    rng = np.random.default_rng(7)
+    scores = rng.integers(0, 3, size=(40, 30)).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.3] = -np.inf
+    for k in (1, 4, 30):
+        expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(top_k_indices(scores, k), expected)
