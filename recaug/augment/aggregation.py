@@ -9,13 +9,14 @@ the confidence. One virtual user per anchor; the budget may not be reached when 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 
 from recaug.augment.base import AugmentOptions, Target, register
 from recaug.augment.ranking import index_mask
 from recaug.augment.virtual import Draft, VirtualUserAugmenter, similar_users
+from recaug.params import Constraint, Interval
 
 
 @register
@@ -25,6 +26,11 @@ class AggregationAugmenter(VirtualUserAugmenter):
     name = "aggregation"
     description = "Aggregation: virtual users = thresholded mean of a cluster of similar users"
     family = "synthesis"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "cluster_size": [Interval(int, 2, None)],
+        "threshold": [Interval(float, 0.0, 1.0)],
+    }
 
     def __init__(
         self,

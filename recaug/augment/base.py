@@ -23,7 +23,7 @@ import pandas as pd
 from recaug.data.dataset import VIRTUAL_PREFIX, TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, USER
 from recaug.errors import RecaugInputError
-from recaug.params import Parameterised
+from recaug.params import Constraint, Interval, Options, Parameterised
 from recaug.progress import ProgressFn, no_progress
 from recaug.registry import Registry
 
@@ -127,6 +127,19 @@ class Augmenter(Parameterised, ABC):
 
     # Constructor parameters with a fixed set of values, for forms and CLI parsing (see ``recaug.augment.options``).
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "seed": [Interval(int, 0, None)],
+        "target": [Options(TARGETS), list, tuple, np.ndarray],
+        "denoise": [Interval(float, 0.0, 1.0, closed="left")],
+        "max_per_user": [Interval(int, 0, None)],
+        "max_per_item": [Interval(int, 0, None)],
+    }
+
+    @classmethod
+    def parameter_constraints(cls) -> dict[str, list[Constraint]]:
+        """The declared constraints, plus each ``param_choices`` entry as its options (choices are declared once)."""
+        choices: dict[str, list[Constraint]] = {name: [Options(tuple(v))] for name, v in cls.param_choices.items()}
+        return {**choices, **super().parameter_constraints()}
 
     def __init__(
         self,
@@ -152,6 +165,7 @@ class Augmenter(Parameterised, ABC):
         """Learn from the training split only; returns self. ``_fit`` reports through ``self._progress``."""
         if not isinstance(train, TrainingData):
             raise TypeError("fit expects TrainingData (Dataset.training_data(split.train))")
+        self.validate_params()
         self.train_ = train
         self.info_: dict[str, Any] = {}
         self.log_: pd.DataFrame | None = None
@@ -172,18 +186,7 @@ class Augmenter(Parameterised, ABC):
         train = self.train_
         n = resolve_budget(budget, len(train.interactions))
         resolved = resolve_target(train, target if target is not None else self.target)
-        if not 0.0 <= self.denoise < 1.0:
-            raise RecaugInputError(
-                f"denoise must be in [0, 1), got {self.denoise}",
-                fix="use e.g. 0.2 to drop the 20% least plausible synthetic edges",
-            )
-        for option, unit in (("max_per_user", "user"), ("max_per_item", "item")):
-            value = getattr(self, option)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-                raise RecaugInputError(
-                    f"{option} must be a whole number ≥ 0, got {value!r}",
-                    fix=f"use e.g. 5 for at most 5 synthetic rows per {unit}, or 0 for no cap",
-                )
+        self.validate_params()  # again: set_params may have changed them since fit
         report = progress or no_progress
         started = time.perf_counter()
         self.removed_: pd.DataFrame | None = None

@@ -16,7 +16,7 @@ New interactions for existing users are the generator's highest unseen scores, w
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from recaug.augment.ranking import score_confidence, top_unseen_rows
 from recaug.augment.torch_nets import dense_rows, gan_loss, minibatches, mlp
 from recaug.data.dataset import TrainingData
 from recaug.models.torch_utils import pick_device, torch_generator
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 
 
@@ -36,6 +37,19 @@ class CFGANAugmenter(Augmenter):
     name = "cfgan"
     description = "CFGAN: vector-wise GAN over purchase vectors (zero-reconstruction + partial masking)"
     family = "gan"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "epochs": [Interval(int, 1, None)],
+        "hidden": [Interval(int, 1, None)],
+        "noise_dim": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither")],
+        "batch_size": [Interval(int, 1, None)],
+        "zr_ratio": [Interval(float, 0.0, 1.0)],
+        "pm_ratio": [Interval(float, 0.0, 1.0)],
+        "zr_weight": [Interval(float, 0.0, None)],
+        "condition_dropout": [Interval(float, 0.0, 1.0, closed="left")],
+        "device": [str],
+    }
 
     def __init__(
         self,

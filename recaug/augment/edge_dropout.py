@@ -7,13 +7,14 @@ If a method does no better than losing the same number of real edges, its synthe
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
 
 from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 
 
@@ -24,6 +25,10 @@ class EdgeDropoutAugmenter(Augmenter):
     name = "edge-dropout"
     description = "Removes random training edges (negative control: the same budget of real edges, lost)"
     family = "heuristic"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "min_keep": [Interval(int, 0, None)],
+    }
 
     def __init__(
         self,

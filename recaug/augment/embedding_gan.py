@@ -27,6 +27,7 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import USER
 from recaug.errors import RecaugInputError
 from recaug.models.torch_utils import pick_device, torch_generator
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn, sub_progress
 
 SOURCES = ("bpr", "text")
@@ -49,6 +50,16 @@ class EmbeddingGANAugmenter(VirtualUserAugmenter):
     description = "GAN over user embeddings (BPR or text): synthetic users' nearest items become virtual users"
     family = "gan"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"source": SOURCES}
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "epochs": [Interval(int, 1, None)],
+        "hidden": [Interval(int, 1, None)],
+        "noise_dim": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither")],
+        "batch_size": [Interval(int, 1, None)],
+        "items_per_user": [Interval(int, 1, None), None],
+        "device": [str],
+    }
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ from recaug.augment.inner_split import inner_split
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.errors import RecaugInputError
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn, sub_progress
 
 MODES = ("union", "vote", "weighted", "stacking")
@@ -68,6 +69,14 @@ class EnsembleAugmenter(Augmenter):
     description = "Ensemble of augmenters: union, vote (>= m members), gain-weighted average or stacking"
     family = "ensemble"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"mode": MODES}
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "members": [list, tuple],
+        "min_votes": [Interval(int, 1, None)],
+        "member_params": [dict, None],
+        "pool_factor": [Interval(float, 1.0, None)],
+        "inner_fraction": [Interval(float, 0.0, 1.0, closed="neither")],
+    }
 
     def __init__(
         self,

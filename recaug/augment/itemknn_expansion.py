@@ -7,7 +7,7 @@ proposed. It is the classic "people who watched X also watched Y" expansion.
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
 from recaug.data.dataset import TrainingData
 from recaug.models.itemknn import ItemKNN
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 
 
@@ -26,6 +27,10 @@ class ItemKNNExpansionAugmenter(Augmenter):
     name = "itemknn-expansion"
     description = "Item-kNN expansion: unseen co-occurrence neighbours of each user's items"
     family = "heuristic"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "neighbours": [Interval(int, 1, None)],
+    }
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ synthetic interactions: the model's own predictions fed back as training data.
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
 from recaug.augment.train_model import fit_train_model, model_embeddings
 from recaug.data.dataset import TrainingData
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 
 
@@ -27,6 +28,12 @@ class LinkPredictionAugmenter(Augmenter):
     name = "link-prediction"
     description = "Self-training: a BPR/LightGCN trained on train adds its most confident unobserved edges"
     family = "graph"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "model": [str],  # a registered model's name; the registry names the valid ones
+        "model_params": [dict, None],
+        "threshold": [Interval(float, 0.0, 1.0)],
+    }
 
     def __init__(
         self,

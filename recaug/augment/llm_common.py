@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from recaug.augment.base import (
 )
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
-from recaug.errors import RecaugInputError
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 from recaug.text.llm.base import Generation, LLMBackend, Scores, create_backend
 from recaug.text.llm.parsing import display_title
@@ -159,6 +159,18 @@ class LLMAugmenter(Augmenter):
 
     family = "llm"
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "backend": [str, LLMBackend],
+        "model": [str, None],
+        "base_url": [str, None],
+        "batch_size": [Interval(int, 1, None)],
+        "temperature": [Interval(float, 0.0, None)],
+        "history_size": [Interval(int, 1, None)],
+        "item_noun": [str],
+        "max_calls": [Interval(int, 0, None)],
+        "timeout": [Interval(float, 0.0, None, closed="neither")],
+    }
+
     def __init__(
         self,
         *,
@@ -189,11 +201,6 @@ class LLMAugmenter(Augmenter):
     # --- set-up -------------------------------------------------------------------------
     def _fit(self, train: TrainingData) -> None:
         """Build the backend (a clear error now if a server is unreachable) and the per-user histories."""
-        if isinstance(self.max_calls, bool) or not isinstance(self.max_calls, int | np.integer) or self.max_calls < 0:
-            raise RecaugInputError(
-                f"max_calls must be a whole number ≥ 0, got {self.max_calls!r}",
-                fix="use e.g. 500 for at most 500 LLM calls per augmentation, or 0 for no cap",
-            )
         options: dict[str, Any] = {"batch_size": self.batch_size}
         if self.backend == "openai":
             options["timeout"] = float(self.timeout)

@@ -10,13 +10,14 @@ lambda, v's with 1 - lambda. Confidence is the interpolated value. Virtual users
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 
 from recaug.augment.base import AugmentOptions, Target, register
 from recaug.augment.ranking import index_mask
 from recaug.augment.virtual import Draft, VirtualUserAugmenter, similar_users
+from recaug.params import Constraint, Interval
 
 
 @register
@@ -26,6 +27,12 @@ class MixupAugmenter(VirtualUserAugmenter):
     name = "mixup"
     description = "Mixup: virtual users interpolated from two similar users, thresholded back to interactions"
     family = "synthesis"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "neighbours": [Interval(int, 1, None)],
+        "alpha": [Interval(float, 0.0, None, closed="neither")],
+        "max_rounds": [Interval(int, 1, None)],
+    }
 
     def __init__(
         self,

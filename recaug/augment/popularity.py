@@ -7,13 +7,14 @@ popularity bias, not personal signal.
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
 
 from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import top_unseen_rows
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 
 
@@ -24,6 +25,10 @@ class PopularityAugmenter(Augmenter):
     name = "popularity"
     description = "Popularity-weighted random unseen items (a bias-only baseline)"
     family = "heuristic"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "alpha": [Interval(float, None, None)],
+    }
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from recaug.augment.train_model import fit_train_model
 from recaug.data.dataset import TrainingData
 from recaug.errors import RecaugInputError
 from recaug.models.torch_utils import pick_device, torch_generator
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn, sub_progress
 
 REWARDS = ("discriminator", "recommender")
@@ -40,6 +41,16 @@ class RLGANAugmenter(Augmenter):
     description = "IRGAN-style policy-gradient generator; reward from a discriminator or a frozen BPR"
     family = "gan"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"reward": REWARDS}
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "epochs": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither")],
+        "samples_per_user": [Interval(int, 1, None)],
+        "temperature": [Interval(float, 0.0, None, closed="neither")],
+        "batch_size": [Interval(int, 1, None)],
+        "min_reward": [Interval(float, 0.0, 1.0)],
+        "device": [str],
+    }
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ target users (round-robin by rank), so light users are not crowded out.
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.evaluate.metrics import top_k_indices
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
@@ -74,6 +75,11 @@ class SimilarityAugmenter(Augmenter):
     name = "similarity"
     description = "Text-similarity expansion: users get unseen items whose text is closest to their history"
     family = "text"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "min_similarity": [Interval(float, -1.0, 1.0)],
+        "encoder": [str],
+    }
 
     def __init__(
         self,

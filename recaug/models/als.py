@@ -8,13 +8,14 @@ stopping, and the best chunk's factors are kept.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.models.base import FitContext, Recommender, register
 from recaug.models.early_stopping import EarlyStopping
+from recaug.params import Constraint, Interval
 
 
 def implicit_als(factors: int, reg: float, alpha: float, iterations: int, seed: int, gpu: bool) -> Any:
@@ -57,6 +58,16 @@ class ALS(Recommender):
 
     name = "als"
     description = "Implicit ALS (implicit library, C++/CUDA), early stopping on validation NDCG@10"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "reg": [Interval(float, 0.0, None)],
+        "alpha": [Interval(float, 0.0, None, closed="neither")],
+        "max_iterations": [Interval(int, 1, None)],
+        "eval_every": [Interval(int, 1, None)],
+        "patience": [Interval(int, 0, None)],
+        "device": [str],
+    }
 
     def __init__(
         self,

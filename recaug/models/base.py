@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
-from recaug.params import Parameterised
+from recaug.params import Constraint, Interval, Parameterised
 from recaug.progress import ProgressFn, no_progress
 from recaug.registry import Registry
 
@@ -42,6 +42,7 @@ class Recommender(Parameterised, ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     uses_negatives: ClassVar[bool] = False  # whether ``fit`` reads ``negatives``
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"seed": [Interval(int, 0, None)]}
 
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
@@ -64,6 +65,7 @@ class Recommender(Parameterised, ABC):
         Checks the size (``check_size``) and the optional matrices against ``train`` (a :class:`RecaugInputError`
         naming the mismatch), then calls the model's ``_fit``.
         """
+        self.validate_params()
         train = train.tocsr()
         self.check_size(*train.shape)
         context = FitContext(

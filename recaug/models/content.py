@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
 from recaug.models.base import FitContext, Recommender, register
+from recaug.params import Constraint, Interval, Options
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,15 @@ class ContentModel(Recommender):
     name = "content"
     description = "Content-aware: item text embeddings mapped to SVD item factors (scores cold items)"
     needs_item_texts: ClassVar[bool] = True
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "ridge": [Interval(float, 0.0, None)],
+        "scale": [Interval(float, 0.0, None, closed="neither")],
+        "scale_grid": [tuple, list],
+        "item_source": [Options(ITEM_SOURCES)],
+        "encoder": [str],
+    }
 
     def __init__(
         self,

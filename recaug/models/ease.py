@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
 from recaug.models.base import FitContext, Recommender, register
+from recaug.params import Constraint, Interval
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,12 @@ class EASE(Recommender):
 
     name = "ease"
     description = "EASE item-item linear autoencoder (closed form), L2 chosen on validation"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "reg": [Interval(float, 0.0, None, closed="neither")],
+        "reg_grid": [tuple, list],
+        "max_items": [Interval(int, 0, None)],
+    }
 
     def __init__(
         self,

@@ -8,13 +8,14 @@ item index first).
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.evaluate.metrics import rank_top_k
 from recaug.models.base import FitContext, Recommender, register
+from recaug.params import Constraint, Interval
 
 BLOCK_FLOATS = 16_000_000  # dense similarity block: n_items x block floats (64 MB)
 
@@ -50,6 +51,11 @@ class ItemKNN(Recommender):
 
     name = "itemknn"
     description = "Item kNN, cosine similarity (sparse top-k neighbours)"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "k": [Interval(int, 1, None)],
+        "shrink": [Interval(float, 0.0, None)],
+    }
 
     def __init__(self, *, seed: int = 0, k: int = 100, shrink: float = 0.0) -> None:
         super().__init__(seed=seed)

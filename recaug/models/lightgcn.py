@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +18,7 @@ from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
 from recaug.models.torch_utils import adam
+from recaug.params import Constraint, Interval
 
 
 def normalised_adjacency(train: sp.csr_matrix) -> sp.csr_matrix:
@@ -80,6 +81,20 @@ class LightGCN(EarlyStoppedTorchModel):
     name = "lightgcn"
     description = "LightGCN (torch, sparse propagation), early stopping on validation NDCG@10"
     progress_label = "LightGCN"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "layers": [Interval(int, 0, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither")],
+        "reg": [Interval(float, 0.0, None)],
+        "batch_size": [Interval(int, 1, None)],
+        "max_epochs": [Interval(int, 1, None)],
+        "patience": [Interval(int, 0, None)],
+        "eval_every": [Interval(int, 1, None)],
+        "device": [str],
+        "cpu_threads": [Interval(int, 1, None)],
+        "fixed_negative_share": [Interval(float, 0.0, 1.0)],
+    }
 
     def __init__(
         self,

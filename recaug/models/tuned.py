@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from recaug.errors import RecaugInputError
 from recaug.models.base import MODELS, FitContext, Recommender, create_model, register
+from recaug.params import Constraint
 from recaug.progress import sub_progress
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ class TunedModel(Recommender):
 
     base_model: ClassVar[str]
     default_grid: ClassVar[Grid]
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "grid": [dict, None],
+    }
 
     def __init__(self, *, seed: int = 0, grid: Grid | None = None) -> None:
         super().__init__(seed=seed)

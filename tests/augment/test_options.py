@@ -38,9 +38,12 @@ def test_max_per_item_spreads_a_popularity_heavy_method_over_more_items(ml100k_t
 @pytest.mark.parametrize("option", ["max_per_user", "max_per_item"])
 @pytest.mark.parametrize("bad", [-1, 2.5, True, "5"])
 def test_caps_are_validated(ml100k_train, option, bad) -> None:
-    augmenter = create_augmenter("popularity", **{option: bad}).fit(ml100k_train)
+    augmenter = create_augmenter("popularity", **{option: bad})
+    with pytest.raises(RecaugInputError, match=option):  # checked in fit, and again in augment
+        augmenter.fit(ml100k_train)
+    valid = create_augmenter("popularity").fit(ml100k_train).set_params(**{option: bad})
     with pytest.raises(RecaugInputError, match=option):
-        augmenter.augment(100)
+        valid.augment(100)
 
 
 def test_every_augmenter_offers_its_settable_parameters_with_valid_defaults() -> None:
