@@ -46,7 +46,12 @@ def chosen(model: object) -> str:
     """What validation chose: a tuned model's grid point, the epoch, EASE's L2, or the content model's scale."""
     grid_point = getattr(model, "chosen_", None)
     prefix = " ".join(f"{k} {v:g}" for k, v in grid_point.items()) + " " if grid_point else ""
-    for attribute, label in (("best_epoch_", "epoch"), ("reg_", "reg"), ("scale_", "scale")):
+    for attribute, label in (
+        ("best_epoch_", "epoch"),
+        ("best_iteration_", "iteration"),
+        ("reg_", "reg"),
+        ("scale_", "scale"),
+    ):
         if hasattr(model, attribute) and not (grid_point and attribute[:-1] in grid_point):
             return f"{prefix}{label} {getattr(model, attribute):g}"
     return prefix.strip()

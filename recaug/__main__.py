@@ -241,7 +241,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         root=args.runs_dir,
         significance=significance,
         label=args.label,
-        progress=progress,
+        progress=_terminal_progress(args.quiet),  # a fresh time-left estimate: saving reports its own 0..1
     )
     out += recorded.written
     if not args.quiet:

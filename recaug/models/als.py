@@ -95,9 +95,15 @@ class ALS(Recommender):
         import implicit.als  # noqa: F401  (the first import loads the C++ extension)
 
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, "blas"):  # implicit's advice: its own threads, not BLAS's, parallelise ALS
+            return self._fit_chunks(train.astype(np.float32).tocsr(), valid, context)
+
+    def _fit_chunks(self, matrix: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+        """Fit ``eval_every`` iterations at a time, validating after each chunk (early stopping)."""
         from recaug.evaluate.protocol import selection_score
 
-        matrix = train.astype(np.float32).tocsr()
         select = valid is not None and valid.nnz > 0
         chunk = max(1, self.eval_every) if select else self.max_iterations
         model = implicit_als(self.factors, self.reg, self.alpha, chunk, self.seed, use_gpu(self.device))
