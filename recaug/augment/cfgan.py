@@ -23,7 +23,7 @@ import pandas as pd
 
 from recaug.augment.base import Augmenter, AugmentOptions, Target, register
 from recaug.augment.ranking import score_confidence, top_unseen_rows
-from recaug.augment.torch_nets import dense_rows, gan_loss, minibatches, mlp
+from recaug.augment.torch_nets import GAN_TRAINING, dense_rows, gan_loss, minibatches, mlp
 from recaug.data.dataset import TrainingData
 from recaug.models.torch_utils import pick_device, torch_generator
 from recaug.params import Constraint, Interval
@@ -39,16 +39,11 @@ class CFGANAugmenter(Augmenter):
     family = "gan"
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "epochs": [Interval(int, 1, None)],
-        "hidden": [Interval(int, 1, None)],
-        "noise_dim": [Interval(int, 1, None)],
-        "lr": [Interval(float, 0.0, None, closed="neither")],
-        "batch_size": [Interval(int, 1, None)],
+        **GAN_TRAINING,
         "zr_ratio": [Interval(float, 0.0, 1.0)],
         "pm_ratio": [Interval(float, 0.0, 1.0)],
         "zr_weight": [Interval(float, 0.0, None)],
         "condition_dropout": [Interval(float, 0.0, 1.0, closed="left")],
-        "device": [str],
     }
 
     def __init__(

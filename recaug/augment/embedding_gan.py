@@ -20,7 +20,7 @@ import pandas as pd
 
 from recaug.augment.base import AugmentOptions, Target, register
 from recaug.augment.ranking import index_mask, plausibility
-from recaug.augment.torch_nets import gan_loss, minibatches, mlp
+from recaug.augment.torch_nets import GAN_TRAINING, gan_loss, minibatches, mlp
 from recaug.augment.train_model import fit_train_model
 from recaug.augment.virtual import Draft, VirtualUserAugmenter
 from recaug.data.dataset import TrainingData
@@ -52,13 +52,8 @@ class EmbeddingGANAugmenter(VirtualUserAugmenter):
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"source": SOURCES}
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "epochs": [Interval(int, 1, None)],
-        "hidden": [Interval(int, 1, None)],
-        "noise_dim": [Interval(int, 1, None)],
-        "lr": [Interval(float, 0.0, None, closed="neither")],
-        "batch_size": [Interval(int, 1, None)],
+        **GAN_TRAINING,
         "items_per_user": [Interval(int, 1, None), None],
-        "device": [str],
     }
 
     def __init__(

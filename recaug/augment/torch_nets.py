@@ -9,6 +9,18 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.params import Constraint, Interval
+
+# Constructor parameters the GAN augmenters share (CFGAN, the embedding GAN), for their ``_parameter_constraints``.
+GAN_TRAINING: dict[str, list[Constraint]] = {
+    "epochs": [Interval(int, 1, None)],
+    "hidden": [Interval(int, 1, None)],
+    "noise_dim": [Interval(int, 1, None)],
+    "lr": [Interval(float, 0.0, None, closed="neither")],
+    "batch_size": [Interval(int, 1, None)],
+    "device": [str],
+}
+
 
 def mlp(sizes: Sequence[int], *, leaky: bool = False, out: str | None = None) -> Any:
     """Linear layers with ReLU (LeakyReLU for discriminators) in between; ``out``: None, 'sigmoid' or 'tanh'."""

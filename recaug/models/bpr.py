@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,7 +12,6 @@ from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
 from recaug.models.torch_utils import adam
-from recaug.params import Constraint, Interval
 
 
 @register
@@ -30,18 +29,6 @@ class BPR(EarlyStoppedTorchModel):
     name = "bpr"
     description = "BPR-MF (torch), early stopping on validation NDCG@10"
     progress_label = "BPR"
-
-    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "factors": [Interval(int, 1, None)],
-        "lr": [Interval(float, 0.0, None, closed="neither")],
-        "reg": [Interval(float, 0.0, None)],
-        "batch_size": [Interval(int, 1, None)],
-        "max_epochs": [Interval(int, 1, None)],
-        "patience": [Interval(int, 0, None)],
-        "eval_every": [Interval(int, 1, None)],
-        "device": [str],
-        "fixed_negative_share": [Interval(float, 0.0, 1.0)],
-    }
 
     def __init__(
         self,

@@ -83,17 +83,8 @@ class LightGCN(EarlyStoppedTorchModel):
     progress_label = "LightGCN"
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "factors": [Interval(int, 1, None)],
         "layers": [Interval(int, 0, None)],
-        "lr": [Interval(float, 0.0, None, closed="neither")],
-        "reg": [Interval(float, 0.0, None)],
-        "batch_size": [Interval(int, 1, None)],
-        "max_epochs": [Interval(int, 1, None)],
-        "patience": [Interval(int, 0, None)],
-        "eval_every": [Interval(int, 1, None)],
-        "device": [str],
         "cpu_threads": [Interval(int, 1, None)],
-        "fixed_negative_share": [Interval(float, 0.0, 1.0)],
     }
 
     def __init__(

@@ -15,6 +15,7 @@ from recaug.models.base import FitContext, Recommender
 from recaug.models.bpr_sampling import BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
+from recaug.params import Constraint, Interval
 
 
 class EarlyStoppedTorchModel(Recommender):
@@ -26,6 +27,18 @@ class EarlyStoppedTorchModel(Recommender):
     eval_every: int
     device: str
     fixed_negative_share: float
+    # The training parameters every subclass's constructor has (BPR, LightGCN); each adds its own.
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither")],
+        "reg": [Interval(float, 0.0, None)],
+        "batch_size": [Interval(int, 1, None)],
+        "max_epochs": [Interval(int, 1, None)],
+        "patience": [Interval(int, 0, None)],
+        "eval_every": [Interval(int, 1, None)],
+        "device": [str],
+        "fixed_negative_share": [Interval(float, 0.0, 1.0)],
+    }
 
     @classmethod
     def warm_up(cls) -> None:
