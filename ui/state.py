@@ -135,6 +135,11 @@ def results_split(dataset: Dataset) -> tuple[Split, int, str]:
     """(split, seed, protocol) of the shown augmentation results: what Embeddings, Fidelity and What-if show."""
     config = results_config()
     seed, protocol = int(config["seed"]), str(config.get("protocol", DEFAULT_PROTOCOL))
+    spec = SplitSpec.of(protocol, config.get("protocol_params"))
+    experiment = st.session_state.get(EXPERIMENT)
+    carried = getattr(experiment, "splits", {}) if experiment is not None else {}
+    if seed in carried and experiment.config.split_spec() == spec:
+        return carried[seed], seed, protocol  # the split object the comparison's models were trained on
     return current_split(dataset, seed, protocol, config.get("protocol_params")), seed, protocol
 
 
