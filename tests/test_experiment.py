@@ -58,7 +58,8 @@ def test_same_seed_gives_identical_results(ml100k: Dataset) -> None:
     pd.testing.assert_frame_equal(first.results, second.results)
     pd.testing.assert_frame_equal(first.synthetic, second.synthetic)
     assert set(first.results["variant"]) == {BASELINE, AA_CONTROL, "random"}
-    assert list(first.results.columns) == RESULT_COLUMNS == [*"model variant seed slice metric k value".split(), "n_users"]
+    expected = ["model", "variant", "seed", "slice", "metric", "k", "value", "n_users"]
+    assert list(first.results.columns) == RESULT_COLUMNS == expected
     table = compare_table(first.results)
     assert table["delta"].notna().all()
     assert (table["baseline"] > 0).all()
