@@ -49,7 +49,9 @@ def virtual_user_rows(
 
     Empty drafts are skipped; each virtual user's rows come best-first, users in draft order.
     """
-    users, items, confidences = [], [], []
+    users: list[np.ndarray] = []
+    items: list[np.ndarray] = []
+    confidences: list[np.ndarray] = []
     total = 0
     for draft_items, draft_conf in drafts:
         if total >= budget or len(users) >= max_users:
@@ -57,7 +59,7 @@ def virtual_user_rows(
         if len(draft_items) == 0:
             continue
         order = np.argsort(-np.asarray(draft_conf), kind="stable")
-        users.append(np.full(len(order), virtual_user_id(name, len(users)), dtype=object))
+        users.append(np.full(len(order), virtual_user_id(name, len(users)), dtype=np.object_))
         items.append(np.asarray(draft_items)[order])
         confidences.append(np.asarray(draft_conf, dtype=float)[order])
         total += len(order)
