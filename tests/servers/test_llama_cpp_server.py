@@ -45,6 +45,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [SERVER_PYTHON, "-m", "llama_cpp.server", "--model", str(packaged_gguf_folder() / PACKAGED_GGUF)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2-gguf"]
+    command += ["--logits_all", "true"]  # without it, echo + logprobs is an HTTP 500; with it, the buggy scores
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"

@@ -130,6 +130,7 @@ class OpenAIBackend(LLMBackend):
         self._mode: str | None = None if score_mode == "auto" else score_mode  # the probe sets it for "auto"
         self._probe_lock = threading.Lock()
         self.probe_report: list[str] = []
+        self._one_prompt_per_request = False
         key = _api_key(api_key)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(
@@ -160,7 +161,7 @@ class OpenAIBackend(LLMBackend):
         import httpx
 
         try:
-            response = self._client.get(f"{self.base_url}/models", timeout=min(self.timeout, 10.0))
+            response = self._client.get(f"{self.base_url}/models", timeout=10.0)  # not the request timeout
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
             raise RecaugInputError(
                 f"cannot reach the LLM server at {self.base_url} ({type(err).__name__})",
@@ -274,9 +275,28 @@ class OpenAIBackend(LLMBackend):
         return f"{head}{prompt}\nAnswer:"
 
     def _score_logprobs(self, prompt: str, options: list[str]) -> Scores:
+        """Echoed option log-probs: one request with every option, or one per option on servers that refuse a
+        list of prompts (llama-cpp-python answers HTTP 500); remembered after the first refusal."""
         prefix = self.scoring_text(prompt)
         texts = [f"{prefix} {option}" for option in options]
+        started = time.perf_counter()
+        parsed, error = (None, "") if self._one_prompt_per_request else self._echo(prefix, texts)
+        if parsed is None and not self._one_prompt_per_request and error.startswith("HTTP 5"):
+            self._one_prompt_per_request = True
+        if self._one_prompt_per_request:
+            parts = [self._echo(prefix, [text]) for text in texts]
+            error = next((e for p, e in parts if p is None), "")
+            if not error:
+                parsed = (np.concatenate([p[0] for p, _ in parts]), sum(p[1] for p, _ in parts))
+        latency = time.perf_counter() - started
+        if parsed is None:
+            return failed_scores(len(options), error or "failed", latency=latency)
+        return Scores(parsed[0], tokens_in=parsed[1], latency=latency)
+
+    def _echo(self, prefix: str, texts: list[str]) -> tuple[tuple[np.ndarray, int] | None, str]:
         body = {"model": self.model, "prompt": texts, "max_tokens": 1, "temperature": 0, "echo": True, "logprobs": 1}
+        if len(texts) == 1:
+            body["prompt"] = texts[0]
 
         def parse(data: dict[str, Any]) -> tuple[np.ndarray, int]:
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -295,12 +315,8 @@ class OpenAIBackend(LLMBackend):
             usage = data.get("usage") or {}
             return sums, int(usage.get("prompt_tokens", 0))
 
-        started = time.perf_counter()
         parsed, error = self._post("/completions", body, parse)
-        latency = time.perf_counter() - started
-        if parsed is None:
-            return failed_scores(len(options), error or "failed", latency=latency)
-        return Scores(parsed[0], tokens_in=parsed[1], latency=latency)
+        return parsed, error or ""
 
     def choice_prompt(self, prompt: str, options: list[str]) -> str:
         """The prompt for a lettered choice: options A, B, C, ...; the answer is one letter."""
