@@ -37,7 +37,15 @@ def load_encoder(model: str = DEFAULT_ENCODER) -> Any:
     path = packaged_encoder_path() if model == DEFAULT_ENCODER else Path(model)
     if not path.exists():
         raise RecaugInputError(f"encoder folder {path} does not exist", fix="name a local sentence-transformers folder")
-    return SentenceTransformer(str(path), device="cpu")
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # library code never prints: no "Loading weights" bar on the CLI's stderr
+    try:
+        return SentenceTransformer(str(path), device="cpu")
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def encode_texts(
