@@ -156,7 +156,7 @@ def read_table(
         raise RecaugInputError(
             f"only one column was found ('{lines[0][:60] if lines else ''}')",
             file=label,
-            fix="use a comma, tab, semicolon, | or :: between columns, with a header row such as "
+            fix="use a comma, tab, semicolon or | (or ::) between columns, with a header row such as "
             "user_id,item_id,rating",
         )
     has_header = sniff.looks_like_header(records, _KNOWN_NAMES) if header is None else header
