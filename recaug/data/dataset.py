@@ -58,11 +58,18 @@ def _canonical(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarra
 
 
 def _user_time_item_order(users: np.ndarray, times: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
-    """Stable order by (user, time, item): one argsort of a combined integer key when it fits in 63 bits."""
-    time_codes, time_values = pd.factorize(times, sort=True)
-    n_users, n_times = int(users.max(initial=0)) + 1, max(len(time_values), 1)
-    if n_users * n_times * n_items < 2**62 and (time_codes >= 0).all():
-        key = (users * n_times + time_codes.astype(np.int64)) * n_items + items
+    """Stable order by (user, time, item): one argsort of a combined integer key when it fits in 63 bits.
+
+    Integer times enter the key as offsets from the earliest (no ranking pass); other times by their rank.
+    """
+    n_users = int(users.max(initial=0)) + 1
+    if np.issubdtype(times.dtype, np.integer) and len(times):
+        offsets, n_times = times - times.min(), int(times.max()) - int(times.min()) + 1
+    else:
+        offsets, values = pd.factorize(times, sort=True)
+        n_times = max(len(values), 1)
+    if n_users * n_times * n_items < 2**62 and (offsets >= 0).all():
+        key = (users * n_times + offsets.astype(np.int64)) * n_items + items
         return np.argsort(key, kind="stable")
     return np.lexsort((items, times, users))
 
