@@ -257,7 +257,7 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
         key=f"download_{name}",
     )
     if isinstance(result.log, pd.DataFrame) and not result.log.empty:
-        with st.expander(f"Sample prompts and answers ({len(result.log):,} calls)"):
+        with st.expander(f"Sample prompts and answers ({len(result.log):,} prompts)"):
             cols = [
                 c
                 for c in ("prompt", "response", "parsed_choice", "accepted", "reason", "cache_hit")
