@@ -152,7 +152,7 @@ class LLMAugmenter(Augmenter):
     * ``history_size``: how many of a user's most recent training items a prompt lists;
     * ``item_noun``: what the items are called in prompts ("movie", "product", ...);
     * ``max_calls``: the most LLM calls (prompts scored or generated, cache hits included) one augmentation may
-      make; 0 = no cap. Every augmenter plans the calls that would fill the budget for all targeted users and
+      make; 0 = no cap. Every augmenter plans the calls that cover all targeted users (or items) and
       stops at this cap; ``estimate`` says what the plan costs before running, and ``info["budget_note"]`` says
       why a budget was not filled.
     """
@@ -417,7 +417,7 @@ class LLMEstimate:
     augmenter: str
     backend: str
     calls: int  # calls it will make (the plan, capped)
-    calls_wanted: int  # calls that would fill the budget without the cap
+    calls_wanted: int  # calls that would cover every targeted user or item without the cap
     cap: int  # max_calls (0 = none)
     tokens_in: int
     tokens_out: int
@@ -428,7 +428,7 @@ class LLMEstimate:
     def line(self) -> str:
         """One line for the CLI and the Augment page."""
         capped = (
-            f" (cap {self.cap:,}; {self.calls_wanted:,} would fill the budget)"
+            f" (cap {self.cap:,}; {self.calls_wanted:,} would cover every targeted user or item)"
             if self.calls < self.calls_wanted
             else ""
         )

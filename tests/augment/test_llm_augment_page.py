@@ -28,7 +28,7 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     no_errors(app)
     estimate = " ".join(i.value for i in app.info)
     # 257 light users x 3 candidate orders would fill the +10% budget; the cap allows 6 calls.
-    assert "llm-interactions: about 6 LLM calls (cap 6; 771 would fill the budget)" in estimate
+    assert "llm-interactions: about 6 LLM calls (cap 6; 771 would cover every targeted user or item)" in estimate
     assert "measured on" in estimate
     app.button(key="run_augment").click().run()
     no_errors(app)

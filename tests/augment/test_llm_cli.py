@@ -74,7 +74,10 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     assert row["synthetic_rows"] == info["kept"] and row["budget"] == 10 and row["budget_filled"] < 1
     assert row["augment_seconds"] > 0
     err = capsys.readouterr().err
-    assert "estimate per seed: llm-interactions: about 6 LLM calls (cap 6; 9 would fill the budget)" in err
+    assert (
+        "estimate per seed: llm-interactions: about 6 LLM calls (cap 6; 9 would cover every targeted user or item)"
+        in err
+    )
     assert "warning: llm-interactions (seed 0): budget not reached" in err and "LLM-call cap (6)" in err
     for path in out.iterdir():
         assert b"sk-never-written-anywhere" not in path.read_bytes(), path.name
