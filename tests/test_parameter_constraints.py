@@ -15,22 +15,8 @@ from recaug.params import Interval, Options, Parameterised, describe, satisfies
 from recaug.testing.data import checkerboard, default_slice
 
 ESTIMATORS = [("augmenter", name) for name in AUGMENTERS.names()] + [("model", name) for name in MODELS.names()]
-# Parameters of the LLM augmenters' own constructors, not yet declared (their module is being reworked); the
-# shared LLMAugmenter parameters are. Remove names from here as they get constraints: the test below insists.
-UNCONSTRAINED = {
-    "llm-interactions": {
-        "max_users",
-        "n_candidates",
-        "candidate_model",
-        "picks_per_user",
-        "shuffle_candidates",
-        "n_orders",
-        "negatives",
-    },
-    "llm-profiles": {"max_users", "max_new_tokens", "profile_weight", "encoder"},
-    "llm-item-text": {"max_items", "max_new_tokens", "encoder"},
-    "llm-cold-items": {"max_items", "users_per_item", "max_users", "min_yes", "calibrate", "max_new_tokens", "encoder"},
-}
+# Constructor parameters without a declared constraint (none: every estimator declares all of its parameters).
+UNCONSTRAINED: dict[str, set[str]] = {}
 
 
 class Invalid:

@@ -27,7 +27,7 @@ from recaug.augment.llm_item_text import enrich_items, give_items_to_users, thin
 from recaug.augment.similarity import history_profiles, ranked_matches
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
-from recaug.errors import RecaugInputError
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn, no_progress, sub_progress
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
@@ -43,6 +43,15 @@ class LLMColdItemsAugmenter(LLMAugmenter):
     description = "ColdLLM-style: an LLM judges which candidate users would like each cold item (yes/no)"
     family = "llm"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"mode": COLD_MODES}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "max_items": [Interval(int, 0, None)],
+        "users_per_item": [Interval(int, 1, None)],
+        "max_users": [Interval(int, 0, None)],
+        "min_yes": [Interval(float, 0.0, 1.0)],
+        "calibrate": [bool],
+        "max_new_tokens": [Interval(int, 1, None)],
+        "encoder": [str],
+    }
 
     def __init__(
         self,
@@ -68,8 +77,6 @@ class LLMColdItemsAugmenter(LLMAugmenter):
         self.encoder = encoder
 
     def _fit(self, train: TrainingData) -> None:
-        if self.mode not in COLD_MODES:
-            raise RecaugInputError(f"unknown mode '{self.mode}'", fix=f"use one of {', '.join(COLD_MODES)}")
         super()._fit(train)
         if self.mode == "judge":
             self.llm_.check_scoring()

@@ -31,7 +31,7 @@ from recaug.augment.llm_common import ACCEPTED, LLMAugmenter, combined_cost
 from recaug.augment.train_model import fit_train_model
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, POLARITY, USER
-from recaug.errors import RecaugInputError
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn
 from recaug.text.llm.base import Scores
 from recaug.text.llm.parsing import TitleMatcher
@@ -47,6 +47,15 @@ class LLMInteractionsAugmenter(LLMAugmenter):
     description = "LLMRec-style: an LLM picks the items each user will like among a base recommender's candidates"
     family = "llm"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"choice": CHOICE_MODES}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "max_users": [Interval(int, 0, None)],
+        "n_candidates": [Interval(int, 2, None)],
+        "candidate_model": [str],
+        "picks_per_user": [Interval(int, 0, None)],
+        "shuffle_candidates": [bool],
+        "n_orders": [Interval(int, 1, None)],
+        "negatives": [bool],
+    }
 
     def __init__(
         self,
@@ -72,17 +81,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         self.negatives = negatives
 
     def _fit(self, train: TrainingData) -> None:
-        if self.choice not in CHOICE_MODES:
-            raise RecaugInputError(
-                f"unknown choice mode '{self.choice}'", fix=f"choose one of {', '.join(CHOICE_MODES)}"
-            )
-        if self.n_candidates < 2:
-            raise RecaugInputError(f"n_candidates must be at least 2, got {self.n_candidates}")
-        if self.n_orders < 1:
-            raise RecaugInputError(
-                f"n_orders must be at least 1, got {self.n_orders}", fix="use 3 (1 turns the position debiasing off)"
-            )
-        super()._fit(train)
+        super()._fit(train)  # parameters were checked against _parameter_constraints by fit
         if self.choice == "logprob":
             self.llm_.check_scoring()  # a server that cannot score is refused before any work is done
         self.ranker_ = fit_train_model(train, model=self.candidate_model, seed=self.seed)

@@ -8,7 +8,7 @@ profile is closest to it (cold-item expansion). ``artifacts_["item_text"]`` keep
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from recaug.augment.llm_common import LLMAugmenter
 from recaug.augment.similarity import history_profiles, ranked_matches, round_robin
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn, sub_progress
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.llm.parsing import clean_answer
@@ -40,6 +41,11 @@ class LLMItemTextAugmenter(LLMAugmenter):
     name = "llm-item-text"
     description = "LLM enriches thin item text (genre, mood, keywords); enriched items go to the most similar users"
     family = "llm"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "max_items": [Interval(int, 0, None)],
+        "max_new_tokens": [Interval(int, 1, None)],
+        "encoder": [str],
+    }
 
     def __init__(
         self, *, max_items: int = 50, max_new_tokens: int = 32, encoder: str = DEFAULT_ENCODER, **shared: Any

@@ -8,7 +8,7 @@ plain history-mean vector of the ``similarity`` augmenter). Profiles and their e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from recaug.augment.llm_common import LLMAugmenter
 from recaug.augment.similarity import history_profiles, ranked_matches, round_robin
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
-from recaug.errors import RecaugInputError
+from recaug.params import Constraint, Interval
 from recaug.progress import ProgressFn, sub_progress
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 
@@ -30,6 +30,12 @@ class LLMProfilesAugmenter(LLMAugmenter):
     name = "llm-profiles"
     description = "LLM writes a taste profile per user; items whose text is closest to the profile are added"
     family = "llm"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "max_users": [Interval(int, 0, None)],
+        "max_new_tokens": [Interval(int, 1, None)],
+        "profile_weight": [Interval(float, 0.0, 1.0)],
+        "encoder": [str],
+    }
 
     def __init__(
         self,
@@ -47,8 +53,6 @@ class LLMProfilesAugmenter(LLMAugmenter):
         self.encoder = encoder
 
     def _fit(self, train: TrainingData) -> None:
-        if not 0.0 <= self.profile_weight <= 1.0:
-            raise RecaugInputError(f"profile_weight must be in [0, 1], got {self.profile_weight}")
         super()._fit(train)
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
 
