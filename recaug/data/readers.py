@@ -539,17 +539,17 @@ def describe_item(title: str, fields: Mapping[str, object]) -> str:
     The items file's rows and the What-if page's new item are both described by this one function, so a new
     item is written like the catalog.
     """
-    parts = [readable(title).rstrip(".")] if readable(title) else []
-    for column, value in fields.items():
+    parts: list[str] = []
+    for column, value in [("", title), *fields.items()]:
         text = readable(value)
         if not text:
             continue
         key = normalise_name(column)
-        plain = key in _PROSE or key.startswith("column")  # header-less files have no label to show
-        parts.append(text.rstrip(".") if plain else f"{str(column).replace('_', ' ').capitalize()}: {text}")
-    if len(parts) <= 1:
+        plain = not column or key in _PROSE or key.startswith("column")  # header-less files have no label to show
+        parts.append(text if plain else f"{str(column).replace('_', ' ').capitalize()}: {text}")
+    if len(parts) <= 1:  # a lone title or description is kept as written
         return parts[0] if parts else ""
-    return ". ".join(parts) + "."
+    return ". ".join(part.rstrip(".") for part in parts) + "."
 
 
 def descriptive_columns(frame: pd.DataFrame, exclude: Sequence[str]) -> list[str]:
@@ -610,12 +610,13 @@ def items_from_frame(
         )
     ids = _ids(frame, found[ITEM], name)
     fields = frame[list(text_columns)].astype(object).where(frame[list(text_columns)].notna(), "")
+    records = fields.to_dict("records")
     if "title" in found:
         title = frame[found["title"]].astype(object).where(frame[found["title"]].notna(), "").astype(str)
-    else:
-        title = fields.astype(str).agg(" ".join, axis=1).str.slice(0, 80)
-    records = fields.to_dict("records")
-    text = [describe_item(t, r) for t, r in zip(title.tolist(), records, strict=True)]
+        text = [describe_item(t, r) for t, r in zip(title.tolist(), records, strict=True)]
+    else:  # no title: the description is the text, and its start the title
+        text = [describe_item("", r) for r in records]
+        title = pd.Series(text).str.slice(0, 80)
     out = pd.DataFrame({ITEM: ids, "title": title.map(readable).to_numpy(), "text": text})
     used = {found[ITEM], found.get("title")}
     for column in frame.columns:

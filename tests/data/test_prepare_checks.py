@@ -62,6 +62,8 @@ def test_items_file_title_and_every_descriptive_column() -> None:
     assert items["title"].tolist() == ["Toy Story (1995)", "Jumanji (1995)", "Heat (1995)"]
     described = read_items(b"asin,name,description\nB1,Mug,A large mug.\n", name="p.csv")
     assert described["text"].tolist() == ["Mug. A large mug."]
+    untitled = read_items(b"asin,description\nB1,A large mug.\n", name="p.csv")
+    assert untitled["text"].tolist() == ["A large mug."] and untitled["title"].tolist() == ["A large mug."]
 
 
 def test_duplicate_item_ids_are_counted_not_silently_dropped() -> None:
