@@ -42,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recaug", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser("compare", help="baseline vs augmented models on one split; writes results.csv etc.")
-    cmp.add_argument("--data", default="ml-100k", help="built-in name (ml-100k) or a CSV/Parquet path")
+    cmp.add_argument(
+        "--data",
+        default="ml-100k",
+        help="built-in name (ml-100k) or a path: CSV/TSV/TXT/DAT (delimiter incl. ::, header and encoding detected), "
+        "Parquet, or any of them gzipped or zipped",
+    )
     cmp.add_argument("--items", default=None, help="optional items file (item id + title, genres, description...)")
     cmp.add_argument("--name", default=None, help="what runs and reports call the data (default: the file name)")
     cmp.add_argument("--label", default="", help="a label for this run in the run store")
