@@ -148,7 +148,8 @@ def upload_section(current: Dataset) -> None:
     st.file_uploader(
         "Items file (optional: item id + title, genres, description…)", type=UPLOAD_TYPES, key="upload_items"
     )
-    items_frame, items_name = _uploaded_table("upload_items", _header_choice("items"))
+    items_header = _header_choice("items") if st.session_state.get("upload_items") is not None else None
+    items_frame, items_name = _uploaded_table("upload_items", items_header)
     items_choice: dict[str, Any] | None = None
     if items_frame is not None and items_name is not None:
         _notes(items_frame)
