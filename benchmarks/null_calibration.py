@@ -14,7 +14,7 @@ run. Every "better"/"worse" verdict on a null arm is false. The same per-user va
 Power: the same seeds also fit ``edge-dropout`` arms (5% and 30% of all training edges removed: truly less data) and
 a constructed table plants a known shift on the real seed-to-seed noise of BPR's ``random@1`` deltas.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/null_calibration.py                  # 20 experiments, ~30 min on 2 cores
+    PYTHONPATH=. .venv/bin/python benchmarks/null_calibration.py   # 20 experiments: 51 min of compute under load
     PYTHONPATH=. .venv/bin/python benchmarks/null_calibration.py --reps 5 --models pop,itemknn --out /tmp/n.md
 
 Per-seed outcomes are cached under ``$RECAUG_HOME/benchmarks/null_calibration`` (keyed by the settings), so a
