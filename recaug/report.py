@@ -101,8 +101,8 @@ def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None
     key = _key_rows(significance)
     parts.append(
         "<p class='note'>The seed is the unit of inference: intervals and t-tests are over seeds (each seed "
-        "re-splits the data and retrains every model), Benjamini-Hochberg-adjusted within each slice; intervals "
-        "are false-coverage-adjusted, so an interval excludes 0 exactly when the verdict is better/worse. Fewer "
+        "re-splits the data and retrains every model); intervals are each row's 95% t-interval, verdicts are "
+        "Benjamini-Hochberg-corrected within each slice (a better/worse row always has an interval excluding 0). Fewer "
         "than 3 seeds gives deltas but no verdict; slices under 30 users get none. The <b>A/A noise floor</b> is "
         "the half-width of the interval the baseline gets against itself when refitted with fresh seeds.</p>"
     )

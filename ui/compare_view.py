@@ -92,13 +92,14 @@ FORMATS = {
     "augmented": _number("{:.4f}"),
     "delta": _number("{:+.4f}"),
     "delta_pct": _number("{:+.1f}%"),
-    "noise_floor": _number("{:.4f}"),
+    "noise_floor": lambda value: "0 (no seed)" if value == 0 else f"{value:.4f}",  # deterministic models
     "q_ttest": _number("{:.3f}"),
     "n_seeds": _number("{:.0f}"),
     "n_users": _number("{:,.0f}"),
 }
 HELP = {
-    "interval": "Interval of Δ over seeds (t, false-coverage-adjusted: it excludes 0 exactly when the verdict does)",
+    "interval": "95% interval of Δ over seeds (t). The verdict is also corrected for the other rows shown, so an "
+    "interval that excludes 0 can still be 'no clear difference'",
     "A/A noise ±": "Half-width of the interval the baseline gets against itself, refitted with fresh seeds",
     "q (BH)": "t-test p-value over seeds, Benjamini-Hochberg-adjusted over the rows shown",
     "verdict": "better/worse in the metric's own direction; needs ≥ 3 seeds and ≥ 30 users",
