@@ -7,6 +7,7 @@ import streamlit as st
 from recaug.augment.options import describe_methods
 from recaug.cost import cost_table
 from recaug.data.splits import protocol_summary
+from recaug.executor import make_executor
 from recaug.export import to_csv_bytes
 from recaug.figures import budget_curve, delta_bars, sweep_points
 from recaug.models import MODELS
@@ -79,6 +80,18 @@ sweep_budgets = remember(
     ),
 )
 config = compare_config(dataset, aug, models, int(n_seeds), sweep_budgets)
+with st.expander("Where the seeds run"):
+    where = st.radio(
+        "Executor",
+        ["local", "ray"],
+        horizontal=True,
+        key="cmp_executor",
+        help="local: in this process. ray: each seed is a task on a Ray cluster (the data goes to the cluster "
+        "once); the results are identical.",
+    )
+    ray_address = st.text_input(
+        "Ray address", key="cmp_ray_address", disabled=where == "local", placeholder="empty: a local head"
+    )
 methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
 st.caption(
     f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, config.seeds))}** · "
@@ -90,7 +103,8 @@ st.caption(
 if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not models)):
     report, bar = streamlit_progress("Training and evaluating")
     with friendly_errors("run the comparison"):
-        if run_and_record(dataset, config, report):
+        executor = None if where == "local" else make_executor("ray", ray_address.strip() or None)
+        if run_and_record(dataset, config, report, executor):
             st.toast("Loaded from cache (same data and settings).")
     bar.empty()
 

@@ -151,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--runs-dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
     cmp.add_argument("--no-save", action="store_true", help="do not save this comparison in the run store")
     cmp.add_argument("--quiet", action="store_true")
+    cmp.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="where the seeds run: in this process (default) or as tasks on a Ray cluster (identical results)",
+    )
+    cmp.add_argument(
+        "--ray-address",
+        default=None,
+        help="a running Ray cluster, HOST:PORT (default with --executor ray: a local head on 127.0.0.1)",
+    )
     sub.add_parser("augmenters", help="list registered augmenters").add_argument(
         "--params", action="store_true", help="also list each augmenter's settable parameters and defaults"
     )
@@ -229,7 +240,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         for estimate in estimate_llm_variants(dataset, config):
             print(f"estimate per seed: {estimate.line()}", file=sys.stderr)
-    result = run_experiment(dataset, config, progress=progress)
+    from recaug.executor import make_executor
+
+    executor = make_executor(args.executor, args.ray_address)  # a bad combination fails before any compute
+    result = run_experiment(dataset, config, progress=progress, executor=None if executor.name == "local" else executor)
     if not args.quiet:
         print(file=sys.stderr)
     from recaug.augment.llm_common import llm_warnings

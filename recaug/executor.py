@@ -1,6 +1,6 @@
 """Where independent replicates run: in this process, or as tasks on a Ray cluster.
 
-The interface is one call, ``Executor.map(fn, items, shared) -> list``: ``fn(item, shared)`` for every item,
+The interface is one call, ``Executor.map(fn, items, shared) -> list``: ``fn(shared, item)`` for every item,
 results in input order. ``shared`` is the large read-only input every task needs (the dataset, the splits); Ray
 puts it in the object store once and hands every task the same reference, instead of pickling it per task.
 ``fn`` must be a module-level function (Ray pickles it by reference) and must not rely on global state, so the
@@ -23,11 +23,11 @@ EXECUTORS = ("local", "ray")
 
 
 class Executor(Protocol):
-    """Runs ``fn(item, shared)`` for each item; results come back in input order."""
+    """Runs ``fn(shared, item)`` for each item; results come back in input order."""
 
     name: str
 
-    def map(self, fn: Callable[[T, Any], R], items: Sequence[T], shared: Any = None) -> list[R]: ...
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]: ...
 
 
 class LocalExecutor:
@@ -35,8 +35,8 @@ class LocalExecutor:
 
     name = "local"
 
-    def map(self, fn: Callable[[T, Any], R], items: Sequence[T], shared: Any = None) -> list[R]:
-        return [fn(item, shared) for item in items]
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
+        return [fn(shared, item) for item in items]
 
 
 class RayExecutor:
@@ -78,11 +78,11 @@ class RayExecutor:
             self._started = True
         return ray
 
-    def map(self, fn: Callable[[T, Any], R], items: Sequence[T], shared: Any = None) -> list[R]:
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
         ray = self._connect()
         shared_ref = ray.put(shared)  # once; every task receives the same object reference
         remote = ray.remote(_call)
-        futures = [remote.remote(fn, item, shared_ref) for item in items]
+        futures = [remote.remote(fn, shared_ref, item) for item in items]
         log.info("submitted %d Ray tasks", len(futures))
         return list(ray.get(futures))
 
@@ -95,9 +95,9 @@ class RayExecutor:
             self._started = False
 
 
-def _call(fn: Callable[[Any, Any], Any], item: Any, shared: Any) -> Any:
+def _call(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
     """The Ray task body: Ray resolves ``shared`` (an object reference) to the stored object before the call."""
-    return fn(item, shared)
+    return fn(shared, item)
 
 
 def make_executor(name: str = "local", address: str | None = None) -> LocalExecutor | RayExecutor:

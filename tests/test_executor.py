@@ -12,7 +12,7 @@ from recaug.errors import RecaugInputError
 from recaug.executor import LocalExecutor, RayExecutor, make_executor
 
 
-def weighted_sum(item: int, shared: np.ndarray) -> tuple[int, float, int]:
+def weighted_sum(shared: np.ndarray, item: int) -> tuple[int, float, int]:
     """Module level, so Ray can pickle it by reference."""
     return item, float(shared.sum() * item), os.getpid()
 

@@ -58,15 +58,16 @@ def config_key(dataset: Dataset, payload: dict[str, Any]) -> str:
 
 
 def cached_experiment(
-    dataset: Dataset, config: ExperimentConfig, progress: ProgressFn
+    dataset: Dataset, config: ExperimentConfig, progress: ProgressFn, executor: Any = None
 ) -> tuple[ExperimentResult, bool]:
-    """(result, was_cached). Models are kept so what-ifs can reuse them."""
+    """(result, was_cached). Models are kept so what-ifs can reuse them. ``executor`` (e.g. Ray) does not enter
+    the cache key: results are identical wherever they run."""
     key = config_key(dataset, config.to_dict())
     store = result_store()
     hit = store.get(key)
     if hit is not None:
         return hit, True
-    result = run_experiment(dataset, config, progress=progress, keep_models=True)
+    result = run_experiment(dataset, config, progress=progress, keep_models=True, executor=executor)
     store.put(key, result)
     return result, False
 

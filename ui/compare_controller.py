@@ -64,9 +64,9 @@ def run_requested(clicked: bool) -> bool:
     return bool(clicked) | bool(st.session_state.pop(RUN_NOW, False))
 
 
-def run_and_record(dataset: Dataset, config: ExperimentConfig, report: Any) -> bool:
+def run_and_record(dataset: Dataset, config: ExperimentConfig, report: Any, executor: Any = None) -> bool:
     """Run (or load from cache) and save the run; returns whether it came from the cache."""
-    result, was_cached = cached_experiment(dataset, config, report)
+    result, was_cached = cached_experiment(dataset, config, report, executor)
     key = config_key(dataset, config.to_dict())
     st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
     if not was_cached:
