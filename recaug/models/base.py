@@ -68,10 +68,14 @@ class Recommender(Parameterised, ABC):
         self.validate_params()
         train = train.tocsr()
         self.check_size(*train.shape)
+        fix = "pass the real training matrix padded with empty rows for virtual users"
+        exclude = aligned_with_train("valid_exclude", valid_exclude, train, fix)
         context = FitContext(
             report=progress or no_progress,
-            valid_exclude=selection_exclusion(train, valid_exclude),
-            negatives=check_negatives(train, negatives),
+            valid_exclude=train if exclude is None else exclude,  # default: selection excludes train itself
+            negatives=aligned_with_train(
+                "negatives", negatives, train, "build the fixed negatives on the training matrix's user and item index"
+            ),
         )
         return self._fit(train, valid.tocsr() if valid is not None else None, context)
 
@@ -91,28 +95,13 @@ class Recommender(Parameterised, ABC):
         """Dense float32 scores, shape (len(user_indices), n_items); higher is better."""
 
 
-def selection_exclusion(train: sp.csr_matrix, valid_exclude: sp.csr_matrix | None) -> sp.csr_matrix:
-    """What model selection excludes from validation ranking: ``valid_exclude``, or ``train`` when None."""
-    if valid_exclude is None:
-        return train
-    if valid_exclude.shape != train.shape:
-        raise RecaugInputError(
-            f"valid_exclude has shape {valid_exclude.shape}, the training matrix {train.shape}",
-            fix="pass the real training matrix padded with empty rows for virtual users",
-        )
-    return valid_exclude.tocsr()
-
-
-def check_negatives(train: sp.csr_matrix, negatives: sp.csr_matrix | None) -> sp.csr_matrix | None:
-    """``negatives`` as CSR, after checking it lines up with ``train`` (None stays None)."""
-    if negatives is None:
+def aligned_with_train(name: str, matrix: sp.csr_matrix | None, train: sp.csr_matrix, fix: str) -> sp.csr_matrix | None:
+    """``matrix`` as CSR after checking it has ``train``'s shape (None stays None); ``fix`` says what to pass."""
+    if matrix is None:
         return None
-    if negatives.shape != train.shape:
-        raise RecaugInputError(
-            f"negatives has shape {negatives.shape}, the training matrix {train.shape}",
-            fix="build the fixed negatives on the same user and item index as the training matrix",
-        )
-    return negatives.tocsr()
+    if matrix.shape != train.shape:
+        raise RecaugInputError(f"{name} has shape {matrix.shape}, the training matrix {train.shape}", fix=fix)
+    return matrix.tocsr()
 
 
 MODELS: Registry[type[Recommender]] = Registry("model")
