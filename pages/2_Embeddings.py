@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from recaug import projection
 from recaug.explorer import embedding_points, item_vectors, selection_table
 from recaug.figures import projection_scatter
-from recaug.projection import MAX_POINTS, projection_sample
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
@@ -79,7 +79,7 @@ with friendly_errors("build the embedding space"):
             space, label = cached_value(key, lambda: build("pca")), "PCA"
         total = len(space.points)
         # Above MAX_POINTS: the seeded sample UMAP was fitted on (PCA draws the same one), said in the caption.
-        sampled = space.points.iloc[projection_sample(total, seed)]
+        sampled = space.points.iloc[projection.projection_sample(total, seed)]
         pairs = zip(sampled["kind"], sampled["origin"], strict=True)
         points = sampled.assign(group=[GROUPS.get(pair, pair[1]) for pair in pairs])
         if show != "users and items":
@@ -88,7 +88,7 @@ with friendly_errors("build the embedding space"):
             f"{len(points):,} points"
             if len(sampled) == total
             else f"{len(points):,} points of a seeded sample of {len(sampled):,} of all {total:,} (above "
-            f"{MAX_POINTS:,} points the map shows a sample; the counts below are for all points)"
+            f"{projection.MAX_POINTS:,} points the map shows a sample; the counts below are for all points)"
         )
         st.caption(
             f"{shown} · {label} · item vectors from {source} · split {protocol}, seed {seed}. "

@@ -174,18 +174,18 @@ class ProjectionSpace:
         return np.einsum("mk,mkc->mc", weights, self.coords[rows][top]).astype(np.float32)
 
 
-def projection_sample(n: int, seed: int = 0, max_points: int = MAX_POINTS) -> np.ndarray:
-    """Sorted row indices of a seeded sample of ``max_points`` of ``n`` points (all of them when n is small).
-
-    One function for the projection and the page, so the points UMAP placed are the points drawn.
+def projection_sample(n: int, seed: int = 0, max_points: int | None = None) -> np.ndarray:
+    """Sorted row indices of a seeded sample of ``max_points`` (default ``MAX_POINTS``) of ``n`` points (all of
+    them when n is small). One function for the projection and the page, so the points UMAP placed are drawn.
     """
+    max_points = MAX_POINTS if max_points is None else max_points
     if n <= max_points:
         return np.arange(n)
     return np.sort(np.random.default_rng([seed, n]).choice(n, size=max_points, replace=False))
 
 
 def fit_projection(
-    vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True, max_points: int = MAX_POINTS
+    vectors: np.ndarray, method: str = "pca", seed: int = 0, *, use_cache: bool = True, max_points: int | None = None
 ) -> ProjectionSpace:
     """Project ``vectors`` (cached on disk by content) and keep what is needed to place new points later.
 
