@@ -103,7 +103,8 @@ def tuned(base: str, grid: Grid, description: str) -> type[TunedModel]:
             "uses_negatives": MODELS.get(base).uses_negatives,
         },
     )
-    return register(cls)
+    register(cls)
+    return cls
 
 
 # Small on purpose: each point is a full early-stopped fit. Centred on each model's defaults.
