@@ -90,6 +90,7 @@ def delta_table(runs: list[dict]) -> pd.DataFrame:
         .reset_index()
     )
     sig = sig.merge(base, on=["model", "slice", "metric"])
+
     def cell(r: pd.Series) -> str:
         interval = "" if pd.isna(r["ci_low"]) else f" [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
         return f"{r['delta']:+.4f}{interval} {r['verdict']}"

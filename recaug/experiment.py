@@ -224,8 +224,9 @@ def _fit_model(
     """Fit one model on one arm (see :class:`TrainingMatrices` for what validation excludes)."""
     params = {"seed": model_seed, **config.model_params.get(model_name, {})}
     model = create_model(model_name, **params)
-    if getattr(model, "needs_item_texts", False):  # content-aware models read the catalog's text
-        model.set_item_texts(dataset.items["text"].tolist())
+    set_item_texts = getattr(model, "set_item_texts", None)
+    if getattr(model, "needs_item_texts", False) and set_item_texts is not None:  # content-aware models read text
+        set_item_texts(dataset.items["text"].tolist())
     model.fit(arm.matrix, arm.valid, progress=progress, valid_exclude=arm.valid_exclude, negatives=arm.negatives)
     return model
 
@@ -352,6 +353,8 @@ def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOu
         if synthetic_parts
         else pd.DataFrame(columns=[USER, "item_id", "origin", "confidence", "prompt_id", "seed"])
     )
+    if POLARITY in synthetic.columns:  # methods without negatives leave it empty: those rows are positive
+        synthetic[POLARITY] = pd.to_numeric(synthetic[POLARITY], errors="coerce").fillna(1).astype(int)
     splits = {o.seed: o.split for o in outcomes}
     return ExperimentResult(
         config=config,

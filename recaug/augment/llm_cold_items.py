@@ -183,7 +183,7 @@ class LLMColdItemsAugmenter(LLMAugmenter):
             response = answer.raw or f"Yes: {answer.logprobs[0]:.3f}; No: {answer.logprobs[1]:.3f}"
             if item in baseline:
                 response += f"; log-odds of a user we know nothing about: {baseline[item]:.3f}"
-            common = {
+            common: dict[str, Any] = {
                 "prompt": prompt,
                 "response": response,
                 "cost": answer,

@@ -218,7 +218,7 @@ class LLMAugmenter(Augmenter):
         """The user's most recent ``history_size`` training items (item indices), oldest first."""
         return np.asarray(self.history_items_[user][-self.history_size :], dtype=np.int64)
 
-    def history_block(self, items: Sequence[int]) -> str:
+    def history_block(self, items: Sequence[int] | np.ndarray) -> str:
         """A bullet list of item titles for a prompt."""
         return "\n".join(f"- {self.titles_[i]}" for i in items)
 

@@ -110,7 +110,7 @@ def enrich_items(aug: LLMAugmenter, items: np.ndarray, max_new_tokens: int, prog
 
 
 def give_items_to_users(
-    aug: LLMAugmenter, frame: pd.DataFrame, users: np.ndarray, budget: int, progress: ProgressFn
+    aug: Any, frame: pd.DataFrame, users: np.ndarray, budget: int, progress: ProgressFn
 ) -> pd.DataFrame:
     """Each enriched item goes to the users whose history profile is closest to its enriched text (round robin over
     items, best first), ``budget`` x 2 proposals at most. ``aug`` needs ``item_vectors_`` and ``encoder``."""

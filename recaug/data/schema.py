@@ -60,7 +60,7 @@ def detect_columns(
     RecBole-style type suffix (``user_id:token``).
     """
     original = list(columns)
-    by_norm: dict[str, str] = {}
+    by_norm: dict[str, str] = {}  # normalised name -> the column as given
     for col in original:
         key = normalise_name(str(col).split(":")[0])
         by_norm.setdefault(key, col)
@@ -74,9 +74,9 @@ def detect_columns(
         if canonical in mapping:
             continue
         for alias in (normalise_name(canonical), *ALIASES.get(canonical, ())):
-            col = by_norm.get(alias)
-            if col is not None and col not in used:
-                mapping[canonical] = col
-                used.add(col)
+            found = by_norm.get(alias)
+            if found is not None and found not in used:
+                mapping[canonical] = found
+                used.add(found)
                 break
     return mapping

@@ -183,7 +183,7 @@ def standard_slices(metrics: UserMetrics, context: SliceContext) -> dict[str, Sl
 def slice_rows(model: str, variant: str, seed: int, slices: Mapping[str, SliceValues]) -> list[dict[str, Any]]:
     """Tidy result rows (model, variant, seed, slice, metric, k, value, n_users): per-user means, then list-level
     values; ``n_users`` is how many users the slice held, so every number can be shown with it."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, sliced in slices.items():
         entries = [(key, float(v.mean())) for key, v in sliced.values.items() if len(v)] + list(sliced.lists.items())
         rows.extend(

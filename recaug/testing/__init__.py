@@ -14,10 +14,11 @@ pytest, so import them from tests only (``import recaug`` never loads this packa
 
 from recaug.testing.augmenters import AugmenterConformance
 from recaug.testing.data import SliceData, checkerboard, default_slice, slice_of
-from recaug.testing.recommenders import RecommenderConformance
+from recaug.testing.recommenders import FoldInConformance, RecommenderConformance
 
 __all__ = [
     "AugmenterConformance",
+    "FoldInConformance",
     "RecommenderConformance",
     "SliceData",
     "checkerboard",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from recaug.models import MODELS
-from recaug.testing import RecommenderConformance
+from recaug.testing import FoldInConformance, RecommenderConformance
 
 # Torch models (BPR, LightGCN): a high learning rate and few epochs learn the 40 x 40 checkerboard in about a second.
 FAST_TORCH: dict[str, Any] = {"lr": 0.05, "max_epochs": 40, "batch_size": 256, "factors": 16}
@@ -25,7 +25,7 @@ class TestPop(RecommenderConformance):
     personalised = False
 
 
-class TestItemKNN(RecommenderConformance):
+class TestItemKNN(FoldInConformance):
     model_name = "itemknn"
 
 

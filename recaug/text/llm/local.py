@@ -89,7 +89,7 @@ def converted_packaged_model() -> Path:
             tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=PACKAGED_GGUF)
             model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=PACKAGED_GGUF)
             # The weights are dequantised to fp32 already; save_pretrained refuses while these say "quantized".
-            model.hf_quantizer = None
+            model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it as always set
             if hasattr(model.config, "quantization_config"):
                 del model.config.quantization_config
             tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
@@ -433,12 +433,12 @@ class LocalBackend(LLMBackend):
             logits = self._output_logits(model, picked)
             token_lp = torch.log_softmax(logits, dim=-1)
             token_lp = token_lp[torch.arange(len(targets), device=device), torch.tensor(targets, device=device)]
-            token_lp = token_lp.cpu().numpy().astype(np.float64)
+            token_lp_values = token_lp.cpu().numpy().astype(np.float64)
         out = [[np.zeros(n) for n in g.n_options] for g in packed]
         k = 0
         for row, g in enumerate(packed):
             for _, _, j, o in g.targets:
-                out[row][j][o] += token_lp[k]
+                out[row][j][o] += token_lp_values[k]
                 k += 1
         return out
 

@@ -286,8 +286,9 @@ class OpenAIBackend(LLMBackend):
         if self._one_prompt_per_request:
             parts = [self._echo(prefix, [text]) for text in texts]
             error = next((e for p, e in parts if p is None), "")
-            if not error:
-                parsed = (np.concatenate([p[0] for p, _ in parts]), sum(p[1] for p, _ in parts))
+            complete = [p for p, _ in parts if p is not None]
+            if not error and len(complete) == len(parts):
+                parsed = (np.concatenate([p[0] for p in complete]), sum(int(p[1]) for p in complete))
         latency = time.perf_counter() - started
         if parsed is None:
             return failed_scores(len(options), error or "failed", latency=latency)
@@ -390,7 +391,7 @@ class OpenAIBackend(LLMBackend):
                 logprobs[index] = np.logaddexp(logprobs[index], value)  # " A" and "A" are the same answer
         if not np.isfinite(logprobs).any():
             return failed_scores(len(options), "no option letter among the top logprobs", latency=latency)
-        return Scores(logprobs, latency=latency, raw=max(parsed, key=parsed.get))
+        return Scores(logprobs, latency=latency, raw=max(parsed, key=lambda token: parsed[token]))
 
     def _score_key_params(self) -> dict[str, Any]:
         return {"score_mode": self.scoring_mode()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _YEAR = re.compile(r"\s*\((?:\d{4}|\d{4}\s*-\s*\d{0,4})\)\s*$")
@@ -60,7 +60,7 @@ class TitleMatch:
 class TitleMatcher:
     """Maps free text to one of a fixed list of titles: exact, then contained, then fuzzy (difflib) match."""
 
-    def __init__(self, titles: Sequence[str], *, cutoff: float = 0.85) -> None:
+    def __init__(self, titles: Iterable[str], *, cutoff: float = 0.85) -> None:
         self.titles = [str(t) for t in titles]
         self.keys = [normalise_title(t) for t in self.titles]
         self.cutoff = cutoff
