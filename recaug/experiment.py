@@ -327,6 +327,8 @@ def run_experiment(
     config.split_spec()  # bad protocol parameters fail before any compute
     for model_name in config.models:  # imports happen here, not inside the first (timed) fit
         MODELS.get(model_name).warm_up()
+        # Refuse sizes a model cannot fit (e.g. EASE's dense item x item matrix) now, not after augmenting.
+        create_model(model_name, **config.model_params.get(model_name, {})).check_size(dataset.n_users, dataset.n_items)
     if executor is None:
         outcomes = []
         for position, seed in enumerate(config.seeds):

@@ -165,3 +165,20 @@ def test_cli_budget_sweep_compares_each_budget_against_one_baseline(tmp_path: Pa
     assert sizes["random@500"] == 500 and sizes["random@1%"] == round(0.01 * 79_926)  # seed 0's training split
     assert list(pd.read_csv(out / "cost.csv")["variant"]) == ["baseline", "random@1%", "random@500"]
     assert "by augmentation budget" in (out / "report.html").read_text()
+
+
+def test_a_model_that_cannot_fit_the_data_is_refused_before_augmenting(
+    planted: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recaug.experiment as experiment
+    from recaug.errors import RecaugInputError
+
+    def no_augmenting(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an augmenter ran before the size check")
+
+    monkeypatch.setattr(experiment, "create_augmenter", no_augmenting)
+    config = ExperimentConfig(
+        augmenters=["cfgan"], models=["pop", "ease"], model_params={"ease": {"max_items": 10}}, seeds=[0, 1, 2]
+    )
+    with pytest.raises(RecaugInputError, match="EASE needs dense"):
+        run_experiment(planted, config)
