@@ -12,15 +12,22 @@ users. The sample depends only on the validation matrix and the seed, so the bas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.evaluate.metrics import DEFAULT_KS, DEFAULT_METRICS, per_user_metrics, rank_top_k
-from recaug.models.base import Recommender
 
 SCORE_BUDGET = 16_000_000  # floats per scored batch (64 MB as float32), whatever the catalog size
 SELECTION_USERS = 10_000  # validation users sampled for model selection (all of them below this)
+
+
+class Scorer(Protocol):
+    """What evaluation needs from a model: scores for a batch of users (every recommender is one). Evaluating
+    against this small protocol, not ``Recommender``, keeps ``evaluate`` independent of ``models``."""
+
+    def score(self, user_indices: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ def score_batch_size(n_items: int, batch_size: int = 2048) -> int:
 
 
 def evaluate_model(
-    model: Recommender,
+    model: Scorer,
     target: sp.csr_matrix,
     exclude: sp.csr_matrix,
     *,
@@ -78,7 +85,7 @@ def evaluate_model(
     return UserMetrics(users=users, values=values, top=top)
 
 
-def mean_metric(model: Recommender, target: sp.csr_matrix, exclude: sp.csr_matrix, metric: str, k: int) -> float:
+def mean_metric(model: Scorer, target: sp.csr_matrix, exclude: sp.csr_matrix, metric: str, k: int) -> float:
     """One averaged number over every user with targets."""
     result = evaluate_model(model, target, exclude, ks=(k,), metrics=(metric,))
     values = result.values[(metric, k)]
@@ -94,7 +101,7 @@ def selection_users(valid: sp.csr_matrix, seed: int, max_users: int = SELECTION_
 
 
 def selection_score(
-    model: Recommender,
+    model: Scorer,
     valid: sp.csr_matrix,
     exclude: sp.csr_matrix,
     *,

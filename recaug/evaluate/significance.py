@@ -294,6 +294,7 @@ def verdict_summary(
     The words are the ``verdict`` column of ``significance.csv``, so the CLI, the file and the report agree.
     """
     rows = table[(table["slice"] == "all") & table["metric"].isin(metrics) & table["k"].isin(ks)]
+    rows = pd.concat([rows[rows["variant"] != AA_CONTROL], rows[rows["variant"] == AA_CONTROL]])  # the control last
     if rows.empty:
         return "no significance rows for slice 'all' (nothing to compare)"
     seeds = int(rows["n_seeds"].max())

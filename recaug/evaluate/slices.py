@@ -33,8 +33,7 @@ from recaug.data.splits import Split
 from recaug.evaluate.beyond import LIST_METRICS, Popularity, list_metrics, with_beyond_metrics
 from recaug.evaluate.catalog import check_metrics
 from recaug.evaluate.metrics import ACCURACY_METRICS, per_user_metrics
-from recaug.evaluate.protocol import UserMetrics, evaluate_model
-from recaug.models.base import Recommender
+from recaug.evaluate.protocol import Scorer, UserMetrics, evaluate_model
 
 COLD_QUANTILE = 0.25
 MetricKey = tuple[str, int]
@@ -203,7 +202,7 @@ def slice_rows(model: str, variant: str, seed: int, slices: Mapping[str, SliceVa
 
 
 def evaluate_sliced(
-    model: Recommender,
+    model: Scorer,
     target: sp.csr_matrix,
     exclude: sp.csr_matrix,
     context: SliceContext,
