@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.data.builtin import BUILTIN
-from recaug.figures import dataset_histograms
+from recaug.reporting.figures import dataset_histograms
 from ui.data_form import builtin_section, preparation_notes, summary_cards, upload_section
 from ui.page import page_setup
 from ui.state import current_dataset, remembered_choice, sync_url

@@ -127,7 +127,7 @@ def gan_timing(threads: list[int]) -> pd.DataFrame:
     import torch
 
     from recaug.augment import create_augmenter
-    from recaug.augment.train_model import clear_cache
+    from recaug.augment.graph.train_model import clear_cache
     from recaug.data.splits import make_split
 
     dataset, _ = load_dataset("ml-100k")

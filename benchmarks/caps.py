@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 
+from recaug.core.runtime import prefer_single_thread_on_small_machines
 from recaug.data.loading import load_dataset
 from recaug.evaluate.significance import significance_from_results
 from recaug.experiment import ExperimentConfig, run_experiment
-from recaug.runtime import prefer_single_thread_on_small_machines
 
 SLICES = ("all", "activity-q1")
 METRICS = ("recall", "ndcg")

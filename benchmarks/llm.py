@@ -116,7 +116,7 @@ def bias(n_users: int, n_orders: int) -> pd.DataFrame:
     how often the accepted pick is the candidate listed first in the base order, and how often the accepted pick
     changes when the whole procedure starts from the reversed list instead.
     """
-    from recaug.augment.llm_choice import cyclic_orders, debiased_choice
+    from recaug.augment.llm.llm_choice import cyclic_orders, debiased_choice
 
     converted_packaged_model()
     train, users = light_training_users(n_users)

@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
+from recaug.core.runtime import prefer_single_thread_on_small_machines
 from recaug.evaluate.significance import AA_CONTROL, BASELINE, KEYS, MIN_USERS, significance_from_results
 from recaug.evaluate.slices import SliceValues
 from recaug.experiment import ExperimentConfig, run_seed
-from recaug.runtime import prefer_single_thread_on_small_machines
 
 NULL_ARM = "random@1"
 NULL_VARIANTS = (BASELINE, AA_CONTROL, NULL_ARM)
@@ -98,7 +98,7 @@ def cache_folder(config: ExperimentConfig, root: str) -> Path | None:
     if root:
         base = Path(root)
     else:
-        from recaug.paths import cache_dir
+        from recaug.core.paths import cache_dir
 
         base = cache_dir("benchmarks") / "null_calibration"
     folder = base / digest

@@ -5,7 +5,7 @@ Run in a fresh process, as the dashboard would be:
     PYTHONPATH=. .venv/bin/python benchmarks/projection.py            # numba cache as left by earlier runs
     PYTHONPATH=. .venv/bin/python benchmarks/projection.py --cold     # empty numba cache (first install)
 
-Steps: (1) the start-up warm-up (``recaug.projection.warm_umap``, what ``recaug.warmup`` runs in the
+Steps: (1) the start-up warm-up (``recaug.analysis.projection.warm_umap``, what ``recaug.analysis.warmup`` runs in the
 background); (2) the first real 5,000-point UMAP in that process (ML-100k items, users, and users augmented
 by two methods, 384-d text space); (3) the same call again, now served from the on-disk projection cache;
 (4) PCA of the same points for reference. Prints one table.
@@ -31,7 +31,7 @@ def main() -> int:
     rows: list[tuple[str, float]] = []
 
     started = time.perf_counter()
-    from recaug.projection import warm_umap
+    from recaug.analysis.projection import warm_umap
 
     warm_umap()
     rows.append(("warm-up (import umap + 300-point fit)", time.perf_counter() - started))
@@ -39,12 +39,12 @@ def main() -> int:
     import numpy as np
     import pandas as pd
 
+    from recaug.analysis.explorer import history_vectors
+    from recaug.analysis.projection import fit_projection
     from recaug.augment import create_augmenter
     from recaug.data.builtin import load_ml100k
     from recaug.data.dataset import Dataset
     from recaug.data.splits import make_split
-    from recaug.explorer import history_vectors
-    from recaug.projection import fit_projection
     from recaug.text.encoder import encode_texts
 
     interactions, items = load_ml100k()

@@ -225,7 +225,7 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="peers only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "scale.md")
     args = parser.parse_args()
-    from recaug.runtime import prefer_single_thread_on_small_machines
+    from recaug.core.runtime import prefer_single_thread_on_small_machines
 
     prefer_single_thread_on_small_machines()
     demo_rows, peer_rows = [], []

@@ -34,7 +34,7 @@ def demo_latency() -> dict[str, float]:
     import tempfile
 
     from recaug.evaluate.significance import significance_table
-    from recaug.runs import record_comparison
+    from recaug.reporting.runs import record_comparison
     from ui.cached import ResultStore, config_key
 
     timings: dict[str, float] = {}

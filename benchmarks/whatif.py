@@ -13,11 +13,11 @@ import time
 
 
 def main() -> int:
+    from recaug.analysis.whatif import build_content_index, new_item_whatif, new_user_recommendations
     from recaug.data.builtin import load_ml100k
     from recaug.data.dataset import Dataset
     from recaug.data.splits import make_split
     from recaug.models import MODELS, create_model
-    from recaug.whatif import build_content_index, new_item_whatif, new_user_recommendations
 
     interactions, items = load_ml100k()
     dataset = Dataset.from_frames(interactions, items, name="ml-100k")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from recaug.data.splits import protocol_summary
 from recaug.experiment import run_augmenters
-from recaug.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
+from recaug.reporting.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_view import llm_estimate_panel, method_form, result_panel
 from ui.cached import cached_value
 from ui.errors import friendly_errors

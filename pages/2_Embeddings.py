@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from recaug import projection
-from recaug.explorer import embedding_points, item_vectors, selection_table
-from recaug.figures import projection_scatter
+from recaug.analysis import projection
+from recaug.analysis.explorer import embedding_points, item_vectors, selection_table
+from recaug.reporting.figures import projection_scatter
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup

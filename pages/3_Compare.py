@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.augment.options import describe_methods
-from recaug.cost import cost_table
 from recaug.data.splits import protocol_summary
-from recaug.executor import make_executor
-from recaug.export import to_csv_bytes
-from recaug.figures import budget_curve, delta_bars, sweep_points
+from recaug.experiment.cost import cost_table
+from recaug.experiment.executor import make_executor
 from recaug.models import MODELS
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
+from recaug.reporting.export import to_csv_bytes
+from recaug.reporting.figures import budget_curve, delta_bars, sweep_points
 from ui.compare_controller import (
     DEFAULT_SEEDS,
     add_models_and_run,

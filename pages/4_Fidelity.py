@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from recaug.export import to_csv_bytes
-from recaug.fidelity import fidelity_report, fidelity_wide
-from recaug.figures import fidelity_histograms
+from recaug.analysis.fidelity import fidelity_report, fidelity_wide
+from recaug.reporting.export import to_csv_bytes
+from recaug.reporting.figures import fidelity_histograms
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup

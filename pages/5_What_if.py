@@ -6,12 +6,12 @@ import html
 
 import streamlit as st
 
+from recaug.analysis.explorer import embedding_points, item_vectors
+from recaug.analysis.whatif import build_content_index, new_item_whatif, new_user_recommendations, side_by_side
 from recaug.augment import create_augmenter
 from recaug.data.readers import descriptive_columns
 from recaug.data.schema import ITEM
-from recaug.explorer import embedding_points, item_vectors
-from recaug.figures import mark_point, projection_scatter
-from recaug.whatif import build_content_index, new_item_whatif, new_user_recommendations, side_by_side
+from recaug.reporting.figures import mark_point, projection_scatter
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup

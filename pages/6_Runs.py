@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.augment.options import describe_methods
-from recaug.export import to_csv_bytes
-from recaug.runs import OK, compare_runs, delete_run, list_runs, load_run, set_run_label
+from recaug.reporting.export import to_csv_bytes
+from recaug.reporting.runs import OK, compare_runs, delete_run, list_runs, load_run, set_run_label
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
 from ui.page import page_setup

@@ -5,7 +5,7 @@ transformers, umap) are imported inside the functions that need them so that
 ``import recaug`` stays fast.
 """
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 
 __all__ = ["RecaugInputError"]
 __version__ = "0.1.0"

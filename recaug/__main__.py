@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from recaug.errors import RecaugInputError
-from recaug.runtime import prefer_single_thread_on_small_machines
+from recaug.core.errors import RecaugInputError
+from recaug.core.runtime import prefer_single_thread_on_small_machines
 
 
 def _csv_list(text: str) -> list[str]:
@@ -183,14 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from recaug.augment.llm_common import llm_augmenter_params
+    from recaug.augment.llm.llm_common import llm_augmenter_params
     from recaug.augment.options import merge_params, parse_param_assignments, shared_options
+    from recaug.core.variants import parse_budget, sweep
     from recaug.data.loading import load_dataset
     from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
-    from recaug.export import write_experiment
-    from recaug.runs import record_comparison
-    from recaug.variants import parse_budget, sweep
+    from recaug.reporting.export import write_experiment
+    from recaug.reporting.runs import record_comparison
 
     dataset, report = load_dataset(
         args.data,
@@ -236,17 +236,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     progress = _terminal_progress(args.quiet)
 
     if not args.no_llm_estimate:
-        from recaug.augment.llm_estimate import estimate_llm_variants
+        from recaug.augment.llm.llm_estimate import estimate_llm_variants
 
         for estimate in estimate_llm_variants(dataset, config):
             print(f"estimate per seed: {estimate.line()}", file=sys.stderr)
-    from recaug.executor import make_executor
+    from recaug.experiment.executor import make_executor
 
     executor = make_executor(args.executor, args.ray_address)  # a bad combination fails before any compute
     result = run_experiment(dataset, config, progress=progress, executor=None if executor.name == "local" else executor)
     if not args.quiet:
         print(file=sys.stderr)
-    from recaug.augment.llm_common import llm_warnings
+    from recaug.augment.llm.llm_common import llm_warnings
 
     for warning in llm_warnings(result.augment_info):
         print(f"warning: {warning}", file=sys.stderr)
@@ -278,7 +278,7 @@ def _terminal_progress(quiet: bool) -> Callable[[float, str], None]:
     import shutil
     import time
 
-    from recaug.progress import ProgressClock, render_bar
+    from recaug.core.progress import ProgressClock, render_bar
 
     clock, tty, last = ProgressClock(), sys.stderr.isatty(), [-1e9]
 
@@ -319,7 +319,7 @@ def _show(value: object) -> str:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    from recaug.runs import compare_runs, describe_run, list_runs, load_run
+    from recaug.reporting.runs import compare_runs, describe_run, list_runs, load_run
 
     if args.runs_command == "list":
         runs = list_runs(args.dir)
@@ -327,7 +327,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     elif args.runs_command == "show":
         print(describe_run(load_run(args.run_id, args.dir)))
     elif args.runs_command == "delete":
-        from recaug.runs import delete_run
+        from recaug.reporting.runs import delete_run
 
         delete_run(args.run_id, args.dir)
         print(f"deleted run {args.run_id}")
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "runs":
             return _cmd_runs(args)
         if args.command == "warmup":
-            from recaug.warmup import warm_up
+            from recaug.analysis.warmup import warm_up
 
             warm_up(background=args.background)
             return 0

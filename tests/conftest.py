@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recaug.core.runtime import prefer_single_thread_on_small_machines
 from recaug.data.builtin import load_ml100k
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.splits import Split, make_split
-from recaug.runtime import prefer_single_thread_on_small_machines
 
 # Before any test imports torch or transformers (they are imported lazily, inside functions).
 prefer_single_thread_on_small_machines()

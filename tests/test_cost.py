@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recaug.cost import COST_COLUMNS, cost_table
 from recaug.experiment import ExperimentConfig, run_experiment
+from recaug.experiment.cost import COST_COLUMNS, cost_table
 
 
 @pytest.fixture(scope="module")

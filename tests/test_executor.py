@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from recaug.errors import RecaugInputError
-from recaug.executor import LocalExecutor, RayExecutor, make_executor
+from recaug.core.errors import RecaugInputError
+from recaug.experiment.executor import LocalExecutor, RayExecutor, make_executor
 
 
 def weighted_sum(shared: np.ndarray, item: int) -> tuple[int, float, int]:

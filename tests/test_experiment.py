@@ -170,8 +170,8 @@ def test_cli_budget_sweep_compares_each_budget_against_one_baseline(tmp_path: Pa
 def test_a_model_that_cannot_fit_the_data_is_refused_before_augmenting(
     planted: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recaug.experiment as experiment
-    from recaug.errors import RecaugInputError
+    import recaug.experiment.run as experiment
+    from recaug.core.errors import RecaugInputError
 
     def no_augmenting(*args: object, **kwargs: object) -> None:
         raise AssertionError("an augmenter ran before the size check")

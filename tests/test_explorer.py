@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recaug.explorer import POINT_COLUMNS, embedding_points, selection_table
-from recaug.projection import ProjectionSpace, cached_project, cosine_knn, fit_projection, pca_2d
+from recaug.analysis.explorer import POINT_COLUMNS, embedding_points, selection_table
+from recaug.analysis.projection import ProjectionSpace, cached_project, cosine_knn, fit_projection, pca_2d
 from recaug.text.encoder import encode_texts
 from tests.runs_fixtures import small_experiment
 
@@ -64,7 +64,7 @@ def test_projections_are_cached_on_disk_by_content(tmp_path: Path, monkeypatch: 
     def not_again(*_: object) -> np.ndarray:
         raise AssertionError("recomputed instead of reading the cache")
 
-    monkeypatch.setattr("recaug.projection.project", not_again)
+    monkeypatch.setattr("recaug.analysis.projection.project", not_again)
     assert (cached_project(x, "pca", seed=0) == first).all()
     with pytest.raises(AssertionError, match="recomputed"):
         cached_project(x + 1e-3, "pca", seed=0)  # other data, other key

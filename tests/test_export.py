@@ -7,7 +7,7 @@ import io
 import pandas as pd
 
 from recaug.data.splits import make_split
-from recaug.export import augmented_training_data, neutralise_formulas, to_csv_bytes, to_parquet_bytes
+from recaug.reporting.export import augmented_training_data, neutralise_formulas, to_csv_bytes, to_parquet_bytes
 from tests.runs_fixtures import small_experiment
 
 RISKY = ['=HYPERLINK("http://x")', "+1+2", "-3*4", "@SUM(A1)", "\tcmd", "plain", "a=b"]
@@ -78,7 +78,7 @@ def test_ids_round_trip_exactly_while_free_text_is_neutralised() -> None:
 
 
 def test_split_export_keeps_ids_of_every_seed(tmp_path) -> None:
-    from recaug.export import write_experiment
+    from recaug.reporting.export import write_experiment
 
     _, result = small_experiment()
     write_experiment(result, tmp_path)
@@ -90,7 +90,7 @@ def test_split_export_keeps_ids_of_every_seed(tmp_path) -> None:
 
 
 def test_secrets_in_base_urls_are_redacted() -> None:
-    from recaug.export import redact_secrets
+    from recaug.reporting.export import redact_secrets
 
     config = {
         "augmenter_params": {"llm-interactions": {"base_url": "http://user:sk-SECRET@host:8000/v1?api_key=sk-2&x=1"}},

@@ -9,10 +9,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recaug.data.dataset import Dataset
-from recaug.data.splits import Split
-from recaug.errors import RecaugInputError
-from recaug.fidelity import (
+from recaug.analysis.fidelity import (
     FIDELITY_COLUMNS,
     METRICS,
     REAL_METHOD,
@@ -27,6 +24,9 @@ from recaug.fidelity import (
     ks_statistic,
     log2_bin_edges,
 )
+from recaug.core.errors import RecaugInputError
+from recaug.data.dataset import Dataset
+from recaug.data.splits import Split
 
 
 def _value(table: pd.DataFrame, method: str, metric: str) -> float:
@@ -229,7 +229,7 @@ def test_llm_rates_come_from_the_log(ml100k: Dataset, halves) -> None:
         {
             "augmenter": ["half"] * 5 + ["other"],
             "accepted": [True, False, False, True, False, False],
-            # The LLM augmenters' own reasons (recaug.augment.llm_common); a row lost to the budget is not a rejection.
+            # The LLM augmenters' own reasons (augment.llm.llm_common); a row lost to the budget is not a rejection.
             "reason": [
                 "accepted",
                 "unmapped: the answer names no catalog item",

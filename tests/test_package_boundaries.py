@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_recaug_never_imports_streamlit_or_heavy_libraries_at_import_time() -> None:
     code = (
-        "import sys, recaug, recaug.augment, recaug.models, recaug.experiment, recaug.export; "
+        "import sys, recaug, recaug.augment, recaug.models, recaug.experiment, recaug.reporting.export; "
         "bad = [m for m in ('streamlit', 'torch', 'transformers', 'umap') if m in sys.modules]; print(bad)"
     )
     done = subprocess.run(

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from recaug.augment import AUGMENTERS
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
+from recaug.core.params import Interval, Options, Parameterised, describe, satisfies
 from recaug.models import MODELS
-from recaug.params import Interval, Options, Parameterised, describe, satisfies
 from recaug.testing.data import checkerboard, default_slice
 
 ESTIMATORS = [("augmenter", name) for name in AUGMENTERS.names()] + [("model", name) for name in MODELS.names()]

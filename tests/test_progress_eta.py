@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recaug.progress import ProgressClock, describe_progress, format_duration, render_bar
+from recaug.core.progress import ProgressClock, describe_progress, format_duration, render_bar
 
 
 def test_remaining_is_linear_in_the_fraction_done_and_silent_early() -> None:

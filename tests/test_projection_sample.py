@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recaug import projection
-from recaug.projection import fit_projection, projection_sample
+from recaug.analysis import projection
+from recaug.analysis.projection import fit_projection, projection_sample
 
 
 def test_sample_is_seeded_sorted_and_complete_when_small() -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from recaug.data.dataset import Dataset
-from recaug.executor import RayExecutor
 from recaug.experiment import ExperimentConfig, run_experiment
-from recaug.export import write_experiment
+from recaug.experiment.executor import RayExecutor
+from recaug.reporting.export import write_experiment
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
+from recaug.analysis.fidelity import fidelity_for_experiment
 from recaug.evaluate.significance import significance_table
-from recaug.fidelity import fidelity_for_experiment
-from recaug.figures import dataset_histograms, delta_bars, fidelity_histograms, projection_scatter
-from recaug.report import build_report, write_report
+from recaug.reporting.figures import dataset_histograms, delta_bars, fidelity_histograms, projection_scatter
+from recaug.reporting.report import build_report, write_report
 from tests.runs_fixtures import significance_for, small_experiment
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from recaug.__main__ import main
-from recaug.errors import RecaugInputError
-from recaug.fidelity import fidelity_for_experiment
-from recaug.runs import (
+from recaug.analysis.fidelity import fidelity_for_experiment
+from recaug.core.errors import RecaugInputError
+from recaug.reporting.runs import (
     LIST_COLUMNS,
     compare_runs,
     delete_run,
@@ -224,7 +224,7 @@ def test_damaged_runs_are_listed_with_the_reason_and_block_nothing(
 def test_a_failed_save_leaves_no_run_and_no_partial_folder(
     experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recaug.runs as runs
+    import recaug.reporting.runs as runs
 
     _, result = experiment
 
@@ -238,7 +238,7 @@ def test_a_failed_save_leaves_no_run_and_no_partial_folder(
 
 
 def test_run_records_the_real_data_name_sources_label_and_reopens(experiment, tmp_path: Path) -> None:
-    from recaug.runs import run_dataset, run_split
+    from recaug.reporting.runs import run_dataset, run_split
 
     dataset, result = experiment
     upload = type(dataset)(**{**dataset.__dict__, "name": "shop logs", "sources": ("shop.csv", "products.csv")})
@@ -296,7 +296,7 @@ def test_keys_in_base_urls_never_reach_the_report(experiment, tmp_path: Path) ->
 
 
 def test_a_run_can_be_labelled_later(experiment, tmp_path: Path) -> None:
-    from recaug.runs import set_run_label
+    from recaug.reporting.runs import set_run_label
 
     _, result = experiment
     run = save_run(result, root=tmp_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recaug.runtime import THREAD_VARIABLES, prefer_single_thread_on_small_machines
+from recaug.core.runtime import THREAD_VARIABLES, prefer_single_thread_on_small_machines
 
 
 def test_small_machine_gets_one_thread_but_explicit_settings_win() -> None:
@@ -30,7 +30,7 @@ def test_blas_already_loaded_is_limited_too() -> None:
         "import numpy\n"
         "from threadpoolctl import threadpool_info, threadpool_limits\n"
         "threadpool_limits(limits=2)\n"  # what a 2-core machine gets when numpy loads first
-        "from recaug.runtime import prefer_single_thread_on_small_machines\n"
+        "from recaug.core.runtime import prefer_single_thread_on_small_machines\n"
         "prefer_single_thread_on_small_machines(cores=2)\n"
         "print(max(pool['num_threads'] for pool in threadpool_info()))\n"
     )

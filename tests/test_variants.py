@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from recaug.errors import RecaugInputError
-from recaug.figures import budget_curve, sweep_points
-from recaug.variants import budget_label, parse_budget, split_variant, sweep, variant_name
+from recaug.core.errors import RecaugInputError
+from recaug.core.variants import budget_label, parse_budget, split_variant, sweep, variant_name
+from recaug.reporting.figures import budget_curve, sweep_points
 
 
 def test_budgets_round_trip_through_variant_names() -> None:
@@ -60,7 +60,7 @@ def test_budget_curve_draws_one_line_per_method_and_model_in_budget_order() -> N
 
 
 def test_variants_sort_by_method_then_budget() -> None:
-    from recaug.variants import ordered_variants
+    from recaug.core.variants import ordered_variants
 
     names = ["sim@10%", "random", "sim@2%", "sim@500", "sim@20%", "sim", "sim@2%"]
     assert ordered_variants(names) == ["random", "sim", "sim@2%", "sim@10%", "sim@20%", "sim@500"]

@@ -9,13 +9,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recaug.augment.similarity import SimilarityAugmenter
-from recaug.data.dataset import Dataset, TrainingData
-from recaug.data.splits import Split
-from recaug.errors import RecaugInputError
-from recaug.explorer import embedding_points
-from recaug.models import create_model
-from recaug.whatif import (
+from recaug.analysis.explorer import embedding_points
+from recaug.analysis.whatif import (
     ContentIndex,
     build_content_index,
     fold_in_scores,
@@ -24,6 +19,11 @@ from recaug.whatif import (
     recommend_for_new_user,
     side_by_side,
 )
+from recaug.augment.text.similarity import SimilarityAugmenter
+from recaug.core.errors import RecaugInputError
+from recaug.data.dataset import Dataset, TrainingData
+from recaug.data.splits import Split
+from recaug.models import create_model
 
 STAR_WARS_LIKE = {"50", "172", "181", "222", "227", "228", "229", "230", "380", "449", "450", "271", "1596"}
 CATALOG_STYLE = ("Galaxy Rebels (1998)", "Genres: Action, Adventure, Sci-Fi.")
@@ -88,7 +88,7 @@ def test_after_matches_the_similarity_augmenter_on_cold_items(
         seen_texts.extend(texts)
         return np.vstack([index.item_vectors, answer.vector[None, :]])
 
-    monkeypatch.setattr("recaug.augment.similarity.encode_texts", same_vectors)
+    monkeypatch.setattr("recaug.augment.text.similarity.encode_texts", same_vectors)
     new_id = "new-item"
     items = pd.concat(
         [ml100k_train.items, pd.DataFrame({"item_id": [new_id], "title": [CATALOG_STYLE[0]], "text": [answer.text]})],

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from recaug.analysis.whatif import build_content_index, new_item_whatif
 from recaug.data.dataset import TrainingData
 from recaug.data.readers import describe_item
-from recaug.whatif import build_content_index, new_item_whatif
 
 
 def test_new_item_text_is_built_like_the_catalog(ml100k_train: TrainingData) -> None:

@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from recaug.augment import AUGMENTERS, AugmentResult
-from recaug.augment.llm_common import llm_augmenter_params, llm_warnings
+from recaug.augment.llm.llm_common import llm_augmenter_params, llm_warnings
 from recaug.augment.options import merge_params, shared_options
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
-from recaug.export import to_csv_bytes
+from recaug.reporting.export import to_csv_bytes
 from ui.errors import friendly_errors
 from ui.param_form import method_params_form
 from ui.state import recalled, remember, remembered_choice
@@ -274,7 +274,7 @@ def llm_estimate_panel(dataset: Dataset, experiment: Any) -> None:
     if not any(name.startswith("llm-") for name in experiment.augmenters):
         return
     if st.button("Estimate LLM cost", key="estimate_llm", help="Runs one batch of real calls on this backend."):
-        from recaug.augment.llm_estimate import estimate_llm_variants
+        from recaug.augment.llm.llm_estimate import estimate_llm_variants
 
         with friendly_errors("estimate the LLM cost"), st.spinner("Probing the LLM backend..."):
             st.session_state["llm_estimates"] = (

@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
+from recaug.core.progress import ProgressFn
 from recaug.data.dataset import Dataset
 from recaug.data.loading import load_dataset
 from recaug.data.prepare import PrepareReport
 from recaug.experiment import ExperimentConfig, ExperimentResult, run_experiment
-from recaug.progress import ProgressFn
 
 _MAX_EXPERIMENTS = 16
 

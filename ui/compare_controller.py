@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from recaug.core.variants import parse_budget, sweep
 from recaug.data.dataset import Dataset
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
-from recaug.report import build_report
-from recaug.runs import record_comparison
-from recaug.variants import parse_budget, sweep
+from recaug.reporting.report import build_report
+from recaug.reporting.runs import record_comparison
 from ui.cached import cached_experiment, cached_value, config_key, result_store
 from ui.state import EXPERIMENT, EXPERIMENT_KEY, LAST_RUN, recalled, remember
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from recaug.core.variants import ordered_variants
 from recaug.evaluate.significance import (
     AA_CONTROL,
     MIN_SEEDS,
@@ -17,7 +18,6 @@ from recaug.evaluate.significance import (
     with_verdicts,
 )
 from recaug.experiment import compare_table
-from recaug.variants import ordered_variants
 from ui.tables import MISSING, as_text, right_aligned
 
 GREY = "color: #9ca3af"

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import ML100K_TERMS
 from recaug.data.dataset import Dataset
 from recaug.data.loading import RawData, build_dataset
@@ -23,8 +24,7 @@ from recaug.data.readers import (
     read_table,
 )
 from recaug.data.schema import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP
-from recaug.errors import RecaugInputError
-from recaug.runs import datasets_dir
+from recaug.reporting.runs import datasets_dir
 from ui.cached import builtin_dataset, cached_value
 from ui.errors import friendly_errors
 from ui.state import PREPARE_REPORT, dataset_fingerprint, set_dataset

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 
 logger = logging.getLogger("recaug.ui")
 

@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from recaug.runtime import prefer_single_thread_on_small_machines
+from recaug.core.runtime import prefer_single_thread_on_small_machines
 
 prefer_single_thread_on_small_machines()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,7 +20,7 @@ def _start_warm_up() -> bool:
     """Compile UMAP's numba code and embed the built-in item text once per server, in the background."""
     if os.environ.get("RECAUG_NO_WARMUP"):
         return False
-    from recaug.warmup import warm_up_thread
+    from recaug.analysis.warmup import warm_up_thread
 
     warm_up_thread()
     return True

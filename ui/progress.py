@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from recaug.progress import ProgressClock, ProgressFn, describe_progress
+from recaug.core.progress import ProgressClock, ProgressFn, describe_progress
 
 
 def streamlit_progress(label: str) -> tuple[ProgressFn, st.delta_generator.DeltaGenerator]:

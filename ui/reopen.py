@@ -13,12 +13,12 @@ import logging
 import pandas as pd
 import streamlit as st
 
+from recaug.core.errors import RecaugInputError
+from recaug.core.variants import split_variant
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
-from recaug.errors import RecaugInputError
 from recaug.experiment import ExperimentResult
-from recaug.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_split
-from recaug.variants import split_variant
+from recaug.reporting.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_split
 from ui.cached import builtin_dataset, config_key, result_store
 from ui.state import (
     AUG_PARAM,

@@ -20,12 +20,12 @@ from typing import Any, ClassVar, Self, TypedDict
 import numpy as np
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
+from recaug.core.params import Constraint, Interval, Options, Parameterised
+from recaug.core.progress import ProgressFn, no_progress
+from recaug.core.registry import Registry
 from recaug.data.dataset import VIRTUAL_PREFIX, TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, USER
-from recaug.errors import RecaugInputError
-from recaug.params import Constraint, Interval, Options, Parameterised
-from recaug.progress import ProgressFn, no_progress
-from recaug.registry import Registry
 
 SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
 TARGETS = ("light-users", "all", "cold-items")

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recaug.augment.graph.train_model import fit_train_model
 from recaug.augment.ranking import plausibility
-from recaug.augment.train_model import fit_train_model
+from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, USER
-from recaug.progress import ProgressFn, sub_progress
 
 
 def edge_plausibility(

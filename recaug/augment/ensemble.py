@@ -31,11 +31,11 @@ import pandas as pd
 
 from recaug.augment.base import Augmenter, AugmentOptions, Target, create_augmenter, register
 from recaug.augment.inner_split import inner_split
+from recaug.core.errors import RecaugInputError
+from recaug.core.params import Constraint, Interval
+from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
-from recaug.errors import RecaugInputError
-from recaug.params import Constraint, Interval
-from recaug.progress import ProgressFn, sub_progress
 
 MODES = ("union", "vote", "weighted", "stacking")
 NOT_COMBINABLE = ("ensemble", "edge-dropout")  # recursion; an augmenter that removes edges proposes none

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union, Unpack, get_args, get_origin, get_type_hints
 
 from recaug.augment.base import AUGMENTERS, BASE_OPTIONS, Augmenter, AugmentOptions
-from recaug.errors import RecaugInputError
-from recaug.variants import split_variant
+from recaug.core.errors import RecaugInputError
+from recaug.core.variants import split_variant
 
 ParamKind = Literal["int", "float", "bool", "str", "choice", "multi"]
 # Set once for the whole run (seed, target) or nested dicts; LLM methods take their connection from the LLM settings.

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from recaug.augment.base import Target
-from recaug.augment.similarity import round_robin
+from recaug.augment.text.similarity import round_robin
+from recaug.core.progress import ProgressFn
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.evaluate.metrics import top_k_indices
-from recaug.progress import ProgressFn
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]  # user indices -> (n, n_items) scores, higher is better
 ConfidenceFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (users, their scores, chosen) -> [0, 1]

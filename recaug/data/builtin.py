@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
+from recaug.core.paths import installed_package_folder
 from recaug.data.schema import ITEM, RATING, TIMESTAMP, USER
-from recaug.errors import RecaugInputError
-from recaug.paths import installed_package_folder
 
 ML100K_TERMS = (
     "MovieLens-100k © GroupLens Research, University of Minnesota. Use is under the GroupLens terms: "

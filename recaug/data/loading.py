@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.data.prepare import PrepareReport, prepare_checked
 from recaug.data.readers import read_interactions, read_items
-from recaug.errors import RecaugInputError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.schema import ITEM, RATING, USER
-from recaug.errors import RecaugInputError
 
 
 @dataclass(frozen=True)

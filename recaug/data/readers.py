@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
 from recaug.data import sniff
 from recaug.data.schema import ALIASES, ITEM, POLARITY, RATING, TIMESTAMP, USER, detect_columns, normalise_name
-from recaug.errors import RecaugInputError
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 # Ratings beyond this are refused: they are overflowed or sentinel values, and they break means and thresholds.

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.schema import normalise_name
-from recaug.errors import RecaugInputError
 
 # Multi-character delimiters first: '::' files also contain ':' and often ',' inside titles.
 DELIMITERS = ("::", "\t", ",", ";", "|")

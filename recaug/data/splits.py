@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
+from recaug.core.registry import Registry
 from recaug.data.schema import ITEM, TIMESTAMP, USER
-from recaug.errors import RecaugInputError
-from recaug.registry import Registry
 
 TRAIN, VALID, TEST = 0, 1, 2
 

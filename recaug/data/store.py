@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, TIMESTAMP, USER
-from recaug.errors import RecaugInputError
 
 logger = logging.getLogger(__name__)
 META = "meta.json"

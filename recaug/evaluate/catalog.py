@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 
 
 @dataclass(frozen=True)

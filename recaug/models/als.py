@@ -13,9 +13,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.core.params import Constraint, Interval
 from recaug.models.base import FitContext, Recommender, register
 from recaug.models.early_stopping import EarlyStopping
-from recaug.params import Constraint, Interval
 
 
 def implicit_als(factors: int, reg: float, alpha: float, iterations: int, seed: int, gpu: bool) -> Any:

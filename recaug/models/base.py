@@ -21,10 +21,10 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.errors import RecaugInputError
-from recaug.params import Constraint, Interval, Parameterised
-from recaug.progress import ProgressFn, no_progress
-from recaug.registry import Registry
+from recaug.core.errors import RecaugInputError
+from recaug.core.params import Constraint, Interval, Parameterised
+from recaug.core.progress import ProgressFn, no_progress
+from recaug.core.registry import Registry
 
 
 @dataclass(frozen=True)

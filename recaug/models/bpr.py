@@ -7,11 +7,11 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.core.torch_utils import adam
 from recaug.models.base import FitContext, register
 from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
-from recaug.models.torch_utils import adam
 
 
 @register

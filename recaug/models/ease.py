@@ -8,9 +8,9 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
+from recaug.core.params import Constraint, Interval
 from recaug.models.base import FitContext, Recommender, register
-from recaug.params import Constraint, Interval
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.core.params import Constraint, Interval
 from recaug.evaluate.metrics import rank_top_k
 from recaug.models.base import FitContext, Recommender, register
-from recaug.params import Constraint, Interval
 
 BLOCK_FLOATS = 16_000_000  # dense similarity block: n_items x block floats (64 MB)
 

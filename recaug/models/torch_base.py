@@ -11,11 +11,11 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
+from recaug.core.params import Constraint, Interval
+from recaug.core.torch_utils import pick_device, torch_generator, torch_threads
 from recaug.models.base import FitContext, Recommender
 from recaug.models.bpr_sampling import BPRSampler
 from recaug.models.early_stopping import EarlyStopping
-from recaug.models.torch_utils import pick_device, torch_generator, torch_threads
-from recaug.params import Constraint, Interval
 
 
 class EarlyStoppedTorchModel(Recommender):

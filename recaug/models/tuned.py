@@ -14,10 +14,10 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
+from recaug.core.params import Constraint
+from recaug.core.progress import sub_progress
 from recaug.models.base import MODELS, FitContext, Recommender, create_model, register
-from recaug.params import Constraint
-from recaug.progress import sub_progress
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 from recaug.evaluate.protocol import evaluate_model
 from recaug.models import MODELS, Recommender, create_model
 from recaug.testing.data import Checkerboard, checkerboard

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from recaug.errors import RecaugInputError
-from recaug.paths import cache_dir, installed_package_folder
-from recaug.progress import ProgressFn, no_progress
+from recaug.core.errors import RecaugInputError
+from recaug.core.paths import cache_dir, installed_package_folder
+from recaug.core.progress import ProgressFn, no_progress
 
 DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
 _LOCK = threading.Lock()

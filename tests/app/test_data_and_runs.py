@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from recaug.runs import list_runs, save_run
+from recaug.reporting.runs import list_runs, save_run
 from tests.app.conftest import REPO, no_errors
 from tests.runs_fixtures import small_experiment
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recaug import projection
+from recaug.analysis import projection
 from tests.app.conftest import no_errors
 
 

@@ -103,7 +103,7 @@ def test_link_prediction_with_lightgcn(ml100k_train, hits, random_hit_rate) -> N
 
 
 def test_unknown_options_fail_loudly(ml100k_train) -> None:
-    from recaug.errors import RecaugInputError
+    from recaug.core.errors import RecaugInputError
 
     with pytest.raises(RecaugInputError):
         create_augmenter("rl-gan", reward="vibes").fit(ml100k_train)

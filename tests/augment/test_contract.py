@@ -12,7 +12,7 @@ import pytest
 
 from recaug.augment import AUGMENTERS, create_augmenter
 from recaug.augment.base import BASE_OPTIONS, Augmenter, AugmentOptions
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 from recaug.testing import AugmenterConformance
 
 FAST_PARAMS: dict[str, dict[str, Any]] = {

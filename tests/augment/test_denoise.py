@@ -7,9 +7,9 @@ import pytest
 
 from recaug.augment import create_augmenter
 from recaug.augment.denoise import edge_plausibility
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import VIRTUAL_PREFIX
 from recaug.data.schema import ITEM, USER
-from recaug.errors import RecaugInputError
 
 
 def test_denoise_drops_the_least_plausible_edges_and_keeps_the_budget(ml100k_train, hits) -> None:

@@ -9,8 +9,8 @@ import pytest
 from recaug.augment import create_augmenter
 from recaug.augment.base import resolve_target
 from recaug.augment.ensemble import MIN_POOL_PER_USER
+from recaug.core.errors import RecaugInputError
 from recaug.data.schema import CONFIDENCE, ITEM, USER
-from recaug.errors import RecaugInputError
 
 MEMBERS = ["itemknn-expansion", "popularity", "random"]
 BUDGET = 2000

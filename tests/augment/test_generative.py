@@ -6,7 +6,7 @@ import numpy as np
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import resolve_target
-from recaug.augment.embedding_gan import nearest_rows
+from recaug.augment.gan.embedding_gan import nearest_rows
 from recaug.data.dataset import VIRTUAL_PREFIX
 from recaug.data.schema import ITEM, USER
 

@@ -16,8 +16,8 @@ import pytest
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import Augmenter, AugmentResult
-from recaug.augment.llm_common import ACCEPTED, LOG_COLUMNS
-from recaug.augment.llm_item_text import keywords_prompt
+from recaug.augment.llm.llm_common import ACCEPTED, LOG_COLUMNS
+from recaug.augment.llm.llm_item_text import keywords_prompt
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.splits import Split
 from recaug.text.llm.parsing import display_title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recaug.augment.llm_choice import NO_SIGNAL, UNSTABLE, cyclic_orders, debiased_choice
+from recaug.augment.llm.llm_choice import NO_SIGNAL, UNSTABLE, cyclic_orders, debiased_choice
 
 
 def test_cyclic_orders_put_each_candidate_at_spread_positions() -> None:

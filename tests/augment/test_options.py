@@ -6,8 +6,8 @@ import pytest
 
 from recaug.augment import AUGMENTERS, create_augmenter
 from recaug.augment.options import merge_params, param_specs, parse_param_assignments, shared_options
+from recaug.core.errors import RecaugInputError
 from recaug.data.schema import CONFIDENCE, ITEM, USER
-from recaug.errors import RecaugInputError
 
 
 def test_max_per_user_keeps_each_users_most_confident_rows(ml100k_train) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from recaug.augment.base import Target
+from recaug.augment.graph.train_model import clear_cache, fit_train_model
 from recaug.augment.inner_split import inner_split
 from recaug.augment.ranking import plausibility, top_unseen_rows
-from recaug.augment.train_model import clear_cache, fit_train_model
+from recaug.core.progress import no_progress
 from recaug.data.schema import ITEM, USER
-from recaug.progress import no_progress
 
 
 def test_inner_split_holds_out_training_edges_only(ml100k_train) -> None:

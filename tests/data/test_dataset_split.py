@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.data.prepare import filter_kcore, prepare
 from recaug.data.splits import Split, make_split
-from recaug.errors import RecaugInputError
 
 
 def test_ml100k_is_complete(ml100k: Dataset) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.loading import load_dataset
 from recaug.data.prepare import check_sizes, prepare_checked
 from recaug.data.readers import read_items
-from recaug.errors import RecaugInputError
 
 
 def _grid(users: int, items: int) -> pd.DataFrame:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS, Split, make_split, protocol_params
-from recaug.errors import RecaugInputError
 
 
 def pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:

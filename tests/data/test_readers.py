@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.readers import read_interactions, read_items
 from recaug.data.schema import detect_columns
-from recaug.errors import RecaugInputError
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.readers import NOTES, read_interactions, read_items, read_table
-from recaug.errors import RecaugInputError
 
 ML_DAT = b"1::0114709::10::1381620027\r\n1::0113277::8::1379466669\r\n2::0114709::7::1389230000\r\n"
 

@@ -68,7 +68,7 @@ def isolated_home(folder: Path, shared: tuple[str, ...] = SHARED_CACHES) -> Path
     Sharing the normal home's text-embedding and numba caches saves the ~5 s item-text encode and the UMAP compile
     on a warm machine, while nothing stateful (the Compare page saves every run) leaks into or out of the test.
     """
-    from recaug.paths import recaug_home
+    from recaug.core.paths import recaug_home
 
     folder.mkdir(parents=True, exist_ok=True)
     for kind in shared:

@@ -24,7 +24,7 @@ from recaug.evaluate.significance import (
     with_verdicts,
 )
 from recaug.experiment import ExperimentConfig, run_experiment
-from recaug.export import write_experiment
+from recaug.reporting.export import write_experiment
 
 
 def constructed(
@@ -188,7 +188,7 @@ def test_aa_control_sets_the_noise_floor_and_is_its_own_family() -> None:
 
 
 def test_experiment_writes_significance_protocol_and_every_seeds_split(planted: Dataset, tmp_path: Path) -> None:
-    from recaug.fidelity import result_split
+    from recaug.analysis.fidelity import result_split
 
     config = ExperimentConfig(
         protocol="cold-users",

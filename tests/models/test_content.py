@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.data.splits import make_split
-from recaug.errors import RecaugInputError
 from recaug.evaluate.protocol import evaluate_model, mean_metric
 from recaug.models import create_model
 from recaug.models.content import ridge_map

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.data.splits import make_split
-from recaug.errors import RecaugInputError
 from recaug.models import MODELS, create_model
 from recaug.models.bpr_sampling import BPRSampler
 

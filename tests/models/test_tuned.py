@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.data.splits import Split
-from recaug.errors import RecaugInputError
 from recaug.evaluate.protocol import mean_metric
 from recaug.models import MODELS, create_model
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from recaug.paths import recaug_home
+from recaug.core.paths import recaug_home
 
 
 @functools.cache

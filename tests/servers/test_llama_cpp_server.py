@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import TrainingData
-from recaug.errors import RecaugInputError
 from recaug.text.llm.openai_http import PROBE_ORDER, OpenAIBackend
 from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
 

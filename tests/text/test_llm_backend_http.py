@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import TrainingData
-from recaug.errors import RecaugInputError
 from recaug.text.llm.base import create_backend
 from recaug.text.llm.local import LocalBackend
 from recaug.text.llm.openai_http import PROBE, OpenAIBackend

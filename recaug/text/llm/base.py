@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 from recaug.text.llm.cache import ResponseCache
 
 DEFAULT_SYSTEM_PROMPT = "You are a concise assistant for a recommender system."

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from recaug.paths import cache_dir
+from recaug.core.paths import cache_dir
 
 
 class ResponseCache:

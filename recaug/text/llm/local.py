@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from recaug.errors import RecaugInputError
-from recaug.models.torch_utils import torch_threads
-from recaug.paths import cache_dir, installed_package_folder
+from recaug.core.errors import RecaugInputError
+from recaug.core.paths import cache_dir, installed_package_folder
+from recaug.core.torch_utils import torch_threads
 from recaug.text.llm.base import DEFAULT_SYSTEM_PROMPT, Generation, LLMBackend, Scores
 from recaug.text.llm.cache import ResponseCache
 
@@ -150,7 +150,7 @@ def _load_model(path: str, device: str, dtype: str) -> tuple[Any, Any, threading
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from recaug.models.torch_utils import pick_device
+    from recaug.core.torch_utils import pick_device
 
     torch_device = pick_device(device)
     restore = _quiet_transformers()
@@ -255,7 +255,7 @@ class LocalBackend(LLMBackend):
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         cache: ResponseCache | bool = True,
     ) -> None:
-        from recaug.models.torch_utils import pick_device
+        from recaug.core.torch_utils import pick_device
 
         folder, model_id = resolve_model_dir(model)
         self.dtype = resolve_dtype(dtype, pick_device(device).type)

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from recaug.errors import RecaugInputError
+from recaug.core.errors import RecaugInputError
 from recaug.text.llm.base import DEFAULT_SYSTEM_PROMPT, Generation, LLMBackend, Scores, failed_scores
 from recaug.text.llm.cache import ResponseCache
 from recaug.text.llm.parsing import parse_choice

@@ -1,0 +1,1 @@
+"""What the synthetic data looks like: fidelity, projections, the explorer, what-ifs."""

@@ -1,0 +1,430 @@
+"""Cold-start what-ifs, answered live from already-fitted state.
+
+* **New item**: a title and description are embedded with the same sentence encoder as the catalog;
+  the answer lists its nearest catalog items (the reasons), its position in the explorer's space, the
+  users a content-only model would show it to in their top-K *before* augmentation, and the users the
+  ``similarity`` augmenter's cold-item expansion would give it *after* (mirroring that augmenter's
+  ranking and budget rules).
+* **New user**: 1–5 liked items are folded into each fitted model without retraining
+  (:func:`recommend_for_new_user`), so baseline and augmented models can be compared side by side.
+
+Build a :class:`ContentIndex` once per training split (a second or two); each answer then takes
+milliseconds plus one sentence encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recaug.analysis.explorer import EmbeddingMap
+from recaug.augment.base import resolve_budget
+from recaug.augment.text.similarity import history_profiles
+from recaug.core.errors import RecaugInputError
+from recaug.data.dataset import Dataset, TrainingData
+from recaug.data.readers import describe_item
+from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.evaluate.metrics import rank_top_k
+from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+
+ITEM_ITEM_ATTRIBUTES = ("similarity_", "weights_")  # ItemKNN, EASE: score = history @ W
+NEIGHBOUR_USERS = 50
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ContentIndex:
+    """Text view of one training split, built once.
+
+    Two views of the same embeddings: the *raw* vectors are what the ``similarity`` augmenter uses
+    (so the "after" answer mirrors it exactly); the *content model* used for "before" centres them on
+    the catalog mean first, which removes the boilerplate every catalog text shares and the hubness
+    that otherwise puts the same few central items in everyone's top-K.
+    """
+
+    train: TrainingData
+    item_vectors: np.ndarray  # (n_items, d), L2-normalised raw text embeddings
+    profiles: np.ndarray  # (n_users, d), L2-normalised mean raw embedding of the user's training items
+    center: np.ndarray  # (d,), mean catalog embedding
+    content_items: np.ndarray  # centred, re-normalised item vectors of the content model
+    content_profiles: np.ndarray  # user profiles in the content model's space
+    top_scores: np.ndarray  # (n_users, max_k) best content-model scores over unseen catalog items, descending
+    typical_nearest: float  # median similarity of a catalog item to its nearest other item
+    encoder: str = DEFAULT_ENCODER
+
+    @property
+    def max_k(self) -> int:
+        return self.top_scores.shape[1]
+
+    def example_text(self) -> str:
+        """One catalog text, to show users the style their description should follow."""
+        texts = self.train.items["text"].astype(str)
+        return texts.iloc[int(np.argmax(self.train.item_popularity()))]
+
+
+def build_content_index(
+    train: TrainingData,
+    *,
+    item_vectors: np.ndarray | None = None,
+    encoder: str = DEFAULT_ENCODER,
+    max_k: int = 50,
+    chunk: int = 2048,
+) -> ContentIndex:
+    """Embed the catalog (disk-cached) and precompute each user's top-``max_k`` content scores."""
+    vectors = item_vectors if item_vectors is not None else encode_texts(train.items["text"].tolist(), model=encoder)
+    vectors = _normalise(np.asarray(vectors, dtype=np.float32))
+    center = vectors.mean(axis=0)
+    content_items = _normalise(vectors - center)
+    content_profiles = history_profiles(train.matrix, content_items)
+    max_k = min(max_k, train.n_items)
+    top = np.empty((train.n_users, max_k), dtype=np.float32)
+    nearest = np.empty(train.n_items, dtype=np.float32)
+    for start in range(0, train.n_users, chunk):
+        scores = content_profiles[start : start + chunk] @ content_items.T
+        scores[train.matrix[start : start + chunk].nonzero()] = -np.inf
+        part = -np.partition(-scores, max_k - 1, axis=1)[:, :max_k]
+        top[start : start + chunk] = -np.sort(-part, axis=1)
+    for start in range(0, train.n_items, chunk):
+        sims = vectors[start : start + chunk] @ vectors.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = -np.inf
+        nearest[start : start + chunk] = sims.max(axis=1)
+    return ContentIndex(
+        train=train,
+        item_vectors=vectors,
+        profiles=history_profiles(train.matrix, vectors),
+        center=center,
+        content_items=content_items,
+        content_profiles=content_profiles,
+        top_scores=top,
+        typical_nearest=float(np.median(nearest)),
+        encoder=encoder,
+    )
+
+
+@dataclass
+class NewItemWhatIf:
+    """The answer to "what if this item were in the catalog?"."""
+
+    text: str
+    vector: np.ndarray
+    neighbours: pd.DataFrame  # item_id, title, similarity (the reasons)
+    before: pd.DataFrame  # users with the item in their content-only top-K: user_id, score, kth_score, rank, reason
+    after: pd.DataFrame  # users the similarity cold-item expansion would give it: user_id, similarity, confidence, ...
+    position: tuple[float, float] | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _closest_in_history(index: ContentIndex, users: np.ndarray, item_sims: np.ndarray) -> list[str]:
+    """For each user, the training item most similar to the new item: why it reaches them."""
+    matrix, titles = index.train.matrix, index.train.items["title"].astype(str).to_numpy()
+    reasons = []
+    for user in users:
+        items = matrix.indices[matrix.indptr[user] : matrix.indptr[user + 1]]
+        if len(items) == 0:
+            reasons.append("")
+            continue
+        best = items[np.argmax(item_sims[items])]
+        reasons.append(f"liked {titles[best]} (similarity {item_sims[best]:.2f})")
+    return reasons
+
+
+def new_item_whatif(
+    index: ContentIndex,
+    title: str,
+    description: str = "",
+    *,
+    k: int = 10,
+    n_neighbours: int = 10,
+    budget: int | float = 0.1,
+    min_similarity: float = 0.0,
+    cold_quantile: float = 0.25,
+    embedding_map: EmbeddingMap | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> NewItemWhatIf:
+    """Who would see a new item, before augmentation (content model) and after similarity cold-item expansion.
+
+    ``budget`` / ``min_similarity`` / ``cold_quantile`` mirror the ``similarity`` augmenter run with
+    ``target="cold-items"``: a user receives the item when, among that user's unseen cold items (the new
+    item included) ranked by similarity, its rank-by-rank round-robin position falls within the budget.
+    ``embedding_map`` places the item in the explorer's space (exactly for text PCA, else by neighbours).
+    ``fields`` are the catalog's descriptive columns for the new item (e.g. ``{"genres": "Drama|War"}``).
+    Raises RecaugInputError for an empty title or k outside 1..index.max_k.
+    """
+    if not str(title).strip():
+        raise RecaugInputError("the new item needs a title", fix="type a title (and ideally a description)")
+    if not 1 <= k <= index.max_k:
+        raise RecaugInputError(f"k must be between 1 and {index.max_k}, got {k}")
+    train = index.train
+    # Written like the catalog's own items (title, then labelled descriptive columns, then the description).
+    text = describe_item(title, {**(fields or {}), "description": description})
+    vector = _normalise(encode_texts([text], model=index.encoder))[0]
+    item_sims = index.item_vectors @ vector
+    titles = train.items["title"].astype(str).to_numpy()
+    near = np.argsort(-item_sims, kind="stable")[:n_neighbours]
+    neighbours = pd.DataFrame(
+        {ITEM: train.item_ids.to_numpy()[near], "title": titles[near], "similarity": item_sims[near].astype(float)}
+    )
+
+    user_ids = train.user_ids.to_numpy()
+    scores = index.content_profiles @ _normalise(vector - index.center)
+    kth = index.top_scores[:, k - 1]
+    reach = np.flatnonzero(scores > kth)
+    rank = 1 + (index.top_scores[reach] >= scores[reach, None]).sum(axis=1)
+    order = np.argsort(-scores[reach], kind="stable")
+    reach, rank = reach[order], rank[order]
+    before = pd.DataFrame(
+        {
+            USER: user_ids[reach],
+            "score": scores[reach].astype(float),
+            "kth_score": kth[reach].astype(float),
+            "rank": rank,
+            "reason": _closest_in_history(index, reach, item_sims),
+        }
+    )
+
+    after = _similarity_expansion(index, index.profiles @ vector, item_sims, budget, min_similarity, cold_quantile)
+    position = None
+    if embedding_map is not None:
+        position = _place(embedding_map, vector, neighbours, train)
+    closest = float(item_sims.max()) if len(item_sims) else 0.0
+    summary = {
+        "users": train.n_users,
+        "before": len(before),
+        "after": len(after),
+        "k": k,
+        "share_before": len(before) / max(train.n_users, 1),
+        "share_after": len(after) / max(train.n_users, 1),
+        "closest_similarity": closest,
+        "typical_nearest_similarity": index.typical_nearest,
+        "warning": _style_warning(index, closest),
+    }
+    return NewItemWhatIf(
+        text=text, vector=vector, neighbours=neighbours, before=before, after=after, position=position, summary=summary
+    )
+
+
+def _style_warning(index: ContentIndex, closest: float) -> str:
+    """Sentence embeddings reward texts written like the catalog's; say so when the new text is unlike them."""
+    if closest >= index.typical_nearest - 0.1:
+        return ""
+    return (
+        f"The description is unlike the catalog's texts (closest similarity {closest:.2f}, while catalog items "
+        f"typically have a neighbour at {index.typical_nearest:.2f}), so text-based methods will under-reach "
+        f'it. Writing it in the catalog\'s style helps, e.g. "{index.example_text()}"'
+    )
+
+
+def _similarity_expansion(
+    index: ContentIndex,
+    scores: np.ndarray,
+    item_sims: np.ndarray,
+    budget: int | float,
+    min_similarity: float,
+    cold_quantile: float,
+) -> pd.DataFrame:
+    """Users the ``similarity`` augmenter (target cold-items) would give the new item, with its rank and reason."""
+    train = index.train
+    pop = train.item_popularity()
+    cold = np.flatnonzero(pop <= np.quantile(pop, cold_quantile))
+    users = np.flatnonzero(train.user_degree() > 0)
+    n_budget = resolve_budget(budget, len(train.interactions))
+    sims = index.profiles[users] @ index.item_vectors[cold].T
+    sims[train.matrix[users][:, cold].nonzero()] = -np.inf
+    # The new item is appended after the catalog's cold items, so stable ranking puts ties ahead of it.
+    rank = (sims >= scores[users, None]).sum(axis=1)
+    position = rank * len(users) + np.arange(len(users))
+    chosen = (position < n_budget) & (scores[users] >= min_similarity)
+    picked = users[chosen]
+    order = np.argsort(position[chosen], kind="stable")
+    picked = picked[order]
+    return pd.DataFrame(
+        {
+            USER: train.user_ids.to_numpy()[picked],
+            "similarity": scores[picked].astype(float),
+            CONFIDENCE: np.clip((scores[picked] + 1.0) / 2.0, 0.0, 1.0),
+            "rank_among_cold": rank[chosen][order] + 1,
+            "reason": _closest_in_history(index, picked, item_sims),
+        }
+    )
+
+
+def _place(
+    embedding_map: EmbeddingMap, vector: np.ndarray, neighbours: pd.DataFrame, train: TrainingData
+) -> tuple[float, float]:
+    if embedding_map.source == "text" and embedding_map.space.vectors.shape[1] == len(vector):
+        items = np.flatnonzero(embedding_map.points["kind"].to_numpy() == "item")
+        xy = embedding_map.space.place(vector[None, :], among=items)[0]
+        return float(xy[0]), float(xy[1])
+    # Another space (e.g. model factors): sit at the similarity-weighted centre of the nearest items.
+    items = embedding_map.points[embedding_map.points["kind"] == "item"].set_index("entity_id")
+    near = items.loc[neighbours[ITEM].astype(str)]
+    weights = np.maximum(neighbours["similarity"].to_numpy(), 0) + 1e-6
+    return (float(np.average(near["x"], weights=weights)), float(np.average(near["y"], weights=weights)))
+
+
+# --- new user -----------------------------------------------------------------------------------------------------
+
+
+def _history_row(liked: np.ndarray, n_items: int) -> sp.csr_matrix:
+    return sp.csr_matrix((np.ones(len(liked), np.float32), (np.zeros(len(liked), int), liked)), shape=(1, n_items))
+
+
+def fold_in_scores(
+    model: Any,
+    liked_item_indices: Sequence[int] | np.ndarray,
+    n_items: int,
+    *,
+    train: sp.csr_matrix | None = None,
+    ridge: float = 0.1,
+) -> tuple[np.ndarray, str]:
+    """Scores over all items for an unseen user who liked ``liked_item_indices``, and how they were made.
+
+    In order of preference: a model's own ``score_history(history_row)`` hook; an item-item model
+    (``similarity_`` / ``weights_``: sum of similarities); a factor model (``item_embeddings()``: ridge
+    least-squares user vector from the liked items' factors); Pop (``popularity_``); otherwise the
+    model's scores for the real users most similar to the new user (needs ``train`` or ``model.train_``).
+    """
+    liked = np.unique(np.asarray(liked_item_indices, dtype=np.int64))
+    history = _history_row(liked, n_items)
+    if callable(getattr(model, "score_history", None)):
+        return np.asarray(model.score_history(history), dtype=np.float32).ravel(), "model fold-in"
+    for attribute in ITEM_ITEM_ATTRIBUTES:
+        weights = getattr(model, attribute, None)
+        if isinstance(weights, np.ndarray) and weights.shape == (n_items, n_items):
+            return np.asarray(history @ weights, dtype=np.float32).ravel(), "sum of item similarities"
+    if callable(getattr(model, "item_embeddings", None)):
+        factors = np.asarray(model.item_embeddings(), dtype=np.float64)
+        chosen = factors[liked]
+        lam = ridge * float(np.mean((factors**2).sum(axis=1)))
+        user = np.linalg.solve(chosen.T @ chosen + lam * np.eye(factors.shape[1]), chosen.T @ np.ones(len(liked)))
+        return (factors @ user).astype(np.float32), "least-squares user vector"
+    popularity = getattr(model, "popularity_", None)
+    if isinstance(popularity, np.ndarray):
+        return popularity.astype(np.float32).copy(), "popularity"
+    reference = train if train is not None else getattr(model, "train_", None)
+    if reference is None:
+        raise RecaugInputError(
+            f"cannot fold a new user into model {type(model).__name__}",
+            fix="pass the training matrix (train=...) so similar users can stand in",
+        )
+    reference = sp.csr_matrix(reference)[:, :n_items]
+    overlap = np.asarray((reference @ history.T).todense()).ravel()
+    sizes = np.asarray(reference.sum(axis=1)).ravel()
+    cosine = overlap / np.sqrt(np.maximum(sizes, 1) * len(liked))
+    near = np.argsort(-cosine, kind="stable")[:NEIGHBOUR_USERS]
+    near = near[cosine[near] > 0] if (cosine[near] > 0).any() else near
+    weights = cosine[near] + 1e-6
+    return (weights @ np.asarray(model.score(near), dtype=np.float64) / weights.sum()).astype(
+        np.float32
+    ), "similar users' scores"
+
+
+def recommend_for_new_user(
+    model: Any,
+    liked_item_indices: Sequence[int],
+    k: int = 10,
+    exclude: Sequence[int] | None = None,
+    *,
+    n_items: int | None = None,
+    train: sp.csr_matrix | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` item indices and scores for a new user; liked and ``exclude`` items are never returned.
+
+    ``n_items`` defaults to the width of the model's item state (scores, factors or popularity).
+    Raises RecaugInputError for no liked items or indices outside the catalog.
+    """
+    top, scores, _ = _recommend(model, liked_item_indices, k, exclude, n_items, train)
+    return top, scores
+
+
+def _recommend(
+    model: Any,
+    liked_item_indices: Sequence[int] | np.ndarray,
+    k: int,
+    exclude: Sequence[int] | None,
+    n_items: int | None,
+    train: sp.csr_matrix | None,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    liked = np.asarray(liked_item_indices, dtype=np.int64)
+    if len(liked) == 0:
+        raise RecaugInputError("pick at least one liked item")
+    n = n_items if n_items is not None else _model_items(model)
+    if liked.min() < 0 or liked.max() >= n:
+        raise RecaugInputError(f"liked item indices must be in 0..{n - 1}")
+    scores, how = fold_in_scores(model, liked, n, train=train)
+    banned = np.unique(np.concatenate([liked, np.asarray(exclude if exclude is not None else [], dtype=np.int64)]))
+    top = rank_top_k(scores[None, :], _history_row(banned, n), k)[0]
+    top = top[np.isfinite(scores[top])]
+    return top, scores[top], how
+
+
+def _model_items(model: Any) -> int:
+    for attribute in (*ITEM_ITEM_ATTRIBUTES, "popularity_"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, np.ndarray):
+            return int(value.shape[-1])
+    if callable(getattr(model, "item_embeddings", None)):
+        return int(np.asarray(model.item_embeddings()).shape[0])
+    train = getattr(model, "train_", None)
+    if train is not None:
+        return int(train.shape[1])
+    raise RecaugInputError(f"cannot tell how many items model {type(model).__name__} has", fix="pass n_items=...")
+
+
+def liked_indices(dataset: Dataset, liked_item_ids: Sequence[str]) -> np.ndarray:
+    """Item ids -> indices, with a clear error naming unknown ids."""
+    idx = dataset.item_ids.get_indexer([str(i) for i in liked_item_ids])
+    if (idx < 0).any():
+        missing = [str(i) for i, j in zip(liked_item_ids, idx, strict=True) if j < 0]
+        raise RecaugInputError(f"unknown item id(s): {', '.join(missing[:5])}", fix="pick items from the catalog")
+    return idx
+
+
+def new_user_recommendations(
+    models: Mapping[tuple[Any, ...], Any],
+    dataset: Dataset,
+    liked_item_ids: Sequence[str],
+    *,
+    k: int = 10,
+    train: sp.csr_matrix | None = None,
+) -> pd.DataFrame:
+    """Long table model, variant, rank, item_id, title, score, how for each fitted model.
+
+    ``models`` is keyed like ``ExperimentResult.models``: ``(model, variant, seed)`` (or ``(model, variant)``).
+    """
+    liked = liked_indices(dataset, liked_item_ids)
+    titles = dataset.items["title"].astype(str).to_numpy()
+    item_ids = dataset.item_ids.to_numpy()
+    frames = []
+    for key, model in models.items():
+        top, scores, how = _recommend(model, liked, k, None, dataset.n_items, train)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": key[0],
+                    "variant": key[1],
+                    "rank": np.arange(1, len(top) + 1),
+                    ITEM: item_ids[top],
+                    "title": titles[top],
+                    "score": scores.astype(float),
+                    "how": how,
+                }
+            )
+        )
+    columns = ["model", "variant", "rank", ITEM, "title", "score", "how"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def side_by_side(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """Rank x (model · variant) table of titles, baseline and augmented next to each other."""
+    frame = recommendations.assign(column=recommendations["model"] + " · " + recommendations["variant"])
+    return frame.pivot(index="rank", columns="column", values="title")

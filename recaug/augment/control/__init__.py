@@ -1,0 +1,1 @@
+"""Control augmenters: random pairs, popularity, edge dropout (the bars to clear)."""

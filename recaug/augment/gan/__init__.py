@@ -1,0 +1,1 @@
+"""Generative augmenters: CFGAN, embedding GAN, IRGAN-style RL-GAN."""

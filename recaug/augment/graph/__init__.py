@@ -1,0 +1,1 @@
+"""Graph augmenters: link prediction and item-kNN expansion."""

@@ -1,0 +1,1 @@
+"""Interpolation augmenters: mixup and aggregation of virtual users."""

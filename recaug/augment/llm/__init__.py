@@ -1,0 +1,1 @@
+"""LLM augmenters (LLMRec-style choices, profiles, item text, cold items)."""

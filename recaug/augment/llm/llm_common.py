@@ -1,0 +1,497 @@
+"""What the four LLM augmenters share: the backend, training histories, prompt text, the provenance log, info.
+
+* Prompts are built only from :class:`TrainingData` (a user's training history and the catalog), so no prompt can
+  carry a validation or test interaction.
+* Every prompt gets a ``prompt_id`` (a hash of the augmenter and the prompt), carried by the synthetic rows it
+  produced, so each row can be traced back to the exact prompt and answer in the log.
+* The log has one row per LLM call (``LOG_COLUMNS``). After the base class has cleaned and truncated the rows,
+  ``output_user_ids``/``output_item_ids`` list the pairs each prompt finally contributed, and a prompt whose pairs
+  were all dropped is marked rejected with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Unpack
+
+import numpy as np
+import pandas as pd
+
+from recaug.augment.base import (
+    Augmenter,
+    AugmentOptions,
+    AugmentResult,
+    NotFittedError,
+    Target,
+    resolve_budget,
+    resolve_target,
+)
+from recaug.core.params import Constraint, Interval
+from recaug.core.progress import ProgressFn
+from recaug.data.dataset import TrainingData
+from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
+from recaug.text.llm.base import Generation, LLMBackend, Scores, create_backend
+from recaug.text.llm.parsing import display_title
+
+LOG_COLUMNS = [
+    "prompt_id",
+    "augmenter",
+    "user_id",
+    "item_id",
+    "history_item_ids",
+    "candidate_item_ids",
+    "prompt",
+    "response",
+    "parsed_choice",
+    "confidence",
+    "accepted",
+    "reason",
+    "output_user_ids",
+    "output_item_ids",
+    "tokens_in",
+    "tokens_out",
+    "latency_s",
+    "cache_hit",
+    "error",
+]
+ACCEPTED = "accepted"
+DROPPED = "dropped after cleaning (over budget, duplicate or already in training)"
+
+
+def make_prompt_id(augmenter: str, prompt: str) -> str:
+    """Short, stable id of a prompt: the same prompt always gets the same id."""
+    return f"{augmenter}:{hashlib.sha256(prompt.encode('utf-8')).hexdigest()[:12]}"
+
+
+def softmax(logprobs: np.ndarray) -> np.ndarray:
+    """Normalised probabilities from log-likelihoods (uniform when all are -inf, NaN when any is NaN)."""
+    values = np.asarray(logprobs, dtype=np.float64)
+    if len(values) == 0 or np.isnan(values).any():
+        return np.full(len(values), np.nan)
+    top = values.max()
+    if not np.isfinite(top):
+        return np.full(len(values), 1.0 / len(values))
+    weights = np.exp(values - top)
+    return weights / weights.sum()
+
+
+def cost_fields(record: Generation | Scores) -> dict[str, Any]:
+    """The per-call cost columns of a log row."""
+    return {
+        "tokens_in": record.tokens_in,
+        "tokens_out": record.tokens_out,
+        "latency_s": round(record.latency, 4),
+        "cache_hit": record.cache_hit,
+        "error": record.error or "",
+    }
+
+
+def combined_cost(records: Sequence[Scores]) -> Scores:
+    """One log row's cost for a decision that took several calls (e.g. one prompt in several candidate orders)."""
+    return Scores(
+        np.zeros(0),
+        tokens_in=sum(r.tokens_in for r in records),
+        tokens_out=sum(r.tokens_out for r in records),
+        latency=sum(r.latency for r in records),
+        cache_hit=all(r.cache_hit for r in records),
+        error=next((r.error for r in records if r.error is not None), None),
+    )
+
+
+def finalise_log(records: list[dict[str, Any]], rows: pd.DataFrame) -> pd.DataFrame:
+    """The log as a DataFrame, reconciled with the rows that survived cleaning (see the module docstring)."""
+    log = pd.DataFrame([{c: r.get(c) for c in LOG_COLUMNS} for r in records], columns=LOG_COLUMNS)
+    if log.empty:
+        return log
+    if POLARITY in rows.columns:  # a prompt is accepted for what it added; its negatives ride along
+        rows = rows[rows[POLARITY] >= 0]
+    kept = rows[rows["prompt_id"] != ""].groupby("prompt_id", sort=False)
+    users = kept[USER].agg(list).to_dict() if len(rows) else {}
+    items = kept[ITEM].agg(list).to_dict() if len(rows) else {}
+    log["output_user_ids"] = [users.get(p, []) for p in log["prompt_id"]]
+    log["output_item_ids"] = [items.get(p, []) for p in log["prompt_id"]]
+    produced = log["output_item_ids"].map(len) > 0
+    lost = log["accepted"].astype(bool) & ~produced
+    log.loc[lost, "reason"] = DROPPED
+    log["accepted"] = produced
+    for column in ("tokens_in", "tokens_out"):
+        log[column] = log[column].fillna(0).astype(int)
+    log["cache_hit"] = log["cache_hit"].fillna(False).astype(bool)
+    return log
+
+
+def log_summary(log: pd.DataFrame) -> dict[str, Any]:
+    """Prompt-level counts for ``AugmentResult.info``: accepted, rejected, rejection rate and reasons."""
+    if log.empty:
+        return {"prompts": 0, "prompts_accepted": 0, "rejection_rate": 0.0, "rejection_reasons": {}}
+    accepted = int(log["accepted"].sum())
+    reasons = log.loc[~log["accepted"], "reason"].str.split(":").str[0].value_counts()
+    return {
+        "prompts": len(log),
+        "prompts_accepted": accepted,
+        "rejection_rate": round(1 - accepted / len(log), 4),
+        "rejection_reasons": {str(k): int(v) for k, v in reasons.items()},
+    }
+
+
+class LLMAugmenter(Augmenter):
+    """Base of the ``llm-*`` augmenters: backend settings, histories, batching, the log and the cost info.
+
+    Parameters shared by all of them (the Augment page and the CLI set these by name):
+
+    * ``backend``: ``"local"`` (transformers; packaged SmolLM2-135M-Instruct unless ``model`` names a local HF
+      folder) or ``"openai"`` (an OpenAI-compatible server at ``base_url``; the key comes from the environment);
+    * ``model``, ``base_url``: see above;
+    * ``batch_size``: prompts per backend call (local batch; concurrent requests for a server); one progress step
+      per batch;
+    * ``timeout``: seconds a server request may take before it is retried (the ``openai`` backend);
+    * ``temperature``: 0 is greedy (deterministic); above 0 samples with the augmenter's seed;
+    * ``history_size``: how many of a user's most recent training items a prompt lists;
+    * ``item_noun``: what the items are called in prompts ("movie", "product", ...);
+    * ``max_calls``: the most LLM calls (prompts scored or generated, cache hits included) one augmentation may
+      make; 0 = no cap. Every augmenter plans the calls that cover all targeted users (or items) and
+      stops at this cap; ``estimate`` says what the plan costs before running, and ``info["budget_note"]`` says
+      why a budget was not filled.
+    """
+
+    family = "llm"
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "backend": [str, LLMBackend],
+        "model": [str, None],
+        "base_url": [str, None],
+        "batch_size": [Interval(int, 1, None)],
+        "temperature": [Interval(float, 0.0, None)],
+        "history_size": [Interval(int, 1, None)],
+        "item_noun": [str],
+        "max_calls": [Interval(int, 0, None)],
+        "timeout": [Interval(float, 0.0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        target: str | list[str] = "light-users",
+        backend: str | LLMBackend = "local",
+        model: str | None = None,
+        base_url: str | None = None,
+        batch_size: int = 8,
+        temperature: float = 0.0,
+        history_size: int = 10,
+        item_noun: str = "item",
+        max_calls: int = 2000,
+        timeout: float = 60.0,
+        **options: Unpack[AugmentOptions],
+    ) -> None:
+        super().__init__(seed=seed, target=target, **options)
+        self.max_calls = max_calls
+        self.timeout = timeout
+        self.backend = backend
+        self.model = model
+        self.base_url = base_url
+        self.batch_size = batch_size
+        self.temperature = temperature
+        self.history_size = history_size
+        self.item_noun = item_noun
+
+    # --- set-up -------------------------------------------------------------------------
+    def _fit(self, train: TrainingData) -> None:
+        """Build the backend (a clear error now if a server is unreachable) and the per-user histories."""
+        options: dict[str, Any] = {"batch_size": self.batch_size}
+        if self.backend == "openai":
+            options["timeout"] = float(self.timeout)
+        self.llm_ = create_backend(self.backend, self.model, self.base_url, **options)
+        self.titles_ = np.array([display_title(t) for t in train.items["title"]], dtype=object)
+        self.texts_ = train.items["text"].astype(str).to_numpy()
+        # Oldest first per user; without timestamps the file order stands in for time.
+        order = ["user_idx", TIMESTAMP] if TIMESTAMP in train.interactions.columns else ["user_idx"]
+        rows = train.interactions.sort_values(order, kind="stable")
+        items = rows["item_idx"].to_numpy()
+        bounds = np.searchsorted(rows["user_idx"].to_numpy(), np.arange(train.n_users + 1))
+        self.history_items_ = [items[bounds[u] : bounds[u + 1]] for u in range(train.n_users)]
+
+    def recent_history(self, user: int) -> np.ndarray:
+        """The user's most recent ``history_size`` training items (item indices), oldest first."""
+        return np.asarray(self.history_items_[user][-self.history_size :], dtype=np.int64)
+
+    def history_block(self, items: Sequence[int] | np.ndarray) -> str:
+        """A bullet list of item titles for a prompt."""
+        return "\n".join(f"- {self.titles_[i]}" for i in items)
+
+    def item_ids(self, items: Sequence[int] | np.ndarray) -> list[str]:
+        return [str(x) for x in self.train_.item_ids.to_numpy()[np.asarray(items, dtype=np.int64)]]
+
+    def pick_users(self, target: Target, limit: int, rng: np.random.Generator) -> np.ndarray:
+        """Target users with a training history, a seeded sample of ``limit`` of them when there are more."""
+        users = target.users[self.train_.user_degree()[target.users] > 0]
+        if len(users) > limit:
+            users = np.sort(rng.choice(users, size=limit, replace=False))
+        return users
+
+    # --- the call budget -------------------------------------------------------------------
+    def call_cap(self) -> int:
+        """The most calls this augmentation may make (a very large number when uncapped)."""
+        return int(self.max_calls) if self.max_calls else 2**62
+
+    def planned_calls(self, budget: int, target: Target) -> int:
+        """LLM calls needed to fill ``budget`` rows for ``target`` before the cap (subclasses say how)."""
+        raise NotImplementedError
+
+    def estimate(
+        self, budget: int | float, *, target: str | list[str] | None = None, probe_calls: int | None = None
+    ) -> LLMEstimate:
+        """Calls, tokens and seconds the augmentation would take, from a short measured probe on this backend.
+
+        The probe runs the augmentation itself with ``max_calls`` set to ``probe_calls`` (one batch by default)
+        and the response cache off, so it measures real model calls; the model is loaded first so the load is not
+        counted. Costs per call are scaled to the planned number of calls.
+        """
+        if not hasattr(self, "train_"):
+            raise NotFittedError(f"{self.name}: call fit(train) before estimate()")
+        n = resolve_budget(budget, len(self.train_.interactions))
+        resolved = resolve_target(self.train_, target if target is not None else self.target)
+        wanted = self.planned_calls(n, resolved)
+        calls = min(wanted, self.call_cap())
+        probe = max(1, min(int(probe_calls or self.batch_size), calls)) if calls else 0
+        self.llm_.warm_up()
+        saved = (self.max_calls, self.llm_.cache, dict(self.info_), dict(self.artifacts_))
+        self.max_calls, self.llm_.cache = probe, None
+        started = time.perf_counter()
+        try:
+            info = self.augment(n, target=target).info if probe else {}
+        finally:
+            self.max_calls, self.llm_.cache, self.info_, self.artifacts_ = saved
+        seconds = time.perf_counter() - started
+        made = max(int(info.get("calls", 0)), 1)
+        per_call = {k: info.get(k, 0) / made for k in ("tokens_in", "tokens_out")}
+        return LLMEstimate(
+            augmenter=self.name,
+            backend=f"{self.llm_.kind} ({self.llm_.model_id})",
+            calls=calls,
+            calls_wanted=wanted,
+            cap=int(self.max_calls),
+            tokens_in=round(per_call["tokens_in"] * calls),
+            tokens_out=round(per_call["tokens_out"] * calls),
+            seconds=seconds / made * calls,
+            probe_calls=int(info.get("calls", 0)),
+            probe_seconds=seconds,
+        )
+
+    # --- calls ----------------------------------------------------------------------------
+    def _begin(self) -> None:
+        self._records: list[dict[str, Any]] = []
+        self._usage_before = self.llm_.usage.snapshot()
+        self._started = time.perf_counter()
+
+    def score_in_batches(
+        self, prompts: list[str], options: list[list[str]], progress: ProgressFn, what: str, *, group: int = 1
+    ) -> list[Scores]:
+        """``score_many`` one batch at a time, reporting progress after each batch. ``group`` consecutive prompts
+        belong together (one user's candidate orders) and are never split across batches, so a local backend can
+        encode their shared prefix once."""
+        out: list[Scores] = []
+        step = self.batch_size * max(1, group)
+        for start in range(0, len(prompts), step):
+            out.extend(self.llm_.score_many(prompts[start : start + step], options[start : start + step]))
+            progress(min(len(out) / max(len(prompts), 1), 0.99), f"{self.name}: {len(out)}/{len(prompts)} {what}")
+        return out
+
+    def generate_in_batches(
+        self, prompts: list[str], max_new_tokens: int, progress: ProgressFn, what: str
+    ) -> list[Generation]:
+        """``generate_records`` one batch at a time, reporting progress after each batch."""
+        out: list[Generation] = []
+        for start in range(0, len(prompts), self.batch_size):
+            out.extend(
+                self.llm_.generate_records(
+                    prompts[start : start + self.batch_size], max_new_tokens, self.temperature, self.seed
+                )
+            )
+            progress(min(len(out) / max(len(prompts), 1), 0.99), f"{self.name}: {len(out)}/{len(prompts)} {what}")
+        return out
+
+    def record(
+        self,
+        *,
+        prompt: str,
+        response: str,
+        cost: Generation | Scores,
+        user: int | None = None,
+        item: int | None = None,
+        history: Sequence[int] = (),
+        candidates: Sequence[int] = (),
+        parsed: str = "",
+        confidence: float = float("nan"),
+        accepted: bool,
+        reason: str,
+    ) -> str:
+        """Add one log row; returns its prompt id for the synthetic rows the prompt produces."""
+        prompt_id = make_prompt_id(self.name, prompt)
+        self._records.append(
+            {
+                "prompt_id": prompt_id,
+                "augmenter": self.name,
+                "user_id": "" if user is None else str(self.train_.user_ids[user]),
+                "item_id": "" if item is None else str(self.train_.item_ids[item]),
+                "history_item_ids": self.item_ids(history),
+                "candidate_item_ids": self.item_ids(candidates),
+                "prompt": prompt,
+                "response": response,
+                "parsed_choice": parsed,
+                "confidence": float(confidence),
+                "accepted": accepted,
+                "reason": reason,
+                **cost_fields(cost),
+            }
+        )
+        return prompt_id
+
+    def record_text(self, answer: Generation, prompt: str, text: str, *, empty: str, **where: Any) -> str | None:
+        """Log a free-text answer (a profile, keywords); returns its prompt id when the text is usable, else None."""
+        ok = answer.error is None and bool(text)
+        reason = ACCEPTED if ok else (f"backend error: {answer.error}" if answer.error else empty)
+        prompt_id = self.record(
+            prompt=prompt, response=answer.text, cost=answer, parsed=text, accepted=ok, reason=reason, **where
+        )
+        return prompt_id if ok else None
+
+    def _end(self, extra: dict[str, Any] | None = None) -> None:
+        """Cost and backend info for ``info_`` (rejections are added once the rows are final)."""
+        used = self.llm_.usage.since(self._usage_before)
+        calls = int(used["calls"])
+        self.info_.update(
+            {
+                "backend": self.llm_.kind,
+                "model": self.llm_.model_id,
+                "calls": calls,
+                "tokens_in": int(used["tokens_in"]),
+                "tokens_out": int(used["tokens_out"]),
+                "llm_seconds": round(used["seconds"], 3),
+                "llm_wall_seconds": round(time.perf_counter() - self._started, 3),
+                "backend_setup_seconds": round(self.llm_.setup_seconds, 3),
+                "cache_hits": int(used["cache_hits"]),
+                "cache_hit_rate": round(used["cache_hits"] / calls, 4) if calls else 0.0,
+                "failures": int(used["failures"]),
+                "retries": int(used["retries"]),
+                "max_calls": int(self.max_calls),
+                **(extra or {}),
+            }
+        )
+
+    def augment(
+        self, budget: int | float, *, target: str | list[str] | None = None, progress: ProgressFn | None = None
+    ) -> AugmentResult:
+        """The base augmentation, then the log reconciled with the final rows and rejection counts in ``info``."""
+        result = super().augment(budget, target=target, progress=progress)
+        log = finalise_log(getattr(self, "_records", []), result.rows)
+        self.log_ = log
+        result.log = log
+        summary = log_summary(log)
+        summary.update(budget_note({**result.info, **summary}))
+        self.info_.update(summary)
+        result.info.update(summary)
+        return result
+
+    def rows_frame(
+        self, users: Sequence[int], items: Sequence[int], confidence: Sequence[float], prompt_ids: Sequence[str]
+    ) -> pd.DataFrame:
+        """Proposed rows (index space in, ids out) in the shape ``_propose`` returns."""
+        return pd.DataFrame(
+            {
+                USER: self.train_.user_ids.to_numpy()[np.asarray(users, dtype=np.int64)].astype(str),
+                ITEM: self.train_.item_ids.to_numpy()[np.asarray(items, dtype=np.int64)].astype(str),
+                "confidence": np.asarray(confidence, dtype=np.float64),
+                "prompt_id": list(prompt_ids),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class LLMEstimate:
+    """What an LLM augmentation will cost, measured on a short probe (see :meth:`LLMAugmenter.estimate`)."""
+
+    augmenter: str
+    backend: str
+    calls: int  # calls it will make (the plan, capped)
+    calls_wanted: int  # calls that would cover every targeted user or item without the cap
+    cap: int  # max_calls (0 = none)
+    tokens_in: int
+    tokens_out: int
+    seconds: float
+    probe_calls: int
+    probe_seconds: float
+
+    def line(self) -> str:
+        """One line for the CLI and the Augment page."""
+        capped = (
+            f" (cap {self.cap:,}; {self.calls_wanted:,} would cover every targeted user or item)"
+            if self.calls < self.calls_wanted
+            else ""
+        )
+        return (
+            f"{self.augmenter}: about {self.calls:,} LLM calls{capped}, {self.tokens_in + self.tokens_out:,} tokens, "
+            f"{_duration(self.seconds)} on {self.backend} (measured on {self.probe_calls} calls in "
+            f"{self.probe_seconds:.1f} s; cached answers make re-runs faster)"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def budget_note(info: dict[str, Any]) -> dict[str, Any]:
+    """``budget_reached`` and, when the rows fall short of the budget, ``budget_note`` saying why."""
+    budget, kept = int(info.get("budget", 0)), int(info.get("kept", 0))
+    if kept >= budget:
+        return {"budget_reached": True}
+    reasons = []
+    if info.get("calls_capped"):
+        reasons.append(f"the LLM-call cap ({info.get('max_calls')}) stopped it after {info.get('calls', 0)} calls")
+    if info.get("rejection_rate"):
+        reasons.append(f"{info['rejection_rate']:.0%} of prompts were rejected")
+    if info.get("picks_limited"):
+        reasons.append(str(info["picks_limited"]))
+    if info.get("failures"):
+        reasons.append(f"{info['failures']} LLM calls failed")
+    why = "; ".join(reasons) or "the targeted users and items offered no more new pairs"
+    return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows ({why})"}
+
+
+def llm_warnings(infos: Sequence[dict[str, Any]]) -> list[str]:
+    """Lines for the CLI and the UI: failed/retried LLM calls and unfilled budgets, one per augmenter and seed."""
+    out = []
+    for info in infos:
+        where = f"{info.get('augmenter', '?')}" + (f" (seed {info['seed']})" if "seed" in info else "")
+        if info.get("failures"):
+            out.append(
+                f"{where}: {info['failures']} of {info.get('calls', 0)} LLM calls failed after "
+                f"{info.get('retries', 0)} retries; their prompts added nothing (see llm_log.jsonl)"
+            )
+        if info.get("budget_note"):
+            out.append(f"{where}: {info['budget_note']}")
+    return out
+
+
+def llm_augmenter_params(names: Sequence[str], **settings: Any) -> dict[str, dict[str, Any]]:
+    """Per-augmenter params for every ``llm-*`` name in ``names`` from shared settings (None = leave the default).
+
+    Each setting goes only to augmenters that have a parameter of that name (e.g. ``max_users`` is not a parameter
+    of ``llm-item-text``), so the CLI and the UI can pass one set of LLM options for all of them.
+    """
+    from recaug.augment.base import AUGMENTERS
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if not name.startswith("llm-") or name not in AUGMENTERS:
+            continue
+        accepted = set(AUGMENTERS.get(name).param_names())
+        params = {k: v for k, v in settings.items() if v is not None and k in accepted}
+        if params:
+            out[name] = params
+    return out

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: errors, progress, registries, parameters, paths, runtime, torch."""

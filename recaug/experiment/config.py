@@ -1,0 +1,40 @@
+"""What an experiment is: the configuration written to config.json, and the names every table uses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from recaug.data.splits import SplitSpec
+from recaug.evaluate.catalog import ALL_METRICS, EXPERIMENT_KS
+
+BASELINE = "baseline"
+RESULT_COLUMNS = ["model", "variant", "seed", "slice", "metric", "k", "value", "n_users"]
+AA_SEED_OFFSET = 100_003  # the A/A control's model seeds: fresh, and never another seed's baseline
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything needed to reproduce a run (written to config.json)."""
+
+    data: str = "ml-100k"
+    protocol: str = "random-811"
+    protocol_params: dict[str, Any] = field(default_factory=dict)  # e.g. {"n": 3} for cold-users
+    augmenters: list[str] = field(default_factory=lambda: ["similarity"])
+    augmenter_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget: float | int = 0.1
+    target: str = "light-users"
+    models: list[str] = field(default_factory=lambda: ["pop", "itemknn", "bpr"])
+    model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    ks: list[int] = field(default_factory=lambda: list(EXPERIMENT_KS))
+    metrics: list[str] = field(default_factory=lambda: list(ALL_METRICS))
+    # Refit the baseline with fresh seeds on the same data: the A/A control whose spread is the noise floor.
+    aa_control: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def split_spec(self) -> SplitSpec:
+        """The split definition every seed is built from (raises RecaugInputError for bad parameters)."""
+        return SplitSpec.of(self.protocol, self.protocol_params)

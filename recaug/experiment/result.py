@@ -1,0 +1,67 @@
+"""What an experiment returns: one seed's outcome, the merged result, and the wide before/after view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from recaug.data.splits import Split
+from recaug.evaluate.protocol import UserMetrics
+from recaug.evaluate.slices import SliceValues
+from recaug.experiment.config import BASELINE, ExperimentConfig
+
+
+@dataclass
+class ExperimentResult:
+    """Tidy outputs of one run."""
+
+    config: ExperimentConfig
+    results: pd.DataFrame
+    synthetic: pd.DataFrame
+    split: pd.DataFrame
+    augment_info: list[dict[str, Any]]
+    user_metrics: dict[tuple[str, str, int], UserMetrics]
+    timings: dict[str, float]
+    fingerprint: str
+    models: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
+    logs: list[pd.DataFrame] = field(default_factory=list, repr=False)  # LLM provenance logs, with a seed column
+    # Per-user values of every slice (n_users, per-user views such as the explorer).
+    slice_values: dict[tuple[str, str, int], dict[str, SliceValues]] = field(default_factory=dict, repr=False)
+    # Each seed's split, built once by the experiment: fidelity, the report, the explorer and the what-ifs read these.
+    splits: dict[int, Split] = field(default_factory=dict, repr=False)
+
+    def split_of(self, seed: int | None = None) -> Split:
+        """The split a seed's models were trained on (default: the first seed)."""
+        if not self.splits:
+            raise KeyError("this result carries no splits (reloaded from disk); rebuild with config.split_spec()")
+        return self.splits[self.config.seeds[0] if seed is None else seed]
+
+
+@dataclass
+class SeedOutcome:
+    """Everything one seed produces. Seeds are independent tasks (locally or on Ray), so this must pickle."""
+
+    seed: int
+    split: Split
+    rows: list[dict[str, Any]]
+    synthetic: list[pd.DataFrame]
+    infos: list[dict[str, Any]]
+    logs: list[pd.DataFrame]
+    timings: dict[str, float]
+    user_metrics: dict[tuple[str, str, int], UserMetrics]
+    slice_values: dict[tuple[str, str, int], dict[str, SliceValues]]
+    models: dict[tuple[str, str, int], Any]
+
+
+def compare_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFrame:
+    """Wide before/after table: one row per model x variant x metric@k with the mean over seeds and the delta."""
+    frame = results[results["slice"] == slice_name]
+    mean = frame.groupby(["model", "variant", "metric", "k"], as_index=False)["value"].mean()
+    base = mean[mean["variant"] == BASELINE][["model", "metric", "k", "value"]].rename(columns={"value": "baseline"})
+    merged = mean[mean["variant"] != BASELINE].merge(base, on=["model", "metric", "k"], how="left")
+    merged = merged.rename(columns={"value": "augmented"})
+    merged["delta"] = merged["augmented"] - merged["baseline"]
+    merged["delta_pct"] = 100 * merged["delta"] / merged["baseline"].where(merged["baseline"] != 0)
+    return merged[["model", "variant", "metric", "k", "baseline", "augmented", "delta", "delta_pct"]]

@@ -1,0 +1,302 @@
+"""The pipeline as one call: split -> augment (train only) -> fit before/after -> evaluate (test, once).
+
+The CLI and the dashboard both call :func:`run_experiment`, so they produce the
+same tables. Results are tidy DataFrames:
+
+* ``results``: model, variant, seed, slice, metric, k, value
+* ``synthetic``: the synthetic rows of every augmenter and seed
+* ``split``: user_id, item_id, part, seed (every seed's split) for auditing; ``splits`` holds the Split objects
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recaug.augment import create_augmenter
+from recaug.augment.base import AugmentResult
+from recaug.core.progress import ProgressFn, no_progress, sub_progress
+from recaug.core.variants import split_variant
+from recaug.data.dataset import Dataset
+from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
+from recaug.data.splits import Split
+from recaug.evaluate.catalog import check_metrics
+from recaug.evaluate.significance import AA_CONTROL
+from recaug.evaluate.slices import SliceContext, SliceFn, evaluate_sliced, slice_rows, standard_slices
+from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
+from recaug.experiment.result import ExperimentResult, SeedOutcome
+from recaug.models import MODELS, create_model
+
+
+def augment_training(
+    dataset: Dataset, split: Split, name: str, config: ExperimentConfig, seed: int, progress: ProgressFn
+) -> AugmentResult:
+    """Fit one augmenter on the training split only and draw its synthetic rows.
+
+    ``name`` is a variant: ``method`` at the experiment's budget or ``method@budget`` (a budget sweep); the rows'
+    ``origin`` and ``info["augmenter"]`` carry the variant name so sweep points stay apart downstream.
+    """
+    method, budget = split_variant(name)
+    params = {"seed": seed, **config.augmenter_params.get(method, {}), **config.augmenter_params.get(name, {})}
+    augmenter = create_augmenter(method, **params)
+    training = dataset.training_data(split.train, cold_items=split.cold_items)
+    augmenter.fit(training, progress=sub_progress(progress, 0.0, 0.8))
+    # A per-augmenter "target" (e.g. --llm-target) overrides the experiment-wide one.
+    result = augmenter.augment(
+        config.budget if budget is None else budget,
+        target=params.get("target", config.target),
+        progress=sub_progress(progress, 0.8, 1.0),
+    )
+    if name != method:
+        result.rows[ORIGIN] = name
+        result.info["augmenter"] = name
+    return result
+
+
+def without_removed(dataset: Dataset, train: pd.DataFrame, removed: pd.DataFrame | None) -> pd.DataFrame:
+    """Training rows minus the edges an augmenter removed (``edge-dropout``); unchanged when it removed none."""
+    if removed is None or len(removed) == 0:
+        return train
+    dropped = pd.MultiIndex.from_arrays(
+        [dataset.user_ids.get_indexer(removed[USER]), dataset.item_ids.get_indexer(removed[ITEM])]
+    )
+    present = pd.MultiIndex.from_arrays([train["user_idx"].to_numpy(), train["item_idx"].to_numpy()])
+    return train[~present.isin(dropped)]
+
+
+def run_augmenters(
+    dataset: Dataset, config: ExperimentConfig, seed: int, *, progress: ProgressFn | None = None
+) -> dict[str, AugmentResult]:
+    """Augment the training split of ``seed`` with each configured augmenter (the Augment page's preview).
+
+    Uses the same split and seeds as :func:`run_experiment`, so the preview equals what the comparison trains on.
+    """
+    report = progress or no_progress
+    split = config.split_spec().build(dataset.interactions, seed)
+    results = {}
+    for position, name in enumerate(config.augmenters):
+        step = sub_progress(report, position / len(config.augmenters), (position + 1) / len(config.augmenters))
+        results[name] = augment_training(dataset, split, name, config, seed, step)
+    report(1.0, "done")
+    return results
+
+
+def with_titles(rows: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Add the item title next to each synthetic row, for previews and downloads."""
+    titles = dataset.items.set_index("item_id")["title"]
+    out = rows.copy()
+    out.insert(2, "title", out["item_id"].map(titles).fillna(""))
+    return out
+
+
+@dataclass(frozen=True)
+class TrainingMatrices:
+    """One arm's training input, padded with empty rows for virtual users where needed.
+
+    ``valid_exclude`` is the *real* training history for every arm: model selection ranks validation items with
+    the same exclusion rule in both arms (synthetic items are not hidden from the augmented arm's validation).
+    ``negatives`` are synthetic negative interactions (``polarity`` -1, e.g. an LLM's rejected candidate), kept
+    out of the training matrix and handed to models that use fixed negatives.
+    """
+
+    matrix: sp.csr_matrix
+    valid: sp.csr_matrix
+    valid_exclude: sp.csr_matrix
+    negatives: sp.csr_matrix | None
+    n_rows: int
+
+
+def _padded(matrix: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:
+    """``matrix`` with empty rows appended up to ``n_rows`` (virtual users have no validation or history)."""
+    if matrix.shape[0] == n_rows:
+        return matrix
+    return sp.vstack([matrix, sp.csr_matrix((n_rows - matrix.shape[0], matrix.shape[1]))]).tocsr()
+
+
+def _arm(
+    dataset: Dataset,
+    train_rows: pd.DataFrame,
+    real: tuple[sp.csr_matrix, sp.csr_matrix],
+    n_rows: int,
+    negative_rows: pd.DataFrame | None = None,
+) -> TrainingMatrices:
+    """Build an arm from its training rows; ``real`` are the split's real (train, valid) matrices."""
+    real_train, valid = real
+    negatives = None
+    if negative_rows is not None and len(negative_rows):
+        negatives = dataset.matrix(negative_rows, n_users=n_rows)
+    return TrainingMatrices(
+        matrix=dataset.matrix(train_rows, n_users=n_rows),
+        valid=_padded(valid, n_rows),
+        valid_exclude=_padded(real_train, n_rows),
+        negatives=negatives,
+        n_rows=n_rows,
+    )
+
+
+def _fit_model(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    model_name: str,
+    model_seed: int,
+    arm: TrainingMatrices,
+    progress: ProgressFn,
+) -> Any:
+    """Fit one model on one arm (see :class:`TrainingMatrices` for what validation excludes)."""
+    params = {"seed": model_seed, **config.model_params.get(model_name, {})}
+    model = create_model(model_name, **params)
+    set_item_texts = getattr(model, "set_item_texts", None)
+    if getattr(model, "needs_item_texts", False) and set_item_texts is not None:  # content-aware models read text
+        set_item_texts(dataset.items["text"].tolist())
+    model.fit(arm.matrix, arm.valid, progress=progress, valid_exclude=arm.valid_exclude, negatives=arm.negatives)
+    return model
+
+
+def _is_negative(rows: pd.DataFrame) -> np.ndarray:
+    """Bool per synthetic row: a negative interaction (``polarity`` -1); rows without the column are positive."""
+    if POLARITY not in rows.columns:
+        return np.zeros(len(rows), dtype=bool)
+    return pd.to_numeric(rows[POLARITY], errors="coerce").fillna(1).to_numpy() < 0
+
+
+def run_seed(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    seed: int,
+    *,
+    progress: ProgressFn | None = None,
+    slice_fn: SliceFn = standard_slices,
+    keep_models: bool = False,
+) -> SeedOutcome:
+    """One replicate: split (once), augment the training part, fit every model on every arm, evaluate on test.
+
+    The A/A control (``config.aa_control``) refits the baseline on the same training data with a fresh model seed;
+    its spread across seeds is the noise floor every delta is read against.
+    """
+    report = progress or no_progress
+    split = config.split_spec().build(dataset.interactions, seed)
+    variants: list[str] = [BASELINE, *([AA_CONTROL] if config.aa_control else []), *config.augmenters]
+    steps = len(config.augmenters) + len(variants) * len(config.models)
+    done = 0
+    out = SeedOutcome(seed, split, [], [], [], [], {}, {}, {}, {})
+    valid = dataset.matrix(split.valid)
+    test = dataset.matrix(split.test)
+    train = dataset.matrix(split.train)
+    exclude = train + valid
+    real = (train, valid)
+    base_arm = _arm(dataset, split.train, real, dataset.n_users)
+    arms: dict[str, TrainingMatrices] = {BASELINE: base_arm, AA_CONTROL: base_arm}
+    changed: dict[str, list[pd.DataFrame]] = {}
+    for name in config.augmenters:
+        started = time.perf_counter()
+        result = augment_training(
+            dataset, split, name, config, seed, sub_progress(report, done / steps, (done + 1) / steps)
+        )
+        out.timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
+        out.synthetic.append(result.rows.assign(seed=seed))
+        out.infos.append({**result.info, "seed": seed})
+        if result.log is not None and len(result.log):
+            out.logs.append(result.log.assign(seed=seed))
+        indexed, n_rows = dataset.index_synthetic(result.rows)
+        negative = _is_negative(indexed)
+        kept = without_removed(dataset, split.train, result.removed)
+        combined = pd.concat([kept[["user_idx", "item_idx"]], indexed.loc[~negative, ["user_idx", "item_idx"]]])
+        arms[name] = _arm(dataset, combined, real, n_rows, indexed[negative])
+        changed[name] = [result.rows, result.removed]
+        done += 1
+    context = SliceContext.build(
+        dataset, split, train, test, changed_rows=changed, ks=config.ks, metrics=config.metrics
+    )
+    for variant in variants:
+        model_seed = seed + AA_SEED_OFFSET if variant == AA_CONTROL else seed
+        for model_name in config.models:
+            report(done / steps, f"seed {seed}: fitting {model_name} on {variant}")
+            started = time.perf_counter()
+            step = sub_progress(report, done / steps, (done + 1) / steps)
+            model = _fit_model(dataset, config, model_name, model_seed, arms[variant], step)
+            out.timings[f"fit:{model_name}:{variant}:{seed}"] = time.perf_counter() - started
+            metrics, slices = evaluate_sliced(
+                model, test, exclude, context.for_variant(variant), config.metrics, slice_fn
+            )
+            key = (model_name, variant, seed)
+            out.user_metrics[key] = metrics
+            out.slice_values[key] = slices
+            out.rows.extend(slice_rows(model_name, variant, seed, slices))
+            if keep_models:
+                out.models[key] = model
+            done += 1
+    report(1.0, f"seed {seed}: done")
+    return out
+
+
+def run_experiment(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    *,
+    progress: ProgressFn | None = None,
+    slice_fn: SliceFn = standard_slices,
+    keep_models: bool = False,
+    executor: Any = None,
+) -> ExperimentResult:
+    """Run the whole comparison; identical seeds give identical tables, in this process or on an executor.
+
+    ``executor``: None runs the seeds here one after another (with progress); otherwise an object with
+    ``map(fn, items, shared) -> list`` (``recaug.experiment.executor``) runs :func:`run_seed` per seed, e.g. on Ray.
+    """
+    report = progress or no_progress
+    check_metrics(config.metrics)
+    config.split_spec()  # bad protocol parameters fail before any compute
+    for model_name in config.models:  # imports happen here, not inside the first (timed) fit
+        MODELS.get(model_name).warm_up()
+        # Refuse sizes a model cannot fit (e.g. EASE's dense item x item matrix) now, not after augmenting.
+        create_model(model_name, **config.model_params.get(model_name, {})).check_size(dataset.n_users, dataset.n_items)
+    if executor is None:
+        outcomes = []
+        for position, seed in enumerate(config.seeds):
+            step = sub_progress(report, position / len(config.seeds), (position + 1) / len(config.seeds))
+            outcomes.append(run_seed(dataset, config, seed, progress=step, slice_fn=slice_fn, keep_models=keep_models))
+    else:
+        report(0.0, f"running {len(config.seeds)} seeds on {type(executor).__name__}")
+        task = partial(_seed_task, config=config, slice_fn=slice_fn, keep_models=keep_models)
+        outcomes = executor.map(task, list(config.seeds), dataset)
+    report(1.0, "done")
+    return _merge(dataset, config, outcomes)
+
+
+def _seed_task(dataset: Dataset, seed: int, *, config: ExperimentConfig, slice_fn: SliceFn, keep_models: bool) -> Any:
+    """:func:`run_seed` with the shared dataset first, the shape executors call."""
+    return run_seed(dataset, config, seed, slice_fn=slice_fn, keep_models=keep_models)
+
+
+def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOutcome]) -> ExperimentResult:
+    """One result from the seeds' outcomes, in seed order."""
+    synthetic_parts = [part for o in outcomes for part in o.synthetic]
+    synthetic = (
+        pd.concat(synthetic_parts, ignore_index=True)
+        if synthetic_parts
+        else pd.DataFrame(columns=[USER, "item_id", "origin", "confidence", "prompt_id", "seed"])
+    )
+    if POLARITY in synthetic.columns:  # methods without negatives leave it empty: those rows are positive
+        synthetic[POLARITY] = pd.to_numeric(synthetic[POLARITY], errors="coerce").fillna(1).astype(int)
+    splits = {o.seed: o.split for o in outcomes}
+    return ExperimentResult(
+        config=config,
+        results=pd.DataFrame([row for o in outcomes for row in o.rows], columns=RESULT_COLUMNS),
+        synthetic=synthetic,
+        split=pd.concat([split.table() for split in splits.values()], ignore_index=True),
+        augment_info=[info for o in outcomes for info in o.infos],
+        user_metrics={k: v for o in outcomes for k, v in o.user_metrics.items()},
+        timings={k: v for o in outcomes for k, v in o.timings.items()},
+        fingerprint=dataset.fingerprint(),
+        models={k: v for o in outcomes for k, v in o.models.items()},
+        logs=[log for o in outcomes for log in o.logs],
+        slice_values={k: v for o in outcomes for k, v in o.slice_values.items()},
+        splits=splits,
+    )

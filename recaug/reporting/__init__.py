@@ -1,0 +1,1 @@
+"""Figures, the standalone HTML report, exports and the run store."""

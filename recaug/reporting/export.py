@@ -1,0 +1,145 @@
+"""Write an experiment's tables to a folder (CLI) or to bytes (download buttons), spreadsheet-safe."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recaug.data.prepare import PrepareReport
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, RATING, REAL, TIMESTAMP, USER
+from recaug.evaluate.significance import significance_table
+from recaug.experiment import ExperimentResult
+from recaug.experiment.cost import cost_table
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Identifiers must round-trip exactly (an id '-5' that became "'-5" no longer matches the input), so
+# neutralising applies to free-text columns only: titles, texts, prompts, answers, messages.
+_ID_COLUMNS = frozenset({USER, ITEM, ORIGIN, "seed", "part", "model", "variant", "slice", "metric", "run_id"})
+
+
+def is_id_column(name: object) -> bool:
+    """Columns that hold identifiers, written verbatim: user_id, item_id, any ``*_id``/``*_ids``, split labels."""
+    text = str(name).lower()
+    return text in _ID_COLUMNS or text.endswith(("_id", "_ids", "_idx"))
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix free-text cells that a spreadsheet would run as a formula with a quote (CSV injection).
+
+    Id columns (:func:`is_id_column`) and numbers written as text ('-5', '+1.5e3') are left as they are:
+    a spreadsheet reads those as numbers, never as formulas.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if is_id_column(column):
+            continue
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            text = out[column].astype("string")
+            risky = text.str.startswith(_FORMULA_PREFIXES).fillna(False)
+            risky &= pd.to_numeric(text.where(risky), errors="coerce").isna()
+            if risky.any():
+                out[column] = text.where(~risky, "'" + text)
+    return out
+
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&#\s]+")
+REDACTED = "***"
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy of ``value`` (str, dict, list) with credentials in URLs replaced by ``***``.
+
+    ``http://user:KEY@host/v1`` becomes ``http://***@host/v1`` and ``?api_key=KEY`` becomes ``?api_key=***``,
+    so configs, run folders and reports never store a key typed into a base URL.
+    """
+    if isinstance(value, str):
+        value = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{REDACTED}@", value)
+        return _SECRET_QUERY.sub(lambda m: f"{m[1]}{REDACTED}", value)
+    if isinstance(value, dict):
+        return {key: redact_secrets(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_secrets(item) for item in value)
+    return value
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for download buttons, with formula-like cells neutralised."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8")
+
+
+def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet for downloads and the run store: typed, and no spreadsheet runs it, so values stay as they are."""
+    import pyarrow as pa
+
+    buffer = io.BytesIO()
+    try:
+        frame.to_parquet(buffer, index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        # Mixed-type object columns (lists, dicts from a log) are kept as text rather than failing the export.
+        buffer = io.BytesIO()
+        text = {c: "string" for c in frame.columns if frame[c].dtype == object}
+        frame.astype(text).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+    """Training split plus synthetic rows in canonical columns; every row has ``origin`` and ``confidence``.
+
+    Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating.
+    """
+    columns = [USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE]
+    columns += [c for c in ("prompt_id", "seed", POLARITY) if c in synthetic.columns]
+    real = train.reindex(columns=columns)
+    real[ORIGIN] = real[ORIGIN].fillna(REAL)
+    real[CONFIDENCE] = real[CONFIDENCE].fillna(1.0)
+    if POLARITY in columns:  # LLM negatives are disliked pairs, not training edges: the column says which is which
+        real[POLARITY] = 1
+        synthetic = synthetic.assign(**{POLARITY: synthetic[POLARITY].fillna(1).astype(int)})
+    frames = [frame for frame in (real, synthetic.reindex(columns=columns)) if len(frame)]
+    return pd.concat(frames, ignore_index=True) if frames else real
+
+
+def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:
+    """LLM provenance logs as JSON lines, one call per line (id lists stay JSON arrays, NaN becomes null)."""
+    if not logs:
+        return b""
+    frame = pd.concat(logs, ignore_index=True)
+    return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+
+
+def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: PrepareReport | None = None) -> list[Path]:
+    """results/significance/augmented/split/cost CSVs, config.json (and llm_log.jsonl); returns the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    tables = {
+        "results.csv": result.results,
+        "significance.csv": significance_table(result),
+        "augmented.csv": result.synthetic,
+        "split.csv": result.split,
+        "cost.csv": cost_table(result),
+    }
+    for name, frame in tables.items():
+        path = out / name
+        path.write_bytes(to_csv_bytes(frame))
+        written.append(path)
+    if result.logs:
+        path = out / "llm_log.jsonl"
+        path.write_bytes(llm_log_jsonl(result.logs))
+        written.append(path)
+    config = {
+        **redact_secrets(result.config.to_dict()),
+        "data_fingerprint": result.fingerprint,
+        "augment_info": redact_secrets(result.augment_info),
+        "prepare": asdict(prepare_report) if prepare_report else None,
+    }
+    path = out / "config.json"
+    path.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
+    written.append(path)
+    return written

@@ -1,0 +1,328 @@
+"""Plotly figures for fidelity, comparison, the embedding explorer and the HTML report (no streamlit here).
+
+Histograms of counts use log2 bins (0, 1, 2–3, 4–7, ...) on a categorical axis: a true log scale
+that still shows items with zero interactions, and overlays real and augmented as shares so
+graphs of different sizes compare.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from recaug.analysis.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
+from recaug.core.variants import SEPARATOR, ordered_variants, split_variant
+from recaug.data.dataset import Dataset
+from recaug.data.schema import ORIGIN, USER
+from recaug.evaluate.significance import AA_CONTROL, complete
+
+PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
+QUALITATIVE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#eab308", "#14b8a6", "#ec4899"]
+
+_LAYOUT = {"margin": {"l": 50, "r": 10, "t": 40, "b": 40}, "legend_title": ""}
+
+
+def log2_bin_labels(edges: np.ndarray) -> list[str]:
+    """Human labels of :func:`recaug.analysis.fidelity.log2_bin_edges` bins: 0, 1, 2–3, 4–7, ..."""
+    labels = []
+    for low, high in itertools.pairwise(edges):
+        low, last = int(low), int(high) - 1
+        labels.append(str(low) if last <= low else f"{low}–{last}")
+    return labels
+
+
+def _colour(name: str, position: int) -> str:
+    return PALETTE.get(name, QUALITATIVE[position % len(QUALITATIVE)])
+
+
+def log_histogram_traces(samples: Mapping[str, np.ndarray], *, noun: str, unit: str) -> list[go.Bar]:
+    """One overlaid bar trace per sample: share of ``noun`` per log2 bin, hover with count and share."""
+    top = max((float(np.max(v)) for v in samples.values() if len(v)), default=1.0)
+    edges = log2_bin_edges(top)
+    labels = log2_bin_labels(edges)
+    traces = []
+    for position, (name, values) in enumerate(samples.items()):
+        counts = np.histogram(np.asarray(values), bins=edges)[0]
+        share = counts / max(counts.sum(), 1)
+        traces.append(
+            go.Bar(
+                x=labels,
+                y=share,
+                name=name,
+                marker_color=_colour(name, position),
+                opacity=0.6,
+                customdata=counts,
+                hovertemplate=(
+                    f"<b>{name}</b><br>%{{x}} {unit}<br>%{{y:.1%}} of {noun} (%{{customdata}})<extra></extra>"
+                ),
+            )
+        )
+    return traces
+
+
+def overlaid_log_histogram(
+    samples: Mapping[str, np.ndarray], *, title: str, x_title: str, noun: str, unit: str = "interactions"
+) -> go.Figure:
+    """Overlaid log2-binned histograms (shares) of several count samples, e.g. real vs real+synthetic."""
+    fig = go.Figure(log_histogram_traces(samples, noun=noun, unit=unit))
+    fig.update_layout(
+        barmode="overlay",
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=f"share of {noun}",
+        yaxis_tickformat=".0%",
+        height=360,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def fidelity_histograms(dataset: Dataset, train: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, go.Figure]:
+    """``{"user degree": fig, "item popularity": fig}``: real vs real+synthetic of every method (one seed)."""
+    training = dataset.training_data(train)
+    users: dict[str, np.ndarray] = {REAL_METHOD: training.user_degree()}
+    items: dict[str, np.ndarray] = {REAL_METHOD: training.item_popularity()}
+    for method, part in synthetic.groupby(ORIGIN, sort=False) if len(synthetic) else []:
+        inputs = FidelityInputs.from_rows(dataset, training, str(method), part)
+        users[f"real + {method}"] = inputs.augmented_user_degree
+        items[f"real + {method}"] = inputs.augmented_item_popularity
+    return {
+        "user degree": overlaid_log_histogram(
+            users, title="Interactions per user", x_title="interactions (log2 bins)", noun="users"
+        ),
+        "item popularity": overlaid_log_histogram(
+            items, title="Interactions per item", x_title="interactions (log2 bins)", noun="items"
+        ),
+    }
+
+
+def dataset_histograms(dataset: Dataset) -> go.Figure:
+    """Home page: log2-binned interactions per user and per item, side by side."""
+    inter = dataset.interactions
+    user_degree = inter.groupby(USER).size().to_numpy()
+    item_pop = np.zeros(dataset.n_items)
+    np.add.at(item_pop, inter["item_idx"].to_numpy(), 1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Interactions per user", "Interactions per item"))
+    for col, (name, values, noun) in enumerate((("users", user_degree, "users"), ("items", item_pop, "items")), 1):
+        for trace in log_histogram_traces({name: values}, noun=noun, unit="interactions"):
+            trace.marker.color = PALETTE["real"] if col == 1 else PALETTE["synthetic"]
+            fig.add_trace(trace, row=1, col=col)
+    fig.update_xaxes(title_text="interactions (log2 bins)")
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(showlegend=False, height=340, **_LAYOUT)
+    return fig
+
+
+VERDICT_COLOURS = {"better": "#15803d", "worse": "#b91c1c", "higher": "#2563eb", "lower": "#2563eb"}
+UNSURE_COLOUR = "#cbd5e1"
+NOISE_COLOUR = "rgba(148, 163, 184, 0.25)"
+
+
+def _sig_rows(significance: pd.DataFrame, metric: str, k: int, slice_name: str) -> pd.DataFrame:
+    """The rows of one chart: one slice, one metric@k, the real variants (the A/A control is drawn as a band)."""
+    return significance[
+        (significance["slice"] == slice_name)
+        & (significance["metric"] == metric)
+        & (significance["k"] == k)
+        & (significance["variant"] != AA_CONTROL)
+    ]
+
+
+def _fmt(value: float, pattern: str) -> str:
+    return "–" if pd.isna(value) else pattern.format(value)
+
+
+def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: str = "all") -> go.Figure:
+    """Δ metric@k per model (one bar per variant) with its interval, over the A/A noise floor as a grey band.
+
+    A bar is coloured by its verdict in the metric's own direction (green better, red worse, blue higher/lower for
+    metrics with no good direction) and light grey when there is no clear difference or no verdict; a bar without
+    an interval is never drawn as significant. Hover: Δ, interval, noise floor, seeds, users and the verdict.
+    """
+    rows = _sig_rows(complete(significance), metric, k, slice_name)
+    models = list(dict.fromkeys(rows["model"]))
+    fig = go.Figure()
+    floors = rows.drop_duplicates("model").set_index("model")["noise_floor"].reindex(models)
+    for position, model in enumerate(models):
+        floor = floors[model]
+        if pd.notna(floor) and floor > 0:
+            fig.add_shape(
+                type="rect",
+                xref="x",
+                yref="y",
+                x0=position - 0.45,
+                x1=position + 0.45,
+                y0=-floor,
+                y1=floor,
+                fillcolor=NOISE_COLOUR,
+                line_width=0,
+                layer="below",
+            )
+    fig.add_hline(y=0, line_color="#64748b", line_width=1)
+    for variant in ordered_variants(rows["variant"]):
+        part = rows[rows["variant"] == variant].set_index("model").reindex(models).dropna(subset=["delta"])
+        colours = [VERDICT_COLOURS.get(str(word), UNSURE_COLOUR) for word in part["verdict"]]
+        details = [
+            f"<br>interval [{_fmt(r.ci_low, '{:+.4f}')}, {_fmt(r.ci_high, '{:+.4f}')}]"
+            f"<br>A/A noise floor ±{_fmt(r.noise_floor, '{:.4f}')}"
+            f"<br>{_fmt(r.n_seeds, '{:.0f}')} seeds · {_fmt(r.n_users, '{:,.0f}')} users<br><b>{r.verdict}</b>"
+            for r in part.itertuples()
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=list(part.index),
+                y=part["delta"],
+                name=variant,
+                marker_color=colours,
+                marker_line_color="#334155",
+                marker_line_width=1,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["delta"]).fillna(0).to_numpy(),
+                    "arrayminus": (part["delta"] - part["ci_low"]).fillna(0).to_numpy(),
+                    "color": "#334155",
+                },
+                customdata=details,
+                hovertemplate=(
+                    f"<b>%{{x}}</b> · {variant}<br>Δ {metric}@{k} = %{{y:+.4f}}%{{customdata}}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=380,
+        yaxis_title=f"Δ {metric}@{k} vs baseline",
+        title=f"Δ {metric}@{k} by model · slice {slice_name} · grey band: A/A noise floor",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def sweep_points(significance: pd.DataFrame | None, metric: str, k: int, slice_name: str = "all") -> pd.DataFrame:
+    """The budget-sweep rows (variants named ``method@budget``) of a significance table, with method and budget.
+
+    ``budget`` is in % of the training interactions for share budgets, rows for count budgets; empty when the
+    comparison had no sweep.
+    """
+    if significance is None or significance.empty:
+        return pd.DataFrame(columns=["model", "variant", "delta", "ci_low", "ci_high", "method", "budget", "share"])
+    rows = significance[
+        (significance["slice"] == slice_name)
+        & (significance["metric"] == metric)
+        & (significance["k"] == k)
+        & significance["variant"].str.contains(SEPARATOR, regex=False)
+    ].copy()
+    parsed = [split_variant(variant) for variant in rows["variant"]]
+    rows["method"] = [method for method, _ in parsed]
+    rows["budget"] = [budget * 100 if isinstance(budget, float) else budget for _, budget in parsed]
+    rows["share"] = [isinstance(budget, float) for _, budget in parsed]
+    return rows.sort_values(["method", "model", "budget"], kind="stable").reset_index(drop=True)
+
+
+def budget_curve(significance: pd.DataFrame, metric: str, k: int, slice_name: str = "all") -> go.Figure:
+    """Δ metric against budget, one line per (method, model), 95% CI as error bars, a zero line for reference.
+
+    The dose-response of augmentation: where it starts to help, where it starts to hurt.
+    """
+    points = sweep_points(significance, metric, k, slice_name)
+    unit = "% of training interactions" if points["share"].all() else "synthetic rows"
+    fig = go.Figure()
+    fig.add_hline(y=0, line_color=PALETTE["baseline"], line_dash="dot")
+    floor = points["noise_floor"].max() if "noise_floor" in points and points["noise_floor"].notna().any() else 0
+    if floor > 0:  # the widest A/A noise floor among the models shown: deltas inside it are re-seeding noise
+        fig.add_hrect(y0=-floor, y1=floor, fillcolor=NOISE_COLOUR, line_width=0, layer="below")
+    for position, ((method, model), part) in enumerate(points.groupby(["method", "model"], sort=False)):
+        p_value = part["p_ttest"].map(lambda p: f"<br>p (t-test over seeds) = {p:.3f}" if pd.notna(p) else "")
+        fig.add_trace(
+            go.Scatter(
+                x=part["budget"],
+                y=part["delta"],
+                mode="lines+markers",
+                name=f"{method} · {model}",
+                line_color=QUALITATIVE[position % len(QUALITATIVE)],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["delta"]).to_numpy(),
+                    "arrayminus": (part["delta"] - part["ci_low"]).to_numpy(),
+                },
+                customdata=np.stack([part["ci_low"], part["ci_high"], p_value], axis=1),
+                hovertemplate=(
+                    f"<b>{method} · {model}</b><br>budget %{{x:g}} {unit}<br>Δ {metric}@{k} = %{{y:+.4f}}"
+                    "<br>95% CI [%{customdata[0]:+.4f}, %{customdata[1]:+.4f}]%{customdata[2]}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        height=380,
+        xaxis_title=f"budget ({unit})",
+        yaxis_title=f"Δ {metric}@{k} vs baseline",
+        title=f"Δ {metric}@{k} by augmentation budget · slice {slice_name}",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def projection_scatter(points: pd.DataFrame, *, color_by: str = "origin", title: str = "") -> go.Figure:
+    """Explorer scatter: one WebGL trace per colour group (or a log colour scale for popularity).
+
+    Every point carries its ``point_id`` as customdata, so a lasso selection maps back to the table.
+    """
+    symbols = {"item": "circle", "user": "diamond"}
+
+    def trace(part: pd.DataFrame, name: str, marker: dict[str, object]) -> go.Scattergl:
+        marker = {"size": 6, "symbol": part["kind"].map(symbols), **marker}
+        return go.Scattergl(
+            x=part["x"],
+            y=part["y"],
+            mode="markers",
+            name=name,
+            text=part["hover"],
+            customdata=part["point_id"],
+            hovertemplate="%{text}<extra></extra>",
+            marker=marker,
+        )
+
+    fig = go.Figure()
+    if color_by == "popularity":
+        scale = {
+            "color": np.log1p(points["popularity"]),
+            "colorscale": "Viridis",
+            "colorbar": {"title": "log(1+count)"},
+        }
+        fig.add_trace(trace(points, "points", scale))
+    else:
+        for position, (group, part) in enumerate(points.groupby(color_by, sort=True)):
+            fig.add_trace(trace(part, str(group), {"color": _colour(str(group), position), "opacity": 0.75}))
+    fig.update_layout(
+        title=title,
+        height=560,
+        dragmode="lasso",
+        xaxis={"showticklabels": False},
+        yaxis={"showticklabels": False},
+        **_LAYOUT,
+    )
+    return fig
+
+
+def mark_point(fig: go.Figure, position: tuple[float, float], label: str) -> go.Figure:
+    """Add a what-if point (e.g. a new item) as a star on an explorer figure."""
+    fig.add_trace(
+        go.Scattergl(
+            x=[position[0]],
+            y=[position[1]],
+            mode="markers+text",
+            text=[label],
+            textposition="top center",
+            name=label,
+            hovertemplate=f"<b>{label}</b><extra></extra>",
+            marker={"symbol": "star", "size": 18, "color": "#111827"},
+        )
+    )
+    return fig

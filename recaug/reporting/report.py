@@ -1,0 +1,231 @@
+"""A standalone HTML report of one comparison: protocol, seeds, data fingerprint, tables and figures.
+
+The file works offline and can be mailed: plotly.js is embedded once, inline (never from a CDN),
+and every later figure reuses it. All text from data or config is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from recaug.analysis.fidelity import fidelity_wide, result_split
+from recaug.augment.options import describe_methods
+from recaug.data.dataset import Dataset
+from recaug.data.splits import SPLITS
+from recaug.evaluate.significance import AA_CONTROL, complete, verdict_sentence
+from recaug.experiment import ExperimentResult, compare_table
+from recaug.experiment.cost import cost_table
+from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
+from recaug.reporting.export import redact_secrets
+from recaug.reporting.figures import budget_curve, delta_bars, fidelity_histograms, sweep_points
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #e5e7eb;padding-bottom:.3rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border:1px solid #e5e7eb;padding:.25rem .5rem}
+th{background:#f9fafb;text-align:left}td{text-align:right}.note{color:#4b5563;font-size:.9rem}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
+.error{color:#b91c1c}
+"""
+LEAKAGE_NOTE = (
+    "Augmenters saw only the training split; early stopping and model selection used validation only; "
+    "the test split was scored once. Baseline and augmented models share the same split and seeds, "
+    "and synthetic rows never enter validation or test."
+)
+
+
+class _Figures:
+    """Renders figures as HTML divs, embedding plotly.js with the first one only."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def render(self, fig: go.Figure) -> str:
+        div = pio.to_html(
+            fig, include_plotlyjs=self.count == 0, full_html=False, default_width="100%", config={"displaylogo": False}
+        )
+        self.count += 1
+        return div
+
+
+def _table(frame: pd.DataFrame, *, floatfmt: str = "{:.4f}", index: bool = False) -> str:
+    return frame.to_html(index=index, escape=True, border=0, na_rep="–", float_format=lambda v: floatfmt.format(v))
+
+
+def _protocol_text(name: str) -> str:
+    try:
+        doc = SPLITS.get(name).__doc__ or ""
+    except Exception:  # an unknown protocol still gets its name in the report
+        return ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def _pick_metric(results: pd.DataFrame) -> tuple[str, int] | None:
+    if results.empty:
+        return None
+    for metric, k in (("ndcg", 10), ("recall", 10), ("ndcg", 20), ("recall", 20)):
+        if ((results["metric"] == metric) & (results["k"] == k)).any():
+            return metric, k
+    first = results.iloc[0]
+    return str(first["metric"]), int(first["k"])
+
+
+KEY_ROWS = (("ndcg", 10), ("recall", 10), ("ndcg", 20), ("recall", 20))
+SHORT_COLUMNS = ["model", "variant", "metric", "k", "delta", "ci_low", "ci_high", "noise_floor", "q_ttest"]
+SHORT_COLUMNS += ["n_seeds", "n_users", "verdict"]
+
+
+def _key_rows(significance: pd.DataFrame) -> pd.DataFrame:
+    """Slice ``all``, the key accuracy metrics, the real variants: the report's default view."""
+    keys = pd.MultiIndex.from_tuples(KEY_ROWS)
+    pairs = pd.MultiIndex.from_frame(significance[["metric", "k"]])
+    shown = (significance["slice"] == "all") & pairs.isin(keys) & (significance["variant"] != AA_CONTROL)
+    return significance[shown]
+
+
+def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None, figures: _Figures) -> list[str]:
+    """Verdict sentences with the noise floor, the Δ chart, a short table; every other row behind a toggle."""
+    parts = ["<h2>Verdict (test split, slice all)</h2>"]
+    table = compare_table(result.results)
+    if table.empty or significance is None or significance.empty:
+        return [*parts, "<p>No augmented variant was compared.</p>"]
+    significance = complete(significance)
+    key = _key_rows(significance)
+    parts.append(
+        "<p class='note'>The seed is the unit of inference: intervals and t-tests are over seeds (each seed "
+        "re-splits the data and retrains every model); intervals are each row's 95% t-interval, verdicts are "
+        "Benjamini-Hochberg-corrected within each slice (a better/worse row always has an interval excluding 0). Fewer "
+        "than 3 seeds gives deltas but no verdict; slices under 30 users get none. The <b>A/A noise floor</b> is "
+        "the half-width of the interval the baseline gets against itself when refitted with fresh seeds.</p>"
+    )
+    parts.append(
+        "<ul>" + "".join(f"<li>{html.escape(verdict_sentence(row))}</li>" for _, row in key.iterrows()) + "</ul>"
+    )
+    control = significance[significance["variant"] == AA_CONTROL]
+    if len(control):
+        false = int(control["verdict"].isin(["better", "worse", "higher", "lower"]).sum())
+        parts.append(
+            f"<p class='note'>A/A control: {false} of {len(control)} rows (every slice and metric) were judged "
+            "different from the baseline; a calibrated verdict keeps this near 0.</p>"
+        )
+    chosen = _pick_metric(result.results)
+    if chosen is not None:
+        parts.append(figures.render(delta_bars(significance, *chosen)))
+        if len(sweep_points(significance, *chosen)):
+            parts.append(figures.render(budget_curve(significance, *chosen)))
+    parts.append(_table(key[SHORT_COLUMNS]))
+    if not strong_baselines(result.config.models):
+        parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")
+    parts.append(
+        "<details><summary>Every slice and metric (also in significance.csv and results.csv)</summary>"
+        + "<h3>Before vs after, slice all (mean over seeds)</h3>"
+        + _table(table)
+        + "<h3>Significance, every slice</h3>"
+        + _table(significance)
+        + "</details>"
+    )
+    return parts
+
+
+def build_report(
+    result: ExperimentResult,
+    *,
+    dataset: Dataset | None = None,
+    fidelity: pd.DataFrame | None = None,
+    significance: pd.DataFrame | None = None,
+    run_id: str | None = None,
+    title: str = "recaug: does augmentation help?",
+    extra_figures: dict[str, go.Figure] | None = None,
+) -> str:
+    """The report as one HTML string. ``dataset`` adds the real-vs-augmented histograms (first seed)."""
+    significance = significance if significance is not None else getattr(result, "significance", None)
+    config = result.config
+    figures = _Figures()
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>Generated {datetime.now(tz=UTC).isoformat(timespec='seconds')}"
+        + (f" · run <code>{html.escape(run_id)}</code>" if run_id else "")
+        + "</p>",
+    ]
+
+    metrics = ", ".join(f"{m}@{k}" for m in config.metrics for k in config.ks)
+    facts: list[tuple[str, Any]] = [
+        ("data", config.data),
+        ("data fingerprint", result.fingerprint),
+        ("protocol", f"{config.protocol} — {_protocol_text(config.protocol)}"),
+        ("seeds", ", ".join(map(str, config.seeds))),
+        ("augmenters", describe_methods(config.augmenters, config.augmenter_params)),
+        ("budget", config.budget),
+        ("target", config.target),
+        ("models", ", ".join(config.models)),
+        ("metrics", metrics),
+    ]
+    parts.append(
+        "<h2>Protocol and reproducibility</h2><dl>"
+        + "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+        + "</dl>"
+    )
+    parts.append(f"<p class='note'>{html.escape(LEAKAGE_NOTE)}</p>")
+    config_json = json.dumps(redact_secrets(config.to_dict()), indent=2, sort_keys=True, default=str)
+    parts.append(
+        f"<details><summary>Full configuration (JSON)</summary><pre>{html.escape(config_json)}</pre></details>"
+    )
+
+    parts.extend(_verdict_section(result, significance, figures))
+
+    parts.append("<h2>Fidelity of the synthetic data</h2>")
+    if fidelity is not None and len(fidelity):
+        meta = fidelity.drop_duplicates("metric").set_index("metric")[["range", "higher_is_better"]]
+        wide = fidelity_wide(fidelity).reset_index().merge(meta, left_on="metric", right_index=True, how="left")
+        parts.append(_table(wide))
+        errors = fidelity[fidelity["error"].fillna("").astype(str) != ""]
+        for _, row in errors.iterrows():
+            parts.append(
+                f"<p class='error'>{html.escape(str(row['method']))} · {html.escape(str(row['metric']))}: "
+                f"{html.escape(str(row['error']))}</p>"
+            )
+    else:
+        parts.append("<p class='note'>Not computed for this run.</p>")
+    if dataset is not None and len(result.synthetic):
+        seed = config.seeds[0]
+        train = result_split(result, dataset, seed).train
+        synthetic = result.synthetic
+        if "seed" in synthetic.columns:
+            synthetic = synthetic[synthetic["seed"] == seed]
+        for fig in fidelity_histograms(dataset, train, synthetic).values():
+            parts.append(figures.render(fig))
+    for name, fig in (extra_figures or {}).items():
+        parts.append(f"<h2>{html.escape(name)}</h2>" + figures.render(fig))
+
+    if result.config.augmenters:
+        cost = cost_table(result).dropna(axis=1, how="all")
+        parts.append(
+            "<h2>Cost</h2><p class='note'>Means over seeds; seconds are wall-clock on the machine that ran this."
+            "</p>" + _table(cost, floatfmt="{:,.4g}")
+        )
+    if result.augment_info:
+        parts.append("<h2>Augmenters</h2>" + _table(pd.DataFrame(result.augment_info), floatfmt="{:.3g}"))
+    if result.timings:
+        timings = pd.DataFrame(sorted(result.timings.items()), columns=["step", "seconds"])
+        parts.append("<h2>Timings</h2>" + _table(timings, floatfmt="{:.2f}"))
+    body = "\n".join(parts)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+    )
+
+
+def write_report(path: str | Path, report_html: str) -> Path:
+    """Write the report to ``path`` (UTF-8) and return it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(report_html, encoding="utf-8")
+    return target

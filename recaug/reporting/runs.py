@@ -1,0 +1,450 @@
+"""The run store: every comparison saved as a folder that can be listed, reloaded and compared later.
+
+Layout of one run (``<runs dir>/<run id>/``)::
+
+    config.json        the ExperimentConfig, data fingerprint, seeds, augmenter info, timings, created time
+    results.csv        model, variant, seed, slice, metric, k, value
+    significance.csv   (when computed) model, variant, slice, metric, k, delta, ci_low, ci_high, p_ttest, p_wilcoxon
+    fidelity.csv       (when computed) method, metric, value, range, higher_is_better, error, ...
+    synthetic.parquet  the synthetic rows of every augmenter and seed
+    llm_log.jsonl      (when present) one LLM call per line
+
+Run ids are ``YYYYmmdd-HHMMSS-<6 hex>`` (UTC), so sorting ids sorts runs by time. The folder is
+``runs_dir()``: an explicit argument, else ``$RECAUG_RUNS_DIR``, else ``recaug_home()/runs``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recaug.analysis.fidelity import experiment_log
+from recaug.core.errors import RecaugInputError
+from recaug.core.paths import recaug_home
+from recaug.core.progress import ProgressFn, no_progress, sub_progress
+from recaug.data.dataset import Dataset
+from recaug.evaluate.significance import significance_table
+from recaug.experiment import ExperimentConfig, ExperimentResult
+from recaug.reporting.export import llm_log_jsonl, redact_secrets, to_csv_bytes, to_parquet_bytes
+
+logger = logging.getLogger(__name__)
+
+RUNS_ENV = "RECAUG_RUNS_DIR"
+CONFIG_FILE = "config.json"
+RESULTS_FILE = "results.csv"
+SPLIT_FILE = "split.parquet"
+DATASETS = ".datasets"  # prepared data by fingerprint (recaug.data.store), hidden from the run list
+OK = "ok"
+LIST_COLUMNS = [
+    "run_id",
+    "status",
+    "created",
+    "label",
+    "data",
+    "sources",
+    "fingerprint",
+    "protocol",
+    "augmenters",
+    "models",
+    "seeds",
+    "n_synthetic",
+    "has_fidelity",
+    "has_significance",
+    "path",
+]
+
+
+def runs_dir(root: str | Path | None = None) -> Path:
+    """The run store folder (created if missing): ``root``, else ``$RECAUG_RUNS_DIR``, else ``recaug_home()/runs``."""
+    folder = Path(root) if root is not None else Path(os.environ.get(RUNS_ENV) or recaug_home() / "runs")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_run_id(config: dict[str, Any], fingerprint: str, now: float | None = None) -> str:
+    """Sortable id: UTC timestamp plus a short hash of the config, data and time (unique within a second)."""
+    now = time.time() if now is None else now
+    stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y%m%d-%H%M%S")
+    digest = hashlib.sha256(
+        json.dumps([config, fingerprint, time.time_ns(), os.getpid()], sort_keys=True, default=str).encode()
+    ).hexdigest()[:6]
+    return f"{stamp}-{digest}"
+
+
+@dataclass
+class Run:
+    """A reloaded run; optional tables are None when the run did not record them."""
+
+    run_id: str
+    path: Path
+    meta: dict[str, Any]
+    results: pd.DataFrame
+    synthetic: pd.DataFrame
+    significance: pd.DataFrame | None = None
+    fidelity: pd.DataFrame | None = None
+    llm_log: pd.DataFrame | None = None
+
+    @property
+    def config(self) -> ExperimentConfig:
+        """The ExperimentConfig (keys unknown to this version are ignored)."""
+        known = {f.name for f in fields(ExperimentConfig)}
+        return ExperimentConfig(**{k: v for k, v in self.meta.get("config", {}).items() if k in known})
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.meta.get("data_fingerprint", ""))
+
+
+def _optional_frame(value: Any) -> pd.DataFrame | None:
+    return value if isinstance(value, pd.DataFrame) and len(value.columns) else None
+
+
+def save_run(
+    result: ExperimentResult,
+    *,
+    fidelity: pd.DataFrame | None = None,
+    significance: pd.DataFrame | None = None,
+    llm_log: pd.DataFrame | None = None,
+    label: str = "",
+    extra: dict[str, Any] | None = None,
+    root: str | Path | None = None,
+    dataset: Dataset | None = None,
+) -> Run:
+    """Write one run and return it as reloaded. Significance and the LLM log default to the result's own.
+
+    ``dataset`` records the real data name and source files, and keeps the prepared data (by fingerprint) so
+    the run can be reopened. The folder is written under a temporary name and renamed at the end, so a crash
+    never leaves a half-written run in the list. Keys typed into base URLs are redacted.
+    """
+    significance = significance if significance is not None else _optional_frame(getattr(result, "significance", None))
+    llm_log = llm_log if llm_log is not None else experiment_log(result)
+    config = redact_secrets(result.config.to_dict())
+    if dataset is not None and config.get("data") in ("", None, "ml-100k") and dataset.name != config.get("data"):
+        config["data"] = dataset.name  # an older caller left the default: record the data it really used
+    run_id = new_run_id(config, result.fingerprint)
+    folder = runs_dir(root)
+    tmp = folder / f".{run_id}.partial"
+    tmp.mkdir(parents=True)
+    meta = {
+        "run_id": run_id,
+        "created": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "label": label,
+        "config": config,
+        "data_name": dataset.name if dataset is not None else config.get("data", ""),
+        "sources": list(dataset.sources) if dataset is not None else [],
+        "data_fingerprint": result.fingerprint,
+        "seeds": list(result.config.seeds),
+        "augment_info": redact_secrets(result.augment_info),
+        "timings": result.timings,
+        "n_synthetic": len(result.synthetic),
+        "has_fidelity": fidelity is not None,
+        "has_significance": significance is not None,
+        **(extra or {}),
+    }
+    try:
+        (tmp / RESULTS_FILE).write_bytes(to_csv_bytes(result.results))
+        (tmp / "synthetic.parquet").write_bytes(to_parquet_bytes(result.synthetic))
+        if isinstance(result.split, pd.DataFrame) and len(result.split):
+            (tmp / SPLIT_FILE).write_bytes(to_parquet_bytes(result.split))
+        if significance is not None:
+            (tmp / "significance.csv").write_bytes(to_csv_bytes(significance))
+        if fidelity is not None:
+            (tmp / "fidelity.csv").write_bytes(to_csv_bytes(fidelity))
+        if llm_log is not None:
+            (tmp / "llm_log.jsonl").write_bytes(llm_log_jsonl([llm_log]))
+        (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+        if dataset is not None:
+            from recaug.data.store import save_dataset
+
+            save_dataset(dataset, datasets_dir(folder))
+        tmp.rename(folder / run_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("saved run %s to %s", run_id, folder)
+    return load_run(run_id, root=folder)
+
+
+def _run_folders(folder: Path) -> list[Path]:
+    """Every run folder, damaged ones included (temporary and hidden folders are not runs)."""
+    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+
+
+def run_problem(path: Path) -> str | None:
+    """Why the run at ``path`` cannot be opened (None when it can): missing, empty or unreadable files."""
+    config = path / CONFIG_FILE
+    if not config.exists():
+        return f"{CONFIG_FILE} is missing"
+    try:
+        meta = json.loads(config.read_text())
+    except (OSError, ValueError) as err:
+        return f"{CONFIG_FILE} is unreadable ({type(err).__name__}: {str(err)[:80]})"
+    if not isinstance(meta, dict):
+        return f"{CONFIG_FILE} does not hold a run record"
+    results = path / RESULTS_FILE
+    if not results.exists():
+        return f"{RESULTS_FILE} is missing"
+    try:
+        frame = pd.read_csv(results, nrows=5)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        return f"{RESULTS_FILE} is empty or unreadable ({type(err).__name__})"
+    missing = {"model", "variant", "metric", "value"} - set(frame.columns)
+    if missing:
+        return f"{RESULTS_FILE} lacks the column(s) {', '.join(sorted(missing))}"
+    return None
+
+
+def _meta_or_empty(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((path / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def list_runs(root: str | Path | None = None) -> pd.DataFrame:
+    """One row per saved run, newest first (columns :data:`LIST_COLUMNS`).
+
+    A damaged run is listed with ``status`` "damaged: <reason>" and whatever its record still says; it never
+    hides, and never stops the other runs from being listed.
+    """
+    rows = []
+    for path in _run_folders(runs_dir(root)):
+        problem = run_problem(path)
+        meta = _meta_or_empty(path)
+        config = meta.get("config", {}) if isinstance(meta.get("config"), dict) else {}
+        rows.append(
+            {
+                "run_id": path.name,
+                "status": OK if problem is None else f"damaged: {problem}",
+                "created": meta.get("created", ""),
+                "label": meta.get("label", ""),
+                "data": meta.get("data_name") or config.get("data", ""),
+                "sources": ", ".join(meta.get("sources", []) or []),
+                "fingerprint": meta.get("data_fingerprint", ""),
+                "protocol": config.get("protocol", ""),
+                "augmenters": ",".join(map(str, config.get("augmenters", []) or [])),
+                "models": ",".join(map(str, config.get("models", []) or [])),
+                "seeds": ",".join(map(str, meta.get("seeds", []) or [])),
+                "n_synthetic": meta.get("n_synthetic", 0),
+                "has_fidelity": (path / "fidelity.csv").exists(),
+                "has_significance": (path / "significance.csv").exists(),
+                "path": str(path),
+            }
+        )
+    return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def resolve_run_id(run_id: str, root: str | Path | None = None) -> Path:
+    """Folder of a run given its id or a unique prefix of it; RecaugInputError otherwise."""
+    folder = runs_dir(root)
+    matches = [p for p in _run_folders(folder) if p.name.startswith(str(run_id).strip())] if str(run_id).strip() else []
+    exact = [p for p in matches if p.name == run_id]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RecaugInputError(f"no run '{run_id}' in {folder}", fix="see `python -m recaug runs list`")
+    raise RecaugInputError(f"'{run_id}' matches {len(matches)} runs", fix="give more characters of the run id")
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    """An optional table of a run; an empty or unreadable one counts as absent (logged)."""
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError):
+        logger.warning("ignoring unreadable %s", path, exc_info=True)
+        return None
+
+
+def load_run(run_id: str, root: str | Path | None = None) -> Run:
+    """Reload a saved run by id (or unique id prefix); RecaugInputError saying why when it is damaged."""
+    path = resolve_run_id(run_id, root)
+    problem = run_problem(path)
+    if problem is not None:
+        raise RecaugInputError(
+            f"run {path.name} is damaged: {problem}",
+            file=str(path),
+            fix="delete it (`python -m recaug runs delete ID` or the Runs page), or restore the file",
+        )
+    meta = json.loads((path / CONFIG_FILE).read_text())
+    log_path = path / "llm_log.jsonl"
+    try:
+        llm_log = pd.read_json(log_path, orient="records", lines=True) if log_path.exists() else None
+    except ValueError:
+        llm_log = None
+    synthetic_path = path / "synthetic.parquet"
+    try:
+        synthetic = pd.read_parquet(synthetic_path) if synthetic_path.exists() else pd.DataFrame()
+    except (OSError, ValueError):
+        logger.warning("ignoring unreadable %s", synthetic_path, exc_info=True)
+        synthetic = pd.DataFrame()
+    return Run(
+        run_id=path.name,
+        path=path,
+        meta=meta,
+        results=pd.read_csv(path / RESULTS_FILE),
+        synthetic=synthetic,
+        significance=_read_csv(path / "significance.csv"),
+        fidelity=_read_csv(path / "fidelity.csv"),
+        llm_log=llm_log,
+    )
+
+
+def run_split(run: Run) -> pd.DataFrame | None:
+    """The split table the run was evaluated on (user_id, item_id, part, seed), when it was saved."""
+    path = run.path / SPLIT_FILE
+    try:
+        return pd.read_parquet(path) if path.exists() else None
+    except (OSError, ValueError):
+        return None
+
+
+def datasets_dir(root: str | Path | None = None) -> Path:
+    """Where prepared data is kept by fingerprint (:mod:`recaug.data.store`), inside the run store."""
+    return runs_dir(root) / DATASETS
+
+
+def run_dataset(run: Run, root: str | Path | None = None) -> Dataset:
+    """The data a run used, from the data store by fingerprint (built-in data from its package)."""
+    from recaug.data.store import load_saved_dataset
+
+    return load_saved_dataset(run.fingerprint, datasets_dir(root))
+
+
+def set_run_label(run_id: str, label: str, root: str | Path | None = None) -> Run:
+    """Give a saved run a label (shown in lists); config.json is replaced atomically, never half-written."""
+    run = load_run(run_id, root)
+    meta = {**run.meta, "label": str(label).strip()}
+    tmp = run.path / f".{CONFIG_FILE}.partial"
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, run.path / CONFIG_FILE)
+    return load_run(run.run_id, root)
+
+
+def delete_run(run_id: str, root: str | Path | None = None) -> None:
+    """Remove a saved run's folder."""
+    shutil.rmtree(resolve_run_id(run_id, root))
+
+
+def compare_runs(a: str, b: str, root: str | Path | None = None) -> pd.DataFrame:
+    """Results of two runs side by side (mean over seeds): model, variant, slice, metric, k, value_a, value_b, delta.
+
+    Rows present in only one run keep NaN on the other side. ``frame.attrs`` holds both run ids and
+    ``same_data`` (equal data fingerprints); comparing runs on different data is allowed but flagged.
+    """
+    run_a, run_b = load_run(a, root), load_run(b, root)
+    keys = ["model", "variant", "slice", "metric", "k"]
+
+    def mean(run: Run) -> pd.DataFrame:
+        return run.results.groupby(keys, as_index=False)["value"].mean()
+
+    merged = mean(run_a).merge(mean(run_b), on=keys, how="outer", suffixes=("_a", "_b"))
+    merged["delta"] = merged["value_b"] - merged["value_a"]
+    merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
+    merged.attrs.update(run_a=run_a.run_id, run_b=run_b.run_id, same_data=run_a.fingerprint == run_b.fingerprint)
+    if not merged.attrs["same_data"]:
+        logger.warning("comparing runs on different data: %s vs %s", run_a.fingerprint, run_b.fingerprint)
+    return merged
+
+
+@dataclass
+class RecordedComparison:
+    """What :func:`record_comparison` produced: the fidelity table, files written, and the saved run."""
+
+    fidelity: pd.DataFrame
+    written: list[Path]
+    run: Run | None
+
+
+def record_comparison(
+    dataset: Dataset,
+    result: ExperimentResult,
+    *,
+    out: str | Path | None = None,
+    save: bool = True,
+    root: str | Path | None = None,
+    llm_log: pd.DataFrame | None = None,
+    significance: pd.DataFrame | None = None,
+    label: str = "",
+    progress: ProgressFn | None = None,
+) -> RecordedComparison:
+    """After a comparison: compute fidelity, write ``out/fidelity.csv`` and ``out/report.html``, save the run.
+
+    The CLI and the dashboard both call this, so a run looks the same whichever started it. Fidelity
+    failures become error rows (see :mod:`recaug.analysis.fidelity`), never a lost run.
+    """
+    from recaug.analysis.fidelity import fidelity_for_experiment
+    from recaug.reporting.report import build_report, write_report
+
+    report = progress or no_progress
+    fidelity = fidelity_for_experiment(dataset, result, llm_log=llm_log, progress=sub_progress(report, 0.0, 0.7))
+    if significance is None:  # the run folder and the report both state CIs and p-values
+        significance = significance_table(result)
+    run = (
+        save_run(
+            result,
+            fidelity=fidelity,
+            significance=significance,
+            llm_log=llm_log,
+            label=label,
+            root=root,
+            dataset=dataset,
+        )
+        if save
+        else None
+    )
+    written: list[Path] = []
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "fidelity.csv"
+        path.write_bytes(to_csv_bytes(fidelity))
+        written.append(path)
+        report(0.8, "writing the HTML report")
+        html = build_report(
+            result, dataset=dataset, fidelity=fidelity, significance=significance, run_id=run.run_id if run else None
+        )
+        written.append(write_report(folder / "report.html", html))
+    report(1.0, "run recorded")
+    return RecordedComparison(fidelity=fidelity, written=written, run=run)
+
+
+def describe_run(run: Run) -> str:
+    """Plain-text summary of a run for ``python -m recaug runs show``: config, before/after table, fidelity."""
+    from recaug.analysis.fidelity import fidelity_wide
+    from recaug.experiment import compare_table
+
+    config = run.meta.get("config", {})
+    lines = [
+        f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
+        f"data {run.meta.get('data_name') or config.get('data', '?')}  fingerprint {run.fingerprint}  "
+        f"protocol {config.get('protocol', '?')}",
+        f"source files {', '.join(run.meta.get('sources', []) or []) or '(built-in)'}",
+        f"seeds {run.meta.get('seeds')}  augmenters {config.get('augmenters')}  models {config.get('models')}",
+        f"budget {config.get('budget')}  target {config.get('target')}  synthetic rows {len(run.synthetic)}",
+        f"folder {run.path}",
+        "",
+        "before vs after (mean over seeds, slice all):",
+    ]
+    table = compare_table(run.results) if len(run.results) else pd.DataFrame()
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        lines.append(table.to_string(index=False, float_format="{:.4f}".format) if len(table) else "  (no rows)")
+        if run.significance is not None:
+            lines += ["", "significance:", run.significance.to_string(index=False, float_format="{:.4f}".format)]
+        if run.fidelity is not None:
+            lines += ["", "fidelity:", fidelity_wide(run.fidelity).to_string(float_format="{:.4f}".format)]
+    return "\n".join(lines)
