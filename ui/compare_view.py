@@ -173,6 +173,8 @@ def verdict(table: pd.DataFrame, slice_name: str, metric: str = "ndcg", k: int =
 
 COST_LABELS = {
     "variant": "variant",
+    "budget": "budget (rows)",
+    "budget_filled": "budget filled",
     "synthetic_rows": "synthetic rows",
     "users_touched": "users touched",
     "augment_seconds": "augment s",
@@ -182,7 +184,10 @@ COST_LABELS = {
     "llm_tokens_in": "tokens in",
     "llm_tokens_out": "tokens out",
     "llm_cache_hit_rate": "cache hits",
+    "llm_failures": "LLM failures",
+    "llm_retries": "LLM retries",
 }
+PERCENT_COLUMNS = ("llm_cache_hit_rate", "budget_filled")
 
 
 def _percent(value: float) -> str:
@@ -205,7 +210,7 @@ def cost_view(cost: pd.DataFrame) -> None:
     )
     shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
     formats = {
-        label: _percent if column == "llm_cache_hit_rate" else _seconds if "seconds" in column else _count
+        label: _percent if column in PERCENT_COLUMNS else _seconds if "seconds" in column else _count
         for column, label in COST_LABELS.items()
         if label in shown.columns and column != "variant"
     }
