@@ -8,6 +8,7 @@ from recaug.augment.options import describe_methods
 from recaug.data.splits import protocol_summary
 from recaug.experiment.cost import cost_table
 from recaug.experiment.executor import make_executor
+from recaug.experiment.result import negatives_note
 from recaug.models import MODELS
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import to_csv_bytes
@@ -149,6 +150,8 @@ if not strong_baselines(result.config.models):
         help="bpr-tuned fits 6 BPRs per variant and seed.",
     )
 comparison_table(table)
+if note := negatives_note(result.synthetic, result.config.models):
+    st.caption(":material/info: " + note)
 c1, c2 = st.columns(2)
 metrics = sorted(result.results["metric"].unique())
 metric = c1.selectbox(

@@ -65,3 +65,21 @@ def compare_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFram
     merged["delta"] = merged["augmented"] - merged["baseline"]
     merged["delta_pct"] = 100 * merged["delta"] / merged["baseline"].where(merged["baseline"] != 0)
     return merged[["model", "variant", "metric", "k", "baseline", "augmented", "delta", "delta_pct"]]
+
+
+def negatives_note(synthetic: pd.DataFrame, models: list[str]) -> str | None:
+    """A sentence saying which models used the synthetic negative interactions (``polarity`` -1) and which ignored
+    them; None when no variant produced any."""
+    from recaug.data.schema import ORIGIN, POLARITY
+    from recaug.models import MODELS
+
+    if POLARITY not in synthetic.columns or not (synthetic[POLARITY] < 0).any():
+        return None
+    negative = synthetic[synthetic[POLARITY] < 0]
+    per_variant = ", ".join(f"{name} {count:,}" for name, count in negative.groupby(ORIGIN, sort=False).size().items())
+    used = [m for m in models if MODELS.get(m).uses_negatives]
+    ignored = [m for m in models if not MODELS.get(m).uses_negatives]
+    return (
+        f"Synthetic negatives (over all seeds: {per_variant}) were used as fixed hard negatives by "
+        f"{', '.join(used) or 'no model'}; {', '.join(ignored) or 'no model'} cannot use negatives and ignored them."
+    )
