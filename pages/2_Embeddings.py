@@ -12,7 +12,7 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.projection_jobs import background_jobs, ready_or
-from ui.state import AUGMENT_RESULTS, current_dataset, results_split
+from ui.state import AUGMENT_RESULTS, current_dataset, results_key, results_split
 
 page_setup("Embeddings")
 st.title("Embeddings: real vs synthetic")
@@ -57,9 +57,7 @@ with friendly_errors("build the embedding space"):
             dataset, split.train, synthetic, item_vectors=vectors, source=source, method=projection, seed=seed
         )
 
-    key = (
-        f"emb:{dataset.fingerprint()}:{protocol}:{seed}:{sorted(results)}:{sum(len(r.rows) for r in results.values())}"
-    )
+    key = results_key(dataset, "emb")
 
     umap_key = key + ":umap"
     polling = method == "umap" and background_jobs().state(umap_key) != "done"

@@ -12,7 +12,7 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import AUGMENT_RESULTS, current_dataset, results_split
+from ui.state import AUGMENT_RESULTS, current_dataset, results_key, results_split
 from ui.tables import as_text, right_aligned
 
 
@@ -39,7 +39,7 @@ st.caption(
 )
 with friendly_errors("measure fidelity"):
     split, seed, protocol = results_split(dataset)
-    key = f"fidelity:{dataset.fingerprint()}:{protocol}:{seed}:{sorted(results)}:{len(synthetic)}"
+    key = results_key(dataset, "fidelity")
     report, bar = streamlit_progress("Measuring fidelity")
     table = cached_value(
         key, lambda: fidelity_report(dataset, split.train, synthetic, llm_log=logs or None, seed=seed, progress=report)

@@ -131,6 +131,15 @@ def results_config() -> dict[str, Any]:
     return st.session_state.get(AUGMENT_RUN_CONFIG) or augment_config()
 
 
+def results_key(dataset: Dataset, kind: str) -> str:
+    """The one cache key of anything derived from the shown augmentation results (fidelity, embeddings, ...).
+
+    It comes from the data fingerprint and the full settings the results were made with (methods, budget, target,
+    every parameter, seed, split), so a change of target or parameter is a new key, never the old table.
+    """
+    return f"{kind}:" + config_key(dataset, results_config())
+
+
 def results_split(dataset: Dataset) -> tuple[Split, int, str]:
     """(split, seed, protocol) of the shown augmentation results: what Embeddings, Fidelity and What-if show."""
     config = results_config()

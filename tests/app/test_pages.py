@@ -224,3 +224,19 @@ def test_the_protocol_chosen_on_augment_drives_every_page(app: AppTest) -> None:
     app.button(key="run_compare").click().run()
     no_errors(app)
     assert app.selectbox(key="cmp_slice").value == "cold-items"  # the protocol's own slice is shown first
+
+
+def test_fidelity_follows_a_change_of_target_at_the_same_row_count(app: AppTest) -> None:
+    """The cache key comes from the results' whole config: 'random' on light users and on all users (same number
+    of rows) are two tables, not one stale one."""
+    tables = []
+    for target in ("light-users", "all"):
+        app.switch_page("pages/1_Augment.py").run()
+        app.multiselect(key="aug_methods").set_value(["random"]).run()
+        app.selectbox(key="aug_target").set_value(target).run()
+        app.button(key="run_augment").click().run()
+        no_errors(app)
+        app.switch_page("pages/4_Fidelity.py").run()
+        no_errors(app)
+        tables.append(app.dataframe[0].value)
+    assert not tables[0].equals(tables[1])
