@@ -64,3 +64,15 @@ def test_variants_sort_by_method_then_budget() -> None:
 
     names = ["sim@10%", "random", "sim@2%", "sim@500", "sim@20%", "sim", "sim@2%"]
     assert ordered_variants(names) == ["random", "sim", "sim@2%", "sim@10%", "sim@20%", "sim@500"]
+
+
+def test_variant_is_a_typed_value_that_round_trips_its_name() -> None:
+    from recaug.core.variants import Variant
+    from recaug.experiment import ExperimentConfig
+
+    assert Variant.parse("similarity@5%") == Variant("similarity", 0.05)
+    assert Variant.parse("random@500") == Variant("random", 500) and Variant.parse("random").budget is None
+    for name in ("similarity@5%", "random@500", "llm-interactions", "random@0.5%"):
+        assert Variant.parse(name).name == name
+    config = ExperimentConfig(augmenters=["similarity@2%", "random"])
+    assert config.variants() == [Variant("similarity", 0.02), Variant("random")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from recaug.core.errors import RecaugInputError
 
@@ -43,15 +44,37 @@ def variant_name(method: str, budget: float | int | None = None) -> str:
     return method if budget is None else f"{method}{SEPARATOR}{budget_label(budget)}"
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One augmented arm: a method at the experiment's budget (``budget`` None) or at its own budget.
+
+    The experiment config stores variants by :attr:`name` (``similarity@5%``) so config.json stays plain text;
+    everything that needs the parts parses the name here, once.
+    """
+
+    method: str
+    budget: float | int | None = None
+
+    @classmethod
+    def parse(cls, name: str) -> Variant:
+        """``similarity@5%`` → Variant("similarity", 0.05); ``similarity`` → Variant("similarity")."""
+        method, separator, budget = name.partition(SEPARATOR)
+        return cls(method, parse_budget(budget) if separator else None)
+
+    @property
+    def name(self) -> str:
+        return variant_name(self.method, self.budget)
+
+
 def split_variant(name: str) -> tuple[str, float | int | None]:
     """``similarity@5%`` → (``similarity``, 0.05); ``similarity`` → (``similarity``, None)."""
-    method, separator, budget = name.partition(SEPARATOR)
-    return (method, parse_budget(budget)) if separator else (method, None)
+    variant = Variant.parse(name)
+    return variant.method, variant.budget
 
 
 def sweep(methods: list[str], budgets: list[float | int]) -> list[str]:
-    """Every method at every budget, budgets in the order given."""
-    return [variant_name(method, budget) for method in methods for budget in budgets]
+    """Every method at every budget, budgets in the order given (as variant names)."""
+    return [Variant(method, budget).name for method in methods for budget in budgets]
 
 
 def variant_order(name: str) -> tuple[str, int, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from recaug.core.variants import Variant
 from recaug.data.splits import SplitSpec
 from recaug.evaluate.catalog import ALL_METRICS, EXPERIMENT_KS
 
@@ -34,6 +35,10 @@ class ExperimentConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def variants(self) -> list[Variant]:
+        """The augmented arms, typed (``augmenters`` holds their names, as written to config.json)."""
+        return [Variant.parse(name) for name in self.augmenters]
 
     def split_spec(self) -> SplitSpec:
         """The split definition every seed is built from (raises RecaugInputError for bad parameters)."""

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
-from recaug.core.variants import split_variant
+from recaug.core.variants import Variant
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
 from recaug.data.splits import Split
@@ -43,7 +43,8 @@ def augment_training(
     ``name`` is a variant: ``method`` at the experiment's budget or ``method@budget`` (a budget sweep); the rows'
     ``origin`` and ``info["augmenter"]`` carry the variant name so sweep points stay apart downstream.
     """
-    method, budget = split_variant(name)
+    variant = Variant.parse(name)
+    method, budget = variant.method, variant.budget
     params = {"seed": seed, **config.augmenter_params.get(method, {}), **config.augmenter_params.get(name, {})}
     augmenter = create_augmenter(method, **params)
     training = dataset.training_data(split.train, cold_items=split.cold_items)
