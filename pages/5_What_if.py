@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
-from recaug.analysis.explorer import embedding_points, item_vectors
-from recaug.analysis.whatif import build_content_index, new_item_whatif, new_user_recommendations, side_by_side
-from recaug.augment import create_augmenter
+from recaug.analysis.whatif import new_item_whatif, new_user_recommendations, side_by_side
 from recaug.data.readers import descriptive_columns
 from recaug.data.schema import ITEM
-from recaug.reporting.figures import mark_point, projection_scatter
-from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.state import EXPERIMENT, current_dataset, results_config, results_split
+from ui.whatif_controller import content_index, item_map, llm_judge, new_item_chart
 
 page_setup("What-if")
 st.title("Cold-start what-ifs")
@@ -26,10 +21,7 @@ aug = results_config()
 new_item, new_user = st.tabs(["New item", "New user"])
 
 with new_item, friendly_errors("place the new item"):
-    index = cached_value(
-        f"contentindex:{dataset.fingerprint()}:{protocol}:{seed}",
-        lambda: build_content_index(dataset.training_data(split.train)),
-    )
+    index = content_index(dataset, split)
     st.markdown(
         "Describe an item that is not in the catalog. recaug embeds the text, shows its nearest catalog "
         "items (the reasons), which users would get it in their top-K from the **content model alone** "
@@ -56,15 +48,7 @@ with new_item, friendly_errors("place the new item"):
         "(default: the packaged SmolLM2, offline). Takes a few seconds per 10 users on 2 cores; answers are cached.",
     )
     if st.button("Place the item", type="primary", key="whatif_item_run", disabled=not title.strip()):
-        vectors, source = cached_value(
-            f"itemvec:{dataset.fingerprint()}:{protocol}:{seed}", lambda: item_vectors(dataset, split.train)
-        )
-        space = cached_value(
-            f"whatifmap:{dataset.fingerprint()}:{protocol}:{seed}",
-            lambda: embedding_points(
-                dataset, split.train, None, item_vectors=vectors, source=source, method="pca", include_users=False
-            ),
-        )
+        space = item_map(dataset, split)
         answer = new_item_whatif(
             index, title, description, k=k, budget=aug["budget"], embedding_map=space, fields=fields
         )
@@ -86,34 +70,14 @@ with new_item, friendly_errors("place the new item"):
         left.markdown("**Nearest catalog items (why)**")
         left.dataframe(answer.neighbours, hide_index=True, width="stretch")
         if answer.position is not None:
-            fig = mark_point(
-                projection_scatter(space.points, color_by="cold_warm", title="Items (PCA)"), answer.position, title
-            )
-            # The star's own text sat under thousands of points; an annotation is drawn above every trace.
-            fig.update_traces(selector={"name": title}, mode="markers")
-            fig.add_annotation(
-                x=answer.position[0],
-                y=answer.position[1],
-                text=f"<b>{html.escape(title)}</b>",
-                showarrow=True,
-                arrowhead=2,
-                ax=0,
-                ay=-36,
-                bgcolor="rgba(255,255,255,0.9)",
-                bordercolor="#111827",
-            )
-            right.plotly_chart(fig, key="whatif_item_chart")
+            right.plotly_chart(new_item_chart(space, answer.position, title), key="whatif_item_chart")
         b, a = st.columns(2)
         b.markdown("**Before: content model top-K**")
         b.dataframe(answer.before, hide_index=True, width="stretch")
         a.markdown("**After: similarity cold-item expansion**")
         a.dataframe(answer.after, hide_index=True, width="stretch")
         if ask_llm and len(answer.before):
-            llm_params = {"seed": seed, **aug["augmenter_params"].get("llm-cold-items", {})}
-            judge = cached_value(
-                f"llmcold:{dataset.fingerprint()}:{protocol}:{seed}:{sorted(llm_params.items())}",
-                lambda: create_augmenter("llm-cold-items", **llm_params).fit(dataset.training_data(split.train)),
-            )
+            judge = llm_judge(dataset, split, {"seed": seed, **aug["augmenter_params"].get("llm-cold-items", {})})
             candidates = dataset.user_ids.get_indexer(answer.before["user_id"].astype(str).head(20))
             report, bar = streamlit_progress("Asking the LLM")
             verdicts = judge.judge_new_item(answer.text, candidates, progress=report)

@@ -1,0 +1,67 @@
+"""What the What-if page does (the page only draws): the cached indexes it reads, the LLM judge, the item map."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import plotly.graph_objects as go
+
+from recaug.analysis.explorer import EmbeddingMap, embedding_points, item_vectors
+from recaug.analysis.whatif import ContentIndex, build_content_index
+from recaug.augment import create_augmenter
+from recaug.data.dataset import Dataset
+from recaug.data.splits import Split
+from recaug.reporting.figures import mark_point, projection_scatter
+from ui.cached import cached_value
+
+
+def _split_key(dataset: Dataset, split: Split) -> str:
+    """Cache key of one training split: data, protocol with its parameters, seed."""
+    params = ",".join(f"{k}={v}" for k, v in sorted(split.params.items()))
+    return f"{dataset.fingerprint()}:{split.protocol}({params}):{split.seed}"
+
+
+def content_index(dataset: Dataset, split: Split) -> ContentIndex:
+    """The text view of the training split the new item is placed against (built once per split)."""
+    training = dataset.training_data(split.train, cold_items=split.cold_items)
+    return cached_value(f"contentindex:{_split_key(dataset, split)}", lambda: build_content_index(training))
+
+
+def item_map(dataset: Dataset, split: Split) -> EmbeddingMap:
+    """Catalog items in 2-D (PCA), for the new item's star."""
+    key = _split_key(dataset, split)
+    vectors, source = cached_value(f"itemvec:{key}", lambda: item_vectors(dataset, split.train))
+    return cached_value(
+        f"whatifmap:{key}",
+        lambda: embedding_points(
+            dataset, split.train, None, item_vectors=vectors, source=source, method="pca", include_users=False
+        ),
+    )
+
+
+def llm_judge(dataset: Dataset, split: Split, params: dict[str, Any]) -> Any:
+    """An ``llm-cold-items`` augmenter fitted on the training split, with the Augment page's LLM settings."""
+    training = dataset.training_data(split.train, cold_items=split.cold_items)
+    return cached_value(
+        f"llmcold:{_split_key(dataset, split)}:{sorted(params.items())}",
+        lambda: create_augmenter("llm-cold-items", **params).fit(training),
+    )
+
+
+def new_item_chart(space: EmbeddingMap, position: tuple[float, float], title: str) -> go.Figure:
+    """The item map with the new item as a star, labelled above every trace (its own text sat under the points)."""
+    fig = mark_point(projection_scatter(space.points, color_by="cold_warm", title="Items (PCA)"), position, title)
+    fig.update_traces(selector={"name": title}, mode="markers")
+    fig.add_annotation(
+        x=position[0],
+        y=position[1],
+        text=f"<b>{html.escape(title)}</b>",
+        showarrow=True,
+        arrowhead=2,
+        ax=0,
+        ay=-36,
+        bgcolor="rgba(255,255,255,0.9)",
+        bordercolor="#111827",
+    )
+    return fig
