@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recaug.augment.options import describe_methods
-from recaug.data.splits import protocol_summary
 from recaug.experiment.cost import cost_table
-from recaug.experiment.executor import make_executor
 from recaug.experiment.result import negatives_note
-from recaug.models import MODELS
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.figures import budget_curve, delta_bars, sweep_points
 from ui.compare_controller import (
-    DEFAULT_SEEDS,
     add_models_and_run,
-    budget_text,
-    compare_config,
     default_slice,
     downloads,
     is_stale,
@@ -25,14 +18,14 @@ from ui.compare_controller import (
     run_requested,
     significance_of,
 )
+from ui.compare_form import compare_form
 from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config, current_dataset, recalled, remember
+from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config, current_dataset
 
 DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
-SWEEP_CHOICES = ["1%", "2%", "5%", "10%", "20%", "50%"]
 
 page_setup("Compare")
 st.title("Compare before and after")
@@ -43,69 +36,12 @@ if not aug["augmenters"]:
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 
-left, mid, right = st.columns([3, 1.3, 0.8])
-default_models = [m for m in ("pop", "itemknn", "bpr") if m in MODELS]
-models = remember(
-    "cmp_models",
-    left.multiselect(
-        "Models",
-        MODELS.names(),
-        default=None if "cmp_models" in st.session_state else recalled("cmp_models", default_models),
-        key="cmp_models",
-        help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
-    ),
-)
-protocol = aug.get("protocol", "random-811")
-mid.selectbox("Split protocol", [protocol], disabled=True, key="cmp_protocol_shown", help=protocol_summary(protocol))
-n_seeds = remember(
-    "cmp_seeds",
-    right.number_input(
-        "Seeds",
-        1,
-        10,
-        recalled("cmp_seeds", DEFAULT_SEEDS),
-        key="cmp_seeds",
-        help="Each seed re-splits the data and retrains every model. The seed is the unit of inference: fewer than "
-        "3 seeds shows deltas but no verdict.",
-    ),
-)
-sweep_budgets = remember(
-    "cmp_sweep",
-    st.multiselect(
-        "Budget sweep (optional)",
-        SWEEP_CHOICES,
-        default=recalled("cmp_sweep", []),
-        key="cmp_sweep",
-        help="Each method at several budgets against one shared baseline: Δ against budget. Empty: the Augment "
-        "page's budget.",
-    ),
-)
-config = compare_config(dataset, aug, models, int(n_seeds), sweep_budgets)
-with st.expander("Where the seeds run"):
-    where = st.radio(
-        "Executor",
-        ["local", "ray"],
-        horizontal=True,
-        key="cmp_executor",
-        help="local: in this process. ray: each seed is a task on a Ray cluster (the data goes to the cluster "
-        "once); the results are identical.",
-    )
-    ray_address = st.text_input(
-        "Ray address", key="cmp_ray_address", disabled=where == "local", placeholder="empty: a local head"
-    )
-methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
-st.caption(
-    f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, config.seeds))}** · "
-    f"**{methods}** ({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
-    "training and validation items excluded from the ranking · an A/A control (baseline refitted with fresh seeds) "
-    "sets the noise floor."
-)
-
-if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not models)):
+form = compare_form(dataset, aug)
+config = form.config
+if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not form.config.models)):
     report, bar = streamlit_progress("Training and evaluating")
     with friendly_errors("run the comparison"):
-        executor = None if where == "local" else make_executor("ray", ray_address.strip() or None)
-        if run_and_record(dataset, config, report, executor):
+        if run_and_record(dataset, config, report, form.executor()):
             st.toast("Loaded from cache (same data and settings).")
     bar.empty()
 

@@ -137,7 +137,9 @@ def results_key(dataset: Dataset, kind: str) -> str:
     It comes from the data fingerprint and the full settings the results were made with (methods, budget, target,
     every parameter, seed, split), so a change of target or parameter is a new key, never the old table.
     """
-    return f"{kind}:" + config_key(dataset, results_config())
+    results = st.session_state.get(AUGMENT_RESULTS) or {}
+    rows = {name: len(result.rows) for name, result in results.items()}  # settings restored without their rows differ
+    return f"{kind}:{rows}:" + config_key(dataset, results_config())
 
 
 def results_split(dataset: Dataset) -> tuple[Split, int, str]:

@@ -1,0 +1,96 @@
+"""The Compare page's form: models, seeds, budget sweep, where the seeds run, and the caption stating the protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from recaug.augment.options import describe_methods
+from recaug.data.dataset import Dataset
+from recaug.data.splits import protocol_summary
+from recaug.experiment import ExperimentConfig
+from recaug.experiment.executor import make_executor
+from recaug.models import MODELS
+from ui.compare_controller import DEFAULT_SEEDS, budget_text, compare_config
+from ui.state import recalled, remember
+
+SWEEP_CHOICES = ["1%", "2%", "5%", "10%", "20%", "50%"]
+
+
+@dataclass(frozen=True)
+class CompareForm:
+    """What the form chose: the experiment and where its seeds run."""
+
+    config: ExperimentConfig
+    where: str
+    ray_address: str
+
+    def executor(self) -> Any:
+        """None (this process) or a Ray executor (a local head when no address is given)."""
+        return None if self.where == "local" else make_executor("ray", self.ray_address.strip() or None)
+
+
+def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
+    """Draw the form (settings survive leaving the page) and return its choices."""
+    left, mid, right = st.columns([3, 1.3, 0.8])
+    default_models = [m for m in ("pop", "itemknn", "bpr") if m in MODELS]
+    models = remember(
+        "cmp_models",
+        left.multiselect(
+            "Models",
+            MODELS.names(),
+            default=None if "cmp_models" in st.session_state else recalled("cmp_models", default_models),
+            key="cmp_models",
+            help="\n".join(f"- **{n}**: {MODELS.get(n).description}" for n in MODELS.names()),
+        ),
+    )
+    protocol = aug.get("protocol", "random-811")
+    mid.selectbox(
+        "Split protocol", [protocol], disabled=True, key="cmp_protocol_shown", help=protocol_summary(protocol)
+    )
+    n_seeds = remember(
+        "cmp_seeds",
+        right.number_input(
+            "Seeds",
+            1,
+            10,
+            recalled("cmp_seeds", DEFAULT_SEEDS),
+            key="cmp_seeds",
+            help="Each seed re-splits the data and retrains every model. The seed is the unit of inference: fewer than "
+            "3 seeds shows deltas but no verdict.",
+        ),
+    )
+    sweep_budgets = remember(
+        "cmp_sweep",
+        st.multiselect(
+            "Budget sweep (optional)",
+            SWEEP_CHOICES,
+            default=recalled("cmp_sweep", []),
+            key="cmp_sweep",
+            help="Each method at several budgets against one shared baseline: Δ against budget. Empty: the Augment "
+            "page's budget.",
+        ),
+    )
+    config = compare_config(dataset, aug, models, int(n_seeds), sweep_budgets)
+    with st.expander("Where the seeds run"):
+        where = st.radio(
+            "Executor",
+            ["local", "ray"],
+            horizontal=True,
+            key="cmp_executor",
+            help="local: in this process. ray: each seed is a task on a Ray cluster (the data goes to the cluster "
+            "once); the results are identical.",
+        )
+        ray_address = st.text_input(
+            "Ray address", key="cmp_ray_address", disabled=where == "local", placeholder="empty: a local head"
+        )
+    methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
+    st.caption(
+        f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, config.seeds))}** · "
+        f"**{methods}** ({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
+        "training and validation items excluded from the ranking · an A/A control (baseline refitted with fresh seeds) "
+        "sets the noise floor."
+    )
+    return CompareForm(config, where, ray_address)
