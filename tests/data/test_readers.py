@@ -74,9 +74,17 @@ def test_bad_input_names_file_row_column(content: bytes, fragments: list[str]) -
     assert "—" in message  # every message says what to do
 
 
-def test_file_over_the_limit_is_refused() -> None:
+def test_an_upload_over_the_limit_is_refused_but_a_file_on_disk_is_read(tmp_path) -> None:
+    """The limit is the browser's upload limit; the CLI reads real-sized files from disk (10M rows are ~270 MB)."""
+    content = b"user_id,item_id\n" + b"".join(f"{u},{u % 7}\n".encode() for u in range(1000))
     with pytest.raises(RecaugInputError, match="over the 100 bytes limit"):
-        read_interactions(b"user_id,item_id\n" + b"1,2\n" * 1000, name="big.csv", max_bytes=100)
+        read_interactions(content, name="big.csv", max_bytes=100)
+    path = tmp_path / "big.csv"
+    path.write_bytes(content)
+    assert len(read_interactions(path, max_bytes=100)) == 1000
+    gzipped = tmp_path / "big.csv.gz"
+    gzipped.write_bytes(__import__("gzip").compress(content))
+    assert len(read_interactions(gzipped, max_bytes=100)) == 1000
 
 
 def test_items_text_falls_back_to_title() -> None:
