@@ -1,4 +1,5 @@
-"""The recommender contract: ``fit(train, valid=None, *, progress, valid_exclude, negatives) -> self``, ``score``.
+"""The recommender contract: ``fit(train, valid=None, *, progress, valid_exclude, negatives, item_init) -> self``,
+``score``.
 
 Models work on index space: ``train``/``valid`` are binary user x item CSR
 matrices built by :class:`recaug.data.dataset.Dataset`. Ranking, top-k and the
@@ -10,6 +11,9 @@ exclusion of already-seen items happen once, in :mod:`recaug.evaluate`.
   ``None`` excludes ``train`` itself.
 * ``negatives`` (same shape as ``train``): fixed hard negatives, e.g. from an LLM (LLMRec). Only models with
   ``uses_negatives = True`` read them; the others ignore them, and the UI/CLI say so.
+* ``item_init`` (items x d float array, NaN rows for items without one): item vectors to start the item factors
+  from (``llm-init``: text embeddings). Only models with ``uses_item_init = True`` read them (projecting them to
+  their own dimension); the others ignore them, and the UI/CLI say so.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class FitContext:
     report: ProgressFn
     valid_exclude: sp.csr_matrix  # what validation ranking excludes (the training matrix unless given)
     negatives: sp.csr_matrix | None  # fixed negatives, read only by models with uses_negatives
+    item_init: np.ndarray | None = None  # item start vectors, read only by models with uses_item_init
 
 
 class Recommender(Parameterised, ABC):
@@ -42,6 +47,7 @@ class Recommender(Parameterised, ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     uses_negatives: ClassVar[bool] = False  # whether ``fit`` reads ``negatives``
+    uses_item_init: ClassVar[bool] = False  # whether ``fit`` reads ``item_init``
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"seed": [Interval(int, 0, None)]}
 
     def __init__(self, *, seed: int = 0) -> None:
@@ -59,6 +65,7 @@ class Recommender(Parameterised, ABC):
         progress: ProgressFn | None = None,
         valid_exclude: sp.csr_matrix | None = None,
         negatives: sp.csr_matrix | None = None,
+        item_init: np.ndarray | None = None,
     ) -> Self:
         """Learn from ``train``; ``valid`` may only be used for early stopping / model selection.
 
@@ -76,6 +83,7 @@ class Recommender(Parameterised, ABC):
             negatives=aligned_with_train(
                 "negatives", negatives, train, "build the fixed negatives on the training matrix's user and item index"
             ),
+            item_init=item_vectors_for(item_init, train.shape[1]),
         )
         return self._fit(train, valid.tocsr() if valid is not None else None, context)
 
@@ -102,6 +110,19 @@ def aligned_with_train(name: str, matrix: sp.csr_matrix | None, train: sp.csr_ma
     if matrix.shape != train.shape:
         raise RecaugInputError(f"{name} has shape {matrix.shape}, the training matrix {train.shape}", fix=fix)
     return matrix.tocsr()
+
+
+def item_vectors_for(item_init: np.ndarray | None, n_items: int) -> np.ndarray | None:
+    """``item_init`` as a float array after checking it has one row per item (None stays None)."""
+    if item_init is None:
+        return None
+    vectors = np.asarray(item_init, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != n_items:
+        raise RecaugInputError(
+            f"item_init has shape {vectors.shape}, expected one row per item ({n_items} rows)",
+            fix="build the item vectors on the training matrix's item index (NaN rows for items without a vector)",
+        )
+    return vectors
 
 
 MODELS: Registry[type[Recommender]] = Registry("model")

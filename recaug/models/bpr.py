@@ -62,10 +62,8 @@ class BPR(EarlyStoppedTorchModel):
 
         device, gen, rng = self.training_setup()
         n_users, n_items = train.shape
-        user_emb = torch.nn.Parameter(torch.empty(n_users, self.factors, device=device))
-        item_emb = torch.nn.Parameter(torch.empty(n_items, self.factors, device=device))
-        torch.nn.init.normal_(user_emb, std=0.1, generator=gen)
-        torch.nn.init.normal_(item_emb, std=0.1, generator=gen)
+        user_emb = self.initial_embeddings(n_users, context, gen, device, item_offset=None)
+        item_emb = self.initial_embeddings(n_items, context, gen, device, item_offset=0)
         optimiser = adam([user_emb, item_emb], self.lr)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb

@@ -135,8 +135,7 @@ class LightGCN(EarlyStoppedTorchModel):
         n_users, n_items = train.shape
         self.n_users_ = n_users
         spmm = symmetric_spmm(normalised_adjacency(train), device)
-        ego = torch.nn.Parameter(torch.empty(n_users + n_items, self.factors, device=device))
-        torch.nn.init.normal_(ego, std=0.1, generator=gen)
+        ego = self.initial_embeddings(n_users + n_items, context, gen, device, item_offset=n_users)
         optimiser = adam([ego], self.lr)
         stopper = EarlyStopping(self.patience)
         self.final_ = ego.detach()

@@ -17,12 +17,16 @@ from recaug.models.base import FitContext, Recommender
 from recaug.models.bpr_sampling import BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 
+INIT_STD = 0.1  # the standard deviation of the random start of every embedding table
+
 
 class EarlyStoppedTorchModel(Recommender):
     """Subclasses implement ``_train`` and set ``max_epochs``, ``eval_every`` and ``fixed_negative_share``."""
 
     progress_label: ClassVar[str]
     uses_negatives = True  # a share of sampled negatives comes from the fixed ones
+    uses_item_init = True  # item factors can start from given item vectors (llm-init)
+    factors: int
     max_epochs: int
     eval_every: int
     device: str
@@ -63,6 +67,27 @@ class EarlyStoppedTorchModel(Recommender):
         """(device, seeded torch generator for initialisation, seeded numpy generator for sampling)."""
         device = pick_device(self.device)
         return device, torch_generator(self.seed, device), np.random.default_rng(self.seed)
+
+    def initial_embeddings(
+        self, n_rows: int, context: FitContext, gen: Any, device: Any, *, item_offset: int | None
+    ) -> Any:
+        """A trainable (n_rows x factors) table: N(0, 0.1) noise, then the item rows (from ``item_offset``; None: a
+        table without items) replaced by ``context.item_init`` projected to ``factors`` dimensions (see
+        :mod:`recaug.models.item_init`).
+
+        The noise is drawn for every row either way, so a seed's random stream does not depend on the init.
+        """
+        import torch
+
+        from recaug.models.item_init import start_item_factors
+
+        table = torch.empty(n_rows, self.factors, device=device)
+        torch.nn.init.normal_(table, std=INIT_STD, generator=gen)
+        if context.item_init is not None and item_offset is not None:
+            items = table[item_offset:].cpu().numpy()
+            start = start_item_factors(items, context.item_init, INIT_STD)
+            table[item_offset:] = torch.as_tensor(start, device=device)
+        return torch.nn.Parameter(table)
 
     def validation_score(
         self,

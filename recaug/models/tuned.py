@@ -71,6 +71,7 @@ class TunedModel(Recommender):
                 progress=sub_progress(report, step / len(points), (step + 1) / len(points)),
                 valid_exclude=context.valid_exclude,
                 negatives=context.negatives,
+                item_init=context.item_init,
             )
             score = selection_score(model, valid, context.valid_exclude, seed=self.seed)
             self.valid_ndcg_[label] = score
@@ -101,6 +102,7 @@ def tuned(base: str, grid: Grid, description: str) -> type[TunedModel]:
             "default_grid": grid,
             "description": description,
             "uses_negatives": MODELS.get(base).uses_negatives,
+            "uses_item_init": MODELS.get(base).uses_item_init,
         },
     )
     register(cls)
