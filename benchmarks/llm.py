@@ -178,41 +178,170 @@ def bias(n_users: int, n_orders: int) -> pd.DataFrame:
     ).assign(seconds=round(time.perf_counter() - started, 1), load=load())
 
 
-def throughput(n_users: int) -> pd.DataFrame:
-    """Users per second of llm-interactions' scoring, old path (each prompt packed alone) against prompts sharing
-    their prefix packed as a tree, for one and three candidate orders, each on a fresh response cache; the
-    configurations alternate twice so the neighbours' load hits them alike."""
+MODES: dict[str, dict[str, object]] = {
+    "listed, 1 order": {"choice": "logprob", "n_orders": 1},
+    "listed, 3 orders debiased": {"choice": "logprob", "n_orders": 3},
+    "continuation, pmi": {"choice": "continuation", "normalise": "pmi"},
+    "continuation, length": {"choice": "continuation", "normalise": "length"},
+}
+
+
+def throughput(n_users: int, modes: list[str], threads: int) -> pd.DataFrame:
+    """Users per second (wall and per CPU-second) of llm-interactions in each scoring mode, on a fresh response
+    cache, for ``n_users`` light users and 10 candidates; the modes alternate twice so the neighbours' load hits
+    them alike."""
     converted_packaged_model()
     train, users = light_training_users(n_users)
     ids = [str(u) for u in train.user_ids.to_numpy()[users]]
     rows = []
     for repeat in range(2):
-        for n_orders in (1, 3):
-            for share in (False, True):
-                backend = LocalBackend(cache=False, share_prefix=share)
-                aug = create_augmenter(
-                    "llm-interactions", backend=backend, target=ids, item_noun="movie", n_orders=n_orders
-                ).fit(train)
-                backend.warm_up()
-                before = load()
-                started, cpu = time.perf_counter(), time.process_time()
-                info = aug.augment(len(ids)).info
-                seconds = time.perf_counter() - started
-                rows.append(
-                    {
-                        "repeat": repeat,
-                        "orders": n_orders,
-                        "path": "shared prefix (tree)" if share else "old: each prompt alone",
-                        "users": info["users_prompted"],
-                        "calls": info["calls"],
-                        "seconds": round(seconds, 2),
-                        "users_per_s": round(info["users_prompted"] / seconds, 2),
-                        "users_per_cpu_s": round(info["users_prompted"] / (time.process_time() - cpu), 2),
-                        "load_1m/5m": f"{before} -> {load()}",
-                    }
-                )
-                logging.info("%s", rows[-1])
+        for mode in modes:
+            backend = LocalBackend(cache=False, threads=threads)
+            aug = create_augmenter("llm-interactions", backend=backend, target=ids, item_noun="movie", **MODES[mode])
+            aug.fit(train)
+            backend.warm_up()
+            before = load()
+            started, cpu = time.perf_counter(), time.process_time()
+            info = aug.augment(len(ids)).info
+            seconds = time.perf_counter() - started
+            rows.append(
+                {
+                    "repeat": repeat,
+                    "mode": mode,
+                    "threads": threads,
+                    "users": info["users_prompted"],
+                    "calls": info["calls"],
+                    "tokens_in_per_user": round(info["tokens_in"] / max(info["users_prompted"], 1)),
+                    "seconds": round(seconds, 2),
+                    "users_per_s": round(info["users_prompted"] / seconds, 2),
+                    "users_per_cpu_s": round(info["users_prompted"] / (time.process_time() - cpu), 2),
+                    "load_1m/5m": f"{before} -> {load()}",
+                }
+            )
+            logging.info("%s", rows[-1])
     return pd.DataFrame(rows)
+
+
+def held_out_lists(n_users: int, n_candidates: int = 10, seed: int = 0) -> tuple[object, list[tuple]]:
+    """(fitted llm-interactions augmenter, [(user, candidates, held-out item)]) for light users of the seed-0
+    split that have a validation item: each list is the user's item-kNN candidates with one of their validation
+    items (seeded) in place of the last candidate unless it is already there, then shuffled (seeded)."""
+    dataset, _ = load_dataset("ml-100k")
+    split = make_split(dataset.interactions, "random-811", 0)
+    train = dataset.training_data(split.train)
+    target = resolve_target(train, "light-users")
+    valid = split.valid.groupby("user_idx")["item_idx"].apply(np.asarray)
+    users = np.array([u for u in target.users if train.user_degree()[u] > 0 and u in valid.index][:n_users])
+    backend = LocalBackend(cache=False)
+    aug = create_augmenter("llm-interactions", backend=backend, item_noun="movie", n_candidates=n_candidates)
+    aug.fit(train)
+    rng = np.random.default_rng(seed)
+    lists = []
+    for user, cands in zip(users, aug.candidates(users, target), strict=True):
+        held = int(rng.choice(valid[user]))
+        if held not in cands:
+            cands = np.append(cands[: n_candidates - 1], held)
+        lists.append((int(user), rng.permutation(cands), held))
+    return aug, lists
+
+
+def choice_quality(n_users: int) -> pd.DataFrame:
+    """How often each scoring mode picks the user's held-out validation item among 10 candidates (chance 0.1),
+    with the position diagnostics where the candidates are listed and the non-LLM references (the item-kNN
+    candidate generator's own top candidate, the most popular candidate)."""
+    from recaug.augment.llm.llm_choice import cyclic_orders, debiased_choice
+
+    converted_packaged_model()
+    aug, lists = held_out_lists(n_users)
+    backend = aug.llm_
+    n = len(lists[0][1])
+    titles = [[str(aug.titles_[c]) for c in cands] for _, cands, _ in lists]
+    histories = [aug.recent_history(user) for user, _, _ in lists]
+    outcomes: dict[str, list[dict[str, object]]] = {}
+
+    def add(mode: str, scores: np.ndarray, held_at: int, **extra: object) -> None:
+        ranked = np.argsort(-scores, kind="stable")
+        picked = extra.pop("pick", int(ranked[0]))
+        outcomes.setdefault(mode, []).append(
+            {"hit": picked == held_at, "rank": int(np.where(ranked == held_at)[0][0]) + 1, "pick": picked, **extra}
+        )
+
+    # Listed candidates, 3 cyclic orders (order 0 alone is the one-order mode).
+    orders = cyclic_orders(n, 3)
+    prompts = [aug.prompt(h, cands[o]) for h, (_, cands, _) in zip(histories, lists, strict=True) for o in orders]
+    options = [[t[i] for i in o] for t in titles for o in orders]
+    started, cpu = time.perf_counter(), time.process_time()
+    answers = backend.score_many(prompts, options)
+    timing = {"listed, 3 orders debiased": (time.perf_counter() - started, time.process_time() - cpu)}
+    for k, (_, cands, held) in enumerate(lists):
+        held_at = int(np.where(cands == held)[0][0])
+        matrix = np.full((len(orders), n), np.nan)
+        for j, order in enumerate(orders):
+            matrix[j, order] = answers[k * len(orders) + j].logprobs
+        add("listed, 1 order", matrix[0], held_at, first=int(np.argmax(matrix[0])) == 0, accepted=True)
+        choice = debiased_choice(matrix, orders, 1)
+        add(
+            "listed, 3 orders debiased",
+            matrix.mean(axis=0),
+            held_at,
+            pick=choice.picks[0] if choice.picks else -1,
+            first=bool(choice.picks) and choice.picks[0] == 0,
+            flipped=choice.flipped,
+            accepted=bool(choice.picks),
+        )
+    # Candidate-free continuation, options in the augmenter's canonical order (by item index), plus the
+    # calibration; and the shuffled list scored forward and reversed, which differ only by bfloat16 rounding.
+    prompts = [aug.continuation_prompt(h) for h in histories]
+    canonical = [np.argsort(cands, kind="stable") for _, cands, _ in lists]
+    started, cpu = time.perf_counter(), time.process_time()
+    answers = backend.score_many(prompts, [[t[i] for i in o] for t, o in zip(titles, canonical, strict=True)])
+    timing["continuation"] = (time.perf_counter() - started, time.process_time() - cpu)
+    forward_raw = [a.logprobs[np.argsort(o)] for a, o in zip(answers, canonical, strict=True)]
+    shuffled = backend.score_many(prompts, titles)
+    backward = backend.score_many(prompts, [t[::-1] for t in titles])
+    catalog = sorted({t for ts in titles for t in ts})
+    chunks = [catalog[i : i + 32] for i in range(0, len(catalog), 32)]
+    calibration = backend.score_many([aug.continuation_prompt(None)] * len(chunks), chunks)
+    neutral = dict(zip(catalog, np.concatenate([a.logprobs for a in calibration]), strict=True))
+    tokens = dict(zip(catalog, backend.count_tokens(catalog), strict=True))
+    popularity = aug.train_.item_popularity()
+    knn = aug.ranker_
+    for k, (user, cands, held) in enumerate(lists):
+        held_at = int(np.where(cands == held)[0][0])
+        raw = forward_raw[k]
+        noise = int(np.argmax(shuffled[k].logprobs)) != int(np.argmax(backward[k].logprobs[::-1]))
+        length = raw / np.array([tokens[t] for t in titles[k]])
+        pmi = raw - np.array([neutral[t] for t in titles[k]])
+        for mode, scores in (("continuation, none", raw), ("continuation, length", length), ("continuation, pmi", pmi)):
+            add(mode, scores, held_at, flipped=False, bf16_flip=noise, accepted=True)
+        add("reference: item-kNN top candidate", np.asarray(knn.score(np.array([user])), float)[0][cands], held_at)
+        add("reference: most popular candidate", popularity[cands].astype(float), held_at)
+    rows = []
+    for mode, items in outcomes.items():
+        frame = pd.DataFrame(items)
+        accepted = frame["accepted"] if "accepted" in frame else pd.Series(True, index=frame.index)
+        seconds = timing.get(mode) or timing.get(mode.split(",")[0])
+        rows.append(
+            {
+                "mode": mode,
+                "users": len(frame),
+                "picks": int(accepted.sum()),
+                "hit_rate": round(float(frame.loc[accepted, "hit"].mean()), 3),
+                "hits_per_user": round(float(frame["hit"].sum() / len(frame)), 3),
+                "chance": round(1 / n, 3),
+                "held_out_mean_rank": round(float(frame["rank"].mean()), 2),
+                "chance_rank": (n + 1) / 2,
+                "first_position_rate": round(float(frame.loc[accepted, "first"].mean()), 3)
+                if "first" in frame
+                else None,
+                "flip_rate": round(float(frame["flipped"].mean()), 3) if "flipped" in frame else None,
+                "bf16_reversal_flip": round(float(frame["bf16_flip"].mean()), 3) if "bf16_flip" in frame else None,
+                "scoring_cpu_s": round(seconds[1], 1)
+                if seconds and mode.startswith(("listed, 3", "continuation"))
+                else None,
+            }
+        )
+    return pd.DataFrame(rows).assign(load=load())
 
 
 class UniformChoice(LLMBackend):
@@ -305,7 +434,9 @@ def main() -> int:
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--bias", action="store_true", help="first-position pick rate and flip rate, before/after")
-    parser.add_argument("--throughput", action="store_true", help="users/s, old path vs shared-prefix packing")
+    parser.add_argument("--throughput", action="store_true", help="users/s per scoring mode (see --modes)")
+    parser.add_argument("--hit-rate", action="store_true", help="how often each mode picks a held-out item")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--users", type=int, default=48)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -320,7 +451,10 @@ def main() -> int:
         print(bias(args.users, args.orders).to_string(index=False))
     if args.throughput:
         print(f"## llm-interactions scoring throughput, {args.users} light users, 10 candidates\n")
-        print(throughput(args.users).to_string(index=False))
+        print(throughput(args.users, args.modes, args.threads[0]).to_string(index=False))
+    if args.hit_rate:
+        print(f"## Held-out item among 10 candidates (item-kNN + 1 validation item), {args.users} light users\n")
+        print(choice_quality(args.users).to_string(index=False))
     if args.speed:
         table = speed(args.users, args.threads, args.batch_size)
         print(f"## llm-interactions speed (logprob choice, {args.users} light users, ML-100k seed 0)\n")
@@ -359,7 +493,7 @@ def main() -> int:
         ]
         print("\n## llm-interactions cost per seed\n")
         print(llm[keep].to_string(index=False))
-    if not (args.speed or args.quality or args.bias or args.throughput):
+    if not (args.speed or args.quality or args.bias or args.throughput or args.hit_rate):
         parser.print_help()
     return 0
 

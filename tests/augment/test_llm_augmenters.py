@@ -23,7 +23,14 @@ from recaug.data.splits import Split
 from recaug.text.llm.parsing import display_title
 from tests.servers.llm_fixtures import module_llm_home  # noqa: F401  (fixture)
 
-NAMES = ["llm-interactions", "llm-profiles", "llm-item-text", "llm-cold-items", "llm-cold-items@one-pass"]
+NAMES = [
+    "llm-interactions",
+    "llm-interactions@continuation",
+    "llm-profiles",
+    "llm-item-text",
+    "llm-cold-items",
+    "llm-cold-items@one-pass",
+]
 
 
 def light_users(train: TrainingData, n: int, skip: int = 0) -> list[str]:
@@ -34,7 +41,14 @@ def light_users(train: TrainingData, n: int, skip: int = 0) -> list[str]:
 def settings(train: TrainingData) -> dict[str, tuple[dict[str, Any], int]]:
     """Small real runs: (augmenter params, budget) per augmenter."""
     return {
-        "llm-interactions": ({"target": light_users(train, 4), "n_candidates": 8, "picks_per_user": 2}, 100),
+        "llm-interactions": (
+            {"target": light_users(train, 4), "n_candidates": 8, "picks_per_user": 2, "choice": "logprob"},
+            100,
+        ),
+        "llm-interactions@continuation": (
+            {"target": light_users(train, 6, skip=10), "choice": "continuation", "picks_per_user": 2},
+            100,
+        ),
         "llm-profiles": ({"target": light_users(train, 3, skip=4), "max_new_tokens": 40}, 12),
         "llm-item-text": ({"target": "light-users", "max_items": 3, "max_new_tokens": 24}, 9),
         "llm-cold-items": (
@@ -95,7 +109,7 @@ def test_log_matches_rows(name: str, runs: dict) -> None:
     assert (log["prompt"].str.len() > 50).all() and (accepted["response"].str.len() > 0).all()
     assert (log["tokens_in"] > 20).all() and not log["cache_hit"].any()
     keyed = log.set_index("prompt_id")
-    user_based = name in ("llm-interactions", "llm-profiles", "llm-cold-items")
+    user_based = name in ("llm-interactions", "llm-interactions@continuation", "llm-profiles", "llm-cold-items")
     for row in result.rows.itertuples(index=False):
         entry = keyed.loc[row.prompt_id]
         if user_based:
@@ -172,6 +186,50 @@ def test_interactions_picks_are_candidates_and_negatives_are_not_picked(runs: di
     assert 0 <= info["first_position_pick_rate"] <= 1 and 0 <= info["flip_rate"] <= 1
     # Each prompt either added picks or was rejected for a counted reason (unstable picks among them).
     assert info["prompts_accepted"] + sum(info["rejection_reasons"].values()) == info["prompts"] == 4
+
+
+def test_continuation_scores_each_user_once_without_listing_candidates(runs: dict) -> None:
+    """The candidate-free mode: one call per user whose prompt names no candidate, plus the content-free
+    calibration calls (every distinct candidate title once, 32 per call); picks and negatives are candidates."""
+    augmenter, result = runs["llm-interactions@continuation"]
+    info, log = result.info, result.log
+    assert info["choice"] == "continuation" and info["orders_per_prompt"] == 1 and info["normalise"] == "pmi"
+    distinct = {item for items in log["candidate_item_ids"] for item in items}
+    assert len(log) == info["users_prompted"] == 6 and info["calibration_calls"] == -(-len(distinct) // 32)
+    assert info["calls"] == 6 + info["calibration_calls"] and info["flip_rate"] == 0.0
+    assert "first_position_pick_rate" not in info  # nothing is listed, so there is no first position
+    for row in log.itertuples(index=False):
+        assert row.prompt.endswith("The next movie they will enjoy is:")
+        listed = augmenter.titles_[augmenter.train_.item_ids.get_indexer(row.candidate_item_ids)]
+        assert not {f"- {t}" for t in listed} & set(row.prompt.splitlines())
+    keyed = log.set_index("prompt_id")
+    for row in result.rows.itertuples(index=False):
+        assert row.item_id in keyed.loc[row.prompt_id, "candidate_item_ids"]
+    positives = result.rows[result.rows["polarity"] == 1]
+    assert positives.groupby("user_id").size().max() == 2 and info["negatives"] > 0
+    assert (positives.groupby("user_id")["confidence"].sum() <= 1 + 1e-9).all()
+
+
+def test_continuation_pick_does_not_depend_on_the_candidate_order(runs: dict, ml100k_train: TrainingData) -> None:
+    """Another seed shuffles the candidates differently; the backend still gets the same options in the same
+    canonical order, so the answers are the cached ones and the rows are identical."""
+    _, first = runs["llm-interactions@continuation"]
+    params, budget = settings(ml100k_train)["llm-interactions@continuation"]
+    again = create_augmenter("llm-interactions", item_noun="movie", seed=7, **params).fit(ml100k_train).augment(budget)
+    pd.testing.assert_frame_equal(again.rows.drop(columns="prompt_id"), first.rows.drop(columns="prompt_id"))
+    assert again.info["cache_hit_rate"] == 1.0
+
+
+def test_pmi_calibration_changes_what_the_real_model_picks(runs: dict, ml100k_train: TrainingData) -> None:
+    """Raw log-likelihoods favour titles that are likely whatever the history; the content-free calibration
+    removes that, so the calibrated picks are not the raw ones (checked on the same 6 real users)."""
+    _, calibrated = runs["llm-interactions@continuation"]
+    params, budget = settings(ml100k_train)["llm-interactions@continuation"]
+    raw = create_augmenter("llm-interactions", item_noun="movie", normalise="none", **params)
+    raw_rows = raw.fit(ml100k_train).augment(budget).rows
+    assert raw.info_["calls"] == 6 and "calibration_calls" not in raw.info_  # the user calls came from the cache
+    pick = {p: set(r.loc[r["polarity"] == 1, "item_id"]) for p, r in (("raw", raw_rows), ("pmi", calibrated.rows))}
+    assert pick["raw"] != pick["pmi"]
 
 
 def test_one_pass_cold_items_cover_every_item_with_one_generation_each(runs: dict, ml100k_train: TrainingData) -> None:

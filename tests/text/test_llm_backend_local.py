@@ -92,6 +92,14 @@ def test_scores_prefer_the_sensible_answer_and_bfloat16_agrees(backend: LocalBac
     np.testing.assert_allclose(fast.score(PROMPT, OPTIONS), backend.score(PROMPT, OPTIONS), atol=0.6)
 
 
+def test_token_counts_are_the_tokens_an_option_is_scored_with(backend: LocalBackend) -> None:
+    _, tokenizer, _ = load_model(str(backend.folder), backend.device, backend.dtype)
+    texts = ["Toy Story", "Englishman Who Went Up a Hill, But Came Down a Mountain, The", ""]
+    counts = backend.count_tokens(texts)
+    assert counts.tolist() == [len(tokenizer(texts[0])["input_ids"]), len(tokenizer(texts[1])["input_ids"]), 1]
+    assert 1 < counts[0] < counts[1]
+
+
 def test_greedy_generation_is_deterministic_and_batch_independent(backend: LocalBackend) -> None:
     prompts = ["Name one fruit.", "Describe Toy Story in three keywords.", "Say hello."]
     batched = backend.generate_records(prompts, max_new_tokens=12)

@@ -266,6 +266,43 @@ def test_logprob_mode_picks_the_liked_candidate_under_every_order_and_emits_nega
     assert not result.info["budget_reached"] and "budget not reached: 1 of 100" in result.info["budget_note"]
 
 
+@pytest.mark.parametrize(("normalise", "expected"), [("none", 0), ("length", 1), ("pmi", 2)])
+def test_continuation_scores_are_normalised_before_the_choice(
+    ml100k_train: TrainingData, normalise: str, expected: int
+) -> None:
+    """Raw: the title likely whatever the history (0) wins; per token: the long title (1, -4 over 8 tokens); PMI:
+    the title the history makes more likely than a content-free prompt does (2: -3 against -9)."""
+    users = _light_users(ml100k_train, 1)
+    probe = create_augmenter("llm-interactions", backend=ScriptedBackend(), target=users, n_candidates=4)
+    probe.fit(ml100k_train)
+    cands = probe.candidates(ml100k_train.user_ids.get_indexer(users), resolve_target(ml100k_train, users))[0]
+    titles = [str(probe.titles_[c]) for c in cands]
+    user_scores = {titles[0]: -1.0, titles[1]: -4.0, titles[2]: -3.0, titles[3]: -6.0}
+    neutral_scores = {titles[0]: -0.5, titles[1]: -4.5, titles[2]: -9.0, titles[3]: -6.5}
+
+    def scores(prompt: str, options: list[str]) -> list[float]:
+        table = neutral_scores if "- N/A" in prompt else user_scores
+        return [table[o] for o in options]
+
+    class Tokens(ScriptedBackend):
+        def count_tokens(self, texts: list[str]) -> np.ndarray:
+            return np.array([8 if t == titles[1] else 1 for t in texts])
+
+    augmenter = create_augmenter(
+        "llm-interactions",
+        backend=Tokens(scores=scores),
+        target=users,
+        n_candidates=4,
+        picks_per_user=1,
+        choice="continuation",
+        normalise=normalise,
+    )
+    result = augmenter.fit(ml100k_train).augment(10)
+    positives = result.rows[result.rows["polarity"] == 1]
+    assert positives["item_id"].tolist() == augmenter.item_ids([cands[expected]])
+    assert result.info["calls"] == 1 + (normalise == "pmi")  # one user call, one calibration call for 4 titles
+
+
 def test_a_purely_positional_model_gets_no_picks_and_its_bias_is_counted(ml100k_train: TrainingData) -> None:
     """A backend that always prefers the first-listed candidate: one order accepts it every time (the old
     behaviour), several orders see the pick move with the order and reject it."""

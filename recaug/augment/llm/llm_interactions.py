@@ -20,6 +20,7 @@ Budget: every targeted user with a history is prompted (``max_users`` > 0 sample
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,13 +31,15 @@ from recaug.augment.graph.train_model import fit_train_model
 from recaug.augment.llm.llm_choice import cyclic_orders, debiased_choice
 from recaug.augment.llm.llm_common import ACCEPTED, LLMAugmenter, combined_cost
 from recaug.core.params import Constraint, Interval
-from recaug.core.progress import ProgressFn
+from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, POLARITY, USER
 from recaug.text.llm.base import Scores
 from recaug.text.llm.parsing import TitleMatcher
 
-CHOICE_MODES = ("logprob", "text")
+CHOICE_MODES = ("logprob", "continuation", "text")
+NORMALISATIONS = ("pmi", "length", "none")
+CALIBRATION_OPTIONS = 32  # candidate titles scored per content-free calibration call
 
 
 @register
@@ -46,7 +49,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
     name = "llm-interactions"
     description = "LLMRec-style: an LLM picks the items each user will like among a base recommender's candidates"
     family = "llm"
-    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"choice": CHOICE_MODES}
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"choice": CHOICE_MODES, "normalise": NORMALISATIONS}
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "max_users": [Interval(int, 0, None)],
         "n_candidates": [Interval(int, 2, None)],
@@ -68,6 +71,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         shuffle_candidates: bool = True,
         n_orders: int = 3,
         negatives: bool = True,
+        normalise: str = "pmi",
         **shared: Any,
     ) -> None:
         super().__init__(**shared)
@@ -79,28 +83,43 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         self.shuffle_candidates = shuffle_candidates
         self.n_orders = n_orders
         self.negatives = negatives
+        self.normalise = normalise
 
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)  # parameters were checked against _parameter_constraints by fit
-        if self.choice == "logprob":
+        if self.choice in ("logprob", "continuation"):
             self.llm_.check_scoring()  # a server that cannot score is refused before any work is done
         self.ranker_ = fit_train_model(train, model=self.candidate_model, seed=self.seed)
 
     # --- the plan -----------------------------------------------------------------------
     def orders_per_user(self) -> int:
-        return 1 if self.choice == "text" else min(self.n_orders, self.n_candidates)
+        return min(self.n_orders, self.n_candidates) if self.choice == "logprob" else 1
+
+    def calibration_calls(self, n_users: int, target: Target) -> int:
+        """Content-free calls of the ``pmi`` continuation mode: every distinct candidate title once, in chunks."""
+        if self.choice != "continuation" or self.normalise != "pmi" or n_users == 0:
+            return 0
+        return -(-min(n_users * self.n_candidates, len(target.items)) // CALIBRATION_OPTIONS)
 
     def picks_for(self, budget: int, n_users: int) -> int:
         """Picks per user: the set value, or what ``budget`` needs, at most half the candidates."""
         wanted = self.picks_per_user or -(-budget // max(n_users, 1))
-        return max(1, min(wanted, self.n_candidates // 2)) if self.choice == "logprob" else 1
+        return max(1, min(wanted, self.n_candidates // 2)) if self.choice != "text" else 1
 
     def eligible_users(self, target: Target) -> np.ndarray:
         users = target.users[self.train_.user_degree()[target.users] > 0]
         return users if not self.max_users else users[: self.max_users]
 
     def planned_calls(self, budget: int, target: Target) -> int:
-        return len(self.eligible_users(target)) * self.orders_per_user()
+        users = len(self.eligible_users(target))
+        return users * self.orders_per_user() + self.calibration_calls(users, target)
+
+    def users_within_cap(self, eligible: int, target: Target) -> int:
+        """How many users fit under ``max_calls``, with the calibration calls they need."""
+        fits = min(eligible, self.call_cap() // self.orders_per_user())
+        while fits and fits * self.orders_per_user() + self.calibration_calls(fits, target) > self.call_cap():
+            fits -= max(1, self.calibration_calls(fits, target))
+        return max(fits, 0)
 
     def candidates(self, users: np.ndarray, target: Target) -> list[np.ndarray]:
         """Each user's top ``n_candidates`` unseen target items under the base recommender."""
@@ -121,12 +140,19 @@ class LLMInteractionsAugmenter(LLMAugmenter):
             f"Which candidate {noun} will the user like most? {answer}"
         )
 
+    def continuation_prompt(self, history: np.ndarray | None) -> str:
+        """The candidate-free prompt: the history only, each candidate title is scored as its continuation.
+        ``history=None`` is the content-free prompt of the ``pmi`` calibration."""
+        noun = self.item_noun
+        liked = self.history_block(history) if history is not None else "- N/A"
+        return f"A user liked these {noun}s (oldest first):\n{liked}\nThe next {noun} they will enjoy is:"
+
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
         self._counts: dict[str, int] = {}
         per_user_calls = self.orders_per_user()
         eligible = self.eligible_users(target)
-        fits = min(len(eligible), self.call_cap() // per_user_calls)
+        fits = self.users_within_cap(len(eligible), target)
         # Under the cap, a seeded random subset of the users is prompted (not the lowest ids).
         users = np.sort(rng.choice(eligible, size=fits, replace=False)) if fits < len(eligible) else eligible
         k = self.picks_for(budget, len(users))
@@ -138,8 +164,24 @@ class LLMInteractionsAugmenter(LLMAugmenter):
             cands = rng.permutation(cands) if self.shuffle_candidates else cands
             history = self.recent_history(int(user))
             orders = cyclic_orders(len(cands), per_user_calls)
+            if self.choice == "continuation":
+                # Nothing is listed, so no position to prefer; the options go to the backend in one canonical order
+                # (by item index) because bfloat16 rounding moves scores by up to ~0.4 nats with the option order.
+                cands = np.sort(cands)
+                jobs.append((int(user), history, cands, orders, [self.continuation_prompt(history)]))
+                continue
             jobs.append((int(user), history, cands, orders, [self.prompt(history, cands[o]) for o in orders]))
-        if self.choice == "logprob":
+        calibration_calls = 0
+        if self.choice == "continuation":
+            answers = self.score_in_batches(
+                [job[4][0] for job in jobs],
+                [[str(self.titles_[c]) for c in job[2]] for job in jobs],
+                sub_progress(progress, 0.0, 0.95),
+                "users scored",
+            )
+            normalised, calibration_calls = self._normalised(jobs, answers, sub_progress(progress, 0.95, 1.0))
+            rows = [self._decide_by_scores(job, [answer], k) for job, answer in zip(jobs, normalised, strict=True)]
+        elif self.choice == "logprob":
             prompts = [p for job in jobs for p in job[4]]
             options = [[str(self.titles_[c]) for c in job[2][o]] for job in jobs for o in job[3]]
             answers = iter(self.score_in_batches(prompts, options, progress, "prompts scored", group=per_user_calls))
@@ -158,6 +200,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
                 "orders_per_prompt": per_user_calls,
                 "picks_per_user": k,
                 **self._choice_counts(),
+                **({"normalise": self.normalise, "calibration_calls": calibration_calls} if calibration_calls else {}),
                 "negatives_proposed": len(negatives),
                 **(
                     {"picks_limited": f"at most {k} picks per user from {self.n_candidates} candidates"}
@@ -171,15 +214,43 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         # Rank by rank across users (each user's first pick before anyone's second), best first within a rank.
         picks.sort(key=lambda r: (r[4], -r[2]))
         frame = self.rows_frame(*[list(col) for col in zip(*picks, strict=True)][:4])
-        if self.choice == "logprob" and self.negatives:
+        if self.choice != "text" and self.negatives:
             negatives.sort(key=lambda r: (r[4], -r[2]))
             negative_frame = self.rows_frame(*[list(col) for col in zip(*negatives, strict=True)][:4])
             frame = pd.concat([frame.assign(**{POLARITY: 1}), negative_frame.assign(**{POLARITY: -1})])
         return frame.reset_index(drop=True)
 
+    def _normalised(self, jobs: list[tuple], answers: list[Scores], progress: ProgressFn) -> tuple[list[Scores], int]:
+        """(the continuation answers with normalised scores, calibration calls made).
+
+        A title's log-likelihood mixes "this user would like it" with "this string is likely at all": short,
+        common titles win whatever the history. ``length`` divides by the title's tokens; ``pmi`` subtracts the
+        title's log-likelihood after a content-free prompt (Holtzman et al. 2021, "surface form competition"),
+        so what is left is what the history adds.
+        """
+        if self.normalise == "none" or not jobs:
+            return answers, 0
+        if self.normalise == "length":
+            tokens = self.llm_.count_tokens([str(t) for t in self.titles_])
+            return [replace(a, logprobs=a.logprobs / tokens[job[2]]) for job, a in zip(jobs, answers, strict=True)], 0
+        items = sorted({int(c) for job in jobs for c in job[2]})
+        chunks = [items[i : i + CALIBRATION_OPTIONS] for i in range(0, len(items), CALIBRATION_OPTIONS)]
+        neutral = self.continuation_prompt(None)
+        calibration = self.score_in_batches(
+            [neutral] * len(chunks), [[str(self.titles_[c]) for c in chunk] for chunk in chunks], progress, "calibrated"
+        )
+        baseline = np.zeros(self.train_.n_items)
+        for chunk, answer in zip(chunks, calibration, strict=True):
+            baseline[chunk] = answer.logprobs  # NaN where the call failed: those users get no pick ("no signal")
+        return [replace(a, logprobs=a.logprobs - baseline[job[2]]) for job, a in zip(jobs, answers, strict=True)], len(
+            chunks
+        )
+
     def _choice_counts(self) -> dict[str, Any]:
         """Position-bias diagnostics over the scored prompts (see :mod:`recaug.augment.llm.llm_choice`)."""
         counts = getattr(self, "_counts", {})
+        if self.choice == "continuation":  # candidates are never listed: no position, no order to flip
+            return {"flip_rate": 0.0, "picks_rejected_unstable": 0}
         orders = max(counts.get("orders", 0), 1)
         users = max(counts.get("users", 0), 1)
         return {

@@ -127,6 +127,11 @@ class LLMBackend(ABC):
         probed with known-answer questions; a local model always can)."""
         return None
 
+    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens per text, for length-normalised option scores. A backend without a tokenizer here (a server)
+        estimates four characters per token, the usual rate for English BPE vocabularies."""
+        return np.array([max(1, round(len(t) / 4)) for t in texts], dtype=np.int64)
+
     def generate(
         self, prompts: Sequence[str], max_new_tokens: int = 64, temperature: float = 0.0, seed: int = 0
     ) -> list[str]:

@@ -23,6 +23,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -313,6 +314,11 @@ class LocalBackend(LLMBackend):
         if getattr(tokenizer, "chat_template", None):
             return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return "\n".join(m["content"] for m in messages) + "\nAnswer:"
+
+    def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens per text as this model scores them (an empty text counts as its one end-of-text token)."""
+        _, tokenizer, _ = self._loaded()
+        return np.array([max(1, len(tokenizer(t, add_special_tokens=False)["input_ids"])) for t in texts])
 
     # --- generation ---------------------------------------------------------------
     def _generate(self, prompts: list[str], max_new_tokens: int, temperature: float, seed: int) -> list[Generation]:
