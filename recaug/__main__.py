@@ -189,7 +189,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.data.loading import load_dataset
     from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
-    from recaug.experiment.result import negatives_note
+    from recaug.experiment.result import item_init_note, negatives_note
     from recaug.reporting.export import write_experiment
     from recaug.reporting.runs import record_comparison
 
@@ -267,9 +267,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(file=sys.stderr)
     print(verdict_summary(significance))
-    negatives = negatives_note(result.synthetic, config.models)
-    if negatives:
-        print(f"note: {negatives}")
+    for model_note in (
+        negatives_note(result.synthetic, config.models),
+        item_init_note(config.augmenters, config.models),
+    ):
+        if model_note:
+            print(f"note: {model_note}")
     print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")
     if recorded.run is not None:
         print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")

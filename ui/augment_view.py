@@ -209,7 +209,12 @@ def _info_cards(info: dict[str, Any]) -> None:
     cols[0].metric("Synthetic rows", f"{info.get('kept', 0):,}", help=f"budget {info.get('budget', 0):,}")
     cols[1].metric("Users touched", f"{info.get('users_touched', 0):,}")
     cols[2].metric("Share of training data", f"{info.get('synthetic_share', 0):.1%}")
-    cols[3].metric("Time", f"{info.get('seconds', 0):.1f} s")
+    fit, generate = float(info.get("fit_seconds", 0.0)), float(info.get("seconds", 0.0))
+    cols[3].metric(
+        "Time",
+        f"{fit + generate:.1f} s",
+        help=f"fitting the augmenter {fit:.1f} s + generating rows {generate:.1f} s (LLM calls included)",
+    )
     llm_keys = [
         k
         for k in ("calls", "tokens_in", "tokens_out", "cache_hit_rate", "rejection_rate", "flip_rate", "negatives")
@@ -228,6 +233,9 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     for warning in llm_warnings([info]):  # unfilled budget, failed calls: never a silent shortfall
         st.warning(warning.split(": ", 1)[1], icon=":material/warning:")
     _info_cards(info)
+    if result.item_init is not None:
+        _start_vectors_panel(name, result)
+        return
     dropped = ["pairs already in training", "duplicates"]
     for unit in ("user", "item"):
         if info.get(f"dropped_by_{unit}_cap"):
@@ -267,6 +275,35 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     other = {k: v for k, v in info.items() if k not in ("augmenter",)}
     with st.expander("All run info"):
         st.json(other)
+
+
+def _start_vectors_panel(name: str, result: AugmentResult) -> None:
+    """For methods that give item start vectors instead of rows (``llm-init``): what they give and who uses it."""
+    from recaug.models import MODELS
+
+    vectors = result.item_init
+    if vectors is None:
+        return
+    users = ", ".join(n for n in MODELS.names() if MODELS.get(n).uses_item_init)
+    enriched = result.artifacts.get("item_text")
+    st.info(
+        f"**{name} adds no rows.** It gives start vectors for {len(vectors):,} items (sentence embeddings of their "
+        f"text, {0 if enriched is None else len(enriched):,} of them LLM-enriched first). In Compare, {users} "
+        "start their item factors from them (projected to their dimension by PCA); other models ignore them, "
+        "so their results for this variant equal the baseline's.",
+        icon=":material/info:",
+    )
+    if isinstance(enriched, pd.DataFrame) and len(enriched):
+        st.dataframe(enriched.drop(columns="prompt_id", errors="ignore"), width="stretch", hide_index=True)
+    st.download_button(
+        f"Download {name} item start vectors (CSV)",
+        to_csv_bytes(vectors.reset_index()),
+        f"item_start_vectors_{name}.csv",
+        "text/csv",
+        key=f"download_{name}",
+    )
+    with st.expander("All run info"):
+        st.json({k: v for k, v in result.info.items() if k != "augmenter"})
 
 
 def llm_estimate_panel(dataset: Dataset, experiment: Any) -> None:

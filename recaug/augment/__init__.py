@@ -12,6 +12,7 @@ import recaug.augment.graph.link_prediction
 import recaug.augment.interpolation.aggregation
 import recaug.augment.interpolation.mixup
 import recaug.augment.llm.llm_cold_items
+import recaug.augment.llm.llm_init
 import recaug.augment.llm.llm_interactions
 import recaug.augment.llm.llm_item_text
 import recaug.augment.llm.llm_profiles

@@ -60,6 +60,9 @@ class AugmentResult:
     artifacts: dict[str, Any] = field(default_factory=dict)  # e.g. profiles, learned embeddings, enriched text
     # Training edges to REMOVE (user_id, item_id), e.g. ``edge-dropout``; None for the usual add-only augmenters.
     removed: pd.DataFrame | None = None
+    # Start vectors for item factors (index: item_id; one row per item with a vector), e.g. ``llm-init``; the
+    # experiment hands them to models with ``uses_item_init``. None for augmenters that only change rows.
+    item_init: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ class Augmenter(Parameterised, ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     family: ClassVar[str] = "heuristic"
+    # False for augmenters that change how models start rather than what they train on (``llm-init``): their
+    # budget is not a row count, so no "budget not reached" note.
+    adds_rows: ClassVar[bool] = True
 
     # Constructor parameters with a fixed set of values, for forms and CLI parsing (see ``recaug.augment.options``).
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
@@ -170,6 +176,7 @@ class Augmenter(Parameterised, ABC):
         self.info_: dict[str, Any] = {}
         self.log_: pd.DataFrame | None = None
         self.artifacts_: dict[str, Any] = {}
+        self.item_init_: pd.DataFrame | None = None
         self._progress: ProgressFn = progress or no_progress
         try:
             self._fit(train)
@@ -207,7 +214,7 @@ class Augmenter(Parameterised, ABC):
         report(1.0, f"{self.name}: {len(rows)} synthetic interactions")
         info = {
             "augmenter": self.name,
-            "budget": n,
+            "budget": n if self.adds_rows else 0,
             "target": resolved.description,
             "proposed": len(proposed) if proposed is not None else 0,
             "kept": len(rows),
@@ -229,6 +236,7 @@ class Augmenter(Parameterised, ABC):
             log=self.log_,
             artifacts=dict(self.artifacts_),
             removed=self.removed_,
+            item_init=self.item_init_,
         )
 
     # --- for subclasses ---------------------------------------------------------

@@ -83,3 +83,25 @@ def negatives_note(synthetic: pd.DataFrame, models: list[str]) -> str | None:
         f"Synthetic negatives (over all seeds: {per_variant}) were used as fixed hard negatives by "
         f"{', '.join(used) or 'no model'}; {', '.join(ignored) or 'no model'} cannot use negatives and ignored them."
     )
+
+
+def item_init_note(variants: list[str], models: list[str]) -> str | None:
+    """A sentence saying which models started from a variant's item vectors (``llm-init``) and which ignored them
+    (so their rows for that variant equal the baseline's); None when no variant gives start vectors."""
+    from recaug.augment import AUGMENTERS
+    from recaug.core.variants import Variant
+    from recaug.models import MODELS
+
+    starting = [
+        v
+        for v in variants
+        if Variant.parse(v).method in AUGMENTERS and not AUGMENTERS.get(Variant.parse(v).method).adds_rows
+    ]
+    if not starting:
+        return None
+    used = [m for m in models if MODELS.get(m).uses_item_init]
+    ignored = [m for m in models if not MODELS.get(m).uses_item_init]
+    return (
+        f"{', '.join(starting)} adds no rows: it gives item start vectors, used by {', '.join(used) or 'no model'}; "
+        f"{', '.join(ignored) or 'no model'} cannot start from them, so their results for it equal the baseline's."
+    )

@@ -48,13 +48,16 @@ def augment_training(
     params = {"seed": seed, **config.augmenter_params.get(method, {}), **config.augmenter_params.get(name, {})}
     augmenter = create_augmenter(method, **params)
     training = dataset.training_data(split.train, cold_items=split.cold_items)
+    started = time.perf_counter()
     augmenter.fit(training, progress=sub_progress(progress, 0.0, 0.8))
+    fit_seconds = time.perf_counter() - started
     # A per-augmenter "target" (e.g. --llm-target) overrides the experiment-wide one.
     result = augmenter.augment(
         config.budget if budget is None else budget,
         target=params.get("target", config.target),
         progress=sub_progress(progress, 0.8, 1.0),
     )
+    result.info["fit_seconds"] = round(fit_seconds, 3)  # "seconds" is the generation alone
     if name != method:
         result.rows[ORIGIN] = name
         result.info["augmenter"] = name
@@ -104,7 +107,8 @@ class TrainingMatrices:
     ``valid_exclude`` is the *real* training history for every arm: model selection ranks validation items with
     the same exclusion rule in both arms (synthetic items are not hidden from the augmented arm's validation).
     ``negatives`` are synthetic negative interactions (``polarity`` -1, e.g. an LLM's rejected candidate), kept
-    out of the training matrix and handed to models that use fixed negatives.
+    out of the training matrix and handed to models that use fixed negatives. ``item_init`` are start vectors for
+    item factors (``llm-init``; NaN rows for items without one), handed to models with ``uses_item_init``.
     """
 
     matrix: sp.csr_matrix
@@ -112,6 +116,7 @@ class TrainingMatrices:
     valid_exclude: sp.csr_matrix
     negatives: sp.csr_matrix | None
     n_rows: int
+    item_init: np.ndarray | None = None
 
 
 def _padded(matrix: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:
@@ -127,6 +132,7 @@ def _arm(
     real: tuple[sp.csr_matrix, sp.csr_matrix],
     n_rows: int,
     negative_rows: pd.DataFrame | None = None,
+    item_init: pd.DataFrame | None = None,
 ) -> TrainingMatrices:
     """Build an arm from its training rows; ``real`` are the split's real (train, valid) matrices."""
     real_train, valid = real
@@ -139,7 +145,17 @@ def _arm(
         valid_exclude=_padded(real_train, n_rows),
         negatives=negatives,
         n_rows=n_rows,
+        item_init=None if item_init is None else _aligned_item_vectors(dataset, item_init),
     )
+
+
+def _aligned_item_vectors(dataset: Dataset, vectors: pd.DataFrame) -> np.ndarray:
+    """Item start vectors (index: item_id) on the dataset's item index; NaN rows for items without one."""
+    aligned = np.full((dataset.n_items, vectors.shape[1]), np.nan, dtype=np.float32)
+    where = dataset.item_ids.get_indexer(vectors.index.astype(str))
+    known = where >= 0
+    aligned[where[known]] = vectors.to_numpy(dtype=np.float32)[known]
+    return aligned
 
 
 def _fit_model(
@@ -156,7 +172,14 @@ def _fit_model(
     set_item_texts = getattr(model, "set_item_texts", None)
     if getattr(model, "needs_item_texts", False) and set_item_texts is not None:  # content-aware models read text
         set_item_texts(dataset.items["text"].tolist())
-    model.fit(arm.matrix, arm.valid, progress=progress, valid_exclude=arm.valid_exclude, negatives=arm.negatives)
+    model.fit(
+        arm.matrix,
+        arm.valid,
+        progress=progress,
+        valid_exclude=arm.valid_exclude,
+        negatives=arm.negatives,
+        item_init=arm.item_init,
+    )
     return model
 
 
@@ -209,7 +232,7 @@ def run_seed(
         negative = _is_negative(indexed)
         kept = without_removed(dataset, split.train, result.removed)
         combined = pd.concat([kept[["user_idx", "item_idx"]], indexed.loc[~negative, ["user_idx", "item_idx"]]])
-        arms[name] = _arm(dataset, combined, real, n_rows, indexed[negative])
+        arms[name] = _arm(dataset, combined, real, n_rows, indexed[negative], result.item_init)
         changed[name] = [result.rows, result.removed]
         done += 1
     context = SliceContext.build(

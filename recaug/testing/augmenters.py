@@ -106,7 +106,11 @@ class AugmenterConformance:
         result, _ = runs.get(data.train, "A")
         check_rows(self.augmenter_name, result, data.train, self.budget)
         removed = result.removed if result.removed is not None else pd.DataFrame(columns=[USER, ITEM])
-        assert len(result.rows) + len(removed) > 0, "an augmenter must add (or, for edge-dropout, remove) something"
+        starts = result.item_init is not None and len(result.item_init) > 0
+        assert len(result.rows) + len(removed) > 0 or starts, (
+            "an augmenter must add rows, remove them (edge-dropout) or give item start vectors (llm-init)"
+        )
+        assert starts or self.cls.adds_rows, "an augmenter that adds no rows must give item start vectors"
         # Negative rows (polarity -1, e.g. llm-interactions) are reported apart from the budgeted positives.
         assert result.info["kept"] + result.info.get("negatives", 0) == len(result.rows)
         assert result.params["seed"] == 0
@@ -121,6 +125,8 @@ class AugmenterConformance:
         pd.testing.assert_frame_equal(first.rows, second.rows)
         if first.removed is not None:
             pd.testing.assert_frame_equal(first.removed, second.removed)
+        if first.item_init is not None:
+            pd.testing.assert_frame_equal(first.item_init, second.item_init)
 
     def test_input_is_not_mutated(self, data: SliceData, runs: AugmentRuns) -> None:
         _, mutated = runs.get(data.train, "A")
@@ -133,6 +139,8 @@ class AugmenterConformance:
         original, _ = runs.get(data.train, "A")
         twin, _ = runs.get(data.twin_train, "twin")
         pd.testing.assert_frame_equal(original.rows, twin.rows)
+        if original.item_init is not None:  # start vectors only for items the training split may see
+            pd.testing.assert_frame_equal(original.item_init, twin.item_init)
 
     def test_denoise_is_available(self, data: SliceData, runs: AugmentRuns) -> None:
         result, _ = runs.get(data.train, "A", denoise=0.5)

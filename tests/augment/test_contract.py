@@ -24,6 +24,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "llm-profiles": {"max_users": 2, "max_new_tokens": 16},
     "llm-item-text": {"max_items": 2, "max_new_tokens": 16},
     "llm-cold-items": {"max_items": 2, "users_per_item": 2, "max_users": 10, "min_yes": 0.0},
+    "llm-init": {"max_items": 2, "max_new_tokens": 16},
 }
 
 

@@ -37,3 +37,27 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     preview = app.dataframe[0].value
     assert "polarity" in preview.columns and set(preview["polarity"]) <= {1, -1}
     assert (preview["polarity"] == 1).sum() <= 2 * 5  # 2 users prompted, at most 5 picks each
+
+
+def test_llm_init_shows_start_vectors_instead_of_rows(
+    llm_home: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
+    monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.chdir(REPO)
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    app.switch_page("pages/1_Augment.py").run()
+    app.multiselect(key="aug_methods").set_value(["llm-init"]).run()
+    app.number_input(key="llm_max_calls").set_value(2).run()
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    assert not app.warning, "no 'budget not reached' warning for a method that adds no rows"
+    info = " ".join(i.value for i in app.info)
+    assert "llm-init adds no rows" in info and "bpr" in info and "lightgcn" in info
+    assert "2 of them LLM-enriched" in info
+    enriched = app.dataframe[0].value
+    assert len(enriched) == 2 and {"title", "keywords", "enriched_text"} <= set(enriched.columns)
+    time_card = next(m for m in app.metric if m.label == "Time")
+    assert "fitting the augmenter" in time_card.help
