@@ -131,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--llm-base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     cmp.add_argument("--llm-target", default=None, help="target of the llm-* augmenters (default: --target)")
     cmp.add_argument("--llm-max-users", type=int, default=None, help="users the llm-* augmenters prompt about")
-    cmp.add_argument("--llm-max-items", type=int, default=None, help="items llm-item-text/llm-cold-items prompt about")
+    cmp.add_argument(
+        "--llm-max-items", type=int, default=None, help="items llm-item-text, llm-cold-items and llm-init prompt about"
+    )
     cmp.add_argument(
         "--llm-max-calls", type=int, default=None, help="most LLM calls per augmentation and seed (0: no cap; 2000)"
     )

@@ -59,7 +59,7 @@ def test_enriched_items_carry_their_enriched_text(result: AugmentResult, ml100k_
 def test_in_an_experiment_only_models_that_start_from_vectors_change(ml100k: Dataset, module_llm_home: Path) -> None:  # noqa: F811
     config = ExperimentConfig(
         augmenters=["llm-init"],
-        augmenter_params={"llm-init": {"max_items": 0}},
+        augmenter_params={"llm-init": {"enrich": False}},
         models=["itemknn", "bpr"],
         model_params={"bpr": {"max_epochs": 6, "eval_every": 2}},
         seeds=[0],

@@ -1,10 +1,11 @@
 """``llm-init`` (LLMInit, EMNLP'25 industry track): item factors start from item-text embeddings; no rows added.
 
-The LLM first enriches the text of the thinnest items (fewest training interactions; ``max_items`` of them, one
-generation each, as ``llm-item-text`` does); then every item the training split may see is embedded with the
-sentence encoder. The experiment hands these vectors to the models that can start from them (BPR, LightGCN:
-``uses_item_init``), which project them to their own dimension (:mod:`recaug.models.item_init`). Models that
-cannot use them fit exactly as the baseline does, and the CLI and the Compare page say so.
+The LLM first enriches the text of the thinnest target items (fewest training interactions; ``max_items`` of
+them, 0 = all, one generation each, as ``llm-item-text`` does; ``enrich=False`` skips the LLM); then every item
+the training split may see is embedded with the sentence encoder. The experiment hands these vectors to the
+models that can start from them (BPR, LightGCN: ``uses_item_init``), which project them to their own dimension
+(:mod:`recaug.models.item_init`). Models that cannot use them fit exactly as the baseline does, and the CLI and
+the Compare page say so.
 
 It competes as a variant on the same split, under the same validation selection, as every other method. The
 budget does not apply (it adds no interactions). Leakage: only items visible to the training split get a vector;
@@ -37,16 +38,24 @@ class LLMInitAugmenter(LLMAugmenter):
     family = "llm"
     adds_rows = False
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "enrich": [bool],
         "max_items": [Interval(int, 0, None)],
         "max_new_tokens": [Interval(int, 1, None)],
         "encoder": [str],
     }
 
     def __init__(
-        self, *, max_items: int = 50, max_new_tokens: int = 32, encoder: str = DEFAULT_ENCODER, **shared: Any
+        self,
+        *,
+        enrich: bool = True,
+        max_items: int = 50,
+        max_new_tokens: int = 32,
+        encoder: str = DEFAULT_ENCODER,
+        **shared: Any,
     ) -> None:
         super().__init__(**shared)
-        self.max_items = max_items  # thin items enriched by the LLM before embedding (0: plain item text only)
+        self.enrich = enrich  # False: plain item text, no LLM call
+        self.max_items = max_items  # thin target items enriched by the LLM before embedding (0: all of them)
         self.max_new_tokens = max_new_tokens
         self.encoder = encoder
 
@@ -55,7 +64,7 @@ class LLMInitAugmenter(LLMAugmenter):
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
 
     def planned_calls(self, budget: int, target: Target) -> int:
-        return min(len(target.items), self.max_items)
+        return min(len(target.items), self.max_items or len(target.items)) if self.enrich else 0
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
