@@ -1,0 +1,104 @@
+"""BPR's training step: closed-form gradients, row-wise (lazy) Adam, the sampler's membership test, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recaug.core.torch_utils import RowAdam
+from recaug.data.dataset import Dataset
+from recaug.data.splits import make_split
+from recaug.evaluate.protocol import mean_metric
+from recaug.models import create_model
+from recaug.models.bpr import bpr_gradients
+from recaug.models.bpr_sampling import BPRSampler, contains, interaction_keys
+
+
+def test_closed_form_gradients_match_autograd() -> None:
+    gen = torch.Generator().manual_seed(0)
+    eu, ei, ej = (torch.randn(7, 5, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    reg = 0.3
+    diff = (eu * (ei - ej)).sum(dim=1)
+    loss = (
+        -torch.nn.functional.logsigmoid(diff).mean() + reg * (eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()) / 7
+    )
+    expected = torch.autograd.grad(loss, (eu, ei, ej))
+    for got, want in zip(bpr_gradients(eu.detach(), ei.detach(), ej.detach(), reg), expected, strict=True):
+        torch.testing.assert_close(got, want)
+
+
+def test_row_adam_is_adam_when_every_row_is_touched() -> None:
+    gen = torch.Generator().manual_seed(1)
+    start = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    dense = torch.nn.Parameter(start.clone())
+    reference = torch.optim.Adam([dense], lr=0.01)
+    table = start.clone()
+    lazy = RowAdam([table], lr=0.01)
+    for _ in range(5):
+        grad = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+        dense.grad = grad.clone()
+        reference.step()
+        # rows in a shuffled order, one row split into two parts: the parts are summed
+        rows = torch.tensor([2, 0, 3, 1, 1])
+        parts = torch.stack([grad[2], grad[0], grad[3], grad[1] * 0.25, grad[1] * 0.75])
+        lazy.step([(rows, parts)])
+    torch.testing.assert_close(table, dense.detach())
+
+
+def test_row_adam_leaves_untouched_rows_and_their_moments_alone() -> None:
+    table = torch.ones(5, 2)
+    lazy = RowAdam([table], lr=0.1)
+    lazy.step([(torch.tensor([1, 3]), torch.ones(2, 2))])
+    lazy.step([(torch.tensor([3]), torch.ones(1, 2))])
+    assert torch.equal(table[[0, 2, 4]], torch.ones(3, 2))
+    assert (table[[1, 3]] < 1).all()
+    first, second = lazy.moments[0]
+    assert torch.equal(first[[0, 2, 4]], torch.zeros(3, 2)) and torch.equal(second[[0, 2, 4]], torch.zeros(3, 2))
+    # Row 1 was touched once: its moments did not decay at step 2.
+    assert torch.allclose(first[1], torch.full((2,), 0.1))
+
+
+def test_membership_with_sorted_queries_matches_a_set() -> None:
+    rng = np.random.default_rng(0)
+    matrix = sp.random(50, 40, density=0.2, random_state=1, format="csr")
+    keys = interaction_keys(matrix)
+    users, items = rng.integers(0, 50, 2000), rng.integers(0, 40, 2000)
+    stored = set(zip(*matrix.nonzero(), strict=True))
+    expected = np.array([(u, i) in stored for u, i in zip(users, items, strict=True)])
+    np.testing.assert_array_equal(contains(keys, users, items, 40), expected)
+    assert expected.any() and not expected.all()
+    assert not contains(keys[:0], users, items, 40).any()
+
+
+def test_an_epoch_covers_every_positive_once_with_unseen_negatives() -> None:
+    train = sp.random(60, 30, density=0.3, random_state=2, format="csr")
+    sampler = BPRSampler(train)
+    batches = list(sampler.epoch(np.random.default_rng(0), 64))
+    users, positives, negatives = (np.concatenate(part) for part in zip(*batches, strict=True))
+    assert all(len(b[0]) <= 64 for b in batches)
+    assert sorted(zip(users, positives, strict=True)) == sorted(zip(*train.nonzero(), strict=True))
+    # After five rejection rounds a clash is possible but rare at this density.
+    assert contains(sampler.keys, users, negatives, 30).mean() < 0.01
+
+
+def test_same_seed_gives_identical_factors_and_history(planted: Dataset) -> None:
+    split = make_split(planted.interactions, "random-811", 0)
+    train, valid = planted.matrix(split.train), planted.matrix(split.valid)
+    params = {"seed": 3, "max_epochs": 12, "lr": 0.01}
+    first = create_model("bpr", **params).fit(train, valid)
+    second = create_model("bpr", **params).fit(train, valid)
+    assert torch.equal(first.user_factors_, second.user_factors_)
+    assert torch.equal(first.item_factors_, second.item_factors_)
+    assert first.history_ == second.history_
+    other = create_model("bpr", **{**params, "seed": 4}).fit(train, valid)
+    assert not torch.equal(first.item_factors_, other.item_factors_)
+
+
+def test_the_kept_factors_are_the_best_validation_epochs(planted: Dataset) -> None:
+    split = make_split(planted.interactions, "random-811", 0)
+    train, valid = planted.matrix(split.train), planted.matrix(split.valid)
+    model = create_model("bpr", max_epochs=16, lr=0.01).fit(train, valid)
+    epochs, scores = zip(*model.history_, strict=True)
+    assert model.best_epoch_ == epochs[int(np.argmax(scores))]
+    assert np.isclose(model.best_valid_ndcg_, mean_metric(model, valid, train, "ndcg", 10))
