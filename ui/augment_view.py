@@ -206,9 +206,14 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
 
 def _info_cards(info: dict[str, Any]) -> None:
     cols = st.columns(4)
-    cols[0].metric("Synthetic rows", f"{info.get('kept', 0):,}", help=f"budget {info.get('budget', 0):,}")
-    cols[1].metric("Users touched", f"{info.get('users_touched', 0):,}")
-    cols[2].metric("Share of training data", f"{info.get('synthetic_share', 0):.1%}")
+    if "items_with_start_vectors" in info:  # a method that gives item start vectors instead of rows (llm-init)
+        cols[0].metric("Items with start vectors", f"{info['items_with_start_vectors']:,}")
+        cols[1].metric("LLM-enriched items", f"{info.get('items_enriched', 0):,}")
+        cols[2].metric("Synthetic rows", "0", help="this method changes how models start, not what they train on")
+    else:
+        cols[0].metric("Synthetic rows", f"{info.get('kept', 0):,}", help=f"budget {info.get('budget', 0):,}")
+        cols[1].metric("Users touched", f"{info.get('users_touched', 0):,}")
+        cols[2].metric("Share of training data", f"{info.get('synthetic_share', 0):.1%}")
     fit, generate = float(info.get("fit_seconds", 0.0)), float(info.get("seconds", 0.0))
     cols[3].metric(
         "Time",

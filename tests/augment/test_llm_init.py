@@ -29,6 +29,8 @@ def test_adds_no_rows_and_reports_no_unfilled_budget(result: AugmentResult) -> N
     assert result.info["budget"] == 0 and result.info["budget_reached"] is True
     assert "budget_note" not in result.info
     assert result.info["calls"] == 3 and result.info["items_enriched"] == 3
+    # Its prompts are accepted for the text they gave, not for rows (it adds none).
+    assert result.info["rejection_rate"] == 0.0 and result.log is not None and result.log["accepted"].all()
 
 
 def test_start_vectors_cover_exactly_the_visible_items(result: AugmentResult, ml100k_train: TrainingData) -> None:

@@ -101,11 +101,16 @@ def combined_cost(records: Sequence[Scores]) -> Scores:
     )
 
 
-def finalise_log(records: list[dict[str, Any]], rows: pd.DataFrame) -> pd.DataFrame:
-    """The log as a DataFrame, reconciled with the rows that survived cleaning (see the module docstring)."""
+def finalise_log(records: list[dict[str, Any]], rows: pd.DataFrame, *, reconcile: bool = True) -> pd.DataFrame:
+    """The log as a DataFrame, reconciled with the rows that survived cleaning (see the module docstring).
+
+    ``reconcile=False`` (augmenters that add no rows, e.g. ``llm-init``): a prompt stays accepted as recorded.
+    """
     log = pd.DataFrame([{c: r.get(c) for c in LOG_COLUMNS} for r in records], columns=LOG_COLUMNS)
     if log.empty:
         return log
+    if not reconcile:
+        rows = rows.iloc[:0]
     if POLARITY in rows.columns:  # a prompt is accepted for what it added; its negatives ride along
         rows = rows[rows[POLARITY] >= 0]
     kept = rows[rows["prompt_id"] != ""].groupby("prompt_id", sort=False)
@@ -114,9 +119,12 @@ def finalise_log(records: list[dict[str, Any]], rows: pd.DataFrame) -> pd.DataFr
     log["output_user_ids"] = [users.get(p, []) for p in log["prompt_id"]]
     log["output_item_ids"] = [items.get(p, []) for p in log["prompt_id"]]
     produced = log["output_item_ids"].map(len) > 0
-    lost = log["accepted"].astype(bool) & ~produced
-    log.loc[lost, "reason"] = DROPPED
-    log["accepted"] = produced
+    if reconcile:
+        lost = log["accepted"].astype(bool) & ~produced
+        log.loc[lost, "reason"] = DROPPED
+        log["accepted"] = produced
+    else:
+        log["accepted"] = log["accepted"].astype(bool)
     for column in ("tokens_in", "tokens_out"):
         log[column] = log[column].fillna(0).astype(int)
     log["cache_hit"] = log["cache_hit"].fillna(False).astype(bool)
@@ -387,7 +395,7 @@ class LLMAugmenter(Augmenter):
     ) -> AugmentResult:
         """The base augmentation, then the log reconciled with the final rows and rejection counts in ``info``."""
         result = super().augment(budget, target=target, progress=progress)
-        log = finalise_log(getattr(self, "_records", []), result.rows)
+        log = finalise_log(getattr(self, "_records", []), result.rows, reconcile=self.adds_rows)
         self.log_ = log
         result.log = log
         summary = log_summary(log)
