@@ -280,7 +280,9 @@ def run_experiment(
     for model_name in config.models:  # imports happen here, not inside the first (timed) fit
         MODELS.get(model_name).warm_up()
         # Refuse sizes a model cannot fit (e.g. EASE's dense item x item matrix) now, not after augmenting.
-        create_model(model_name, **config.model_params.get(model_name, {})).check_size(dataset.n_users, dataset.n_items)
+        create_model(model_name, **config.model_params.get(model_name, {})).check_size(
+            dataset.n_users, dataset.n_items, n_interactions=len(dataset.interactions)
+        )
     if executor is None:
         outcomes = []
         for position, seed in enumerate(config.seeds):

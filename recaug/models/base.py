@@ -74,7 +74,7 @@ class Recommender(Parameterised, ABC):
         """
         self.validate_params()
         train = train.tocsr()
-        self.check_size(*train.shape)
+        self.check_size(train.shape[0], train.shape[1], n_interactions=train.nnz)
         fix = "pass the real training matrix padded with empty rows for virtual users"
         exclude = aligned_with_train("valid_exclude", valid_exclude, train, fix)
         context = FitContext(
@@ -91,8 +91,10 @@ class Recommender(Parameterised, ABC):
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         """The model's training; ``context`` carries progress, the selection exclusion and fixed negatives."""
 
-    def check_size(self, n_users: int, n_items: int) -> None:
+    def check_size(self, n_users: int, n_items: int, n_interactions: int | None = None) -> None:
         """Raise :class:`RecaugInputError` (saying what to do) if data of this size cannot be fitted here.
+
+        ``n_interactions``: the number of training interactions when known (up front: the whole data set's).
 
         Called by ``fit``, and meant to be called up front (before augmenting) so a run is refused at once
         instead of failing or being killed later. Default: every size is accepted.

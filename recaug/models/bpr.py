@@ -90,9 +90,11 @@ class BPR(EarlyStoppedTorchModel):
                 eu, ei, ej = user_emb.index_select(0, u), item_emb.index_select(0, i), item_emb.index_select(0, j)
                 gu, gi, gj = bpr_gradients(eu, ei, ej, self.reg)
                 optimiser.step([(u, gu), (torch.cat([i, j]), torch.cat([gi, gj]))])
-            score = self.validation_score(epoch, valid, context)
+            # flush: rows idle since their last batch take the moves dense Adam would have made, before reading
+            score = self.validation_score(epoch, valid, context, prepare=optimiser.flush)
             if score is not None and stopper.step(epoch, score, lambda: (user_emb.clone(), item_emb.clone())):
                 break
+        optimiser.flush()
         if stopper.best_state is not None:
             self.user_factors_, self.item_factors_ = stopper.best_state
         self.keep_selection(stopper)

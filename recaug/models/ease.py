@@ -71,7 +71,7 @@ class EASE(Recommender):
         self.reg_grid = reg_grid
         self.max_items = max_items
 
-    def check_size(self, n_users: int, n_items: int) -> None:
+    def check_size(self, n_users: int, n_items: int, n_interactions: int | None = None) -> None:
         """Refuse, with what to do instead, a catalog whose dense item x item matrices do not fit in memory."""
         limit = self.max_items or ease_item_limit()
         if n_items > limit:

@@ -42,6 +42,10 @@ class TunedModel(Recommender):
     def warm_up(cls) -> None:
         MODELS.get(cls.base_model).warm_up()
 
+    def check_size(self, n_users: int, n_items: int, n_interactions: int | None = None) -> None:
+        """The base model's limits (e.g. LightGCN's), checked up front like the base model's own."""
+        create_model(self.base_model, seed=self.seed).check_size(n_users, n_items, n_interactions)
+
     def candidates(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values, in a fixed order."""
         grid = self.grid if self.grid is not None else self.default_grid

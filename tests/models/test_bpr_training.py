@@ -46,7 +46,7 @@ def test_row_adam_is_adam_when_every_row_is_touched() -> None:
     torch.testing.assert_close(table, dense.detach())
 
 
-def test_row_adam_leaves_untouched_rows_and_their_moments_alone() -> None:
+def test_row_adam_leaves_never_touched_rows_alone_and_catches_up_idle_ones() -> None:
     table = torch.ones(5, 2)
     lazy = RowAdam([table], lr=0.1)
     lazy.step([(torch.tensor([1, 3]), torch.ones(2, 2))])
@@ -55,8 +55,12 @@ def test_row_adam_leaves_untouched_rows_and_their_moments_alone() -> None:
     assert (table[[1, 3]] < 1).all()
     first, second = lazy.moments[0]
     assert torch.equal(first[[0, 2, 4]], torch.zeros(3, 2)) and torch.equal(second[[0, 2, 4]], torch.zeros(3, 2))
-    # Row 1 was touched once: its moments did not decay at step 2.
+    # Row 1 was touched once: its idle step 2 is applied when it is read (flush), as dense Adam would have.
     assert torch.allclose(first[1], torch.full((2,), 0.1))
+    before = table[1].clone()
+    lazy.flush()
+    assert torch.allclose(first[1], torch.full((2,), 0.09)) and (table[1] < before).all()
+    assert torch.equal(table[[0, 2, 4]], torch.ones(3, 2))
 
 
 def test_membership_with_sorted_queries_matches_a_set() -> None:
@@ -102,3 +106,22 @@ def test_the_kept_factors_are_the_best_validation_epochs(planted: Dataset) -> No
     epochs, scores = zip(*model.history_, strict=True)
     assert model.best_epoch_ == epochs[int(np.argmax(scores))]
     assert np.isclose(model.best_valid_ndcg_, mean_metric(model, valid, train, "ndcg", 10))
+
+
+def test_row_adam_follows_dense_adam_when_rows_sit_idle() -> None:
+    """Idle rows coast on their moments as in dense Adam (caught up when touched again, and by flush)."""
+    gen = torch.Generator().manual_seed(2)
+    start = torch.randn(30, 4, generator=gen, dtype=torch.float64)
+    dense = torch.nn.Parameter(start.clone())
+    reference = torch.optim.Adam([dense], lr=0.01, eps=1e-12)
+    table = start.clone()
+    lazy = RowAdam([table], lr=0.01, eps=1e-12)
+    for step in range(60):
+        rows = torch.randint(0, 30, (5 if step % 7 else 0,), generator=gen)  # some steps touch nothing
+        grads = torch.randn(len(rows), 4, generator=gen, dtype=torch.float64)
+        dense.grad = torch.zeros_like(start).index_add_(0, rows, grads)
+        reference.step()
+        lazy.step([(rows, grads)])
+        if step in (20, 59):
+            lazy.flush()
+            torch.testing.assert_close(table, dense.detach(), rtol=1e-7, atol=1e-9)
