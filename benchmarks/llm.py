@@ -245,6 +245,16 @@ def held_out_lists(n_users: int, n_candidates: int = 10, seed: int = 0) -> tuple
     return aug, lists
 
 
+def interval(values: np.ndarray, draws: np.ndarray, keep: np.ndarray | None = None) -> str:
+    """95% bootstrap interval of the mean of ``values`` (over the users kept), resampling users by ``draws``."""
+    keep = np.ones(len(values), bool) if keep is None else keep.astype(bool)
+    sums, counts = (values * keep)[draws].sum(axis=1), keep[draws].sum(axis=1)
+    means = sums[counts > 0] / counts[counts > 0]
+    if not len(means):
+        return "n/a"
+    return f"[{np.quantile(means, 0.025):+.3f}, {np.quantile(means, 0.975):+.3f}]"
+
+
 def choice_quality(n_users: int) -> pd.DataFrame:
     """How often each scoring mode picks the user's held-out validation item among 10 candidates (chance 0.1),
     with the position diagnostics where the candidates are listed and the non-LLM references (the item-kNN
@@ -317,6 +327,8 @@ def choice_quality(n_users: int) -> pd.DataFrame:
         add("reference: item-kNN top candidate", np.asarray(knn.score(np.array([user])), float)[0][cands], held_at)
         add("reference: most popular candidate", popularity[cands].astype(float), held_at)
     rows = []
+    today = pd.DataFrame(outcomes["listed, 3 orders debiased"])["rank"].to_numpy()
+    draws = np.random.default_rng(0).integers(0, len(lists), size=(2000, len(lists)))  # bootstrap over users
     for mode, items in outcomes.items():
         frame = pd.DataFrame(items)
         accepted = frame["accepted"] if "accepted" in frame else pd.Series(True, index=frame.index)
@@ -329,8 +341,10 @@ def choice_quality(n_users: int) -> pd.DataFrame:
                 "hit_rate": round(float(frame.loc[accepted, "hit"].mean()), 3),
                 "hits_per_user": round(float(frame["hit"].sum() / len(frame)), 3),
                 "chance": round(1 / n, 3),
+                "hit_rate_ci": interval(frame["hit"].to_numpy(float), draws, accepted.to_numpy()),
                 "held_out_mean_rank": round(float(frame["rank"].mean()), 2),
                 "chance_rank": (n + 1) / 2,
+                "rank_minus_today_ci": interval(frame["rank"].to_numpy(float) - today, draws),
                 "first_position_rate": round(float(frame.loc[accepted, "first"].mean()), 3)
                 if "first" in frame
                 else None,

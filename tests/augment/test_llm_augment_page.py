@@ -27,8 +27,8 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     app.button(key="estimate_llm").click().run()
     no_errors(app)
     estimate = " ".join(i.value for i in app.info)
-    # 257 light users x 3 candidate orders would fill the +10% budget; the cap allows 6 calls.
-    assert "llm-interactions: about 6 LLM calls (cap 6; 771 would cover every targeted user or item)" in estimate
+    # 257 light users (one call each) and 52 calibration calls (the titles of the training split's items).
+    assert "llm-interactions: about 6 LLM calls (cap 6; 309 would cover every targeted user or item)" in estimate
     assert "measured on" in estimate
     app.button(key="run_augment").click().run()
     no_errors(app)
@@ -36,7 +36,7 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     assert "budget not reached" in warnings and "LLM-call cap (6)" in warnings
     preview = app.dataframe[0].value
     assert "polarity" in preview.columns and set(preview["polarity"]) <= {1, -1}
-    assert (preview["polarity"] == 1).sum() <= 2 * 5  # 2 users prompted, at most 5 picks each
+    assert (preview["polarity"] == 1).sum() <= 4 * 5  # 4 users and their calibration calls fit, 5 picks each
 
 
 def test_llm_init_shows_start_vectors_instead_of_rows(

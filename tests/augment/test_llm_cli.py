@@ -32,7 +32,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
             "--seeds",
             "0",
             "--budget",
-            "10",
+            "20",
             "--llm-backend",
             "local",
             "--llm-target",
@@ -40,7 +40,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
             "--llm-max-users",
             "3",
             "--llm-max-calls",
-            "6",
+            "3",
             "--out",
             str(out),
             "--quiet",
@@ -50,12 +50,12 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     assert code == 0
     config = json.loads((out / "config.json").read_text())
     assert config["augmenter_params"] == {
-        "llm-interactions": {"backend": "local", "target": "all", "max_users": 3, "max_calls": 6}
+        "llm-interactions": {"backend": "local", "target": "all", "max_users": 3, "max_calls": 3}
     }
     info = config["augment_info"][0]
-    # The cap of 6 calls covers 2 of the 3 users, each asked in 3 candidate orders.
+    # The cap of 3 calls covers 2 of the 3 users (one call each) and the calibration call for their candidates.
     assert info["target"] == "all users" and info["users_targeted"] == 3 and info["users_prompted"] == 2
-    assert info["calls"] == 6 and info["calls_capped"] and not info["budget_reached"]
+    assert info["calls"] == 3 and info["calibration_calls"] == 1 and info["calls_capped"] and not info["budget_reached"]
     log = [json.loads(line) for line in (out / "llm_log.jsonl").read_text().splitlines()]
     assert len(log) == 2 and {row["seed"] for row in log} == {0}
     assert all(
@@ -66,18 +66,18 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     )
     synthetic = pd.read_csv(out / "augmented.csv", dtype=str)
     positives = synthetic[synthetic["polarity"] == "1"]
-    assert len(positives) == info["kept"] < 10 and set(synthetic["polarity"]) <= {"1", "-1"}
+    assert len(positives) == info["kept"] <= 10 and set(synthetic["polarity"]) <= {"1", "-1"}
     assert set(synthetic["prompt_id"]) <= {row["prompt_id"] for row in log}
     cost = pd.read_csv(out / "cost.csv").set_index("variant")
     row = cost.loc["llm-interactions"]
-    assert row["llm_calls"] == 6 and row["llm_tokens_in"] > 100 and row["llm_failures"] == 0
-    assert row["synthetic_rows"] == info["kept"] and row["budget"] == 10 and row["budget_filled"] < 1
+    assert row["llm_calls"] == 3 and row["llm_tokens_in"] > 100 and row["llm_failures"] == 0
+    assert row["synthetic_rows"] == info["kept"] and row["budget"] == 20 and row["budget_filled"] < 1
     assert row["augment_seconds"] > 0
     err = capsys.readouterr().err
     assert (
-        "estimate per seed: llm-interactions: about 6 LLM calls (cap 6; 9 would cover every targeted user or item)"
+        "estimate per seed: llm-interactions: about 3 LLM calls (cap 3; 4 would cover every targeted user or item)"
         in err
     )
-    assert "warning: llm-interactions (seed 0): budget not reached" in err and "LLM-call cap (6)" in err
+    assert "warning: llm-interactions (seed 0): budget not reached" in err and "LLM-call cap (3)" in err
     for path in out.iterdir():
         assert b"sk-never-written-anywhere" not in path.read_bytes(), path.name

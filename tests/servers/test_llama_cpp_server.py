@@ -127,5 +127,5 @@ def test_llm_interactions_through_the_real_server(
         assert "cannot score options reliably" in str(refused)
         return
     result = augmenter.augment(10)
-    assert result.info["backend"] == "openai" and result.info["calls"] == 6 and result.info["failures"] == 0
+    assert result.info["backend"] == "openai" and result.info["calls"] == 3 and result.info["failures"] == 0
     assert set(result.rows["user_id"]) <= set(users)

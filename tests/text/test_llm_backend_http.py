@@ -197,6 +197,6 @@ def test_llm_interactions_runs_through_the_server(stub: OpenAIStub, ml100k_train
     result = augmenter.augment(10)
     positives = result.rows[result.rows["polarity"] == 1]
     assert 0 < len(positives) <= 4 and set(positives["user_id"]) <= set(users)
-    # 2 users x 3 candidate orders, after the probe's known-answer questions.
-    assert result.info["backend"] == "openai" and result.info["calls"] == 6 and result.info["failures"] == 0
-    assert stub.requests == ["/v1/completions"] * (len(PROBE) + 6)
+    # 2 users (one call each) and one calibration call for their 8 candidate titles, after the probe's questions.
+    assert result.info["backend"] == "openai" and result.info["calls"] == 3 and result.info["failures"] == 0
+    assert stub.requests == ["/v1/completions"] * (len(PROBE) + 3)

@@ -251,7 +251,9 @@ def test_logprob_mode_picks_the_liked_candidate_under_every_order_and_emits_nega
     cands = probe.candidates(ml100k_train.user_ids.get_indexer(users), resolve_target(ml100k_train, users))[0]
     titles = [str(probe.titles_[c]) for c in cands]
     backend = _title_preferring_backend(titles[3], titles[1])
-    augmenter = create_augmenter("llm-interactions", backend=backend, target=users, n_candidates=5, picks_per_user=1)
+    augmenter = create_augmenter(
+        "llm-interactions", backend=backend, target=users, n_candidates=5, picks_per_user=1, choice="logprob"
+    )
     result = augmenter.fit(ml100k_train).augment(100)
     positives = result.rows[result.rows["polarity"] == 1]
     negatives = result.rows[result.rows["polarity"] == -1]
@@ -308,12 +310,11 @@ def test_a_purely_positional_model_gets_no_picks_and_its_bias_is_counted(ml100k_
     behaviour), several orders see the pick move with the order and reject it."""
     users = _light_users(ml100k_train, 3)
     backend = ScriptedBackend(scores=lambda prompt, options: [-0.1] + [-3.0] * (len(options) - 1))
-    single = create_augmenter(
-        "llm-interactions", backend=backend, target=users, n_candidates=5, n_orders=1, picks_per_user=1
-    )
+    listed = {"choice": "logprob", "n_candidates": 5, "picks_per_user": 1}
+    single = create_augmenter("llm-interactions", backend=backend, target=users, n_orders=1, **listed)
     old = single.fit(ml100k_train).augment(100)
     assert old.info["kept"] == 3 and old.info["first_position_pick_rate"] == 1.0
-    debiased = create_augmenter("llm-interactions", backend=backend, target=users, n_candidates=5, picks_per_user=1)
+    debiased = create_augmenter("llm-interactions", backend=backend, target=users, **listed)
     new = debiased.fit(ml100k_train).augment(100)
     assert new.info["kept"] == 0 and new.info["flip_rate"] == 1.0 and new.info["picks_rejected_unstable"] == 3
     assert new.info["first_position_pick_rate"] == 1.0  # every order's own pick was its first-listed candidate

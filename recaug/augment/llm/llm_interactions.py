@@ -1,15 +1,23 @@
 """``llm-interactions`` (LLMRec-style): the LLM picks, among a base recommender's candidates, what a user will like.
 
 Unlike LLMRec, candidates come from a recommender fitted here on the training split alone (item-kNN by default),
-never from the test set. Each targeted user's prompt lists their most recent training items and the candidates;
-then either
+never from the test set. Each targeted user's prompt lists their most recent training items; then one of
 
-* ``choice="logprob"`` (default): every candidate title is scored as the answer; the prompt is asked in
-  ``n_orders`` cyclic shifts of the candidate list and each candidate's log-likelihood is averaged over them
-  (:mod:`recaug.augment.llm.llm_choice`), so the first-listed candidate no longer wins by position. A pick must be in
-  the top ``picks_per_user`` under every order, else it is rejected as unstable and counted. The candidates at
-  the bottom under every order become LLMRec's negatives: rows with ``polarity`` -1 (``negatives=True``), which
-  the experiment gives to models that train with fixed hard negatives. It cannot name an item outside the catalog;
+* ``choice="continuation"`` (default): the prompt lists the history only ("... the next movie they will enjoy
+  is:") and each candidate title is scored as its continuation, one call per user. No candidate is listed, so there
+  is no position to prefer and no order to flip; the options go to the backend in a canonical order. Raw
+  log-likelihoods favour titles that are likely whatever the history, so ``normalise="pmi"`` (default) subtracts
+  each title's log-likelihood after a content-free prompt (every distinct candidate once, 32 per calibration
+  call), ``"length"`` divides by the title's tokens, ``"none"`` keeps the sum. Top ``picks_per_user`` are picks,
+  the bottom ones LLMRec's negatives (below). Three times cheaper than ``logprob`` with 3 orders, and every user
+  gets a pick (``benchmarks/llm.md`` compares them on held-out items);
+* ``choice="logprob"``: the prompt also lists the candidates, and every candidate title is scored as the answer;
+  the prompt is asked in ``n_orders`` cyclic shifts of the candidate list and each candidate's log-likelihood is
+  averaged over them (:mod:`recaug.augment.llm.llm_choice`), so the first-listed candidate no longer wins by
+  position. A pick must be in the top ``picks_per_user`` under every order, else it is rejected as unstable and
+  counted. The candidates at the bottom under every order become LLMRec's negatives: rows with ``polarity`` -1
+  (``negatives=True``), which the experiment gives to models that train with fixed hard negatives. Neither scoring
+  mode can name an item outside the catalog;
 * ``choice="text"``: the LLM writes a title (one order), which is mapped back to the candidates, then to the whole
   catalog (exact / contained / fuzzy title match); answers that map to nothing, or to an item the user already has,
   are rejected and counted.
@@ -67,7 +75,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         n_candidates: int = 10,
         candidate_model: str = "itemknn",
         picks_per_user: int = 0,
-        choice: str = "logprob",
+        choice: str = "continuation",
         shuffle_candidates: bool = True,
         n_orders: int = 3,
         negatives: bool = True,
