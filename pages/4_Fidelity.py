@@ -31,6 +31,12 @@ if not results:
     st.stop()
 
 synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True)
+if rowless := [name for name, r in results.items() if r.item_init is not None]:
+    st.info(
+        f"{', '.join(rowless)} adds no rows (it gives item start vectors for BPR/LightGCN), so it has no column "
+        "here; Compare measures what it changes.",
+        icon=":material/info:",
+    )
 logs = {name: r.log for name, r in results.items() if isinstance(r.log, pd.DataFrame) and not r.log.empty}
 st.caption(
     "Distribution distances compare real training data with real + synthetic; the detection score is a "

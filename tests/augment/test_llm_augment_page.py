@@ -61,3 +61,6 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
     assert len(enriched) == 2 and {"title", "keywords", "enriched_text"} <= set(enriched.columns)
     time_card = next(m for m in app.metric if m.label == "Time")
     assert "fitting the augmenter" in time_card.help
+    app.switch_page("pages/4_Fidelity.py").run()
+    no_errors(app)
+    assert any("llm-init adds no rows" in i.value for i in app.info)
