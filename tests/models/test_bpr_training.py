@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
 
@@ -125,3 +126,22 @@ def test_row_adam_follows_dense_adam_when_rows_sit_idle() -> None:
         if step in (20, 59):
             lazy.flush()
             torch.testing.assert_close(table, dense.detach(), rtol=1e-7, atol=1e-9)
+
+
+def test_long_epochs_validate_every_epoch_by_the_real_history(
+    planted: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recaug.models.torch_base as torch_base
+
+    split = make_split(planted.interactions, "random-811", 0)
+    train, valid = planted.matrix(split.train), planted.matrix(split.valid)
+    params = {"max_epochs": 6, "eval_every": 2, "patience": 100}
+    assert [e for e, _ in create_model("bpr", **params).fit(train, valid).history_] == [2, 4, 6]
+    monkeypatch.setattr(torch_base, "LONG_EPOCH_INTERACTIONS", train.nnz - 1)
+    assert [e for e, _ in create_model("bpr", **params).fit(train, valid).history_] == [1, 2, 3, 4, 5, 6]
+    # An arm with extra (synthetic) rows keeps the schedule of its real history.
+    extra = train.copy().tolil()
+    extra[0, :] = 1
+    monkeypatch.setattr(torch_base, "LONG_EPOCH_INTERACTIONS", train.nnz)
+    model = create_model("bpr", **params).fit(extra.tocsr(), valid, valid_exclude=train)
+    assert [e for e, _ in model.history_] == [2, 4, 6]
