@@ -11,16 +11,21 @@ from tests.app.conftest import REPO, no_errors
 from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
 
 
+def augment_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
+    """The real app on the Augment page, with runs saved under ``tmp_path`` and no background warm-up."""
+    monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
+    monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.chdir(REPO)
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
+    return app.switch_page("pages/1_Augment.py").run()
+
+
 def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     llm_home: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
-    monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.chdir(REPO)
-    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    app.switch_page("pages/1_Augment.py").run()
+    app = augment_page(monkeypatch, tmp_path)
     app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
     app.number_input(key="llm_max_calls").set_value(6).run()
     no_errors(app)
@@ -44,11 +49,7 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
-    monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.chdir(REPO)
-    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    app.switch_page("pages/1_Augment.py").run()
+    app = augment_page(monkeypatch, tmp_path)
     app.multiselect(key="aug_methods").set_value(["llm-init"]).run()
     app.number_input(key="llm_max_calls").set_value(2).run()
     app.button(key="run_augment").click().run()
