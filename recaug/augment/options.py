@@ -187,8 +187,12 @@ def describe_methods(methods: list[str], params: dict[str, dict[str, Any]]) -> s
 
     parts = []
     for method in methods:
-        merged = {**params.get(split_variant(method)[0], {}), **params.get(method, {})}
+        base = split_variant(method)[0]
+        merged = {**params.get(base, {}), **params.get(method, {})}
         settings = {k: v for k, v in merged.items() if k not in LLM_CONNECTION}
-        details = ", ".join(f"{key}={shown(value)}" for key, value in settings.items())
+        rowless = base in AUGMENTERS and not AUGMENTERS.get(base).adds_rows
+        details = ", ".join(
+            ["no rows: item start vectors"] * rowless + [f"{key}={shown(value)}" for key, value in settings.items()]
+        )
         parts.append(f"{method} ({details})" if details else method)
     return ", ".join(parts) or "none"

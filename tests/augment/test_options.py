@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from recaug.augment import AUGMENTERS, create_augmenter
-from recaug.augment.options import merge_params, param_specs, parse_param_assignments, shared_options
+from recaug.augment.options import (
+    describe_methods,
+    merge_params,
+    param_specs,
+    parse_param_assignments,
+    shared_options,
+)
 from recaug.core.errors import RecaugInputError
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 
@@ -103,3 +109,11 @@ def test_layers_merge_key_by_key() -> None:
     merged = merge_params(shared_options(["a", "b"], max_per_user=3), {"a": {"x": 1}}, {"a": {"max_per_user": 9}})
     assert merged == {"a": {"max_per_user": 9, "x": 1}, "b": {"max_per_user": 3}}
     assert shared_options(["a"]) == {}, "defaults stay out of the config"
+
+
+def test_describe_methods_shows_settings_and_says_when_a_method_adds_no_rows() -> None:
+    text = describe_methods(
+        ["similarity", "llm-init", "random@5%"],
+        {"similarity": {"max_per_user": 3}, "llm-init": {"max_items": 0, "base_url": "http://10.0.0.1"}},
+    )
+    assert text == "similarity (max_per_user=3), llm-init (no rows: item start vectors, max_items=0), random@5%"
