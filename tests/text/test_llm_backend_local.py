@@ -72,6 +72,19 @@ def test_prompts_sharing_a_prefix_score_as_if_encoded_alone(backend: LocalBacken
         assert tree.logprobs[0] == pytest.approx(naive_option_logprob(backend, prompt, order[0]), abs=2e-3)
 
 
+def test_prompts_are_packed_as_a_tree_only_where_it_is_cheaper() -> None:
+    """Three orders of one user's prompt share a long history: one tree. Prompts of different users share only
+    the system text (30 of 130 tokens): packed apart, since one long sequence costs more attention than it saves."""
+    from recaug.text.llm.local import group_by_prefix
+
+    system = list(range(30))
+    orders = [system + list(range(100, 200)) + [300 + k] * 60 for k in range(3)]
+    users = [system + [1000 * (k + 1) + t for t in range(100)] for k in range(8)]
+    assert group_by_prefix(orders, 8, [80] * 3) == [[0, 1, 2]]
+    assert group_by_prefix(users, 8, [80] * 8) == [[k] for k in range(8)]
+    assert group_by_prefix(orders + users, 8, [80] * 11)[0] == [0, 1, 2]
+
+
 def test_batched_scoring_is_independent_of_batch_companions(backend: LocalBackend) -> None:
     other = "Is the sky blue? Answer Yes or No."
     together = backend.score_many([PROMPT, other], [OPTIONS, ["Yes", "No"]])
