@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,31 @@ def adam(parameters: list[Any], lr: float) -> Any:
     import torch
 
     return torch.optim.Adam(parameters, lr=lr, fused=True)
+
+
+def write_rows(table: Any, rows: Any, values: Any) -> None:
+    """``table[rows] = values`` for distinct ``rows``: numpy's row assignment on CPU (``index_copy_`` copies row by
+    row there: 88 vs 234 us for 3,000 rows of 64 floats, measured), ``index_copy_`` elsewhere."""
+    if table.device.type == "cpu":
+        table.numpy()[rows.numpy()] = values.numpy()
+    else:
+        table.index_copy_(0, rows, values)
+
+
+@dataclass
+class TouchedRows:
+    """The distinct rows of one table read for a step (see :meth:`RowAdam.touch`)."""
+
+    table: int  # which of the optimiser's tables
+    unique: Any  # distinct row indices
+    inverse: Any  # position in ``unique`` of each requested row
+    values: Any  # current values, moments: one row per distinct row
+    first: Any
+    second: Any
+
+    def requested(self) -> Any:
+        """The values of the rows as requested (repeats included)."""
+        return self.values.index_select(0, self.inverse)
 
 
 class RowAdam:
@@ -106,7 +132,8 @@ class RowAdam:
         return self._coast
 
     def _catch_up(self, k: int, rows: Any, until: int) -> tuple[Any, Any, Any]:
-        """Apply the idle steps of table k's ``rows`` up to step ``until``; their (values, m, v) after that."""
+        """Table k's distinct ``rows`` as (values, m, v) with their idle steps up to ``until`` applied (``last`` is
+        updated; the caller stores the rows)."""
         import torch
 
         beta1, beta2 = self.betas
@@ -121,40 +148,48 @@ class RowAdam:
         values.addcmul_(scale, m / v.sqrt().add_(self.eps))
         m.mul_(torch.pow(beta1, gap).to(m.dtype).unsqueeze(1))
         v.mul_(torch.pow(beta2, gap).to(v.dtype).unsqueeze(1))
+        self.last[k].index_fill_(0, rows, until)
         return values, m, v
 
-    def step(self, gradients: list[tuple[Any, Any]]) -> None:
-        """One step; ``gradients[k]`` = (row indices, their gradients) for table k. Repeated rows are summed."""
+    def _store(self, k: int, rows: Any, values: Any, m: Any, v: Any) -> None:
+        first, second = self.moments[k]
+        write_rows(first, rows, m)
+        write_rows(second, rows, v)
+        write_rows(self.tables[k], rows, values)
+
+    def touch(self, k: int, rows: Any) -> TouchedRows:
+        """Table k's ``rows`` (repeats allowed) as dense Adam has them now, for this step's gradients and ``step``.
+
+        Each distinct row is read once, brought up to date and kept here until :meth:`step` writes it back.
+        """
+        import torch
+
+        unique, inverse = torch.unique(rows, return_inverse=True)
+        values, m, v = self._catch_up(k, unique, self.steps)
+        return TouchedRows(k, unique, inverse, values, m, v)
+
+    def step(self, updates: list[tuple[TouchedRows, Any]]) -> None:
+        """One Adam step: ``updates`` = (rows from :meth:`touch` this step, one gradient per requested row); the
+        gradients of a repeated row are summed. Rows not touched are left for their next touch or :meth:`flush`."""
         import torch
 
         beta1, beta2 = self.betas
-        previous = self.steps
         self.steps += 1
         correction1, correction2 = 1 - beta1**self.steps, 1 - beta2**self.steps
-        for k, (rows, grads) in enumerate(gradients):
-            unique, inverse = torch.unique(rows, return_inverse=True)
-            grad = torch.zeros(len(unique), grads.shape[1], dtype=grads.dtype, device=grads.device)
-            grad.scatter_add_(0, inverse.unsqueeze(1).expand_as(grads), grads)
-            values, m, v = self._catch_up(k, unique, previous)
-            m.mul_(beta1).add_(grad, alpha=1 - beta1)
-            v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            first, second = self.moments[k]
-            first.index_copy_(0, unique, m)
-            second.index_copy_(0, unique, v)
-            values.addcdiv_(m, v.div_(correction2).sqrt_().add_(self.eps), value=-self.lr / correction1)
-            self.tables[k].index_copy_(0, unique, values)
-            self.last[k].index_fill_(0, unique, self.steps)
+        for rows, grads in updates:
+            grad = torch.zeros_like(rows.values).scatter_add_(0, rows.inverse.unsqueeze(1).expand_as(grads), grads)
+            m = rows.first.mul_(beta1).add_(grad, alpha=1 - beta1)
+            v = rows.second.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            denominator = v.div(correction2).sqrt_().add_(self.eps)
+            values = rows.values.addcdiv_(m, denominator, value=-self.lr / correction1)
+            self._store(rows.table, rows.unique, values, m, v)
+            self.last[rows.table].index_fill_(0, rows.unique, self.steps)
 
     def flush(self) -> None:
         """Bring every row up to the current step (as dense Adam would have it): call before reading the tables."""
         import torch
 
-        for k, table in enumerate(self.tables):
+        for k in range(len(self.tables)):
             rows = torch.nonzero(self.last[k] < self.steps).squeeze(1)
             if len(rows):
-                values, m, v = self._catch_up(k, rows, self.steps)
-                first, second = self.moments[k]
-                first.index_copy_(0, rows, m)
-                second.index_copy_(0, rows, v)
-                table.index_copy_(0, rows, values)
-                self.last[k].index_fill_(0, rows, self.steps)
+                self._store(k, rows, *self._catch_up(k, rows, self.steps))

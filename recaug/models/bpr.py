@@ -87,9 +87,10 @@ class BPR(EarlyStoppedTorchModel):
         for epoch in range(1, self.max_epochs + 1):
             for batch in sampler.epoch(rng, self.batch_size):
                 u, i, j = (torch.as_tensor(part, device=device) for part in batch)
-                eu, ei, ej = user_emb.index_select(0, u), item_emb.index_select(0, i), item_emb.index_select(0, j)
-                gu, gi, gj = bpr_gradients(eu, ei, ej, self.reg)
-                optimiser.step([(u, gu), (torch.cat([i, j]), torch.cat([gi, gj]))])
+                users, items = optimiser.touch(0, u), optimiser.touch(1, torch.cat([i, j]))
+                both = items.requested()
+                gu, gi, gj = bpr_gradients(users.requested(), both[: len(i)], both[len(i) :], self.reg)
+                optimiser.step([(users, gu), (items, torch.cat([gi, gj]))])
             # flush: rows idle since their last batch take the moves dense Adam would have made, before reading
             score = self.validation_score(epoch, valid, context, prepare=optimiser.flush)
             if score is not None and stopper.step(epoch, score, lambda: (user_emb.clone(), item_emb.clone())):

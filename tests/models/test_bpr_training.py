@@ -43,15 +43,15 @@ def test_row_adam_is_adam_when_every_row_is_touched() -> None:
         # rows in a shuffled order, one row split into two parts: the parts are summed
         rows = torch.tensor([2, 0, 3, 1, 1])
         parts = torch.stack([grad[2], grad[0], grad[3], grad[1] * 0.25, grad[1] * 0.75])
-        lazy.step([(rows, parts)])
+        lazy.step([(lazy.touch(0, rows), parts)])
     torch.testing.assert_close(table, dense.detach())
 
 
 def test_row_adam_leaves_never_touched_rows_alone_and_catches_up_idle_ones() -> None:
     table = torch.ones(5, 2)
     lazy = RowAdam([table], lr=0.1)
-    lazy.step([(torch.tensor([1, 3]), torch.ones(2, 2))])
-    lazy.step([(torch.tensor([3]), torch.ones(1, 2))])
+    lazy.step([(lazy.touch(0, torch.tensor([1, 3])), torch.ones(2, 2))])
+    lazy.step([(lazy.touch(0, torch.tensor([3])), torch.ones(1, 2))])
     assert torch.equal(table[[0, 2, 4]], torch.ones(3, 2))
     assert (table[[1, 3]] < 1).all()
     first, second = lazy.moments[0]
@@ -122,7 +122,7 @@ def test_row_adam_follows_dense_adam_when_rows_sit_idle() -> None:
         grads = torch.randn(len(rows), 4, generator=gen, dtype=torch.float64)
         dense.grad = torch.zeros_like(start).index_add_(0, rows, grads)
         reference.step()
-        lazy.step([(rows, grads)])
+        lazy.step([(lazy.touch(0, rows), grads)])
         if step in (20, 59):
             lazy.flush()
             torch.testing.assert_close(table, dense.detach(), rtol=1e-7, atol=1e-9)
@@ -145,3 +145,29 @@ def test_long_epochs_validate_every_epoch_by_the_real_history(
     monkeypatch.setattr(torch_base, "LONG_EPOCH_INTERACTIONS", train.nnz)
     model = create_model("bpr", **params).fit(extra.tocsr(), valid, valid_exclude=train)
     assert [e for e, _ in model.history_] == [2, 4, 6]
+
+
+def test_bpr_steps_with_row_adam_follow_dense_adam_on_the_loss() -> None:
+    """Gradients are taken at the rows' dense-Adam values (idle steps applied first), so whole BPR training matches
+    autograd + torch's dense Adam over the full tables."""
+    gen = torch.Generator().manual_seed(3)
+    users0, items0 = (torch.randn(n, 6, generator=gen, dtype=torch.float64) * 0.1 for n in (40, 25))
+    dense = [torch.nn.Parameter(users0.clone()), torch.nn.Parameter(items0.clone())]
+    reference = torch.optim.Adam(dense, lr=0.05, eps=1e-12)
+    tables = [users0.clone(), items0.clone()]
+    lazy = RowAdam(tables, lr=0.05, eps=1e-12)
+    for _ in range(40):
+        u, i, j = torch.randint(0, 40, (8,), generator=gen), *torch.randint(0, 25, (2, 8), generator=gen)
+        eu, ei, ej = dense[0][u], dense[1][i], dense[1][j]
+        l2 = eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()
+        loss = -torch.nn.functional.logsigmoid((eu * (ei - ej)).sum(dim=1)).mean() + 0.01 * l2 / 8
+        reference.zero_grad()
+        loss.backward()
+        reference.step()
+        users, items = lazy.touch(0, u), lazy.touch(1, torch.cat([i, j]))
+        both = items.requested()
+        gu, gi, gj = bpr_gradients(users.requested(), both[:8], both[8:], 0.01)
+        lazy.step([(users, gu), (items, torch.cat([gi, gj]))])
+    lazy.flush()
+    torch.testing.assert_close(tables[0], dense[0].detach(), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(tables[1], dense[1].detach(), rtol=1e-5, atol=1e-6)
