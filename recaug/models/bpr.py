@@ -40,6 +40,18 @@ class BPR(EarlyStoppedTorchModel):
     sooner; on the 1M long-tail set BPR stops at epoch 28 instead of 36.
     ``fixed_negative_share``: with fixed ``negatives`` given to ``fit``, the share of a user's sampled negatives
     drawn from them (see :mod:`recaug.models.bpr_sampling`).
+
+    Training keeps RecBole's algorithm (Adam, lr 0.001, batch 2048) at every size; what changed for real-sized data
+    is the cost of a step (measured at 10M interactions, 100k users x 25k items, where dense Adam over both tables
+    was 9 of a 9.5 ms step): :class:`recaug.core.torch_utils.RowAdam` updates only the batch's rows, with the
+    moves dense Adam makes to idle rows applied in closed form, so the trajectory is dense Adam's (ML-100k: same
+    chosen epochs 86/76/82, Recall@10 within 0.0001), and the gradients are closed-form (:func:`bpr_gradients`).
+    Levers measured and not taken: plain lazy Adam (idle rows frozen) converged much more slowly on long-tail data
+    (5M: validation still rising after 13 epochs); a larger lr converged sooner but lower (1M, lr 0.003: best
+    NDCG@10 0.253 at epoch 6 against 0.277 at epoch 20); a larger batch cost 20-40% less per epoch but needs more
+    epochs; a compiled (numba) per-row loop was slower than the batched row operations (19 vs 15 CPU-s per 10M
+    epoch: random row access without the gathers' memory parallelism). On long epochs validation runs after every
+    epoch (``evaluation_interval``), so early stopping waits 6 epochs rather than 12.
     """
 
     name = "bpr"
