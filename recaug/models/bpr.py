@@ -47,10 +47,11 @@ class BPR(EarlyStoppedTorchModel):
     moves dense Adam makes to idle rows applied in closed form, so the trajectory is dense Adam's (ML-100k: same
     chosen epochs 86/76/82, Recall@10 within 0.0001), and the gradients are closed-form (:func:`bpr_gradients`).
     Levers measured and not taken: plain lazy Adam (idle rows frozen) converged much more slowly on long-tail data
-    (5M: validation still rising after 13 epochs); a larger lr converged sooner but lower (1M, lr 0.003: best
-    NDCG@10 0.253 at epoch 6 against 0.277 at epoch 20); a larger batch cost 20-40% less per epoch but needs more
-    epochs; a compiled (numba) per-row loop was slower than the batched row operations (19 vs 15 CPU-s per 10M
-    epoch: random row access without the gathers' memory parallelism). On long epochs validation runs after every
+    (5M: validation still rising after 13 epochs), and a larger lr with it converged sooner but lower (1M, lr 0.003:
+    best NDCG@10 0.253 at epoch 6 against 0.277 at epoch 20); batch 8192 with lr 0.002 cost about 20% less per 10M
+    epoch and chose the same epoch on 1M at a slightly lower score (0.2665 against 0.2682); a compiled (numba)
+    per-row loop was slower than the batched row operations (19 vs 15 CPU-s per 10M epoch: random row access
+    without the gathers' memory parallelism). On long epochs validation runs after every
     epoch (``evaluation_interval``), so early stopping waits 6 epochs rather than 12.
     """
 
