@@ -1,8 +1,11 @@
 """LLM augmentation on ML-100k: position bias, speed of ``llm-interactions`` and whether it helps BPR.
 
 0. Bias (``--bias``): first-position pick rate and flip rate with one candidate order (before) and with
-   ``--orders`` cyclic orders averaged and flips rejected (after). Throughput (``--throughput``): users/s of the
-   old scoring path against shared-prefix (tree) packing, one and three orders, alternating, with the load.
+   ``--orders`` cyclic orders averaged and flips rejected (after). Hit rate (``--hit-rate``): how often each
+   scoring mode (listed 1 / 3 orders, candidate-free continuation with none / length / PMI normalisation) picks
+   the user's held-out validation item placed among their item-kNN candidates, with bootstrap intervals and
+   non-LLM references. Throughput (``--throughput``): users/s and users per CPU-second of ``llm-interactions``
+   in each of ``--modes``, alternating, with the load average.
 
 1. Speed (``--speed``): ``llm-interactions`` with logprob choice (10 candidates, 10 history titles) for ``--users``
    light users of the seed-0 training split, packaged SmolLM2 on the CPU, on a fresh response cache; then the same
@@ -19,7 +22,8 @@
    Seeds are checkpointed in ``--out``; the LLM answers are cached in RECAUG_HOME, so a re-run is cheap.
 
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --bias --users 40
-    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --throughput --users 24
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --hit-rate --users 400
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --throughput --users 48 --threads 1
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --speed
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --quality
 """
