@@ -285,10 +285,13 @@ class LLMInteractionsAugmenter(LLMAugmenter):
                 ("unstable", choice.rejected_picks),
             ):
                 counts[key] = counts.get(key, 0) + value
-        response = "; ".join(
-            a.raw or f"order {j + 1}: {self.titles_[cands[choice.per_order_top[j]]]}" for j, a in enumerate(answers)
-        )
-        response += " | averaged: " + "; ".join(
+        if self.choice == "continuation":  # one unlisted scoring; say how the scores were normalised
+            response = f"most likely continuation ({self.normalise}): {self.titles_[cands[choice.per_order_top[0]]]}"
+        else:
+            response = "; ".join(
+                a.raw or f"order {j + 1}: {self.titles_[cands[choice.per_order_top[j]]]}" for j, a in enumerate(answers)
+            )
+        response += f" | {'probabilities' if self.choice == 'continuation' else 'averaged'}: " + "; ".join(
             f"{self.titles_[c]}: {p:.3f}" for c, p in zip(cands, choice.probabilities, strict=True)
         )
         common = {
