@@ -67,18 +67,62 @@ def write_rows(table: Any, rows: Any, values: Any) -> None:
 
 @dataclass
 class TouchedRows:
-    """The distinct rows of one table read for a step (see :meth:`RowAdam.touch`)."""
+    """The rows of one table read for a step (see :meth:`RowAdam.touch`, :meth:`DenseAdam.touch`)."""
 
     table: int  # which of the optimiser's tables
-    unique: Any  # distinct row indices
-    inverse: Any  # position in ``unique`` of each requested row
-    values: Any  # current values, moments: one row per distinct row
+    unique: Any  # distinct row indices (DenseAdam: the rows as requested)
+    inverse: Any  # position in ``unique`` of each requested row (None: ``unique`` is as requested)
+    values: Any  # current values, moments: one row per entry of ``unique``
     first: Any
     second: Any
 
     def requested(self) -> Any:
         """The values of the rows as requested (repeats included)."""
-        return self.values.index_select(0, self.inverse)
+        return self.values if self.inverse is None else self.values.index_select(0, self.inverse)
+
+
+# Tables with at most this many rows in all (users + items) train with DenseAdam, larger ones with RowAdam.
+DENSE_ADAM_MAX_ROWS = 32_768
+
+
+def row_optimiser(tables: list[Any], lr: float) -> RowAdam | DenseAdam:
+    """Adam for embedding tables with the cheaper bookkeeping for their size; both follow dense Adam's trajectory.
+
+    Measured per BPR epoch (CPU-s, dense vs row): ML-100k (2.6k rows) 0.050 vs 0.064, 1M set (10k rows) 0.65 vs
+    0.95, 5M (70k rows) 10.5 vs 6.9, 10M (125k rows) 36 vs 16; the crossover is near 30k rows at batch 2,048.
+    """
+    if sum(len(t) for t in tables) <= DENSE_ADAM_MAX_ROWS:
+        return DenseAdam(tables, lr)
+    return RowAdam(tables, lr)
+
+
+class DenseAdam:
+    """torch's fused Adam over whole tables behind :class:`RowAdam`'s touch / step / flush (for small tables)."""
+
+    def __init__(self, tables: list[Any], lr: float):
+        import torch
+
+        self.tables = tables
+        self.parameters = [torch.nn.Parameter(t) for t in tables]  # the same storage: steps update ``tables``
+        self.optimiser = adam(self.parameters, lr)
+
+    def touch(self, k: int, rows: Any) -> TouchedRows:
+        """Table k's ``rows`` (repeats allowed) as they are now."""
+        return TouchedRows(k, rows, None, self.tables[k].index_select(0, rows), None, None)
+
+    def step(self, updates: list[tuple[TouchedRows, Any]]) -> None:
+        """One Adam step over every table; rows absent from ``updates`` have a zero gradient, as in autograd."""
+        import torch
+
+        gradients = [torch.zeros_like(t) for t in self.tables]
+        for rows, grads in updates:
+            gradients[rows.table].index_add_(0, rows.unique, grads)
+        for parameter, gradient in zip(self.parameters, gradients, strict=True):
+            parameter.grad = gradient
+        self.optimiser.step()
+
+    def flush(self) -> None:
+        """Nothing to bring up to date: every step updated every row."""
 
 
 class RowAdam:

@@ -7,7 +7,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recaug.core.torch_utils import RowAdam
+from recaug.core.torch_utils import row_optimiser
 from recaug.models.base import FitContext, register
 from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
@@ -93,7 +93,7 @@ class BPR(EarlyStoppedTorchModel):
         n_users, n_items = train.shape
         user_emb = self.initial_embeddings(n_users, context, gen, device, item_offset=None).detach()
         item_emb = self.initial_embeddings(n_items, context, gen, device, item_offset=0).detach()
-        optimiser = RowAdam([user_emb, item_emb], self.lr)
+        optimiser = row_optimiser([user_emb, item_emb], self.lr)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb
         stopper = EarlyStopping(self.patience)

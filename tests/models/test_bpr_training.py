@@ -171,3 +171,22 @@ def test_bpr_steps_with_row_adam_follow_dense_adam_on_the_loss() -> None:
     lazy.flush()
     torch.testing.assert_close(tables[0], dense[0].detach(), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(tables[1], dense[1].detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_dense_and_row_bookkeeping_train_the_same_model(planted: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small tables use torch's fused dense Adam, large ones RowAdam: the choice is a cost, not a result."""
+    import recaug.core.torch_utils as torch_utils
+
+    split = make_split(planted.interactions, "random-811", 0)
+    train, valid = planted.matrix(split.train), planted.matrix(split.valid)
+    params = {"max_epochs": 8, "lr": 0.01, "patience": 100}
+    assert sum(train.shape) <= torch_utils.DENSE_ADAM_MAX_ROWS
+    dense = create_model("bpr", **params).fit(train, valid)
+    monkeypatch.setattr(torch_utils, "DENSE_ADAM_MAX_ROWS", 0)
+    rows = create_model("bpr", **params).fit(train, valid)
+    again = create_model("bpr", **params).fit(train, valid)
+    assert torch.equal(rows.item_factors_, again.item_factors_) and torch.equal(rows.user_factors_, again.user_factors_)
+    torch.testing.assert_close(rows.item_factors_, dense.item_factors_, rtol=1e-3, atol=1e-4)
+    torch.testing.assert_close(rows.user_factors_, dense.user_factors_, rtol=1e-3, atol=1e-4)
+    assert [e for e, _ in rows.history_] == [e for e, _ in dense.history_]
+    np.testing.assert_allclose([s for _, s in rows.history_], [s for _, s in dense.history_], atol=1e-3)
