@@ -129,8 +129,8 @@ class RowAdam:
     """Adam over embedding tables that touches only the rows in the batch, yet follows dense Adam.
 
     Why: dense Adam updates every row of every table at every step, so a BPR step costs O(users + items) however
-    small the batch; at 10M interactions (125k x 64 tables) that was 9 ms of a 9.5 ms step. Here a step costs
-    O(rows in the batch).
+    small the batch (measured: Adam was 2.6 of a 5.2 ms step at 5M interactions, 70k x 64 tables; the step was
+    9.2 ms at 10M, 125k rows). Here a step costs O(rows in the batch): 3.9-4.2 ms at 10M.
 
     Same trajectory as dense Adam: in dense Adam a row without gradient still moves (its first moment decays by
     beta1 and keeps pushing it, the second by beta2). Those moves depend only on the row's moments and the step
