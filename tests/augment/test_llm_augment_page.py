@@ -28,6 +28,7 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     app = augment_page(monkeypatch, tmp_path)
     app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
     app.number_input(key="llm_max_calls").set_value(6).run()
+    app.checkbox(key="aug_param:llm-interactions:negatives").check().run()  # off by default
     no_errors(app)
     app.button(key="estimate_llm").click().run()
     no_errors(app)

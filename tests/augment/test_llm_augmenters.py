@@ -42,11 +42,22 @@ def settings(train: TrainingData) -> dict[str, tuple[dict[str, Any], int]]:
     """Small real runs: (augmenter params, budget) per augmenter."""
     return {
         "llm-interactions": (
-            {"target": light_users(train, 4), "n_candidates": 8, "picks_per_user": 2, "choice": "logprob"},
+            {
+                "target": light_users(train, 4),
+                "n_candidates": 8,
+                "picks_per_user": 2,
+                "choice": "logprob",
+                "negatives": True,
+            },
             100,
         ),
         "llm-interactions@continuation": (
-            {"target": light_users(train, 6, skip=10), "choice": "continuation", "picks_per_user": 2},
+            {
+                "target": light_users(train, 6, skip=10),
+                "choice": "continuation",
+                "picks_per_user": 2,
+                "negatives": True,
+            },
             100,
         ),
         "llm-profiles": ({"target": light_users(train, 3, skip=4), "max_new_tokens": 40}, 12),

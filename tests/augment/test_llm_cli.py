@@ -41,6 +41,8 @@ def test_compare_writes_the_llm_log_and_never_the_key(
             "3",
             "--llm-max-calls",
             "3",
+            "--param",
+            "llm-interactions.negatives=true",
             "--out",
             str(out),
             "--quiet",
@@ -50,7 +52,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     assert code == 0
     config = json.loads((out / "config.json").read_text())
     assert config["augmenter_params"] == {
-        "llm-interactions": {"backend": "local", "target": "all", "max_users": 3, "max_calls": 3}
+        "llm-interactions": {"negatives": True, "backend": "local", "target": "all", "max_users": 3, "max_calls": 3}
     }
     info = config["augment_info"][0]
     # The cap of 3 calls covers 2 of the 3 users (one call each) and the calibration call for their candidates.

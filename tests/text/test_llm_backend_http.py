@@ -195,7 +195,7 @@ def test_llm_interactions_runs_through_the_server(stub: OpenAIStub, ml100k_train
         "llm-interactions", backend="openai", base_url=stub.url, target=users, n_candidates=4, item_noun="movie"
     ).fit(ml100k_train)
     result = augmenter.augment(10)
-    positives = result.rows[result.rows["polarity"] == 1]
+    positives = result.rows  # negatives are off by default: every row is a positive
     assert 0 < len(positives) <= 4 and set(positives["user_id"]) <= set(users)
     # 2 users (one call each) and one calibration call for their 8 candidate titles, after the probe's questions.
     assert result.info["backend"] == "openai" and result.info["calls"] == 3 and result.info["failures"] == 0

@@ -252,7 +252,13 @@ def test_logprob_mode_picks_the_liked_candidate_under_every_order_and_emits_nega
     titles = [str(probe.titles_[c]) for c in cands]
     backend = _title_preferring_backend(titles[3], titles[1])
     augmenter = create_augmenter(
-        "llm-interactions", backend=backend, target=users, n_candidates=5, picks_per_user=1, choice="logprob"
+        "llm-interactions",
+        backend=backend,
+        target=users,
+        n_candidates=5,
+        picks_per_user=1,
+        choice="logprob",
+        negatives=True,
     )
     result = augmenter.fit(ml100k_train).augment(100)
     positives = result.rows[result.rows["polarity"] == 1]
@@ -300,7 +306,8 @@ def test_continuation_scores_are_normalised_before_the_choice(
         normalise=normalise,
     )
     result = augmenter.fit(ml100k_train).augment(10)
-    positives = result.rows[result.rows["polarity"] == 1]
+    positives = result.rows
+    assert "polarity" not in positives.columns  # negatives are off by default: every row is a positive
     assert positives["item_id"].tolist() == augmenter.item_ids([cands[expected]])
     assert result.info["calls"] == 1 + (normalise == "pmi")  # one user call, one calibration call for 4 titles
 

@@ -10,8 +10,9 @@ saves a plain HF copy under ``cache_dir("models")``; later loads of that copy ta
   see the prompt but not the other options (position ids restart after the prompt). The prompt is thus encoded
   once, not once per option, which is what makes choosing among 10-20 candidates affordable on a CPU.
   Consecutive prompts that share a long token prefix (one user's prompt in several candidate orders) go one step
-  further where that is cheaper (:func:`group_by_prefix`): they are packed as a tree, the shared prefix once, then each prompt's own remainder with its options,
-  so the user's history is encoded once for all orders (``share_prefix``; the scores are the same).
+  further where that is cheaper (:func:`group_by_prefix`): they are packed as a tree, the shared prefix once,
+  then each prompt's own remainder with its options, so the user's history is encoded once for all orders
+  (``share_prefix``; the scores are the same).
 """
 
 from __future__ import annotations
