@@ -27,7 +27,7 @@ from ui.state import (
 page_setup("Augment")
 st.title("Augment")
 dataset = current_dataset()
-config = method_form(augment_config())
+config = method_form(augment_config(), dataset.name)
 st.session_state[AUGMENT_CONFIG] = config
 st.caption(
     f"Data: **{dataset.name}** · split `{config['protocol']}` ({protocol_summary(config['protocol'])}) · "

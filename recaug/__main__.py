@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--llm-concurrency", type=int, default=None, help="concurrent server requests / local batch size (default 8)"
     )
     cmp.add_argument(
+        "--llm-item-noun",
+        default=None,
+        help="what prompts call an item, e.g. product or book (default: movie for ml-100k, else item)",
+    )
+    cmp.add_argument(
         "--no-llm-estimate", action="store_true", help="skip the measured cost estimate printed before LLM runs"
     )
     cmp.add_argument(
@@ -188,6 +193,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.augment.llm.llm_common import llm_augmenter_params
     from recaug.augment.options import merge_params, parse_param_assignments, shared_options
     from recaug.core.variants import parse_budget, sweep
+    from recaug.data.builtin import item_noun_for
     from recaug.data.loading import load_dataset
     from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
@@ -231,6 +237,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 max_calls=args.llm_max_calls,
                 timeout=args.llm_timeout,
                 batch_size=args.llm_concurrency,
+                item_noun=args.llm_item_noun or item_noun_for(dataset.name),
             ),
             parse_param_assignments(args.param, args.augment),
         ),

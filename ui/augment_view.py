@@ -10,6 +10,7 @@ import streamlit as st
 from recaug.augment import AUGMENTERS, AugmentResult
 from recaug.augment.llm.llm_common import llm_augmenter_params, llm_warnings
 from recaug.augment.options import merge_params, shared_options
+from recaug.data.builtin import item_noun_for
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
@@ -38,8 +39,9 @@ def _cap_input(container: Any, unit: str, why: str) -> int:
     return remember(key, int(value))
 
 
-def method_form(current: dict[str, Any]) -> dict[str, Any]:
-    """The augmentation settings; returns a new config dict (the caller stores it)."""
+def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, Any]:
+    """The augmentation settings; returns a new config dict (the caller stores it). ``dataset_name`` picks what
+    LLM prompts call an item ("movie" for MovieLens)."""
     names = sorted(AUGMENTERS.names(), key=lambda n: (n != "random", AUGMENTERS.get(n).family, n))  # control first
     chosen = st.multiselect(
         "Augmentation methods",
@@ -172,6 +174,12 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
                     help="openai backend: requests in flight at once; local backend: prompts per batch.",
                 )
             )
+            noun = st.text_input(
+                "Prompts call an item a",
+                item_noun_for(dataset_name),
+                key=f"llm_item_noun:{dataset_name}",  # per data set: uploaded products are not movies
+                help="The word prompts use for an item: movie, product, book, song…",
+            )
             st.caption(
                 "API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
                 "Streamlit secrets, never typed here or stored."
@@ -188,6 +196,7 @@ def method_form(current: dict[str, Any]) -> dict[str, Any]:
             max_calls=max_calls,
             timeout=float(timeout),
             batch_size=concurrency,
+            item_noun=noun.strip() or None,
         )
     params = merge_params(
         shared_options(chosen, denoise=denoise_pct / 100, max_per_user=max_per_user, max_per_item=max_per_item),

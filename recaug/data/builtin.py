@@ -67,3 +67,9 @@ def load_ml100k() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 BUILTIN = {"ml-100k": load_ml100k}
+ITEM_NOUNS = {"ml-100k": "movie"}  # what LLM prompts call the items of each built-in data set
+
+
+def item_noun_for(dataset_name: str) -> str:
+    """What LLM prompts call an item: "movie" for MovieLens, "item" for data recaug knows nothing about."""
+    return ITEM_NOUNS.get(dataset_name, "item")

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import REPO, no_errors
 from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
+from ui.state import AUGMENT_RESULTS
 
 
 def augment_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
@@ -61,6 +62,8 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
     assert "2 of them LLM-enriched" in info
     enriched = app.dataframe[0].value
     assert len(enriched) == 2 and {"title", "keywords", "enriched_text"} <= set(enriched.columns)
+    log = app.session_state[AUGMENT_RESULTS]["llm-init"].log
+    assert log["prompt"].str.startswith("Movie: ").all(), "MovieLens prompts call an item a movie"
     time_card = next(m for m in app.metric if m.label == "Time")
     assert "fitting the augmenter" in time_card.help
     app.switch_page("pages/4_Fidelity.py").run()

@@ -52,7 +52,14 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     assert code == 0
     config = json.loads((out / "config.json").read_text())
     assert config["augmenter_params"] == {
-        "llm-interactions": {"negatives": True, "backend": "local", "target": "all", "max_users": 3, "max_calls": 3}
+        "llm-interactions": {
+            "negatives": True,
+            "backend": "local",
+            "target": "all",
+            "max_users": 3,
+            "max_calls": 3,
+            "item_noun": "movie",  # the built-in MovieLens data: prompts say "movie"
+        }
     }
     info = config["augment_info"][0]
     # The cap of 3 calls covers 2 of the 3 users (one call each) and the calibration call for their candidates.
@@ -70,6 +77,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     positives = synthetic[synthetic["polarity"] == "1"]
     assert len(positives) == info["kept"] <= 10 and set(synthetic["polarity"]) <= {"1", "-1"}
     assert set(synthetic["prompt_id"]) <= {row["prompt_id"] for row in log}
+    assert all("movie" in row["prompt"] for row in log)
     cost = pd.read_csv(out / "cost.csv").set_index("variant")
     row = cost.loc["llm-interactions"]
     assert row["llm_calls"] == 3 and row["llm_tokens_in"] > 100 and row["llm_failures"] == 0
