@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
+from recaug.core.errors import RecaugInputError
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.core.variants import Variant
 from recaug.data.dataset import Dataset
@@ -277,11 +278,21 @@ def run_experiment(
     report = progress or no_progress
     check_metrics(config.metrics)
     config.split_spec()  # bad protocol parameters fail before any compute
+    refused = []
     for model_name in config.models:  # imports happen here, not inside the first (timed) fit
         MODELS.get(model_name).warm_up()
         # Refuse sizes a model cannot fit (e.g. EASE's dense item x item matrix) now, not after augmenting.
-        create_model(model_name, **config.model_params.get(model_name, {})).check_size(
-            dataset.n_users, dataset.n_items, n_interactions=len(dataset.interactions)
+        try:
+            create_model(model_name, **config.model_params.get(model_name, {})).check_size(
+                dataset.n_users, dataset.n_items, n_interactions=len(dataset.interactions)
+            )
+        except RecaugInputError as error:
+            refused.append(f"{model_name}: {error}")
+    if refused:  # every refusal at once, so one edit of the model list fixes the run
+        raise RecaugInputError(
+            f"{len(refused)} of the chosen models cannot fit data of this size ({dataset.n_users:,} users, "
+            f"{dataset.n_items:,} items, {len(dataset.interactions):,} interactions): " + "; ".join(refused),
+            fix="remove them from the model list (or follow each one's advice) and run again",
         )
     if executor is None:
         outcomes = []

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.core.errors import RecaugInputError
-from recaug.core.params import Constraint
+from recaug.core.params import Constraint, Interval
 from recaug.core.progress import sub_progress
 from recaug.models.base import MODELS, FitContext, Recommender, create_model, register
 
@@ -32,19 +32,31 @@ class TunedModel(Recommender):
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "grid": [dict, None],
+        "max_interactions": [Interval(int, 0, None)],
     }
 
-    def __init__(self, *, seed: int = 0, grid: Grid | None = None) -> None:
+    def __init__(self, *, seed: int = 0, grid: Grid | None = None, max_interactions: int = 2_000_000) -> None:
         super().__init__(seed=seed)
         self.grid = grid
+        # A grid multiplies the base model's fit by its size: above this many interactions (0: no limit) a tuned
+        # fit per variant and seed takes hours on a CPU (bpr at 10M: ~6 CPU-min per fit, 6 fits).
+        self.max_interactions = max_interactions
 
     @classmethod
     def warm_up(cls) -> None:
         MODELS.get(cls.base_model).warm_up()
 
     def check_size(self, n_users: int, n_items: int, n_interactions: int | None = None) -> None:
-        """The base model's limits (e.g. LightGCN's), checked up front like the base model's own."""
+        """The base model's limits (e.g. LightGCN's), then the grid's own: ``max_interactions``."""
         create_model(self.base_model, seed=self.seed).check_size(n_users, n_items, n_interactions)
+        if self.max_interactions and n_interactions is not None and n_interactions > self.max_interactions:
+            fits = len(self.candidates())
+            raise RecaugInputError(
+                f"{self.name} fits {self.base_model} {fits} times per variant and seed; {n_interactions:,} "
+                f"interactions is above its limit of {self.max_interactions:,} (hours on this machine)",
+                fix=f"use the untuned '{self.base_model}' (or ease/als), a smaller grid, or raise max_interactions "
+                "(0: no limit)",
+            )
 
     def candidates(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values, in a fixed order."""

@@ -29,7 +29,11 @@ def test_fit_and_the_tuned_model_apply_the_limit() -> None:
         create_model("lightgcn", max_interactions=5).fit(train)
     with pytest.raises(RecaugInputError, match="LightGCN propagates the whole user-item graph"):
         create_model("lightgcn-tuned").check_size(140_000, 30_000, n_interactions=20_000_000)
-    create_model("bpr-tuned").check_size(140_000, 30_000, n_interactions=20_000_000)
+    create_model("bpr-tuned").check_size(140_000, 30_000, n_interactions=2_000_000)  # at the grid's limit
+    with pytest.raises(RecaugInputError, match="bpr-tuned fits bpr 6 times") as refused:
+        create_model("bpr-tuned").check_size(140_000, 30_000, n_interactions=20_000_000)
+    assert "use the untuned 'bpr'" in str(refused.value)
+    create_model("bpr-tuned", max_interactions=0).check_size(140_000, 30_000, n_interactions=20_000_000)
 
 
 def test_an_experiment_is_refused_before_augmenting(planted: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,7 +44,13 @@ def test_an_experiment_is_refused_before_augmenting(planted: Dataset, monkeypatc
 
     monkeypatch.setattr(experiment, "create_augmenter", no_augmenting)
     config = ExperimentConfig(
-        augmenters=["random"], models=["pop", "lightgcn"], model_params={"lightgcn": {"max_interactions": 100}}
+        augmenters=["random"],
+        models=["pop", "lightgcn", "bpr-tuned"],
+        model_params={"lightgcn": {"max_interactions": 100}, "bpr-tuned": {"max_interactions": 100}},
     )
-    with pytest.raises(RecaugInputError, match=f"{len(planted.interactions):,} is above its limit of 100"):
+    with pytest.raises(RecaugInputError, match=f"{len(planted.interactions):,} is above its limit of 100") as refused:
         experiment.run_experiment(planted, config)
+    # Every refusal at once, each with its model's name: one edit of the model list fixes the run.
+    message = str(refused.value)
+    assert message.startswith("2 of the chosen models cannot fit data of this size")
+    assert "lightgcn: LightGCN propagates" in message and "bpr-tuned: bpr-tuned fits bpr 6 times" in message
