@@ -6,7 +6,8 @@ from typing import Any
 
 import streamlit as st
 
-from recaug.augment.options import ParamSpec, param_specs
+from recaug.augment import AUGMENTERS
+from recaug.augment.options import LLM_SHARED_SETTINGS, ParamSpec, param_specs
 from ui.state import recalled, remember
 
 COLUMNS = 3
@@ -100,6 +101,8 @@ def method_params_form(methods: list[str]) -> dict[str, dict[str, Any]]:
     changed: dict[str, dict[str, Any]] = {}
     for method in methods:
         specs = param_specs(method)
+        if AUGMENTERS.get(method).family == "llm":  # set once for all LLM methods in "LLM settings"
+            specs = [spec for spec in specs if spec.name not in LLM_SHARED_SETTINGS]
         if not specs:
             continue
         with st.expander(f"{method} parameters", icon=":material/tune:"):

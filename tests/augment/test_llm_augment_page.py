@@ -53,6 +53,11 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
 ) -> None:
     app = augment_page(monkeypatch, tmp_path)
     app.multiselect(key="aug_methods").set_value(["llm-init"]).run()
+    # The LLM settings set the item noun (and cap, timeout, batch) once; the method's own form does not repeat them.
+    assert app.text_input(key="llm_item_noun:ml-100k").value == "movie"
+    keys = {widget.key for widget in [*app.text_input, *app.number_input]}
+    assert "aug_param:llm-init:max_items" in keys
+    assert not keys & {f"aug_param:llm-init:{name}" for name in ("item_noun", "max_calls", "timeout", "batch_size")}
     app.number_input(key="llm_max_calls").set_value(2).run()
     app.button(key="run_augment").click().run()
     no_errors(app)
