@@ -39,6 +39,16 @@ from recaug.data.schema import CONFIDENCE, ITEM, USER
 
 MODES = ("union", "vote", "weighted", "stacking")
 NOT_COMBINABLE = ("ensemble", "edge-dropout")  # recursion; an augmenter that removes edges proposes none
+
+
+def combinable(name: str) -> bool:
+    """Whether an ensemble can take augmenter ``name`` as a member: it must propose rows (not ``llm-init``, which
+    gives item start vectors, nor ``edge-dropout``) and not be an ensemble itself."""
+    from recaug.augment.base import AUGMENTERS
+
+    return name not in NOT_COMBINABLE and (name not in AUGMENTERS or AUGMENTERS.get(name).adds_rows)
+
+
 MIN_POOL_PER_USER = 10
 
 
@@ -108,7 +118,7 @@ class EnsembleAugmenter(Augmenter):
     def _fit(self, train: TrainingData) -> None:
         if self.mode not in MODES:
             raise RecaugInputError(f"ensemble: unknown mode '{self.mode}'", fix=f"use one of {', '.join(MODES)}")
-        bad = [m for m in self.members if m in NOT_COMBINABLE]
+        bad = [m for m in self.members if not combinable(m)]
         if not self.members or bad:
             raise RecaugInputError(
                 f"ensemble: cannot combine {bad or 'no members'}",

@@ -48,7 +48,9 @@ def _choices(cls: type[Augmenter], name: str) -> tuple[str, ...]:
 
         return tuple(MODELS.names())
     if name == "members":
-        return tuple(n for n in AUGMENTERS.names() if n != cls.name)
+        from recaug.augment.ensemble import combinable
+
+        return tuple(n for n in AUGMENTERS.names() if n != cls.name and combinable(n))
     return ()
 
 

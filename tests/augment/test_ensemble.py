@@ -76,8 +76,17 @@ def test_ensemble_rejects_bad_configurations(ml100k_train) -> None:
     for params in (
         {"mode": "boosting"},
         {"members": ["random", "edge-dropout"]},
+        {"members": ["random", "llm-init"]},  # gives item start vectors, proposes no rows
         {"members": []},
         {"member_params": {"cfgan": {"epochs": 1}}},
     ):
         with pytest.raises(RecaugInputError):
             create_augmenter("ensemble", **params).fit(ml100k_train)
+
+
+def test_the_member_choices_are_the_combinable_augmenters() -> None:
+    from recaug.augment.options import param_specs
+
+    members = next(spec for spec in param_specs("ensemble") if spec.name == "members").choices
+    assert {"random", "similarity", "llm-interactions"} <= set(members)
+    assert not {"ensemble", "edge-dropout", "llm-init"} & set(members)
