@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.experiment.cost import cost_table
-from recaug.experiment.result import item_init_note, negatives_note
+from recaug.experiment.result import model_use_notes
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.figures import budget_curve, delta_bars, sweep_points
@@ -86,12 +86,8 @@ if not strong_baselines(result.config.models):
         help="bpr-tuned fits 6 BPRs per variant and seed.",
     )
 comparison_table(table)
-for note in (
-    negatives_note(result.synthetic, result.config.models),
-    item_init_note(list(result.config.augmenters), result.config.models),
-):
-    if note:
-        st.caption(":material/info: " + note)
+for note in model_use_notes(result):
+    st.caption(":material/info: " + note)
 c1, c2 = st.columns(2)
 metrics = sorted(result.results["metric"].unique())
 metric = c1.selectbox(

@@ -197,7 +197,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.data.loading import load_dataset
     from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
-    from recaug.experiment.result import item_init_note, negatives_note
+    from recaug.experiment.result import model_use_notes
     from recaug.reporting.export import write_experiment
     from recaug.reporting.runs import record_comparison
 
@@ -276,12 +276,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(file=sys.stderr)
     print(verdict_summary(significance))
-    for model_note in (
-        negatives_note(result.synthetic, config.models),
-        item_init_note(config.augmenters, config.models),
-    ):
-        if model_note:
-            print(f"note: {model_note}")
+    for model_note in model_use_notes(result):
+        print(f"note: {model_note}")
     print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")
     if recorded.run is not None:
         print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")

@@ -105,3 +105,13 @@ def item_init_note(variants: list[str], models: list[str]) -> str | None:
         f"{', '.join(starting)} adds no rows: it gives item start vectors, used by {', '.join(used) or 'no model'}; "
         f"{', '.join(ignored) or 'no model'} cannot start from them, so their results for it equal the baseline's."
     )
+
+
+def model_use_notes(result: ExperimentResult) -> list[str]:
+    """The sentences every view of a result shows (CLI, Compare, report): which models used what a variant gave
+    besides rows (LLM negatives, item start vectors) and which ignored it."""
+    notes = (
+        negatives_note(result.synthetic, result.config.models),
+        item_init_note(list(result.config.augmenters), result.config.models),
+    )
+    return [note for note in notes if note]

@@ -23,6 +23,7 @@ from recaug.data.splits import SPLITS
 from recaug.evaluate.significance import AA_CONTROL, complete, verdict_sentence
 from recaug.experiment import ExperimentResult, compare_table
 from recaug.experiment.cost import cost_table
+from recaug.experiment.result import model_use_notes
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import redact_secrets
 from recaug.reporting.figures import budget_curve, delta_bars, fidelity_histograms, sweep_points
@@ -174,6 +175,7 @@ def build_report(
         + "</dl>"
     )
     parts.append(f"<p class='note'>{html.escape(LEAKAGE_NOTE)}</p>")
+    parts.extend(f"<p class='note'>{html.escape(note)}</p>" for note in model_use_notes(result))
     config_json = json.dumps(redact_secrets(config.to_dict()), indent=2, sort_keys=True, default=str)
     parts.append(
         f"<details><summary>Full configuration (JSON)</summary><pre>{html.escape(config_json)}</pre></details>"

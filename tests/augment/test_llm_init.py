@@ -4,6 +4,7 @@ start from them change."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.experiment import BASELINE, ExperimentConfig, run_experiment
-from recaug.experiment.result import item_init_note
+from recaug.experiment.result import item_init_note, model_use_notes
+from recaug.reporting.report import build_report
 from recaug.text.encoder import encode_texts
 from tests.servers.llm_fixtures import module_llm_home  # noqa: F401  (fixture)
 
@@ -79,3 +81,6 @@ def test_in_an_experiment_only_models_that_start_from_vectors_change(ml100k: Dat
     note = item_init_note(config.augmenters, config.models)
     assert note is not None and "used by bpr" in note and "itemknn cannot" in note
     assert item_init_note(["similarity"], config.models) is None
+    # Every view says it: the CLI and Compare print model_use_notes, the HTML report carries it too.
+    assert model_use_notes(outcome) == [note]
+    assert html.escape(note) in build_report(outcome)
