@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from recaug.core.torch_utils import row_optimiser
 from recaug.models.base import FitContext, register
-from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
+from recaug.models.bpr_sampling import BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 from recaug.models.torch_base import EarlyStoppedTorchModel
 
@@ -59,31 +59,6 @@ class BPR(EarlyStoppedTorchModel):
     name = "bpr"
     description = "BPR-MF (torch), early stopping on validation NDCG@10"
     progress_label = "BPR"
-
-    def __init__(
-        self,
-        *,
-        seed: int = 0,
-        factors: int = 64,
-        lr: float = 0.001,
-        reg: float = 1e-5,
-        batch_size: int = 2048,
-        max_epochs: int = 300,
-        patience: int = 6,
-        eval_every: int = 2,
-        device: str = "auto",
-        fixed_negative_share: float = FIXED_NEGATIVE_SHARE,
-    ) -> None:
-        super().__init__(seed=seed)
-        self.factors = factors
-        self.lr = lr
-        self.reg = reg
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.eval_every = eval_every
-        self.device = device
-        self.fixed_negative_share = fixed_negative_share
 
     def _train(
         self, train: sp.csr_matrix, valid: sp.csr_matrix | None, sampler: BPRSampler, context: FitContext

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, Unpack
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,9 +17,9 @@ from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval
 from recaug.core.torch_utils import adam
 from recaug.models.base import FitContext, register
-from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
+from recaug.models.bpr_sampling import BPRSampler
 from recaug.models.early_stopping import EarlyStopping
-from recaug.models.torch_base import EarlyStoppedTorchModel
+from recaug.models.torch_base import EarlyStoppedTorchModel, SharedTraining
 
 MAX_INTERACTIONS = 2_000_000  # default limit of LightGCN.max_interactions (see the class docstring)
 
@@ -99,32 +99,19 @@ class LightGCN(EarlyStoppedTorchModel):
     def __init__(
         self,
         *,
-        seed: int = 0,
-        factors: int = 64,
         layers: int = 2,
         lr: float = 0.005,
         reg: float = 1e-4,
         batch_size: int = 4096,
         max_epochs: int = 200,
         patience: int = 5,
-        eval_every: int = 2,
-        device: str = "auto",
         cpu_threads: int = 1,
-        fixed_negative_share: float = FIXED_NEGATIVE_SHARE,
         max_interactions: int = MAX_INTERACTIONS,
+        **shared: Unpack[SharedTraining],
     ) -> None:
-        super().__init__(seed=seed)
-        self.factors = factors
+        super().__init__(lr=lr, reg=reg, batch_size=batch_size, max_epochs=max_epochs, patience=patience, **shared)
         self.layers = layers
-        self.lr = lr
-        self.reg = reg
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.eval_every = eval_every
-        self.device = device
         self.cpu_threads = cpu_threads
-        self.fixed_negative_share = fixed_negative_share
         self.max_interactions = max_interactions
 
     def check_size(self, n_users: int, n_items: int, n_interactions: int | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypedDict
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from recaug.core.params import Constraint, Interval
 from recaug.core.torch_utils import pick_device, torch_generator, torch_threads
 from recaug.models.base import FitContext, Recommender
-from recaug.models.bpr_sampling import BPRSampler
+from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 
 INIT_STD = 0.1  # the standard deviation of the random start of every embedding table
@@ -23,8 +23,23 @@ INIT_STD = 0.1  # the standard deviation of the random start of every embedding 
 LONG_EPOCH_INTERACTIONS = 2_000_000
 
 
+class SharedTraining(TypedDict, total=False):
+    """The training options every torch model takes with the same default, typed once for the ``**shared`` a
+    subclass forwards to :class:`EarlyStoppedTorchModel` (defaults and meaning live in its ``__init__``)."""
+
+    seed: int
+    factors: int
+    eval_every: int
+    device: str
+    fixed_negative_share: float
+
+
 class EarlyStoppedTorchModel(Recommender):
-    """Subclasses implement ``_train`` and set ``max_epochs``, ``eval_every`` and ``fixed_negative_share``."""
+    """Subclasses implement ``_train``; the constructor holds the training options they all have.
+
+    Its defaults are BPR's (RecBole's settings); a subclass that needs others (LightGCN) declares those options in
+    its own signature with its defaults and forwards the rest as ``**shared``.
+    """
 
     progress_label: ClassVar[str]
     uses_negatives = True  # a share of sampled negatives comes from the fixed ones
@@ -46,6 +61,31 @@ class EarlyStoppedTorchModel(Recommender):
         "device": [str],
         "fixed_negative_share": [Interval(float, 0.0, 1.0)],
     }
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        factors: int = 64,
+        lr: float = 0.001,
+        reg: float = 1e-5,
+        batch_size: int = 2048,
+        max_epochs: int = 300,
+        patience: int = 6,
+        eval_every: int = 2,
+        device: str = "auto",
+        fixed_negative_share: float = FIXED_NEGATIVE_SHARE,
+    ) -> None:
+        super().__init__(seed=seed)
+        self.factors = factors
+        self.lr = lr
+        self.reg = reg
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.eval_every = eval_every
+        self.device = device
+        self.fixed_negative_share = fixed_negative_share
 
     @classmethod
     def warm_up(cls) -> None:
