@@ -32,6 +32,14 @@ class ExperimentConfig:
     metrics: list[str] = field(default_factory=lambda: list(ALL_METRICS))
     # Refit the baseline with fresh seeds on the same data: the A/A control whose spread is the noise floor.
     aa_control: bool = True
+    # The question declared before the run (issue 17): per model, these metric@k rows on slice "all" and on the
+    # augmentation's target slice form the primary family; every other row is exploratory.
+    primary: list[str] = field(default_factory=lambda: ["ndcg@10", "recall@20"])
+    # 0: run exactly ``seeds``. N > len(seeds): start with ``seeds`` and add seeds, up to N in all, while a primary
+    # row is undecided and can still be decided (the sequential rule lives in recaug.evaluate).
+    max_seeds: int = 0
+    # > 0: keep each (model, variant, seed)'s top-k recommendation lists for the test users (written as Parquet).
+    save_top_k: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -294,17 +294,42 @@ def run_experiment(
             f"{dataset.n_items:,} items, {len(dataset.interactions):,} interactions): " + "; ".join(refused),
             fix="remove them from the model list (or follow each one's advice) and run again",
         )
-    if executor is None:
-        outcomes = []
-        for position, seed in enumerate(config.seeds):
-            step = sub_progress(report, position / len(config.seeds), (position + 1) / len(config.seeds))
-            outcomes.append(run_seed(dataset, config, seed, progress=step, slice_fn=slice_fn, keep_models=keep_models))
-    else:
-        report(0.0, f"running {len(config.seeds)} seeds on {type(executor).__name__}")
-        task = partial(_seed_task, config=config, slice_fn=slice_fn, keep_models=keep_models)
-        outcomes = executor.map(task, list(config.seeds), dataset)
+    outcomes = run_seed_batch(
+        dataset,
+        config,
+        list(config.seeds),
+        progress=report,
+        slice_fn=slice_fn,
+        keep_models=keep_models,
+        executor=executor,
+    )
     report(1.0, "done")
     return _merge(dataset, config, outcomes)
+
+
+def run_seed_batch(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    seeds: Sequence[int],
+    *,
+    progress: ProgressFn | None = None,
+    slice_fn: SliceFn = standard_slices,
+    keep_models: bool = False,
+    executor: Any = None,
+) -> list[SeedOutcome]:
+    """Run the replicates ``seeds`` and return their outcomes in seed order: the one seam between *how* fits run
+    (here, a process pool or Ray) and *how many* seeds run (a fixed list, or seeds added until the primary question
+    is decided)."""
+    report = progress or no_progress
+    if executor is None:
+        outcomes = []
+        for position, seed in enumerate(seeds):
+            step = sub_progress(report, position / len(seeds), (position + 1) / len(seeds))
+            outcomes.append(run_seed(dataset, config, seed, progress=step, slice_fn=slice_fn, keep_models=keep_models))
+        return outcomes
+    report(0.0, f"running {len(seeds)} seeds on {type(executor).__name__}")
+    task = partial(_seed_task, config=config, slice_fn=slice_fn, keep_models=keep_models)
+    return list(executor.map(task, list(seeds), dataset))
 
 
 def _seed_task(dataset: Dataset, seed: int, *, config: ExperimentConfig, slice_fn: SliceFn, keep_models: bool) -> Any:
