@@ -61,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="names of the interactions file's columns in order, e.g. user_id,item_id,rating,timestamp "
         "(for files without a header, or to replace it)",
     )
+    cmp.add_argument(
+        "--date-format",
+        default="auto",
+        help="how the file writes dates: auto (a day above 12 decides; a file both readings fit is refused), "
+        "day-first (31.12.2024), month-first (12/31/2024) or a strftime format such as %%d.%%m.%%Y",
+    )
+    cmp.add_argument(
+        "--dayfirst", action="store_true", help="dates are written day first (same as --date-format day-first)"
+    )
+    cmp.add_argument(
+        "--decimal", default="auto", choices=["auto", ".", ","], help="decimal mark (auto: a comma in ';' files)"
+    )
     from recaug.data.splits import SPLITS
 
     cmp.add_argument("--protocol", default="random-811", choices=SPLITS.names(), help="split protocol")
@@ -195,6 +207,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.core.variants import parse_budget, sweep
     from recaug.data.builtin import item_noun_for
     from recaug.data.loading import load_dataset
+    from recaug.data.regional import RegionalFormat
     from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.experiment.result import model_use_notes
@@ -209,6 +222,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         name=args.name,
         header=False if args.no_header else None,
         columns=args.columns,
+        regional=RegionalFormat(dates="day-first" if args.dayfirst else args.date_format, decimal=args.decimal),
     )
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -23,6 +23,7 @@ from recaug.data.readers import (
     items_from_frame,
     read_table,
 )
+from recaug.data.regional import AUTO, DAY_FIRST, MONTH_FIRST, RegionalFormat
 from recaug.data.schema import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP
 from recaug.reporting.runs import datasets_dir
 from ui.cached import builtin_dataset, cached_value
@@ -61,6 +62,32 @@ def _uploaded_table(key: str, header: bool | None) -> tuple[pd.DataFrame | None,
         table = cached_value(cache_key, lambda: read_table(upload.getvalue(), name=upload.name, header=header))
         return table, upload.name
     return None, upload.name
+
+
+DATE_CHOICES = {"Detect": AUTO, "Day first (31.12.2024)": DAY_FIRST, "Month first (12/31/2024)": MONTH_FIRST}
+DECIMAL_CHOICES = {"Detect": AUTO, "Point (4.5)": ".", "Comma (4,5)": ","}
+
+
+def _regional_choice() -> RegionalFormat:
+    """How the file writes dates and decimals; Detect refuses dates both readings fit instead of guessing."""
+    left, right = st.columns(2)
+    dates = left.radio(
+        "Dates",
+        list(DATE_CHOICES),
+        horizontal=True,
+        key="regional_dates",
+        help="Detect: a first field above 12 means day first (31.12.2024), a second one above 12 month first. A "
+        "file where every date fits both (05/06/2024) is refused until you choose here.",
+    )
+    decimal = right.radio(
+        "Decimal mark",
+        list(DECIMAL_CHOICES),
+        horizontal=True,
+        key="regional_decimal",
+        help="Detect: a comma is a decimal mark in files whose columns are not separated by commas (4,5 in a ';' "
+        "file).",
+    )
+    return RegionalFormat(dates=DATE_CHOICES[dates], decimal=DECIMAL_CHOICES[decimal])
 
 
 def _notes(frame: pd.DataFrame) -> None:
@@ -145,6 +172,7 @@ def upload_section(current: Dataset) -> None:
     _notes(frame)
     st.markdown("**Column mapping**")
     mapping = _mapping_widgets(frame, name)
+    regional = _regional_choice()
     st.file_uploader(
         "Items file (optional: item id + title, genres, description…)", type=UPLOAD_TYPES, key="upload_items"
     )
@@ -181,7 +209,7 @@ def upload_section(current: Dataset) -> None:
             return
         with friendly_errors(f"load {name} ({keep})"):
             items = (items_frame, items_name, items_choice)
-            _load(frame, name, mapping, items, data_name, threshold if use_threshold else None, int(kcore))
+            _load(frame, name, mapping, items, data_name, threshold if use_threshold else None, int(kcore), regional)
 
 
 def _load(
@@ -192,9 +220,10 @@ def _load(
     data_name: str,
     threshold: float | None,
     kcore: int,
+    regional: RegionalFormat,
 ) -> None:
     """Map, prepare and check both files; only then replace the dataset (and keep a copy for refreshes)."""
-    interactions = interactions_from_frame(frame, name=name, mapping=mapping)
+    interactions = interactions_from_frame(frame, name=name, mapping=mapping, regional=regional)
     items_frame, items_name, items_choice = items_upload
     items = None
     if items_frame is not None and items_name is not None and items_choice is not None:

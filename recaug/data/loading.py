@@ -12,7 +12,8 @@ from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.data.prepare import PrepareReport, prepare_checked
-from recaug.data.readers import read_interactions, read_items
+from recaug.data.readers import REGIONAL, read_interactions, read_items
+from recaug.data.regional import RegionalFormat
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,12 @@ def load_raw(
     name: str | None = None,
     header: bool | None = None,
     columns: Sequence[str] | None = None,
+    regional: RegionalFormat = REGIONAL,
 ) -> RawData:
     """Read 'ml-100k' or a file path (plus an optional items file); both are read before anything is returned.
 
-    ``name`` is what runs and reports call the data (default: the built-in name or the file's name).
+    ``name`` is what runs and reports call the data (default: the built-in name or the file's name); ``regional``
+    says how the file writes dates and decimals (default: detected).
     """
     if data in BUILTIN:
         inter, item_table = BUILTIN[data]()
@@ -48,7 +51,7 @@ def load_raw(
             file=data,
             fix=f"use one of {', '.join(BUILTIN)} or a path to a CSV/TSV/DAT/Parquet file",
         )
-    inter = read_interactions(path, mapping=mapping, header=header, columns=columns)
+    inter = read_interactions(path, mapping=mapping, header=header, columns=columns, regional=regional)
     item_table = read_items(items) if items else None
     sources = (path.name, *((Path(items).name,) if items else ()))
     return RawData(inter, item_table, name or path.name, sources)
@@ -64,9 +67,10 @@ def load_dataset(
     name: str | None = None,
     header: bool | None = None,
     columns: Sequence[str] | None = None,
+    regional: RegionalFormat = REGIONAL,
 ) -> tuple[Dataset, PrepareReport]:
     """Read, prepare, check and index a dataset in one call (what the CLI uses)."""
-    raw = load_raw(data, items, mapping, name=name, header=header, columns=columns)
+    raw = load_raw(data, items, mapping, name=name, header=header, columns=columns, regional=regional)
     return build_dataset(raw, rating_threshold=rating_threshold, kcore=kcore)
 
 

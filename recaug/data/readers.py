@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,18 @@ import pandas as pd
 
 from recaug.core.errors import RecaugInputError
 from recaug.data import sniff
-from recaug.data.schema import ALIASES, ITEM, POLARITY, RATING, TIMESTAMP, USER, detect_columns, normalise_name
+from recaug.data.regional import AUTO, RegionalFormat, decimal_commas, parse_dates
+from recaug.data.schema import (
+    ALIASES,
+    INTERACTION_COLUMNS,
+    ITEM,
+    POLARITY,
+    RATING,
+    TIMESTAMP,
+    USER,
+    detect_columns,
+    normalise_name,
+)
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 # Ratings beyond this are refused: they are overflowed or sentinel values, and they break means and thresholds.
@@ -30,6 +41,8 @@ NOTES = "recaug_notes"  # frame.attrs key: things the reader did that the user s
 Source = str | Path | bytes
 _UNIT = b"\x1f"  # ASCII unit separator: stands in for a multi-character delimiter in the pyarrow fast path
 _STRING = pd.StringDtype("pyarrow")
+REGIONAL = RegionalFormat()  # detect day/month order and decimal commas
+ITEM_COLUMNS = (ITEM, "title", "text")
 _KNOWN_NAMES = {alias for aliases in ALIASES.values() for alias in aliases} | {"userid", "itemid"}
 
 
@@ -78,6 +91,11 @@ def _row_of(frame: pd.DataFrame, index_label: object) -> int:
     return row + 1 + int(frame.attrs.get("header", True))
 
 
+def _label(source: Source, name: str | None) -> str:
+    """What messages call the file: the given name, else the file's name ("upload" for bytes)."""
+    return name or (Path(source).name if not isinstance(source, bytes) else "upload")
+
+
 def _load_bytes(source: Source, name: str, max_bytes: int) -> bytes:
     if isinstance(source, bytes):
         data = source
@@ -114,13 +132,23 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
             file=name,
             fix="export the file again as Parquet or CSV",
         ) from None
-    frame.columns = sniff.column_names([str(c) for c in frame.columns])
+    notes: list[str] = []
+    frame.columns, duplicates = _header_names([str(c) for c in frame.columns], name, notes)
     # Every column as text, like CSV columns: the checks below parse ids, ratings and times the same way.
     frame = frame.astype(
         {c: _STRING for c in frame.columns if not pd.api.types.is_datetime64_any_dtype(frame[c])}, errors="ignore"
     )
-    frame.attrs.update(header=True, notes=[])
+    frame.attrs.update(header=True, notes=notes, duplicates=duplicates)
     return frame
+
+
+def _header_names(fields: Sequence[str], name: str, notes: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Unique column names; a repeated name is renamed (``rating_2``) with a note, and the renames are returned
+    so detection never silently picks one of two columns of the same name."""
+    names, duplicates = sniff.unique_column_names(fields)
+    for renamed, original in duplicates.items():
+        notes.append(f"{name}: a second column is named '{original}'; it is read as '{renamed}'")
+    return names, duplicates
 
 
 def read_table(
@@ -137,7 +165,7 @@ def read_table(
     ``columns`` names the columns in file order (replacing a header row when there is one).
     ``frame.attrs[NOTES]`` lists what the user should know (encoding, header guess, delimiter).
     """
-    label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
+    label = _label(source, name)
     raw = _load_bytes(source, label, max_bytes)
     # The size limit is the browser's upload limit; a file read from disk (CLI, benchmarks) may be any size.
     limit = max_bytes if isinstance(source, bytes) else max(max_bytes, len(raw))
@@ -162,7 +190,9 @@ def read_table(
         )
     has_header = sniff.looks_like_header(records, _KNOWN_NAMES) if header is None else header
     width = len(records[0]) if has_header else Counter(len(r) for r in records).most_common(1)[0][0]
-    names = sniff.column_names(records[0]) if has_header else [f"column_{i}" for i in range(1, width + 1)]
+    names, duplicates = (
+        _header_names(records[0], label, notes) if has_header else ([f"column_{i}" for i in range(1, width + 1)], {})
+    )
     if header is None and not has_header:
         notes.append(
             f"{label}: the first line holds data, not column names; columns are taken by position (user, item, "
@@ -177,7 +207,7 @@ def read_table(
         frame = _parse_csv(decoded.content, delimiter, names, has_header, label, locator)
     if frame.empty:
         raise RecaugInputError("the file has a header but no data rows", file=label, fix="add data rows")
-    frame.attrs.update(header=has_header, notes=notes, locator=locator, delimiter=delimiter)
+    frame.attrs.update(header=has_header, notes=notes, locator=locator, delimiter=delimiter, duplicates=duplicates)
     return _rename(frame, columns, label) if columns else frame
 
 
@@ -190,7 +220,9 @@ def _rename(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFr
             file=name,
             fix=f"give {frame.shape[1]} names, in file order",
         )
-    frame.columns = sniff.column_names(wanted)
+    notes = [n for n in frame.attrs.get("notes", []) if "a second column is named" not in n]
+    frame.columns, duplicates = _header_names(wanted, name, notes)
+    frame.attrs.update(notes=notes, duplicates=duplicates)
     return frame
 
 
@@ -348,22 +380,39 @@ def _ids(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     return _from_arrow(array).astype(str)
 
 
-def _floats(frame: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
-    """(text, numbers) of a column: numbers are NaN where the text is empty or is not a number."""
+def _floats(
+    frame: pd.DataFrame, column: str, regional: RegionalFormat, notes: list[str]
+) -> tuple[pd.Series, pd.Series]:
+    """(text, numbers) of a column: numbers are NaN where the text is empty or is not a number.
+
+    Decimal commas (``4,5``) are numbers where ``regional`` allows them (:func:`decimal_commas`); a note says so.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     array = _arrow(frame[column])
     raw = _from_arrow(array)
     try:
-        values = pd.Series(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+        return raw, pd.Series(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some cell is not a number: find them one by one
         values = pd.to_numeric(raw.astype(object), errors="coerce").astype(float)
+    fixed = decimal_commas(raw.where(values.isna()), regional, frame.attrs.get("delimiter"))
+    if fixed is not None:
+        converted = pd.to_numeric(fixed, errors="coerce").astype(float)
+        values = values.fillna(converted)
+        first = converted.first_valid_index()
+        if first is not None:
+            notes.append(
+                f"column '{column}': decimal commas read as decimal points ('{raw[first]}' is {values[first]:g})"
+            )
     return raw, values
 
 
-def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
-    raw, values = _floats(frame, column)
+def _numeric(
+    frame: pd.DataFrame, column: str, name: str, regional: RegionalFormat = REGIONAL, notes: list[str] | None = None
+) -> pd.Series:
+    raw, values = _floats(frame, column, regional, [] if notes is None else notes)
+    comma = "" if regional.decimal != AUTO else ", or set the decimal mark (--decimal , or the Home setting)"
     _reject_unparsed(
         frame,
         raw,
@@ -371,7 +420,7 @@ def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
         "is not a number",
         file=name,
         column=column,
-        fix="make the column numeric, or map a different column (or none) to it",
+        fix=f"make the column numeric, or map a different column (or none) to it{comma}",
     )
     _reject_unparsed(
         frame,
@@ -385,19 +434,28 @@ def _numeric(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     return values
 
 
-def _timestamps(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
-    raw, numeric = _floats(frame, column)
+# Unix times by magnitude: seconds up to year 5138, then milliseconds (Amazon Reviews 2023), then microseconds.
+_TIME_UNITS = ((1e11, 1, ""), (1e14, 1_000, "milliseconds"), (1e17, 1_000_000, "microseconds"))
+
+
+def _timestamps(
+    frame: pd.DataFrame, column: str, name: str, regional: RegionalFormat = REGIONAL, notes: list[str] | None = None
+) -> pd.Series:
+    notes = [] if notes is None else notes
+    raw, numeric = _floats(frame, column, REGIONAL, notes)
     fix = "use Unix seconds or ISO dates (2024-01-31), or map no timestamp column"
     if numeric.notna().sum() == raw.notna().sum():
-        bad = ~np.isfinite(numeric.fillna(0)) | (numeric.abs() > 1e15)
+        bad = ~np.isfinite(numeric.fillna(0)) | (numeric.abs() >= _TIME_UNITS[-1][0])
         _reject_unparsed(frame, raw, bad, "is not a Unix time", file=name, column=column, fix=fix)
-        return numeric.fillna(0).astype("int64")
-    text = raw.astype(object)
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    retry = parsed.isna() & raw.notna()
-    if retry.any():  # other date styles, one by one (mixed formats)
-        parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
+        typical = float(numeric.abs().median()) if numeric.notna().any() else 0.0
+        _, divisor, unit = next(u for u in _TIME_UNITS if typical < u[0])
+        if unit:
+            notes.append(f"column '{column}': Unix times in {unit} (e.g. {raw.dropna().iloc[0]}), read as seconds")
+        return (numeric.fillna(0) / divisor).astype("int64")
+    parsed = parse_dates(raw, regional, file=name, column=column, row_of=lambda label: _row_of(frame, label))
     bad = parsed.isna() & raw.notna()
+    if regional.dates != AUTO:
+        fix = f"the dates were read as {regional.dates}: check that setting (or use ISO dates, 2024-01-31)"
     _reject_unparsed(frame, raw, bad, "is neither a Unix time nor a date", file=name, column=column, fix=fix)
     return ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype("int64")
 
@@ -456,7 +514,38 @@ def interaction_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None =
         detected = positional_mapping(frame)
         detected.update({k: v for k, v in (mapping or {}).items() if v})
         return detected
-    return detect_columns(frame.columns, overrides=mapping)
+    return _detect(frame, INTERACTION_COLUMNS, mapping)
+
+
+def _repeated(frame: pd.DataFrame) -> set[str]:
+    """Columns whose name the header repeats: the first one and its renamed copies (``rating``, ``rating_2``)."""
+    duplicates = frame.attrs.get("duplicates") or {}
+    return set(duplicates) | set(duplicates.values())
+
+
+def _detect(frame: pd.DataFrame, wanted: Sequence[str], mapping: Mapping[str, str] | None) -> dict[str, str]:
+    """Detection by header names, leaving out repeated names (which of two 'rating' columns is meant is a guess)."""
+    repeated = _repeated(frame)
+    return detect_columns([c for c in frame.columns if c not in repeated], wanted=wanted, overrides=mapping)
+
+
+def _refuse_repeated(frame: pd.DataFrame, found: Mapping[str, str], wanted: Sequence[str], name: str) -> None:
+    """A clear error when a column the data needs is one of two columns with the same name and nobody chose."""
+    duplicates = frame.attrs.get("duplicates") or {}
+    for original in dict.fromkeys(duplicates.values()):
+        for canonical in detect_columns([original], wanted=wanted):
+            if canonical in found:
+                continue
+            copies = [original, *(k for k, v in duplicates.items() if v == original)]
+            positions = ", ".join(str(list(frame.columns).index(c) + 1) for c in copies)
+            raise RecaugInputError(
+                f"{len(copies)} columns are named '{original}' (columns {positions}); which one holds the "
+                f"{canonical} is unclear",
+                file=name,
+                column=original,
+                fix="rename one in the file, name every column with --columns, or choose the column in the "
+                "mapping on Home",
+            )
 
 
 def _check_mapped(found: Mapping[str, str], frame: pd.DataFrame, name: str) -> None:
@@ -472,14 +561,20 @@ def _check_mapped(found: Mapping[str, str], frame: pd.DataFrame, name: str) -> N
 
 
 def interactions_from_frame(
-    frame: pd.DataFrame, *, name: str, mapping: Mapping[str, str] | None = None
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    mapping: Mapping[str, str] | None = None,
+    regional: RegionalFormat = REGIONAL,
 ) -> pd.DataFrame:
     """Validate a raw table and return canonical interactions (user_id, item_id[, rating][, timestamp]).
 
-    An optional ``polarity`` column (explicit negatives) is kept as a number.
+    ``regional`` says how dates and decimals are written (default: detected). An optional ``polarity`` column
+    (explicit negatives) is kept as a number.
     """
     found = interaction_mapping(frame, mapping)
     _check_mapped(found, frame, name)
+    _refuse_repeated(frame, found, INTERACTION_COLUMNS, name)
     for required in (USER, ITEM):
         _require_column(found, required, frame, name, " or choose the mapping by hand")
     if found[USER] == found[ITEM]:
@@ -492,14 +587,15 @@ def interactions_from_frame(
     attrs = dict(frame.attrs)
     frame = frame.reset_index(drop=True)
     frame.attrs.update(attrs)
+    notes = list(attrs.get("notes", []))
     out = pd.DataFrame({USER: _ids(frame, found[USER], name), ITEM: _ids(frame, found[ITEM], name)})
     if RATING in found:
-        out[RATING] = _numeric(frame, found[RATING], name)
+        out[RATING] = _numeric(frame, found[RATING], name, regional, notes)
     if TIMESTAMP in found:
-        out[TIMESTAMP] = _timestamps(frame, found[TIMESTAMP], name)
+        out[TIMESTAMP] = _timestamps(frame, found[TIMESTAMP], name, regional, notes)
     if POLARITY in frame.columns and POLARITY not in found.values():
         out[POLARITY] = _numeric(frame, POLARITY, name)
-    out.attrs[NOTES] = list(attrs.get("notes", []))
+    out.attrs[NOTES] = notes
     return out
 
 
@@ -511,11 +607,12 @@ def read_interactions(
     max_bytes: int = DEFAULT_MAX_BYTES,
     header: bool | None = None,
     columns: Sequence[str] | None = None,
+    regional: RegionalFormat = REGIONAL,
 ) -> pd.DataFrame:
     """Read an interactions file; see :func:`read_table` and :func:`interactions_from_frame`."""
-    return _read_with(
-        interactions_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes, header=header, columns=columns
-    )
+    label = _label(source, name)
+    table = read_table(source, name=label, max_bytes=max_bytes, header=header, columns=columns)
+    return interactions_from_frame(table, name=label, mapping=mapping, regional=regional)
 
 
 # Columns whose values are prose: they go into an item's text without a "Label:" prefix.
@@ -576,7 +673,7 @@ def item_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) 
         detected = dict(zip((ITEM, "title"), map(str, frame.columns), strict=False))
         detected.update({k: v for k, v in (mapping or {}).items() if v})
         return detected
-    return detect_columns(frame.columns, wanted=(ITEM, "title", "text"), overrides=mapping)
+    return _detect(frame, ITEM_COLUMNS, mapping)
 
 
 def items_from_frame(
@@ -594,6 +691,7 @@ def items_from_frame(
     """
     found = item_mapping(frame, mapping)
     _check_mapped(found, frame, name)
+    _refuse_repeated(frame, found, ITEM_COLUMNS, name)
     _require_column(found, ITEM, frame, name)
     attrs = dict(frame.attrs)
     frame = frame.reset_index(drop=True)
@@ -645,25 +743,9 @@ def read_items(
     columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read an items file with an id and a title and/or descriptive columns."""
-    return _read_with(
-        items_from_frame, source, name=name, mapping=mapping, max_bytes=max_bytes, header=header, columns=columns
-    )
-
-
-def _read_with(
-    parse: Callable[..., pd.DataFrame],
-    source: Source,
-    *,
-    name: str | None,
-    mapping: Mapping[str, str] | None,
-    max_bytes: int,
-    header: bool | None,
-    columns: Sequence[str] | None,
-) -> pd.DataFrame:
-    """Read ``source`` as a table and hand it to ``parse``; messages name the file (or "upload" for bytes)."""
-    label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
+    label = _label(source, name)
     table = read_table(source, name=label, max_bytes=max_bytes, header=header, columns=columns)
-    return parse(table, name=label, mapping=mapping)
+    return items_from_frame(table, name=label, mapping=mapping)
 
 
 def empty_items(item_ids: np.ndarray) -> pd.DataFrame:

@@ -27,18 +27,20 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "movieid",
         "movie",
         "iid",
+        "parentasin",  # Amazon Reviews 2023: reviews of one product's variants share it (the field's item id)
         "asin",
         "productid",
         "product",
         "bookid",
         "isbn",
+        "businessid",
         "articleid",
         "trackid",
         "songid",
     ),
-    RATING: ("rating", "score", "stars", "rate", "preference", "value", "overall"),
-    TIMESTAMP: ("timestamp", "time", "ts", "datetime", "date", "unixreviewtime", "eventtime"),
-    "title": ("title", "name", "itemname", "movietitle", "moviename", "producttitle"),
+    RATING: ("rating", "score", "stars", "rate", "preference", "value", "overall", "bookrating"),
+    TIMESTAMP: ("timestamp", "time", "ts", "datetime", "date", "unixreviewtime", "eventtime", "dateadded"),
+    "title": ("title", "name", "itemname", "movietitle", "moviename", "producttitle", "booktitle"),
     "text": ("text", "description", "desc", "overview", "plot", "summary", "genres", "genre", "content", "abstract"),
 }
 

@@ -154,8 +154,9 @@ def decode(data: bytes, name: str) -> Decoded:
                 file=name,
                 fix="save the file as UTF-8 (in Excel: 'CSV UTF-8'), then upload it again",
             ) from None
-    if b"\x00" in data[:65536]:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
+    nul = data.find(b"\x00")  # anywhere: a NUL late in the file made a user '1\x00'
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
         raise RecaugInputError(
             f"the file contains binary data (a NUL byte on line {line}), not text",
             file=name,
@@ -260,11 +261,20 @@ def looks_like_header(records: Sequence[Sequence[str]], known_names: set[str]) -
 
 def column_names(first: Sequence[str]) -> list[str]:
     """Header fields as unique, stripped names; a RecBole type suffix (``user_id:token``) is dropped."""
+    return unique_column_names(first)[0]
+
+
+def unique_column_names(first: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """(names, renamed): :func:`column_names`, and each renamed duplicate mapped to the name it repeats
+    (``rating_2`` -> ``rating``), so readers can say so and refuse to guess which one holds the data."""
     names: list[str] = []
+    renamed: dict[str, str] = {}
     for position, field in enumerate(first, start=1):
         name = str(field).strip().strip('"').split(":")[0].strip() or f"column_{position}"
         candidate, n = name, 2
         while candidate in names:
             candidate, n = f"{name}_{n}", n + 1
+        if candidate != name:
+            renamed[candidate] = name
         names.append(candidate)
-    return names
+    return names, renamed

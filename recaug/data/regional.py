@@ -1,0 +1,159 @@
+"""Regional ways of writing dates and numbers: 31.12.2024 or 12/31/2024, 4,5 or 4.5.
+
+A date such as 05/06/2024 is 5 June in Europe and May 6 in the US. Reading it one way without asking moved a
+temporal split's test rows into training, so the order is decided by the data (any first field above 12 means
+day-first, any second field above 12 means month-first) or by the user; a file that both readings fit is refused
+with the choice offered, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recaug.core.errors import RecaugInputError
+
+AUTO = "auto"
+DAY_FIRST = "day-first"
+MONTH_FIRST = "month-first"
+DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
+DECIMAL_MARKS = (AUTO, ".", ",")
+DATE_CHOICE_HELP = "--dayfirst or --date-format month-first (CLI), or the 'Dates' setting on Home"
+
+# d/m/y or m/d/y with '.', '/' or '-', a 2- or 4-digit year and an optional time (12- or 24-hour).
+_NUMERIC_DATE = (
+    r"^\s*(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
+    r"(?:[ T,]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?\s*$"
+)
+_DECIMAL_COMMA = r"^\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+\s*$"
+
+
+@dataclass(frozen=True)
+class RegionalFormat:
+    """How the file writes dates and decimals; the defaults detect both from the data.
+
+    ``dates``: "auto", "day-first", "month-first", or a strftime format such as ``%d.%m.%Y %H:%M``.
+    ``decimal``: "auto" (a comma is a decimal mark in files not separated by commas), "." or ",".
+    """
+
+    dates: str = AUTO
+    decimal: str = AUTO
+
+    def __post_init__(self) -> None:
+        dates = self.dates.strip().lower().replace("_", "-") if "%" not in self.dates else self.dates
+        aliases = {"dayfirst": DAY_FIRST, "day": DAY_FIRST, "monthfirst": MONTH_FIRST, "month": MONTH_FIRST}
+        object.__setattr__(self, "dates", aliases.get(dates, dates))
+        if self.dates not in DATE_ORDERS and "%" not in self.dates:
+            raise RecaugInputError(
+                f"unknown date format '{self.dates}'",
+                fix="use auto, day-first, month-first or a strftime format such as %d.%m.%Y",
+            )
+        if self.decimal not in DECIMAL_MARKS:
+            raise RecaugInputError(f"unknown decimal mark '{self.decimal}'", fix="use auto, '.' or ','")
+
+
+def decimal_commas(text: pd.Series, regional: RegionalFormat, delimiter: str | None) -> pd.Series | None:
+    """``text`` with decimal commas (``4,5``, ``1.234,5``) written as points, or None when the column has none
+    or the setting and the file's delimiter say a comma is not a decimal mark here."""
+    if regional.decimal == "." or (regional.decimal == AUTO and delimiter in (",", None)):
+        return None
+    values = text.astype(object)
+    present = values.notna()
+    comma = values[present].astype(str).str.match(_DECIMAL_COMMA)
+    if not comma.any():
+        return None
+    fixed = values.copy()
+    chosen = comma[comma].index
+    fixed[chosen] = values[chosen].astype(str).str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return fixed
+
+
+def parse_dates(
+    text: pd.Series, regional: RegionalFormat, *, file: str, column: str, row_of: Callable[[Hashable], int]
+) -> pd.Series:
+    """UTC datetimes of date strings (NaT where a value is not a date); raises when the day/month order is
+    ambiguous or contradicts itself, naming an example row."""
+    values = text.astype(object)
+    if "%" in regional.dates:
+        return pd.to_datetime(values, format=regional.dates, errors="coerce", utc=True)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    present = values.notna()
+    parts = values[present].astype(str).str.extract(_NUMERIC_DATE)
+    numeric = parts["a"].notna()
+    if numeric.any():
+        order = _date_order(parts[numeric], values, regional, file=file, column=column, row_of=row_of)
+        parsed[numeric[numeric].index] = _assemble(parts[numeric], order)
+    rest = present & ~parsed.index.isin(numeric[numeric].index)
+    if rest.any():
+        parsed[rest] = pd.to_datetime(values[rest], errors="coerce", utc=True, format="ISO8601")
+        retry = rest & parsed.isna()
+        if retry.any():  # other unambiguous styles one by one: '5 June 2020', 'Mon Aug 01 13:41:57 -0700 2016'
+            parsed[retry] = pd.to_datetime(values[retry], errors="coerce", utc=True, format="mixed")
+    return parsed
+
+
+def _date_order(
+    parts: pd.DataFrame,
+    values: pd.Series,
+    regional: RegionalFormat,
+    *,
+    file: str,
+    column: str,
+    row_of: Callable[[Hashable], int],
+) -> str:
+    """day-first or month-first: the setting, else what the values prove; refused when nothing decides."""
+    if regional.dates != AUTO:
+        return regional.dates
+    first, second = parts["a"].astype(int), parts["b"].astype(int)
+    day_first, month_first = first > 12, second > 12
+    if day_first.any() and month_first.any():
+        a, b = day_first[day_first].index[0], month_first[month_first].index[0]
+        raise RecaugInputError(
+            f"the dates mix day-first ('{values[a]}', row {row_of(a)}) and month-first ('{values[b]}', "
+            f"row {row_of(b)}) writing",
+            file=file,
+            row=row_of(a),
+            column=column,
+            fix="write every date the same way, preferably as ISO dates (2024-12-31)",
+        )
+    if day_first.any():
+        return DAY_FIRST
+    if month_first.any() or (first == second).all():
+        return MONTH_FIRST  # also when both readings give the same dates (day equals month everywhere)
+    example = (first != second).idxmax()
+    a, b = int(first[example]), int(second[example])
+    raise RecaugInputError(
+        f"dates such as '{values[example]}' can be read day-first ({a} {_MONTHS[b - 1]}) or month-first "
+        f"({_MONTHS[a - 1]} {b}), and no date in the file decides (no day above 12)",
+        file=file,
+        row=row_of(example),
+        column=column,
+        fix=f"choose how the dates are written: {DATE_CHOICE_HELP}",
+    )
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _assemble(parts: pd.DataFrame, order: str) -> pd.Series:
+    """Datetimes from extracted d/m/y parts in ``order``; an impossible date (month 13, 31 June) is NaT."""
+    day, month = ("a", "b") if order == DAY_FIRST else ("b", "a")
+    year = parts["year"].astype(int)
+    year = year.where(parts["year"].str.len() == 4, np.where(year < 69, 2000 + year, 1900 + year))
+    hour = parts["hour"].fillna("0").astype(int)
+    ampm = parts["ampm"].fillna("").str.lower()
+    hour = hour.where(ampm == "", hour % 12 + np.where(ampm == "pm", 12, 0))
+    pieces = pd.DataFrame(
+        {
+            "year": year,
+            "month": parts[month].astype(int),
+            "day": parts[day].astype(int),
+            "hour": hour,
+            "minute": parts["minute"].fillna("0").astype(int),
+            "second": parts["second"].fillna("0").astype(int),
+        }
+    )
+    return pd.to_datetime(pieces, errors="coerce", utc=True)
