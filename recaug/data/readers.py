@@ -9,11 +9,12 @@ puts a '::' inside a title back together.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,27 @@ def _row_of(frame: pd.DataFrame, index_label: object) -> int:
     return row + 1 + int(frame.attrs.get("header", True))
 
 
+_F = TypeVar("_F", bound=Callable[..., pd.DataFrame])
+
+
+def _memory_guarded(read: _F) -> _F:
+    """Out of memory while reading becomes one clear message naming the file, never an ArrowMemoryError."""
+
+    @functools.wraps(read)
+    def guarded(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        try:
+            return read(*args, **kwargs)
+        except MemoryError as err:  # pyarrow's ArrowMemoryError is a MemoryError
+            raise RecaugInputError(
+                f"there was not enough memory to read it ({type(err).__name__})",
+                file=kwargs.get("name") or "the file",
+                fix="upload a sample of the file, or convert it to Parquet; on the command line, close other "
+                "programs or use a machine with more memory",
+            ) from None
+
+    return cast(_F, guarded)
+
+
 def _label(source: Source, name: str | None) -> str:
     """What messages call the file: the given name, else the file's name ("upload" for bytes)."""
     return name or (Path(source).name if not isinstance(source, bytes) else "upload")
@@ -151,6 +173,7 @@ def _header_names(fields: Sequence[str], name: str, notes: list[str]) -> tuple[l
     return names, duplicates
 
 
+@_memory_guarded
 def read_table(
     source: Source,
     *,
@@ -167,8 +190,9 @@ def read_table(
     """
     label = _label(source, name)
     raw = _load_bytes(source, label, max_bytes)
-    # The size limit is the browser's upload limit; a file read from disk (CLI, benchmarks) may be any size.
-    limit = max_bytes if isinstance(source, bytes) else max(max_bytes, len(raw))
+    # The size limit is the browser's upload limit and applies to what an upload unpacks to; a file read from
+    # disk (CLI, benchmarks) may be any size, and unpack to ten times its size.
+    limit = max_bytes if isinstance(source, bytes) else max(max_bytes, sniff.DECOMPRESSED_FACTOR * len(raw))
     data, label = sniff.unpack(raw, label, limit)
     if not data.strip():
         raise RecaugInputError("the file is empty", file=label, fix="upload a file with a header row and data rows")
@@ -282,6 +306,8 @@ def _parse_csv(
                 quoted_strings_can_be_null=True,
             ),
         )
+    except MemoryError:
+        raise
     except (pa.ArrowInvalid, pa.ArrowException) as err:
         raise RecaugInputError(
             f"the table could not be parsed ({str(err).splitlines()[0][:200]})",
@@ -560,6 +586,7 @@ def _check_mapped(found: Mapping[str, str], frame: pd.DataFrame, name: str) -> N
             )
 
 
+@_memory_guarded
 def interactions_from_frame(
     frame: pd.DataFrame,
     *,
@@ -599,6 +626,7 @@ def interactions_from_frame(
     return out
 
 
+@_memory_guarded
 def read_interactions(
     source: Source,
     *,
@@ -676,6 +704,7 @@ def item_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) 
     return _detect(frame, ITEM_COLUMNS, mapping)
 
 
+@_memory_guarded
 def items_from_frame(
     frame: pd.DataFrame,
     *,
@@ -733,6 +762,7 @@ def items_from_frame(
     return out
 
 
+@_memory_guarded
 def read_items(
     source: Source,
     *,

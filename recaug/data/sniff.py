@@ -20,7 +20,8 @@ from recaug.data.schema import normalise_name
 # Multi-character delimiters first: '::' files also contain ':' and often ',' inside titles.
 DELIMITERS = ("::", "\t", ",", ";", "|")
 DELIMITER_NAMES = {"::": "'::'", "\t": "tab", ",": "comma", ";": "semicolon", "|": "'|'"}
-# A decompressed file may be this many times the upload limit (text compresses about 5-10x).
+# A compressed file read from disk may unpack to this many times its size (text compresses about 5-10x); an
+# upload may unpack to the upload limit only.
 DECOMPRESSED_FACTOR = 10
 _SAMPLE_CHARS = 64 * 1024
 _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".parquet", ".pq", ".inter", ".item")
@@ -35,32 +36,69 @@ def megabytes(size: int) -> str:
     return f"{size / 2**20:.0f} MB"
 
 
-def unpack(data: bytes, name: str, max_bytes: int) -> tuple[bytes, str]:
-    """(content, inner name): gzip and zip archives are opened; other bytes are returned unchanged."""
-    limit = max_bytes * DECOMPRESSED_FACTOR
-    if data[:2] == b"\x1f\x8b":
-        inner = name[:-3] if name.lower().endswith(".gz") else name
-        try:
-            stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            content = stream.decompress(data, limit + 1)
-        except zlib.error as err:
-            raise RecaugInputError(
-                f"the gzip file is damaged ({err})", file=name, fix="compress the file again, or upload it unpacked"
-            ) from None
-        if len(content) <= limit and not stream.eof:
-            raise RecaugInputError(
-                "the gzip file is damaged or cut short", file=name, fix="compress the file again, or upload it unpacked"
-            )
-        if len(content) > limit:
-            raise RecaugInputError(
-                f"unpacked, the file is over {megabytes(limit)}",
-                file=name,
-                fix="upload a sample of the file, or convert it to Parquet",
-            )
-        return content, inner
+def unpack(data: bytes, name: str, limit: int) -> tuple[bytes, str]:
+    """(content, inner name): gzip and zip archives are opened; other bytes are returned unchanged.
+
+    Unpacking is streamed and stops as soon as the content passes ``limit`` bytes, so a small archive that
+    expands to gigabytes (a "zip bomb") costs at most ``limit`` of memory, never the expanded size.
+    """
+    if data[:2] == _GZIP:
+        return _gunzip(data, name, limit), name[:-3] if name.lower().endswith(".gz") else name
     if data[:4] == b"PK\x03\x04":
         return _unzip(data, name, limit)
     return data, name
+
+
+_GZIP = b"\x1f\x8b"
+_CHUNK = 16 * 2**20  # output per step: few steps for a 200 MB file, little overshoot past the limit
+_INPUT = 2**20  # input per step: zlib copies the unconsumed input on every call, so it is fed in slices
+
+
+def _over(name: str, limit: int) -> RecaugInputError:
+    return RecaugInputError(
+        f"unpacked, the file is over {megabytes(limit)} (the limit applies to the unpacked size)",
+        file=name,
+        fix="upload a sample of the file, or convert it to Parquet (columnar and compressed)",
+    )
+
+
+def _gunzip(data: bytes, name: str, limit: int) -> bytes:
+    """Every gzip member (pigz and bgzip write several) decompressed, refused once past ``limit``."""
+    damaged = "compress the file again, or upload it unpacked"
+    chunks: list[bytes] = []
+    size, position = 0, 0
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        while True:
+            tail = data[position : position + _INPUT]
+            position += len(tail)
+            while tail:
+                piece = stream.decompress(tail, _CHUNK)
+                size += len(piece)
+                if size > limit:
+                    raise _over(name, limit)
+                chunks.append(piece)
+                tail = stream.unconsumed_tail
+                if stream.eof:  # end of one member: what follows is another member, or padding
+                    position -= len(stream.unused_data)
+                    if data[position : position + 2] != _GZIP:
+                        if data[position:].strip(b"\x00"):
+                            raise RecaugInputError(
+                                "the gzip file has trailing data that is not gzip", file=name, fix=damaged
+                            )
+                        return b"".join(chunks)
+                    tail = b""
+                    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            if position >= len(data):
+                break
+    except zlib.error as err:
+        raise RecaugInputError(f"the gzip file is damaged ({err})", file=name, fix=damaged) from None
+    piece = stream.flush()
+    if not stream.eof:
+        raise RecaugInputError("the gzip file is damaged or cut short", file=name, fix=damaged)
+    if size + len(piece) > limit:
+        raise _over(name, limit)
+    return b"".join([*chunks, piece])
 
 
 def _unzip(data: bytes, name: str, limit: int) -> tuple[bytes, str]:
@@ -81,18 +119,22 @@ def _unzip(data: bytes, name: str, limit: int) -> tuple[bytes, str]:
             fix="upload the one data file itself (unpacked, or zipped on its own)",
         )
     info = archive.getinfo(data_files[0])
-    if info.file_size > limit:
-        raise RecaugInputError(
-            f"unpacked, {data_files[0]} is over {megabytes(limit)}",
-            file=name,
-            fix="upload a sample of the file, or convert it to Parquet",
-        )
+    if info.file_size > limit:  # the declared size; the streamed read below does not trust it
+        raise _over(f"{name}/{data_files[0]}", limit)
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return archive.read(info), f"{name}/{data_files[0]}"
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as err:
+        with archive.open(info) as member:
+            while piece := member.read(_CHUNK):
+                size += len(piece)
+                if size > limit:
+                    raise _over(f"{name}/{data_files[0]}", limit)
+                chunks.append(piece)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError, zlib.error) as err:
         raise RecaugInputError(
             f"could not unpack {data_files[0]} ({err})", file=name, fix="zip it again without a password, or unpack it"
         ) from None
+    return b"".join(chunks), f"{name}/{data_files[0]}"
 
 
 def _office(name: str) -> RecaugInputError:
