@@ -8,7 +8,8 @@ from recaug.data.builtin import BUILTIN
 from recaug.reporting.figures import dataset_histograms
 from ui.data_form import builtin_section, preparation_notes, summary_cards, upload_section
 from ui.page import page_setup
-from ui.state import current_dataset, remembered_choice, sync_url
+from ui.session import current_dataset, sync_url
+from ui.state import remembered_choice
 
 
 def home() -> None:

@@ -13,13 +13,14 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
+from ui.reopen import keep_augmentation
+from ui.session import current_dataset
 from ui.state import (
     AUGMENT_CONFIG,
     AUGMENT_RESULTS,
     AUGMENT_RUN_CONFIG,
     augment_config,
     augment_preview,
-    current_dataset,
     results_config,
     results_split,
 )
@@ -42,6 +43,7 @@ if st.button("Run augmentation", type="primary", key="run_augment", disabled=not
             key, lambda: run_augmenters(dataset, experiment, config["seed"], progress=report)
         )
         st.session_state[AUGMENT_RUN_CONFIG] = dict(config)
+        keep_augmentation(config, st.session_state[AUGMENT_RESULTS])
     bar.empty()
 
 results = st.session_state.get(AUGMENT_RESULTS)

@@ -12,7 +12,8 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.projection_jobs import background_jobs, ready_or
-from ui.state import AUGMENT_RESULTS, current_dataset, results_key, results_split
+from ui.session import current_dataset
+from ui.state import AUGMENT_RESULTS, results_key, results_split
 
 page_setup("Embeddings")
 st.title("Embeddings: real vs synthetic")

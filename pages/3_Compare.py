@@ -23,7 +23,8 @@ from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config, current_dataset
+from ui.session import current_dataset
+from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config
 
 DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
 

@@ -12,7 +12,8 @@ from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import AUGMENT_RESULTS, current_dataset, results_key, results_split
+from ui.session import current_dataset
+from ui.state import AUGMENT_RESULTS, results_key, results_split
 from ui.tables import as_text, right_aligned
 
 

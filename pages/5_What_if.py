@@ -10,7 +10,8 @@ from recaug.data.schema import ITEM
 from ui.errors import friendly_errors
 from ui.page import page_setup
 from ui.progress import streamlit_progress
-from ui.state import EXPERIMENT, current_dataset, results_config, results_split
+from ui.session import current_dataset
+from ui.state import EXPERIMENT, results_config, results_split
 from ui.whatif_controller import content_index, item_map, llm_judge, new_item_chart
 
 page_setup("What-if")

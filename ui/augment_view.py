@@ -9,14 +9,14 @@ import streamlit as st
 
 from recaug.augment import AUGMENTERS, AugmentResult
 from recaug.augment.llm.llm_common import llm_augmenter_params, llm_warnings
-from recaug.augment.options import merge_params, shared_options
+from recaug.augment.options import merge_params, param_specs, shared_options
 from recaug.data.builtin import item_noun_for
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.reporting.export import to_csv_bytes
 from ui.errors import friendly_errors
-from ui.param_form import method_params_form
+from ui.param_form import method_params_form, param_key
 from ui.state import recalled, remember, remembered_choice
 
 TARGET_LABELS = {
@@ -174,17 +174,18 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
                     help="openai backend: requests in flight at once; local backend: prompts per batch.",
                 )
             )
+            noun_key = f"llm_item_noun:{dataset_name}"  # per data set: uploaded products are not movies
             noun = st.text_input(
                 "Prompts call an item a",
-                item_noun_for(dataset_name),
-                key=f"llm_item_noun:{dataset_name}",  # per data set: uploaded products are not movies
+                recalled(noun_key, item_noun_for(dataset_name)),
+                key=noun_key,
                 help="The word prompts use for an item: movie, product, book, song…",
             )
             st.caption(
                 "API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
                 "Streamlit secrets, never typed here or stored."
             )
-        for key, value in (("llm_model", model), ("llm_base_url", base_url)):
+        for key, value in (("llm_model", model), ("llm_base_url", base_url), (noun_key, noun)):
             remember(key, value)
         for key, number in (("llm_max_calls", max_calls), ("llm_timeout", timeout), ("llm_concurrency", concurrency)):
             remember(key, number)
@@ -209,8 +210,49 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         "target": target,
         "seed": seed,
         "protocol": protocol,
+        # Not in the form (the CLI sets them): kept while the protocol is, so a reopened run's split stays its own.
+        "protocol_params": dict(current.get("protocol_params") or {}) if protocol == current.get("protocol") else {},
         "augmenter_params": params,
     }
+
+
+# The "LLM settings" widgets and the augmenter parameter each one sets (shared by every LLM method).
+LLM_WIDGETS = {
+    "llm_backend": "backend",
+    "llm_model": "model",
+    "llm_base_url": "base_url",
+    "llm_max_calls": "max_calls",
+    "llm_timeout": "timeout",
+    "llm_concurrency": "batch_size",
+}
+SHARED_WIDGETS = {"aug_max_per_user": "max_per_user", "aug_max_per_item": "max_per_item"}
+
+
+def remember_form(config: dict[str, Any], dataset_name: str) -> None:
+    """Make :func:`method_form` show ``config`` (a reopened run's or a refreshed page's settings): the inverse of
+    the form, so every value it reads from its memory (caps, LLM settings, parameters) comes back as it was."""
+    budget = config["budget"]
+    memory: dict[str, Any] = {"aug_protocol": config.get("protocol", "random-811")}
+    if isinstance(budget, int):
+        memory |= {"aug_budget_mode": "count", "aug_budget_count": budget}
+    else:
+        memory["aug_budget_mode"] = "% of training interactions"
+    params = config.get("augmenter_params") or {}
+    for method in config["augmenters"]:
+        values = params.get(method, {})
+        for key, name in (SHARED_WIDGETS | LLM_WIDGETS).items():
+            if name in values:
+                memory.setdefault(key, "" if values[name] is None else values[name])
+        if "denoise" in values:
+            memory.setdefault("aug_denoise", round(float(values["denoise"]) * 100))
+        if "item_noun" in values:
+            memory.setdefault(f"llm_item_noun:{dataset_name}", values["item_noun"])
+        if method in AUGMENTERS:
+            for spec in param_specs(method):
+                if spec.name in values:
+                    memory.setdefault(param_key(method, spec.name), values[spec.name])
+    for key, value in memory.items():
+        remember(key, value)
 
 
 def _info_cards(info: dict[str, Any]) -> None:

@@ -72,6 +72,11 @@ def param_help(spec: ParamSpec) -> str:
     return f"{what} Default: {'automatic' if default is None else default}."
 
 
+def param_key(method: str, name: str) -> str:
+    """The widget (and form memory) key of one method parameter."""
+    return f"aug_param:{method}:{name}"
+
+
 def _widget(container: Any, spec: ParamSpec, key: str) -> Any:
     """One input of the right kind for ``spec``, showing the value last chosen, else the default."""
     label = spec.name.replace("_", " ")
@@ -113,7 +118,7 @@ def method_params_form(methods: list[str]) -> dict[str, dict[str, Any]]:
             columns = st.columns(COLUMNS) if narrow else []
             placed += [(columns[position % COLUMNS], spec) for position, spec in enumerate(narrow)]
             for container, spec in placed:
-                value = _widget(container, spec, key=f"aug_param:{method}:{spec.name}")
+                value = _widget(container, spec, key=param_key(method, spec.name))
                 default = list(spec.default) if spec.kind == "multi" else spec.default
                 if value != default:
                     changed.setdefault(method, {})[spec.name] = value

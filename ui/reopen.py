@@ -1,28 +1,33 @@
 """Reopen a saved run into the dashboard, and restore a session after a browser refresh.
 
-A reopened run brings back its data (from the data store, by fingerprint), the Augment and Compare settings,
-and its results: the Compare page shows the saved tables (significance and fidelity as saved; per-user
-views that need the fitted models ask for a re-run).
+A reopened run brings back its data (from the data store, by fingerprint), the Augment and Compare settings (the
+form values too: an LLM call cap of 60 comes back as 60), its augmentation (the run store holds the synthetic rows,
+so Augment, Embeddings, Fidelity and What-if show them again) and its results: the Compare page shows the saved
+tables (significance and fidelity as saved; per-user views that need the fitted models ask for a re-run).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from recaug.augment.base import AugmentResult
 from recaug.core.errors import RecaugInputError
 from recaug.core.variants import split_variant
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentResult
 from recaug.reporting.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_split
+from ui.augment_store import load_augmentation, save_augmentation
+from ui.augment_view import remember_form
 from ui.cached import builtin_dataset, config_key, result_store
 from ui.state import (
     AUG_PARAM,
     AUGMENT_CONFIG,
+    AUGMENT_DIGEST,
     AUGMENT_RESULTS,
     AUGMENT_RUN_CONFIG,
     DATA_PARAM,
@@ -33,7 +38,6 @@ from ui.state import (
     LAST_RUN,
     PREPARE_REPORT,
     RUN_PARAM,
-    augment_preview,
     dataset_fingerprint,
     set_dataset,
 )
@@ -42,14 +46,15 @@ logger = logging.getLogger("recaug.ui")
 
 
 def reopen_run(run_id: str) -> Dataset:
-    """Make run ``run_id`` the dashboard's data, settings and results; RecaugInputError when it cannot."""
+    """Make run ``run_id`` the dashboard's data, settings, augmentation and results; RecaugInputError when it
+    cannot."""
     run = load_run(run_id)
     dataset = _data_of(run)
     config = run.config
     set_dataset(dataset, None)
     methods = list(dict.fromkeys(split_variant(name)[0] for name in config.augmenters))
     budgets = sorted({str(split_variant(name)[1]) for name in config.augmenters if split_variant(name)[1] is not None})
-    st.session_state[AUGMENT_CONFIG] = {
+    settings = {
         "augmenters": methods,
         "budget": config.budget,
         "target": config.target,
@@ -58,6 +63,7 @@ def reopen_run(run_id: str) -> Dataset:
         "protocol_params": dict(config.protocol_params),
         "augmenter_params": dict(config.augmenter_params),
     }
+    _show_augmentation(settings, augmentation_of(run, int(settings["seed"])), dataset.name)
     memory = st.session_state.setdefault(FORM_MEMORY, {})
     memory.update(cmp_models=list(config.models), cmp_seeds=len(config.seeds), cmp_sweep=budgets)
     split = run_split(run)
@@ -83,6 +89,61 @@ def reopen_run(run_id: str) -> Dataset:
     return dataset
 
 
+def augmentation_of(run: Run, seed: int) -> dict[str, AugmentResult]:
+    """Each variant's synthetic rows of ``seed`` as the Augment page shows them, from the run store's copy.
+
+    The run store keeps rows, info and the LLM log; start vectors (``llm-init``) and learned artefacts are not
+    kept, so such a variant comes back with its info and no vectors.
+    """
+    synthetic = run.synthetic
+    if "seed" in synthetic.columns:
+        synthetic = synthetic[pd.to_numeric(synthetic["seed"], errors="coerce") == seed].drop(columns="seed")
+    infos = [info for info in run.meta.get("augment_info", []) or [] if isinstance(info, dict)]
+    log = run.llm_log
+    config = run.config
+    results = {}
+    params = config.augmenter_params
+    for variant in config.augmenters:
+        method = split_variant(variant)[0]
+        info = next((i for i in infos if i.get("augmenter") == variant and i.get("seed") == seed), None)
+        if info is None:
+            continue  # the run has no record of this variant at this seed
+        rows = synthetic[synthetic["origin"] == variant].reset_index(drop=True) if len(synthetic) else synthetic
+        results[variant] = AugmentResult(
+            rows=rows,
+            info={k: v for k, v in info.items() if k != "seed"},
+            params={"seed": seed, **params.get(method, {}), **params.get(variant, {})},
+            log=_log_of(log, method, seed),
+        )
+    return results
+
+
+def _log_of(log: pd.DataFrame | None, method: str, seed: int) -> pd.DataFrame | None:
+    """The LLM log lines of one method and seed (None when the run has none)."""
+    if log is None or "augmenter" not in log.columns:
+        return None
+    chosen = log[log["augmenter"] == method]
+    if "seed" in chosen.columns:
+        chosen = chosen[pd.to_numeric(chosen["seed"], errors="coerce") == seed].drop(columns="seed")
+    return chosen.reset_index(drop=True) if len(chosen) else None
+
+
+def _show_augmentation(settings: dict[str, Any], results: dict[str, AugmentResult], dataset_name: str) -> None:
+    """Make ``results`` (made with ``settings``) the Augment page's, with the form showing those settings."""
+    st.session_state[AUGMENT_CONFIG] = settings
+    remember_form(settings, dataset_name)
+    if results:
+        st.session_state[AUGMENT_RESULTS], st.session_state[AUGMENT_RUN_CONFIG] = results, dict(settings)
+
+
+def keep_augmentation(settings: dict[str, Any], results: dict[str, AugmentResult]) -> None:
+    """After Run augmentation: keep the results on disk and name them in the URL, so a refresh shows them again."""
+    try:
+        st.session_state[AUGMENT_DIGEST] = save_augmentation(dataset_fingerprint(), settings, results)
+    except OSError:  # a full or read-only disk costs the refresh, never the results on screen
+        logger.warning("could not keep the augmentation for a browser refresh", exc_info=True)
+
+
 def _data_of(run: Run) -> Dataset:
     """The run's data from the data store; for runs saved before it existed, the loaded or built-in data when
     its fingerprint matches."""
@@ -92,12 +153,18 @@ def _data_of(run: Run) -> Dataset:
         current = st.session_state.get(DATASET)
         if current is not None and dataset_fingerprint() == run.fingerprint:
             return current
-        name = run.config.data
-        if name in BUILTIN:
-            builtin, _ = builtin_dataset(name)
-            if builtin.fingerprint() == run.fingerprint:
-                return builtin
-        raise
+        builtin = _builtin_with(run.fingerprint, run.config.data)
+        if builtin is None:
+            raise
+        return builtin
+
+
+def _builtin_with(fingerprint: str, name: str = "ml-100k") -> Dataset | None:
+    """The built-in data set ``name`` when it has ``fingerprint`` (built-in data is not copied to the data store)."""
+    if name not in BUILTIN:
+        return None
+    builtin, _ = builtin_dataset(name)
+    return builtin if builtin.fingerprint() == fingerprint else None
 
 
 def restore_from_url() -> bool:
@@ -117,10 +184,12 @@ def restore_from_url() -> bool:
         from recaug.data.store import load_saved_dataset
 
         try:
-            dataset = load_saved_dataset(fingerprint, datasets_dir())
+            dataset: Dataset | None = load_saved_dataset(fingerprint, datasets_dir())
         except RecaugInputError:
-            logger.warning("could not restore data %s from the URL", fingerprint, exc_info=True)
-            return False
+            dataset = _builtin_with(fingerprint)
+            if dataset is None:
+                logger.warning("could not restore data %s from the URL", fingerprint, exc_info=True)
+                return False
         st.session_state[DATASET], st.session_state[PREPARE_REPORT] = dataset, None
         restored = True
     if restored:
@@ -128,17 +197,17 @@ def restore_from_url() -> bool:
     return restored
 
 
-def _restore_augmentation(text: str | None) -> None:
-    """The Augment page's last results: settings from the URL, rows from the server's cache when it still has them."""
-    if not text:
+def _restore_augmentation(digest: str | None) -> None:
+    """The Augment page's last results, from the disk copy the URL names (the newer work when a run was reopened)."""
+    if not digest:
         return
     try:
-        config = json.loads(text)
-        _, key = augment_preview(st.session_state[DATASET], config)
-    except (ValueError, KeyError, TypeError):
-        logger.warning("ignoring an unreadable augmentation in the URL", exc_info=True)
+        fingerprint, settings, results = load_augmentation(digest)
+    except KeyError:
+        logger.warning("the augmentation %s named in the URL is no longer kept", digest)
         return
-    st.session_state[AUGMENT_CONFIG] = config
-    results = result_store().get(key)
-    if results is not None:
-        st.session_state[AUGMENT_RESULTS], st.session_state[AUGMENT_RUN_CONFIG] = results, dict(config)
+    if fingerprint != dataset_fingerprint():
+        logger.warning("the augmentation %s named in the URL was made on other data", digest)
+        return
+    _show_augmentation(settings, results, st.session_state[DATASET].name)
+    st.session_state[AUGMENT_DIGEST] = digest

@@ -1,8 +1,7 @@
-"""Session-state keys in one place, and the current dataset (MovieLens-100k until the user loads another)."""
+"""Session-state keys in one place and what reads them; ``ui.session`` loads and restores the dataset itself."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +10,7 @@ import streamlit as st
 from recaug.data.dataset import Dataset
 from recaug.data.splits import Split, SplitSpec
 from recaug.experiment import ExperimentConfig
-from ui.cached import builtin_dataset, cached_value, config_key
+from ui.cached import cached_value, config_key
 
 DATASET = "dataset"
 PREPARE_REPORT = "prepare_report"
@@ -25,25 +24,9 @@ LAST_RUN = "last_run"
 
 
 FINGERPRINT = "dataset_fingerprint"
+AUGMENT_DIGEST = "augment_digest"  # where the Augment page's results are kept on disk (ui.augment_store)
 # URL query parameters: what a browser refresh restores (data by fingerprint, the saved run, the augmentation).
 DATA_PARAM, RUN_PARAM, AUG_PARAM = "data", "run", "aug"
-
-
-def current_dataset() -> Dataset:
-    """The loaded dataset; MovieLens-100k is ready by default so no upload is needed.
-
-    A new session (a browser refresh) first restores what its URL names: a saved run (``?run=``: data,
-    settings and results) or a dataset by fingerprint (``?data=``).
-    """
-    if DATASET not in st.session_state:
-        from ui.reopen import restore_from_url
-
-        if not restore_from_url():
-            dataset, report = builtin_dataset("ml-100k")
-            st.session_state[DATASET] = dataset
-            st.session_state[PREPARE_REPORT] = report
-    sync_url()
-    return st.session_state[DATASET]
 
 
 def dataset_fingerprint() -> str:
@@ -54,30 +37,6 @@ def dataset_fingerprint() -> str:
         cached = (dataset, dataset.fingerprint())
         st.session_state[FINGERPRINT] = cached
     return cached[1]
-
-
-def sync_url() -> None:
-    """Name the current data, saved run and augmentation in the URL, so a browser refresh can restore them.
-
-    Called when a page asks for the dataset and again after every page has run (``app.py``), so results made
-    during this run are in the URL too.
-    """
-    if DATASET not in st.session_state:
-        return
-    wanted = {DATA_PARAM: dataset_fingerprint()}
-    recorded = st.session_state.get(LAST_RUN)
-    run = getattr(recorded, "run", None)
-    if run is not None:
-        wanted[RUN_PARAM] = run.run_id
-    if st.session_state.get(AUGMENT_RUN_CONFIG):
-        wanted[AUG_PARAM] = json.dumps(
-            st.session_state[AUGMENT_RUN_CONFIG], sort_keys=True, separators=(",", ":"), default=str
-        )
-    for key in (DATA_PARAM, RUN_PARAM, AUG_PARAM):
-        if key not in wanted and key in st.query_params:
-            del st.query_params[key]
-        elif key in wanted and st.query_params.get(key) != wanted[key]:
-            st.query_params[key] = wanted[key]
 
 
 def current_split(dataset: Dataset, seed: int, protocol: str = DEFAULT_PROTOCOL, params: dict | None = None) -> Split:
@@ -92,7 +51,7 @@ def set_dataset(dataset: Dataset, report: Any) -> None:
     """Replace the dataset and drop results that belonged to the old one."""
     st.session_state[DATASET] = dataset
     st.session_state[PREPARE_REPORT] = report
-    for key in (AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
+    for key in (AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, AUGMENT_DIGEST, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
         st.session_state.pop(key, None)
 
 
