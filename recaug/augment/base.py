@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Self, TypedDict
 import numpy as np
 import pandas as pd
 
+from recaug.augment.targets import TARGETS, Target, resolve_target
 from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval, Options, Parameterised
 from recaug.core.progress import ProgressFn, no_progress
@@ -28,7 +29,6 @@ from recaug.data.dataset import VIRTUAL_PREFIX, TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, USER
 
 SYNTHETIC_COLUMNS = [USER, ITEM, ORIGIN, CONFIDENCE, "prompt_id"]
-TARGETS = ("light-users", "all", "cold-items")
 
 
 class AugmentOptions(TypedDict, total=False):
@@ -65,15 +65,6 @@ class AugmentResult:
     item_init: pd.DataFrame | None = None
 
 
-@dataclass(frozen=True)
-class Target:
-    """Which users may receive synthetic interactions and which items they may receive."""
-
-    users: np.ndarray
-    items: np.ndarray
-    description: str
-
-
 def resolve_budget(budget: int | float, n_train: int) -> int:
     """An int is a count; a float is a fraction of the training interactions."""
     if isinstance(budget, bool) or not isinstance(budget, int | float | np.integer | np.floating):
@@ -87,38 +78,6 @@ def resolve_budget(budget: int | float, n_train: int) -> int:
     if budget < 1:
         raise RecaugInputError(f"budget must be at least 1, got {budget}")
     return int(budget)
-
-
-def resolve_target(
-    train: TrainingData, target: str | list[str] | None, *, light_quantile: float = 0.25, cold_quantile: float = 0.25
-) -> Target:
-    """Turn a target name (or an explicit list of user ids) into user and item index arrays.
-
-    ``light-users``: users whose training degree is at or below the ``light_quantile``;
-    ``cold-items``: all users, items at or below the ``cold_quantile`` of training popularity;
-    ``all``: everyone and everything.
-    """
-    all_users = np.arange(train.n_users)
-    all_items = np.flatnonzero(train.item_visible())  # never items known only from validation/test
-    if target is None or target == "light-users":
-        degree = train.user_degree()
-        cut = np.quantile(degree, light_quantile)
-        return Target(all_users[degree <= cut], all_items, f"light users (≤ {cut:.0f} training interactions)")
-    if target == "all":
-        return Target(all_users, all_items, "all users")
-    if target == "cold-items":
-        pop = train.item_popularity()[all_items]
-        cut = np.quantile(pop, cold_quantile)
-        return Target(all_users, all_items[pop <= cut], f"cold items (≤ {cut:.0f} training interactions)")
-    if isinstance(target, list | tuple | np.ndarray):
-        idx = train.user_ids.get_indexer([str(u) for u in target])
-        if (idx < 0).any():
-            missing = [str(u) for u, i in zip(target, idx, strict=True) if i < 0][:5]
-            raise RecaugInputError(
-                f"unknown user id(s) in target: {', '.join(missing)}", fix="list users that appear in the training data"
-            )
-        return Target(np.unique(idx), all_items, f"{len(idx)} listed users")
-    raise RecaugInputError(f"unknown target '{target}'", fix=f"choose one of {', '.join(TARGETS)} or a list of ids")
 
 
 class Augmenter(Parameterised, ABC):

@@ -12,8 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from recaug.augment.base import Target
-from recaug.augment.text.similarity import round_robin
+from recaug.augment.targets import Target
 from recaug.core.progress import ProgressFn
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
@@ -21,6 +20,20 @@ from recaug.evaluate.metrics import top_k_indices
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]  # user indices -> (n, n_items) scores, higher is better
 ConfidenceFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (users, their scores, chosen) -> [0, 1]
+
+
+def round_robin(
+    user_rows: list[np.ndarray], item_rows: list[np.ndarray], score_rows: list[np.ndarray], budget: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interleave per-user ranked lists rank by rank, so each user gets a fair share of the budget."""
+    if not user_rows:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.float32)
+    users = np.stack(user_rows)  # (n_users, depth)
+    items = np.stack(item_rows)
+    scores = np.stack(score_rows)
+    order = users.T.ravel(), items.T.ravel(), scores.T.ravel()
+    return order[0][:budget], order[1][:budget], order[2][:budget]
 
 
 def index_mask(size: int, indices: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recaug.augment.base import Augmenter, AugmentOptions, Target, register
+from recaug.augment.ranking import round_robin
 from recaug.core.params import Constraint, Interval
 from recaug.core.progress import ProgressFn
 from recaug.data.dataset import TrainingData
@@ -52,20 +53,6 @@ def ranked_matches(
         scores.append(np.take_along_axis(sims, top, axis=1))
         progress(min(1.0, (start + chunk) / len(queries)), message)
     return np.vstack(tops), np.vstack(scores)
-
-
-def round_robin(
-    user_rows: list[np.ndarray], item_rows: list[np.ndarray], score_rows: list[np.ndarray], budget: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Interleave per-user ranked lists rank by rank, so each user gets a fair share of the budget."""
-    if not user_rows:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, np.array([], dtype=np.float32)
-    users = np.stack(user_rows)  # (n_users, depth)
-    items = np.stack(item_rows)
-    scores = np.stack(score_rows)
-    order = users.T.ravel(), items.T.ravel(), scores.T.ravel()
-    return order[0][:budget], order[1][:budget], order[2][:budget]
 
 
 @register
