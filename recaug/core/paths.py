@@ -31,5 +31,8 @@ def installed_package_folder(module: str, *, package: str, install: str) -> Path
 
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise RecaugInputError(f"the package '{package}' is not installed", fix=f"run `make run`, or {install}")
+        raise RecaugInputError(
+            f"the package '{package}' is not installed",
+            fix=f"run `recaug assets --install` (in a checkout: `make setup`), or {install}",
+        )
     return Path(next(iter(spec.submodule_search_locations)))
