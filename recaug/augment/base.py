@@ -24,7 +24,7 @@ from recaug.augment.targets import TARGETS, Target, resolve_target
 from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval, Options, Parameterised
 from recaug.core.progress import ProgressFn, no_progress
-from recaug.core.registry import Registry
+from recaug.core.registry import Registry, subclass_check
 from recaug.data.dataset import VIRTUAL_PREFIX, TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, USER
 
@@ -191,7 +191,7 @@ class Augmenter(Parameterised, ABC):
         return AugmentResult(
             rows=rows,
             info=info,
-            params=self.get_params(),
+            params=self.get_params(deep=False),
             log=self.log_,
             artifacts=dict(self.artifacts_),
             removed=self.removed_,
@@ -269,7 +269,9 @@ def split_polarity(proposed: pd.DataFrame | None) -> tuple[pd.DataFrame | None, 
     return proposed[~negative].drop(columns=POLARITY), proposed[negative]
 
 
-AUGMENTERS: Registry[type[Augmenter]] = Registry("augmenter")
+AUGMENTERS: Registry[type[Augmenter]] = Registry(
+    "augmenter", entry_point_group="recaug.augmenters", check=subclass_check(Augmenter, "an augmenter")
+)
 
 
 def register(cls: type[Augmenter]) -> type[Augmenter]:

@@ -86,7 +86,7 @@ def describe(constraints: list[Constraint]) -> str:
 class Parameterised:
     """Constructors take keyword-only parameters and store them unchanged under the same names.
 
-    So ``type(obj)(**obj.get_params())`` rebuilds ``obj`` and ``set_params`` changes what the constructor set.
+    So ``type(obj)(**obj.get_params(deep=False))`` rebuilds ``obj`` and ``set_params`` changes what the constructor set.
     Each class declares what its own parameters accept in ``_parameter_constraints`` (imbalanced-learn style;
     subclasses inherit and extend them), and ``fit`` calls :meth:`validate_params`, so a bad value fails loudly
     before any work, whichever way it was set.
@@ -107,18 +107,42 @@ class Parameterised:
                     names.append(p.name)
         return names
 
-    def get_params(self) -> dict[str, Any]:
-        """Parameters as passed, so a run can be re-created exactly."""
-        return {name: getattr(self, name) for name in self.param_names()}
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters as passed, so a run can be re-created exactly (scikit-learn's contract, so ``clone`` works).
+
+        ``deep``: also list the parameters of parameter values that have their own (``name__sub``), as
+        scikit-learn does for nested estimators; ``type(obj)(**obj.get_params(deep=False))`` rebuilds ``obj``.
+        """
+        params = {name: getattr(self, name) for name in self.param_names()}
+        if deep:
+            for name, value in list(params.items()):
+                if hasattr(value, "get_params") and not isinstance(value, type):
+                    params.update({f"{name}__{key}": sub for key, sub in value.get_params(deep=True).items()})
+        return params
 
     def set_params(self, **params: Any) -> Self:
         """Change constructor parameters by name (learned state is not touched); returns self.
 
+        ``name__sub=value`` sets ``sub`` on the object held in parameter ``name`` (scikit-learn's nesting).
         Raises :class:`RecaugInputError` listing the valid names if one is unknown.
         """
-        self.check_param_names(getattr(type(self), "name", type(self).__name__), params)
-        for name, value in params.items():
+        direct = {name: value for name, value in params.items() if "__" not in name}
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            if "__" in key:
+                name, _, sub = key.partition("__")
+                nested.setdefault(name, {})[sub] = value
+        self.check_param_names(getattr(type(self), "name", type(self).__name__), {**direct, **nested})
+        for name, value in direct.items():
             setattr(self, name, value)
+        for name, subs in nested.items():
+            holder = getattr(self, name)
+            if not hasattr(holder, "set_params"):
+                raise RecaugInputError(
+                    f"{name} holds {type(holder).__name__}, which has no parameters of its own",
+                    fix=f"set {name} itself, not {name}__{next(iter(subs))}",
+                )
+            holder.set_params(**subs)
         return self
 
     @classmethod

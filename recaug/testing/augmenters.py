@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from recaug.augment import AUGMENTERS, create_augmenter
 from recaug.augment.base import BASE_OPTIONS, SYNTHETIC_COLUMNS, Augmenter, AugmentResult, NotFittedError
@@ -85,18 +86,19 @@ class AugmenterConformance:
 
     def test_default_construction(self) -> None:
         augmenter = self.cls()
-        params = augmenter.get_params()
+        params = augmenter.get_params(deep=False)
         assert self.cls.name == self.augmenter_name and self.cls.description and self.cls.family
         assert params["seed"] == 0 and params["denoise"] == 0.0
-        assert create_augmenter(self.augmenter_name, **params).get_params() == params
+        assert create_augmenter(self.augmenter_name, **params).get_params(deep=False) == params
 
     def test_get_params_round_trips_through_the_constructor(self) -> None:
-        """``cls(**aug.get_params())`` rebuilds the augmenter, the shared options (denoise, caps) included."""
+        """``cls(**aug.get_params())`` and ``sklearn.base.clone`` rebuild the augmenter, the shared options included."""
         augmenter = self.cls(**{**self.params, **OPTION_VALUES})
-        params = augmenter.get_params()
+        params = augmenter.get_params(deep=False)
         assert {key: params[key] for key in BASE_OPTIONS} == OPTION_VALUES
-        assert self.cls(**params).get_params() == params
-        assert self.cls().set_params(**params).get_params() == params
+        assert self.cls(**params).get_params(deep=False) == params
+        assert self.cls().set_params(**params).get_params(deep=False) == params
+        assert clone(augmenter).get_params(deep=False) == params
 
     def test_augment_before_fit_raises(self) -> None:
         with pytest.raises(NotFittedError):

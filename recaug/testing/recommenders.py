@@ -3,9 +3,9 @@
 On a checkerboard (:func:`recaug.testing.data.checkerboard`, implicit's idea) whose correct top-1 is known:
 ``fit`` returns self; scores have the right shape and are finite; a personalised model finds each user's top-1;
 the same seed gives identical scores; top-k from :mod:`recaug.evaluate` never returns a training or validation
-item; ``cls(**model.get_params())`` and ``set_params`` round-trip; ``valid_exclude`` and ``negatives`` are
-accepted (and mis-shaped ones refused); and a model that offers fold-in (``score_history``) scores a known user's
-history exactly as it scores that user.
+item; ``cls(**model.get_params())``, ``set_params`` and ``sklearn.base.clone`` round-trip; ``valid_exclude`` and
+``negatives`` are accepted (and mis-shaped ones refused); and a model that offers fold-in (``score_history``) scores
+a known user's history exactly as it scores that user.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 
 from recaug.core.errors import RecaugInputError
 from recaug.evaluate.protocol import evaluate_model
@@ -92,10 +93,11 @@ class RecommenderConformance:
 
     def test_params_round_trip_through_the_constructor(self) -> None:
         cls = MODELS.get(self.model_name)
-        params = create_model(self.model_name, **self.params).get_params()
+        params = create_model(self.model_name, **self.params).get_params(deep=False)
         assert params["seed"] == self.params.get("seed", 0)
-        assert cls(**params).get_params() == params
-        assert cls().set_params(**params).get_params() == params
+        assert cls(**params).get_params(deep=False) == params
+        assert cls().set_params(**params).get_params(deep=False) == params
+        assert clone(create_model(self.model_name, **self.params)).get_params(deep=False) == params
         with pytest.raises(RecaugInputError, match="no parameter"):
             create_model(self.model_name, no_such_parameter=1)
 
