@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval, Parameterised
 from recaug.core.progress import ProgressFn, no_progress
-from recaug.core.registry import Registry
+from recaug.core.registry import Registry, subclass_check
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,9 @@ def item_vectors_for(item_init: np.ndarray | None, n_items: int) -> np.ndarray |
     return vectors
 
 
-MODELS: Registry[type[Recommender]] = Registry("model")
+MODELS: Registry[type[Recommender]] = Registry(
+    "model", entry_point_group="recaug.models", check=subclass_check(Recommender, "a recommender")
+)
 
 
 def register(cls: type[Recommender]) -> type[Recommender]:
