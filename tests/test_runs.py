@@ -65,6 +65,7 @@ def test_save_and_reload_round_trip(experiment, fidelity: pd.DataFrame, tmp_path
         "config.json",
         "fidelity.csv",
         "llm_log.jsonl",
+        "manifest.json",
         "results.csv",
         "significance.csv",
         "split.parquet",
@@ -205,10 +206,10 @@ def test_damaged_runs_are_listed_with_the_reason_and_block_nothing(
     assert len(runs) == 5  # nothing hides
     assert runs.loc[no_config.run_id, "status"] == "damaged: config.json is missing"
     assert runs.loc[truncated.run_id, "status"].startswith("damaged: config.json is unreadable")
-    assert runs.loc[empty.run_id, "status"].startswith("damaged: results.csv is empty or unreadable")
+    assert runs.loc[empty.run_id, "status"].startswith("damaged: results.csv has 0 bytes but was saved with")
     assert (runs.loc[[r.run_id for r in good], "status"] == "ok").all()
     assert runs.loc[empty.run_id, "data"] == "ml-100k"  # what the record still says is shown
-    with pytest.raises(RecaugInputError, match=r"damaged: results\.csv is empty"):
+    with pytest.raises(RecaugInputError, match=r"damaged: results\.csv has 0 bytes"):
         load_run(empty.run_id, root=tmp_path)
     with pytest.raises(RecaugInputError, match=truncated.run_id):
         compare_runs(good[0].run_id, truncated.run_id, root=tmp_path)

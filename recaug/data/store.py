@@ -3,7 +3,8 @@ finds the uploaded data again.
 
 Layout: ``<folder>/<fingerprint>/meta.json`` (name, sources, built-in or not), ``interactions.parquet`` and
 ``items.parquet``. Built-in data stores only its name (its licence forbids copies; it is read from the installed
-package again). Writes go to a temporary folder renamed at the end, so a half-written copy is never read.
+package again). Writes go to a temporary folder of their own, renamed at the end (:mod:`recaug.core.atomic`), so a
+half-written copy is never read and two sessions saving the same data both succeed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recaug.core.atomic import partial_folder, publish
 from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
@@ -30,9 +32,7 @@ def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
     target = Path(folder) / fingerprint
     if (target / META).exists():
         return target
-    tmp = Path(folder) / f".{fingerprint}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = partial_folder(Path(folder), fingerprint)  # unique: two sessions saving the same upload both succeed
     try:
         builtin = dataset.name in BUILTIN and not dataset.sources
         if not builtin:
@@ -45,9 +45,7 @@ def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
             )
         meta = {"name": dataset.name, "sources": list(dataset.sources), "builtin": builtin, "fingerprint": fingerprint}
         (tmp / META).write_text(json.dumps(meta, indent=2))
-        tmp.rename(target)
-    except FileExistsError:  # another session saved the same data first
-        shutil.rmtree(tmp, ignore_errors=True)
+        publish(tmp, target)  # False: another session saved the same data first, and its copy is kept
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -70,7 +68,7 @@ def load_saved_dataset(fingerprint: str, folder: str | Path) -> Dataset:
                 name=meta["name"],
                 sources=tuple(meta.get("sources", ())),
             )
-    except (OSError, ValueError, KeyError) as err:
+    except Exception as err:  # missing, cut or unreadable files (pyarrow raises many types): all mean "not here"
         raise RecaugInputError(
             f"the data of fingerprint {fingerprint} is not stored here ({type(err).__name__})",
             file=str(path),

@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from recaug.analysis.fidelity import experiment_log
+from recaug.core.atomic import partial_folder, publish, remove_stale_partials
 from recaug.core.errors import RecaugInputError
 from recaug.core.paths import recaug_home
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
@@ -43,6 +44,7 @@ RUNS_ENV = "RECAUG_RUNS_DIR"
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.csv"
 SPLIT_FILE = "split.parquet"
+MANIFEST_FILE = "manifest.json"  # every file's size and checksum, written at save, checked at load
 DATASETS = ".datasets"  # prepared data by fingerprint (recaug.data.store), hidden from the run list
 OK = "ok"
 LIST_COLUMNS = [
@@ -133,8 +135,7 @@ def save_run(
         config["data"] = dataset.name  # an older caller left the default: record the data it really used
     run_id = new_run_id(config, result.fingerprint)
     folder = runs_dir(root)
-    tmp = folder / f".{run_id}.partial"
-    tmp.mkdir(parents=True)
+    tmp = partial_folder(folder, run_id)
     meta = {
         "run_id": run_id,
         "created": datetime.now(tz=UTC).isoformat(timespec="seconds"),
@@ -149,6 +150,7 @@ def save_run(
         "n_synthetic": len(result.synthetic),
         "has_fidelity": fidelity is not None,
         "has_significance": significance is not None,
+        "manifest": MANIFEST_FILE,  # its absence from a run that names it is damage, not an older version
         **(extra or {}),
     }
     try:
@@ -162,12 +164,14 @@ def save_run(
             (tmp / "fidelity.csv").write_bytes(to_csv_bytes(fidelity))
         if llm_log is not None:
             (tmp / "llm_log.jsonl").write_bytes(llm_log_jsonl([llm_log]))
+        write_manifest(tmp, {RESULTS_FILE: len(result.results)})
         (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
         if dataset is not None:
             from recaug.data.store import save_dataset
 
             save_dataset(dataset, datasets_dir(folder))
-        tmp.rename(folder / run_id)
+        if not publish(tmp, folder / run_id):
+            raise FileExistsError(f"run {run_id} already exists in {folder}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -175,13 +179,146 @@ def save_run(
     return load_run(run_id, root=folder)
 
 
+def _entries(folder: Path) -> list[Path]:
+    """Everything in the store but its hidden parts (temporary folders, the data store), newest id first."""
+    try:
+        entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    except OSError as err:
+        raise RecaugInputError(
+            f"the run store cannot be read ({type(err).__name__}: {err})",
+            file=str(folder),
+            fix=f"check the folder's permissions, or point ${RUNS_ENV} / --runs-dir at another folder",
+        ) from None
+    return sorted(entries, key=lambda p: p.name, reverse=True)
+
+
 def _run_folders(folder: Path) -> list[Path]:
-    """Every run folder, damaged ones included (temporary and hidden folders are not runs)."""
-    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    """Every run folder, damaged ones included (stray files and links are not runs)."""
+    return [p for p in _entries(folder) if _stray(p) is None]
 
 
-def run_problem(path: Path) -> str | None:
-    """Why the run at ``path`` cannot be opened (None when it can): missing, empty or unreadable files."""
+def _stray(path: Path) -> str | None:
+    """Why a store entry is not a run folder (None when it is one): a link is never followed, a file is no run."""
+    if path.is_symlink():
+        try:
+            return f"a symbolic link to {os.readlink(path)}, not a run folder"
+        except OSError:
+            return "a symbolic link, not a run folder"
+    if not path.is_dir():
+        return "a file, not a run folder"
+    return None
+
+
+def write_manifest(folder: Path, rows: dict[str, int]) -> None:
+    """Record every file's size and SHA-256 (and the row counts given) so a cut or changed file is caught."""
+    files = {
+        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p), **({"rows": rows[p.name]} if p.name in rows else {})}
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name not in (CONFIG_FILE, MANIFEST_FILE)
+    }
+    (folder / MANIFEST_FILE).write_text(json.dumps({"files": files}, indent=2, sort_keys=True))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_problem(path: Path, meta: dict[str, Any], deep: bool) -> str | None:
+    """What the manifest finds wrong: a listed file missing, cut (size) or, when ``deep``, changed (checksum)."""
+    if not meta.get("manifest"):
+        return None  # saved before manifests existed: nothing to check against
+    try:
+        manifest = json.loads((path / MANIFEST_FILE).read_text())
+        files = manifest["files"]
+        expected = {str(name): (int(entry["bytes"]), str(entry["sha256"])) for name, entry in files.items()}
+    except FileNotFoundError:
+        return f"{MANIFEST_FILE} is missing"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        return f"{MANIFEST_FILE} is unreadable ({type(err).__name__})"
+    for name, (size, checksum) in expected.items():
+        file = path / name
+        if not file.is_file():
+            return f"{name} is missing"
+        actual = file.stat().st_size
+        if actual != size:
+            return f"{name} has {actual:,} bytes but was saved with {size:,} (cut or changed)"
+        if deep and _sha256(file) != checksum:
+            return f"{name} has changed since it was saved (its checksum differs)"
+    return None
+
+
+def _wrong_type(name: str, value: Any, expected: Any) -> str | None:
+    """Why ``value`` cannot stand where a value like ``expected`` belongs (None when it can)."""
+    if isinstance(expected, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(expected, int | float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif isinstance(expected, str | list | dict):
+        ok = isinstance(value, type(expected))
+        if ok and isinstance(expected, list) and expected:
+            ok = all(isinstance(item, type(expected[0])) and not isinstance(item, bool) for item in value)
+    else:
+        ok = True
+    return None if ok else f"'{name}' is {json.dumps(value, default=str)[:60]}, not {_kind(expected)}"
+
+
+def _kind(expected: Any) -> str:
+    if isinstance(expected, list):
+        return f"a list of {type(expected[0]).__name__}" if expected else "a list"
+    return {bool: "true/false", int: "a number", float: "a number", str: "text", dict: "a mapping"}.get(
+        type(expected), type(expected).__name__
+    )
+
+
+# What a run record holds, by example: a value of another type is damage (a hand-edited "seeds": 7 once stopped
+# the whole list).
+_RECORD_TYPES: dict[str, Any] = {
+    "config": {},
+    "seeds": [0],
+    "sources": [""],
+    "label": "",
+    "data_name": "",
+    "data_fingerprint": "",
+    "created": "",
+    "n_synthetic": 0,
+}
+
+
+def _record_problem(meta: Any) -> str | None:
+    """Why a run record cannot be used: not a mapping, or a field (its config's too) of the wrong type."""
+    if not isinstance(meta, dict):
+        return f"{CONFIG_FILE} does not hold a run record"
+    for key, example in _RECORD_TYPES.items():
+        if key in meta and (problem := _wrong_type(key, meta[key], example)):
+            return f"{CONFIG_FILE}: {problem}"
+    defaults = ExperimentConfig().to_dict()
+    for key, value in meta.get("config", {}).items():
+        if key in defaults and (problem := _wrong_type(f"config.{key}", value, defaults[key])):
+            return f"{CONFIG_FILE}: {problem}"
+    return None
+
+
+def run_problem(path: Path, *, deep: bool = False) -> str | None:
+    """Why the run at ``path`` cannot be opened (None when it can).
+
+    Missing, empty, unreadable or cut files, a record with fields of the wrong type, or anything else that
+    raises while looking: every failure is a reason, never an exception. ``deep`` also compares checksums.
+    """
+    try:
+        return _run_problem(path, deep)
+    except Exception as err:  # a run that cannot even be examined is damaged, whatever the error
+        return f"the folder could not be read ({type(err).__name__}: {str(err)[:120]})"
+
+
+def _run_problem(path: Path, deep: bool) -> str | None:
+    stray = _stray(path)
+    if stray is not None:
+        return stray
+    os.listdir(path)  # an unreadable folder raises here, and is reported as such
     config = path / CONFIG_FILE
     if not config.exists():
         return f"{CONFIG_FILE} is missing"
@@ -189,11 +326,15 @@ def run_problem(path: Path) -> str | None:
         meta = json.loads(config.read_text())
     except (OSError, ValueError) as err:
         return f"{CONFIG_FILE} is unreadable ({type(err).__name__}: {str(err)[:80]})"
-    if not isinstance(meta, dict):
-        return f"{CONFIG_FILE} does not hold a run record"
+    problem = _record_problem(meta)
+    if problem is not None:
+        return problem
     results = path / RESULTS_FILE
     if not results.exists():
         return f"{RESULTS_FILE} is missing"
+    problem = _manifest_problem(path, meta, deep)
+    if problem is not None:
+        return problem
     try:
         frame = pd.read_csv(results, nrows=5)
     except (OSError, ValueError, pd.errors.ParserError) as err:
@@ -207,48 +348,84 @@ def run_problem(path: Path) -> str | None:
 def _meta_or_empty(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads((path / CONFIG_FILE).read_text())
-    except (OSError, ValueError):
+    except Exception:  # shown as damaged by run_problem; here only what the record still says is wanted
         return {}
     return meta if isinstance(meta, dict) else {}
 
 
-def list_runs(root: str | Path | None = None) -> pd.DataFrame:
-    """One row per saved run, newest first (columns :data:`LIST_COLUMNS`).
+def _text(value: Any, sep: str = ",") -> str:
+    """A record field as one line of text, whatever its type (lists joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return sep.join(map(str, value))
+    return str(value)
 
-    A damaged run is listed with ``status`` "damaged: <reason>" and whatever its record still says; it never
-    hides, and never stops the other runs from being listed.
+
+def _list_row(path: Path) -> dict[str, Any]:
+    """One line of the run list; a damaged run shows its reason and whatever its record still says."""
+    stray = _stray(path)
+    problem = stray if stray is not None else run_problem(path)
+    status = OK if problem is None else f"stray: {problem}" if stray is not None else f"damaged: {problem}"
+    meta = _meta_or_empty(path) if stray is None else {}
+    config: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
+    try:
+        has_fidelity, has_significance = (path / "fidelity.csv").exists(), (path / "significance.csv").exists()
+    except OSError:
+        has_fidelity = has_significance = False
+    n_synthetic = meta.get("n_synthetic", 0)
+    return {
+        "run_id": path.name,
+        "status": status,
+        "created": _text(meta.get("created", "")),
+        "label": _text(meta.get("label", "")),
+        "data": _text(meta.get("data_name") or config.get("data", "")),
+        "sources": _text(meta.get("sources", []), ", "),
+        "fingerprint": _text(meta.get("data_fingerprint", "")),
+        "protocol": _text(config.get("protocol", "")),
+        "augmenters": _text(config.get("augmenters", [])),
+        "models": _text(config.get("models", [])),
+        "seeds": _text(meta.get("seeds", [])),
+        "n_synthetic": n_synthetic if isinstance(n_synthetic, int) and not isinstance(n_synthetic, bool) else 0,
+        "has_fidelity": has_fidelity,
+        "has_significance": has_significance,
+        "path": str(path),
+    }
+
+
+def list_runs(root: str | Path | None = None) -> pd.DataFrame:
+    """One row per entry of the run store, newest first (columns :data:`LIST_COLUMNS`).
+
+    A damaged run is listed with ``status`` "damaged: <reason>" and whatever its record still says; a file or
+    link that is not a run folder with "stray: <what it is>". Nothing hides, and no entry stops the others from
+    being listed. Temporary folders of saves that died are removed once stale.
     """
+    folder = runs_dir(root)
+    remove_stale_partials(folder)
     rows = []
-    for path in _run_folders(runs_dir(root)):
-        problem = run_problem(path)
-        meta = _meta_or_empty(path)
-        config = meta.get("config", {}) if isinstance(meta.get("config"), dict) else {}
-        rows.append(
-            {
-                "run_id": path.name,
-                "status": OK if problem is None else f"damaged: {problem}",
-                "created": meta.get("created", ""),
-                "label": meta.get("label", ""),
-                "data": meta.get("data_name") or config.get("data", ""),
-                "sources": ", ".join(meta.get("sources", []) or []),
-                "fingerprint": meta.get("data_fingerprint", ""),
-                "protocol": config.get("protocol", ""),
-                "augmenters": ",".join(map(str, config.get("augmenters", []) or [])),
-                "models": ",".join(map(str, config.get("models", []) or [])),
-                "seeds": ",".join(map(str, meta.get("seeds", []) or [])),
-                "n_synthetic": meta.get("n_synthetic", 0),
-                "has_fidelity": (path / "fidelity.csv").exists(),
-                "has_significance": (path / "significance.csv").exists(),
-                "path": str(path),
-            }
-        )
+    for path in _entries(folder):
+        try:
+            rows.append(_list_row(path))
+        except Exception as err:  # the last line of defence: a run that breaks the row builder is still listed
+            logger.warning("could not describe %s", path, exc_info=True)
+            rows.append(
+                {
+                    **dict.fromkeys(LIST_COLUMNS, ""),
+                    "run_id": path.name,
+                    "path": str(path),
+                    "n_synthetic": 0,
+                    "has_fidelity": False,
+                    "has_significance": False,
+                    "status": f"damaged: could not be listed ({type(err).__name__}: {str(err)[:120]})",
+                }
+            )
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
 def resolve_run_id(run_id: str, root: str | Path | None = None) -> Path:
     """Folder of a run given its id or a unique prefix of it; RecaugInputError otherwise."""
     folder = runs_dir(root)
-    matches = [p for p in _run_folders(folder) if p.name.startswith(str(run_id).strip())] if str(run_id).strip() else []
+    matches = [p for p in _entries(folder) if p.name.startswith(str(run_id).strip())] if str(run_id).strip() else []
     exact = [p for p in matches if p.name == run_id]
     if exact:
         return exact[0]
@@ -271,15 +448,26 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
 
 
 def load_run(run_id: str, root: str | Path | None = None) -> Run:
-    """Reload a saved run by id (or unique id prefix); RecaugInputError saying why when it is damaged."""
+    """Reload a saved run by id (or unique id prefix); RecaugInputError saying why when it is damaged.
+
+    Every file is checked against the manifest written at save (size and checksum), so a cut results.csv is
+    damage, never a run that compares as NaN rows.
+    """
     path = resolve_run_id(run_id, root)
-    problem = run_problem(path)
-    if problem is not None:
-        raise RecaugInputError(
-            f"run {path.name} is damaged: {problem}",
-            file=str(path),
-            fix="delete it (`python -m recaug runs delete ID` or the Runs page), or restore the file",
-        )
+    problem = run_problem(path, deep=True)
+    if problem is None:
+        try:
+            return _read_run(path)
+        except Exception as err:  # passed the checks yet does not read: still damage, never a traceback
+            problem = f"it could not be read ({type(err).__name__}: {str(err)[:120]})"
+    raise RecaugInputError(
+        f"run {path.name} is damaged: {problem}",
+        file=str(path),
+        fix="delete it (`python -m recaug runs delete ID` or the Runs page), or restore the file",
+    )
+
+
+def _read_run(path: Path) -> Run:
     meta = json.loads((path / CONFIG_FILE).read_text())
     log_path = path / "llm_log.jsonl"
     try:
@@ -292,11 +480,16 @@ def load_run(run_id: str, root: str | Path | None = None) -> Run:
     except (OSError, ValueError):
         logger.warning("ignoring unreadable %s", synthetic_path, exc_info=True)
         synthetic = pd.DataFrame()
+    results = pd.read_csv(path / RESULTS_FILE)
+    if meta.get("manifest"):
+        saved = json.loads((path / MANIFEST_FILE).read_text())["files"][RESULTS_FILE].get("rows")
+        if saved is not None and int(saved) != len(results):
+            raise ValueError(f"{RESULTS_FILE} has {len(results)} rows but was saved with {saved}")
     return Run(
         run_id=path.name,
         path=path,
         meta=meta,
-        results=pd.read_csv(path / RESULTS_FILE),
+        results=results,
         synthetic=synthetic,
         significance=_read_csv(path / "significance.csv"),
         fidelity=_read_csv(path / "fidelity.csv"),
@@ -336,8 +529,12 @@ def set_run_label(run_id: str, label: str, root: str | Path | None = None) -> Ru
 
 
 def delete_run(run_id: str, root: str | Path | None = None) -> None:
-    """Remove a saved run's folder."""
-    shutil.rmtree(resolve_run_id(run_id, root))
+    """Remove a saved run's folder, or a stray file or link (a link is removed, never what it points to)."""
+    path = resolve_run_id(run_id, root)
+    if _stray(path) is not None:
+        path.unlink()
+    else:
+        shutil.rmtree(path)
 
 
 def compare_runs(a: str, b: str, root: str | Path | None = None) -> pd.DataFrame:

@@ -1,0 +1,224 @@
+"""Issue #19's run store under faults: nothing hidden, nothing lost, nothing damaged listed as ok.
+
+Damaged records of any kind ("seeds": 7, "sources": 5, an exception of any type), stray files and links, a cut
+or changed results file, concurrent writers of the same data and writers killed mid-save.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import recaug.reporting.runs as runs
+from recaug.__main__ import main
+from recaug.core.atomic import STALE_AFTER_S
+from recaug.core.errors import RecaugInputError
+from recaug.data.store import load_saved_dataset, save_dataset
+from recaug.reporting.runs import compare_runs, datasets_dir, delete_run, list_runs, load_run, save_run
+from tests.runs_fixtures import small_experiment
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    return small_experiment()
+
+
+def _edit_record(path: Path, **changes: Any) -> None:
+    meta = json.loads((path / "config.json").read_text())
+    for key, value in changes.items():
+        if key.startswith("config."):
+            meta["config"][key.removeprefix("config.")] = value
+        else:
+            meta[key] = value
+    (path / "config.json").write_text(json.dumps(meta))
+
+
+def test_records_of_the_wrong_type_are_damaged_and_block_nothing(
+    experiment, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _, result = experiment
+    good = save_run(result, root=tmp_path)
+    broken = {change: save_run(result, root=tmp_path) for change in ("seeds", "sources", "config.models", "config")}
+    _edit_record(broken["seeds"].path, seeds=7)
+    _edit_record(broken["sources"].path, sources=5)
+    _edit_record(broken["config.models"].path, **{"config.models": "pop"})
+    _edit_record(broken["config"].path, config=[1, 2])
+    listed = list_runs(tmp_path).set_index("run_id")["status"]
+    assert listed[good.run_id] == "ok"
+    assert listed[broken["seeds"].run_id] == "damaged: config.json: 'seeds' is 7, not a list of int"
+    assert listed[broken["sources"].run_id] == "damaged: config.json: 'sources' is 5, not a list of str"
+    assert (
+        listed[broken["config.models"].run_id] == "damaged: config.json: 'config.models' is \"pop\", not a list of str"
+    )
+    assert listed[broken["config"].run_id] == "damaged: config.json: 'config' is [1, 2], not a mapping"
+    assert main(["runs", "list", "--dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert all(run.run_id in printed for run in broken.values())
+    for run in broken.values():
+        assert main(["runs", "show", run.run_id, "--dir", str(tmp_path)]) == 2
+        assert main(["runs", "compare", good.run_id, run.run_id, "--dir", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "damaged" in err and "Traceback" not in err
+
+
+def test_any_exception_while_looking_at_a_run_is_a_reason(
+    experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, result = experiment
+    first, second, third = (save_run(result, root=tmp_path) for _ in range(3))
+    real_problem, real_row = runs._run_problem, runs._list_row
+
+    def exploding_problem(path: Path, deep: bool) -> str | None:
+        if path.name == first.run_id:
+            raise RuntimeError("disk controller on fire")
+        return real_problem(path, deep)
+
+    def exploding_row(path: Path) -> dict[str, Any]:
+        if path.name == second.run_id:
+            raise KeyError("unexpected")
+        return real_row(path)
+
+    monkeypatch.setattr(runs, "_run_problem", exploding_problem)
+    monkeypatch.setattr(runs, "_list_row", exploding_row)
+    listed = list_runs(tmp_path).set_index("run_id")["status"]
+    assert listed[first.run_id] == "damaged: the folder could not be read (RuntimeError: disk controller on fire)"
+    assert listed[second.run_id].startswith("damaged: could not be listed (KeyError")
+    assert listed[third.run_id] == "ok"
+    with pytest.raises(RecaugInputError, match="disk controller on fire"):
+        load_run(first.run_id, root=tmp_path)
+
+
+def test_stray_files_and_links_are_listed_and_deleting_a_link_keeps_its_target(experiment, tmp_path: Path) -> None:
+    _, result = experiment
+    store, outside = tmp_path / "store", tmp_path / "outside"
+    run = save_run(result, root=store)
+    outside.mkdir()
+    (outside / "keep.txt").write_text("precious")
+    (store / "notes.txt").write_text("not a run")
+    (store / "linked").symlink_to(outside)
+    listed = list_runs(store).set_index("run_id")["status"]
+    assert listed[run.run_id] == "ok"
+    assert listed["notes.txt"] == "stray: a file, not a run folder"
+    assert listed["linked"] == f"stray: a symbolic link to {outside}, not a run folder"
+    with pytest.raises(RecaugInputError, match="not a run folder"):
+        load_run("linked", root=store)
+    delete_run("linked", root=store)
+    delete_run("notes.txt", root=store)
+    assert (outside / "keep.txt").read_text() == "precious"
+    assert list_runs(store)["run_id"].tolist() == [run.run_id]
+
+
+def test_a_cut_or_changed_results_file_is_damaged_never_ok(experiment, tmp_path: Path) -> None:
+    _, result = experiment
+    good, cut, changed, old = (save_run(result, root=tmp_path) for _ in range(4))
+    text = (cut.path / "results.csv").read_bytes()
+    (cut.path / "results.csv").write_bytes(text[: len(text) // 2])  # cut at a row boundary or not: same verdict
+    lines = (changed.path / "results.csv").read_text().splitlines()
+    lines[1] = lines[1][:-1] + ("1" if lines[1][-1] != "1" else "2")  # same size, one digit changed
+    (changed.path / "results.csv").write_text("\n".join(lines) + "\n")
+    _edit_record(old.path, manifest=None)  # a run saved before manifests existed
+    (old.path / "manifest.json").unlink()
+    listed = list_runs(tmp_path).set_index("run_id")["status"]
+    assert (
+        listed[cut.run_id]
+        == f"damaged: results.csv has {len(text) // 2:,} bytes but was saved with {len(text):,} (cut or changed)"
+    )
+    assert listed[good.run_id] == "ok" and listed[old.run_id] == "ok"
+    with pytest.raises(RecaugInputError, match=r"results\.csv has changed since it was saved"):
+        load_run(changed.run_id, root=tmp_path)
+    with pytest.raises(RecaugInputError, match=cut.run_id):
+        compare_runs(good.run_id, cut.run_id, root=tmp_path)
+    assert compare_runs(good.run_id, old.run_id, root=tmp_path)["delta"].abs().max() == 0
+    (good.path / "manifest.json").unlink()
+    assert list_runs(tmp_path).set_index("run_id")["status"][good.run_id] == "damaged: manifest.json is missing"
+
+
+def test_leftovers_of_dead_saves_are_removed_once_stale(experiment, tmp_path: Path) -> None:
+    _, result = experiment
+    stale, fresh = tmp_path / ".20200101-000000-abcdef.x1.partial", tmp_path / ".20990101-000000-abcdef.x2.partial"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "results.csv").write_text("half")
+    old = time.time() - STALE_AFTER_S - 60
+    os.utime(stale, (old, old))
+    save_run(result, root=tmp_path)
+    assert not stale.exists() and fresh.exists()  # a save in progress elsewhere is never touched
+    assert len(list_runs(tmp_path)) == 1
+
+
+def _save_data(dataset: Any, folder: str, start: Any) -> None:
+    start.wait()
+    save_dataset(dataset, folder)
+
+
+def _save_slowly(result: Any, dataset: Any, root: str, start: Any) -> None:
+    """A writer whose every file takes a while, so a kill lands in the middle of a save."""
+    write = runs.to_csv_bytes
+
+    def slow(frame: pd.DataFrame) -> bytes:
+        time.sleep(0.15)
+        return write(frame)
+
+    runs.to_csv_bytes = slow  # type: ignore[assignment]
+    start.wait()
+    save_run(result, root=root, dataset=dataset)
+
+
+def test_concurrent_saves_of_the_same_data_all_succeed(experiment, tmp_path: Path) -> None:
+    dataset, _ = experiment
+    upload = type(dataset)(**{**dataset.__dict__, "name": "shop", "sources": ("shop.csv",)})
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    writers = [context.Process(target=_save_data, args=(upload, str(tmp_path), start)) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    start.set()
+    for writer in writers:
+        writer.join(120)
+    assert [w.exitcode for w in writers] == [0, 0, 0, 0]
+    assert [p.name for p in tmp_path.iterdir()] == [upload.fingerprint()]  # one copy, no temporary folder left
+    assert load_saved_dataset(upload.fingerprint(), tmp_path).fingerprint() == upload.fingerprint()
+
+
+def test_writers_killed_mid_save_leave_no_run_listed_as_ok_that_is_not(experiment, tmp_path: Path) -> None:
+    dataset, result = experiment
+    upload = type(dataset)(**{**dataset.__dict__, "name": "shop", "sources": ("shop.csv",)})
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    writers = [context.Process(target=_save_slowly, args=(result, upload, str(tmp_path), start)) for _ in range(6)]
+    for writer in writers:
+        writer.start()
+    time.sleep(3)  # the children import recaug before they wait
+    start.set()
+    rng = random.Random(19)
+    killed = writers[:3]
+    for writer in killed:
+        time.sleep(rng.uniform(0.05, 0.4))
+        os.kill(writer.pid or 0, signal.SIGKILL)
+    for writer in writers:
+        writer.join(120)
+    finished = [w for w in writers[3:] if w.exitcode == 0]
+    assert len(finished) == 3, [w.exitcode for w in writers]
+    listed = list_runs(tmp_path)
+    assert (listed["status"] == "ok").all(), listed["status"].tolist()  # a killed save is never a run
+    assert len(listed) >= len(finished)
+    for run_id in listed["run_id"]:
+        loaded = load_run(run_id, root=tmp_path)
+        pd.testing.assert_frame_equal(loaded.results, result.results, check_dtype=False)
+    assert load_saved_dataset(upload.fingerprint(), datasets_dir(tmp_path)).name == "shop"
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert leftovers  # the kills landed mid-save: their temporary folders are there, and hidden from the list
+    old = time.time() - STALE_AFTER_S - 60
+    for folder in leftovers:
+        os.utime(folder, (old, old))
+    list_runs(tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
