@@ -9,13 +9,17 @@ from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.runs import OK, compare_runs, delete_run, list_runs, load_run, set_run_label
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
+from ui.escape import markdown_code, markdown_text
 from ui.page import page_setup
 from ui.reopen import reopen_run
 
 page_setup("Runs")
 st.title("Saved runs")
+runs = None
 with friendly_errors("list the saved runs"):
     runs = list_runs()
+if runs is None:
+    st.stop()
 if runs.empty:
     st.info("No saved runs yet. Every comparison on the Compare page (and every CLI `compare`) is saved here.")
     st.stop()
@@ -23,13 +27,13 @@ st.dataframe(runs.drop(columns=["path"]), hide_index=True, width="stretch", key=
 damaged = runs[runs["status"] != OK]
 if len(damaged):
     st.warning(
-        f"{len(damaged)} run(s) cannot be opened: "
-        + "; ".join(f"`{r.run_id}` ({r.status.removeprefix('damaged: ')})" for r in damaged.itertuples())
+        f"{len(damaged)} entr{'y' if len(damaged) == 1 else 'ies'} cannot be opened: "
+        + "; ".join(f"{markdown_code(r.run_id)} ({markdown_code(r.status)})" for r in damaged.itertuples())
         + ". They are listed so nothing disappears; delete them below or restore their files."
     )
-    gone = st.selectbox("Delete a damaged run", ["(keep all)", *damaged["run_id"]], key="runs_delete")
-    if gone != "(keep all)" and st.button(f"Delete {gone}", key="runs_delete_button"):
-        with friendly_errors(f"delete run {gone}"):
+    gone = st.selectbox("Delete a damaged run or stray entry", ["(keep all)", *damaged["run_id"]], key="runs_delete")
+    if gone != "(keep all)" and st.button(f"Delete {markdown_code(gone)}", key="runs_delete_button"):
+        with friendly_errors(f"delete {markdown_code(gone)}"):
             delete_run(gone)
             st.rerun()
 ids = runs.loc[runs["status"] == OK, "run_id"].tolist()
@@ -43,15 +47,16 @@ def _label(run_id: str) -> str:
 
 
 chosen = st.selectbox("Inspect a run", ids, key="runs_pick", format_func=_label)
-with friendly_errors(f"open run {chosen}"):
+with friendly_errors(f"open run {markdown_code(chosen)}"):
     run = load_run(chosen)
     config = run.config
     methods = describe_methods(config.augmenters, config.augmenter_params)
     sources = ", ".join(run.meta.get("sources", []) or []) or "built-in"
+    data_name = markdown_text(run.meta.get("data_name") or config.data)
     st.caption(
-        f"Data **{run.meta.get('data_name') or config.data}** ({sources}) · protocol **{config.protocol}** · seeds "
-        f"**{', '.join(map(str, config.seeds))}** · **{methods}** · models **{', '.join(config.models)}** · "
-        f"data fingerprint `{run.fingerprint}`"
+        f"Data **{data_name}** ({markdown_text(sources)}) · protocol **{markdown_text(config.protocol)}** · seeds "
+        f"**{markdown_text(', '.join(map(str, config.seeds)))}** · **{markdown_text(methods)}** · models "
+        f"**{markdown_text(', '.join(config.models))}** · data fingerprint {markdown_code(run.fingerprint)}"
     )
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     label = left.text_input("Label", value=run.meta.get("label", ""), key=f"runs_label_{chosen}")
@@ -59,11 +64,11 @@ with friendly_errors(f"open run {chosen}"):
         set_run_label(chosen, label)
         st.rerun()
     if st.button("Open this run in the dashboard", key="runs_reopen", type="primary"):
-        with friendly_errors(f"reopen run {chosen}"):
+        with friendly_errors(f"reopen run {markdown_code(chosen)}"):
             dataset = reopen_run(chosen)
             st.success(
-                f"Reopened: {dataset.name} with this run's settings and results. The Compare page shows them; "
-                "press Run comparison there to refit the models (needed for per-user views and what-ifs)."
+                f"Reopened: {markdown_text(dataset.name)} with this run's settings and results. The Compare page "
+                "shows them; press Run comparison there to refit the models (needed for per-user views and what-ifs)."
             )
     slices = sorted(run.results["slice"].unique(), key=lambda s: (s != "all", s))
     slice_name = st.selectbox("Slice of test users", slices, key="runs_slice")
@@ -85,7 +90,7 @@ if len(ids) >= 2:
     a, b = st.columns(2)
     first = a.selectbox("Run A", ids, index=1, key="runs_a", format_func=_label)
     second = b.selectbox("Run B", ids, index=0, key="runs_b", format_func=_label)
-    with friendly_errors(f"compare {first} with {second}"):
+    with friendly_errors(f"compare {markdown_code(first)} with {markdown_code(second)}"):
         table = compare_runs(first, second)
         if not table.attrs.get("same_data", True):
             st.warning("These runs used different data (their fingerprints differ); compare with care.")

@@ -76,7 +76,7 @@ def test_runs_page_lists_damaged_runs_and_reopens_a_run(app: AppTest) -> None:
     assert len(list_runs(root)) == 3
     app.switch_page("pages/6_Runs.py").run()
     no_errors(app)
-    assert any(broken.run_id in w.value and "results.csv is empty" in w.value for w in app.warning)
+    assert any(broken.run_id in w.value and "results.csv has 0 bytes" in w.value for w in app.warning)
     assert app.selectbox(key="runs_pick").options == sorted([good.run_id + " · keep me", other.run_id], reverse=True)
     compared = app.dataframe[-1].value
     assert "delta" in compared.columns and len(compared)  # the healthy pair compares despite the damaged run

@@ -1,0 +1,27 @@
+"""User-supplied text shown inside Streamlit markdown, as text: never an image, a link, a colour or a heading.
+
+A data name such as ``![x](http://host/pixel)`` rendered as an image on the Runs page (a headless browser fetched
+the URL). Streamlit renders markdown in captions, alerts and labels, so every user string placed there goes
+through :func:`markdown_text`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CommonMark lets a backslash escape any ASCII punctuation; Streamlit adds :colour[...], :icon: and $math$.
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&\"'=^%@/])")
+
+
+def markdown_text(value: object, limit: int = 200) -> str:
+    """``value`` as literal text inside markdown (punctuation escaped, newlines as spaces, cut at ``limit``)."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def markdown_code(value: object, limit: int = 200) -> str:
+    """``value`` as an inline code span: shown verbatim (ids, file names, reasons), backticks made quotes."""
+    text = " ".join(str(value).replace("`", "'").split())
+    return f"`{text[: limit - 1] + '…' if len(text) > limit else text}`"
