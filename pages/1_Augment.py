@@ -6,19 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from recaug.data.splits import protocol_summary
-from recaug.experiment import run_augmenters
 from recaug.reporting.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_view import llm_estimate_panel, method_form, result_panel
-from ui.cached import cached_value
 from ui.errors import friendly_errors
+from ui.jobs import is_running
+from ui.long_runs import AUGMENT, ESTIMATE, estimate, finish_augmentation, show_stop_note, start_augmentation
 from ui.page import page_setup
-from ui.progress import streamlit_progress
-from ui.reopen import keep_augmentation
 from ui.session import current_dataset
 from ui.state import (
     AUGMENT_CONFIG,
     AUGMENT_RESULTS,
-    AUGMENT_RUN_CONFIG,
     augment_config,
     augment_preview,
     results_config,
@@ -34,17 +31,15 @@ st.caption(
     f"Data: **{dataset.name}** · split `{config['protocol']}` ({protocol_summary(config['protocol'])}) · "
     "augmenters see the training split only; validation and test are never shown to them."
 )
-llm_estimate_panel(dataset, augment_preview(dataset, config)[0])
-if st.button("Run augmentation", type="primary", key="run_augment", disabled=not config["augmenters"]):
-    experiment, key = augment_preview(dataset, config)
-    report, bar = streamlit_progress("Augmenting")
-    with friendly_errors("run the augmentation"):
-        st.session_state[AUGMENT_RESULTS] = cached_value(
-            key, lambda: run_augmenters(dataset, experiment, config["seed"], progress=report)
-        )
-        st.session_state[AUGMENT_RUN_CONFIG] = dict(config)
-        keep_augmentation(config, st.session_state[AUGMENT_RESULTS])
-    bar.empty()
+experiment = augment_preview(dataset, config)[0]
+llm_estimate_panel(experiment, lambda: estimate(dataset, experiment))
+show_stop_note(ESTIMATE)
+running = is_running(AUGMENT)
+if st.button("Run augmentation", type="primary", key="run_augment", disabled=not config["augmenters"] or running):
+    start_augmentation(dataset, config)
+with friendly_errors("run the augmentation"):
+    finish_augmentation()
+show_stop_note(AUGMENT)
 
 results = st.session_state.get(AUGMENT_RESULTS)
 if results and results_config() != config:

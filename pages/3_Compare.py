@@ -21,8 +21,8 @@ from ui.compare_controller import (
 from ui.compare_form import compare_form
 from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
+from ui.long_runs import COMPARE, finish_comparison, show_stop_note, start_comparison
 from ui.page import page_setup
-from ui.progress import streamlit_progress
 from ui.session import current_dataset
 from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config
 
@@ -39,12 +39,12 @@ if not aug["augmenters"]:
 
 form = compare_form(dataset, aug)
 config = form.config
-if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not form.config.models)):
-    report, bar = streamlit_progress("Training and evaluating")
-    with friendly_errors("run the comparison"):
-        if run_and_record(dataset, config, report, form.executor()):
-            st.toast("Loaded from cache (same data and settings).")
-    bar.empty()
+if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not config.models)):
+    start_comparison(dataset, config, lambda progress: run_and_record(dataset, config, progress, form.executor()))
+with friendly_errors("run the comparison"):
+    if finish_comparison(dataset, lambda partial, progress: run_and_record(dataset, partial, progress)):
+        st.toast("Loaded from cache (same data and settings).")
+show_stop_note(COMPARE)
 
 result = st.session_state.get(EXPERIMENT)
 if result is None:

@@ -24,3 +24,55 @@ def test_durations_and_lines_read_well() -> None:
     line = render_bar(0.5, "seed 0: fitting bpr on baseline", 70, width=10)
     assert line == "[#####.....]  50% · 1 min 10 s left · seed 0: fitting bpr on baseline"
     assert "estimating" in render_bar(0.0, "reading", None)
+
+
+class _Timeline:
+    """A fake clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _run(clock: ProgressClock, timeline: _Timeline, costs: list[float], upto: int) -> None:
+    """Let the first ``upto`` of equal-width steps take ``costs`` seconds each, reporting at every step start."""
+    for index in range(upto):
+        clock.observe(index / len(costs))
+        timeline.now += costs[index]
+    clock.observe(upto / len(costs))
+
+
+def test_time_left_is_priced_by_what_each_kind_of_step_took() -> None:
+    """Two seeds of [augment, fit pop, fit bpr]: once seed 0 is timed, seed 1's time left is its real cost, where
+    the linear estimate (every step equal) is off by the cheap steps' share."""
+    plan = ["augment", "fit pop", "fit bpr"] * 2
+    costs = [30.0, 1.0, 9.0] * 2
+    timeline = _Timeline()
+    clock = ProgressClock(now=timeline, plan=plan)
+    _run(clock, timeline, costs, upto=4)  # seed 0 done, seed 1's augment done
+    assert clock.remaining(4 / 6) == 10.0  # fit pop + fit bpr, as measured in seed 0
+    linear = ProgressClock(now=timeline)
+    timeline.now += 70.0  # 70 s for 4 of 6 steps
+    assert abs((linear.remaining(4 / 6) or 0) - 35.0) < 1e-9  # the old estimate: 3.5 times too long
+
+
+def test_a_slow_first_step_is_priced_once_not_for_every_step_after_it() -> None:
+    """An LLM step of 60 s, then four quick steps already timed in an earlier run of this process."""
+    timeline = _Timeline()
+    earlier = ProgressClock(now=timeline, plan=["quick step"] * 2)
+    _run(earlier, timeline, [2.0, 2.0], upto=2)  # the process has seen 'quick step' take 2 s
+    clock = ProgressClock(now=timeline, plan=["llm calls", *["quick step"] * 4])
+    _run(clock, timeline, [60.0, 2.0, 2.0, 2.0, 2.0], upto=1)
+    assert clock.remaining(1 / 5) == 8.0  # linear would say 240 s
+    assert clock.cost("llm calls") == 60.0
+
+
+def test_a_step_that_reports_its_own_progress_is_extrapolated_inside() -> None:
+    timeline = _Timeline()
+    clock = ProgressClock(now=timeline, plan=["embed", "llm calls"])
+    _run(clock, timeline, [4.0, 0.0], upto=1)
+    timeline.now += 30.0  # 30 s into the LLM step, a quarter of its calls done
+    assert clock.remaining(0.5 + 0.25 * 0.5) == 90.0
+    assert ProgressClock(now=timeline, plan=["x"]).remaining(0.5) is None  # nothing timed, under a second

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -362,18 +363,18 @@ def _start_vectors_panel(name: str, result: AugmentResult) -> None:
         st.json({k: v for k, v in result.info.items() if k != "augmenter"})
 
 
-def llm_estimate_panel(dataset: Dataset, experiment: Any) -> None:
-    """For LLM methods: a button that measures a short probe and shows calls, tokens and time before running."""
+def llm_estimate_panel(experiment: Any, estimate: Callable[[], list[str] | None]) -> None:
+    """For LLM methods: a button that measures a short probe and shows calls, tokens and time before running.
+
+    ``estimate()`` runs the probe (a stoppable job) and returns the lines to show, None when stopped.
+    """
     if not any(name.startswith("llm-") for name in experiment.augmenters):
         return
     if st.button("Estimate LLM cost", key="estimate_llm", help="Runs one batch of real calls on this backend."):
-        from recaug.augment.llm.llm_estimate import estimate_llm_variants
-
-        with friendly_errors("estimate the LLM cost"), st.spinner("Probing the LLM backend..."):
-            st.session_state["llm_estimates"] = (
-                experiment.to_dict(),
-                [e.line() for e in estimate_llm_variants(dataset, experiment)],
-            )
+        with friendly_errors("estimate the LLM cost"):
+            lines = estimate()
+            if lines is not None:
+                st.session_state["llm_estimates"] = (experiment.to_dict(), lines)
     saved = st.session_state.get("llm_estimates")
     if saved and saved[0] == experiment.to_dict():
         st.info("  \n".join(saved[1]), icon=":material/schedule:")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
 from recaug.core.errors import RecaugInputError
-from recaug.core.progress import ProgressFn, no_progress, sub_progress
+from recaug.core.progress import Cancelled, ProgressFn, no_progress, sub_progress
 from recaug.core.variants import Variant
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
@@ -88,7 +88,11 @@ def run_augmenters(
     results = {}
     for position, name in enumerate(config.augmenters):
         step = sub_progress(report, position / len(config.augmenters), (position + 1) / len(config.augmenters))
-        results[name] = augment_training(dataset, split, name, config, seed, step)
+        try:
+            results[name] = augment_training(dataset, split, name, config, seed, step)
+        except Cancelled as stop:
+            stop.partial = results or None  # the methods finished before the stop are kept
+            raise
     report(1.0, "done")
     return results
 
@@ -294,15 +298,20 @@ def run_experiment(
             f"{dataset.n_items:,} items, {len(dataset.interactions):,} interactions): " + "; ".join(refused),
             fix="remove them from the model list (or follow each one's advice) and run again",
         )
-    outcomes = run_seed_batch(
-        dataset,
-        config,
-        list(config.seeds),
-        progress=report,
-        slice_fn=slice_fn,
-        keep_models=keep_models,
-        executor=executor,
-    )
+    try:
+        outcomes = run_seed_batch(
+            dataset,
+            config,
+            list(config.seeds),
+            progress=report,
+            slice_fn=slice_fn,
+            keep_models=keep_models,
+            executor=executor,
+        )
+    except Cancelled as stop:  # a stop keeps the finished seeds, as a result of those seeds only
+        done = list(stop.partial or [])
+        stop.partial = _merge(dataset, replace(config, seeds=[o.seed for o in done]), done) if done else None
+        raise
     report(1.0, "done")
     return _merge(dataset, config, outcomes)
 
@@ -325,7 +334,13 @@ def run_seed_batch(
         outcomes = []
         for position, seed in enumerate(seeds):
             step = sub_progress(report, position / len(seeds), (position + 1) / len(seeds))
-            outcomes.append(run_seed(dataset, config, seed, progress=step, slice_fn=slice_fn, keep_models=keep_models))
+            try:
+                outcomes.append(
+                    run_seed(dataset, config, seed, progress=step, slice_fn=slice_fn, keep_models=keep_models)
+                )
+            except Cancelled as stop:
+                stop.partial = outcomes  # the seeds finished before the stop are kept
+                raise
         return outcomes
     report(0.0, f"running {len(seeds)} seeds on {type(executor).__name__}")
     task = partial(_seed_task, config=config, slice_fn=slice_fn, keep_models=keep_models)

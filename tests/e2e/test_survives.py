@@ -1,0 +1,79 @@
+"""Real browser (issue #19): work survives a refresh, Stop stops a comparison and keeps its finished seeds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.driver import (
+    COMPUTE_TIMEOUT_MS,
+    error_alerts,
+    exceptions,
+    full_page_screenshot,
+    go_to,
+    grid_rows,
+    metric_value,
+    run_augmentation,
+    wait_until_idle,
+)
+from tests.e2e.server import AppServer
+
+
+def _clean(page: Page, server: AppServer) -> None:
+    assert exceptions(page) == [] and error_alerts(page) == []
+    assert server.failures() == [], f"the server logged app errors; see {server.log_path}"
+
+
+@pytest.mark.e2e
+def test_refresh_keeps_the_augmentation_on_every_page(app_page: Page, app_server: AppServer, artifacts: Path) -> None:
+    page = app_page
+    go_to(page, "Augment")
+    cap = page.get_by_role("spinbutton", name="Max rows per user")
+    cap.fill("3")
+    cap.press("Enter")
+    wait_until_idle(page)
+    run_augmentation(page)
+    kept = metric_value(page, "Synthetic rows").inner_text()
+    expect(page).to_have_url(re.compile(r"[?&]aug=[0-9a-f]{16}"))
+
+    page.reload()  # a new session: only the URL is left
+    wait_until_idle(page)
+    go_to(page, "Augment")
+    expect(metric_value(page, "Synthetic rows")).to_have_text(kept)
+    expect(page.get_by_role("spinbutton", name="Max rows per user")).to_have_value("3")
+    expect(page.get_by_text("The settings changed since")).to_have_count(0)
+    _clean(page, app_server)
+    full_page_screenshot(page, artifacts / "augment_after_refresh.png")
+    go_to(page, "Fidelity")
+    expect(page.get_by_text("Run one or more methods on the Augment page first")).to_have_count(0)
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    go_to(page, "Embeddings")
+    expect(page.get_by_text("No synthetic data yet")).to_have_count(0)
+    _clean(page, app_server)
+
+
+@pytest.mark.e2e
+def test_stop_ends_a_comparison_and_keeps_the_finished_seeds(
+    app_page: Page, app_server: AppServer, artifacts: Path
+) -> None:
+    page = app_page
+    go_to(page, "Compare")
+    page.get_by_role("button", name="Run comparison").click()
+    bar = page.get_by_test_id("stProgress")
+    expect(bar).to_contain_text("seed 1:", timeout=COMPUTE_TIMEOUT_MS)  # seed 0 finished, seed 1 running
+    expect(bar).to_contain_text("left")  # a time left is shown
+    page.get_by_role("button", name="Stop").click()
+    note = page.get_by_test_id("stAlertContentInfo").filter(has_text="Stopped after seed")
+    expect(note).to_be_visible(timeout=COMPUTE_TIMEOUT_MS)
+    expect(note).to_contain_text("Stopped after seed 0 by you")
+    wait_until_idle(page)
+    expect(page.get_by_test_id("stProgress")).to_have_count(0)
+    _clean(page, app_server)
+    rows = grid_rows(page.get_by_test_id("stDataFrame").first)
+    assert rows, "the finished seed's results are shown"
+    full_page_screenshot(page, artifacts / "compare_stopped.png")
+    # The results are seed 0's only: the verdict line says so, and the form's 3 seeds are flagged as different.
+    expect(page.get_by_text("other settings than the ones above")).to_be_visible()

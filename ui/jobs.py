@@ -1,0 +1,159 @@
+"""Long work (an augmentation, a comparison, an LLM estimate) in a worker thread, with a Stop button.
+
+Why a thread: Streamlit runs the page script in one thread, and a click during a run (``runner.fastReruns``)
+stops that script at its next ``st`` call and starts a new run at once. Work done inside the script is therefore
+lost on any click, and a Stop button's click could never reach it. Here the work runs in its own thread and each
+script run only *watches* it: draws the progress bar, offers Stop, and takes the outcome when it is done. A click
+(or leaving the page) interrupts the watching, never the work; Stop sets a flag that the work's progress callback
+turns into :class:`recaug.core.progress.Cancelled` at its next step, and the loops that own finished seeds or
+methods attach them to it, so a stop keeps them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from recaug.core.progress import Cancelled, ProgressClock, ProgressFn, describe_progress, reporting
+
+logger = logging.getLogger("recaug.ui")
+
+POLL_S = 0.25  # how often a watching script redraws the bar (cheap: one small message)
+STOPPED_BY_YOU = "stopped by you"
+
+
+@dataclass
+class Job:
+    """One piece of long work and what it has said so far; written by its thread, read by the page script."""
+
+    kind: str
+    label: str
+    clock: ProgressClock
+    stop: threading.Event = field(default_factory=threading.Event)
+    fraction: float = 0.0
+    message: str = "starting"
+    detail: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+    taken: bool = False
+    context: Any = None  # what the page needs to take the outcome (e.g. the settings it was started with)
+
+    def progress(self, fraction: float, message: str) -> None:
+        """The work's progress callback: records, and raises Cancelled once Stop was pressed."""
+        if self.stop.is_set():
+            raise Cancelled(STOPPED_BY_YOU)
+        self.fraction, self.message, self.detail = min(max(fraction, 0.0), 1.0), message, ""
+        self.clock.observe(self.fraction)
+
+    def note(self, message: str) -> None:
+        """A sub-step inside the current step (``recaug.core.progress.note``); also where a stop takes effect."""
+        if self.stop.is_set():
+            raise Cancelled(STOPPED_BY_YOU)
+        self.detail = message
+
+    def text(self) -> str:
+        """'Augmenting — similarity: embedding texts 512/1682 · about 40 s left'."""
+        message = f"{self.message} · {self.detail}" if self.detail else self.message
+        if self.stop.is_set() and not self.done.is_set():
+            return f"{self.label} — stopping after the current step ({message})"
+        return f"{self.label} — {describe_progress(self.fraction, message, self.clock.remaining(self.fraction))}"
+
+
+def _key(kind: str) -> str:
+    return f"job:{kind}"
+
+
+def current_job(kind: str) -> Job | None:
+    """This session's job of ``kind`` (running, or finished and not yet taken), else None."""
+    job = st.session_state.get(_key(kind))
+    return job if isinstance(job, Job) else None
+
+
+def is_running(kind: str) -> bool:
+    job = current_job(kind)
+    return job is not None and not job.done.is_set()
+
+
+def start_job(
+    kind: str,
+    label: str,
+    work: Callable[[ProgressFn], Any],
+    plan: Sequence[str] | None = None,
+    context: Any = None,
+) -> Job:
+    """Run ``work(progress)`` in a new thread (one job of each kind per session; a running one is kept).
+
+    The thread carries this session's script context, so ``st.session_state`` and the cached stores it touches
+    are this session's; it must not draw elements (the page that watches it draws).
+    """
+    running = current_job(kind)
+    if running is not None and not running.done.is_set():
+        return running
+    job = Job(kind=kind, label=label, clock=ProgressClock(plan=plan), context=context)
+
+    def run() -> None:
+        try:
+            with reporting(job.note):
+                job.value = work(job.progress)
+        except BaseException as error:  # Cancelled included: the page reports whatever ended the work
+            if not isinstance(error, Cancelled):
+                logger.warning("%s failed", label, exc_info=True)
+            job.error = error
+        finally:
+            job.done.set()
+
+    thread = threading.Thread(target=run, name=f"recaug-{kind}", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())
+    st.session_state[_key(kind)] = job
+    thread.start()
+    return job
+
+
+def request_stop(kind: str) -> None:
+    """The Stop button's callback: ask the job to stop at its next step."""
+    job = current_job(kind)
+    if job is not None:
+        job.stop.set()
+
+
+def watch_job(kind: str) -> Job | None:
+    """Draw the running job's bar and Stop button and wait for it; return the finished job once, else None.
+
+    Returns None when there is no job, or it was already taken. The caller reads ``value`` or ``error``.
+    """
+    job = current_job(kind)
+    if job is None or job.taken:
+        return None
+    if not job.done.is_set():
+        slot = st.empty()  # the bar and the Stop button, removed together when the job ends
+        panel = slot.container()
+        bar = panel.progress(job.fraction, text=job.text())
+        panel.button(
+            "Stop",
+            key=f"stop_{kind}",
+            icon=":material/stop_circle:",
+            on_click=request_stop,
+            args=(kind,),
+            disabled=job.stop.is_set(),
+            help="Stops after the step that is running now; finished seeds (or methods) are kept and shown.",
+        )
+        while not job.done.wait(POLL_S):
+            bar.progress(job.fraction, text=job.text())  # also where a click interrupts this watching run
+        slot.empty()
+    job.taken = True
+    return job
+
+
+def run_blocking(kind: str, label: str, work: Callable[[ProgressFn], Any], plan: Sequence[str] | None = None) -> Job:
+    """Start ``work`` and watch it in this run: what the page's Run button does."""
+    start_job(kind, label, work, plan)
+    job = watch_job(kind)
+    assert job is not None  # just started: not taken yet
+    return job
