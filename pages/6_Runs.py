@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.augment.options import describe_methods
-from recaug.reporting.export import to_csv_bytes
+from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
 from recaug.reporting.runs import OK, compare_runs, delete_run, list_runs, load_run, set_run_label
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
@@ -78,12 +78,21 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
         st.json(config.to_dict())
     with st.expander("All results (tidy)"):
         st.dataframe(run.results, hide_index=True, width="stretch")
-    st.download_button(
+    csv_column, parquet_column = st.columns(2)
+    csv_column.download_button(
         "Download its results (CSV)",
         to_csv_bytes(run.results),
         f"results_{chosen}.csv",
         "text/csv",
         key="runs_download",
+        help="Cells a spreadsheet would run as a formula (=, +, -, @) are quoted; the Parquet file keeps them exact.",
+    )
+    parquet_column.download_button(
+        "Download its results (Parquet, exact values)",
+        to_parquet_bytes(run.results),
+        f"results_{chosen}.parquet",
+        "application/octet-stream",
+        key="runs_download_parquet",
     )
 if len(ids) >= 2:
     st.subheader("Compare two runs")

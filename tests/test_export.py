@@ -49,8 +49,10 @@ def test_augmented_training_data_has_provenance_on_every_row() -> None:
     assert len(pd.read_parquet(io.BytesIO(to_parquet_bytes(out)))) == len(out)
 
 
-def test_ids_round_trip_exactly_while_free_text_is_neutralised() -> None:
-    # '-5' became "'-5" in split.csv and augmented.csv, so exported rows no longer matched the input.
+def test_ids_a_spreadsheet_would_run_are_neutralised_and_kept_exactly_in_parquet(tmp_path) -> None:
+    # An item id '=HYPERLINK(...)' was written raw to split.csv: ids are quoted like text; numbers stay numbers.
+    from recaug.reporting.export import write_experiment
+
     dataset, result = small_experiment()
     train = make_split(dataset.interactions, result.config.protocol, 0).train.head(3)
     synthetic = pd.DataFrame(
@@ -65,16 +67,23 @@ def test_ids_round_trip_exactly_while_free_text_is_neutralised() -> None:
     csv = pd.read_csv(
         io.BytesIO(to_csv_bytes(augmented_training_data(train, synthetic))), dtype=str, keep_default_na=False
     )
-    assert csv["user_id"].tolist()[-2:] == ["-5", "=cmd|' /C calc'!A0"]
-    assert csv["item_id"].tolist()[-2:] == ["+12", "@evil"]
-    assert csv["prompt_id"].tolist()[-2:] == ["-p1", "p2"]
+    assert csv["user_id"].tolist()[-2:] == ["-5", "'=cmd|' /C calc'!A0"]
+    assert csv["item_id"].tolist()[-2:] == ["+12", "'@evil"]
+    assert csv["prompt_id"].tolist()[-2:] == ["'-p1", "p2"]
     log = pd.DataFrame(
-        {"prompt": ["=1+1", "-5", "-x"], "answer": ["@SUM(A1)", "ok", "+3"], "item_ids": ["-1", "2", "3"]}
+        {"prompt": ["=1+1", "-5", "-x"], "answer": ["@SUM(A1)", "ok", "+3"], "item_ids": ["-1", "2", "=3"]}
     )
     back = pd.read_csv(io.BytesIO(to_csv_bytes(log)), dtype=str, keep_default_na=False)
     assert back["prompt"].tolist() == ["'=1+1", "-5", "'-x"]  # numbers stay numbers, formulas are quoted
     assert back["answer"].tolist() == ["'@SUM(A1)", "ok", "+3"]
-    assert back["item_ids"].tolist() == ["-1", "2", "3"]
+    assert back["item_ids"].tolist() == ["-1", "2", "'=3"]
+    hostile = result.split.assign(item_id=result.split["item_id"].where(result.split.index % 7 != 0, "=HYPERLINK(1)"))
+    write_experiment(type(result)(**{**result.__dict__, "split": hostile, "synthetic": synthetic}), tmp_path)
+    split_csv = pd.read_csv(tmp_path / "split.csv", dtype=str, keep_default_na=False)
+    assert set(split_csv.loc[hostile.index % 7 == 0, "item_id"]) == {"'=HYPERLINK(1)"}
+    exact = pd.read_parquet(tmp_path / "split.parquet")
+    assert exact["item_id"].tolist() == hostile["item_id"].astype(str).tolist()
+    assert pd.read_parquet(tmp_path / "augmented.parquet")["user_id"].tolist() == ["-5", "=cmd|' /C calc'!A0"]
 
 
 def test_split_export_keeps_ids_of_every_seed(tmp_path) -> None:

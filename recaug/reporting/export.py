@@ -18,27 +18,17 @@ from recaug.experiment import ExperimentResult
 from recaug.experiment.cost import cost_table
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Identifiers must round-trip exactly (an id '-5' that became "'-5" no longer matches the input), so
-# neutralising applies to free-text columns only: titles, texts, prompts, answers, messages.
-_ID_COLUMNS = frozenset({USER, ITEM, ORIGIN, "seed", "part", "model", "variant", "slice", "metric", "run_id"})
-
-
-def is_id_column(name: object) -> bool:
-    """Columns that hold identifiers, written verbatim: user_id, item_id, any ``*_id``/``*_ids``, split labels."""
-    text = str(name).lower()
-    return text in _ID_COLUMNS or text.endswith(("_id", "_ids", "_idx"))
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix free-text cells that a spreadsheet would run as a formula with a quote (CSV injection).
+    """Prefix text cells that a spreadsheet would run as a formula with a quote (CSV injection).
 
-    Id columns (:func:`is_id_column`) and numbers written as text ('-5', '+1.5e3') are left as they are:
-    a spreadsheet reads those as numbers, never as formulas.
+    Every text column is treated alike, ids included: an item id ``=HYPERLINK(...)`` is as dangerous as a
+    title. Numbers written as text ('-5', '+1.5e3') are left as they are: a spreadsheet reads those as numbers,
+    never as formulas. The exact values go to the Parquet files written alongside (:func:`write_experiment`).
     """
     out = frame.copy()
     for column in out.columns:
-        if is_id_column(column):
-            continue
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype("string")
             risky = text.str.startswith(_FORMULA_PREFIXES).fillna(False)
@@ -114,8 +104,12 @@ def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:
     return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
 
 
+EXACT_TWINS = ("augmented.csv", "split.csv")  # tables of ids, also written as Parquet with the ids verbatim
+
+
 def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: PrepareReport | None = None) -> list[Path]:
-    """results/significance/augmented/split/cost CSVs, config.json (and llm_log.jsonl); returns the paths."""
+    """results/significance/augmented/split/cost CSVs, augmented/split Parquet (exact ids), config.json (and
+    llm_log.jsonl); returns the paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     tables = {
@@ -128,6 +122,11 @@ def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: Pre
     for name, frame in tables.items():
         path = out / name
         path.write_bytes(to_csv_bytes(frame))
+        written.append(path)
+    # The CSVs quote ids a spreadsheet would run ('=cmd'); the Parquet twins keep every id exactly as read.
+    for name in EXACT_TWINS:
+        path = out / name.replace(".csv", ".parquet")
+        path.write_bytes(to_parquet_bytes(tables[name]))
         written.append(path)
     if result.logs:
         path = out / "llm_log.jsonl"
