@@ -10,6 +10,7 @@ from recaug.reporting.runs import OK, compare_runs, delete_run, list_runs, load_
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
 from ui.escape import markdown_code, markdown_text
+from ui.mlflow_button import mlflow_section
 from ui.page import page_setup
 from ui.reopen import reopen_run
 
@@ -94,6 +95,7 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
         "application/octet-stream",
         key="runs_download_parquet",
     )
+    mlflow_section(run)
 if len(ids) >= 2:
     st.subheader("Compare two runs")
     a, b = st.columns(2)

@@ -6,7 +6,9 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.runtime import prefer_single_thread_on_small_machines
@@ -181,6 +183,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a running Ray cluster, HOST:PORT (default with --executor ray: a local head on 127.0.0.1)",
     )
+    cmp.add_argument(
+        "--config",
+        default=None,
+        metavar="CONFIG_JSON",
+        help="rerun a saved comparison from its config.json (an --out folder's or a saved run's): same settings, "
+        "same data (found again and checked by its fingerprint; --data PATH if the file moved), identical "
+        "results files; only output flags may be added",
+    )
+    cmp.add_argument(
+        "--top-k-out",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also write every model's top-K lists for the test users, per arm and seed, as Parquet under "
+        "OUT/top_k/model=.../variant=.../seed=.../ (read back with pandas.read_parquet(OUT/top_k))",
+    )
+    cmp.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URI",
+        help="log parameters, metrics, verdicts and the result files to MLflow (default store: "
+        "$MLFLOW_TRACKING_URI or sqlite:///<recaug home>/mlflow.db); needs `pip install 'recaug[mlflow]'`",
+    )
+    cmp.add_argument("--mlflow-experiment", default="recaug", help="MLflow experiment name (default recaug)")
     sub.add_parser("augmenters", help="list registered augmenters").add_argument(
         "--params", action="store_true", help="also list each augmenter's settable parameters and defaults"
     )
@@ -217,7 +245,8 @@ def _cmd_assets(install: bool) -> int:
         return 0
     command = install_command(absent)
     if not install:
-        print(f"install the missing ones with `recaug assets --install` ({' '.join(command[1:])})", file=sys.stderr)
+        shown = " ".join(["python", *command[1:]])
+        print(f"install the missing ones with `recaug assets --install` ({shown})", file=sys.stderr)
         return 1
     import subprocess
 
@@ -233,12 +262,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.data.regional import RegionalFormat
     from recaug.evaluate.significance import significance_table, verdict_summary
     from recaug.experiment import ExperimentConfig, run_experiment
+    from recaug.experiment.rerun import LOAD_KEY, load_arguments
     from recaug.experiment.result import model_use_notes
-    from recaug.reporting.export import write_experiment
+    from recaug.reporting.export import redact_secrets, write_experiment
     from recaug.reporting.runs import record_comparison
 
-    dataset, report = load_dataset(
-        args.data,
+    reading = dict(
         items=args.items,
         rating_threshold=args.rating_threshold,
         kcore=args.kcore,
@@ -247,38 +276,45 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         columns=args.columns,
         regional=RegionalFormat(dates="day-first" if args.dayfirst else args.date_format, decimal=args.decimal),
     )
-    for note in report.notes:
+    saved = _saved_comparison(args)  # --config: the recorded experiment, on its own data
+    dataset, report = saved.data if saved else load_dataset(args.data, **reading)
+    for note in report.notes if report else ():
         print(f"note: {note}", file=sys.stderr)
-    config = ExperimentConfig(
-        data=args.name or args.data,  # a path reruns the comparison; --name is what the user calls it
-        protocol=args.protocol,
-        protocol_params=args.protocol_params,
-        augmenters=sweep(args.augment, [parse_budget(b) for b in args.budgets]) if args.budgets else args.augment,
-        budget=args.budget,
-        target=args.target,
-        models=args.models,
-        seeds=args.seeds,
-        aa_control=not args.no_aa_control,
-        augmenter_params=merge_params(
-            shared_options(
-                args.augment, denoise=args.denoise, max_per_user=args.max_per_user, max_per_item=args.max_per_item
+    config = (
+        saved.config
+        if saved
+        else ExperimentConfig(
+            data=args.name or args.data,  # a path reruns the comparison; --name is what the user calls it
+            protocol=args.protocol,
+            protocol_params=args.protocol_params,
+            augmenters=sweep(args.augment, [parse_budget(b) for b in args.budgets]) if args.budgets else args.augment,
+            budget=args.budget,
+            target=args.target,
+            models=args.models,
+            seeds=args.seeds,
+            aa_control=not args.no_aa_control,
+            augmenter_params=merge_params(
+                shared_options(
+                    args.augment, denoise=args.denoise, max_per_user=args.max_per_user, max_per_item=args.max_per_item
+                ),
+                llm_augmenter_params(
+                    args.augment,
+                    backend=args.llm_backend,
+                    model=args.llm_model,
+                    base_url=args.llm_base_url,
+                    target=args.llm_target,
+                    max_users=args.llm_max_users,
+                    max_items=args.llm_max_items,
+                    max_calls=args.llm_max_calls,
+                    timeout=args.llm_timeout,
+                    batch_size=args.llm_concurrency,
+                    item_noun=args.llm_item_noun or item_noun_for(dataset.name),
+                ),
+                parse_param_assignments(args.param, args.augment),
             ),
-            llm_augmenter_params(
-                args.augment,
-                backend=args.llm_backend,
-                model=args.llm_model,
-                base_url=args.llm_base_url,
-                target=args.llm_target,
-                max_users=args.llm_max_users,
-                max_items=args.llm_max_items,
-                max_calls=args.llm_max_calls,
-                timeout=args.llm_timeout,
-                batch_size=args.llm_concurrency,
-                item_noun=args.llm_item_noun or item_noun_for(dataset.name),
-            ),
-            parse_param_assignments(args.param, args.augment),
-        ),
+        )
     )
+    config.save_top_k = args.top_k_out or config.save_top_k
 
     progress = _terminal_progress(args.quiet)
 
@@ -297,7 +333,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     for warning in llm_warnings(result.augment_info):
         print(f"warning: {warning}", file=sys.stderr)
-    out = write_experiment(result, Path(args.out), prepare_report=report)
+    load = saved.load if saved else load_arguments(args.data, **reading)
+    out = write_experiment(result, Path(args.out), prepare_report=report, extra={LOAD_KEY: load})
+    out += _write_top_k(result, Path(args.out))
     significance = significance_table(result)
     recorded = record_comparison(
         dataset,
@@ -318,7 +356,72 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")
     if recorded.run is not None:
         print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")
+    if args.mlflow is not None:
+        from recaug.reporting.mlflow_export import log_comparison, run_tags
+
+        run_id = recorded.run.run_id if recorded.run else None
+        logged = log_comparison(
+            redact_secrets(result.config.to_dict()),
+            result.results,
+            significance,
+            folder=Path(args.out),
+            tracking_uri=args.mlflow or None,
+            experiment=args.mlflow_experiment,
+            run_name=run_id,
+            tags=run_tags(dataset.name, result.fingerprint, run_id),
+        )
+        print(f"logged to MLflow run {logged.run_id} (experiment {args.mlflow_experiment}, {logged.tracking_uri})")
     return 0
+
+
+# With --config the experiment comes from the file: only these flags (where output goes, how it runs) may be added.
+RERUN_FLAGS = frozenset(
+    {"command", "config", "data", "out", "runs_dir", "no_save", "quiet", "label", "executor", "ray_address"}
+    | {"top_k_out", "mlflow", "mlflow_experiment", "no_llm_estimate"}
+)
+
+
+@dataclass
+class _Saved:
+    data: tuple[Any, Any]  # (Dataset, PrepareReport | None)
+    config: Any  # ExperimentConfig
+    load: dict[str, Any] | None
+
+
+def _saved_comparison(args: argparse.Namespace) -> _Saved | None:
+    """With --config: the saved experiment and its data (fingerprint-checked); None without it.
+
+    Refuses flags that would change the experiment: the rerun must be the saved one (edit the file to change it).
+    """
+    if not args.config:
+        return None
+    from recaug.experiment.rerun import read_saved, saved_dataset
+
+    defaults = vars(build_parser().parse_args(["compare", "--out", args.out]))
+    changed = sorted(k for k, v in vars(args).items() if k not in RERUN_FLAGS and v != defaults.get(k))
+    if changed:
+        flags = ", ".join("--" + k.replace("_", "-") for k in changed)
+        raise RecaugInputError(
+            f"--config reruns the saved experiment exactly; {flags} would change it",
+            file=args.config,
+            fix="drop those flags, or edit the config file (or run without --config)",
+        )
+    saved = read_saved(args.config)
+    default_data = defaults["data"]
+    data = saved_dataset(saved, runs_dir=args.runs_dir, data=None if args.data == default_data else args.data)
+    return _Saved(data=data, config=saved.config, load=saved.load)
+
+
+def _write_top_k(result: Any, out: Path) -> list[Path]:
+    """OUT/top_k/... when the config asked for top-k lists (a warning if this engine kept none)."""
+    if not result.config.save_top_k:
+        return []
+    from recaug.reporting.top_k import write_top_k
+
+    lists = getattr(result, "top_k", None) or {}
+    if not lists:
+        print("warning: no top-k lists were kept by this run (the engine does not return them yet)", file=sys.stderr)
+    return write_top_k(lists, out)
 
 
 def _terminal_progress(quiet: bool) -> Callable[[float, str], None]:

@@ -107,9 +107,18 @@ def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:
 EXACT_TWINS = ("augmented.csv", "split.csv")  # tables of ids, also written as Parquet with the ids verbatim
 
 
-def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: PrepareReport | None = None) -> list[Path]:
+def write_experiment(
+    result: ExperimentResult,
+    out: Path,
+    *,
+    prepare_report: PrepareReport | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[Path]:
     """results/significance/augmented/split/cost CSVs, augmented/split Parquet (exact ids), config.json (and
-    llm_log.jsonl); returns the paths."""
+    llm_log.jsonl); returns the paths.
+
+    ``extra``: more keys for config.json (the CLI records how it read the data, so ``--config`` can rerun it).
+    """
     out.mkdir(parents=True, exist_ok=True)
     written = []
     tables = {
@@ -137,6 +146,7 @@ def write_experiment(result: ExperimentResult, out: Path, *, prepare_report: Pre
         "data_fingerprint": result.fingerprint,
         "augment_info": redact_secrets(result.augment_info),
         "prepare": asdict(prepare_report) if prepare_report else None,
+        **redact_secrets(extra or {}),
     }
     path = out / "config.json"
     path.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
