@@ -3,12 +3,16 @@ need (the dashboard, the `recaug` command)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
+import time
 import tomllib
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -173,3 +177,58 @@ def test_recaug_assets_reports_each_carrier_and_how_to_install_the_missing(
     assert "missing" in status_lines((absent,))[0]
     command = install_command([absent])
     assert command[0] == sys.executable and command[1:] == ["-m", "pip", "install", "--no-deps", absent.pin]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_recaug_dashboard_serves_the_app_shipped_in_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    """`recaug dashboard` from the unpacked wheel starts Streamlit on 127.0.0.1, and the shipped Home page runs."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "RECAUG_NO_WARMUP": "1",
+        "RECAUG_RUNS_DIR": str(tmp_path / "runs"),
+    }
+    port = _free_port()
+    log = tmp_path / "dashboard.log"
+    with log.open("wb") as sink:  # a file, not a pipe: with its stdout pipe closed streamlit ignores SIGTERM
+        server = subprocess.Popen(
+            [sys.executable, "-m", "recaug", "dashboard", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline, healthy = time.monotonic() + 120, False
+        while time.monotonic() < deadline and server.poll() is None and not healthy:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                    healthy = answer.read().strip() == b"ok"
+            except OSError:
+                time.sleep(0.5)
+        assert healthy, log.read_text()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+    app = site / "recaug" / "_dashboard" / "app.py"
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest; "
+        "at = AppTest.from_file(sys.argv[1], default_timeout=300).run(); "
+        "print([e.value for e in at.exception], at.title[0].value, at.subheader[0].value)"
+    )
+    # streamlit run puts the app's folder first on sys.path; AppTest does not, so the child is given it
+    env["PYTHONPATH"] = os.pathsep.join([str(app.parent), str(site)])
+    done = subprocess.run([sys.executable, "-c", code, str(app)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "[] recaug Current dataset", done.stderr[-3000:]
