@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         default="ml-100k",
         help="built-in name (ml-100k) or a path: CSV/TSV/TXT/DAT (delimiter incl. ::, header and encoding detected), "
-        "Parquet, or any of them gzipped or zipped",
+        "Parquet, JSON lines or a JSON array (Amazon Reviews, Goodreads, Yelp), or any of them gzipped or zipped",
     )
     cmp.add_argument("--items", default=None, help="optional items file (item id + title, genres, description...)")
     cmp.add_argument("--name", default=None, help="what runs and reports call the data (default: the file name)")
@@ -133,7 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[0, 1, 2],
         help="split and model seeds, the same for baseline and augmented (default 0,1,2)",
     )
-    cmp.add_argument("--rating-threshold", type=float, default=None, help="keep ratings >= this (default: all)")
+    cmp.add_argument(
+        "--rating-threshold",
+        type=lambda text: text if text == "auto" else float(text),
+        default=None,
+        help="keep ratings >= this; 'auto' follows the rating scale (4 of 5, 8 of 10) (default: all)",
+    )
     cmp.add_argument("--kcore", type=int, default=0)
     cmp.add_argument(
         "--llm-backend",

@@ -15,8 +15,9 @@ from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import ML100K_TERMS
 from recaug.data.dataset import Dataset
 from recaug.data.loading import RawData, build_dataset
+from recaug.data.prepare import suggested_threshold
 from recaug.data.readers import (
-    descriptive_columns,
+    default_text_columns,
     interaction_mapping,
     interactions_from_frame,
     item_mapping,
@@ -32,7 +33,7 @@ from ui.state import PREPARE_REPORT, dataset_fingerprint, set_dataset
 
 NONE = "(none)"
 # Streamlit checks the last suffix only: "ratings.csv.gz" is a "gz" file.
-UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "parquet", "pq", "gz", "zip"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "parquet", "pq", "json", "jsonl", "ndjson", "gz", "zip"]
 HEADER_CHOICES = {
     "Detect": None,
     "First row is a header": True,
@@ -129,7 +130,7 @@ def _items_widgets(frame: pd.DataFrame, name: str) -> dict[str, Any]:
         index=titles.index(detected.get("title", NONE)) if detected.get("title", NONE) in titles else 0,
         key=f"items_title_{name}",
     )
-    worded = descriptive_columns(frame, [item_id, title])
+    worded = default_text_columns(frame, [item_id, title])
     text_columns = right.multiselect(
         "text = title + these columns",
         [c for c in columns if c not in (item_id, title)],
@@ -154,11 +155,13 @@ def builtin_section() -> None:
 def upload_section(current: Dataset) -> None:
     """Interactions (+ optional items) upload, header/column mapping, preparation options and Load button."""
     st.file_uploader(
-        "Interactions file (CSV, TSV, '::' .dat, TXT or Parquet; gzip/zip allowed)",
+        "Interactions file (CSV, TSV, '::' .dat, TXT, Parquet or JSON lines; gzip/zip allowed)",
         type=UPLOAD_TYPES,
         key="upload_interactions",
         help="One row per user–item interaction. Delimiter, header, encoding and compression are detected; "
-        "columns from common names (user/userId/uid, item/movieId/asin, rating/score, timestamp/time).",
+        "columns from common names (user/userId/uid, item/movieId/asin, rating/score, timestamp/time). The review "
+        "dumps of Amazon (2014, 2018, 2023), Goodreads and Yelp (JSON lines, .json.gz too) and Book-Crossing's "
+        "CSV files are recognised.",
     )
     header = _header_choice("interactions")
     frame, name = _uploaded_table("upload_interactions", header)
@@ -189,7 +192,16 @@ def upload_section(current: Dataset) -> None:
     use_threshold = middle.checkbox(
         "Treat ratings as implicit feedback above a threshold", value=False, disabled=RATING not in mapping
     )
-    threshold = middle.number_input("keep ratings ≥", value=4.0, step=0.5, disabled=not use_threshold)
+    suggested = suggested_threshold(frame[mapping[RATING]]) if RATING in mapping else None
+    threshold = middle.number_input(
+        "keep ratings ≥",
+        value=suggested or 4.0,
+        step=0.5,
+        disabled=not use_threshold,
+        key=f"threshold_{name}_{mapping.get(RATING, '')}",
+        help="Default: 80% of the highest rating in the file (4 of 5, 8 of 10). Rows rated 0 in Book-Crossing and "
+        "Goodreads mean 'not rated': a threshold drops them.",
+    )
     kcore = right.number_input(
         "k-core filter (0 = off)",
         min_value=0,

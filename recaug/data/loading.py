@@ -11,9 +11,10 @@ import pandas as pd
 from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
-from recaug.data.prepare import PrepareReport, prepare_checked
+from recaug.data.prepare import AUTO_THRESHOLD, PrepareReport, prepare_checked, suggested_threshold
 from recaug.data.readers import REGIONAL, read_interactions, read_items
 from recaug.data.regional import RegionalFormat
+from recaug.data.schema import RATING
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def load_dataset(
     *,
     items: str | None = None,
     mapping: Mapping[str, str] | None = None,
-    rating_threshold: float | None = None,
+    rating_threshold: float | str | None = None,
     kcore: int = 0,
     name: str | None = None,
     header: bool | None = None,
@@ -75,9 +76,25 @@ def load_dataset(
 
 
 def build_dataset(
-    raw: RawData, *, rating_threshold: float | None = None, kcore: int = 0
+    raw: RawData, *, rating_threshold: float | str | None = None, kcore: int = 0
 ) -> tuple[Dataset, PrepareReport]:
-    """Prepare and check read data (sizes, duplicates, items matching) and fix its index maps."""
+    """Prepare and check read data (sizes, duplicates, items matching) and fix its index maps.
+
+    ``rating_threshold`` "auto" follows the rating scale (:func:`suggested_threshold`: 4 of 5, 8 of 10).
+    """
+    if rating_threshold == AUTO_THRESHOLD:
+        if RATING not in raw.interactions.columns:
+            raise RecaugInputError(
+                "a rating threshold of 'auto' was asked for but the data has no rating column",
+                file=raw.name,
+                column=RATING,
+                fix="map a rating column, or leave the threshold out",
+            )
+        rating_threshold = suggested_threshold(raw.interactions[RATING])
+    elif isinstance(rating_threshold, str):
+        raise RecaugInputError(
+            f"unknown rating threshold '{rating_threshold}'", file=raw.name, fix="give a number or 'auto'"
+        )
     items_name = raw.sources[1] if len(raw.sources) > 1 else "items"
     prepared, report = prepare_checked(
         raw.interactions,

@@ -29,6 +29,23 @@ MIN_ITEMS = 10
 MIN_INTERACTIONS = 100
 
 
+AUTO_THRESHOLD = "auto"
+# An implicit "liked" is a rating in the top fifth of the scale: 4 of 5, 8 of 10, 80 of 100.
+_LIKED_SHARE = 0.8
+
+
+def suggested_threshold(ratings: pd.Series) -> float | None:
+    """The rating threshold that follows the data's scale: 80% of its highest rating, on the scale's steps
+    (4 of 5 and of 0.5-5, 8 of 10, 6 of 7, 1 for 0/1 data); None without ratings."""
+    values = pd.to_numeric(ratings, errors="coerce").dropna()
+    values = values[values > 0]  # 0 is "not rated" in some data sets, and never a liked rating
+    if values.empty:
+        return None
+    top = float(values.max())
+    step = 1.0 if (values % 1 == 0).all() else 0.5
+    return max(step, round(_LIKED_SHARE * top / step) * step)
+
+
 def filter_kcore(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     """Repeatedly drop users and items with fewer than ``k`` interactions until stable."""
     if k <= 1:

@@ -1,4 +1,4 @@
-"""Read interaction and item files (CSV/TSV/'::'/Parquet, plain, gzip or zip) into canonical DataFrames.
+"""Read interaction and item files (CSV/TSV/'::'/Parquet/JSON lines, plain, gzip or zip) into canonical DataFrames.
 
 Every problem raises :class:`RecaugInputError` naming the file, row and column,
 so the UI can show the message and keep the previously loaded data. Text tables are parsed by
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,8 @@ import pandas as pd
 
 from recaug.core.errors import RecaugInputError
 from recaug.data import sniff
+from recaug.data.json_tables import looks_like_json, read_json_table
+from recaug.data.layouts import INTERACTION_LAYOUTS, ITEM_LAYOUTS, Layout, match_layout
 from recaug.data.regional import AUTO, RegionalFormat, decimal_commas, parse_dates
 from recaug.data.schema import (
     ALIASES,
@@ -89,7 +92,7 @@ def _row_of(frame: pd.DataFrame, index_label: object) -> int:
     row = int(index_label)  # type: ignore[call-overload]
     if isinstance(locator, LineLocator):
         return locator.line(row)
-    return row + 1 + int(frame.attrs.get("header", True))
+    return row + int(frame.attrs.get("row_offset", 1 + int(frame.attrs.get("header", True))))
 
 
 _F = TypeVar("_F", bound=Callable[..., pd.DataFrame])
@@ -202,6 +205,10 @@ def read_table(
     sniff.refuse_other_formats(data, label)
     decoded = sniff.decode(data, label)
     notes = [f"{label}: {decoded.note}"] if decoded.note else []
+    if looks_like_json(decoded.content):
+        frame = read_json_table(decoded.content, label)
+        frame.attrs["notes"] = [*notes, *frame.attrs["notes"]]
+        return _rename(frame, columns, label) if columns else frame
     lines = sniff.sample_lines(decoded.content[: 256 * 1024].decode("utf-8", errors="ignore"))
     delimiter = sniff.sniff_delimiter(lines)
     records = sniff.split_records(lines, delimiter)
@@ -540,7 +547,7 @@ def interaction_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None =
         detected = positional_mapping(frame)
         detected.update({k: v for k, v in (mapping or {}).items() if v})
         return detected
-    return _detect(frame, INTERACTION_COLUMNS, mapping)
+    return _detect(frame, INTERACTION_COLUMNS, mapping, INTERACTION_LAYOUTS)
 
 
 def _repeated(frame: pd.DataFrame) -> set[str]:
@@ -549,10 +556,28 @@ def _repeated(frame: pd.DataFrame) -> set[str]:
     return set(duplicates) | set(duplicates.values())
 
 
-def _detect(frame: pd.DataFrame, wanted: Sequence[str], mapping: Mapping[str, str] | None) -> dict[str, str]:
-    """Detection by header names, leaving out repeated names (which of two 'rating' columns is meant is a guess)."""
+def _detect(
+    frame: pd.DataFrame, wanted: Sequence[str], mapping: Mapping[str, str] | None, layouts: tuple[Layout, ...]
+) -> dict[str, str]:
+    """Detection by header names: a known public layout's columns first (``mapping`` wins over both), leaving out
+    repeated names (which of two 'rating' columns is meant would be a guess)."""
     repeated = _repeated(frame)
-    return detect_columns([c for c in frame.columns if c not in repeated], wanted=wanted, overrides=mapping)
+    columns = [str(c) for c in frame.columns if c not in repeated]
+    layout = match_layout(columns, layouts)
+    chosen: dict[str, str] = {}
+    if layout is not None:
+        for canonical, normalised in ((ITEM, layout.item), ("title", layout.title), (RATING, layout.rating)):
+            column = layout.column(columns, normalised) if normalised and canonical in wanted else None
+            if column is not None:
+                chosen[canonical] = column
+    chosen.update({k: v for k, v in (mapping or {}).items() if v})
+    return detect_columns(columns, wanted=wanted, overrides=chosen)
+
+
+def _layout_note(frame: pd.DataFrame, layouts: tuple[Layout, ...], name: str) -> tuple[Layout | None, list[str]]:
+    """The public layout ``frame`` has (or None) and a note naming it."""
+    layout = match_layout(frame.columns, layouts)
+    return layout, ([f"{name}: recognised as {layout.name}"] if layout is not None else [])
 
 
 def _refuse_repeated(frame: pd.DataFrame, found: Mapping[str, str], wanted: Sequence[str], name: str) -> None:
@@ -614,16 +639,32 @@ def interactions_from_frame(
     attrs = dict(frame.attrs)
     frame = frame.reset_index(drop=True)
     frame.attrs.update(attrs)
-    notes = list(attrs.get("notes", []))
+    layout, layout_notes = _layout_note(frame, INTERACTION_LAYOUTS, name)
+    notes = [*attrs.get("notes", []), *layout_notes]
     out = pd.DataFrame({USER: _ids(frame, found[USER], name), ITEM: _ids(frame, found[ITEM], name)})
     if RATING in found:
         out[RATING] = _numeric(frame, found[RATING], name, regional, notes)
+        if layout is not None and layout.zero_means_unrated and normalise_name(found[RATING]) == layout.rating:
+            out[RATING] = _unrated_zeros(out[RATING], layout, found[RATING], notes)
     if TIMESTAMP in found:
         out[TIMESTAMP] = _timestamps(frame, found[TIMESTAMP], name, regional, notes)
     if POLARITY in frame.columns and POLARITY not in found.values():
         out[POLARITY] = _numeric(frame, POLARITY, name)
     out.attrs[NOTES] = notes
     return out
+
+
+def _unrated_zeros(ratings: pd.Series, layout: Layout, column: str, notes: list[str]) -> pd.Series:
+    """Ratings with the layout's 0 = "not rated" rows made missing: they stay interactions (implicit feedback)
+    and a rating threshold, which keeps rows rated at or above it, drops them."""
+    zero = ratings == 0
+    if zero.any():
+        notes.append(
+            f"in {layout.name}, '{column}' 0 means the user did not rate the item: {int(zero.sum()):,} of "
+            f"{len(ratings):,} rows have no rating; they count as interactions (implicit feedback), and a rating "
+            "threshold drops them"
+        )
+    return ratings.mask(zero)
 
 
 @_memory_guarded
@@ -648,7 +689,8 @@ _PROSE = {"text", "description", "desc", "overview", "plot", "summary", "content
 
 
 def readable(value: object) -> str:
-    """A cell as prose: MovieLens lists ``a|b|c`` become ``a, b, c``; placeholders become empty."""
+    """A cell as prose: MovieLens lists ``a|b|c`` become ``a, b, c``, HTML entities (``&amp;``) characters;
+    placeholders become empty."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     text = str(value).strip()
@@ -656,6 +698,10 @@ def readable(value: object) -> str:
         return ""
     if "|" in text:
         text = ", ".join(part.strip() for part in text.split("|") if part.strip())
+    for _ in range(2):  # scraped titles are often escaped twice: 'God&amp;#39;s' is "God's"
+        if "&" not in text:
+            break
+        text = html.unescape(text)
     return text
 
 
@@ -695,13 +741,23 @@ def descriptive_columns(frame: pd.DataFrame, exclude: Sequence[str]) -> list[str
     return chosen
 
 
+def default_text_columns(frame: pd.DataFrame, exclude: Sequence[str]) -> list[str]:
+    """The columns that make an item's text by default: a known layout's (categories, features, description),
+    else every worded column (:func:`descriptive_columns`)."""
+    layout = match_layout(frame.columns, ITEM_LAYOUTS)
+    if layout is None:
+        return descriptive_columns(frame, exclude)
+    found = (layout.column(map(str, frame.columns), name) for name in layout.text)
+    return [c for c in found if c is not None and c not in exclude]
+
+
 def item_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
     """item_id / title / text columns detected from the header (``mapping`` wins); by position without a header."""
     if frame.attrs.get("header", True) is False:
         detected = dict(zip((ITEM, "title"), map(str, frame.columns), strict=False))
         detected.update({k: v for k, v in (mapping or {}).items() if v})
         return detected
-    return _detect(frame, ITEM_COLUMNS, mapping)
+    return _detect(frame, ITEM_COLUMNS, mapping, ITEM_LAYOUTS)
 
 
 @_memory_guarded
@@ -726,7 +782,7 @@ def items_from_frame(
     frame = frame.reset_index(drop=True)
     frame.attrs.update(attrs)
     if text_columns is None:
-        text_columns = descriptive_columns(frame, [found[ITEM], found.get("title", "")])
+        text_columns = default_text_columns(frame, [found[ITEM], found.get("title", "")])
     missing = [c for c in text_columns if c not in frame.columns]
     if missing:
         _check_mapped({"text": missing[0]}, frame, name)
@@ -750,7 +806,7 @@ def items_from_frame(
     for column in frame.columns:
         if column not in used and column not in out.columns:
             out[column] = frame[column].to_numpy()
-    notes = list(attrs.get("notes", []))
+    notes = [*attrs.get("notes", []), *_layout_note(frame, ITEM_LAYOUTS, name)[1]]
     duplicated = out[ITEM].duplicated()
     if duplicated.any():
         example = out.loc[duplicated, ITEM].iloc[0]

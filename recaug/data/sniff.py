@@ -24,7 +24,7 @@ DELIMITER_NAMES = {"::": "'::'", "\t": "tab", ",": "comma", ";": "semicolon", "|
 # upload may unpack to the upload limit only.
 DECOMPRESSED_FACTOR = 10
 _SAMPLE_CHARS = 64 * 1024
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".parquet", ".pq", ".inter", ".item")
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".parquet", ".pq", ".inter", ".item", ".json", ".jsonl", ".ndjson")
 
 
 def megabytes(size: int) -> str:
@@ -146,7 +146,7 @@ def _office(name: str) -> RecaugInputError:
 
 
 def refuse_other_formats(data: bytes, name: str) -> None:
-    """Name the format of files that are not tables (HTML, JSON, Excel, PDF, images) instead of misreading them."""
+    """Name the format of files that are not tables (HTML, Excel, PDF, images) instead of misreading them."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise _office(name)
@@ -155,12 +155,6 @@ def refuse_other_formats(data: bytes, name: str) -> None:
             "this is a web page (HTML/XML), not a data file",
             file=name,
             fix="download the raw file (on GitHub: the 'Raw' button), not the page that shows it",
-        )
-    if head.startswith((b"{", b"[")):
-        raise RecaugInputError(
-            "this looks like JSON, which is not read",
-            file=name,
-            fix="convert it to CSV or Parquet, e.g. pandas.read_json(path, lines=True).to_csv('out.csv', index=False)",
         )
     if head.startswith((b"%pdf", b"\x89png", b"\xff\xd8\xff", b"gif8")):
         raise RecaugInputError(
