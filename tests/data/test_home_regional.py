@@ -26,3 +26,20 @@ def test_ambiguous_dates_are_refused_until_the_user_chooses_day_first(app: AppTe
     no_errors(app)
     assert any(m.label == "Users" and m.value == "12" for m in app.metric)
     assert any("decimal commas read as decimal points" in c.value for c in app.caption)
+
+
+def test_a_book_crossing_upload_maps_its_headers_and_defaults_the_threshold_to_8(app: AppTest) -> None:  # noqa: F811
+    rows = "".join(f'"{276700 + u}";"03454{i:05d}X";"{(u * 3 + i) % 11}"\n' for u in range(12) for i in range(40))
+    app.radio(key="data_source").set_value("Upload my data").run()
+    data = f'"User-ID";"ISBN";"Book-Rating"\n{rows}'.encode("latin-1")
+    app.file_uploader(key="upload_interactions").set_value(("BX-Book-Ratings.csv", data, "text/csv")).run()
+    no_errors(app)
+    assert app.selectbox(key="map_item_id_BX-Book-Ratings.csv").value == "ISBN"
+    assert app.selectbox(key="map_rating_BX-Book-Ratings.csv").value == "Book-Rating"
+    assert app.number_input(key="threshold_BX-Book-Ratings.csv_Book-Rating").value == 8.0
+    app.checkbox[0].check().run()
+    app.button(key="load_upload").click().run()
+    no_errors(app)
+    assert any("0 means the user did not rate the item" in c.value for c in app.caption)
+    kept = sum((u * 3 + i) % 11 >= 8 for u in range(12) for i in range(40))
+    assert any(m.label == "Interactions" and m.value == f"{kept:,}" for m in app.metric)
