@@ -69,6 +69,8 @@ with friendly_errors("build the embedding space"):
             space, final, error = ready_or(
                 key + ":umap", lambda: build("umap"), lambda: cached_value(key, lambda: build("pca"))
             )
+            if final and polling:  # this fragment was set to poll: one full rerun draws it without the timer
+                st.rerun()
             label = (
                 "UMAP"
                 if final and not error

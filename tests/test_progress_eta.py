@@ -76,3 +76,13 @@ def test_a_step_that_reports_its_own_progress_is_extrapolated_inside() -> None:
     timeline.now += 30.0  # 30 s into the LLM step, a quarter of its calls done
     assert clock.remaining(0.5 + 0.25 * 0.5) == 90.0
     assert ProgressClock(now=timeline, plan=["x"]).remaining(0.5) is None  # nothing timed, under a second
+
+
+def test_a_step_slower_than_before_never_shows_zero_left() -> None:
+    timeline = _Timeline()
+    clock = ProgressClock(now=timeline, plan=["fit bpr-tuned on x"] * 2)
+    _run(clock, timeline, [10.0, 0.0], upto=1)
+    timeline.now += 4.0
+    assert clock.remaining(0.5) == 6.0  # as long as the first one took
+    timeline.now += 11.0  # 15 s in: slower than the 10 s before
+    assert clock.remaining(0.5) == 15.0

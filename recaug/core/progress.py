@@ -84,7 +84,9 @@ class ProgressClock:
     fit steps do) each finished step's seconds are measured, and the time left is the current step's rest plus
     each remaining step priced at what steps of its kind took: in this run, else in earlier runs of this process.
     A kind not timed yet is priced at the median of the kinds timed so far, so one slow step (an LLM step) counts
-    once, not for every step after it. Without a plan the estimate is linear: elapsed * (1 - f) / f.
+    once, not for every step after it. A step that reports its own progress (LLM calls, text batches) is
+    extrapolated from it; one running longer than its kind did before is given as long again as it has run, so
+    the estimate never sits at "0 s left". Without a plan the estimate is linear: elapsed * (1 - f) / f.
     Nothing is shown before a second has passed, or while nothing has been timed.
     """
 
@@ -145,8 +147,10 @@ class ProgressClock:
         expected = known.get(self.plan[self._step], typical)
         if done_in_step >= 0.05:  # the step reports its own progress: extrapolate it
             current = in_step * (1.0 - done_in_step) / done_in_step
-        else:
-            current = max(expected - in_step, 0.0)
+        elif in_step < expected:
+            current = expected - in_step
+        else:  # slower than before: it has run as long again as it has run so far, at least (never "0 s left")
+            current = in_step
         rest = sum(known.get(kind, typical) for kind in self.plan[self._step + 1 :])
         total = current + rest
         return total if math.isfinite(total) else None

@@ -14,7 +14,7 @@ import numpy as np
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.paths import cache_dir, installed_package_folder
-from recaug.core.progress import ProgressFn, no_progress
+from recaug.core.progress import ProgressFn, no_progress, note
 
 DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
 _LOCK = threading.Lock()
@@ -64,6 +64,8 @@ def encode_texts(
     if use_cache and cached.exists():
         report(1.0, "text embeddings (cached)")
         return np.load(cached)
+    if _LOCK.locked():
+        note("waiting for the text encoder (another task, e.g. the start-up warm-up, is using it)")
     with _LOCK:
         encoder = load_encoder(model)
         chunks = []
@@ -77,10 +79,10 @@ def encode_texts(
                     show_progress_bar=False,
                 )
             )
-            report(
-                min(1.0, (start + batch_size) / max(len(texts), 1)),
-                f"embedding texts {start + batch_size}/{len(texts)}",
-            )
+            done = min(start + batch_size, len(texts))
+            report(done / max(len(texts), 1), f"embedding texts {done}/{len(texts)}")
+            if progress is None:  # a caller without a callback (e.g. inside an augmenter's fit) still says it
+                note(f"embedding texts {done:,}/{len(texts):,}")
     vectors = np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, 384), np.float32)
     if use_cache:
         tmp = cached.with_suffix(".tmp.npy")

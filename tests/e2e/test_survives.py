@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from tests.e2e.driver import (
     wait_until_idle,
 )
 from tests.e2e.server import AppServer
+
+IDLE_WINDOW_S = 12  # seconds of doing nothing on Embeddings; the loop re-ran every ~2 s
 
 
 def _clean(page: Page, server: AppServer) -> None:
@@ -77,3 +80,28 @@ def test_stop_ends_a_comparison_and_keeps_the_finished_seeds(
     full_page_screenshot(page, artifacts / "compare_stopped.png")
     # The results are seed 0's only: the verdict line says so, and the form's 3 seeds are flagged as different.
     expect(page.get_by_text("other settings than the ones above")).to_be_visible()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.e2e
+def test_embeddings_stops_rerunning_once_umap_is_drawn(app_page: Page, app_server: AppServer) -> None:
+    page = app_page
+    sent: list[object] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    page.reload()  # reconnect, so the listener sees this session's socket
+    expect(metric_value(page, "Users")).to_be_visible()
+    go_to(page, "Embeddings")
+    expect(page.get_by_text(re.compile(r"points · UMAP · "))).to_be_visible(timeout=COMPUTE_TIMEOUT_MS)
+    wait_until_idle(page)
+    page.wait_for_timeout(3_000)  # a rerun that the final UMAP drawing asks for has happened by now
+    before, cpu = len(sent), _cpu_seconds(app_server.process.pid)
+    page.wait_for_timeout(IDLE_WINDOW_S * 1000)
+    reruns, cpu = len(sent) - before, _cpu_seconds(app_server.process.pid) - cpu
+    print(f"Embeddings after UMAP, {IDLE_WINDOW_S} s idle: {reruns} reruns asked, server CPU {cpu:.2f} s")
+    assert reruns == 0, f"{reruns} reruns in {IDLE_WINDOW_S} s of doing nothing"
+    _clean(page, app_server)

@@ -33,6 +33,7 @@ import numpy as np
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.paths import cache_dir, installed_package_folder
+from recaug.core.progress import note
 from recaug.core.torch_utils import torch_threads
 from recaug.text.llm.base import DEFAULT_SYSTEM_PROMPT, Generation, LLMBackend, Scores
 from recaug.text.llm.cache import ResponseCache
@@ -85,6 +86,7 @@ def converted_packaged_model() -> Path:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         folder = packaged_gguf_folder()
+        note("converting the packaged LLM once (about 70 s; later runs load it in under a second)")
         started = time.perf_counter()
         restore = _quiet_transformers()
         try:
