@@ -43,18 +43,25 @@ def read_json_table(content: bytes, name: str) -> pd.DataFrame:
     if columns is None:
         records = _array_records(stripped, name) if stripped.startswith(b"[") else _line_records(content, name)
         columns = _columns_from_records(records, name)
-    kept = {key: values for key, values in columns.items() if not any(v is _NESTED for v in values)}
+    kept = {key: values for key, values in columns.items() if values is not _NESTED}
     left_out = [key for key in columns if key not in kept]
     if left_out:
         notes.append(f"{name}: nested fields left out: {', '.join(left_out[:12])}")
     if not kept or not any(len(v) for v in kept.values()):
         raise RecaugInputError("the JSON file holds no records with fields", file=name, fix="check the file's content")
-    frame = pd.DataFrame({key: pd.Series(values, dtype=_STRING) for key, values in kept.items()})
+    frame = pd.DataFrame({key: _series(values) for key, values in kept.items()})
     frame.attrs.update(header=True, notes=notes, duplicates={}, row_offset=1)
     return frame
 
 
-def _columns_with_arrow(content: bytes) -> dict[str, list[Any]] | None:
+def _series(values: Any) -> pd.Series:
+    """A text column from a list of cells, or from a pyarrow string array without copying it into Python."""
+    if isinstance(values, list):
+        return pd.Series(values, dtype=_STRING)
+    return pd.Series(pd.arrays.ArrowStringArray(values), dtype=_STRING)
+
+
+def _columns_with_arrow(content: bytes) -> dict[str, Any] | None:
     """pyarrow's columnar JSON-lines reader (fast, little memory); None when the file needs the exact reader
     (a field whose type changes between records, Python literals, one record spread over lines)."""
     import pyarrow as pa
@@ -69,21 +76,21 @@ def _columns_with_arrow(content: bytes) -> dict[str, list[Any]] | None:
         return None
 
 
-def _arrow_columns(table: Any) -> dict[str, list[Any]]:
+def _arrow_columns(table: Any) -> dict[str, Any]:
+    """Scalar fields stay pyarrow string arrays (no Python objects for millions of cells); lists become text."""
     import pyarrow as pa
 
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, Any] = {}
     for field, column in zip(table.schema, table.columns, strict=True):
         kind = field.type
         if pa.types.is_struct(kind) or pa.types.is_map(kind) or _holds_struct(kind):
-            columns[field.name] = [_NESTED]
+            columns[field.name] = _NESTED
         elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
             columns[field.name] = [_text(value, field.name) for value in column.to_pylist()]
         elif pa.types.is_null(kind):
             columns[field.name] = [None] * len(column)
         else:
-            text = column.cast(pa.string()) if not pa.types.is_boolean(kind) else _booleans(column)
-            columns[field.name] = text.to_pylist()
+            columns[field.name] = column.cast(pa.string()) if not pa.types.is_boolean(kind) else _booleans(column)
     return columns
 
 
@@ -134,7 +141,7 @@ def _array_records(content: bytes, name: str) -> Iterator[tuple[int, Any]]:
     yield from enumerate(records, start=1)
 
 
-def _columns_from_records(records: Iterator[tuple[int, Any]], name: str) -> dict[str, list[Any]]:
+def _columns_from_records(records: Iterator[tuple[int, Any]], name: str) -> dict[str, Any]:
     columns: dict[str, list[Any]] = {}
     for count, (number, record) in enumerate(records):
         if not isinstance(record, dict):
@@ -152,7 +159,7 @@ def _columns_from_records(records: Iterator[tuple[int, Any]], name: str) -> dict
         for column in columns.values():
             if len(column) <= count:
                 column.append(None)
-    return columns
+    return {key: _NESTED if any(v is _NESTED for v in values) else values for key, values in columns.items()}
 
 
 def _text(value: Any, key: str) -> Any:
