@@ -521,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
     except RecaugInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `recaug augmenters | head` closed the pipe: stop quietly, not with a traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit-time flush must not fail again
+        return 1
     return 1
 
 

@@ -108,6 +108,24 @@ class Comparison:
 
         return build_report(self.experiment, dataset=self.dataset, significance=self.significance, run_id=self.run_id)
 
+    def write(self, out: str | Path) -> list[Path]:
+        """Write the files the CLI writes to ``out`` (results, significance, synthetic rows, split, cost, fidelity,
+        report.html, config.json, top-k lists when kept); live runs only. Returns the paths."""
+        if self.experiment is None or self.dataset is None:
+            raise RecaugInputError(
+                "a reloaded run has its files already", file=str(self.path), fix="copy that folder instead"
+            )
+        from recaug.reporting.export import write_experiment
+        from recaug.reporting.runs import record_comparison
+        from recaug.reporting.top_k import write_top_k
+
+        folder = Path(out)
+        written = write_experiment(self.experiment, folder)
+        recorded = record_comparison(
+            self.dataset, self.experiment, out=folder, save=False, significance=self.significance
+        )
+        return written + recorded.written + write_top_k(getattr(self.experiment, "top_k", None) or {}, folder)
+
     def _repr_html_(self) -> str:
         """Notebooks show the verdict table."""
         title = f"<b>recaug comparison</b> {self.run_id or ''}: {self.config.data}, seeds {self.config.seeds}"

@@ -78,6 +78,14 @@ def test_verdicts_cost_and_figures(comparison: recaug.Comparison) -> None:
     assert "<html" in comparison.report_html().lower()
 
 
+def test_write_gives_the_files_the_cli_writes(comparison: recaug.Comparison, tmp_path: Path) -> None:
+    written = {p.name for p in comparison.write(tmp_path)}
+    assert {"results.csv", "significance.csv", "cost.csv", "config.json", "fidelity.csv", "report.html"} <= written
+    saved = pd.read_csv(tmp_path / "results.csv")
+    assert saved["value"].to_numpy() == pytest.approx(comparison.results["value"].to_numpy())
+    assert recaug.load_run(tmp_path).verdicts["verdict"].tolist() == comparison.verdicts["verdict"].tolist()
+
+
 def test_load_run_by_id_and_by_folder_gives_the_saved_tables(comparison: recaug.Comparison) -> None:
     assert comparison.run_id is not None and comparison.path is not None
     by_id = recaug.load_run(comparison.run_id[:15], runs_dir=comparison.path.parent)

@@ -165,3 +165,25 @@ def test_top_k_lists_are_parquet_per_model_arm_and_seed(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(one, lists(0.01), check_dtype=False)
     again = write_top_k(dict(reversed(list(top_k.items()))), tmp_path / "again")
     assert [p.read_bytes() for p in written] == [p.read_bytes() for p in again]
+
+
+def test_a_listing_piped_into_head_ends_quietly() -> None:
+    """`recaug augmenters --params | head -1`: the closed pipe is not an error worth a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write, as when head has had its line: deterministic
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "recaug", "augmenters", "--params"],
+            cwd=REPO,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
