@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import random
 import signal
 import time
 from pathlib import Path
@@ -160,15 +159,17 @@ def _save_data(dataset: Any, folder: str, start: Any) -> None:
     save_dataset(dataset, folder)
 
 
-def _save_slowly(result: Any, dataset: Any, root: str, start: Any) -> None:
-    """A writer whose every file takes a while, so a kill lands in the middle of a save."""
+def _save_slowly(result: Any, dataset: Any, root: str, start: Any, events: Any) -> None:
+    """A writer that says when it is inside a save (its temporary folder exists) and then takes its time."""
     write = runs.to_csv_bytes
 
     def slow(frame: pd.DataFrame) -> bytes:
-        time.sleep(0.15)
+        events.put(("inside", os.getpid()))
+        time.sleep(0.5)
         return write(frame)
 
     runs.to_csv_bytes = slow  # type: ignore[assignment]
+    events.put(("ready", os.getpid()))
     start.wait()
     save_run(result, root=root, dataset=dataset)
 
@@ -178,13 +179,13 @@ def test_concurrent_saves_of_the_same_data_all_succeed(experiment, tmp_path: Pat
     upload = type(dataset)(**{**dataset.__dict__, "name": "shop", "sources": ("shop.csv",)})
     context = multiprocessing.get_context("spawn")
     start = context.Event()
-    writers = [context.Process(target=_save_data, args=(upload, str(tmp_path), start)) for _ in range(4)]
+    writers = [context.Process(target=_save_data, args=(upload, str(tmp_path), start)) for _ in range(3)]
     for writer in writers:
         writer.start()
     start.set()
     for writer in writers:
         writer.join(120)
-    assert [w.exitcode for w in writers] == [0, 0, 0, 0]
+    assert [w.exitcode for w in writers] == [0, 0, 0]
     assert [p.name for p in tmp_path.iterdir()] == [upload.fingerprint()]  # one copy, no temporary folder left
     assert load_saved_dataset(upload.fingerprint(), tmp_path).fingerprint() == upload.fingerprint()
 
@@ -193,30 +194,37 @@ def test_writers_killed_mid_save_leave_no_run_listed_as_ok_that_is_not(experimen
     dataset, result = experiment
     upload = type(dataset)(**{**dataset.__dict__, "name": "shop", "sources": ("shop.csv",)})
     context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    writers = [context.Process(target=_save_slowly, args=(result, upload, str(tmp_path), start)) for _ in range(6)]
+    start, events = context.Event(), context.Queue()
+    writers = [
+        context.Process(target=_save_slowly, args=(result, upload, str(tmp_path), start, events)) for _ in range(4)
+    ]
     for writer in writers:
         writer.start()
-    time.sleep(3)  # the children import recaug before they wait
-    start.set()
-    rng = random.Random(19)
-    killed = writers[:3]
-    for writer in killed:
-        time.sleep(rng.uniform(0.05, 0.4))
-        os.kill(writer.pid or 0, signal.SIGKILL)
+    ready = {events.get(timeout=120) for _ in writers}
+    assert {kind for kind, _ in ready} == {"ready"}
+    start.set()  # four saves at once
+    killed: list[int] = []
+    while len(killed) < 2:  # each of the first two writers to be inside a save is killed there
+        kind, pid = events.get(timeout=120)
+        if kind == "inside" and pid not in killed:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
     for writer in writers:
         writer.join(120)
-    finished = [w for w in writers[3:] if w.exitcode == 0]
-    assert len(finished) == 3, [w.exitcode for w in writers]
+    while not events.empty():
+        events.get_nowait()
+    assert sorted(w.exitcode for w in writers if w.pid in killed) == [-signal.SIGKILL, -signal.SIGKILL]
+    finished = [w for w in writers if w.pid not in killed and w.exitcode == 0]
+    assert len(finished) == 2, [w.exitcode for w in writers]
     listed = list_runs(tmp_path)
     assert (listed["status"] == "ok").all(), listed["status"].tolist()  # a killed save is never a run
-    assert len(listed) >= len(finished)
+    assert len(listed) == len(finished)
     for run_id in listed["run_id"]:
         loaded = load_run(run_id, root=tmp_path)
         pd.testing.assert_frame_equal(loaded.results, result.results, check_dtype=False)
     assert load_saved_dataset(upload.fingerprint(), datasets_dir(tmp_path)).name == "shop"
     leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
-    assert leftovers  # the kills landed mid-save: their temporary folders are there, and hidden from the list
+    assert len(leftovers) == 2  # the kills landed mid-save: their temporary folders are there, hidden from the list
     old = time.time() - STALE_AFTER_S - 60
     for folder in leftovers:
         os.utime(folder, (old, old))
