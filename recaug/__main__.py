@@ -40,6 +40,19 @@ def _budget(text: str) -> float | int:
     return int(value) if value >= 1 and value.is_integer() and "." not in text else value
 
 
+def _workers(text: str) -> int:
+    """--workers: a count of processes; 0 or 'auto' means one per core."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or 'auto', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0/auto (one per core) or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recaug", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,9 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--quiet", action="store_true")
     cmp.add_argument(
         "--executor",
-        choices=["local", "ray"],
+        choices=["local", "serial", "ray"],
         default="local",
-        help="where the seeds run: in this process (default) or as tasks on a Ray cluster (identical results)",
+        help="where the fits run: a local process pool (default), this process only, or tasks on a Ray cluster "
+        "(identical results)",
+    )
+    cmp.add_argument(
+        "--workers",
+        type=_workers,
+        default=0,
+        help="processes of the local pool: a number, or 0/auto for one per core (default)",
     )
     cmp.add_argument(
         "--ray-address",
@@ -330,8 +350,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"estimate per seed: {estimate.line()}", file=sys.stderr)
     from recaug.experiment.executor import make_executor
 
-    executor = make_executor(args.executor, args.ray_address)  # a bad combination fails before any compute
-    result = run_experiment(dataset, config, progress=progress, executor=None if executor.name == "local" else executor)
+    executor = make_executor(args.executor, args.ray_address, workers=args.workers)  # bad combinations fail here
+    result = run_experiment(dataset, config, progress=progress, executor=executor)
     if not args.quiet:
         print(file=sys.stderr)
     from recaug.augment.llm.llm_common import llm_warnings

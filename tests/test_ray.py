@@ -25,7 +25,7 @@ import pytest
 
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, run_experiment
-from recaug.experiment.executor import RayExecutor
+from recaug.experiment.ray_executor import RayExecutor
 from recaug.reporting.export import write_experiment
 
 ray = pytest.importorskip("ray")

@@ -104,22 +104,37 @@ def _assemble(interactions: pd.DataFrame, part: np.ndarray, protocol: str, seed:
     )
 
 
+def recbole_counts(sizes: np.ndarray, valid: float, test: float) -> tuple[np.ndarray, np.ndarray]:
+    """(n_valid, n_test) per group of ``sizes`` rows, exactly as RecBole 1.2.1's ``Dataset._calcu_split_ids``.
+
+    RecBole rounds each held-out part down (``int(ratio * n)``), then, while more than one training row is left,
+    gives one row to each held-out part whose share of the group is between 0 and 1 row (test first, then
+    validation). Rounding to nearest instead gave ML-100k 10,037 test rows against RecBole's 9,596.
+    """
+    total = (1.0 - valid - test) + valid + test  # RecBole divides the ratios by their sum
+    exact_valid, exact_test = sizes * (valid / total), sizes * (test / total)
+    n_valid = np.floor(exact_valid).astype(np.int64)
+    n_test = np.floor(exact_test).astype(np.int64)
+    n_train = sizes - n_valid - n_test
+    for exact, count in ((exact_test, n_test), (exact_valid, n_valid)):
+        bump = (n_train > 1) & (exact > 0) & (exact < 1)
+        count += bump
+        n_train -= bump
+    return n_valid, n_test
+
+
 def _per_user_ratio(interactions: pd.DataFrame, seed: int, valid: float, test: float) -> np.ndarray:
     """Part label per row (0 train, 1 valid, 2 test) from a per-user random order.
 
-    Counts follow RecBole: n_test = round(n * test), n_valid = round(n * valid),
-    but a user always keeps at least one training row.
+    The counts are RecBole's (:func:`recbole_counts`); the last rows of each user's shuffled order are test, the
+    ones before them validation, as in RecBole's ``split_by_ratio`` grouped by user.
     """
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(interactions))
     users = interactions[USER].to_numpy()[order]
     rank = pd.Series(np.arange(len(order))).groupby(users).cumcount().to_numpy()
-    sizes = pd.Series(users).map(pd.Series(users).value_counts()).to_numpy()
-    n_test = np.floor(sizes * test + 0.5).astype(int)
-    n_valid = np.floor(sizes * valid + 0.5).astype(int)
-    overflow = np.maximum(n_test + n_valid - (sizes - 1), 0)
-    n_valid = np.maximum(n_valid - overflow, 0)
-    n_test = np.minimum(n_test, sizes - 1 - n_valid)
+    sizes = pd.Series(users).map(pd.Series(users).value_counts()).to_numpy().astype(np.int64)
+    n_valid, n_test = recbole_counts(sizes, valid, test)
     part_sorted = np.where(rank < sizes - n_valid - n_test, 0, np.where(rank < sizes - n_test, 1, 2))
     part = np.empty(len(order), dtype=np.int8)
     part[order] = part_sorted

@@ -1,111 +1,222 @@
-"""Where independent replicates run: in this process, or as tasks on a Ray cluster.
+"""Where independent tasks run: here one after another, on a local process pool, or on a Ray cluster.
 
-The interface is one call, ``Executor.map(fn, items, shared) -> list``: ``fn(shared, item)`` for every item,
-results in input order. ``shared`` is the large read-only input every task needs (the dataset, the splits); Ray
-puts it in the object store once and hands every task the same reference, instead of pickling it per task.
-``fn`` must be a module-level function (Ray pickles it by reference) and must not rely on global state, so the
-results are identical wherever it runs.
+An experiment's tasks are its fits, one per (seed, arm, model); each is ``fn(shared, item)`` with ``shared`` the
+large read-only input every task needs (the dataset and the configuration), sent once per worker rather than once
+per task: the process pool's workers inherit it when they are forked, and Ray keeps it in its object store and
+each worker reads it once. ``fn`` must be a module-level function that does not rely on global state, so a result
+is the same bytes wherever it runs.
+
+``session(shared)`` opens the workers; its ``submit(fn, item)`` returns a ``concurrent.futures.Future``, so the
+caller can queue new tasks while earlier ones run (a seed's fits start while the next seed augments) and report
+progress as each one finishes. ``map`` is the one-shot form.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 from recaug.core.errors import RecaugInputError
+from recaug.core.progress import ProgressFn, no_progress
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "serial", "ray")
+Task = Callable[..., Any]  # fn(shared, item, progress=...) -> result
+
+
+class Session(Protocol):
+    """Open workers for one batch of tasks that share ``shared``."""
+
+    def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
+        """Queue ``fn(shared, item)``; ``progress`` is only called where the task runs in this process."""
+        ...
 
 
 class Executor(Protocol):
-    """Runs ``fn(shared, item)`` for each item; results come back in input order."""
+    """Runs tasks ``fn(shared, item)``; see the module docstring."""
 
     name: str
+    plans_remotely: bool  # seeds' augmentation runs as tasks too (a cluster), not in this process
+
+    def session(self, shared: Any) -> contextlib.AbstractContextManager[Session]: ...
 
     def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]: ...
 
 
-class LocalExecutor:
-    """In this process, one item after another (the default; what the dashboard does)."""
+def single_threaded() -> contextlib.AbstractContextManager[Any]:
+    """One BLAS thread (threadpoolctl) for the block: every fit runs under it wherever it runs, so a sum's order,
+    hence the bytes of a result, does not depend on how many cores the process that ran it had."""
+    from threadpoolctl import threadpool_limits
 
-    name = "local"
-
-    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
-        return [fn(shared, item) for item in items]
-
-
-class RayExecutor:
-    """Tasks on a Ray cluster: ``address`` of a running cluster, or None for a local head on 127.0.0.1.
-
-    A local head binds 127.0.0.1 with the dashboard off. ``num_cpus`` caps a local head's workers. Ray is started
-    lazily on the first ``map`` and left running for later calls (``shutdown`` stops what this object started).
-    """
-
-    name = "ray"
-
-    def __init__(self, address: str | None = None, *, num_cpus: int | None = None) -> None:
-        self.address = address
-        self.num_cpus = num_cpus
-        self._started = False
-
-    def _connect(self) -> Any:
-        try:
-            import ray
-        except ImportError as error:  # pragma: no cover - ray is in requirements.txt
-            raise RecaugInputError(
-                "the Ray executor needs the 'ray' package", fix="pip install ray==2.60.0, or use --executor local"
-            ) from error
-        if not ray.is_initialized():
-            import recaug
-
-            # Ship this exact recaug to the workers, so a cluster runs the driver's code (and need not install it).
-            runtime_env = {"py_modules": [recaug], "env_vars": {"PYTHONHASHSEED": "0"}}
-            if self.address:
-                ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
-            else:
-                ray.init(
-                    num_cpus=self.num_cpus,
-                    include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
-                    runtime_env=runtime_env,
-                    log_to_driver=False,
-                )
-            self._started = True
-        return ray
-
-    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
-        ray = self._connect()
-        shared_ref = ray.put(shared)  # once; every task receives the same object reference
-        remote = ray.remote(_call)
-        futures = [remote.remote(fn, shared_ref, item) for item in items]
-        log.info("submitted %d Ray tasks", len(futures))
-        return list(ray.get(futures))
-
-    def shutdown(self) -> None:
-        """Disconnect (and stop a local head) if this executor started Ray."""
-        if self._started:
-            import ray
-
-            ray.shutdown()
-            self._started = False
+    return threadpool_limits(limits=1, user_api="blas")
 
 
-def _call(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
-    """The Ray task body: Ray resolves ``shared`` (an object reference) to the stored object before the call."""
+def _map(executor: Executor, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any) -> list[R]:
+    with executor.session(shared) as session:
+        futures = [session.submit(_positional, (fn, item)) for item in items]
+        return [future.result() for future in futures]
+
+
+def _positional(shared: Any, call: tuple[Callable[[Any, Any], Any], Any], progress: ProgressFn = no_progress) -> Any:
+    """``fn(shared, item)`` for ``map``'s two-argument functions."""
+    fn, item = call
     return fn(shared, item)
 
 
-def make_executor(name: str = "local", address: str | None = None) -> LocalExecutor | RayExecutor:
-    """The executor called ``name`` ('local' or 'ray'); ``address`` is the Ray cluster's (None: a local head)."""
+class _SerialSession:
+    def __init__(self, shared: Any) -> None:
+        self.shared = shared
+
+    def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
+        future: cf.Future[Any] = cf.Future()
+        with single_threaded():
+            future.set_result(fn(self.shared, item, progress=progress))  # errors propagate at once, as before
+        return future
+
+
+class SerialExecutor:
+    """In this process, one task after another, with each fit's own progress (epochs) reported."""
+
+    name = "serial"
+    plans_remotely = False
+
+    @contextlib.contextmanager
+    def session(self, shared: Any) -> Iterator[_SerialSession]:
+        yield _SerialSession(shared)
+
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
+        return _map(self, fn, items, shared)
+
+
+def available_cores() -> int:
+    """Cores this process may use (its CPU affinity, which containers and ``taskset`` narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_SHARED: Any = None  # the session's shared input inside a pool worker (inherited at fork, or set by _install)
+
+
+def _install(shared: Any, pickled: bool) -> None:
+    """Pool worker start: the shared input (``pickled``: sent here; else inherited from the parent at fork), and
+    one thread per worker for torch, BLAS and ``implicit``.
+
+    One thread each: the pool already keeps every core busy, and more threads per worker only spin against each
+    other (measured on 2 shared cores: torch's spinning threads made BPR 15x slower).
+    """
+    global _SHARED
+    if pickled:
+        _SHARED = shared
+    os.environ["RECAUG_FIT_THREADS"] = "1"  # read by models with their own thread pools (implicit's ALS)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
+def _in_worker(fn: Task, item: Any) -> Any:
+    with single_threaded():
+        return fn(_SHARED, item)
+
+
+def start_method() -> str:
+    """'fork' (workers start in milliseconds and inherit the shared input and anything a caller patched), or
+    'spawn' once this process has initialised CUDA, which a forked child cannot use."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        return "spawn"
+    return "fork"
+
+
+class _PoolSession:
+    def __init__(self, pool: cf.ProcessPoolExecutor) -> None:
+        self.pool = pool
+
+    def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
+        return self.pool.submit(_in_worker, fn, item)
+
+
+class ProcessExecutor:
+    """A pool of ``workers`` local processes (None or 0: one per available core), started per session.
+
+    Results are the bytes a serial run gives: every task runs single-threaded in either case (see
+    :func:`single_threaded`), and the pool only changes where. A session that ends with an error (or a stopped
+    run: the progress callback raised) cancels queued tasks and stops the workers at once.
+    """
+
+    name = "local"
+    plans_remotely = False
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 0:
+            raise RecaugInputError(f"--workers must be 0 (one per core) or more, got {workers}")
+        self.workers = workers or available_cores()
+
+    @contextlib.contextmanager
+    def session(self, shared: Any) -> Iterator[_PoolSession | _SerialSession]:
+        if self.workers <= 1:
+            yield _SerialSession(shared)
+            return
+        method = start_method()
+        global _SHARED
+        _SHARED = shared  # a forked worker starts with it; _install sets it again (spawn pickles it once per worker)
+        pool = cf.ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_install,
+            initargs=(shared, True) if method == "spawn" else (None, False),
+        )
+        completed = False
+        try:
+            yield _PoolSession(pool)
+            completed = True
+        finally:
+            _SHARED = None
+            if completed:
+                pool.shutdown(wait=True)
+            else:
+                _stop(pool)
+
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
+        return _map(self, fn, items, shared)
+
+
+def _stop(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (a stopped or failed run must not keep the cores)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+
+
+def make_executor(
+    name: str = "local", address: str | None = None, *, workers: int | None = None
+) -> SerialExecutor | ProcessExecutor | Any:
+    """The executor called ``name``: 'local' (a process pool, ``workers`` processes, None/0: one per core),
+    'serial' (this process only) or 'ray' (``address``: a running cluster; None: a local head on 127.0.0.1)."""
+    if name in ("local", "serial") and address:
+        raise RecaugInputError("--ray-address only applies to --executor ray", fix="add --executor ray")
     if name == "local":
-        if address:
-            raise RecaugInputError("--ray-address only applies to --executor ray", fix="add --executor ray")
-        return LocalExecutor()
+        return ProcessExecutor(workers)
+    if name == "serial":
+        return SerialExecutor()
     if name == "ray":
+        from recaug.experiment.ray_executor import RayExecutor
+
         return RayExecutor(address)
     raise RecaugInputError(f"unknown executor '{name}'", fix=f"use one of: {', '.join(EXECUTORS)}")

@@ -31,6 +31,8 @@ class ExperimentResult:
     slice_values: dict[tuple[str, str, int], dict[str, SliceValues]] = field(default_factory=dict, repr=False)
     # Each seed's split, built once by the experiment: fidelity, the report, the explorer and the what-ifs read these.
     splits: dict[int, Split] = field(default_factory=dict, repr=False)
+    # config.save_top_k > 0: each fit's top-k list for the test users (user_id, rank, item_id, score).
+    top_k: dict[tuple[str, str, int], pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def split_of(self, seed: int | None = None) -> Split:
         """The split a seed's models were trained on (default: the first seed)."""
@@ -53,6 +55,7 @@ class SeedOutcome:
     user_metrics: dict[tuple[str, str, int], UserMetrics]
     slice_values: dict[tuple[str, str, int], dict[str, SliceValues]]
     models: dict[tuple[str, str, int], Any]
+    top_k: dict[tuple[str, str, int], pd.DataFrame] = field(default_factory=dict)
 
 
 def compare_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFrame:

@@ -10,10 +10,12 @@ same tables. Results are tidy DataFrames:
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,8 +31,16 @@ from recaug.data.dataset import Dataset
 from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
 from recaug.data.splits import Split
 from recaug.evaluate.catalog import check_metrics
+from recaug.evaluate.protocol import UserMetrics
 from recaug.evaluate.significance import AA_CONTROL
-from recaug.evaluate.slices import SliceContext, SliceFn, evaluate_sliced, slice_rows, standard_slices
+from recaug.evaluate.slices import (
+    SliceContext,
+    SliceFn,
+    SliceValues,
+    evaluate_sliced,
+    slice_rows,
+    standard_slices,
+)
 from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
 from recaug.experiment.result import ExperimentResult, SeedOutcome
 from recaug.models import MODELS, create_model
@@ -195,6 +205,226 @@ def _is_negative(rows: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(rows[POLARITY], errors="coerce").fillna(1).to_numpy() < 0
 
 
+@dataclass
+class SeedPlan:
+    """One seed's augmentation, computed once and handed to each of the seed's fits.
+
+    It holds what the augmenters produced (synthetic rows, removed edges, item start vectors, info, logs), which is
+    small; not the split, which every process that needs it rebuilds from the seed (deterministic, and cheaper than
+    shipping it: 16 MB at ML-100k). ``token`` names the plan in a process's caches (:func:`seed_state`).
+    """
+
+    seed: int
+    augmented: dict[str, AugmentResult]
+    timings: dict[str, float]
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(frozen=True)
+class SeedState:
+    """What every fit of one seed reads, built once per process from the dataset and the plan."""
+
+    split: Split
+    test: sp.csr_matrix
+    exclude: sp.csr_matrix
+    arms: dict[str, TrainingMatrices]
+    context: SliceContext
+
+
+@dataclass
+class FitOutcome:
+    """What one (seed, variant, model) fit sends back: its metrics and per-user values, small by design."""
+
+    key: tuple[str, str, int]
+    rows: list[dict[str, Any]]
+    user_metrics: UserMetrics
+    slice_values: dict[str, SliceValues]
+    seconds: float
+    model: Any = None
+    top_k: pd.DataFrame | None = None
+
+
+def variants_of(config: ExperimentConfig) -> list[str]:
+    """The arms every seed fits, in the order results list them: baseline, the A/A control, the augmenters."""
+    return [BASELINE, *([AA_CONTROL] if config.aa_control else []), *config.augmenters]
+
+
+def plan_seed(dataset: Dataset, config: ExperimentConfig, seed: int, progress: ProgressFn = no_progress) -> SeedPlan:
+    """Split ``seed`` and run every augmenter on its training part (once per seed, wherever the fits run)."""
+    split = config.split_spec().build(dataset.interactions, seed)
+    plan = SeedPlan(seed, {}, {})
+    for position, name in enumerate(config.augmenters):
+        step = sub_progress(progress, position / len(config.augmenters), (position + 1) / len(config.augmenters))
+        started = time.perf_counter()
+        result = augment_training(dataset, split, name, config, seed, step)
+        plan.timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
+        result.artifacts = {}  # profiles, embeddings: previews read them, fits do not; keep the plan small
+        plan.augmented[name] = result
+    _remember(plan, split)
+    return plan
+
+
+_SPLITS: OrderedDict[str, Split] = OrderedDict()  # plans' splits built in this process (planning or fitting)
+_STATES: OrderedDict[str, SeedState] = OrderedDict()
+_KEEP = 4  # seeds kept per process: a worker's tasks come seed after seed
+
+
+def _remember(plan: SeedPlan, split: Split) -> None:
+    _SPLITS[plan.token] = split
+    while len(_SPLITS) > _KEEP:
+        _SPLITS.popitem(last=False)
+
+
+def split_of(dataset: Dataset, config: ExperimentConfig, plan: SeedPlan) -> Split:
+    """The plan's split: the one built while planning in this process, else rebuilt from the seed."""
+    if plan.token not in _SPLITS:
+        _remember(plan, config.split_spec().build(dataset.interactions, plan.seed))
+    return _SPLITS[plan.token]
+
+
+def seed_state(dataset: Dataset, config: ExperimentConfig, plan: SeedPlan) -> SeedState:
+    """The arms, test matrices and slice context of ``plan``'s seed, built once per process (cached by token)."""
+    if plan.token in _STATES:
+        _STATES.move_to_end(plan.token)
+        return _STATES[plan.token]
+    split = split_of(dataset, config, plan)
+    valid, test, train = dataset.matrix(split.valid), dataset.matrix(split.test), dataset.matrix(split.train)
+    real = (train, valid)
+    base_arm = _arm(dataset, split.train, real, dataset.n_users)
+    arms: dict[str, TrainingMatrices] = {BASELINE: base_arm, AA_CONTROL: base_arm}
+    changed: dict[str, list[pd.DataFrame]] = {}
+    for name in config.augmenters:
+        result = plan.augmented[name]
+        indexed, n_rows = dataset.index_synthetic(result.rows)
+        negative = _is_negative(indexed)
+        kept = without_removed(dataset, split.train, result.removed)
+        combined = pd.concat([kept[["user_idx", "item_idx"]], indexed.loc[~negative, ["user_idx", "item_idx"]]])
+        arms[name] = _arm(dataset, combined, real, n_rows, indexed[negative], result.item_init)
+        changed[name] = [result.rows, result.removed]
+    context = SliceContext.build(
+        dataset, split, train, test, changed_rows=changed, ks=config.ks, metrics=config.metrics
+    )
+    state = SeedState(split, test, train + valid, arms, context)
+    _STATES[plan.token] = state
+    while len(_STATES) > _KEEP:
+        _STATES.popitem(last=False)
+    return state
+
+
+def top_k_table(
+    dataset: Dataset, model: Any, users: np.ndarray, exclude: sp.csr_matrix, k: int, batch_size: int = 2048
+) -> pd.DataFrame:
+    """user_id, rank (1 = best), item_id, score: each user's ``k`` best items, ``exclude``'s items never listed
+    (the test ranking's rule, ties by lower item index)."""
+    from recaug.evaluate.metrics import rank_top_k
+    from recaug.evaluate.protocol import score_batch_size
+
+    k = min(k, dataset.n_items)
+    step = score_batch_size(dataset.n_items, batch_size)
+    tops, scores = [], []
+    for start in range(0, len(users), step):
+        batch = users[start : start + step]
+        batch_scores = np.asarray(model.score(batch), dtype=np.float32)
+        top = rank_top_k(batch_scores, exclude[batch], k)
+        tops.append(top)
+        scores.append(np.take_along_axis(batch_scores, top, axis=1))
+    top = np.vstack(tops) if tops else np.zeros((0, k), dtype=np.int64)
+    return pd.DataFrame(
+        {
+            USER: np.asarray(dataset.user_ids)[np.repeat(np.asarray(users, dtype=np.int64), k)],
+            "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), len(users)),
+            ITEM: np.asarray(dataset.item_ids)[top.ravel()],
+            "score": np.vstack(scores).ravel() if scores else np.zeros(0, dtype=np.float32),
+        }
+    )
+
+
+def fit_one(
+    dataset: Dataset,
+    config: ExperimentConfig,
+    plan: SeedPlan,
+    variant: str,
+    model_name: str,
+    *,
+    slice_fn: SliceFn = standard_slices,
+    keep_models: bool = False,
+    progress: ProgressFn = no_progress,
+) -> FitOutcome:
+    """Fit ``model_name`` on ``variant``'s arm of ``plan``'s seed and evaluate it on test: the one fit task.
+
+    The A/A control refits the baseline's data with a fresh model seed (``AA_SEED_OFFSET``).
+    """
+    seed = plan.seed
+    state = seed_state(dataset, config, plan)
+    model_seed = seed + AA_SEED_OFFSET if variant == AA_CONTROL else seed
+    started = time.perf_counter()
+    model = _fit_model(dataset, config, model_name, model_seed, state.arms[variant], progress)
+    seconds = time.perf_counter() - started
+    metrics, slices = evaluate_sliced(
+        model, state.test, state.exclude, state.context.for_variant(variant), config.metrics, slice_fn
+    )
+    top_k = None
+    if config.save_top_k > 0:
+        top_k = top_k_table(dataset, model, metrics.users, state.exclude, config.save_top_k)
+    return FitOutcome(
+        key=(model_name, variant, seed),
+        rows=slice_rows(model_name, variant, seed, slices),
+        user_metrics=metrics,
+        slice_values=slices,
+        seconds=seconds,
+        model=model if keep_models else None,
+        top_k=top_k,
+    )
+
+
+def _fit_task(shared: tuple[Any, ...], item: tuple[SeedPlan, str, str], progress: ProgressFn = no_progress) -> Any:
+    """:func:`fit_one` in the executors' shape: ``shared`` = (dataset, config, slice_fn, keep_models)."""
+    dataset, config, slice_fn, keep_models = shared
+    plan, variant, model_name = item
+    return fit_one(
+        dataset, config, plan, variant, model_name, slice_fn=slice_fn, keep_models=keep_models, progress=progress
+    )
+
+
+def _plan_task(shared: tuple[Any, ...], seed: int, progress: ProgressFn = no_progress) -> SeedPlan:
+    """:func:`plan_seed` in the executors' shape (a cluster augments its seeds in parallel)."""
+    return plan_seed(shared[0], shared[1], seed, progress)
+
+
+def _heavy_first(config: ExperimentConfig) -> list[str]:
+    """The models in the order their fits are queued: embedding models (seconds to minutes each) before the rest,
+    so a pool does not end waiting on one long fit queued last."""
+    from recaug.models.torch_base import EarlyStoppedTorchModel
+
+    return sorted(config.models, key=lambda name: not issubclass(MODELS.get(name), EarlyStoppedTorchModel))
+
+
+def assemble(
+    plan: SeedPlan, split: Split, config: ExperimentConfig, fits: dict[tuple[str, str, int], FitOutcome]
+) -> SeedOutcome:
+    """One seed's outcome from its plan and fits, in the order a serial run lists them."""
+    seed = plan.seed
+    out = SeedOutcome(seed, split, [], [], [], [], dict(plan.timings), {}, {}, {})
+    for name in config.augmenters:
+        result = plan.augmented[name]
+        out.synthetic.append(result.rows.assign(seed=seed))
+        out.infos.append({**result.info, "seed": seed})
+        if result.log is not None and len(result.log):
+            out.logs.append(result.log.assign(seed=seed))
+    for variant in variants_of(config):
+        for model_name in config.models:
+            fit = fits[(model_name, variant, seed)]
+            out.timings[f"fit:{model_name}:{variant}:{seed}"] = fit.seconds
+            out.user_metrics[fit.key] = fit.user_metrics
+            out.slice_values[fit.key] = fit.slice_values
+            out.rows.extend(fit.rows)
+            if fit.model is not None:
+                out.models[fit.key] = fit.model
+            if fit.top_k is not None:
+                out.top_k[fit.key] = fit.top_k
+    return out
+
+
 def run_seed(
     dataset: Dataset,
     config: ExperimentConfig,
@@ -204,65 +434,19 @@ def run_seed(
     slice_fn: SliceFn = standard_slices,
     keep_models: bool = False,
 ) -> SeedOutcome:
-    """One replicate: split (once), augment the training part, fit every model on every arm, evaluate on test.
+    """One replicate in this process: split (once), augment the training part, fit every model on every arm,
+    evaluate on test (:func:`run_seed_batch` with the serial executor, so each fit reports its epochs).
 
     The A/A control (``config.aa_control``) refits the baseline on the same training data with a fresh model seed;
     its spread across seeds is the noise floor every delta is read against.
     """
-    report = progress or no_progress
-    split = config.split_spec().build(dataset.interactions, seed)
-    variants: list[str] = [BASELINE, *([AA_CONTROL] if config.aa_control else []), *config.augmenters]
-    steps = len(config.augmenters) + len(variants) * len(config.models)
-    done = 0
-    out = SeedOutcome(seed, split, [], [], [], [], {}, {}, {}, {})
-    valid = dataset.matrix(split.valid)
-    test = dataset.matrix(split.test)
-    train = dataset.matrix(split.train)
-    exclude = train + valid
-    real = (train, valid)
-    base_arm = _arm(dataset, split.train, real, dataset.n_users)
-    arms: dict[str, TrainingMatrices] = {BASELINE: base_arm, AA_CONTROL: base_arm}
-    changed: dict[str, list[pd.DataFrame]] = {}
-    for name in config.augmenters:
-        started = time.perf_counter()
-        result = augment_training(
-            dataset, split, name, config, seed, sub_progress(report, done / steps, (done + 1) / steps)
-        )
-        out.timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
-        out.synthetic.append(result.rows.assign(seed=seed))
-        out.infos.append({**result.info, "seed": seed})
-        if result.log is not None and len(result.log):
-            out.logs.append(result.log.assign(seed=seed))
-        indexed, n_rows = dataset.index_synthetic(result.rows)
-        negative = _is_negative(indexed)
-        kept = without_removed(dataset, split.train, result.removed)
-        combined = pd.concat([kept[["user_idx", "item_idx"]], indexed.loc[~negative, ["user_idx", "item_idx"]]])
-        arms[name] = _arm(dataset, combined, real, n_rows, indexed[negative], result.item_init)
-        changed[name] = [result.rows, result.removed]
-        done += 1
-    context = SliceContext.build(
-        dataset, split, train, test, changed_rows=changed, ks=config.ks, metrics=config.metrics
+    from recaug.experiment.executor import SerialExecutor
+
+    serial = SerialExecutor()
+    batch = run_seed_batch(
+        dataset, config, [seed], progress=progress, slice_fn=slice_fn, keep_models=keep_models, executor=serial
     )
-    for variant in variants:
-        model_seed = seed + AA_SEED_OFFSET if variant == AA_CONTROL else seed
-        for model_name in config.models:
-            report(done / steps, f"seed {seed}: fitting {model_name} on {variant}")
-            started = time.perf_counter()
-            step = sub_progress(report, done / steps, (done + 1) / steps)
-            model = _fit_model(dataset, config, model_name, model_seed, arms[variant], step)
-            out.timings[f"fit:{model_name}:{variant}:{seed}"] = time.perf_counter() - started
-            metrics, slices = evaluate_sliced(
-                model, test, exclude, context.for_variant(variant), config.metrics, slice_fn
-            )
-            key = (model_name, variant, seed)
-            out.user_metrics[key] = metrics
-            out.slice_values[key] = slices
-            out.rows.extend(slice_rows(model_name, variant, seed, slices))
-            if keep_models:
-                out.models[key] = model
-            done += 1
-    report(1.0, f"seed {seed}: done")
-    return out
+    return batch[0]
 
 
 def run_experiment(
@@ -328,28 +512,71 @@ def run_seed_batch(
 ) -> list[SeedOutcome]:
     """Run the replicates ``seeds`` and return their outcomes in seed order: the one seam between *how* fits run
     (here, a process pool or Ray) and *how many* seeds run (a fixed list, or seeds added until the primary question
-    is decided)."""
+    is decided).
+
+    Every (seed, arm, model) fit is its own task. Each seed is split and augmented once (here, or as a task where
+    the executor ``plans_remotely``), and its fits are queued as soon as its plan exists, so they run while the
+    next seed augments. ``executor``: None is the local process pool with one worker per core
+    (:class:`recaug.experiment.executor.ProcessExecutor`); every executor gives the same bytes. One progress bar
+    runs over every augmentation and fit.
+    """
+    from recaug.experiment.executor import ProcessExecutor
+
     report = progress or no_progress
-    if executor is None:
-        outcomes = []
-        for position, seed in enumerate(seeds):
-            step = sub_progress(report, position / len(seeds), (position + 1) / len(seeds))
-            try:
-                outcomes.append(
-                    run_seed(dataset, config, seed, progress=step, slice_fn=slice_fn, keep_models=keep_models)
-                )
-            except Cancelled as stop:
-                stop.partial = outcomes  # the seeds finished before the stop are kept
-                raise
-        return outcomes
-    report(0.0, f"running {len(seeds)} seeds on {type(executor).__name__}")
-    task = partial(_seed_task, config=config, slice_fn=slice_fn, keep_models=keep_models)
-    return list(executor.map(task, list(seeds), dataset))
+    runner = executor if executor is not None else ProcessExecutor()
+    seeds = list(seeds)
+    variants = variants_of(config)
+    models = _heavy_first(config)
+    total = max(1, len(seeds) * (len(config.augmenters) + len(variants) * len(models)))
+    done = 0
+    plans: dict[int, SeedPlan] = {}
+    splits: dict[int, Split] = {}
+    fits: dict[tuple[str, str, int], FitOutcome] = {}
+    pending: dict[cf.Future[Any], tuple[str, str, int]] = {}
 
+    def collect(wait: bool) -> None:
+        """Take in finished fits (all of them, waiting, when ``wait``), advancing the one progress bar."""
+        nonlocal done
+        finished = cf.as_completed(list(pending)) if wait else [f for f in list(pending) if f.done()]
+        for future in finished:
+            key = pending.pop(future)
+            fits[key] = future.result()
+            done += 1
+            report(done / total, f"fitted {key[0]} on {key[1]}, seed {key[2]} ({done} of {total} steps)")
 
-def _seed_task(dataset: Dataset, seed: int, *, config: ExperimentConfig, slice_fn: SliceFn, keep_models: bool) -> Any:
-    """:func:`run_seed` with the shared dataset first, the shape executors call."""
-    return run_seed(dataset, config, seed, slice_fn=slice_fn, keep_models=keep_models)
+    def finished() -> list[SeedOutcome]:
+        """The seeds whose fits are all in, in seed order (what a stop keeps)."""
+        for future in [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]:
+            fits[pending.pop(future)] = future.result()
+        complete = [s for s in splits if all((m, v, s) in fits for v in variants for m in models)]
+        return [assemble(plans[seed], splits[seed], config, fits) for seed in seeds if seed in complete]
+
+    try:
+        with runner.session((dataset, config, slice_fn, keep_models)) as session:
+            if runner.plans_remotely:
+                futures = [session.submit(_plan_task, seed) for seed in seeds]
+                for seed, future in zip(seeds, futures, strict=True):
+                    plans[seed] = future.result()
+                    done += len(config.augmenters)
+                    report(done / total, f"seed {seed}: augmented")
+            for seed in seeds:
+                if seed not in plans:
+                    step = sub_progress(report, done / total, (done + len(config.augmenters)) / total)
+                    plans[seed] = plan_seed(dataset, config, seed, step)
+                    done += len(config.augmenters)
+                splits[seed] = split_of(dataset, config, plans[seed])
+                for variant in variants:
+                    for model_name in models:
+                        step = sub_progress(report, done / total, (done + 1) / total)
+                        report(done / total, f"seed {seed}: fitting {model_name} on {variant}")
+                        future = session.submit(_fit_task, (plans[seed], variant, model_name), progress=step)
+                        pending[future] = (model_name, variant, seed)
+                        collect(wait=False)
+            collect(wait=True)
+    except Cancelled as stop:  # the stop came from the progress callback, here or inside a fit run here
+        stop.partial = finished()
+        raise
+    return [assemble(plans[seed], splits[seed], config, fits) for seed in seeds]
 
 
 def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOutcome]) -> ExperimentResult:
@@ -376,4 +603,5 @@ def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOu
         logs=[log for o in outcomes for log in o.logs],
         slice_values={k: v for o in outcomes for k, v in o.slice_values.items()},
         splits=splits,
+        top_k={k: v for o in outcomes for k, v in o.top_k.items()},
     )

@@ -67,8 +67,8 @@ class BPR(EarlyStoppedTorchModel):
 
         device, gen, rng = self.training_setup()
         n_users, n_items = train.shape
-        user_emb = self.initial_embeddings(n_users, context, gen, device, item_offset=None).detach()
-        item_emb = self.initial_embeddings(n_items, context, gen, device, item_offset=0).detach()
+        user_emb = self.initial_embeddings(n_users, context, gen, device, items=False)
+        item_emb = self.initial_embeddings(n_items, context, gen, device, items=True)
         optimiser = row_optimiser([user_emb, item_emb], self.lr)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb

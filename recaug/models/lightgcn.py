@@ -89,6 +89,7 @@ class LightGCN(EarlyStoppedTorchModel):
     name = "lightgcn"
     description = "LightGCN (torch, sparse propagation), early stopping on validation NDCG@10"
     progress_label = "LightGCN"
+    init = "xavier_uniform"  # RecBole's LightGCN (its BPR uses xavier normal)
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "layers": [Interval(int, 0, None)],
@@ -144,7 +145,8 @@ class LightGCN(EarlyStoppedTorchModel):
         n_users, n_items = train.shape
         self.n_users_ = n_users
         spmm = symmetric_spmm(normalised_adjacency(train), device)
-        ego = self.initial_embeddings(n_users + n_items, context, gen, device, item_offset=n_users)
+        users = self.initial_embeddings(n_users, context, gen, device, items=False)
+        ego = torch.nn.Parameter(torch.cat([users, self.initial_embeddings(n_items, context, gen, device, items=True)]))
         optimiser = adam([ego], self.lr)
         stopper = EarlyStopping(self.patience)
         self.final_ = ego.detach()

@@ -74,7 +74,7 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     assert any("Download similarity" in label for label in labels)
     assert {"Augmented training data (CSV)", "Augmented training data (Parquet)"} <= set(labels)
     kept = int(_metrics(app)["Synthetic rows"].replace(",", ""))
-    expected = f"{79_926 + kept:,} rows"  # random-811 seed 0 training split + every synthetic row
+    expected = f"{80_808 + kept:,} rows"  # random-811 seed 0 training split + every synthetic row
     assert any(expected in m.value for m in app.markdown), expected
 
     app.switch_page("pages/2_Embeddings.py").run()

@@ -1,0 +1,142 @@
+"""Tasks on a Ray cluster: one task per fit (seed x arm x model), each declaring the resources it needs.
+
+The shared input (dataset, configuration) goes to the object store once; a worker reads it once and keeps it for
+the next tasks of the same session (:func:`_shared`), so a task ships only its small item and returns only its
+small result (metrics and per-user values, never a split). A task that fails is retried (``max_retries``, for a
+lost node or worker) and, if it still fails, surfaces as one line naming the fit, while the fits that finished are
+kept by the caller.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from recaug.core.errors import RecaugInputError
+from recaug.core.progress import ProgressFn, no_progress
+from recaug.experiment.executor import Task, _map, single_threaded
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+_CACHE: dict[str, Any] = {}  # per worker process: the session's shared input, by object id
+
+
+def _shared(refs: list[Any]) -> Any:
+    """The shared input behind ``refs[0]`` (an ObjectRef inside a list, so Ray passes the reference, not the
+    value): fetched once per worker and session, then reused by the worker's later tasks."""
+    import ray
+
+    key = refs[0].hex()
+    if key not in _CACHE:
+        _CACHE.clear()  # one session's input at a time
+        _CACHE[key] = ray.get(refs[0])
+    return _CACHE[key]
+
+
+def _run(fn: Task, refs: list[Any], item: Any) -> Any:
+    """The Ray task body: one thread for torch and BLAS (the cluster's scheduler keeps the cores busy)."""
+    import os
+    import sys
+
+    os.environ["RECAUG_FIT_THREADS"] = "1"
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    with single_threaded():
+        return fn(_shared(refs), item)
+
+
+class _RaySession:
+    def __init__(self, ray: Any, refs: list[Any], options: dict[str, Any]) -> None:
+        self.ray = ray
+        self.refs = refs
+        self.remote = ray.remote(_run).options(**options)
+
+    def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
+        return self.remote.remote(fn, self.refs, item).future()
+
+
+class RayExecutor:
+    """Tasks on a Ray cluster: ``address`` of a running cluster, or None for a local head on 127.0.0.1.
+
+    A local head binds 127.0.0.1 with the dashboard off. ``num_cpus`` caps a local head's workers. Each task
+    declares ``task_cpus`` CPUs (and ``task_gpus`` GPUs, ``task_memory`` bytes; 0: none declared), so Ray places
+    as many fits on a node as it has cores. Ray is started lazily on the first session and left running for later
+    ones (``shutdown`` stops what this object started).
+    """
+
+    name = "ray"
+    plans_remotely = True
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        num_cpus: int | None = None,
+        task_cpus: float = 1.0,
+        task_gpus: float = 0.0,
+        task_memory: int = 0,
+        max_retries: int = 2,
+    ) -> None:
+        self.address = address
+        self.num_cpus = num_cpus
+        self.task_cpus = task_cpus
+        self.task_gpus = task_gpus
+        self.task_memory = task_memory
+        self.max_retries = max_retries
+        self._started = False
+
+    def _connect(self) -> Any:
+        try:
+            import ray
+        except ImportError as error:  # pragma: no cover - ray is in requirements.txt
+            raise RecaugInputError(
+                "the Ray executor needs the 'ray' package", fix="pip install ray==2.60.0, or use --executor local"
+            ) from error
+        if not ray.is_initialized():
+            import recaug
+
+            # Ship this exact recaug to the workers, so a cluster runs the driver's code (and need not install it).
+            runtime_env = {"py_modules": [recaug], "env_vars": {"PYTHONHASHSEED": "0"}}
+            if self.address:
+                ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
+            else:
+                ray.init(
+                    num_cpus=self.num_cpus,
+                    include_dashboard=False,
+                    _node_ip_address="127.0.0.1",
+                    runtime_env=runtime_env,
+                    log_to_driver=False,
+                )
+            self._started = True
+        return ray
+
+    def task_options(self) -> dict[str, Any]:
+        """The resources and retries every task declares."""
+        options: dict[str, Any] = {"num_cpus": self.task_cpus, "max_retries": self.max_retries}
+        if self.task_gpus:
+            options["num_gpus"] = self.task_gpus
+        if self.task_memory:
+            options["memory"] = self.task_memory
+        return options
+
+    @contextlib.contextmanager
+    def session(self, shared: Any) -> Iterator[_RaySession]:
+        ray = self._connect()
+        refs = [ray.put(shared)]  # once; every task receives the same object reference
+        yield _RaySession(ray, refs, self.task_options())
+
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
+        return _map(self, fn, items, shared)
+
+    def shutdown(self) -> None:
+        """Disconnect (and stop a local head) if this executor started Ray."""
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
