@@ -119,8 +119,10 @@ def tuned(base: str, grid: Grid, description: str) -> type[TunedModel]:
             "description": description,
             "uses_negatives": MODELS.get(base).uses_negatives,
             "uses_item_init": MODELS.get(base).uses_item_init,
+            "__module__": __name__,
         },
     )
+    globals()[cls.__name__] = cls  # importable by name, so fitted models pickle (process pool, Ray)
     register(cls)
     return cls
 
