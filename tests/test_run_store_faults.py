@@ -230,3 +230,18 @@ def test_writers_killed_mid_save_leave_no_run_listed_as_ok_that_is_not(experimen
         os.utime(folder, (old, old))
     list_runs(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_concurrent_labels_never_corrupt_the_record(experiment, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from recaug.reporting.runs import set_run_label
+
+    _, result = experiment
+    run = save_run(result, root=tmp_path)
+    labels = [f"label {n}" for n in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda label: set_run_label(run.run_id, label, root=tmp_path), labels))
+    assert load_run(run.run_id, root=tmp_path).meta["label"] in labels
+    assert list_runs(tmp_path)["status"].tolist() == ["ok"]
+    assert not [p for p in run.path.iterdir() if p.name.startswith(".")]  # no temporary file left behind

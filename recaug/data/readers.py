@@ -734,7 +734,8 @@ def descriptive_columns(frame: pd.DataFrame, exclude: Sequence[str]) -> list[str
         values = values[values != ""]
         if values.empty:
             continue
-        numeric = pd.to_numeric(values, errors="coerce").notna().mean()
+        # Lists of ids ("884306, 234, 472443", a JSON list of similar items) are numbers, not words.
+        numeric = (pd.to_numeric(values, errors="coerce").notna() | values.str.fullmatch(r"[\d\s,;.|-]+")).mean()
         links = values.str.match(r"^(https?://|www\.)").mean()
         if numeric < 0.5 and links < 0.5:
             chosen.append(str(column))

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from recaug.analysis.fidelity import experiment_log
-from recaug.core.atomic import partial_folder, publish, remove_stale_partials
+from recaug.core.atomic import PARTIAL_SUFFIX, partial_folder, publish, remove_stale_partials
 from recaug.core.errors import RecaugInputError
 from recaug.core.paths import recaug_home
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
@@ -522,9 +523,11 @@ def set_run_label(run_id: str, label: str, root: str | Path | None = None) -> Ru
     """Give a saved run a label (shown in lists); config.json is replaced atomically, never half-written."""
     run = load_run(run_id, root)
     meta = {**run.meta, "label": str(label).strip()}
-    tmp = run.path / f".{CONFIG_FILE}.partial"
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, run.path / CONFIG_FILE)
+    # A temporary file of its own: two labels saved at once never write into the same file.
+    handle, name = tempfile.mkstemp(dir=run.path, prefix=f".{CONFIG_FILE}.", suffix=PARTIAL_SUFFIX)
+    with os.fdopen(handle, "w") as file:
+        file.write(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    os.replace(name, run.path / CONFIG_FILE)
     return load_run(run.run_id, root)
 
 

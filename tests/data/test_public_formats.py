@@ -210,3 +210,9 @@ def test_fuzz_json_records_only_raise_the_product_error(records: list[dict], as_
         except RecaugInputError:
             continue
         assert frame["item_id"].notna().all()
+
+
+def test_an_unknown_json_item_file_takes_worded_fields_not_id_lists() -> None:
+    record = {"item": "1", "title": "Cats", "similar": ["884306", "234"], "genre": ["poetry", "cats"], "pages": 56}
+    items = read_items(_lines([record]), name="catalog.jsonl")
+    assert items["text"].tolist() == ["Cats. Genre: poetry, cats."]
