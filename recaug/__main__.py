@@ -147,6 +147,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="split and model seeds, the same for baseline and augmented (default 0,1,2)",
     )
     cmp.add_argument(
+        "--primary",
+        type=_csv_list,
+        default=["ndcg@10", "recall@20"],
+        help="the question declared before the run: these metric@k rows on slice all and on each arm's target "
+        "slice are tested (Benjamini-Hochberg per model and arm); every other row is exploratory "
+        "(default ndcg@10,recall@20)",
+    )
+    cmp.add_argument(
+        "--max-seeds",
+        type=int,
+        default=0,
+        help="add seeds (2 at a time, up to this many in all) while a primary row is undecided and could still be "
+        "decided; looks share alpha so false verdicts stay <= 5%% (default 0: exactly --seeds)",
+    )
+    cmp.add_argument(
         "--rating-threshold",
         type=lambda text: text if text == "auto" else float(text),
         default=None,
@@ -285,7 +300,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.data.builtin import item_noun_for
     from recaug.data.loading import load_dataset
     from recaug.data.regional import RegionalFormat
-    from recaug.evaluate.significance import significance_table, verdict_summary
+    from recaug.evaluate.significance import significance_table, verdict_summary, weak_baseline_warning
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.experiment.rerun import LOAD_KEY, load_arguments
     from recaug.experiment.result import model_use_notes
@@ -317,6 +332,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             target=args.target,
             models=args.models,
             seeds=args.seeds,
+            primary=args.primary,
+            max_seeds=args.max_seeds,
             aa_control=not args.no_aa_control,
             augmenter_params=merge_params(
                 shared_options(
@@ -375,7 +392,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     out += recorded.written
     if not args.quiet:
         print(file=sys.stderr)
-    print(verdict_summary(significance))
+    print(verdict_summary(significance, stopping=result.stopping.sentence() if result.stopping else ""))
+    if weak_baseline_warning(result.results):
+        print(f"warning: {weak_baseline_warning(result.results)}")
     for model_note in model_use_notes(result):
         print(f"note: {model_note}")
     print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")

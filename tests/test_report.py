@@ -61,11 +61,11 @@ def test_write_report(tmp_path: Path, report_html: str) -> None:
     assert path.read_text(encoding="utf-8") == report_html
 
 
-def test_delta_bars_show_interval_noise_floor_and_verdict() -> None:
+def test_delta_bars_show_interval_seed_noise_and_verdict() -> None:
     _, result = small_experiment()
     significance = significance_table(result)
     fig = delta_bars(significance, "ndcg", 10)
-    assert [trace.name for trace in fig.data] == ["random"]  # the A/A control is a band, not a bar
+    assert [trace.name for trace in fig.data] == ["random"]  # the A/A control is a check, not a bar
     bars = fig.data[0]
     row = significance[
         (significance["slice"] == "all")
@@ -76,9 +76,12 @@ def test_delta_bars_show_interval_noise_floor_and_verdict() -> None:
     ].iloc[0]
     assert bars.y[0] == pytest.approx(row["delta"])
     assert "seeds" in bars.customdata[0] and row["verdict"] in bars.customdata[0]
-    assert "A/A noise floor" in bars.customdata[0]
+    assert "seed noise" in bars.customdata[0] and "detectable" in bars.customdata[0]
+    assert row["primary"] and "(primary)" in bars.customdata[0]
     unclear = row["verdict"] not in ("better", "worse", "higher", "lower")
     assert (bars.marker.color[0] == "#cbd5e1") == unclear  # never coloured as significant without a verdict
+    exploratory = delta_bars(significance, "ndcg", 20).data[0]  # not in the declared question: hollow
+    assert set(exploratory.marker.color) == {"#f8fafc"} and "(exploratory)" in exploratory.customdata[0]
 
 
 def test_histograms_overlay_real_and_augmented_shares(ml100k, ml100k_split) -> None:

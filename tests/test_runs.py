@@ -130,8 +130,8 @@ def test_record_comparison_writes_report_fidelity_and_run(experiment, tmp_path: 
     assert recorded.run.run_id in report
     # Significance reaches the run folder and the report (it used to be missing from both outside the dashboard).
     assert recorded.run.significance is not None and recorded.run.significance["ci_low"].notna().any()
-    verdicts = report.split("<h2>Verdict (test split, slice all)</h2>")[1].split("<h2>")[0]
-    assert "No augmented variant was compared" not in verdicts and "A/A noise floor" in verdicts
+    verdicts = report.split("<h2>Verdict: the primary question</h2>")[1].split("<h2>")[0]
+    assert "No augmented variant was compared" not in verdicts and "seed noise" in verdicts
 
 
 def test_cli_compare_saves_a_run_that_runs_list_and_show_read(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

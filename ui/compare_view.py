@@ -1,21 +1,23 @@
-"""The Compare page's table (intervals, q-values, seeds, users, noise floor) and the verdict in words."""
+"""The Compare page's table (primary rows first; intervals, q-values, seeds, users, seed noise, power) and the
+verdict in words, starting from the question declared before the run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recaug.core.variants import ordered_variants
+from recaug.evaluate.design import NOTHING
 from recaug.evaluate.significance import (
     AA_CONTROL,
+    DIRECTIONS,
+    EXPLORATORY,
     MIN_SEEDS,
-    NO_DIFFERENCE,
     NO_VERDICT,
-    TOO_FEW_USERS,
-    with_verdicts,
+    complete,
+    row_power_sentence,
 )
 from recaug.experiment import compare_table
 from ui.tables import MISSING, as_text, right_aligned
@@ -28,17 +30,17 @@ VERDICT_STYLE = {
     "lower": "color: #1d4ed8",
 }
 METRIC_ORDER = ["ndcg", "recall", "precision", "hit", "mrr", "map"]  # accuracy first, beyond-accuracy after
-UNCLEAR = (NO_DIFFERENCE, NO_VERDICT, TOO_FEW_USERS)
 SIG_COLUMNS = ["ci_low", "ci_high", "p_ttest", "p_wilcoxon", "q_ttest", "n_seeds", "n_users", "se", "noise_floor"]
+SIG_COLUMNS += ["verdict", "primary", "replicate", "mde", "seeds_to_decide"]
 
 
 def merged_table(
     results: pd.DataFrame, significance: pd.DataFrame | None, slice_name: str, metrics: list[str] | None = None
 ) -> pd.DataFrame:
-    """compare_table + interval, q-value, seeds, users, noise floor and verdict, for the rows a reader sees.
+    """compare_table + interval, q-value, seeds, users, seed noise, power and verdict for one slice, primary first.
 
-    The verdicts are recomputed over exactly these rows (one slice, the chosen metrics), so the Benjamini-Hochberg
-    family is what is on screen; the A/A control is not a row here, it is each row's ``noise_floor``.
+    The verdicts are the significance table's: the primary question was declared before the run, so what is on
+    screen never changes them. The A/A control is not a row here (it is a check, in significance.csv).
     """
     table = compare_table(results, slice_name)
     table = table[table["variant"] != AA_CONTROL]
@@ -47,15 +49,13 @@ def merged_table(
     if significance is None or significance.empty:
         sig = pd.DataFrame(columns=["model", "variant", "metric", "k", *SIG_COLUMNS])
     else:
-        sig = significance[significance["slice"] == slice_name]
-        sig = sig[["model", "variant", "metric", "k", *[c for c in SIG_COLUMNS if c in sig.columns]]]
+        sig = complete(significance)
+        sig = sig[sig["slice"] == slice_name][["model", "variant", "metric", "k", *SIG_COLUMNS]]
     table = table.merge(sig, on=["model", "variant", "metric", "k"], how="left")
-    for column in SIG_COLUMNS:
-        if column not in table.columns:
-            table[column] = np.nan
     if table["n_seeds"].isna().all():  # a table written before n_seeds existed
         table["n_seeds"] = results["seed"].nunique()
-    table = with_verdicts(table.assign(slice=slice_name)).drop(columns="slice")
+    table["verdict"] = table["verdict"].fillna(NO_VERDICT)
+    table["primary"] = table["primary"].fillna(False).astype(bool)
     return _ordered(table)
 
 
@@ -64,9 +64,9 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     order = table["metric"].map(lambda m: rank.get(m, len(rank)))
     variant_rank = {name: position for position, name in enumerate(ordered_variants(table["variant"]))}
     return (
-        table.assign(_order=order, _variant=table["variant"].map(variant_rank))
-        .sort_values(["_order", "metric", "k", "model", "_variant"], kind="stable")
-        .drop(columns=["_order", "_variant"])
+        table.assign(_order=order, _variant=table["variant"].map(variant_rank), _later=~table["primary"])
+        .sort_values(["_later", "_order", "metric", "k", "model", "_variant"], kind="stable")
+        .drop(columns=["_order", "_variant", "_later"])
         .reset_index(drop=True)
     )
 
@@ -74,13 +74,14 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
 LABELS = {
     "delta_pct": "Δ %",
     "delta": "Δ",
-    "noise_floor": "A/A noise ±",
+    "noise_floor": "seed noise ±",
     "q_ttest": "q (BH)",
+    "mde": "detectable ±",
     "n_seeds": "seeds",
     "n_users": "users",
 }
-SHOWN = ["model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "interval", "noise_floor"]
-SHOWN += ["q_ttest", "n_seeds", "n_users", "verdict"]
+SHOWN = ["primary", "model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "interval"]
+SHOWN += ["noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "verdict"]
 
 
 def _number(pattern: str) -> Callable[[float], str]:
@@ -92,17 +93,22 @@ FORMATS = {
     "augmented": _number("{:.4f}"),
     "delta": _number("{:+.4f}"),
     "delta_pct": _number("{:+.1f}%"),
-    "noise_floor": lambda value: "0 (no seed)" if value == 0 else f"{value:.4f}",  # deterministic models
+    "noise_floor": lambda value: "deterministic: no training noise" if value == 0 else f"{value:.4f}",
+    "mde": _number("{:.4f}"),
     "q_ttest": _number("{:.3f}"),
     "n_seeds": _number("{:.0f}"),
     "n_users": _number("{:,.0f}"),
 }
 HELP = {
-    "interval": "95% interval of Δ over seeds (t). The verdict is also corrected for the other rows shown, so an "
-    "interval that excludes 0 can still be 'no clear difference'",
-    "A/A noise ±": "Half-width of the interval the baseline gets against itself, refitted with fresh seeds",
-    "q (BH)": "t-test p-value over seeds, Benjamini-Hochberg-adjusted over the rows shown",
-    "verdict": "better/worse in the metric's own direction; needs ≥ 3 seeds and ≥ 30 users",
+    "interval": "95% interval of Δ over seeds (t); for a deterministic model on a fixed split, over test users. "
+    "A primary verdict is also corrected within its family, so an interval that excludes 0 can still be "
+    "'no clear difference'",
+    "seed noise ±": "This row's own seed-to-seed spread of Δ (SD over seeds): how far one replicate moves it",
+    "detectable ±": "Smallest change this design detects with 80% power at the row's level (its family's for "
+    "primary rows)",
+    "q (BH)": "t-test p-value over seeds, Benjamini-Hochberg-adjusted within the model and arm's primary rows",
+    "verdict": "Primary rows (declared before the run): better/worse in the metric's own direction, or no clear "
+    "difference; every other row is exploratory (Δ and interval, no verdict). Needs ≥ 3 seeds and ≥ 30 users",
 }
 
 
@@ -127,7 +133,7 @@ def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
 
     def row_style(row: pd.Series) -> list[str]:
         word = words[row.name]
-        if word in UNCLEAR:
+        if word not in DIRECTIONS:
             return [GREY] * len(row)
         return [VERDICT_STYLE.get(word, "") if c in ("Δ", "Δ %", "verdict") else "" for c in row.index]
 
@@ -137,37 +143,48 @@ def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
         if c in shown.columns
     }
     config["verdict"] = st.column_config.TextColumn("verdict", width="medium", help=HELP["verdict"])
+    config["primary"] = st.column_config.CheckboxColumn("primary", help="In the question declared before the run")
     st.dataframe(shown.style.apply(row_style, axis=1), width="stretch", hide_index=True, key=key, column_config=config)
 
 
-def verdict(table: pd.DataFrame, slice_name: str, metric: str = "ndcg", k: int = 10) -> None:
-    """The verdict in words at metric@k: per augmenter, which models it helps or hurts, against the noise floor."""
-    rows = table[(table["metric"] == metric) & (table["k"] == k)]
-    if rows.empty:
+def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
+    """The verdict in words, from the primary question: per arm, which models it helps or hurts on the primary rows
+    of this slice, each undecided one with what the design can detect; then a line on the exploratory rows."""
+    primary = table[table["primary"]]
+    if primary.empty:
+        st.markdown(
+            f"**Slice `{slice_name}` holds no primary row**: every row here is exploratory (Δ and interval, no "
+            "verdict). The question declared before the run is on slice `all` and the arms' target slices."
+        )
         return
-    n_seeds = int(rows["n_seeds"].max())
-    users = rows["n_users"].dropna()
+    n_seeds = int(primary["n_seeds"].max())
+    labels = ", ".join(dict.fromkeys(f"{m.upper()}@{k}" for m, k in zip(primary["metric"], primary["k"], strict=True)))
     lines = []
-    for variant in ordered_variants(rows["variant"]):
-        part = rows[rows["variant"] == variant]
+    for variant in ordered_variants(primary["variant"]):
+        part = primary[primary["variant"] == variant]
         words = []
-        for row in part.itertuples():
-            inside = pd.notna(row.noise_floor) and abs(row.delta) <= row.noise_floor
-            floor = " — inside the A/A noise floor" if inside else ""
-            words.append(f"{row.model}: {row.verdict} (Δ {row.delta:+.4f}{floor})")
+        for row in part.to_dict("records"):
+            if row["replicate"] == NOTHING:
+                what = f"exact Δ {row['delta']:+.4f}, {row['verdict']} (deterministic: no training noise)"
+            else:
+                what = f"{row['verdict']} (Δ {row['delta']:+.4f})"
+            power = row_power_sentence(row) if row["verdict"] not in DIRECTIONS else ""
+            words.append(f"{row['model']} {row['metric']}@{row['k']}: {what}" + (f" — {power}" if power else ""))
         lines.append(f"- **{variant}** — " + "; ".join(words) + ".")
     if n_seeds < MIN_SEEDS:
         plural = "s" if n_seeds != 1 else ""
         caveat = f"With {n_seeds} seed{plural} these are deltas only: a verdict needs ≥ {MIN_SEEDS} seeds."
     else:
         caveat = (
-            "Intervals and tests are over seeds (each seed re-splits and retrains); verdicts are Benjamini-Hochberg "
-            "adjusted over the rows shown."
+            "Intervals and tests are over seeds; each model and arm is one question, Benjamini-Hochberg-corrected "
+            f"over its primary rows only. Other rows ({EXPLORATORY}) show Δ and interval without a verdict."
         )
+    users = primary["n_users"].dropna()
     count = f", {int(users.min()):,} users" if len(users) else ""
+    seeds = f" {stopping}." if stopping else ""
     st.markdown(
-        f"**Verdict at {metric.upper()}@{k}, slice `{slice_name}` ({n_seeds} seeds{count}).** Grey rows are not "
-        f"distinguishable from zero. {caveat}\n" + "\n".join(lines)
+        f"**The question declared before the run: does each arm change {labels}?** Slice `{slice_name}` "
+        f"({n_seeds} seeds{count}).{seeds} Grey rows are undecided or exploratory. {caveat}\n" + "\n".join(lines)
     )
 
 

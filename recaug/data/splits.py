@@ -329,6 +329,23 @@ PROTOCOL_SUMMARIES = {
 }
 
 
+# What a seed changes under each protocol (issue 17). True: every seed draws a new split, so replicates carry the
+# split's noise and the test users'. False: the split is (nearly) the same for every seed: ``temporal`` ignores the
+# seed and ``leave-last-out`` only breaks timestamp ties (most test pairs repeat), so only the model seeds replicate.
+SEED_CHANGES_SPLIT = {
+    "random-811": True,
+    "temporal": False,
+    "leave-last-out": False,
+    "cold-items": True,
+    "cold-users": True,
+}
+
+
+def seed_changes_split(protocol: str) -> bool:
+    """Whether a new seed gives a new split under ``protocol`` (unknown protocols: assumed to, as most do)."""
+    return SEED_CHANGES_SPLIT.get(protocol, True)
+
+
 def protocol_summary(protocol: str) -> str:
     """A few words on what ``protocol`` does with its default parameters, for captions."""
     return PROTOCOL_SUMMARIES.get(protocol, protocol)

@@ -1,32 +1,38 @@
-"""Is an augmented model's change real? Seed-level inference, corrected for the many rows a reader scans.
+"""Is an augmented model's change real? Seed-level inference on a question declared before the run.
 
-The replicate (seed) is the unit of inference. Each seed re-splits the data and retrains every model, so the
-per-seed deltas ``d_s = variant_s - baseline_s`` are independent draws that carry every source of noise: the split,
-the model's initialisation and sampling, and the test users. A bootstrap over test users within one seed misses the
-first two (baseline and variant share the model seed, so per-user differences shrink while the mean still moves with
-training noise); on ML-100k it gave intervals half as wide as the seeds' real spread and labelled a one-row random
-augmentation "better" in 6 of 20 rows. ``benchmarks/null_calibration.md`` measures the calibration of the rule
-below.
+The replicate (seed) is the unit of inference. Under a protocol whose seed re-draws the split, each seed re-splits
+the data and retrains every model, so the per-seed deltas ``d_s = variant_s - baseline_s`` are independent draws
+that carry every source of noise: the split, the model's initialisation and sampling, and the test users. A bootstrap
+over test users within one seed misses the first two (baseline and variant share the model seed); on ML-100k it gave
+intervals half as wide as the seeds' real spread. ``benchmarks/null_calibration.md`` and ``benchmarks/power.md``
+measure the calibration of the rule below.
+
+**One question per (model, arm)** (:mod:`recaug.evaluate.design`): the primary rows (default NDCG@10 and Recall@20
+on slice ``all`` and on the arm's target slice) are tested, Benjamini-Hochberg-corrected within that small family
+(``scipy.stats.false_discovery_control``), so a primary verdict never changes because other models, arms or metrics
+were added. Every other row is **exploratory**: delta and interval, never better/worse.
 
 For every (model, variant, slice, metric, k), against the baseline with the same model, seed and split:
 
-* ``delta``: mean over seeds of ``d_s``; ``se``: its standard error ``sd(d_s) / sqrt(n)``;
-* ``p_ttest``: one-sample t-test of ``d_s`` against 0 (``n - 1`` degrees of freedom); ``p_wilcoxon``: Wilcoxon
-  signed-rank over seeds, a sign check (with 3 seeds it cannot go below 0.25);
-* ``q_ttest``: Benjamini-Hochberg-adjusted ``p_ttest`` within a family of rows (each slice; the A/A control rows
-  form their own family, so the control never dilutes the real variants);
-* ``ci_low`` / ``ci_high``: the row's own 95% seed-level t-interval (``delta ± t(n-1) * se``). A row judged
-  better/worse always has an interval that excludes 0 (q ≤ alpha implies p ≤ alpha); a row whose interval excludes
-  0 may still be "no clear difference" once corrected for the other rows in view. (Intervals adjusted for the
-  whole family, e.g. false-coverage-rate intervals, were tried: with 3 seeds and a dozen rows they reach about
-  15 standard errors and read as nonsense next to the noise floor.);
-* ``noise_floor``: half-width of the interval an A/A control gets (the baseline retrained on the same data with
-  fresh seeds): ``t(n) * rms(aa_s) / sqrt(n)``. A delta inside it is indistinguishable from re-seeding the baseline;
-* ``n_seeds``, ``n_users`` (the fewest users the slice had over seeds) and ``verdict``: ``better`` / ``worse``
-  (``higher`` / ``lower`` for metrics with no good direction, e.g. popularity), ``no clear difference``,
-  ``no verdict: needs ≥ 3 seeds`` or ``too few users`` (under 30; such rows also get no interval).
+* ``delta``: mean over seeds of ``d_s``; ``se``: ``sd(d_s) / sqrt(n)``;
+* ``p_ttest``: one-sample t-test of ``d_s`` against 0; ``p_wilcoxon``: Wilcoxon signed-rank over seeds. Rows whose
+  deltas do not vary between seeds are not tests (p is NaN): every delta 0 is ``no change in any seed``, a constant
+  non-zero delta ``no verdict: the same delta in every seed``;
+* ``q_ttest``: the BH-adjusted p within the row's primary family (NaN for exploratory rows);
+* ``ci_low`` / ``ci_high``: the row's own 95% seed-level t-interval (``delta ± t(n-1) * se``); for a deterministic
+  model on a fixed split (nothing varies between seeds) an interval over test users instead, labelled so;
+* ``noise_floor``: the row's own seed noise, ``sd(d_s)``: how far one replicate of *this* comparison moves the delta.
+  It is drawn with the same pairing as the delta (an arm shares the baseline's model seed; an A/A control paired
+  that way would be the baseline itself), so it is never a yardstick borrowed from another arm. 0 on a fixed split
+  for a deterministic model: no training noise;
+* ``primary``, ``replicate`` (what the seeds varied), ``mde`` (the smallest change this row's design detects with
+  80% power at its level, :mod:`recaug.evaluate.power`) and ``seeds_to_decide`` (for an undecided primary row: the
+  seeds at which a change of this delta's size would be decided);
+* ``n_seeds``, ``n_users`` (the fewest users the slice had over seeds) and ``verdict``.
 
-Everything is a pure function of the results table, so the table is identical run to run.
+With ``max_seeds`` the primary rows are judged at each look under alpha spending (:mod:`recaug.evaluate.sequential`);
+a row decided at a look keeps that verdict. Everything is a pure function of the results table and the config, so
+the table is identical run to run.
 """
 
 from __future__ import annotations
@@ -39,17 +45,25 @@ import numpy as np
 import pandas as pd
 
 from recaug.evaluate.catalog import METRIC_INFO
+from recaug.evaluate.design import MODEL_SEED, NOTHING, SPLIT_AND_MODEL, Question
+from recaug.evaluate.power import mde, power_sentence, seeds_to_decide
+from recaug.evaluate.sequential import look_levels, spending
 from recaug.evaluate.slices import SliceValues
 
 BASELINE = "baseline"
-AA_CONTROL = "A/A control"  # the baseline retrained with fresh seeds on the same training data (the noise floor)
+AA_CONTROL = "A/A control"  # the baseline retrained with fresh model seeds on the same training data
 MIN_SEEDS = 3
 MIN_USERS = 30
 ALPHA = 0.05
 NO_VERDICT = "no verdict: needs ≥ 3 seeds"
 TOO_FEW_USERS = "too few users"
 NO_DIFFERENCE = "no clear difference"
-VERDICTS = ("better", "worse", "higher", "lower", NO_DIFFERENCE, NO_VERDICT, TOO_FEW_USERS)
+EXPLORATORY = "exploratory"
+NO_CHANGE = "no change in any seed"
+NO_SPREAD = "no verdict: the same delta in every seed"
+FIXED_SPLIT = "no verdict: this split does not change between seeds"
+DIRECTIONS = ("better", "worse", "higher", "lower")
+VERDICTS = (*DIRECTIONS, NO_DIFFERENCE, EXPLORATORY, NO_CHANGE, NO_SPREAD, FIXED_SPLIT, NO_VERDICT, TOO_FEW_USERS)
 SIGNIFICANCE_COLUMNS = [
     "model",
     "variant",
@@ -67,8 +81,13 @@ SIGNIFICANCE_COLUMNS = [
     "se",
     "noise_floor",
     "verdict",
+    "primary",
+    "replicate",
+    "mde",
+    "seeds_to_decide",
 ]
 KEYS = ["model", "variant", "slice", "metric", "k"]
+FAMILY = ["model", "variant"]  # one pre-declared question per (model, arm)
 SliceStore = Mapping[tuple[str, str, int], Mapping[str, SliceValues]]
 
 
@@ -85,8 +104,8 @@ def _by_length(test: Callable[[np.ndarray], np.ndarray], rows: list[np.ndarray],
 def seed_tests(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(p_ttest, p_wilcoxon) per row of paired per-seed deltas (rows x seeds; NaN = seed missing).
 
-    NaN with fewer than two seeds. Every delta exactly 0: 1. Identical non-zero deltas (no spread at all): the
-    t-statistic is infinite, so p_ttest is 0. Wilcoxon drops zero deltas (scipy's ``zero_method="wilcox"``).
+    NaN with fewer than two seeds, and NaN where the deltas do not vary at all (every delta the same, 0 included):
+    with no spread there is no test (a t-statistic of infinity is not evidence). Wilcoxon drops zero deltas.
     """
     from scipy import stats
 
@@ -97,12 +116,9 @@ def seed_tests(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p_t = _by_length(lambda m: stats.ttest_1samp(m, 0.0, axis=1).pvalue, present, 2)
         p_w = _by_length(lambda m: stats.wilcoxon(m, axis=1).pvalue, [row[row != 0] for row in present], 1)
     counts = np.array([len(row) for row in present], dtype=int)
-    all_zero = np.array([not np.any(row) for row in present]) & (counts >= 2)
-    constant = np.array([len(row) > 0 and np.ptp(row) == 0 for row in present]) & ~all_zero & (counts >= 2)
-    p_t[counts < 2] = np.nan
-    p_w[counts < 2] = np.nan
-    p_t[constant] = 0.0
-    p_t[all_zero], p_w[all_zero] = 1.0, 1.0
+    constant = np.array([len(row) > 0 and np.ptp(row) == 0 for row in present])
+    p_t[(counts < 2) | constant] = np.nan
+    p_w[(counts < 2) | constant] = np.nan
     return p_t, p_w
 
 
@@ -116,15 +132,35 @@ def _seed_deltas(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def benjamini_hochberg(p_values: pd.Series) -> pd.Series:
-    """BH-adjusted p-values (q-values); NaN p-values stay NaN and do not count as tests."""
+    """BH-adjusted p-values (q-values, ``scipy.stats.false_discovery_control``); NaN p-values stay NaN and do not
+    count as tests."""
+    from scipy.stats import false_discovery_control
+
     q = pd.Series(np.nan, index=p_values.index)
     valid = p_values.dropna()
-    if valid.empty:
+    if not valid.empty:
+        q.loc[valid.index] = false_discovery_control(valid.to_numpy(dtype=np.float64), method="bh")
+    return q
+
+
+def _family_bh(p_values: pd.Series, keys: list[pd.Series]) -> pd.Series:
+    """BH q-values within each family (rows sharing ``keys``): one ``false_discovery_control`` call per family size,
+    over a (families x size) matrix, since runs and benchmarks judge thousands of small families at once."""
+    from scipy.stats import false_discovery_control
+
+    q = pd.Series(np.nan, index=p_values.index)
+    valid = p_values.notna().to_numpy()
+    if not valid.any():
         return q
-    order = np.argsort(valid.to_numpy(), kind="stable")
-    ranked = valid.to_numpy()[order] * len(valid) / np.arange(1, len(valid) + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
-    q.loc[valid.index[order]] = adjusted
+    family = pd.Series(pd.MultiIndex.from_arrays([k.to_numpy() for k in keys]).factorize()[0])[valid]
+    p = p_values.to_numpy(dtype=np.float64)[valid]
+    where = np.flatnonzero(valid)
+    order = np.argsort(family.to_numpy(), kind="stable")
+    sizes = family.value_counts().reindex(family.to_numpy()[order]).to_numpy()
+    for size in np.unique(sizes):
+        chosen = order[sizes == size]
+        matrix = p[chosen].reshape(-1, size)
+        q.iloc[where[chosen]] = false_discovery_control(matrix, axis=1, method="bh").reshape(-1)
     return q
 
 
@@ -135,39 +171,67 @@ def _direction_word(metric: str, up: bool) -> str:
     return "better" if up == direction else "worse"
 
 
-def with_verdicts(table: pd.DataFrame, *, family: list[str] | None = None, alpha: float = ALPHA) -> pd.DataFrame:
-    """(Re)compute ``q_ttest``, the adjusted interval and ``verdict`` over the rows of ``table``.
+def _flag(column: pd.Series) -> pd.Series:
+    """A bool column read back from CSV (True/False/"True"/NaN -> bool; NaN is False)."""
+    return column.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0")).astype(bool)
 
-    Call it on exactly the rows a reader sees (e.g. one slice on the Compare page): the multiple-comparison family is
-    those rows, grouped by ``family`` (default: slice, with the A/A control apart). Needs ``delta``, ``se``,
-    ``p_ttest``, ``n_seeds`` and ``n_users``.
+
+def with_verdicts(
+    table: pd.DataFrame, *, alpha: float = ALPHA, level: float | None = None, decide_level: float | None = None
+) -> pd.DataFrame:
+    """(Re)compute ``q_ttest``, the interval, ``verdict``, ``mde`` and ``seeds_to_decide`` for one look.
+
+    Needs ``delta``, ``se``, ``p_ttest``, ``n_seeds`` and ``n_users``; ``primary`` (default: every row) and
+    ``replicate`` (default: the split and the model seed vary). Primary rows are tested at ``level`` (default
+    ``alpha``), BH within each (model, variant) family; intervals are 95% (``alpha``) per row. ``decide_level``
+    (default ``level``) is the level the seeds-to-decide estimate assumes. The verdicts of a row depend only on its
+    own family, never on the other rows of ``table``.
     """
     from scipy import stats
 
     out = table.copy()
     if out.empty:
         return out.assign(verdict=pd.Series(dtype=object))
+    level = alpha if level is None else level
+    decide_level = level if decide_level is None else decide_level
+    primary = _flag(out["primary"]) if "primary" in out else pd.Series(True, index=out.index)
+    replicate = out["replicate"] if "replicate" in out else pd.Series(SPLIT_AND_MODEL, index=out.index)
+    fixed = replicate.eq(NOTHING)
     n_seeds = out["n_seeds"].fillna(0).astype(int)
     few_users = out["n_users"].notna() & (out["n_users"] < MIN_USERS)
-    testable = (n_seeds >= MIN_SEEDS) & ~few_users & out["p_ttest"].notna()
-    groups = family or ["slice"]
-    control = out["variant"].eq(AA_CONTROL).rename("_control")
-    keys = [out[c] for c in groups] + [control]
-    out["q_ttest"] = out["p_ttest"].where(testable).groupby(keys, sort=False).transform(benjamini_hochberg)
+    spread = out["se"].fillna(0) > 0
+    testable = (n_seeds >= MIN_SEEDS) & ~few_users & out["p_ttest"].notna() & spread & ~fixed
+    tested = testable & primary
+    keys = [out[c] for c in FAMILY]
+    out["q_ttest"] = _family_bh(out["p_ttest"].where(tested), keys)
+    family_size = tested.groupby(keys, sort=False).transform("sum").clip(lower=1)
     df = (n_seeds - 1).clip(lower=1)
     half = stats.t.ppf(1 - alpha / 2, df) * out["se"]
-    shown = (n_seeds >= 2) & ~few_users
-    out["ci_low"] = (out["delta"] - half).where(shown)
-    out["ci_high"] = (out["delta"] + half).where(shown)
-    chosen = testable & (out["q_ttest"] <= alpha)
+    shown = (n_seeds >= 2) & ~few_users & ~fixed
+    out["ci_low"] = (out["delta"] - half).where(shown, out.get("ci_low", np.nan))
+    out["ci_high"] = (out["delta"] + half).where(shown, out.get("ci_high", np.nan))
+    out.loc[few_users, ["ci_low", "ci_high"]] = np.nan
+    chosen = tested & (out["q_ttest"] <= level)
     words = [
-        _direction_word(metric, delta > 0) if pick else NO_DIFFERENCE
-        for metric, delta, pick in zip(out["metric"], out["delta"], chosen, strict=True)
+        _direction_word(metric, delta > 0) if pick else (NO_DIFFERENCE if is_primary else EXPLORATORY)
+        for metric, delta, pick, is_primary in zip(out["metric"], out["delta"], chosen, primary, strict=True)
     ]
     verdicts = pd.Series(words, index=out.index, dtype=object)
+    constant = (n_seeds >= 2) & ~spread
+    verdicts[constant & out["delta"].fillna(0).eq(0)] = NO_CHANGE
+    verdicts[constant & out["delta"].fillna(0).ne(0)] = NO_SPREAD
+    verdicts[(n_seeds < MIN_SEEDS) & ~constant] = NO_VERDICT
+    verdicts[fixed] = FIXED_SPLIT
     verdicts[few_users] = TOO_FEW_USERS
-    verdicts[n_seeds < MIN_SEEDS] = NO_VERDICT
     out["verdict"] = verdicts
+    out["primary"] = primary
+    out["replicate"] = replicate
+    sd = out["se"] * np.sqrt(n_seeds.clip(lower=1))
+    row_level = np.where(primary, level / family_size, alpha)
+    out["mde"] = pd.Series(mde(sd, n_seeds, row_level), index=out.index).where(~fixed & ~few_users & spread)
+    undecided = primary & verdicts.eq(NO_DIFFERENCE)
+    needed = seeds_to_decide(out["delta"], sd, np.asarray(decide_level / family_size, dtype=np.float64))
+    out["seeds_to_decide"] = pd.Series(needed, index=out.index).where(undecided)
     return out
 
 
@@ -189,35 +253,35 @@ def _slice_users(results: pd.DataFrame, slice_values: SliceStore | None) -> pd.D
     return users.groupby(["model", "variant", "slice"], sort=False).min().reset_index()
 
 
-def _noise_floor(wide: pd.DataFrame) -> pd.Series:
-    """Per (model, slice, metric, k): the half-width of the A/A control's interval around 0."""
+def _user_interval(
+    key: tuple[Any, ...], seeds: list[int], slice_values: SliceStore, alpha: float
+) -> tuple[float, float]:
+    """A t-interval over test users of the per-user delta (averaged over seeds) for one row: the only replicate a
+    deterministic model on a fixed split has. NaN when the per-user values are not at hand."""
     from scipy import stats
 
-    if AA_CONTROL not in wide.index.get_level_values("variant"):
-        return pd.Series(dtype=float)
-    control = wide.xs(AA_CONTROL, level="variant")
-    n = control.notna().sum(axis=1)
-    rms = np.sqrt((control**2).mean(axis=1))
-    floor = stats.t.ppf(1 - ALPHA / 2, n.clip(lower=1)) * rms / np.sqrt(n.clip(lower=1))
-    return floor.where(n >= 2).rename("noise_floor")
+    model, variant, slice_name, metric, k = key
+    per_user: list[pd.Series] = []
+    for seed in seeds:
+        arm = slice_values.get((model, variant, seed), {}).get(slice_name)
+        base = slice_values.get((model, BASELINE, seed), {}).get(slice_name)
+        if arm is None or base is None or (metric, k) not in arm.values or (metric, k) not in base.values:
+            return np.nan, np.nan
+        after = pd.Series(arm.values[(metric, k)], index=arm.users)
+        diff = after - pd.Series(base.values[(metric, k)], index=base.users)
+        per_user.append(diff.dropna())
+    users = pd.concat(per_user, axis=1).mean(axis=1).dropna().to_numpy() if per_user else np.array([])
+    if len(users) < 2:
+        return np.nan, np.nan
+    half = stats.t.ppf(1 - alpha / 2, len(users) - 1) * users.std(ddof=1) / np.sqrt(len(users))
+    return float(users.mean() - half), float(users.mean() + half)
 
 
-def significance_from_results(
-    results: pd.DataFrame, slice_values: SliceStore | None = None, *, alpha: float = ALPHA
-) -> pd.DataFrame:
-    """The significance table (columns ``SIGNIFICANCE_COLUMNS``) from a tidy results table.
-
-    ``slice_values`` (per-user values of an in-memory run) only supply ``n_users`` when the results table has no
-    ``n_users`` column (tables written before it existed).
-    """
-    deltas = _seed_deltas(results)
-    if deltas.empty:
-        return pd.DataFrame(columns=SIGNIFICANCE_COLUMNS)
-    wide = deltas.groupby([*KEYS, "seed"], sort=False)["delta"].mean().unstack("seed")  # NaN: seed missing
-    wide = wide.reindex(pd.MultiIndex.from_frame(deltas[KEYS].drop_duplicates()))  # keep the results' order
+def _stats(wide: pd.DataFrame) -> pd.DataFrame:
+    """delta, se, p-values and seed count per row of a (rows x seeds) delta table."""
     p_t, p_w = seed_tests(wide.to_numpy())
     n_seeds = wide.notna().sum(axis=1)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "delta": wide.mean(axis=1),
             "se": wide.std(axis=1, ddof=1) / np.sqrt(n_seeds.clip(lower=1)),
@@ -226,37 +290,103 @@ def significance_from_results(
             "n_seeds": n_seeds.astype(int),
         },
         index=wide.index,
-    ).reset_index()
-    floor = _noise_floor(wide)
-    table = (
-        table.merge(floor.reset_index(), on=["model", "slice", "metric", "k"], how="left")
-        if len(floor)
-        else (table.assign(noise_floor=np.nan))
     )
+
+
+def significance_from_results(
+    results: pd.DataFrame,
+    slice_values: SliceStore | None = None,
+    *,
+    alpha: float = ALPHA,
+    question: Question | None = None,
+) -> pd.DataFrame:
+    """The significance table (columns ``SIGNIFICANCE_COLUMNS``) from a tidy results table.
+
+    ``question``: the run's declared question (:meth:`Question.from_config`); default: NDCG@10 and Recall@20 on
+    slice ``all``, a split that changes with the seed, fixed seeds. ``slice_values`` (per-user values of an
+    in-memory run) supply ``n_users`` for tables written before that column, and the test-user intervals of
+    deterministic models on a fixed split.
+    """
+    question = question or Question()
+    deltas = _seed_deltas(results)
+    if deltas.empty:
+        return pd.DataFrame(columns=SIGNIFICANCE_COLUMNS)
+    wide = deltas.groupby([*KEYS, "seed"], sort=False)["delta"].mean().unstack("seed")  # NaN: seed missing
+    wide = wide.reindex(pd.MultiIndex.from_frame(deltas[KEYS].drop_duplicates()))  # keep the results' order
+    wide = wide[question.ordered_seeds(wide.columns)]  # the order the seeds ran in: looks take the first n
+    table = _stats(wide).reset_index()
     table = table.merge(_slice_users(results, slice_values), on=["model", "variant", "slice"], how="left")
     if "n_users" not in table:
         table["n_users"] = np.nan
-    table = with_verdicts(table.assign(q_ttest=np.nan, ci_low=np.nan, ci_high=np.nan), alpha=alpha)
+    table["primary"] = question.is_primary(table).to_numpy()
+    table["replicate"] = question.replicate(table["model"]).to_numpy()
+    table["noise_floor"] = (table["se"] * np.sqrt(table["n_seeds"].clip(lower=1))).where(table["n_seeds"] >= 2)
+    table = table.assign(q_ttest=np.nan, ci_low=np.nan, ci_high=np.nan)
+    fixed = table.index[table["replicate"].eq(NOTHING)]
+    if slice_values and len(fixed):
+        seeds = [int(s) for s in wide.columns]
+        for i in fixed:
+            key = tuple(table.loc[i, KEYS])
+            table.loc[i, ["ci_low", "ci_high"]] = _user_interval(key, seeds, slice_values, alpha)
+    table = _judge(table, wide, question, alpha)
     return table[SIGNIFICANCE_COLUMNS].reset_index(drop=True)
+
+
+def _judge(table: pd.DataFrame, wide: pd.DataFrame, question: Question, alpha: float) -> pd.DataFrame:
+    """Verdicts at the last look, keeping any primary row decided at an earlier look (see the sequential rule)."""
+    n_present = wide.shape[1]
+    looks, levels = look_levels(question.looks, n_present, alpha)
+    plan = spending(question.looks, alpha) if len(question.looks) > 1 else np.array([alpha])
+    remaining = alpha - float(levels.sum()) + float(levels[-1])  # what the last look and any later ones may spend
+    final = with_verdicts(table, alpha=alpha, level=float(levels[-1]), decide_level=max(remaining, plan[-1]))
+    earlier: dict[int, str] = {}
+    primary_rows = table.index[table["primary"]]
+    for n, level in zip(looks[:-1], levels[:-1], strict=True):
+        part = _stats(wide.iloc[primary_rows, :n]).reset_index(drop=True)
+        part.index = primary_rows
+        look = table.loc[primary_rows].assign(**{c: part[c] for c in part.columns})
+        judged = with_verdicts(look, alpha=alpha, level=float(level))
+        for i, word in judged["verdict"].items():
+            if word in DIRECTIONS and i not in earlier:
+                earlier[i] = word
+    for i, word in earlier.items():
+        final.loc[i, "verdict"] = word
+        final.loc[i, "seeds_to_decide"] = np.nan
+    return final
 
 
 def complete(table: pd.DataFrame) -> pd.DataFrame:
     """A significance table with every column of ``SIGNIFICANCE_COLUMNS``, e.g. one saved before some existed.
 
-    Missing columns become NaN; without ``n_seeds`` a row cannot be judged, so its verdict says so.
+    Missing columns become NaN (``primary``: False, ``replicate``: the split and model seed varied, as every run did
+    before issue 17); a missing verdict is computed; saved verdicts are kept as they were written.
     """
     out = table.copy()
+    defaults: dict[str, Any] = {"primary": False, "replicate": SPLIT_AND_MODEL}
     for column in SIGNIFICANCE_COLUMNS:
         if column not in out.columns:
-            out[column] = np.nan
-    if out["verdict"].isna().any():
-        out["verdict"] = out["verdict"].fillna(with_verdicts(out)["verdict"]) if len(out) else out["verdict"]
+            out[column] = defaults.get(column, np.nan)
+    out["primary"] = _flag(out["primary"])
+    if len(out) and out["verdict"].isna().any():
+        out["verdict"] = out["verdict"].fillna(with_verdicts(out)["verdict"])
     return out[SIGNIFICANCE_COLUMNS + [c for c in out.columns if c not in SIGNIFICANCE_COLUMNS]]
 
 
 def significance_table(result: Any, *, alpha: float = ALPHA) -> pd.DataFrame:
-    """The significance table of an ``ExperimentResult`` (see :func:`significance_from_results`)."""
-    return significance_from_results(result.results, getattr(result, "slice_values", None), alpha=alpha)
+    """The significance table of an ``ExperimentResult`` under its config's declared question."""
+    config = getattr(result, "config", None)
+    question = Question.from_config(config) if config is not None else None
+    return significance_from_results(
+        result.results, getattr(result, "slice_values", None), alpha=alpha, question=question
+    )
+
+
+def primary_first(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows with the primary family first (in their order), then the rest; a stable reordering."""
+    if "primary" not in table.columns:
+        return table
+    flag = _flag(table["primary"])
+    return pd.concat([table[flag], table[~flag]])
 
 
 def verdict(table: pd.DataFrame) -> pd.Series:
@@ -264,6 +394,21 @@ def verdict(table: pd.DataFrame) -> pd.Series:
     if "verdict" in table.columns:
         return table["verdict"]
     return with_verdicts(table)["verdict"] if len(table) else pd.Series(dtype=object)
+
+
+def metric_label(metric: str, k: Any) -> str:
+    """``NDCG@10``: the metric's own label and k, for sentences."""
+    name = METRIC_INFO[metric].label if metric in METRIC_INFO else str(metric)
+    return f"{name}@{int(k)}" if pd.notna(k) and k else name
+
+
+def row_power_sentence(row: Mapping[str, Any]) -> str:
+    """The power of one row in words (empty when it has none, e.g. fewer than 2 seeds)."""
+    n = row.get("n_seeds")
+    if n is None or pd.isna(n) or pd.isna(row.get("mde", np.nan)):
+        return ""
+    needed = row.get("seeds_to_decide")
+    return power_sentence(float(row["mde"]), int(n), metric_label(str(row["metric"]), row.get("k")), needed)
 
 
 def verdict_sentence(row: Mapping[str, Any]) -> str:
@@ -274,40 +419,77 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
     users = "" if pd.isna(row.get("n_users")) else f", {int(row['n_users']):,} users"
     delta = f"Δ {row['delta']:+.4f}"
     word = row["verdict"]
-    if word in (NO_VERDICT, TOO_FEW_USERS):
-        return f"{what}: {delta} ({seeds}{users}) — {word}."
-    interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
-    floor = row.get("noise_floor")
-    inside = (
-        f"; inside the A/A noise floor (±{floor:.4f})"
-        if floor is not None and not pd.isna(floor) and abs(row["delta"]) <= floor
-        else ""
-    )
-    return f"{what}: {delta}{interval} ({seeds}{users}) — {word}{inside}."
+    role = "primary" if bool(row.get("primary", False)) is True else "exploratory"
+    if word in (NO_VERDICT, TOO_FEW_USERS, NO_CHANGE, NO_SPREAD):
+        return f"{what} ({role}): {delta} ({seeds}{users}) — {word}."
+    if row.get("replicate") == NOTHING:
+        interval = (
+            "" if pd.isna(row.get("ci_low")) else f", test-user interval [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+        )
+        return f"{what} ({role}): exact {delta}{interval} ({seeds}{users}) — {word}; deterministic: no training noise."
+    interval = "" if pd.isna(row.get("ci_low")) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+    note = " (the split is fixed: seeds vary the model's training only)" if row.get("replicate") == MODEL_SEED else ""
+    power = row_power_sentence(row)
+    return f"{what} ({role}): {delta}{interval} ({seeds}{users}{note}) — {word}" + (f"; {power}." if power else ".")
 
 
-def verdict_summary(
-    table: pd.DataFrame, *, metrics: tuple[str, ...] = ("ndcg", "recall"), ks: tuple[int, ...] = (10, 20)
-) -> str:
-    """The headline verdicts as plain text (the CLI prints this): slice ``all``, key accuracy metrics.
+def verdict_summary(table: pd.DataFrame, *, stopping: str = "") -> str:
+    """The primary question's verdicts as plain text (the CLI prints this), then the exploratory headline rows.
 
     The words are the ``verdict`` column of ``significance.csv``, so the CLI, the file and the report agree.
     """
-    rows = table[(table["slice"] == "all") & table["metric"].isin(metrics) & table["k"].isin(ks)]
-    rows = pd.concat([rows[rows["variant"] != AA_CONTROL], rows[rows["variant"] == AA_CONTROL]])  # the control last
-    if rows.empty:
-        return "no significance rows for slice 'all' (nothing to compare)"
-    seeds = int(rows["n_seeds"].max())
-    lines = [f"verdicts (slice all, {seeds} seed{'s' if seeds != 1 else ''}, Benjamini-Hochberg within the slice):"]
-    for _, row in rows.iterrows():
-        interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
-        floor = "" if pd.isna(row["noise_floor"]) else f"  noise ±{row['noise_floor']:.4f}"
-        users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
-        label = f"{row['metric']}@{row['k']}"
-        lines.append(
-            f"  {row['model']:<14} {row['variant']:<22} {label:<10} Δ {row['delta']:+.4f}{interval}"
-            f"{floor}{users}  {row['verdict']}"
-        )
+    table = complete(table)
+    primary = table[table["primary"] & (table["variant"] != AA_CONTROL)]
+    control = table[table["primary"] & (table["variant"] == AA_CONTROL)]
+    if primary.empty and control.empty:
+        return "no primary rows (nothing to compare)"
+    seeds = int(table["n_seeds"].max()) if table["n_seeds"].notna().any() else 0
+    lines = [
+        f"primary question ({seeds} seed{'s' if seeds != 1 else ''}; per model and arm, Benjamini-Hochberg over its "
+        "primary rows only; every other row in significance.csv is exploratory):"
+    ]
+    for _, row in pd.concat([primary, control]).iterrows():
+        lines.append("  " + _summary_line(row))
+        power = row_power_sentence(row)
+        if power and row["verdict"] not in DIRECTIONS:
+            lines.append(f"  {'':<14} {power}")
+    if stopping:
+        lines.append(f"  seeds: {stopping}")
     if seeds < MIN_SEEDS:
         lines.append(f"  (fewer than {MIN_SEEDS} seeds: deltas only; run with --seeds 0,1,2 for a verdict)")
     return "\n".join(lines)
+
+
+def _summary_line(row: pd.Series) -> str:
+    interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+    users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
+    label = f"{row['metric']}@{row['k']}"
+    return (
+        f"{row['model']:<14} {row['variant']:<22} {row['slice']:<12} {label:<10} Δ {row['delta']:+.4f}{interval}"
+        f"{users}  {row['verdict']}"
+    )
+
+
+FRAGILE_NDCG = 0.01  # a baseline NDCG@10 below this barely ranks anything (a Book-Crossing fragment had 0.0019)
+
+
+def weak_baseline_warning(results: pd.DataFrame, threshold: float = FRAGILE_NDCG) -> str:
+    """A warning when some model's baseline NDCG@10 on slice ``all`` (mean over seeds) is below ``threshold``:
+    deltas of a model that barely works are tiny in absolute terms and move with a handful of hits, so every
+    verdict about it is fragile. Empty when every baseline clears it (or NDCG@10 was not computed)."""
+    rows = results[
+        (results["variant"] == BASELINE)
+        & (results["slice"] == "all")
+        & (results["metric"] == "ndcg")
+        & (results["k"] == 10)
+    ]
+    means = rows.groupby("model", sort=False)["value"].mean()
+    weak = means[means < threshold]
+    if weak.empty:
+        return ""
+    listed = ", ".join(f"{model} {value:.4f}" for model, value in weak.items())
+    return (
+        f"The baseline barely works on this data (NDCG@10 {listed}, under {threshold}): a few hits move every "
+        "delta, so any verdict about these models is fragile. Check the data (k-core, rating threshold, split) "
+        "before trusting it."
+    )

@@ -38,6 +38,9 @@ class ExperimentConfig:
     # 0: run exactly ``seeds``. N > len(seeds): start with ``seeds`` and add seeds, up to N in all, while a primary
     # row is undecided and can still be decided (the sequential rule lives in recaug.evaluate).
     max_seeds: int = 0
+    # Written by the run, not read: the seeds that ran, in order, and why no more were added (issue 17).
+    seeds_run: list[int] = field(default_factory=list)
+    stopped: str = ""
     # > 0: keep each (model, variant, seed)'s top-k recommendation lists for the test users (written as Parquet).
     save_top_k: int = 0
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from recaug.data.splits import Split
 from recaug.evaluate.protocol import UserMetrics
+from recaug.evaluate.sequential import Stopping
 from recaug.evaluate.slices import SliceValues
 from recaug.experiment.config import BASELINE, ExperimentConfig
 
@@ -33,6 +34,8 @@ class ExperimentResult:
     splits: dict[int, Split] = field(default_factory=dict, repr=False)
     # config.save_top_k > 0: each fit's top-k list for the test users (user_id, rank, item_id, score).
     top_k: dict[tuple[str, str, int], pd.DataFrame] = field(default_factory=dict, repr=False)
+    # How many seeds ran and why no more were added (seeds until decided, issue 17); None for results built by hand.
+    stopping: Stopping | None = None
 
     def split_of(self, seed: int | None = None) -> Split:
         """The split a seed's models were trained on (default: the first seed)."""

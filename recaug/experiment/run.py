@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,10 @@ from recaug.data.dataset import Dataset
 from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
 from recaug.data.splits import Split
 from recaug.evaluate.catalog import check_metrics
+from recaug.evaluate.design import Question, check_primary
 from recaug.evaluate.protocol import UserMetrics
-from recaug.evaluate.significance import AA_CONTROL
+from recaug.evaluate.sequential import FIXED, Stopping, next_seeds, stop_reason
+from recaug.evaluate.significance import AA_CONTROL, MIN_SEEDS, significance_from_results
 from recaug.evaluate.slices import (
     SliceContext,
     SliceFn,
@@ -465,6 +468,7 @@ def run_experiment(
     """
     report = progress or no_progress
     check_metrics(config.metrics)
+    check_primary(config.primary, config.metrics, config.ks)
     config.split_spec()  # bad protocol parameters fail before any compute
     refused = []
     for model_name in config.models:  # imports happen here, not inside the first (timed) fit
@@ -483,21 +487,56 @@ def run_experiment(
             fix="remove them from the model list (or follow each one's advice) and run again",
         )
     try:
-        outcomes = run_seed_batch(
+        outcomes, stopping = _seeds_until_decided(
             dataset,
             config,
-            list(config.seeds),
-            progress=report,
-            slice_fn=slice_fn,
-            keep_models=keep_models,
-            executor=executor,
+            report,
+            partial(run_seed_batch, slice_fn=slice_fn, keep_models=keep_models, executor=executor),
         )
     except Cancelled as stop:  # a stop keeps the finished seeds, as a result of those seeds only
         done = list(stop.partial or [])
         stop.partial = _merge(dataset, replace(config, seeds=[o.seed for o in done]), done) if done else None
         raise
     report(1.0, "done")
-    return _merge(dataset, config, outcomes)
+    ran = replace(config, seeds_run=list(stopping.seeds_run), stopped=stopping.reason)
+    return replace(_merge(dataset, ran, outcomes), stopping=stopping)
+
+
+def _seeds_until_decided(
+    dataset: Dataset, config: ExperimentConfig, report: ProgressFn, batch: Any
+) -> tuple[list[SeedOutcome], Stopping]:
+    """Run ``config.seeds``; with ``config.max_seeds`` above them, add the next unused seeds a batch at a time while
+    a primary row is undecided and could still be decided (:mod:`recaug.evaluate.sequential`)."""
+    seeds = list(config.seeds)
+    limit = int(config.max_seeds or 0)
+    if limit <= len(seeds):
+        return batch(dataset, config, seeds, progress=report), Stopping(tuple(seeds), FIXED)
+    if len(seeds) < MIN_SEEDS:
+        raise RecaugInputError(
+            f"adding seeds until decided starts from at least {MIN_SEEDS} seeds, got {len(seeds)}",
+            fix=f"start with --seeds 0,1,2 (or drop --max-seeds {limit})",
+        )
+    question = Question.from_config(config)
+    outcomes: list[SeedOutcome] = []
+    todo = seeds
+    while True:
+        done = len(outcomes)
+        step = sub_progress(report, done / limit, (done + len(todo)) / limit)
+        try:
+            outcomes += batch(dataset, config, todo, progress=step)
+        except Cancelled as stop:  # the seeds of earlier batches are finished too
+            stop.partial = outcomes + list(stop.partial or [])
+            raise
+        used = [o.seed for o in outcomes]
+        rows = [row for o in outcomes for row in o.rows if question.is_primary_cell(row)]
+        looked = replace(question, seed_order=tuple(used))
+        table = significance_from_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), question=looked)
+        reason = stop_reason(table, len(used), limit)
+        if reason is not None:
+            return outcomes, Stopping(tuple(used), reason)
+        following = next(n for n in question.looks if n > len(used))
+        todo = next_seeds(used, following - len(used))
+        report(len(used) / limit, f"{len(used)} seeds: a primary row is undecided; adding seeds {todo}")
 
 
 def run_seed_batch(

@@ -51,6 +51,7 @@ class ItemKNN(Recommender):
 
     name = "itemknn"
     description = "Item kNN, cosine similarity (sparse top-k neighbours)"
+    deterministic = True
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "k": [Interval(int, 1, None)],

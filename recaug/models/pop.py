@@ -16,6 +16,7 @@ class Pop(Recommender):
 
     name = "pop"
     description = "Most popular items (non-personalised baseline)"
+    deterministic = True
 
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         self.popularity_ = np.asarray(train.sum(axis=0), dtype=np.float32).ravel()

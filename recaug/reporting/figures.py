@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from recaug.analysis.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
 from recaug.core.variants import SEPARATOR, ordered_variants, split_variant
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ORIGIN, USER
-from recaug.evaluate.significance import AA_CONTROL, complete
+from recaug.evaluate.significance import AA_CONTROL, EXPLORATORY, complete
 
 PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
 QUALITATIVE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#eab308", "#14b8a6", "#ec4899"]
@@ -119,12 +120,14 @@ def dataset_histograms(dataset: Dataset) -> go.Figure:
 
 
 VERDICT_COLOURS = {"better": "#15803d", "worse": "#b91c1c", "higher": "#2563eb", "lower": "#2563eb"}
-UNSURE_COLOUR = "#cbd5e1"
+UNSURE_COLOUR = "#cbd5e1"  # a primary row the test did not decide (or could not judge)
+EXPLORATORY_COLOUR = "#f8fafc"  # not in the declared question: Δ and interval only, drawn hollow
 NOISE_COLOUR = "rgba(148, 163, 184, 0.25)"
+PATTERNS = ["", "/", "\\", "x", ".", "+", "-", "|"]  # one per variant, so sweep budgets stay apart in grey too
 
 
 def _sig_rows(significance: pd.DataFrame, metric: str, k: int, slice_name: str) -> pd.DataFrame:
-    """The rows of one chart: one slice, one metric@k, the real variants (the A/A control is drawn as a band)."""
+    """The rows of one chart: one slice, one metric@k, the real variants (the A/A control is a check, not a bar)."""
     return significance[
         (significance["slice"] == slice_name)
         & (significance["metric"] == metric)
@@ -137,48 +140,48 @@ def _fmt(value: float, pattern: str) -> str:
     return "–" if pd.isna(value) else pattern.format(value)
 
 
-def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: str = "all") -> go.Figure:
-    """Δ metric@k per model (one bar per variant) with its interval, over the A/A noise floor as a grey band.
+def verdict_colour(word: str, primary: bool) -> str:
+    """Bar colour: decided primary rows green/red (blue without a good direction), undecided grey, exploratory
+    hollow; a row is never coloured as significant without a verdict."""
+    if not primary or word == EXPLORATORY:
+        return EXPLORATORY_COLOUR
+    return VERDICT_COLOURS.get(str(word), UNSURE_COLOUR)
 
-    A bar is coloured by its verdict in the metric's own direction (green better, red worse, blue higher/lower for
-    metrics with no good direction) and light grey when there is no clear difference or no verdict; a bar without
-    an interval is never drawn as significant. Hover: Δ, interval, noise floor, seeds, users and the verdict.
+
+def _hover(row: Any) -> str:
+    noise = "deterministic: no training noise" if row.noise_floor == 0 else f"±{_fmt(row.noise_floor, '{:.4f}')}"
+    role = "primary" if row.primary else "exploratory"
+    return (
+        f"<br>interval [{_fmt(row.ci_low, '{:+.4f}')}, {_fmt(row.ci_high, '{:+.4f}')}]"
+        f"<br>seed noise {noise} · detectable ±{_fmt(row.mde, '{:.4f}')}"
+        f"<br>{_fmt(row.n_seeds, '{:.0f}')} seeds · {_fmt(row.n_users, '{:,.0f}')} users<br><b>{row.verdict}</b> "
+        f"({role})"
+    )
+
+
+def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: str = "all") -> go.Figure:
+    """Δ metric@k per model (one bar per variant) with its interval, coloured by the verdict.
+
+    Primary rows decided better/worse are green/red (blue: higher/lower for metrics with no good direction),
+    undecided ones grey; exploratory rows are hollow. Each variant has its own fill pattern, so the points of a
+    budget sweep are told apart even when they share a colour. Hover: Δ, interval, seed noise, detectable change,
+    seeds, users and the verdict.
     """
     rows = _sig_rows(complete(significance), metric, k, slice_name)
     models = list(dict.fromkeys(rows["model"]))
     fig = go.Figure()
-    floors = rows.drop_duplicates("model").set_index("model")["noise_floor"].reindex(models)
-    for position, model in enumerate(models):
-        floor = floors[model]
-        if pd.notna(floor) and floor > 0:
-            fig.add_shape(
-                type="rect",
-                xref="x",
-                yref="y",
-                x0=position - 0.45,
-                x1=position + 0.45,
-                y0=-floor,
-                y1=floor,
-                fillcolor=NOISE_COLOUR,
-                line_width=0,
-                layer="below",
-            )
     fig.add_hline(y=0, line_color="#64748b", line_width=1)
-    for variant in ordered_variants(rows["variant"]):
+    for position, variant in enumerate(ordered_variants(rows["variant"])):
         part = rows[rows["variant"] == variant].set_index("model").reindex(models).dropna(subset=["delta"])
-        colours = [VERDICT_COLOURS.get(str(word), UNSURE_COLOUR) for word in part["verdict"]]
-        details = [
-            f"<br>interval [{_fmt(r.ci_low, '{:+.4f}')}, {_fmt(r.ci_high, '{:+.4f}')}]"
-            f"<br>A/A noise floor ±{_fmt(r.noise_floor, '{:.4f}')}"
-            f"<br>{_fmt(r.n_seeds, '{:.0f}')} seeds · {_fmt(r.n_users, '{:,.0f}')} users<br><b>{r.verdict}</b>"
-            for r in part.itertuples()
-        ]
+        colours = [verdict_colour(w, bool(p)) for w, p in zip(part["verdict"], part["primary"], strict=True)]
         fig.add_trace(
             go.Bar(
                 x=list(part.index),
                 y=part["delta"],
                 name=variant,
                 marker_color=colours,
+                marker_pattern_shape=PATTERNS[position % len(PATTERNS)],
+                marker_pattern_fgcolor="#334155",
                 marker_line_color="#334155",
                 marker_line_width=1,
                 error_y={
@@ -188,7 +191,7 @@ def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: s
                     "arrayminus": (part["delta"] - part["ci_low"]).fillna(0).to_numpy(),
                     "color": "#334155",
                 },
-                customdata=details,
+                customdata=[_hover(r) for r in part.itertuples()],
                 hovertemplate=(
                     f"<b>%{{x}}</b> · {variant}<br>Δ {metric}@{k} = %{{y:+.4f}}%{{customdata}}<extra></extra>"
                 ),
@@ -198,7 +201,8 @@ def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: s
         barmode="group",
         height=380,
         yaxis_title=f"Δ {metric}@{k} vs baseline",
-        title=f"Δ {metric}@{k} by model · slice {slice_name} · grey band: A/A noise floor",
+        title=f"Δ {metric}@{k} by model · slice {slice_name} · green/red: decided · grey: undecided · hollow: "
+        "exploratory",
         **_LAYOUT,
     )
     return fig
@@ -211,7 +215,8 @@ def sweep_points(significance: pd.DataFrame | None, metric: str, k: int, slice_n
     comparison had no sweep.
     """
     if significance is None or significance.empty:
-        return pd.DataFrame(columns=["model", "variant", "delta", "ci_low", "ci_high", "method", "budget", "share"])
+        columns = ["model", "variant", "delta", "ci_low", "ci_high", "verdict", "primary", "method", "budget", "share"]
+        return pd.DataFrame(columns=columns)
     rows = significance[
         (significance["slice"] == slice_name)
         & (significance["metric"] == metric)
@@ -226,18 +231,17 @@ def sweep_points(significance: pd.DataFrame | None, metric: str, k: int, slice_n
 
 
 def budget_curve(significance: pd.DataFrame, metric: str, k: int, slice_name: str = "all") -> go.Figure:
-    """Δ metric against budget, one line per (method, model), 95% CI as error bars, a zero line for reference.
+    """Δ metric against budget, one line per (method, model), 95% CI as error bars, a zero line for reference;
+    each point filled by its verdict (as in :func:`delta_bars`: green/red decided, grey undecided, hollow exploratory).
 
     The dose-response of augmentation: where it starts to help, where it starts to hurt.
     """
-    points = sweep_points(significance, metric, k, slice_name)
+    points = sweep_points(complete(significance), metric, k, slice_name)
     unit = "% of training interactions" if points["share"].all() else "synthetic rows"
     fig = go.Figure()
     fig.add_hline(y=0, line_color=PALETTE["baseline"], line_dash="dot")
-    floor = points["noise_floor"].max() if "noise_floor" in points and points["noise_floor"].notna().any() else 0
-    if floor > 0:  # the widest A/A noise floor among the models shown: deltas inside it are re-seeding noise
-        fig.add_hrect(y0=-floor, y1=floor, fillcolor=NOISE_COLOUR, line_width=0, layer="below")
     for position, ((method, model), part) in enumerate(points.groupby(["method", "model"], sort=False)):
+        fills = [verdict_colour(w, bool(f)) for w, f in zip(part["verdict"], part["primary"], strict=True)]
         p_value = part["p_ttest"].map(lambda p: f"<br>p (t-test over seeds) = {p:.3f}" if pd.notna(p) else "")
         fig.add_trace(
             go.Scatter(
@@ -246,6 +250,11 @@ def budget_curve(significance: pd.DataFrame, metric: str, k: int, slice_name: st
                 mode="lines+markers",
                 name=f"{method} · {model}",
                 line_color=QUALITATIVE[position % len(QUALITATIVE)],
+                marker={
+                    "size": 10,
+                    "color": fills,
+                    "line": {"color": QUALITATIVE[position % len(QUALITATIVE)], "width": 2},
+                },
                 error_y={
                     "type": "data",
                     "symmetric": False,

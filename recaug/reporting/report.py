@@ -20,7 +20,16 @@ from recaug.analysis.fidelity import fidelity_wide, result_split
 from recaug.augment.options import describe_methods
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
-from recaug.evaluate.significance import AA_CONTROL, complete, verdict_sentence
+from recaug.evaluate.design import parse_primary
+from recaug.evaluate.significance import (
+    AA_CONTROL,
+    DIRECTIONS,
+    complete,
+    metric_label,
+    primary_first,
+    verdict_sentence,
+    weak_baseline_warning,
+)
 from recaug.experiment import ExperimentResult, compare_table
 from recaug.experiment.cost import cost_table
 from recaug.experiment.result import model_use_notes
@@ -80,42 +89,61 @@ def _pick_metric(results: pd.DataFrame) -> tuple[str, int] | None:
 
 
 KEY_ROWS = (("ndcg", 10), ("recall", 10), ("ndcg", 20), ("recall", 20))
-SHORT_COLUMNS = ["model", "variant", "metric", "k", "delta", "ci_low", "ci_high", "noise_floor", "q_ttest"]
-SHORT_COLUMNS += ["n_seeds", "n_users", "verdict"]
+SHORT_COLUMNS = ["model", "variant", "slice", "metric", "k", "delta", "ci_low", "ci_high", "noise_floor", "mde"]
+SHORT_COLUMNS += ["q_ttest", "n_seeds", "n_users", "verdict"]
 
 
 def _key_rows(significance: pd.DataFrame) -> pd.DataFrame:
-    """Slice ``all``, the key accuracy metrics, the real variants: the report's default view."""
+    """The primary rows of the real variants (the question declared before the run), or for a table saved before
+    primary rows existed, slice ``all`` at the key accuracy metrics."""
+    real = significance["variant"] != AA_CONTROL
+    if significance["primary"].any():
+        return significance[significance["primary"] & real]
     keys = pd.MultiIndex.from_tuples(KEY_ROWS)
     pairs = pd.MultiIndex.from_frame(significance[["metric", "k"]])
-    shown = (significance["slice"] == "all") & pairs.isin(keys) & (significance["variant"] != AA_CONTROL)
-    return significance[shown]
+    return significance[(significance["slice"] == "all") & pairs.isin(keys) & real]
+
+
+def _question_text(result: ExperimentResult) -> str:
+    """The primary question in words, e.g. 'Does each arm change NDCG@10 and Recall@20 of each model ...?'."""
+    labels = " and ".join(metric_label(m, k) for m, k in parse_primary(result.config.primary))
+    return (
+        f"The question declared before the run: does each arm change {labels} of each model, on all test users and "
+        "on the arm's target slice? Benjamini–Hochberg corrects within each model and arm only, so these verdicts "
+        "do not depend on what else is in the run; every other row is exploratory (Δ and interval, no verdict)."
+    )
 
 
 def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None, figures: _Figures) -> list[str]:
-    """Verdict sentences with the noise floor, the Δ chart, a short table; every other row behind a toggle."""
-    parts = ["<h2>Verdict (test split, slice all)</h2>"]
+    """The primary question and its verdicts (with power), the Δ chart, a short table; every other row behind a
+    toggle."""
+    parts = ["<h2>Verdict: the primary question</h2>"]
     table = compare_table(result.results)
     if table.empty or significance is None or significance.empty:
         return [*parts, "<p>No augmented variant was compared.</p>"]
     significance = complete(significance)
     key = _key_rows(significance)
-    parts.append(
-        "<p class='note'>The seed is the unit of inference: intervals and t-tests are over seeds (each seed "
-        "re-splits the data and retrains every model); intervals are each row's 95% t-interval, verdicts are "
-        "Benjamini-Hochberg-corrected within each slice (a better/worse row always has an interval excluding 0). Fewer "
-        "than 3 seeds gives deltas but no verdict; slices under 30 users get none. The <b>A/A noise floor</b> is "
-        "the half-width of the interval the baseline gets against itself when refitted with fresh seeds.</p>"
-    )
+    parts.append(f"<p><b>{html.escape(_question_text(result))}</b></p>")
+    fragile = weak_baseline_warning(result.results)
+    if fragile:
+        parts.append(f"<p class='error'>{html.escape(fragile)}</p>")
     parts.append(
         "<ul>" + "".join(f"<li>{html.escape(verdict_sentence(row))}</li>" for _, row in key.iterrows()) + "</ul>"
     )
-    control = significance[significance["variant"] == AA_CONTROL]
+    if result.stopping is not None:
+        parts.append(f"<p class='note'>Seeds: {html.escape(result.stopping.sentence())}.</p>")
+    parts.append(
+        "<p class='note'>The seed is the unit of inference: intervals and t-tests are over seeds; each row's interval "
+        "is its own 95% t-interval and <b>seed noise</b> its own seed-to-seed spread (SD), drawn with the same "
+        "pairing as its Δ. <b>Detectable</b> is the smallest change the design finds with 80% power. Fewer than 3 "
+        "seeds gives deltas but no verdict; slices under 30 users get none.</p>"
+    )
+    control = significance[(significance["variant"] == AA_CONTROL) & significance["primary"]]
     if len(control):
-        false = int(control["verdict"].isin(["better", "worse", "higher", "lower"]).sum())
+        false = int(control["verdict"].isin(DIRECTIONS).sum())
         parts.append(
-            f"<p class='note'>A/A control: {false} of {len(control)} rows (every slice and metric) were judged "
-            "different from the baseline; a calibrated verdict keeps this near 0.</p>"
+            f"<p class='note'>A/A control: {false} of {len(control)} primary rows were judged different from the "
+            "baseline; a calibrated verdict keeps this near 0.</p>"
         )
     chosen = _pick_metric(result.results)
     if chosen is not None:
@@ -126,11 +154,11 @@ def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None
     if not strong_baselines(result.config.models):
         parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")
     parts.append(
-        "<details><summary>Every slice and metric (also in significance.csv and results.csv)</summary>"
+        "<details><summary>Every slice and metric (exploratory; also in significance.csv and results.csv)</summary>"
         + "<h3>Before vs after, slice all (mean over seeds)</h3>"
         + _table(table)
-        + "<h3>Significance, every slice</h3>"
-        + _table(significance)
+        + "<h3>Significance, every slice (primary rows first)</h3>"
+        + _table(primary_first(significance))
         + "</details>"
     )
     return parts
@@ -162,7 +190,7 @@ def build_report(
         ("data", config.data),
         ("data fingerprint", result.fingerprint),
         ("protocol", f"{config.protocol} — {_protocol_text(config.protocol)}"),
-        ("seeds", ", ".join(map(str, config.seeds))),
+        ("seeds", ", ".join(map(str, config.seeds_run or config.seeds))),
         ("augmenters", describe_methods(config.augmenters, config.augmenter_params)),
         ("budget", config.budget),
         ("target", config.target),

@@ -1,0 +1,108 @@
+"""Seeds until decided (issue 17): the looks, the alpha each spends, early verdicts that stay, and when to stop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recaug.core.errors import RecaugInputError
+from recaug.data.dataset import Dataset
+from recaug.evaluate.design import Question, seed_plan
+from recaug.evaluate.sequential import AT_LIMIT, DECIDED, FIXED, FUTILE, next_seeds, spending, stop_reason
+from recaug.evaluate.significance import NO_DIFFERENCE, NO_VERDICT, significance_from_results, significance_table
+from recaug.experiment import ExperimentConfig, run_experiment
+
+LOOKS = seed_plan(3, 10)
+
+
+def test_looks_and_spending() -> None:
+    assert LOOKS == (3, 5, 7, 9, 10) and seed_plan(3, 0) == (3,) and seed_plan(3, 4) == (3, 4)
+    levels = spending(LOOKS, 0.05)
+    assert levels.sum() == pytest.approx(0.05) and (levels > 0).all()
+    assert levels[0] == pytest.approx(0.05 * np.log1p((np.e - 1) * 0.3))  # Pocock-type: spends early
+    assert spending((3,), 0.05).tolist() == [0.05]
+    assert next_seeds([0, 1, 2, 5], 3) == [3, 4, 6]
+
+
+def null_results(deltas: np.ndarray) -> pd.DataFrame:
+    """A results table whose arm differs from the baseline by ``deltas`` (families x rows x seeds) on the primary
+    cells of the default question (ndcg@10, recall@20 on all) plus the arm's light-user slice."""
+    cells = [("all", "ndcg", 10), ("all", "recall", 20), ("activity-q1", "ndcg", 10), ("activity-q1", "recall", 20)]
+    n_families, n_rows, n_seeds = deltas.shape
+    index = pd.MultiIndex.from_product([range(n_families), range(n_rows), range(n_seeds)], names=["f", "r", "seed"])
+    frame = index.to_frame(index=False)
+    frame["model"] = "m" + frame["f"].astype(str)
+    frame["slice"] = [cells[r][0] for r in frame["r"]]
+    frame["metric"] = [cells[r][1] for r in frame["r"]]
+    frame["k"] = [cells[r][2] for r in frame["r"]]
+    base = frame.assign(variant="baseline", value=0.3)
+    arm = frame.assign(variant="aug", value=0.3 + deltas.reshape(-1))
+    return pd.concat([base, arm], ignore_index=True).drop(columns=["f", "r"]).assign(n_users=500)
+
+
+def test_every_look_together_keeps_false_verdicts_under_5_percent() -> None:
+    """1,500 null families of 4 primary rows looked at 3, 5, 7, 9 and 10 seeds (no early stop: the worst case)."""
+    deltas = np.random.default_rng(1).normal(scale=0.01, size=(1500, 4, 10))
+    question = Question(target_slices=(("aug", ("activity-q1",)),), looks=LOOKS, seed_order=tuple(range(10)))
+    table = significance_from_results(null_results(deltas), question=question)
+    false_rows = table["verdict"].isin(["better", "worse"])
+    families_with_one = false_rows.groupby(table["model"]).any().mean()
+    assert len(table) == 6000 and table["primary"].all()
+    assert 0 < families_with_one <= 0.05  # the chance a question gets any false verdict, over all looks
+
+
+def test_a_row_decided_at_an_early_look_keeps_its_verdict() -> None:
+    deltas = np.zeros((1, 4, 5))
+    deltas[0, 0] = [0.05, 0.051, 0.049, -0.2, -0.2]  # decided "better" at 3 seeds; the later seeds disagree
+    deltas[0, 1:] = np.random.default_rng(0).normal(scale=0.01, size=(3, 5))
+    question = Question(target_slices=(("aug", ("activity-q1",)),), looks=(3, 5, 7), seed_order=tuple(range(5)))
+    row = significance_from_results(null_results(deltas), question=question).iloc[0]
+    assert row["n_seeds"] == 5 and row["delta"] < 0 and row["ci_low"] < 0 < row["ci_high"]
+    assert row["verdict"] == "better"
+    cut = significance_from_results(null_results(deltas[:, :, :3]), question=question).iloc[0]
+    assert cut["verdict"] == "better"
+    # The same five seeds read as one fixed 5-seed run: no early look, no verdict.
+    fixed = significance_from_results(null_results(deltas), question=Question(target_slices=question.target_slices))
+    assert fixed.iloc[0]["verdict"] == NO_DIFFERENCE
+
+
+def test_stop_reason() -> None:
+    def table(verdicts: list[str], needed: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"variant": "aug", "primary": True, "verdict": verdicts, "seeds_to_decide": needed, "model": "m"}
+        )
+
+    assert stop_reason(table(["better", "worse"], [np.nan, np.nan]), 3, 10) == DECIDED
+    assert stop_reason(table(["better", NO_DIFFERENCE], [np.nan, 8]), 3, 10) is None
+    assert stop_reason(table(["better", NO_DIFFERENCE], [np.nan, 40]), 3, 10) == FUTILE
+    assert stop_reason(table([NO_DIFFERENCE], [8]), 10, 10) == AT_LIMIT
+    assert stop_reason(table([NO_VERDICT], [np.nan]), 3, 10) is None
+
+
+def test_run_adds_seeds_only_at_looks_and_records_why_it_stopped(planted: Dataset) -> None:
+    config = ExperimentConfig(
+        augmenters=["edge-dropout@40%"],
+        augmenter_params={"edge-dropout": {"target": "all"}},
+        models=["itemknn"],
+        metrics=["ndcg", "recall"],
+        ks=[10, 20],
+        seeds=[0, 1, 2],
+        max_seeds=5,
+        aa_control=False,
+    )
+    result = run_experiment(planted, config)
+    stopping = result.stopping
+    assert stopping is not None and list(stopping.seeds_run) in ([0, 1, 2], [0, 1, 2, 3, 4])
+    assert stopping.reason in (DECIDED, FUTILE, AT_LIMIT) and stopping.reason != FIXED
+    assert result.config.seeds == [0, 1, 2] and result.config.seeds_run == list(stopping.seeds_run)
+    assert result.config.stopped == stopping.reason and sorted(result.splits) == list(stopping.seeds_run)
+    table = significance_table(result)
+    assert (table["n_seeds"] == len(stopping.seeds_run)).all()
+    primary = table[table["primary"]]
+    if stopping.reason == DECIDED:
+        assert primary["verdict"].isin(["better", "worse"]).all()
+    with pytest.raises(RecaugInputError, match="at least 3 seeds"):
+        run_experiment(planted, ExperimentConfig(models=["pop"], seeds=[0, 1], max_seeds=6))
+    with pytest.raises(RecaugInputError, match="ndcg@5"):
+        run_experiment(planted, ExperimentConfig(models=["pop"], primary=["ndcg@5"]))
