@@ -457,15 +457,12 @@ def _saved_comparison(args: argparse.Namespace) -> _Saved | None:
 
 
 def _write_top_k(result: Any, out: Path) -> list[Path]:
-    """OUT/top_k/... when the config asked for top-k lists (a warning if this engine kept none)."""
+    """OUT/top_k/... when the config asked for top-k lists."""
     if not result.config.save_top_k:
         return []
     from recaug.reporting.top_k import write_top_k
 
-    lists = getattr(result, "top_k", None) or {}
-    if not lists:
-        print("warning: no top-k lists were kept by this run (the engine does not return them yet)", file=sys.stderr)
-    return write_top_k(lists, out)
+    return write_top_k(result.top_k, out)
 
 
 def _terminal_progress(quiet: bool) -> Callable[[float, str], None]:

@@ -124,7 +124,7 @@ class Comparison:
         recorded = record_comparison(
             self.dataset, self.experiment, out=folder, save=False, significance=self.significance
         )
-        return written + recorded.written + write_top_k(getattr(self.experiment, "top_k", None) or {}, folder)
+        return written + recorded.written + write_top_k(self.experiment.top_k, folder)
 
     def _repr_html_(self) -> str:
         """Notebooks show the verdict table."""

@@ -31,7 +31,7 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths = {"data": data, "out": root / "out", "runs": root / "runs", "mlflow": root / "mlflow" / "mlflow.db"}
     where = ["--data", str(data), "--out", str(paths["out"]), "--runs-dir", str(paths["runs"])]
     mlflow = ["--mlflow", f"sqlite:///{paths['mlflow']}", "--mlflow-experiment", "cli-test"]
-    code = main(["compare", *where, *RUN_FLAGS, "--rating-threshold", "3", *mlflow])
+    code = main(["compare", *where, *RUN_FLAGS, "--rating-threshold", "3", "--top-k-out", "5", *mlflow])
     assert code == 0
     (paths["run"],) = [p for p in paths["runs"].iterdir() if not p.name.startswith(".")]
     return paths
@@ -40,6 +40,10 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _same_files(a: Path, b: Path) -> None:
     for name in IDENTICAL:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    top_k = sorted(p.relative_to(a) for p in (a / "top_k").rglob("*.parquet"))
+    assert top_k and top_k == sorted(p.relative_to(b) for p in (b / "top_k").rglob("*.parquet"))
+    for path in top_k:
+        assert (a / path).read_bytes() == (b / path).read_bytes(), path
 
 
 def test_config_json_reruns_to_byte_identical_results(first: dict[str, Path], tmp_path: Path) -> None:
@@ -142,6 +146,20 @@ def test_a_refusing_store_is_one_clear_error(first: dict[str, Path], tmp_path: P
     run = load_run(first["run"].name, first["runs"])
     with pytest.raises(RecaugInputError, match="MLflow refused the comparison"):
         log_saved_run(run, tracking_uri=f"file://{tmp_path / 'mlruns'}")  # MLflow 3 refuses plain file stores
+
+
+def test_top_k_out_writes_every_models_lists_per_arm_and_seed(first: dict[str, Path]) -> None:
+    table = pd.read_parquet(first["out"] / "top_k")
+    arms = {(m, str(v), int(s)) for m, v, s in table[["model", "variant", "seed"]].itertuples(index=False)}
+    assert arms == {(m, v, 0) for m in ("pop", "itemknn") for v in ("baseline", "random", "A/A control")}
+    per_user = table.groupby(["model", "variant", "user_id"], observed=True)["rank"]
+    assert (per_user.max() <= 5).all() and (per_user.min() == 1).all()
+    split = pd.read_csv(first["out"] / "split.csv", dtype={"user_id": str, "item_id": str})
+    train = split[split["part"] == "train"].set_index(["user_id", "item_id"]).index
+    listed = table.set_index(["user_id", "item_id"]).index.map(lambda pair: tuple(map(str, pair)))
+    assert not listed.isin(train).any(), "a top-k list never recommends a training item"
+    test_users = set(split.loc[split["part"] == "test", "user_id"])
+    assert set(table["user_id"].astype(str)) <= test_users
 
 
 def test_top_k_lists_are_parquet_per_model_arm_and_seed(tmp_path: Path) -> None:
