@@ -245,3 +245,19 @@ def test_concurrent_labels_never_corrupt_the_record(experiment, tmp_path: Path) 
     assert load_run(run.run_id, root=tmp_path).meta["label"] in labels
     assert list_runs(tmp_path)["status"].tolist() == ["ok"]
     assert not [p for p in run.path.iterdir() if p.name.startswith(".")]  # no temporary file left behind
+
+
+def test_results_without_a_column_that_compare_reads_are_damage(
+    experiment, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _, result = experiment
+    good, old = save_run(result, root=tmp_path), save_run(result, root=tmp_path)
+    _edit_record(old.path, manifest=None)  # saved before manifests: only the content can tell
+    (old.path / "manifest.json").unlink()
+    result.results.drop(columns=["slice"]).to_csv(old.path / "results.csv", index=False)
+    assert (
+        list_runs(tmp_path).set_index("run_id")["status"][old.run_id]
+        == "damaged: results.csv lacks the column(s) slice"
+    )
+    assert main(["runs", "compare", good.run_id, old.run_id, "--dir", str(tmp_path)]) == 2
+    assert "lacks the column(s) slice" in capsys.readouterr().err

@@ -45,6 +45,7 @@ RUNS_ENV = "RECAUG_RUNS_DIR"
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.csv"
 SPLIT_FILE = "split.parquet"
+RESULT_COLUMNS = ("model", "variant", "seed", "slice", "metric", "k", "value")  # what list, show and compare read
 MANIFEST_FILE = "manifest.json"  # every file's size and checksum, written at save, checked at load
 DATASETS = ".datasets"  # prepared data by fingerprint (recaug.data.store), hidden from the run list
 OK = "ok"
@@ -340,7 +341,7 @@ def _run_problem(path: Path, deep: bool) -> str | None:
         frame = pd.read_csv(results, nrows=5)
     except (OSError, ValueError, pd.errors.ParserError) as err:
         return f"{RESULTS_FILE} is empty or unreadable ({type(err).__name__})"
-    missing = {"model", "variant", "metric", "value"} - set(frame.columns)
+    missing = set(RESULT_COLUMNS) - set(frame.columns)
     if missing:
         return f"{RESULTS_FILE} lacks the column(s) {', '.join(sorted(missing))}"
     return None
