@@ -13,6 +13,7 @@ from ui.jobs import is_running
 from ui.long_runs import AUGMENT, ESTIMATE, estimate, finish_augmentation, show_stop_note, start_augmentation
 from ui.page import page_setup
 from ui.session import current_dataset
+from ui.skill_view import skill_panel
 from ui.state import (
     AUGMENT_CONFIG,
     AUGMENT_RESULTS,
@@ -26,6 +27,7 @@ page_setup("Augment")
 st.title("Augment")
 dataset = current_dataset()
 config = method_form(augment_config(), dataset.name)
+config = skill_panel(dataset, config)
 st.session_state[AUGMENT_CONFIG] = config
 st.caption(
     f"Data: **{dataset.name}** · split `{config['protocol']}` ({protocol_summary(config['protocol'])}) · "

@@ -197,6 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-llm-estimate", action="store_true", help="skip the measured cost estimate printed before LLM runs"
     )
     cmp.add_argument(
+        "--llm-min-skill",
+        default="encoder",
+        help="skill check before any LLM call is spent: encoder (default: the LLM must beat chance and the free "
+        "sentence encoder at picking a held-out training item), chance, a hit rate such as 0.2, or off",
+    )
+    cmp.add_argument(
+        "--llm-insist", action="store_true", help="spend the LLM budget even when the LLM fails the skill check"
+    )
+    cmp.add_argument(
         "--no-aa-control",
         action="store_true",
         help="skip the A/A control (the baseline refitted with fresh seeds; it sets the noise floor of every delta)",
@@ -351,6 +360,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                     timeout=args.llm_timeout,
                     batch_size=args.llm_concurrency,
                     item_noun=args.llm_item_noun or item_noun_for(dataset.name),
+                    min_skill=args.llm_min_skill,
+                    insist=args.llm_insist or None,
                 ),
                 parse_param_assignments(args.param, args.augment),
             ),
@@ -375,9 +386,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     for warning in llm_warnings(result.augment_info):
         print(f"warning: {warning}", file=sys.stderr)
+    from recaug.augment.llm.skill import skill_notes, write_skill_table
+
+    for skill_note in skill_notes(result.augment_info):
+        print(f"LLM skill check: {skill_note}")
     load = saved.load if saved else load_arguments(args.data, **reading)
     out = write_experiment(result, Path(args.out), prepare_report=report, extra={LOAD_KEY: load})
     out += _write_top_k(result, Path(args.out))
+    out += write_skill_table(result.augment_info, Path(args.out))
     significance = significance_table(result)
     recorded = record_comparison(
         dataset,

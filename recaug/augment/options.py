@@ -22,7 +22,9 @@ NOT_PER_METHOD = frozenset({"seed", "target", "member_params", "model_params"})
 LLM_CONNECTION = frozenset({"backend", "model", "base_url"})
 # What the dashboard's "LLM settings" (and the CLI's --llm-* flags) set for every LLM method at once; a per-method
 # form showing them too would show a second, contradicting value.
-LLM_SHARED_SETTINGS = frozenset({"batch_size", "max_calls", "timeout", "item_noun"})
+LLM_SHARED_SETTINGS = frozenset(
+    {"batch_size", "max_calls", "timeout", "item_noun", "min_skill", "insist", "skill_users"}
+)
 DEVICES = ("auto", "cpu", "cuda")
 
 

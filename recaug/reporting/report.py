@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from recaug.analysis.fidelity import fidelity_wide, result_split
+from recaug.augment.llm.skill import skill_notes
 from recaug.augment.options import describe_methods
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
@@ -204,6 +205,7 @@ def build_report(
     )
     parts.append(f"<p class='note'>{html.escape(LEAKAGE_NOTE)}</p>")
     parts.extend(f"<p class='note'>{html.escape(note)}</p>" for note in model_use_notes(result))
+    parts.extend(f"<p class='note'>LLM skill check: {html.escape(n)}</p>" for n in skill_notes(result.augment_info))
     config_json = json.dumps(redact_secrets(config.to_dict()), indent=2, sort_keys=True, default=str)
     parts.append(
         f"<details><summary>Full configuration (JSON)</summary><pre>{html.escape(config_json)}</pre></details>"

@@ -28,6 +28,7 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
 ) -> None:
     app = augment_page(monkeypatch, tmp_path)
     app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
+    app.checkbox(key="llm_skill_check").uncheck().run()  # this test is about the cap (the check has its own)
     app.number_input(key="llm_max_calls").set_value(6).run()
     app.checkbox(key="aug_param:llm-interactions:negatives").check().run()  # off by default
     no_errors(app)
@@ -53,6 +54,7 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
 ) -> None:
     app = augment_page(monkeypatch, tmp_path)
     app.multiselect(key="aug_methods").set_value(["llm-init"]).run()
+    app.checkbox(key="llm_skill_check").uncheck().run()
     # The LLM settings set the item noun (and cap, timeout, batch) once; the method's own form does not repeat them.
     assert app.text_input(key="llm_item_noun:ml-100k").value == "movie"
     keys = {widget.key for widget in [*app.text_input, *app.number_input]}
@@ -74,3 +76,31 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
     app.switch_page("pages/4_Fidelity.py").run()
     no_errors(app)
     assert any("llm-init adds no rows" in i.value for i in app.info)
+
+
+def test_skill_check_is_shown_and_decides_whether_the_run_spends(
+    llm_home: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    app = augment_page(monkeypatch, tmp_path)
+    app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
+    assert app.checkbox(key="llm_skill_check").value, "the check is on by default"
+    app.number_input(key="llm_max_calls").set_value(20).run()
+    app.button(key="llm_skill_now").click().run()
+    no_errors(app)
+    table = app.dataframe[0].value.set_index("scorer")
+    assert list(table.index) == ["llm", "encoder", "popularity", "chance"]
+    assert table.loc["chance", "hit_rate"] == 0.1 and (table["n_users"] == 100).all()
+    assert table.loc["llm", "calls"] >= 100  # one call per user, plus the PMI calibration
+    assert any("pay off" in c.value or "hit rate" in c.value for c in app.caption)
+    verdict = " ".join(m.value for m in [*app.success, *app.warning])
+    passed = "passes the skill check" in verdict
+    assert passed or "not better than chance" in verdict or "worse than the free encoder" in verdict
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    info = app.session_state[AUGMENT_RESULTS]["llm-interactions"].info
+    assert info["llm_skill_passed"] == passed, "the run used the check shown, not a second one"
+    assert (info["calls"] > 0) == passed, "a failed check spends nothing; a passed one spends"
+    if not passed:
+        assert any("failed the skill check" in w.value for w in app.warning)

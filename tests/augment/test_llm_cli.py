@@ -43,6 +43,8 @@ def test_compare_writes_the_llm_log_and_never_the_key(
             "3",
             "--param",
             "llm-interactions.negatives=true",
+            "--llm-min-skill",
+            "off",  # this test is about the cap (the skill check has its own test)
             "--out",
             str(out),
             "--quiet",
@@ -59,6 +61,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
             "max_users": 3,
             "max_calls": 3,
             "item_noun": "movie",  # the built-in MovieLens data: prompts say "movie"
+            "min_skill": "off",
         }
     }
     info = config["augment_info"][0]
@@ -91,3 +94,51 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     assert "warning: llm-interactions (seed 0): budget not reached" in err and "LLM-call cap (3)" in err
     for path in out.iterdir():
         assert b"sk-never-written-anywhere" not in path.read_bytes(), path.name
+
+
+def test_compare_runs_the_skill_check_first_and_stores_it(
+    llm_home: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out, runs = tmp_path / "run", tmp_path / "runs"
+    code = main(
+        [
+            "compare",
+            "--data",
+            "ml-100k",
+            "--augment",
+            "llm-interactions",
+            "--models",
+            "pop",
+            "--seeds",
+            "0",
+            "--budget",
+            "20",
+            "--llm-max-users",
+            "3",
+            "--llm-max-calls",
+            "4",
+            "--param",
+            "llm-interactions.skill_users=20",
+            "--no-aa-control",
+            "--out",
+            str(out),
+            "--runs-dir",
+            str(runs),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    info = json.loads((out / "config.json").read_text())["augment_info"][0]
+    skill = pd.read_csv(out / "llm_skill.csv")
+    assert list(skill.columns) == ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users", "seed"]
+    assert list(skill["scorer"]) == ["llm", "encoder", "popularity", "chance"] and (skill["n_users"] == 20).all()
+    assert (skill["chance"] == 0.1).all() and (skill["ci_low"] <= skill["hit_rate"]).all()
+    assert info["skill_calls"] >= 20
+    assert (info["calls"] > 0) == info["llm_skill_passed"], "spends only when the check passed (default rule)"
+    stdout, err = capsys.readouterr()
+    assert "LLM skill check: seed 0: local LLM" in stdout and "plus a skill check of about" in err
+    (saved,) = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert pd.read_csv(saved / "llm_skill.csv").equals(skill)
+    assert "LLM skill check: seed 0" in (out / "report.html").read_text()

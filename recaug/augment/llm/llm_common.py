@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 import numpy as np
 import pandas as pd
@@ -30,11 +30,14 @@ from recaug.augment.base import (
     resolve_target,
 )
 from recaug.core.params import Constraint, Interval
-from recaug.core.progress import ProgressFn
+from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
 from recaug.text.llm.base import Generation, LLMBackend, Scores, create_backend
 from recaug.text.llm.parsing import display_title
+
+if TYPE_CHECKING:
+    from recaug.augment.llm.skill import SkillReport
 
 LOG_COLUMNS = [
     "prompt_id",
@@ -162,7 +165,10 @@ class LLMAugmenter(Augmenter):
     * ``max_calls``: the most LLM calls (prompts scored or generated, cache hits included) one augmentation may
       make; 0 = no cap. Every augmenter plans the calls that cover all targeted users (or items) and
       stops at this cap; ``estimate`` says what the plan costs before running, and ``info["budget_note"]`` says
-      why a budget was not filled.
+      why a budget was not filled;
+    * ``min_skill``, ``insist``, ``skill_users``: the skill check run before any call is spent
+      (:mod:`recaug.augment.llm.skill`; ``"off"`` here, ``"encoder"`` from the CLI and the Augment page): an LLM
+      that fails it makes no calls (its call cap becomes 0) unless ``insist``.
     """
 
     family = "llm"
@@ -177,6 +183,9 @@ class LLMAugmenter(Augmenter):
         "item_noun": [str],
         "max_calls": [Interval(int, 0, None)],
         "timeout": [Interval(float, 0.0, None, closed="neither")],
+        "min_skill": [str, Interval(float, 0.0, 1.0, closed="neither")],
+        "insist": [bool],
+        "skill_users": [Interval(int, 10, None)],
     }
 
     def __init__(
@@ -193,9 +202,15 @@ class LLMAugmenter(Augmenter):
         item_noun: str = "item",
         max_calls: int = 2000,
         timeout: float = 60.0,
+        min_skill: str | float = "off",
+        insist: bool = False,
+        skill_users: int = 100,
         **options: Unpack[AugmentOptions],
     ) -> None:
         super().__init__(seed=seed, target=target, **options)
+        self.min_skill = min_skill
+        self.insist = insist
+        self.skill_users = skill_users
         self.max_calls = max_calls
         self.timeout = timeout
         self.backend = backend
@@ -242,8 +257,33 @@ class LLMAugmenter(Augmenter):
 
     # --- the call budget -------------------------------------------------------------------
     def call_cap(self) -> int:
-        """The most calls this augmentation may make (a very large number when uncapped)."""
+        """The most calls this augmentation may make (a very large number when uncapped; 0 when the skill check
+        failed and the user did not insist)."""
+        if getattr(self, "skill_blocked_", False):
+            return 0
         return int(self.max_calls) if self.max_calls else 2**62
+
+    def skill_check_calls(self) -> int:
+        """Calls the skill check will make (0 when it is off): one per user plus the PMI calibration."""
+        from recaug.augment.llm.llm_interactions import CALIBRATION_OPTIONS
+        from recaug.augment.llm.skill import SKILL_CANDIDATES, parse_min_skill
+
+        if parse_min_skill(self.min_skill) == "off":
+            return 0
+        return self.skill_users + -(-self.skill_users * SKILL_CANDIDATES // CALIBRATION_OPTIONS)
+
+    def run_skill_check(self, budget: int, target: Target, progress: ProgressFn) -> SkillReport | None:
+        """The skill check for ``target``'s users; sets ``skill_blocked_``. None when ``min_skill`` is off or the
+        augmentation would make no call (``llm-init`` without enrichment)."""
+        from recaug.augment.llm.skill import check_skill, parse_min_skill
+
+        rule = parse_min_skill(self.min_skill)
+        report = None
+        self.skill_blocked_ = False
+        if rule != "off" and self.planned_calls(budget, target) > 0:
+            report = check_skill(self, rule=rule, users=target.users, n_users=self.skill_users, progress=progress)
+        self.skill_blocked_ = report is not None and not report.passed and not self.insist
+        return report
 
     def planned_calls(self, budget: int, target: Target) -> int:
         """LLM calls needed to fill ``budget`` rows for ``target`` before the cap (subclasses say how)."""
@@ -266,13 +306,13 @@ class LLMAugmenter(Augmenter):
         calls = min(wanted, self.call_cap())
         probe = max(1, min(int(probe_calls or self.batch_size), calls)) if calls else 0
         self.llm_.warm_up()
-        saved = (self.max_calls, self.llm_.cache, dict(self.info_), dict(self.artifacts_))
-        self.max_calls, self.llm_.cache = probe, None
+        saved = (self.max_calls, self.min_skill, self.llm_.cache, dict(self.info_), dict(self.artifacts_))
+        self.max_calls, self.min_skill, self.llm_.cache = probe, "off", None
         started = time.perf_counter()
         try:
             info = self.augment(n, target=target).info if probe else {}
         finally:
-            self.max_calls, self.llm_.cache, self.info_, self.artifacts_ = saved
+            self.max_calls, self.min_skill, self.llm_.cache, self.info_, self.artifacts_ = saved
         seconds = time.perf_counter() - started
         made = max(int(info.get("calls", 0)), 1)
         per_call = {k: info.get(k, 0) / made for k in ("tokens_in", "tokens_out")}
@@ -287,6 +327,7 @@ class LLMAugmenter(Augmenter):
             seconds=seconds / made * calls,
             probe_calls=int(info.get("calls", 0)),
             probe_seconds=seconds,
+            skill_calls=self.skill_check_calls(),
         )
 
     # --- calls ----------------------------------------------------------------------------
@@ -393,12 +434,21 @@ class LLMAugmenter(Augmenter):
     def augment(
         self, budget: int | float, *, target: str | list[str] | None = None, progress: ProgressFn | None = None
     ) -> AugmentResult:
-        """The base augmentation, then the log reconciled with the final rows and rejection counts in ``info``."""
-        result = super().augment(budget, target=target, progress=progress)
+        """The skill check (when on), the base augmentation, then the log reconciled with the final rows and
+        rejection counts in ``info``."""
+        if not hasattr(self, "train_"):
+            raise NotFittedError(f"{self.name}: call fit(train) before augment()")
+        report = progress or no_progress
+        resolved = resolve_target(self.train_, target if target is not None else self.target)
+        n = resolve_budget(budget, len(self.train_.interactions))
+        skill = self.run_skill_check(n, resolved, sub_progress(report, 0.0, 0.3))
+        result = super().augment(budget, target=target, progress=sub_progress(report, 0.3 if skill else 0.0, 1.0))
         log = finalise_log(getattr(self, "_records", []), result.rows, reconcile=self.adds_rows)
         self.log_ = log
         result.log = log
         summary = log_summary(log)
+        if skill is not None:
+            summary.update(skill.info(), llm_insisted=bool(self.insist and not skill.passed))
         summary.update(budget_note({**result.info, **summary}))
         self.info_.update(summary)
         result.info.update(summary)
@@ -432,6 +482,7 @@ class LLMEstimate:
     seconds: float
     probe_calls: int
     probe_seconds: float
+    skill_calls: int = 0  # the skill check's calls before any spending (min_skill not off)
 
     def line(self) -> str:
         """One line for the CLI and the Augment page."""
@@ -444,6 +495,7 @@ class LLMEstimate:
             f"{self.augmenter}: about {self.calls:,} LLM calls{capped}, {self.tokens_in + self.tokens_out:,} tokens, "
             f"{_duration(self.seconds)} on {self.backend} (measured on {self.probe_calls} calls in "
             f"{self.probe_seconds:.1f} s; cached answers make re-runs faster)"
+            + (f", plus a skill check of about {self.skill_calls:,} calls first" if self.skill_calls else "")
         )
 
 
@@ -458,6 +510,9 @@ def budget_note(info: dict[str, Any]) -> dict[str, Any]:
     budget, kept = int(info.get("budget", 0)), int(info.get("kept", 0))
     if kept >= budget:
         return {"budget_reached": True}
+    if info.get("llm_skill_passed") is False and not info.get("llm_insisted"):
+        why = "the LLM failed the skill check, so no LLM call was spent (insist to run it anyway)"
+        return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows ({why})"}
     reasons = []
     if info.get("calls_capped"):
         reasons.append(f"the LLM-call cap ({info.get('max_calls')}) stopped it after {info.get('calls', 0)} calls")

@@ -167,20 +167,11 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         users = np.sort(rng.choice(eligible, size=fits, replace=False)) if fits < len(eligible) else eligible
         k = self.picks_for(budget, len(users))
         per_user = self.candidates(users, target) if len(users) else []
-        jobs = []
-        for user, cands in zip(users, per_user, strict=True):
-            if len(cands) < 2:
-                continue
-            cands = rng.permutation(cands) if self.shuffle_candidates else cands
-            history = self.recent_history(int(user))
-            orders = cyclic_orders(len(cands), per_user_calls)
-            if self.choice == "continuation":
-                # Nothing is listed, so no position to prefer; the options go to the backend in one canonical order
-                # (by item index) because bfloat16 rounding moves scores by up to ~0.4 nats with the option order.
-                cands = np.sort(cands)
-                jobs.append((int(user), history, cands, orders, [self.continuation_prompt(history)]))
-                continue
-            jobs.append((int(user), history, cands, orders, [self.prompt(history, cands[o]) for o in orders]))
+        jobs = [
+            self._job(int(user), rng.permutation(cands) if self.shuffle_candidates else cands)
+            for user, cands in zip(users, per_user, strict=True)
+            if len(cands) >= 2
+        ]
         calibration_calls = 0
         if self.choice == "continuation":
             answers = self.score_in_batches(
@@ -229,6 +220,38 @@ class LLMInteractionsAugmenter(LLMAugmenter):
             negative_frame = self.rows_frame(*[list(col) for col in zip(*negatives, strict=True)][:4])
             frame = pd.concat([frame.assign(**{POLARITY: 1}), negative_frame.assign(**{POLARITY: -1})])
         return frame.reset_index(drop=True)
+
+    def _job(self, user: int, cands: np.ndarray) -> tuple:
+        """One user's prompt(s): (user, history, candidates, candidate orders, prompts)."""
+        history = self.recent_history(user)
+        orders = cyclic_orders(len(cands), self.orders_per_user())
+        if self.choice == "continuation":
+            # Nothing is listed, so no position to prefer; the options go to the backend in one canonical order
+            # (by item index) because bfloat16 rounding moves scores by up to ~0.4 nats with the option order.
+            cands = np.sort(cands)
+            return (user, history, cands, orders, [self.continuation_prompt(history)])
+        return (user, history, cands, orders, [self.prompt(history, cands[o]) for o in orders])
+
+    def candidate_scores(self, users: np.ndarray, candidates: list[np.ndarray], progress: ProgressFn) -> np.ndarray:
+        """(n_users x n_candidates) scores of each user's candidates, in the given order, under this scoring mode
+        (``continuation`` or ``logprob``); NaN where a call failed. The skill check ranks with these."""
+        if self.choice == "text":
+            raise ValueError("candidate_scores needs a scoring mode (choice='continuation' or 'logprob')")
+        jobs = [self._job(int(u), np.asarray(c, dtype=np.int64)) for u, c in zip(users, candidates, strict=True)]
+        prompts = [p for job in jobs for p in job[4]]
+        options = [[str(self.titles_[c]) for c in job[2][o]] for job in jobs for o in job[3]]
+        group = self.orders_per_user()
+        answers = self.score_in_batches(prompts, options, sub_progress(progress, 0.0, 0.95), "skill", group=group)
+        if self.choice == "continuation":
+            answers, _ = self._normalised(jobs, answers, sub_progress(progress, 0.95, 1.0))
+        out = np.full((len(jobs), max((len(c) for c in candidates), default=0)), np.nan)
+        for k, job in enumerate(jobs):
+            matrix = np.full((len(job[3]), len(job[2])), np.nan)
+            for j, order in enumerate(job[3]):
+                matrix[j, order] = answers[k * group + j].logprobs
+            by_item = dict(zip(job[2].tolist(), matrix.mean(axis=0), strict=True))
+            out[k, : len(candidates[k])] = [by_item[int(c)] for c in candidates[k]]
+        return out
 
     def _normalised(self, jobs: list[tuple], answers: list[Scores], progress: ProgressFn) -> tuple[list[Scores], int]:
         """(the continuation answers with normalised scores, calibration calls made).
