@@ -25,10 +25,11 @@ from recaug.data.readers import (
     read_table,
 )
 from recaug.data.regional import AUTO, DAY_FIRST, MONTH_FIRST, RegionalFormat
-from recaug.data.schema import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP
+from recaug.data.schema import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
 from recaug.reporting.runs import datasets_dir
 from ui.cached import builtin_dataset, cached_value
 from ui.errors import friendly_errors
+from ui.escape import markdown_text
 from ui.state import PREPARE_REPORT, dataset_fingerprint, set_dataset
 
 NONE = "(none)"
@@ -58,7 +59,7 @@ def _uploaded_table(key: str, header: bool | None) -> tuple[pd.DataFrame | None,
     upload = st.session_state.get(key)
     if upload is None:
         return None, None
-    with friendly_errors(f"read {upload.name}"):
+    with friendly_errors(f"read {markdown_text(upload.name)}"):
         cache_key = f"upload:{getattr(upload, 'file_id', upload.name)}:{upload.size}:{header}"
         table = cached_value(cache_key, lambda: read_table(upload.getvalue(), name=upload.name, header=header))
         return table, upload.name
@@ -93,7 +94,7 @@ def _regional_choice() -> RegionalFormat:
 
 def _notes(frame: pd.DataFrame) -> None:
     for note in frame.attrs.get("notes", []):
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {markdown_text(note, limit=600)}")
 
 
 def _mapping_widgets(frame: pd.DataFrame, name: str) -> dict[str, str]:
@@ -215,11 +216,11 @@ def upload_section(current: Dataset) -> None:
         st.warning(f"Choose the column for {' and '.join(unmapped)} to load this file.")
     items_failed = st.session_state.get("upload_items") is not None and items_frame is None
     if st.button("Load data", type="primary", key="load_upload"):
-        keep = f"the previous dataset, {current.name}, stays loaded"
+        keep = f"the previous dataset, {markdown_text(current.name)}, stays loaded"
         if items_failed:
-            st.error(f"**Could not load {name}:** the items file could not be read (see above); {keep}.")
+            st.error(f"**Could not load {markdown_text(name)}:** the items file could not be read (see above); {keep}.")
             return
-        with friendly_errors(f"load {name} ({keep})"):
+        with friendly_errors(f"load {markdown_text(name)} ({keep})"):
             items = (items_frame, items_name, items_choice)
             _load(frame, name, mapping, items, data_name, threshold if use_threshold else None, int(kcore), regional)
 
@@ -251,7 +252,7 @@ def _load(
     except (OSError, ValueError, RecaugInputError):  # the copy only serves refreshes; loading succeeded
         pass
     dataset_fingerprint()
-    st.success(f"Loaded {dataset.name}: {report.rows_out:,} interactions.")
+    st.success(f"Loaded {markdown_text(dataset.name)}: {report.rows_out:,} interactions.")
 
 
 def preparation_notes() -> None:
@@ -265,7 +266,7 @@ def preparation_notes() -> None:
             f"{report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept."
         )
     for note in getattr(report, "notes", ()):
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {markdown_text(note, limit=600)}")
 
 
 def summary_cards(dataset: Dataset) -> None:
@@ -279,8 +280,9 @@ def summary_cards(dataset: Dataset) -> None:
     cols[4].metric("Median per user", f"{summary['median_user_degree']:.0f}")
     has_columns = [c for c in (RATING, TIMESTAMP) if c in dataset.interactions.columns]
     text = "with item text" if dataset.has_text else "no item text (ids are used as text)"
-    sources = f" · from {', '.join(dataset.sources)}" if dataset.sources else ""
+    sources = f" · from {markdown_text(', '.join(dataset.sources))}" if dataset.sources else ""
+    columns = ", ".join([USER, ITEM, *has_columns])
     st.caption(
-        f"**{dataset.name}**{sources} · columns: user_id, {ITEM}{', ' + ', '.join(has_columns) if has_columns else ''}"
-        f" · {text} · fingerprint `{dataset_fingerprint()}`"
+        f"**{markdown_text(dataset.name)}**{sources} · columns: {columns} · {text} · fingerprint "
+        f"`{dataset_fingerprint()}`"
     )

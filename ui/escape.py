@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-# CommonMark lets a backslash escape any ASCII punctuation; Streamlit adds :colour[...], :icon: and $math$.
-_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$<>&\"'=^%@/])")
+# The characters that open markup inside a line: emphasis, code, links and images, HTML, tables, strike-through,
+# Streamlit's :colour[...] and :icon: directives and $math$ (CommonMark lets a backslash escape each of them).
+# Line-start markers (#, -, 1.) cannot occur: newlines are folded into spaces first.
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#!|~:$<>])")
 
 
 def markdown_text(value: object, limit: int = 200) -> str:

@@ -43,3 +43,19 @@ def test_a_book_crossing_upload_maps_its_headers_and_defaults_the_threshold_to_8
     assert any("0 means the user did not rate the item" in c.value for c in app.caption)
     kept = sum((u * 3 + i) % 11 >= 8 for u in range(12) for i in range(40))
     assert any(m.label == "Interactions" and m.value == f"{kept:,}" for m in app.metric)
+
+
+def test_file_and_data_names_are_shown_as_text_on_home(app: AppTest) -> None:  # noqa: F811
+    name = "![x](http:__127.0.0.1:9_p.png).csv"
+    rows = "".join(f"u{u},i{(u * 7 + k) % 30},{1 + k % 5}\n" for u in range(12) for k in range(12))
+    app.radio(key="data_source").set_value("Upload my data").run()
+    app.file_uploader(key="upload_interactions").set_value(
+        (name, f"user,item,rating\n{rows}".encode(), "text/csv")
+    ).run()
+    app.text_input(key=f"data_name_{name}").set_value("shop :red[x] ![y](http://127.0.0.1:9/q.png)").run()
+    app.button(key="load_upload").click().run()
+    no_errors(app)
+    shown = " ".join([*(c.value for c in app.caption), *(s.value for s in app.success)])
+    assert "shop \\:red\\[x\\] \\!\\[y\\]\\(http\\://127.0.0.1\\:9/q.png\\)" in shown
+    assert "\\!\\[x\\]\\(http\\:\\_\\_127.0.0.1\\:9\\_p.png\\).csv" in shown
+    assert "![" not in shown.replace("\\![", "")  # no unescaped image anywhere
