@@ -63,15 +63,22 @@ class Comparison:
 
     @property
     def verdicts(self) -> pd.DataFrame:
-        """The primary question's rows (config.primary on slice ``all``): delta, 95% interval, q-value, verdict."""
+        """The primary question's rows: delta, 95% interval, q-value, verdict (and the detectable effect).
+
+        The rows the significance table marks ``primary`` (config.primary on slice ``all`` and on the target's
+        slice); a table without that column (older runs) gives config.primary on slice ``all``.
+        """
         if self.significance is None:
             return pd.DataFrame(columns=VERDICT_COLUMNS)
         table = self.significance
-        wanted = pd.Series(False, index=table.index)
-        for metric, k in _primary(self.config):
-            wanted |= (table["metric"] == metric) & (table["k"] == k)
-        rows = table[wanted & (table["slice"] == "all")]
-        return rows[[c for c in VERDICT_COLUMNS if c in rows.columns]].reset_index(drop=True)
+        if "primary" in table.columns:
+            wanted = table["primary"].astype(str).str.lower().isin(["true", "1", "1.0"])
+        else:
+            wanted = pd.Series(False, index=table.index)
+            for metric, k in _primary(self.config):
+                wanted |= (table["metric"] == metric) & (table["k"] == k) & (table["slice"] == "all")
+        columns = [c for c in [*VERDICT_COLUMNS, "n_seeds", "mde"] if c in table.columns]
+        return table.loc[wanted, columns].reset_index(drop=True)
 
     def summary(self) -> str:
         """The verdicts in words, as the CLI prints them."""
@@ -190,6 +197,9 @@ def compare(
     rating_threshold: float | None = None,
     kcore: int = 0,
     progress: ProgressFn | None = None,
+    executor: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
     save: bool = False,
     runs_dir: str | Path | None = None,
     label: str = "",
@@ -201,7 +211,9 @@ def compare(
     timestamp columns detected as for files, or named by ``mapping``) or a Dataset. ``seeds``: a count (3 means
     0, 1, 2) or the seeds themselves. Any other keyword is an :class:`ExperimentConfig` field (``protocol``,
     ``budget``, ``target``, ``augmenter_params``, ``model_params``, ``primary``, ``max_seeds``, ``save_top_k``,
-    ``aa_control`` ...); an unknown one raises RecaugInputError listing them. ``save=True`` also records the run
+    ``aa_control`` ...); an unknown one raises RecaugInputError listing them. ``executor``: None runs here (progress
+    reported as it goes); ``"local"`` a process pool (``workers``), ``"ray"`` a Ray cluster (``ray_address``, or a
+    local head): identical results. ``save=True`` also records the run
     (fidelity included) in the run store the dashboard's Runs page lists. Nothing else is written.
     """
     known = [f.name for f in fields(ExperimentConfig) if f.name not in ("data", "augmenters", "models", "seeds")]
@@ -211,6 +223,9 @@ def compare(
     if isinstance(augment, str) or isinstance(models, str):
         raise RecaugInputError("augment and models are lists of names", fix="e.g. augment=['similarity']")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    from recaug.experiment.executor import make_executor
+
+    runner = make_executor(executor, ray_address, workers=workers) if executor is not None else None  # fails early
     dataset = _dataset(data, items, name=name, mapping=mapping, rating_threshold=rating_threshold, kcore=kcore)
     settings = ExperimentConfig(
         data=dataset.name, augmenters=list(augment), models=list(models), seeds=seed_list, **config
@@ -219,7 +234,7 @@ def compare(
     from recaug.experiment import run_experiment
     from recaug.experiment.cost import cost_table
 
-    result = run_experiment(dataset, settings, progress=progress)
+    result = run_experiment(dataset, settings, progress=progress, executor=runner)
     significance = significance_table(result)
     comparison = Comparison(
         config=settings,

@@ -72,7 +72,9 @@ def test_verdicts_cost_and_figures(comparison: recaug.Comparison) -> None:
     figures = comparison.figures()
     assert set(figures) == {"ndcg@10", "recall@20"}
     assert all(isinstance(f, go.Figure) and len(f.data) > 0 for f in figures.values())
-    assert "verdicts (slice all, 3 seeds" in comparison.summary()
+    from recaug.evaluate.significance import verdict_summary
+
+    assert comparison.summary() == verdict_summary(comparison.significance) and "3 seeds" in comparison.summary()
     assert "<table" in comparison._repr_html_() and "A/A control" in comparison._repr_html_()
     assert comparison.before_after()["delta"].notna().any()
     assert "<html" in comparison.report_html().lower()
@@ -109,6 +111,8 @@ def test_bad_arguments_get_one_clear_error(frames: tuple[pd.DataFrame, pd.DataFr
     assert "budget" in str(caught.value).split("use:")[1]
     with pytest.raises(recaug.RecaugInputError, match="lists of names"):
         recaug.compare(frames[0], augment="random")
+    with pytest.raises(recaug.RecaugInputError, match="executor"):
+        recaug.compare(frames[0], executor="spark")
     with pytest.raises(recaug.RecaugInputError, match="DataFrame or a Dataset"):
         recaug.compare(42)  # type: ignore[arg-type]
 

@@ -95,14 +95,20 @@ def summary_metrics(results: pd.DataFrame, significance: pd.DataFrame | None) ->
 
 
 def verdict_tags(significance: pd.DataFrame | None, primary: Sequence[str]) -> dict[str, str]:
-    """``verdict/ndcg_at_10/bpr/similarity`` -> the verdict, for the primary rows on slice ``all``."""
+    """``verdict/ndcg_at_10/bpr/similarity[/slice]`` -> the verdict of each primary row (the rows the table marks
+    ``primary``; without that column, ``primary``'s metrics on slice ``all``). The slice is named unless ``all``."""
     if significance is None or not len(significance):
         return {}
-    wanted = {(m, int(k or 10)) for m, _, k in (str(p).partition("@") for p in primary)}
+    if "primary" in significance.columns:
+        rows = significance[significance["primary"].astype(str).str.lower().isin(["true", "1", "1.0"])]
+    else:
+        wanted = {(m, int(k or 10)) for m, _, k in (str(p).partition("@") for p in primary)}
+        rows = significance[significance["slice"] == "all"]
+        rows = rows[[(m, int(k)) in wanted for m, k in zip(rows["metric"], rows["k"], strict=True)]]
     tags = {}
-    for row in significance[significance["slice"] == "all"].itertuples(index=False):
-        if (row.metric, int(row.k)) in wanted:
-            tags[f"verdict/{metric_key(row.metric, row.k, row.model, row.variant)}"] = str(row.verdict)
+    for row in rows.itertuples(index=False):
+        where = [] if row.slice == "all" else [row.slice]
+        tags[f"verdict/{metric_key(row.metric, row.k, row.model, row.variant, *where)}"] = str(row.verdict)
     return tags
 
 
