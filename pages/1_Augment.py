@@ -9,6 +9,7 @@ from recaug.data.splits import protocol_summary
 from recaug.reporting.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_view import llm_estimate_panel, method_form, result_panel
 from ui.errors import friendly_errors
+from ui.escape import markdown_prose
 from ui.jobs import is_running
 from ui.long_runs import AUGMENT, ESTIMATE, estimate, finish_augmentation, show_stop_note, start_augmentation
 from ui.page import page_setup
@@ -30,7 +31,8 @@ config = method_form(augment_config(), dataset.name)
 config = skill_panel(dataset, config)
 st.session_state[AUGMENT_CONFIG] = config
 st.caption(
-    f"Data: **{dataset.name}** · split `{config['protocol']}` ({protocol_summary(config['protocol'])}) · "
+    f"Data: **{markdown_prose(dataset.name)}** · split `{config['protocol']}` "
+    f"({protocol_summary(config['protocol'])}) · "
     "augmenters see the training split only; validation and test are never shown to them."
 )
 experiment = augment_preview(dataset, config)[0]

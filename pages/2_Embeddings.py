@@ -10,6 +10,7 @@ from recaug.analysis.explorer import embedding_points, item_vectors, selection_t
 from recaug.reporting.figures import projection_scatter
 from ui.cached import cached_value
 from ui.errors import friendly_errors
+from ui.escape import markdown_prose
 from ui.page import page_setup
 from ui.projection_jobs import background_jobs, ready_or
 from ui.session import current_dataset
@@ -74,7 +75,11 @@ with friendly_errors("build the embedding space"):
             label = (
                 "UMAP"
                 if final and not error
-                else ("PCA (UMAP failed: " + error + ")" if error else "PCA — UMAP is computing in the background…")
+                else (
+                    "PCA (UMAP failed: " + markdown_prose(error, 300) + ")"
+                    if error
+                    else "PCA — UMAP is computing in the background…"
+                )
             )
         else:
             space, label = cached_value(key, lambda: build("pca")), "PCA"

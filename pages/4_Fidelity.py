@@ -10,6 +10,7 @@ from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.figures import fidelity_histograms
 from ui.cached import cached_value
 from ui.errors import friendly_errors
+from ui.escape import markdown_prose
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
@@ -64,7 +65,7 @@ with friendly_errors("measure fidelity"):
     if len(errors):
         st.warning(
             f"{len(errors)} metric(s) could not be computed: "
-            + "; ".join(f"{r.method}/{r.metric}: {r.error}" for r in errors.itertuples())
+            + "; ".join(markdown_prose(f"{r.method}/{r.metric}: {r.error}", 500) for r in errors.itertuples())
         )
     with st.expander("What each metric means"):
         info_cols = [c for c in ("metric", "range", "higher_is_better", "description") if c in table.columns]

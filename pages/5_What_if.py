@@ -8,6 +8,7 @@ from recaug.analysis.whatif import new_item_whatif, new_user_recommendations, si
 from recaug.data.readers import descriptive_columns
 from recaug.data.schema import ITEM
 from ui.errors import friendly_errors
+from ui.escape import markdown_prose
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
@@ -63,7 +64,7 @@ with new_item, friendly_errors("place the new item"):
             str(closest["title"]),
             f"similarity {closest['similarity']:.2f}",
             delta_color="off",
-            help=f"Item {closest['item_id']}; the table below lists the nearest items and why.",
+            help=f"Item {markdown_prose(closest['item_id'])}; the table below lists the nearest items and why.",
         )
         if summary.get("warning"):
             st.warning(summary["warning"])

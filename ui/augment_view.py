@@ -17,6 +17,7 @@ from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.reporting.export import to_csv_bytes
 from ui.errors import friendly_errors
+from ui.escape import markdown_prose
 from ui.param_form import method_params_form, param_key
 from ui.state import recalled, remember, remembered_choice
 
@@ -288,7 +289,7 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     """Info cards, a preview with titles, the CSV download and (for LLM methods) sample prompts."""
     info = result.info
     for warning in llm_warnings([info]):  # unfilled budget, failed calls: never a silent shortfall
-        st.warning(warning.split(": ", 1)[1], icon=":material/warning:")
+        st.warning(markdown_prose(warning.split(": ", 1)[1]), icon=":material/warning:")
     _info_cards(info)
     if result.item_init is not None:
         _start_vectors_panel(name, result)
@@ -300,7 +301,8 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     if info.get("denoise_dropped"):
         dropped.append(f"{info['denoise_dropped']:,} least plausible (denoise)")
     st.caption(
-        f"Target: {info.get('target', '')} · proposed {info.get('proposed', 0):,}, kept {info.get('kept', 0):,} "
+        f"Target: {markdown_prose(info.get('target', ''))} · proposed {info.get('proposed', 0):,}, "
+        f"kept {info.get('kept', 0):,} "
         f"after dropping {', '.join(dropped[:-1])} and {dropped[-1]}."
     )
     preview = with_titles(result.rows, dataset)
@@ -377,4 +379,4 @@ def llm_estimate_panel(experiment: Any, estimate: Callable[[], list[str] | None]
                 st.session_state["llm_estimates"] = (experiment.to_dict(), lines)
     saved = st.session_state.get("llm_estimates")
     if saved and saved[0] == experiment.to_dict():
-        st.info("  \n".join(saved[1]), icon=":material/schedule:")
+        st.info("  \n".join(markdown_prose(line) for line in saved[1]), icon=":material/schedule:")

@@ -14,6 +14,7 @@ from recaug.experiment import ExperimentConfig
 from recaug.experiment.executor import make_executor
 from recaug.models import MODELS
 from ui.compare_controller import DEFAULT_SEEDS, budget_text, compare_config
+from ui.escape import markdown_prose
 from ui.state import recalled, remember
 
 SWEEP_CHOICES = ["1%", "2%", "5%", "10%", "20%", "50%"]
@@ -88,8 +89,9 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
         )
     methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
     st.caption(
-        f"Data **{dataset.name}** · protocol **{protocol}** · seeds **{', '.join(map(str, config.seeds))}** · "
-        f"**{methods}** ({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
+        f"Data **{markdown_prose(dataset.name)}** · protocol **{protocol}** · "
+        f"seeds **{', '.join(map(str, config.seeds))}** · **{markdown_prose(methods)}** "
+        f"({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
         "training and validation items excluded from the ranking · an A/A control (baseline refitted with fresh seeds) "
         "sets the noise floor."
     )

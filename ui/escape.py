@@ -23,6 +23,21 @@ def markdown_text(value: object, limit: int = 200) -> str:
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
+# What turns prose into something else: links and images ([ ]), autolinks and HTML (< >), Streamlit's colours and
+# icons (:x[...]), math ($), code spans (`), emphasis and strike-through (* ~), and the escape character itself.
+_ACTIVE = re.compile(r"([\\`*\[\]<>$~])")
+
+
+def markdown_prose(value: object, limit: int = 4000) -> str:
+    """``value`` (a message, a note quoting a cell) as literal text inside markdown, escaping only what markdown
+    would act on, so the text stays readable where it is stored (logs, test assertions). Newlines become spaces:
+    a line starting with ``#`` or ``1.`` can never form."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _ACTIVE.sub(r"\\\1", text)
+
+
 def markdown_code(value: object, limit: int = 200) -> str:
     """``value`` as an inline code span: shown verbatim (ids, file names, reasons), backticks made quotes."""
     text = " ".join(str(value).replace("`", "'").split())

@@ -21,6 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from recaug.core.progress import Cancelled, ProgressClock, ProgressFn, describe_progress, reporting
+from ui.escape import markdown_prose
 
 logger = logging.getLogger("recaug.ui")
 
@@ -60,7 +61,7 @@ class Job:
 
     def text(self) -> str:
         """'Augmenting — similarity: embedding texts 512/1682 · about 40 s left'."""
-        message = f"{self.message} · {self.detail}" if self.detail else self.message
+        message = markdown_prose(f"{self.message} · {self.detail}" if self.detail else self.message, 300)
         if self.stop.is_set() and not self.done.is_set():
             return f"{self.label} — stopping after the current step ({message})"
         return f"{self.label} — {describe_progress(self.fraction, message, self.clock.remaining(self.fraction))}"

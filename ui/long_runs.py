@@ -15,6 +15,7 @@ from recaug.data.dataset import Dataset
 from recaug.evaluate.significance import AA_CONTROL
 from recaug.experiment import BASELINE, ExperimentConfig, ExperimentResult, run_augmenters
 from ui.cached import cached_value, config_key, result_store
+from ui.escape import markdown_prose
 from ui.jobs import Job, run_blocking, start_job, watch_job
 from ui.reopen import keep_augmentation
 from ui.state import AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, augment_preview
@@ -93,8 +94,8 @@ def finish_comparison(dataset: Dataset, record: Any) -> Any:
             seeds = partial.config.seeds
             st.session_state[_note_key(COMPARE)] = (
                 f"**Stopped after seed {seeds[-1]} by you** ({len(seeds)} seed(s) finished; stopped during "
-                f"{job.message}). The results below are those seeds only and are not saved as a run; press "
-                "**Run comparison** to run every seed."
+                f"{markdown_prose(job.message, 300)}). The results below are those seeds only and are not saved "
+                "as a run; press **Run comparison** to run every seed."
             )
             result_store().put(config_key(dataset, partial.config.to_dict()), partial)
             return record(partial.config, no_progress)
@@ -122,7 +123,7 @@ def estimate(dataset: Dataset, experiment: ExperimentConfig) -> list[str] | None
 def stop_text(job: Job) -> str:
     """'Stopped by you during seed 1: fitting bpr on baseline (at 43%).'"""
     reason = job.error.reason if isinstance(job.error, Cancelled) else "stopped"
-    return f"**{job.label} {reason}** during {job.message} (at {job.fraction:.0%})."
+    return f"**{job.label} {reason}** during {markdown_prose(job.message, 300)} (at {job.fraction:.0%})."
 
 
 def show_stop_note(kind: str) -> None:

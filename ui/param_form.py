@@ -8,6 +8,7 @@ import streamlit as st
 
 from recaug.augment import AUGMENTERS
 from recaug.augment.options import LLM_SHARED_SETTINGS, ParamSpec, param_specs
+from ui.escape import markdown_code
 from ui.state import recalled, remember
 
 COLUMNS = 3
@@ -123,5 +124,8 @@ def method_params_form(methods: list[str]) -> dict[str, dict[str, Any]]:
                 if value != default:
                     changed.setdefault(method, {})[spec.name] = value
             if method in changed:
-                st.caption("Changed from the defaults: " + ", ".join(f"`{k}={v}`" for k, v in changed[method].items()))
+                st.caption(
+                    "Changed from the defaults: "
+                    + ", ".join(markdown_code(f"{k}={v}") for k, v in changed[method].items())
+                )
     return changed
