@@ -86,3 +86,17 @@ def test_a_step_slower_than_before_never_shows_zero_left() -> None:
     assert clock.remaining(0.5) == 6.0  # as long as the first one took
     timeline.now += 11.0  # 15 s in: slower than the 10 s before
     assert clock.remaining(0.5) == 15.0
+
+
+def test_steps_finishing_out_of_order_are_priced_by_the_kind_that_finished() -> None:
+    """A pool finishes fits in any order; the message names which one did, and the sum over what is left holds."""
+    timeline = _Timeline()
+    clock = ProgressClock(now=timeline, plan=["fit bpr", "fit pop"] * 2, kind_of=lambda m: m.split(" done")[0])
+    timeline.now += 8.0
+    clock.observe(0.25, "fit bpr done")
+    timeline.now += 1.0
+    clock.observe(0.5, "fit pop done")
+    assert clock.remaining(0.5) == 9.0  # one bpr (8 s) and one pop (1 s) are left, in whichever order
+    timeline.now += 1.0
+    clock.observe(0.75, "fit pop done")  # the pop finished first this time
+    assert clock.remaining(0.75) == 8.0  # the bpr that is left

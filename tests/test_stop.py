@@ -27,22 +27,34 @@ def _stop_when(text: str):
     return progress
 
 
-def test_a_stop_during_seed_1_keeps_seed_0_exactly(ml100k: Dataset) -> None:
-    config = ExperimentConfig(data="ml-100k", augmenters=["random"], models=["pop"], seeds=[0, 1], budget=0.02)
+def test_a_stop_after_seed_0_keeps_the_finished_seeds_exactly(ml100k: Dataset) -> None:
+    """Stop at the first message after seed 0's last fit was reported: seed 0 is kept, the last seed is not, and
+    what is kept is exactly what running those seeds alone gives (fits run in a pool, so seed 1 may be done too)."""
+    config = ExperimentConfig(data="ml-100k", augmenters=["random"], models=["pop"], seeds=[0, 1, 2], budget=0.02)
+    fits_per_seed = 3  # baseline, A/A control, random
+    seed0_fits = []
+
+    def progress(fraction: float, message: str) -> None:
+        if len(seed0_fits) == fits_per_seed:
+            raise Cancelled("stopped by you")
+        if message.startswith("fitted") and message.split("seed ")[-1].startswith("0 "):
+            seed0_fits.append(message)
+
     with pytest.raises(Cancelled) as stopped:
-        run_experiment(ml100k, config, progress=_stop_when("seed 1: fitting"))
+        run_experiment(ml100k, config, progress=progress)
     partial = stopped.value.partial
     assert stopped.value.reason == "stopped by you"
-    assert partial.config.seeds == [0] and set(partial.results["seed"]) == {0}
-    alone = run_experiment(ml100k, replace(config, seeds=[0]))
-    pd.testing.assert_frame_equal(partial.results, alone.results)  # the kept seed is what a 1-seed run gives
+    kept = partial.config.seeds
+    assert kept[0] == 0 and 2 not in kept and set(partial.results["seed"]) == set(kept)
+    alone = run_experiment(ml100k, replace(config, seeds=kept))
+    pd.testing.assert_frame_equal(partial.results, alone.results)  # the kept seeds are what running them gives
     assert len(partial.synthetic) == len(alone.synthetic) > 0
 
 
 def test_a_stop_in_the_first_seed_keeps_nothing_and_is_not_swallowed(ml100k: Dataset) -> None:
     config = ExperimentConfig(data="ml-100k", augmenters=["random"], models=["pop"], seeds=[0, 1], budget=0.02)
     with pytest.raises(Cancelled) as stopped:
-        run_experiment(ml100k, config, progress=_stop_when("seed 0: fitting pop on random"))
+        run_experiment(ml100k, config, progress=_stop_when("seed 0: fitting"))
     assert stopped.value.partial is None
 
 

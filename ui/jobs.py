@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ class Job:
         if self.stop.is_set():
             raise Cancelled(STOPPED_BY_YOU)
         self.fraction, self.message, self.detail = min(max(fraction, 0.0), 1.0), message, ""
-        self.clock.observe(self.fraction)
+        self.clock.observe(self.fraction, message)
 
     def note(self, message: str) -> None:
         """A sub-step inside the current step (``recaug.core.progress.note``); also where a stop takes effect."""
@@ -86,7 +86,7 @@ def start_job(
     kind: str,
     label: str,
     work: Callable[[ProgressFn], Any],
-    plan: Sequence[str] | None = None,
+    clock: ProgressClock | None = None,
     context: Any = None,
 ) -> Job:
     """Run ``work(progress)`` in a new thread (one job of each kind per session; a running one is kept).
@@ -97,7 +97,7 @@ def start_job(
     running = current_job(kind)
     if running is not None and not running.done.is_set():
         return running
-    job = Job(kind=kind, label=label, clock=ProgressClock(plan=plan), context=context)
+    job = Job(kind=kind, label=label, clock=clock or ProgressClock(), context=context)
 
     def run() -> None:
         try:
@@ -152,9 +152,9 @@ def watch_job(kind: str) -> Job | None:
     return job
 
 
-def run_blocking(kind: str, label: str, work: Callable[[ProgressFn], Any], plan: Sequence[str] | None = None) -> Job:
+def run_blocking(kind: str, label: str, work: Callable[[ProgressFn], Any]) -> Job:
     """Start ``work`` and watch it in this run: what the page's Run button does."""
-    start_job(kind, label, work, plan)
+    start_job(kind, label, work)
     job = watch_job(kind)
     assert job is not None  # just started: not taken yet
     return job

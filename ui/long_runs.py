@@ -6,11 +6,12 @@ on the Augment page, the seeds finished in a comparison, nothing of an estimate.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
 
-from recaug.core.progress import Cancelled, no_progress
+from recaug.core.progress import Cancelled, ProgressClock, no_progress
 from recaug.data.dataset import Dataset
 from recaug.evaluate.significance import AA_CONTROL
 from recaug.experiment import BASELINE, ExperimentConfig, ExperimentResult, run_augmenters
@@ -34,7 +35,8 @@ def augment_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
 
 
 def comparison_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
-    """The comparison's steps in ``run_seed``'s order: per seed, each augmenter, then every model on every arm.
+    """The comparison's steps (``run_seed_batch`` counts them the same way): per seed, each augmenter, then every
+    model on every arm. Fits finish in any order (a pool runs them); ``fitted_kind`` names each one as it ends.
 
     Step kinds name the method or model (not the seed or arm), so a seed's steps price the next seed's.
     """
@@ -42,6 +44,15 @@ def comparison_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
     seed_steps = [f"augment {name}" for name in config.augmenters]
     seed_steps += [f"fit {model}" for _ in variants for model in config.models]
     return [f"{step} on {fingerprint}" for _ in config.seeds for step in seed_steps]
+
+
+FITTED = re.compile(r"^fitted (\S+) on ")
+
+
+def fitted_kind(message: str, fingerprint: str) -> str | None:
+    """The plan kind of the fit a progress message says has finished ('fitted bpr on baseline, seed 0 …')."""
+    match = FITTED.match(message)
+    return f"fit {match[1]} on {fingerprint}" if match else None
 
 
 def start_augmentation(dataset: Dataset, config: dict[str, Any]) -> None:
@@ -53,7 +64,7 @@ def start_augmentation(dataset: Dataset, config: dict[str, Any]) -> None:
         AUGMENT,
         "Augmenting",
         lambda progress: cached_value(key, lambda: run_augmenters(dataset, experiment, seed, progress=progress)),
-        plan=augment_plan(experiment, dataset.fingerprint()),
+        clock=ProgressClock(plan=augment_plan(experiment, dataset.fingerprint())),
         context=dict(config),
     )
 
@@ -79,7 +90,9 @@ def finish_augmentation() -> None:
 def start_comparison(dataset: Dataset, config: ExperimentConfig, run: Any) -> None:
     """Run the comparison in the background; ``run(progress)`` trains, evaluates and records it."""
     st.session_state.pop(_note_key(COMPARE), None)
-    start_job(COMPARE, "Training and evaluating", run, plan=comparison_plan(config, dataset.fingerprint()))
+    fingerprint = dataset.fingerprint()
+    clock = ProgressClock(plan=comparison_plan(config, fingerprint), kind_of=lambda m: fitted_kind(m, fingerprint))
+    start_job(COMPARE, "Training and evaluating", run, clock=clock)
 
 
 def finish_comparison(dataset: Dataset, record: Any) -> Any:

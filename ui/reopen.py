@@ -9,6 +9,7 @@ tables (significance and fidelity as saved; per-user views that need the fitted 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -77,7 +78,8 @@ def reopen_run(run_id: str) -> Dataset:
         timings=dict(run.meta.get("timings", {}) or {}),
         fingerprint=run.fingerprint,
     )
-    key = config_key(dataset, config.to_dict())
+    # The key the Compare form gives these settings: without what the run wrote about itself (seeds_run, stopped).
+    key = config_key(dataset, replace(config, seeds_run=[], stopped="").to_dict())
     recorded = RecordedComparison(
         fidelity=run.fidelity if run.fidelity is not None else pd.DataFrame(), written=[], run=run
     )

@@ -80,46 +80,57 @@ _HISTORY_LOCK = threading.Lock()
 class ProgressClock:
     """Estimates the time left from measured step costs, or from the fraction done when no plan is given.
 
-    With a ``plan`` (one kind per step; the steps share the fraction range equally, as the experiment's seed and
-    fit steps do) each finished step's seconds are measured, and the time left is the current step's rest plus
-    each remaining step priced at what steps of its kind took: in this run, else in earlier runs of this process.
-    A kind not timed yet is priced at the median of the kinds timed so far, so one slow step (an LLM step) counts
-    once, not for every step after it. A step that reports its own progress (LLM calls, text batches) is
-    extrapolated from it; one running longer than its kind did before is given as long again as it has run, so
-    the estimate never sits at "0 s left". Without a plan the estimate is linear: elapsed * (1 - f) / f.
-    Nothing is shown before a second has passed, or while nothing has been timed.
+    With a ``plan`` (one kind per step; every step is an equal share of the fraction, as the experiment's augment
+    and fit steps are) each finished step is timed, and the time left is every remaining step priced at what steps
+    of its kind took: in this run, else in earlier runs of this process. Steps may finish in any order (fits run in
+    a pool): ``kind_of(message)`` names the kind that just finished (else the next one in the plan is assumed), and
+    on a pool the time between completions is what a step costs in throughput, which is what the sum needs. A kind
+    not timed yet is priced at the median of the kinds timed so far, so one slow step (an LLM step) counts once,
+    not for every step after it. A running step that reports its own progress (LLM calls, text batches) is
+    extrapolated from it; a step running longer than priced is given as long again as it has run, so the estimate
+    never sits at "0 s left". Without a plan the estimate is linear: elapsed * (1 - f) / f. Nothing is shown
+    before a second has passed, or while nothing has been timed.
     """
 
-    def __init__(self, now: Callable[[], float] | None = None, *, plan: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        now: Callable[[], float] | None = None,
+        *,
+        plan: Sequence[str] | None = None,
+        kind_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         import time
 
         self._now = now or time.monotonic
         self.started = self._now()
         self.plan = list(plan or [])
-        self._step, self._step_started = 0, self.started
+        self._left = list(self.plan)  # kinds not finished yet, in plan order
+        self._kind_of = kind_of
+        self._done, self._last = 0, self.started
         self._measured: dict[str, list[float]] = {}
 
     def elapsed(self) -> float:
         """Seconds since the clock started."""
         return self._now() - self.started
 
-    def _index(self, fraction: float) -> int:
-        return min(max(int(fraction * len(self.plan) + 1e-9), 0), len(self.plan) - 1)
-
-    def observe(self, fraction: float) -> None:
-        """Record progress: a step that ended since the last call is timed (steps jumped over are not)."""
+    def observe(self, fraction: float, message: str = "") -> None:
+        """Record progress: the steps finished since the last call are timed (their time shared equally)."""
         if not self.plan:
             return
-        index, now = self._index(min(max(fraction, 0.0), 1.0)), self._now()
-        if fraction >= 1.0 and index == len(self.plan) - 1:
-            index = len(self.plan)  # the last step ended too
-        if index > self._step:
-            kind = self.plan[self._step]
-            seconds = now - self._step_started
+        done = min(max(int(min(max(fraction, 0.0), 1.0) * len(self.plan) + 1e-9), 0), len(self.plan))
+        if done <= self._done:
+            return
+        now = self._now()
+        seconds = (now - self._last) / (done - self._done)
+        named = self._kind_of(message) if self._kind_of is not None else None
+        for _ in range(done - self._done):
+            kind = named if named in self._left else self._left[0]
+            named = None  # one message names one step
+            self._left.remove(kind)
             self._measured.setdefault(kind, []).append(seconds)
             with _HISTORY_LOCK:
                 _STEP_HISTORY[kind] = seconds
-            self._step, self._step_started = index, now
+        self._done, self._last = done, now
 
     def cost(self, kind: str) -> float | None:
         """Seconds one step of ``kind`` is expected to take (None when never timed)."""
@@ -136,23 +147,22 @@ class ProgressClock:
         if not self.plan:
             return None if fraction < 0.01 else elapsed * (1.0 - fraction) / fraction
         self.observe(fraction)
-        if self._step >= len(self.plan):
+        if not self._left:
             return 0.0
         known = {kind: cost for kind in dict.fromkeys(self.plan) if (cost := self.cost(kind)) is not None}
         if not known:
             return None
         typical = statistics.median(known.values())
-        in_step = self._now() - self._step_started
-        done_in_step = fraction * len(self.plan) - self._step  # progress inside the current step, 0..1
-        expected = known.get(self.plan[self._step], typical)
-        if done_in_step >= 0.05:  # the step reports its own progress: extrapolate it
-            current = in_step * (1.0 - done_in_step) / done_in_step
-        elif in_step < expected:
-            current = expected - in_step
-        else:  # slower than before: it has run as long again as it has run so far, at least (never "0 s left")
-            current = in_step
-        rest = sum(known.get(kind, typical) for kind in self.plan[self._step + 1 :])
-        total = current + rest
+        since = self._now() - self._last  # time spent on the step(s) running now
+        within = fraction * len(self.plan) - self._done  # progress the running step reported, 0..1
+        first = known.get(self._left[0], typical)
+        if within >= 0.05:  # the step reports its own progress: extrapolate it
+            current = since * (1.0 - within) / within
+        elif since < first:
+            current = first - since
+        else:  # slower than priced: it has run as long again as it has run so far, at least
+            current = since
+        total = current + sum(known.get(kind, typical) for kind in self._left[1:])
         return total if math.isfinite(total) else None
 
 
