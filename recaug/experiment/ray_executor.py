@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from recaug.core.errors import RecaugInputError
@@ -98,10 +99,10 @@ class RayExecutor:
                 "the Ray executor needs the 'ray' package", fix="pip install ray==2.60.0, or use --executor local"
             ) from error
         if not ray.is_initialized():
-            import recaug
-
             # Ship this exact recaug to the workers, so a cluster runs the driver's code (and need not install it).
-            runtime_env = {"py_modules": [recaug], "env_vars": {"PYTHONHASHSEED": "0"}}
+            # Its folder, not the imported package: importing recaug here would close an import cycle.
+            recaug_folder = str(Path(__file__).resolve().parents[1])
+            runtime_env = {"py_modules": [recaug_folder], "env_vars": {"PYTHONHASHSEED": "0"}}
             if self.address:
                 ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
             else:
