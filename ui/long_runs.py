@@ -106,12 +106,13 @@ def finish_comparison(dataset: Dataset, record: Any) -> Any:
         if isinstance(partial, ExperimentResult):
             seeds = partial.config.seeds
             st.session_state[_note_key(COMPARE)] = (
-                f"**Stopped after seed {seeds[-1]} by you** ({len(seeds)} seed(s) finished; stopped during "
+                f"**Stopped after seed {seeds[-1]} by you** ({len(seeds)} seed(s) finished; last step reported: "
                 f"{markdown_prose(job.message, 300)}). The results below are those seeds only and are not saved "
                 "as a run; press **Run comparison** to run every seed."
             )
             result_store().put(config_key(dataset, partial.config.to_dict()), partial)
-            return record(partial.config, no_progress)
+            record(partial.config, no_progress)  # shows the kept seeds (from the cache: nothing is recomputed)
+            return None
         st.session_state[_note_key(COMPARE)] = f"{stop_text(job)} No seed had finished; nothing is kept."
         return None
     if job.error is not None:
@@ -136,7 +137,7 @@ def estimate(dataset: Dataset, experiment: ExperimentConfig) -> list[str] | None
 def stop_text(job: Job) -> str:
     """'Stopped by you during seed 1: fitting bpr on baseline (at 43%).'"""
     reason = job.error.reason if isinstance(job.error, Cancelled) else "stopped"
-    return f"**{job.label} {reason}** during {markdown_prose(job.message, 300)} (at {job.fraction:.0%})."
+    return f"**{job.label} {reason}** at {job.fraction:.0%} (last step reported: {markdown_prose(job.message, 300)})."
 
 
 def show_stop_note(kind: str) -> None:

@@ -110,6 +110,7 @@ def test_user_text_never_renders_as_markdown(
 
     go_to(page, "Augment")
     run_augmentation(page)
+    full_page_screenshot(page, artifacts / "escaping_augment.png")
     go_to(page, "Compare")
     run_comparison(page)
     full_page_screenshot(page, artifacts / "escaping_compare.png")
@@ -118,6 +119,7 @@ def test_user_text_never_renders_as_markdown(
     report = Path(pending.value.path())
     for name in ("Fidelity", "Embeddings", "What-if", "Runs"):
         go_to(page, name)
+        full_page_screenshot(page, artifacts / f"escaping_{name.lower().replace('-', '')}.png")
     page.goto(report.as_uri())  # the report, opened as a user would
     page.wait_for_load_state("load")
     page.wait_for_timeout(1_000)
