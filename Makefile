@@ -44,12 +44,23 @@ test: setup browser lint
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # Not part of `make test`: installs llama-cpp-python[server] into its own venv, serves the packaged SmolLM2 GGUF
-# on 127.0.0.1 and runs the HTTP backend (probe, generation, timeouts, llm-interactions) against it.
+# on 127.0.0.1 and runs the HTTP backend (probe, scoring mode, generation, budget, llm-interactions) against it.
+# The build is portable x86-64-v3 (AVX2/FMA/F16C) with AMX off: `-march=native` enables AMX kernels on CPUs that
+# advertise it through cpuid, and a VM that does not enable AMX kills them with SIGILL (`tilezero`) at the first
+# request. The stamp records the flags, so a venv built with other flags is rebuilt instead of reused.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+  -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_STAMP := $(LLAMA_VENV)/.recaug-build
 test-server: setup
+	@echo "CPU: $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+	@echo "CPU features: $$(grep -m1 -o -w -E 'avx|avx2|fma|f16c|avx512f|avx512_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+	@echo "llama.cpp build flags: $(LLAMA_CMAKE_ARGS)"
 	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
-	$(LLAMA_VENV)/bin/python -c "import llama_cpp.server" 2>/dev/null || \
-	  $(LLAMA_VENV)/bin/pip install --quiet "llama-cpp-python[server]==0.3.36"
-	RECAUG_LLAMA_SERVER_PYTHON=$(LLAMA_VENV)/bin/python $(PY) -m pytest -q -p no:cacheprovider \
+	@if [ "$$(cat $(LLAMA_STAMP) 2>/dev/null)" != "$(LLAMA_CMAKE_ARGS)" ]; then \
+	  echo "Building llama-cpp-python (5-15 min)..."; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLAMA_VENV)/bin/pip install --quiet --no-cache-dir --force-reinstall \
+	    "llama-cpp-python[server]==0.3.36" && echo "$(LLAMA_CMAKE_ARGS)" > $(LLAMA_STAMP); fi
+	RECAUG_LLAMA_SERVER_PYTHON=$(LLAMA_VENV)/bin/python $(PY) -m pytest -q -p no:cacheprovider -rA \
 	  tests/servers/test_llama_cpp_server.py
 
 lint: setup

@@ -12,6 +12,7 @@ from typing import Any
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.runtime import prefer_single_thread_on_small_machines
+from recaug.core.secrets import redact_text
 
 
 def _csv_list(text: str) -> list[str]:
@@ -176,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("--llm-model", default=None, help="local HF model folder, or the model name on the server")
     cmp.add_argument("--llm-base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    cmp.add_argument(
+        "--llm-key-from-url",
+        action="store_true",
+        help="send credentials typed into --llm-base-url (user:KEY@ or ?key=KEY) as the API key; without it they are "
+        "dropped (never sent, always redacted)",
+    )
     cmp.add_argument("--llm-target", default=None, help="target of the llm-* augmenters (default: --target)")
     cmp.add_argument("--llm-max-users", type=int, default=None, help="users the llm-* augmenters prompt about")
     cmp.add_argument(
@@ -353,6 +360,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                     backend=args.llm_backend,
                     model=args.llm_model,
                     base_url=args.llm_base_url,
+                    key_from_url=args.llm_key_from_url or None,
                     target=args.llm_target,
                     max_users=args.llm_max_users,
                     max_items=args.llm_max_items,
@@ -374,12 +382,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.no_llm_estimate:
         from recaug.augment.llm.llm_estimate import estimate_llm_variants
 
-        for estimate in estimate_llm_variants(dataset, config):
-            print(f"estimate per seed: {estimate.line()}", file=sys.stderr)
+        estimates = estimate_llm_variants(dataset, config)
+        for estimate in estimates:
+            print(f"estimate per seed: {redact_text(estimate.line())}", file=sys.stderr)
     from recaug.experiment.executor import make_executor
 
     executor = make_executor(args.executor, args.ray_address, workers=args.workers)  # bad combinations fail here
     result = run_experiment(dataset, config, progress=progress, executor=executor)
+    if not args.no_llm_estimate:
+        from recaug.experiment.cost import count_estimate_requests
+
+        count_estimate_requests(result, estimates)
     if not args.quiet:
         print(file=sys.stderr)
     from recaug.augment.llm.llm_common import llm_warnings
@@ -571,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "assets":
             return _cmd_assets(args.install)
     except RecaugInputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `recaug augmenters | head` closed the pipe: stop quietly, not with a traceback
         import os

@@ -16,6 +16,7 @@ from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.reporting.export import to_csv_bytes
+from recaug.text.llm.memorisation import memorisation_note
 from ui.errors import friendly_errors
 from ui.escape import markdown_prose
 from ui.param_form import method_params_form, param_key
@@ -187,6 +188,8 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
                 "API keys are read from the RECAUG_LLM_API_KEY / OPENAI_API_KEY environment variable or "
                 "Streamlit secrets, never typed here or stored."
             )
+            if memorised := memorisation_note(dataset_name, backend):
+                st.warning(memorised)
         for key, value in (("llm_model", model), ("llm_base_url", base_url), (noun_key, noun)):
             remember(key, value)
         for key, number in (("llm_max_calls", max_calls), ("llm_timeout", timeout), ("llm_concurrency", concurrency)):

@@ -19,7 +19,7 @@ from recaug.core.variants import split_variant
 ParamKind = Literal["int", "float", "bool", "str", "choice", "multi"]
 # Set once for the whole run (seed, target) or nested dicts; LLM methods take their connection from the LLM settings.
 NOT_PER_METHOD = frozenset({"seed", "target", "member_params", "model_params"})
-LLM_CONNECTION = frozenset({"backend", "model", "base_url"})
+LLM_CONNECTION = frozenset({"backend", "model", "base_url", "key_from_url"})
 # What the dashboard's "LLM settings" (and the CLI's --llm-* flags) set for every LLM method at once; a per-method
 # form showing them too would show a second, contradicting value.
 LLM_SHARED_SETTINGS = frozenset(

@@ -14,6 +14,9 @@ import pandas as pd
 from recaug.experiment import BASELINE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from recaug.augment.llm.llm_common import LLMEstimate
     from recaug.experiment import ExperimentResult
 
 COST_COLUMNS = [
@@ -31,6 +34,8 @@ COST_COLUMNS = [
     "llm_cache_hit_rate",
     "llm_failures",
     "llm_retries",
+    "llm_requests",
+    "llm_estimate_requests",
 ]
 LLM_KEYS = {
     "llm_calls": "calls",
@@ -69,8 +74,27 @@ def cost_table(result: ExperimentResult) -> pd.DataFrame:
         if "calls" in mine and mine["calls"].notna().any():
             row.update({column: _mean(mine, key) for column, key in LLM_KEYS.items()})
             row["llm_cache_hit_rate"] = _mean(mine, "cache_hit_rate")
+            # Every HTTP request a server saw: the calls' (retries included) and the set-up's (model list, scoring
+            # probe) per seed, and the pre-run estimate's once for the run (0 for a local model).
+            row["llm_requests"] = _mean(mine, "requests") + (
+                _mean(mine, "setup_requests") if "setup_requests" in mine else 0
+            )
+            row["llm_estimate_requests"] = (
+                float(pd.to_numeric(mine["estimate_requests"], errors="coerce").sum())
+                if "estimate_requests" in mine
+                else 0.0
+            )
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=COST_COLUMNS)
+
+
+def count_estimate_requests(result: ExperimentResult, estimates: Sequence[LLMEstimate]) -> None:
+    """Record each pre-run estimate's HTTP requests in its variant's first augment info (``estimate_requests``),
+    so ``cost.csv`` and the run store count them with the run's own."""
+    for estimate in estimates:
+        first = next((info for info in result.augment_info if info.get("augmenter") == estimate.augmenter), None)
+        if first is not None:
+            first["estimate_requests"] = int(estimate.requests)
 
 
 def _mean(frame: pd.DataFrame, column: str) -> float:

@@ -12,6 +12,7 @@ from recaug.evaluate.protocol import UserMetrics
 from recaug.evaluate.sequential import Stopping
 from recaug.evaluate.slices import SliceValues
 from recaug.experiment.config import BASELINE, ExperimentConfig
+from recaug.text.llm.memorisation import memorisation_note
 
 
 @dataclass
@@ -116,8 +117,10 @@ def item_init_note(variants: list[str], models: list[str]) -> str | None:
 def model_use_notes(result: ExperimentResult) -> list[str]:
     """The sentences every view of a result shows (CLI, Compare, report): which models used what a variant gave
     besides rows (LLM negatives, item start vectors) and which ignored it."""
+    backends = {str(info.get("backend")) for info in result.augment_info if info.get("backend")}
     notes = (
         negatives_note(result.synthetic, result.config.models),
         item_init_note(list(result.config.augmenters), result.config.models),
+        *(memorisation_note(result.config.data, kind) for kind in sorted(backends)),
     )
     return [note for note in notes if note]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from recaug.core.secrets import redact_secrets
 from recaug.data.prepare import PrepareReport
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, RATING, REAL, TIMESTAMP, USER
 from recaug.evaluate.significance import significance_table
@@ -36,27 +36,6 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[column] = text.where(~risky, "'" + text)
     return out
-
-
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&#\s]+")
-REDACTED = "***"
-
-
-def redact_secrets(value: Any) -> Any:
-    """A copy of ``value`` (str, dict, list) with credentials in URLs replaced by ``***``.
-
-    ``http://user:KEY@host/v1`` becomes ``http://***@host/v1`` and ``?api_key=KEY`` becomes ``?api_key=***``,
-    so configs, run folders and reports never store a key typed into a base URL.
-    """
-    if isinstance(value, str):
-        value = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{REDACTED}@", value)
-        return _SECRET_QUERY.sub(lambda m: f"{m[1]}{REDACTED}", value)
-    if isinstance(value, dict):
-        return {key: redact_secrets(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(redact_secrets(item) for item in value)
-    return value
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

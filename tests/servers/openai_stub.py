@@ -8,10 +8,15 @@ requests, one each: ``"500"``, ``"429"``, ``"malformed"`` (invalid JSON), ``"sha
 
 Faulty scoring, as real servers do it (for the probe tests): ``echo="ignored"`` answers an ``echo`` request
 without the prompt's tokens (every option then scores 0), ``echo="own-position"`` scores each prompt token with
-its own position's logits (llama-cpp-python's bug), ``top_logprobs=False`` never returns top log-probs, and
+its own position's logits (llama-cpp-python's bug), ``echo="needs-bos"`` does that unless the text starts with
+the model's beginning-of-text token, which it then drops from the echo and counts offsets after (llama-cpp-python
+on a model without ``add_bos``, issue #1983), ``list_prompts=False`` answers a list of prompts with HTTP 500 (as
+llama-cpp-python does), ``top_logprobs=False`` never returns top log-probs, and
 ``chat_reply`` answers every chat request with that fixed text. ``top_logprobs`` and ``chat_reply`` may also be
 functions of the prompt text: a stand-in for a model strong enough to answer lettered questions.
-``retry_after`` is sent with injected 429/500s.
+``retry_after`` is sent with injected 429/500s; ``always`` is a fault applied to every POST (a broken server).
+Every request is recorded: ``requests`` (POST paths), ``urls`` (path and query string, GETs too), ``bodies``,
+``authorization``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from recaug.text.llm.local import LocalBackend
+
+BOS = "<|im_start|>"  # SmolLM2's beginning-of-text token (its GGUF sets no add_bos)
 
 
 class OpenAIStub:
@@ -41,6 +48,8 @@ class OpenAIStub:
         top_logprobs: bool | Callable[[str], dict[str, float]] = True,
         chat_reply: str | Callable[[str], str] | None = None,
         retry_after: str | None = None,
+        list_prompts: bool = True,
+        always: str | None = None,
     ) -> None:
         self.backend = backend
         self.model_name = model_name
@@ -50,6 +59,10 @@ class OpenAIStub:
         self.top_logprobs = top_logprobs
         self.chat_reply = chat_reply
         self.retry_after = retry_after
+        self.list_prompts = list_prompts
+        self.always = always
+        self.urls: list[str] = []
+        self.bodies: list[dict[str, Any]] = []
         self.request_times: list[float] = []
         self.faults: deque[str] = deque()
         self.requests: list[str] = []
@@ -81,17 +94,24 @@ class OpenAIStub:
                 self.wfile.write(payload)
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/") == "/v1/models":
+                stub.urls.append(self.path)
+                stub.authorization.append(self.headers.get("Authorization"))
+                if self.path.split("?")[0].rstrip("/") == "/v1/models":
                     self._send(200, json.dumps({"data": [{"id": stub.model_name, "object": "model"}]}).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                stub.requests.append(self.path)
+                stub.urls.append(self.path)
+                stub.bodies.append(body)
+                path = self.path.split("?")[0]
+                stub.requests.append(path)
                 stub.request_times.append(time.monotonic())
                 stub.authorization.append(self.headers.get("Authorization"))
-                fault = stub.faults.popleft() if stub.faults else None
+                fault = stub.faults.popleft() if stub.faults else stub.always
+                if not stub.list_prompts and isinstance(body.get("prompt"), list) and body.get("echo"):
+                    fault = "500"
                 if fault in ("500", "429"):
                     self._send(int(fault), b'{"error": "injected"}')
                     return
@@ -107,9 +127,9 @@ class OpenAIStub:
                     return
                 if fault == "slow":
                     time.sleep(stub.slow_seconds)
-                if self.path == "/v1/chat/completions":
+                if path == "/v1/chat/completions":
                     self._send(200, json.dumps(stub.chat(body)).encode())
-                elif self.path == "/v1/completions" and stub.completions:
+                elif path == "/v1/completions" and stub.completions:
                     self._send(200, json.dumps(stub.complete(body)).encode())
                 else:
                     self._send(404, b'{"error": "no such endpoint"}')
@@ -133,6 +153,15 @@ class OpenAIStub:
         if callable(self.top_logprobs):
             return self.top_logprobs(text)
         return self.backend.next_token_logprobs(text, k)
+
+    def echoed(self, text: str) -> tuple[list[str], list[float | None], list[int]]:
+        """Echo tokens, log-probs and offsets of one prompt, right or wrong as ``echo`` asks."""
+        if self.echo == "needs-bos" and text.startswith(BOS):
+            tokens, values, offsets = self.backend.text_logprobs([text])[0]
+            # The BOS is dropped and offsets count from after it; the first remaining token has no log-prob.
+            return tokens[1:], [None, *values[2:]], [o - len(BOS) for o in offsets[1:]]
+        wrong = self.echo in ("own-position", "needs-bos")
+        return self.backend.text_logprobs([text], own_position=wrong)[0]
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         text = self.backend.format_messages(body["messages"])
@@ -170,7 +199,7 @@ class OpenAIStub:
         prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
         choices, prompt_tokens = [], 0
         if body.get("echo") and self.echo != "ignored":
-            scored = self.backend.text_logprobs(prompts, own_position=self.echo == "own-position")
+            scored = [self.echoed(prompt) for prompt in prompts]
             for i, (tokens, values, offsets) in enumerate(scored):
                 prompt_tokens += len(tokens)
                 choices.append(

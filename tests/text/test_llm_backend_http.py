@@ -15,7 +15,7 @@ import pytest
 
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import TrainingData
-from recaug.text.llm.base import create_backend
+from recaug.text.llm.factory import create_backend
 from recaug.text.llm.local import LocalBackend
 from recaug.text.llm.openai_http import PROBE, OpenAIBackend
 from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
@@ -36,7 +36,8 @@ def stub(served: LocalBackend) -> Iterator[OpenAIStub]:
 
 
 def client(stub: OpenAIStub, **options: object) -> OpenAIBackend:
-    options = {"cache": False, "retry_base_delay": 0.01, "timeout": 30.0, **options}
+    # A generous timeout: on a loaded machine the stub's model can take tens of seconds (a retry would change counts).
+    options = {"cache": False, "retry_base_delay": 0.01, "timeout": 180.0, **options}
     return OpenAIBackend(base_url=stub.url, **options)  # type: ignore[arg-type]
 
 
@@ -181,7 +182,8 @@ def test_api_key_is_sent_but_never_shown_or_cached(
     remote.generate(["Say hello."], max_new_tokens=4)
     explicit = OpenAIBackend(base_url=stub.url, api_key="sk-test-explicit", cache=False)
     explicit.generate(["Say hello."], max_new_tokens=4)
-    assert stub.authorization[-2:] == ["Bearer sk-test-from-env", "Bearer sk-test-explicit"]
+    # Model list and call of each client (GETs are recorded too).
+    assert stub.authorization[-4:] == ["Bearer sk-test-from-env"] * 2 + ["Bearer sk-test-explicit"] * 2
     for backend in (remote, explicit):
         assert "sk-test" not in repr(backend) and "sk-test" not in str(vars(backend))
     assert b"sk-test" not in (llm_home / "llm" / "responses.sqlite").read_bytes()
@@ -200,3 +202,118 @@ def test_llm_interactions_runs_through_the_server(stub: OpenAIStub, ml100k_train
     # 2 users (one call each) and one calibration call for their 8 candidate titles, after the probe's questions.
     assert result.info["backend"] == "openai" and result.info["calls"] == 3 and result.info["failures"] == 0
     assert stub.requests == ["/v1/completions"] * (len(PROBE) + 3)
+
+
+# --- credentials in the URL (issue 19) ---------------------------------------------------------------------------
+def test_credentials_in_the_base_url_are_never_sent_unless_asked(stub: OpenAIStub, llm_home: Path) -> None:  # noqa: F811
+    port = stub.url.split(":")[2].split("/")[0]
+    raw = f"http://user:SECRET1pw@127.0.0.1:{port}/v1?key=SECRET2q&api-version=7"
+    remote = OpenAIBackend(base_url=raw, cache=True, retry_base_delay=0.01)
+    remote.generate(["Say hello."], max_new_tokens=4)
+    remote.score(QUESTION, ["Paris", "Rome"])
+    # No Basic auth, no key in any URL; the harmless query goes after the path of every request.
+    assert all(a is None for a in stub.authorization), stub.authorization
+    assert stub.urls[0] == "/v1/models?api-version=7" and "/v1/completions?api-version=7" in stub.urls
+    assert not any("SECRET" in u for u in stub.urls)
+    assert remote.base_url == f"http://127.0.0.1:{port}/v1" and "SECRET" not in remote.model_id
+    assert "SECRET" not in repr(remote) and "SECRET" not in str(vars(remote)) and "credentials" in remote.url_note
+    asked = OpenAIBackend(base_url=raw, key_from_url=True, cache=False)
+    asked.generate(["Say hello."], max_new_tokens=4)
+    assert stub.authorization[-1] == "Bearer SECRET1pw"
+    assert b"SECRET" not in (llm_home / "llm" / "responses.sqlite").read_bytes()
+
+
+def test_unreachable_server_error_names_the_url_without_its_credentials() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(RecaugInputError) as refused:
+        create_backend("openai", base_url=f"http://u:SECRETx1@127.0.0.1:{port}/v1?token=SECRETx2", model="m")
+    assert f"cannot reach the LLM server at http://127.0.0.1:{port}/v1 " in str(refused.value)
+    assert "SECRET" not in str(refused.value)
+
+
+# --- the request budget (issue 19) -------------------------------------------------------------------------------
+def test_a_failing_server_trips_the_breaker_and_every_request_is_counted(stub: OpenAIStub) -> None:
+    remote = client(stub, max_calls=20, breaker_failures=5, breaker_cooldown=60.0, batch_size=1)
+    remote.check_scoring()
+    assert remote.usage.setup_requests == 1 + len(PROBE) == len(stub.requests) + 1  # model list + probe
+    before = len(stub.requests)
+    scored = remote.score_many([f"Question {i}: {QUESTION}" for i in range(4)], [["Paris", "Rome"]] * 4)
+    assert all(r.error is None for r in scored) and len(stub.requests) - before == 1  # 8 texts, one echo request
+    stub.always = "500"
+    before, counted = len(stub.requests), remote.usage.requests
+    records = remote.generate_records([f"Say hello {i}." for i in range(20)], 4)
+    assert all(r.error for r in records) and "circuit open" in (records[-1].error or "")
+    # The first call's 4 attempts and the second's first trip the breaker; nothing else is sent.
+    assert len(stub.requests) - before == 5 == remote.usage.requests - counted  # was 80; 1,210 in issue 19
+    assert remote.usage.failures == 20
+
+
+def test_retries_come_from_one_allowance_of_max_calls(stub: OpenAIStub) -> None:
+    remote = client(stub, max_calls=6, breaker_failures=1000)
+    remote.check_scoring()  # set-up: its requests (and any retry) spend no allowance
+    before, retried = len(stub.requests), remote.usage.retries
+    stub.always = "500"
+    remote.generate_records([f"Say hello {i}." for i in range(6)], 4)
+    # 6 calls, each sent once, plus at most 6 retries in all: total <= 2 x max_calls.
+    assert len(stub.requests) - before == 12 == remote.usage.requests and remote.usage.retries - retried == 6
+
+
+def test_the_breaker_lets_one_trial_through_after_the_cooldown_and_closes_on_success(stub: OpenAIStub) -> None:
+    import time
+
+    remote = client(stub, breaker_failures=2, breaker_cooldown=0.5, max_retries=0, batch_size=1)
+    stub.always = "500"
+    assert all(r.error for r in remote.generate_records(["a", "b", "c"], 4))
+    assert len(stub.requests) == 2 and remote.guard.is_open
+    stub.always = None
+    time.sleep(0.6)
+    assert remote.generate_records(["Say hello."], 4)[0].error is None and not remote.guard.is_open
+
+
+# --- servers as they can score (issue 20) --------------------------------------------------------------------------
+def test_probe_gives_llama_cpp_python_the_bos_it_needs_and_scores_one_text_per_request(
+    served: LocalBackend,
+) -> None:
+    with OpenAIStub(served, echo="needs-bos", list_prompts=False) as server:
+        remote = client(server)
+        assert remote.scoring_mode() == "logprobs" and remote.scores_text
+        assert remote.bos_text == "<|im_start|>" and remote.texts_per_request == 1
+        assert remote.probe_report == ["logprobs: ok"]
+        options = ["Paris", "Banana bread", "Rome"]
+        scores = remote.score(QUESTION, options)
+        # The echoed scores are the model's own log-likelihoods of the same text behind the BOS token.
+        texts = [t.text for t in remote.echo_texts(QUESTION, options)]
+        reference = []
+        for text, echo in zip(texts, remote.echo_texts(QUESTION, options), strict=True):
+            tokens, values, offsets = served.text_logprobs([text])[0]
+            reference.append(
+                sum(v for t, v, o in zip(tokens, values, offsets, strict=True) if o + len(t) > echo.prefix_length and v)
+            )
+        np.testing.assert_allclose(scores, reference, atol=1e-3)
+        assert int(np.argmax(scores)) == 0
+        # Set-up stayed bounded: model list, the plain probe (failing on its first question), one BOS check per
+        # candidate tried, and the probe behind the BOS, one text per request.
+        assert remote.usage.setup_requests <= 1 + 2 + 3 + 1 + len(PROBE) * 3
+
+
+def test_lettered_modes_refuse_long_option_lists_and_callers_needing_likelihoods(served: LocalBackend) -> None:
+    def top(text: str) -> dict[str, float]:
+        return {f" {_right_letter(text)}": -0.1, " Z": -3.0}
+
+    with OpenAIStub(served, echo="ignored", top_logprobs=top) as server:
+        remote = client(server)
+        assert remote.scoring_mode() == "top-logprobs" and not remote.scores_text
+        record = remote.score_many(["Pick one."], [[f"Title {i}" for i in range(32)]])[0]  # was an IndexError
+        assert record.error is not None and "at most 26" in record.error and np.isnan(record.logprobs).all()
+        with pytest.raises(RecaugInputError, match="only by a lettered choice"):
+            remote.check_scoring(likelihoods=True)
+
+
+def test_constrained_choice_sends_a_grammar_and_guided_choice(served: LocalBackend) -> None:
+    with OpenAIStub(served, echo="ignored", top_logprobs=False, chat_reply=_right_letter) as server:
+        remote = client(server)
+        assert remote.scoring_mode() == "choice"
+        body = server.bodies[-1]
+        assert body["guided_choice"] == ["A", "B", "C"] and body["grammar"] == 'root ::= "A" | "B" | "C"'

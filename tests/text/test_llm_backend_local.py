@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recaug.core.torch_utils import torch_threads
-from recaug.text.llm.base import create_backend
+from recaug.text.llm.factory import create_backend
 from recaug.text.llm.local import PACKAGED_MODEL, LocalBackend, load_model
 from tests.servers.llm_fixtures import converted_models_dir, llm_home  # noqa: F401  (fixture)
 

@@ -14,8 +14,9 @@ from recaug.augment.base import resolve_target
 from recaug.augment.llm.llm_common import finalise_log, llm_augmenter_params, log_summary, softmax
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import TrainingData
-from recaug.text.llm.base import Generation, LLMBackend, Scores, create_backend
+from recaug.text.llm.base import Generation, LLMBackend, Scores
 from recaug.text.llm.cache import ResponseCache
+from recaug.text.llm.factory import create_backend
 from recaug.text.llm.parsing import TitleMatcher, clean_answer, display_title, parse_choice, parse_yes_no
 
 

@@ -33,7 +33,8 @@ from recaug.core.params import Constraint, Interval
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
-from recaug.text.llm.base import Generation, LLMBackend, Scores, create_backend
+from recaug.text.llm.base import Generation, LLMBackend, Scores
+from recaug.text.llm.factory import create_backend
 from recaug.text.llm.parsing import display_title
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class LLMAugmenter(Augmenter):
 
     * ``backend``: ``"local"`` (transformers; packaged SmolLM2-135M-Instruct unless ``model`` names a local HF
       folder) or ``"openai"`` (an OpenAI-compatible server at ``base_url``; the key comes from the environment);
-    * ``model``, ``base_url``: see above;
+    * ``model``, ``base_url``: see above; credentials typed into ``base_url`` are never sent unless
+      ``key_from_url`` (then the URL's password, or user, or ``key=`` value is the API key);
     * ``batch_size``: prompts per backend call (local batch; concurrent requests for a server); one progress step
       per batch;
     * ``timeout``: seconds a server request may take before it is retried (the ``openai`` backend);
@@ -186,6 +188,7 @@ class LLMAugmenter(Augmenter):
         "min_skill": [str, Interval(float, 0.0, 1.0, closed="neither")],
         "insist": [bool],
         "skill_users": [Interval(int, 10, None)],
+        "key_from_url": [bool],
     }
 
     def __init__(
@@ -205,12 +208,14 @@ class LLMAugmenter(Augmenter):
         min_skill: str | float = "off",
         insist: bool = False,
         skill_users: int = 100,
+        key_from_url: bool = False,
         **options: Unpack[AugmentOptions],
     ) -> None:
         super().__init__(seed=seed, target=target, **options)
         self.min_skill = min_skill
         self.insist = insist
         self.skill_users = skill_users
+        self.key_from_url = key_from_url
         self.max_calls = max_calls
         self.timeout = timeout
         self.backend = backend
@@ -225,8 +230,8 @@ class LLMAugmenter(Augmenter):
     def _fit(self, train: TrainingData) -> None:
         """Build the backend (a clear error now if a server is unreachable) and the per-user histories."""
         options: dict[str, Any] = {"batch_size": self.batch_size}
-        if self.backend == "openai":
-            options["timeout"] = float(self.timeout)
+        if self.backend == "openai":  # retries come from an allowance of max_calls (recaug.text.llm.budget)
+            options.update(timeout=float(self.timeout), max_calls=int(self.max_calls), key_from_url=self.key_from_url)
         self.llm_ = create_backend(self.backend, self.model, self.base_url, **options)
         self.titles_ = np.array([display_title(t) for t in train.items["title"]], dtype=object)
         self.texts_ = train.items["text"].astype(str).to_numpy()
@@ -308,7 +313,7 @@ class LLMAugmenter(Augmenter):
         self.llm_.warm_up()
         saved = (self.max_calls, self.min_skill, self.llm_.cache, dict(self.info_), dict(self.artifacts_))
         self.max_calls, self.min_skill, self.llm_.cache = probe, "off", None
-        started = time.perf_counter()
+        started, usage_before = time.perf_counter(), self.llm_.usage.snapshot()
         try:
             info = self.augment(n, target=target).info if probe else {}
         finally:
@@ -316,6 +321,9 @@ class LLMAugmenter(Augmenter):
         seconds = time.perf_counter() - started
         made = max(int(info.get("calls", 0)), 1)
         per_call = {k: info.get(k, 0) / made for k in ("tokens_in", "tokens_out")}
+        # Only the time spent waiting for the model scales with the calls; the rest (candidates, prompts) is paid
+        # once. Scaling it all made a 10.8 s job "1.5 min" (issue 20).
+        busy = min(self.llm_.usage.since(usage_before)["busy_seconds"], seconds)
         return LLMEstimate(
             augmenter=self.name,
             backend=f"{self.llm_.kind} ({self.llm_.model_id})",
@@ -324,10 +332,11 @@ class LLMAugmenter(Augmenter):
             cap=int(self.max_calls),
             tokens_in=round(per_call["tokens_in"] * calls),
             tokens_out=round(per_call["tokens_out"] * calls),
-            seconds=seconds / made * calls,
+            seconds=(seconds - busy) + busy / made * calls,
             probe_calls=int(info.get("calls", 0)),
             probe_seconds=seconds,
             skill_calls=self.skill_check_calls(),
+            requests=int(self.llm_.usage.requests + self.llm_.usage.setup_requests),
         )
 
     # --- calls ----------------------------------------------------------------------------
@@ -426,6 +435,9 @@ class LLMAugmenter(Augmenter):
                 "cache_hit_rate": round(used["cache_hits"] / calls, 4) if calls else 0.0,
                 "failures": int(used["failures"]),
                 "retries": int(used["retries"]),
+                # HTTP requests (retries included) and the server's set-up (model list, probe): cost.csv counts both
+                "requests": int(used["requests"]),
+                "setup_requests": int(self.llm_.usage.setup_requests),
                 "max_calls": int(self.max_calls),
                 **(extra or {}),
             }
@@ -483,6 +495,7 @@ class LLMEstimate:
     probe_calls: int
     probe_seconds: float
     skill_calls: int = 0  # the skill check's calls before any spending (min_skill not off)
+    requests: int = 0  # HTTP requests the estimate itself sent (model list, probe, measured calls); 0 locally
 
     def line(self) -> str:
         """One line for the CLI and the Augment page."""

@@ -98,7 +98,9 @@ class LLMInteractionsAugmenter(LLMAugmenter):
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)  # parameters were checked against _parameter_constraints by fit
         if self.choice in ("logprob", "continuation"):
-            self.llm_.check_scoring()  # a server that cannot score is refused before any work is done
+            # A server that cannot score is refused before any work is done; continuation scores are compared
+            # across calls (PMI), which a lettered choice cannot give.
+            self.llm_.check_scoring(likelihoods=self.choice == "continuation")
         self.ranker_ = fit_train_model(train, model=self.candidate_model, seed=self.seed)
 
     # --- the plan -----------------------------------------------------------------------

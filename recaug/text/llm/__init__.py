@@ -5,6 +5,7 @@ response cache and is counted in ``backend.usage``. Heavy libraries (torch, tran
 backend is created.
 """
 
-from recaug.text.llm.base import Generation, LLMBackend, Scores, Usage, create_backend
+from recaug.text.llm.base import Generation, LLMBackend, Scores, Usage
+from recaug.text.llm.factory import create_backend
 
 __all__ = ["Generation", "LLMBackend", "Scores", "Usage", "create_backend"]

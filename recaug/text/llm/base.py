@@ -22,7 +22,6 @@ from recaug.core.errors import RecaugInputError
 from recaug.text.llm.cache import ResponseCache
 
 DEFAULT_SYSTEM_PROMPT = "You are a concise assistant for a recommender system."
-BACKEND_KINDS = ("local", "openai")
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,9 @@ class Usage:
     cache_hits: int = 0
     failures: int = 0
     retries: int = 0
+    requests: int = 0  # HTTP requests a server backend sent for calls (retries included)
+    setup_requests: int = 0  # ... and to set itself up: listing the models, the scoring probe
+    busy_seconds: float = 0.0  # wall time spent waiting for the model or server (uncached calls), for estimates
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, record: Generation | Scores) -> None:
@@ -80,6 +82,18 @@ class Usage:
     def count_retry(self) -> None:
         with self._lock:
             self.retries += 1
+
+    def add_busy(self, seconds: float) -> None:
+        with self._lock:
+            self.busy_seconds += seconds
+
+    def count_request(self, *, setup: bool = False) -> None:
+        """One HTTP request sent (a server backend calls this for every attempt, so ``cost.csv`` sees them all)."""
+        with self._lock:
+            if setup:
+                self.setup_requests += 1
+            else:
+                self.requests += 1
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
@@ -122,9 +136,14 @@ class LLMBackend(ABC):
         """Load what the first call would load (a local model), so timings measure calls, not the load."""
         return None
 
-    def check_scoring(self) -> None:
+    def check_scoring(self, *, likelihoods: bool = False) -> None:
         """Raise :class:`RecaugInputError` now if this backend cannot score options reliably (a server is
-        probed with known-answer questions; a local model always can)."""
+        probed with known-answer questions; a local model always can).
+
+        ``likelihoods=True`` also demands that scores be each option's own log-likelihood as a continuation of the
+        prompt (what continuation scoring and PMI calibration compare across calls); a lettered choice only ranks the
+        options shown together, so a caller needing likelihoods must not get one silently.
+        """
         return None
 
     def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
@@ -173,7 +192,9 @@ class LLMBackend(ABC):
             else:
                 misses.append(i)
         if misses:
+            started = time.perf_counter()
             fresh = self._generate([prompts[i] for i in misses], max_new_tokens, temperature, seed)
+            self.usage.add_busy(time.perf_counter() - started)
             for i, record in zip(misses, fresh, strict=True):
                 out[i] = record
                 if record.error is None and self.cache is not None:
@@ -211,7 +232,9 @@ class LLMBackend(ABC):
             else:
                 misses.append(i)
         if misses:
+            started = time.perf_counter()
             fresh = self._score([prompts[i] for i in misses], [list(options_list[i]) for i in misses])
+            self.usage.add_busy(time.perf_counter() - started)
             for i, record in zip(misses, fresh, strict=True):
                 out[i] = record
                 if record.error is None and self.cache is not None:
@@ -249,30 +272,3 @@ class LLMBackend(ABC):
 
     def _key(self, op: str, prompt: str, params: dict[str, Any]) -> str:
         return ResponseCache.key(backend=self.kind, model=self.model_id, op=op, prompt=prompt, params=params)
-
-
-def create_backend(
-    kind: str | LLMBackend = "local", model: str | None = None, base_url: str | None = None, **options: Any
-) -> LLMBackend:
-    """Build a backend by name: ``local`` (transformers; packaged SmolLM2 or a local HF folder) or ``openai``
-    (an OpenAI-compatible server at ``base_url``). An existing backend is returned as is."""
-    if isinstance(kind, LLMBackend):
-        return kind
-    started = time.perf_counter()
-    if kind == "local":
-        from recaug.text.llm.local import LocalBackend
-
-        if base_url:
-            raise RecaugInputError(
-                "the local backend takes no base URL",
-                fix="use backend 'openai' to talk to a server, or drop the base URL",
-            )
-        backend: LLMBackend = LocalBackend(model=model, **options)
-    elif kind == "openai":
-        from recaug.text.llm.openai_http import OpenAIBackend
-
-        backend = OpenAIBackend(base_url=base_url, model=model, **options)
-    else:
-        raise RecaugInputError(f"unknown LLM backend '{kind}'", fix=f"choose one of: {', '.join(BACKEND_KINDS)}")
-    backend.setup_seconds = time.perf_counter() - started
-    return backend

@@ -1,0 +1,142 @@
+"""Has the LLM memorised this catalogue? A quick title-completion check for public benchmarks.
+
+Large models have read MovieLens: GPT-4 recalls a large share of ML-1M's titles, so a gain an LLM augmenter shows on a
+public benchmark can be recall of the benchmark rather than skill that transfers to private data. The check: for a
+seeded sample of catalogue titles with two or more words, the model sees the first half of a title and scores its
+true ending against the endings of other catalogue titles (same number of words where possible). Scores are
+calibrated as PMI (each ending's log-likelihood after the prefix minus after an empty prefix), so short or common
+endings win no more often than chance by themselves. A model that picks the true ending clearly more often than
+chance knows the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from recaug.text.llm.base import LLMBackend
+from recaug.text.llm.parsing import display_title
+
+PUBLIC_BENCHMARKS = frozenset({"ml-100k", "ml-1m", "ml-20m", "movielens", "amazon-books", "yelp", "lastfm"})
+NO_PREFIX = "(nothing yet)"
+
+
+@dataclass(frozen=True)
+class MemorisationCheck:
+    """How often the model completed a catalogue title (hit rate, bootstrap 95% interval) next to chance."""
+
+    n_titles: int
+    n_options: int
+    hit_rate: float
+    ci_low: float
+    ci_high: float
+    calls: int
+
+    @property
+    def chance(self) -> float:
+        return 1.0 / self.n_options
+
+    @property
+    def memorised(self) -> bool:
+        """The interval lies above chance: the model completes this catalogue's titles from memory."""
+        return self.ci_low > self.chance
+
+    def line(self) -> str:
+        """One sentence for the CLI, the Augment page and the report."""
+        verdict = (
+            "above chance: the model knows this catalogue, so an LLM gain here may be memorisation"
+            if self.memorised
+            else "not above chance: no sign that the model memorised these titles"
+        )
+        return (
+            f"title completion: {self.hit_rate:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}] of {self.n_titles} titles "
+            f"completed right among {self.n_options} endings (chance {self.chance:.2f}); {verdict}"
+        )
+
+
+def memorisation_note(data_name: str, backend_kind: str) -> str | None:
+    """The warning shown where a server model meets a public benchmark (None elsewhere)."""
+    if backend_kind == "local" or str(data_name).lower() not in PUBLIC_BENCHMARKS:
+        return None
+    return (
+        f"{data_name} is a public benchmark that large models have read: a gain from an LLM server here can be "
+        "memorisation of the benchmark, not skill that carries over to your own data. Run the title-completion "
+        "check (recaug.text.llm.memorisation.title_completion_check) before trusting it."
+    )
+
+
+def split_title(title: str) -> tuple[str, str] | None:
+    """(first half of the words, the rest) of a display title; None for one-word titles."""
+    words = display_title(title).split()
+    if len(words) < 2:
+        return None
+    cut = len(words) // 2
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+def title_completion_check(
+    backend: LLMBackend,
+    titles: Sequence[str],
+    *,
+    n_titles: int = 40,
+    n_options: int = 5,
+    item_noun: str = "movie",
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> MemorisationCheck:
+    """Score each sampled title's true ending against ``n_options - 1`` endings of other titles (PMI).
+
+    ``titles`` is the catalogue (any order, duplicates ignored). Makes ``2 * n_titles`` scoring calls. Raises
+    :class:`ValueError` when fewer than ``n_options`` titles have two or more words.
+    """
+    rng = np.random.default_rng(seed)
+    splits: dict[str, tuple[str, str]] = {}
+    for title in dict.fromkeys(str(t) for t in titles):
+        parts = split_title(title)
+        if parts is not None:
+            splits.setdefault(parts[0], parts)  # one title per prefix: the prefix must not name two endings
+    pairs = list(splits.values())
+    if len(pairs) < n_options:
+        raise ValueError(f"need at least {n_options} titles of two or more words, got {len(pairs)}")
+    chosen = rng.choice(len(pairs), size=min(n_titles, len(pairs)), replace=False)
+    endings = [suffix for _, suffix in pairs]
+    if len(set(endings)) < n_options:
+        raise ValueError(f"need at least {n_options} different title endings, got {len(set(endings))}")
+    words = np.array([len(e.split()) for e in endings])
+    prompts, empty_prompts, options_list = [], [], []
+    for index in chosen:
+        prefix, truth = pairs[int(index)]
+        differs = np.array([e != truth for e in endings])  # another title with the same ending is no distractor
+        same = np.flatnonzero((words == words[index]) & differs)
+        pool = same if len(same) >= n_options - 1 else np.flatnonzero(differs)
+        others = list(dict.fromkeys(endings[int(j)] for j in rng.permutation(pool)))[: n_options - 1]
+        options = [truth, *others]
+        rng.shuffle(options)
+        options_list.append(options)
+        prompts.append(_prompt(item_noun, prefix))
+        empty_prompts.append(_prompt(item_noun, NO_PREFIX))
+    scored = backend.score_many(prompts + empty_prompts, options_list + options_list)
+    hits = []
+    for k, index in enumerate(chosen):
+        pmi = scored[k].logprobs - scored[len(chosen) + k].logprobs
+        truth = pairs[int(index)][1]
+        ok = np.isfinite(pmi).all()
+        hits.append(ok and options_list[k][int(np.argmax(pmi))] == truth)
+    outcome = np.asarray(hits, dtype=np.float64)
+    boots = rng.choice(outcome, size=(n_boot, len(outcome)), replace=True).mean(axis=1)
+    return MemorisationCheck(
+        n_titles=len(outcome),
+        n_options=n_options,
+        hit_rate=float(outcome.mean()),
+        ci_low=float(np.quantile(boots, 0.025)),
+        ci_high=float(np.quantile(boots, 0.975)),
+        calls=len(scored),
+    )
+
+
+def _prompt(item_noun: str, prefix: str) -> str:
+    return (
+        f"Complete the title of a {item_noun} from the catalogue. The title begins: {prefix}\nThe full title ends with:"
+    )
