@@ -62,6 +62,7 @@ class OpenAIStub:
         self.list_prompts = list_prompts
         self.always = always
         self.urls: list[str] = []
+        self.created = time.time_ns()
         self.bodies: list[dict[str, Any]] = []
         self.request_times: list[float] = []
         self.faults: deque[str] = deque()
@@ -97,7 +98,9 @@ class OpenAIStub:
                 stub.urls.append(self.path)
                 stub.authorization.append(self.headers.get("Authorization"))
                 if self.path.split("?")[0].rstrip("/") == "/v1/models":
-                    self._send(200, json.dumps({"data": [{"id": stub.model_name, "object": "model"}]}).encode())
+                    # "created" differs per stub, as a restarted server's would: a probe memo never outlives one.
+                    model = {"id": stub.model_name, "object": "model", "created": stub.created}
+                    self._send(200, json.dumps({"data": [model]}).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
 

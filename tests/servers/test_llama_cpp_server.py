@@ -124,8 +124,16 @@ def test_llm_interactions_through_the_real_server(
     from recaug.augment import create_augmenter
 
     users = [str(u) for u in ml100k_train.user_ids[:2]]
+    # The server works one request at a time: 8 concurrent requests queue there, so on a loaded machine the last
+    # waits ~8 requests' time. A long timeout keeps this a test of the scoring path, not of the machine's load.
     augmenter = create_augmenter(
-        "llm-interactions", backend="openai", base_url=server_url, target=users, n_candidates=4, item_noun="movie"
+        "llm-interactions",
+        backend="openai",
+        base_url=server_url,
+        target=users,
+        n_candidates=4,
+        item_noun="movie",
+        timeout=600.0,
     )
     augmenter.fit(ml100k_train)  # the probe passes (logprobs behind the BOS): continuation + PMI may run
     import time

@@ -74,6 +74,7 @@ def test_transient_faults_are_retried(stub: OpenAIStub, faults: list[str]) -> No
 
 
 def test_slow_answers_time_out_and_are_retried(stub: OpenAIStub) -> None:
+    client(stub).check_scoring()  # probed with the generous timeout; the short-timeout client below reuses it
     remote = client(stub, timeout=5.0)
     stub.slow_seconds = 8.0
     stub.faults.append("slow")
@@ -199,9 +200,11 @@ def test_llm_interactions_runs_through_the_server(stub: OpenAIStub, ml100k_train
     result = augmenter.augment(10)
     positives = result.rows  # negatives are off by default: every row is a positive
     assert 0 < len(positives) <= 4 and set(positives["user_id"]) <= set(users)
-    # 2 users (one call each) and one calibration call for their 8 candidate titles, after the probe's questions.
+    # 2 users (one call each) and one calibration call for their 8 candidate titles, after the probe's questions;
+    # the two users' candidates go to the server in one batched echo request, the calibration in another.
     assert result.info["backend"] == "openai" and result.info["calls"] == 3 and result.info["failures"] == 0
-    assert stub.requests == ["/v1/completions"] * (len(PROBE) + 3)
+    assert stub.requests == ["/v1/completions"] * (len(PROBE) + 2)
+    assert result.info["requests"] == 2 and result.info["setup_requests"] == 1 + len(PROBE)
 
 
 # --- credentials in the URL (issue 19) ---------------------------------------------------------------------------

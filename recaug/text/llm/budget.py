@@ -6,7 +6,7 @@ Without them one failing server turns a small job into thousands of requests (is
 * every call sends the requests it needs (one per call; one per option on a server that scores one text per
   request), and **retries come from one allowance of ``max_calls`` retries in all**, so a run sends at most
   ``2 × max_calls`` requests on one-request-per-call modes, plus the set-up (model list and scoring probe);
-* after ``open_after`` server failures in a row the **circuit opens**: requests fail at once without being sent,
+* after ``open_after`` (10) server failures in a row the **circuit opens**: requests fail at once without being sent,
   except one trial every ``cooldown`` seconds; a success closes it again.
 """
 
@@ -24,7 +24,7 @@ class RequestGuard:
         self,
         max_calls: int = 0,
         *,
-        open_after: int = 5,
+        open_after: int = 10,
         cooldown: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

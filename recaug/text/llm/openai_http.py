@@ -34,6 +34,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -81,6 +82,10 @@ TEXTS_PER_REQUEST = 64  # echo texts batched into one /completions request where
 _RETRY_STATUS = {408, 409, 425, 429}
 _NO_ENDPOINT_STATUS = {400, 404, 405, 422, 501}
 T = TypeVar("T")
+# Probe outcomes per server in this process (mode, BOS, texts per request, constrained choice, report): every seed
+# builds its own backend, and a probe costs 7-30 requests (minutes on a one-slot llama.cpp server).
+_PROBED: dict[str, tuple[str, str, int, bool, tuple[str, ...]]] = {}
+_PROBED_LOCK = threading.Lock()
 
 
 class RetryableError(Exception):
@@ -143,7 +148,7 @@ class OpenAIBackend(LLMBackend):
         max_retries: int = 3,
         retry_base_delay: float = 0.5,
         max_calls: int = 0,
-        breaker_failures: int = 5,
+        breaker_failures: int = 10,
         breaker_cooldown: float = 30.0,
         score_mode: str = "auto",
         bos_text: str | None = None,
@@ -205,6 +210,7 @@ class OpenAIBackend(LLMBackend):
         """Reach the server once (a clear error now if it is unreachable); the requested model, else the first
         model the server lists."""
         data = self._get_models()
+        self._server_identity = json.dumps(data, sort_keys=True, default=str)  # what the probe memo is keyed by
         if requested:
             return requested
         models = [m.get("id") for m in data.get("data", []) if isinstance(m, dict) and m.get("id")]
@@ -550,8 +556,25 @@ class OpenAIBackend(LLMBackend):
         """
         with self._probe_lock:
             if self._mode is None:
-                self._mode = self._run_probe(PROBE_ORDER)
+                key = self._probe_key()
+                with _PROBED_LOCK:
+                    known = _PROBED.get(key)
+                if known is not None:  # this server was probed in this process (another seed, the estimate)
+                    self._mode, self.bos_text, self.texts_per_request, self._constrain_choice = known[:4]
+                    self.probe_report = [*known[4], "(probed earlier in this process)"]
+                else:
+                    self._mode = self._run_probe(PROBE_ORDER)
+                    found = (self._mode, self.bos_text, self.texts_per_request, self._constrain_choice)
+                    with _PROBED_LOCK:
+                        _PROBED[key] = (*found, tuple(self.probe_report))
             return self._mode
+
+    def _probe_key(self) -> str:
+        """The server as the probe saw it: URL, model and its model list (a restarted or different server on the
+        same port lists something else, e.g. vLLM's creation times), plus what the caller pinned."""
+        return json.dumps(
+            [self.base_url, self.model, self._server_identity, self.bos_text if self._bos_given else None]
+        )
 
     def check_scoring(self, *, likelihoods: bool = False) -> None:
         """Probe now (an augmenter that scores calls this in ``fit``), so a server that cannot score is refused
