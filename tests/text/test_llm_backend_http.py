@@ -320,3 +320,15 @@ def test_constrained_choice_sends_a_grammar_and_guided_choice(served: LocalBacke
         assert remote.scoring_mode() == "choice"
         body = server.bodies[-1]
         assert body["guided_choice"] == ["A", "B", "C"] and body["grammar"] == 'root ::= "A" | "B" | "C"'
+
+
+def test_the_memorisation_check_runs_from_the_cli_against_a_server(
+    stub: OpenAIStub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recaug.__main__ import main
+
+    assert main(["memorisation", "--data", "ml-100k", "--llm-base-url", stub.url, "--titles", "12"]) == 0
+    line = capsys.readouterr().out
+    assert "title completion: " in line and "of 12 titles completed right among 5 endings (chance 0.20)" in line
+    # 24 prompts x 5 endings = 120 echo texts, 64 to a request: 2 requests after the probe.
+    assert stub.requests.count("/v1/completions") == len(PROBE) + 2
