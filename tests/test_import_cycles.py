@@ -20,8 +20,6 @@ PACKAGES = ("recaug", "ui")
 # taken out of the graph before looking for cycles, so every other cycle fails the test; delete an entry when its
 # import is gone.
 PENDING: dict[tuple[str, str], str] = {
-    ("recaug.text.llm.base", "recaug.text.llm.local"): "issue 20: text/llm/base <-> its backends",
-    ("recaug.text.llm.base", "recaug.text.llm.openai_http"): "issue 20: text/llm/base <-> its backends",
     ("recaug.evaluate.sequential", "recaug.evaluate.significance"): "issue 17: verdict words imported back",
     ("recaug.experiment.executor", "recaug.experiment.ray_executor"): "issue 18: make_executor <-> RayExecutor",
     ("recaug.augment.llm.skill", "recaug.reporting.export"): "issue 20: to_csv_bytes pulls in the experiment",
