@@ -125,6 +125,22 @@ class DenseAdam:
         """Nothing to bring up to date: every step updated every row."""
 
 
+def coast_sums(betas: tuple[float, float], size: int) -> np.ndarray:
+    """``H[t] = sum_{s >= 1} q^s g(t + s)`` for t < ``size`` (float64), ``q = beta1 / sqrt(beta2)`` and ``g`` Adam's
+    bias corrections: the coasting factor of a row idle from step t0 for ``gap`` steps is
+    ``H[t0] - q^gap H[t0 + gap]`` (see :class:`RowAdam`; the compiled BPR step reads the same table)."""
+    from scipy.signal import lfilter
+
+    beta1, beta2 = betas
+    q = beta1 / np.sqrt(beta2)
+    tail = int(np.log(1e-17) / np.log(q)) + 1  # terms beyond this are below float64 precision
+    t = np.arange(1, size + tail + 1, dtype=np.float64)
+    g = np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    # H[t] = q * (g(t + 1) + H[t + 1]): a first-order recursion run backwards from ~0 beyond the tail
+    sums = lfilter([q], [1.0, -q], g[::-1])[::-1]
+    return np.ascontiguousarray(sums[:size])
+
+
 class RowAdam:
     """Adam over embedding tables that touches only the rows in the batch, yet follows dense Adam.
 
@@ -158,21 +174,12 @@ class RowAdam:
         self._coast = torch.zeros(0, dtype=torch.float64)
 
     def coast_sums(self, until: int) -> Any:
-        """``H[t] = sum_{s >= 1} q^s g(t + s)`` for t < ``until`` (float64 on the tables' device), so that the
-        coasting factor from step t0 over ``gap`` idle steps is ``H[t0] - q^gap H[t0 + gap]``."""
+        """:func:`coast_sums` for t < ``until`` at least, on the tables' device (float64)."""
         import torch
-        from scipy.signal import lfilter
 
         if len(self._coast) < until:
-            beta1, beta2 = self.betas
-            q = beta1 / np.sqrt(beta2)
             size = max(until, 2 * len(self._coast), 1024)
-            tail = int(np.log(1e-17) / np.log(q)) + 1  # terms beyond this are below float64 precision
-            t = np.arange(1, size + tail + 1, dtype=np.float64)
-            g = np.sqrt(1 - beta2**t) / (1 - beta1**t)
-            # H[t] = q * (g(t + 1) + H[t + 1]): a first-order recursion run backwards from ~0 beyond the tail
-            sums = lfilter([q], [1.0, -q], g[::-1])[::-1]
-            self._coast = torch.as_tensor(np.ascontiguousarray(sums[:size]), device=self.tables[0].device)
+            self._coast = torch.as_tensor(coast_sums(self.betas, size), device=self.tables[0].device)
         return self._coast
 
     def _catch_up(self, k: int, rows: Any, until: int) -> tuple[Any, Any, Any]:

@@ -69,22 +69,37 @@ class BPR(EarlyStoppedTorchModel):
         n_users, n_items = train.shape
         user_emb = self.initial_embeddings(n_users, context, gen, device, items=False)
         item_emb = self.initial_embeddings(n_items, context, gen, device, items=True)
-        optimiser = row_optimiser([user_emb, item_emb], self.lr)
         self.user_factors_ = user_emb
         self.item_factors_ = item_emb
+        if device.type == "cpu":  # the compiled step updates the tensors' memory in place
+            from recaug.models.bpr_kernel import CompiledBPRTrainer  # numba: imported when a CPU fit starts
+
+            trainer = CompiledBPRTrainer(user_emb.numpy(), item_emb.numpy(), self.lr, self.reg)
+
+            def train_epoch() -> None:
+                trainer.epoch(*sampler.epoch_triples(rng), self.batch_size)
+
+            flush = trainer.flush
+        else:
+            optimiser = row_optimiser([user_emb, item_emb], self.lr)
+
+            def train_epoch() -> None:
+                for batch in sampler.epoch(rng, self.batch_size):
+                    u, i, j = (torch.as_tensor(part, device=device) for part in batch)
+                    users, items = optimiser.touch(0, u), optimiser.touch(1, torch.cat([i, j]))
+                    both = items.requested()
+                    gu, gi, gj = bpr_gradients(users.requested(), both[: len(i)], both[len(i) :], self.reg)
+                    optimiser.step([(users, gu), (items, torch.cat([gi, gj]))])
+
+            flush = optimiser.flush
         stopper = EarlyStopping(self.patience)
         for epoch in range(1, self.max_epochs + 1):
-            for batch in sampler.epoch(rng, self.batch_size):
-                u, i, j = (torch.as_tensor(part, device=device) for part in batch)
-                users, items = optimiser.touch(0, u), optimiser.touch(1, torch.cat([i, j]))
-                both = items.requested()
-                gu, gi, gj = bpr_gradients(users.requested(), both[: len(i)], both[len(i) :], self.reg)
-                optimiser.step([(users, gu), (items, torch.cat([gi, gj]))])
+            train_epoch()
             # flush: rows idle since their last batch take the moves dense Adam would have made, before reading
-            score = self.validation_score(epoch, valid, context, prepare=optimiser.flush)
+            score = self.validation_score(epoch, valid, context, prepare=flush)
             if score is not None and stopper.step(epoch, score, lambda: (user_emb.clone(), item_emb.clone())):
                 break
-        optimiser.flush()
+        flush()
         if stopper.best_state is not None:
             self.user_factors_, self.item_factors_ = stopper.best_state
         self.keep_selection(stopper)

@@ -1,7 +1,7 @@
 """One epoch of BPR training triples, shared by every model trained with the pairwise BPR loss.
 
-Sampling is vectorised: membership of (user, item) in the training matrix is a binary search over sorted
-``user * n_items + item`` keys, not sparse fancy indexing, so an epoch of 5M positives samples in about a second.
+Sampling is vectorised: negatives are drawn for the whole epoch at once, and membership of (user, item) in the
+training matrix is a compiled binary search in the user's sorted row (:meth:`BPRSampler.seen`).
 
 Fixed negatives (``negatives``, e.g. LLMRec's LLM-chosen "disliked" items): for a triple whose user has fixed
 negatives, the negative is drawn uniformly from them with probability ``fixed_share`` (default 0.5), otherwise
@@ -19,34 +19,6 @@ import scipy.sparse as sp
 FIXED_NEGATIVE_SHARE = 0.5
 
 
-def interaction_keys(matrix: sp.csr_matrix) -> np.ndarray:
-    """Sorted int64 keys ``user * n_items + item`` of the stored entries of ``matrix``."""
-    csr = matrix.tocsr()
-    if not csr.has_canonical_format:
-        csr = csr.copy()
-        csr.sum_duplicates()
-    owners = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
-    return owners * csr.shape[1] + csr.indices.astype(np.int64)
-
-
-def contains(keys: np.ndarray, users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
-    """Boolean: is each (user, item) pair among ``keys`` (from :func:`interaction_keys`).
-
-    The queries are sorted first: a binary search with sorted queries walks the keys in order and stays in cache,
-    where random queries miss it at every level (measured on 8M keys and 8M queries: 1.0 s including the sort,
-    against 9-12 s unsorted).
-    """
-    if len(keys) == 0:
-        return np.zeros(len(users), dtype=bool)
-    query = users.astype(np.int64) * n_items + items.astype(np.int64)
-    order = np.argsort(query)
-    ordered = query[order]
-    where = np.minimum(np.searchsorted(keys, ordered), len(keys) - 1)
-    found = np.empty(len(query), dtype=bool)
-    found[order] = keys[where] == ordered
-    return found
-
-
 class BPRSampler:
     """Precomputes the training positives and membership keys once per fit; :meth:`epoch` yields batches."""
 
@@ -60,7 +32,11 @@ class BPRSampler:
         self.n_items = train.shape[1]
         self.users = coo.row.astype(np.int64)
         self.items = coo.col.astype(np.int64)
-        self.keys = interaction_keys(train)
+        canonical = train.tocsr().astype(bool).tocsr()
+        canonical.sum_duplicates()  # sorted, distinct indices per row
+        canonical.eliminate_zeros()
+        self.indptr = canonical.indptr.astype(np.int64)
+        self.indices = canonical.indices.astype(np.int64)
         self.fixed_share = fixed_share
         self.fixed: sp.csr_matrix | None = None
         if negatives is not None and negatives.nnz:
@@ -69,12 +45,19 @@ class BPRSampler:
             fixed.eliminate_zeros()
             self.fixed = fixed.tocsr() if fixed.nnz else None
 
+    def seen(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Bool per pair: a training positive? A compiled binary search in the user's row (0.02 s per million pairs,
+        against 0.15 s for sorting the pairs and searching ``keys``: a fifth of ``implicit``'s whole BPR epoch)."""
+        from recaug.models.bpr_kernel import has_pair
+
+        return has_pair(self.indptr, self.indices, users.astype(np.int64), items.astype(np.int64))
+
     def uniform_negatives(self, users: np.ndarray, rng: np.random.Generator, tries: int = 5) -> np.ndarray:
         """Uniform negatives that are not in the user's training row (a few rejection rounds)."""
         neg = rng.integers(0, self.n_items, size=len(users))
         pending = np.arange(len(users))  # only redrawn negatives can clash again: check just those
         for _ in range(tries):
-            pending = pending[contains(self.keys, users[pending], neg[pending], self.n_items)]
+            pending = pending[self.seen(users[pending], neg[pending])]
             if not len(pending):
                 break
             neg[pending] = rng.integers(0, self.n_items, size=len(pending))
@@ -93,16 +76,20 @@ class BPRSampler:
         neg[take] = self.fixed.indices[indptr[users[take]] + offsets]
         return neg
 
-    def epoch(self, rng: np.random.Generator, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """(users, positive items, negative items) batches covering every training positive once.
+    def epoch_triples(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(users, positive items, negative items) of one epoch: every training positive once, in a random order.
 
-        The order and the negatives come from ``rng``, so one seed gives one sequence of batches.
+        The order and the negatives come from ``rng``, so one seed gives one sequence of triples.
         """
         order = rng.permutation(len(self.users))
         users = self.users[order]
         negatives = self.with_fixed_negatives(users, self.uniform_negatives(users, rng), rng)
-        items = self.items[order]
-        for start in range(0, len(order), batch_size):
+        return users, self.items[order], negatives
+
+    def epoch(self, rng: np.random.Generator, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`epoch_triples` in batches of ``batch_size``."""
+        users, items, negatives = self.epoch_triples(rng)
+        for start in range(0, len(users), batch_size):
             end = start + batch_size
             yield users[start:end], items[start:end], negatives[start:end]
 

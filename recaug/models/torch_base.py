@@ -91,6 +91,10 @@ class EarlyStoppedTorchModel(Recommender):
     def warm_up(cls) -> None:
         import torch  # noqa: F401  (imported lazily elsewhere; a first import costs seconds)
 
+        from recaug.models.bpr_kernel import warm_up
+
+        warm_up()  # the sampler's (and BPR's) compiled loops, before a pool forks
+
     def training_threads(self) -> int:
         """Intra-op threads while training (one: small batches gain nothing and spin-wait on shared cores)."""
         return 1
