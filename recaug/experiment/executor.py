@@ -54,7 +54,12 @@ class Executor(Protocol):
 
 def single_threaded() -> contextlib.AbstractContextManager[Any]:
     """One BLAS thread (threadpoolctl) for the block: every fit runs under it wherever it runs, so a sum's order,
-    hence the bytes of a result, does not depend on how many cores the process that ran it had."""
+    hence the bytes of a result, does not depend on how many cores the process that ran it had.
+
+    scipy.linalg is imported first: SciPy ships its own OpenBLAS, which a limit set before it loads would miss
+    (EASE's Cholesky then ran two spinning threads: 10x slower on a busy 2-core machine, measured).
+    """
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
@@ -119,6 +124,8 @@ def _install(shared: Any, pickled: bool) -> None:
     if pickled:
         _SHARED = shared
     os.environ["RECAUG_FIT_THREADS"] = "1"  # read by models with their own thread pools (implicit's ALS)
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"  # for libraries a task loads later
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
     from threadpoolctl import threadpool_limits
