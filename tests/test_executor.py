@@ -21,6 +21,17 @@ def weighted_sum(shared: np.ndarray, item: int) -> tuple[int, float, int]:
     return item, float(shared.sum() * item), os.getpid()
 
 
+def listening_addresses(roots: list[int]) -> list[str]:
+    """Local addresses of the TCP sockets listened on by ``roots``' descendants (``ss -ltnp``)."""
+    import subprocess
+
+    import psutil
+
+    pids = {child.pid for root in roots for child in psutil.Process(root).children(recursive=True)}
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[3] for line in out.splitlines() if any(f"pid={pid}," in line for pid in pids)]
+
+
 def fails_on_three(shared: object, item: int) -> int:
     if item == 3:
         raise RecaugInputError("item three is refused")
@@ -115,6 +126,8 @@ def test_ray_executor_on_a_local_head_puts_shared_data_once(monkeypatch: pytest.
         assert [r[:2] for r in results] == [(i, 45.0 * i) for i in range(6)]
         assert len(puts) == 1  # the shared input went to the object store once for six tasks
         assert all(pid != os.getpid() for _, _, pid in results)  # really ran in Ray workers
+        addresses = listening_addresses([os.getpid()])  # the local head's GCS, raylet and workers are our children
+        assert addresses and all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in addresses), addresses
     finally:
         executor.shutdown()
     assert not ray.is_initialized()

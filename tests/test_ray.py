@@ -1,9 +1,10 @@
-"""Replicates on a real Ray cluster give byte-identical files to a local run.
+"""Fits on a real two-node Ray cluster give byte-identical files to a local run; a failed fit is one line and a
+rerun resumes from the finished ones; every socket the cluster listens on is on 127.0.0.1.
 
-Starts a Ray head on 127.0.0.1 with two worker CPUs (dashboard off) as a child process, runs the same 3-seed
-ML-100k comparison locally and through ``RayExecutor(address)`` (what ``--executor ray --ray-address`` does),
-writes both with the CLI's writer, compares every deterministic file byte for byte, and stops the head it
-started (its own process group, nothing else).
+Starts a Ray head and a second node on 127.0.0.1 (one CPU each, dashboard off) as child processes, runs the same
+3-seed ML-100k comparison locally and through ``RayExecutor(address)`` (what ``--executor ray --ray-address``
+does), writes both with the CLI's writer, compares every deterministic file byte for byte, and stops the nodes it
+started (their own process groups, nothing else).
 
 Ray rewrites a loopback address to the machine's outward IP when it connects, so this single-node test cluster
 runs with ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, Ray's switch for "this node only, on loopback", and without
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,24 +44,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_head(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``ray start --head --block`` in its own process group, so stopping it stops only what it started.
-
-    Ray's session folder holds unix sockets, whose paths may not exceed 107 bytes: a short folder under /tmp.
-    """
-    port = free_port()
-    session = tempfile.mkdtemp(prefix="ray", dir="/tmp")
-    command = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--disable-usage-stats"]
-    command += ["--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2"]
-    command += ["--include-dashboard", "false", "--temp-dir", session]
-    head = subprocess.Popen(
+def start_node(tmp: Path, name: str, *args: str) -> subprocess.Popen[bytes]:
+    """``ray start ... --block`` in its own process group, so stopping it stops only what it started."""
+    command = [str(Path(sys.executable).with_name("ray")), "start", "--block", "--disable-usage-stats"]
+    command += ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", *args]
+    return subprocess.Popen(
         command,
-        stdout=(tmp / "ray-head.log").open("wb"),
+        stdout=(tmp / f"ray-{name}.log").open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env={**os.environ, **LOOPBACK_ONLY, "PYTHONHASHSEED": "0"},
     )
+
+
+def start_head(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A head (one CPU) on a free port. Ray's session folder holds unix sockets, whose paths may not exceed 107
+    bytes: a short folder under /tmp."""
+    port = free_port()
+    session = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    head = start_node(tmp, "head", "--head", "--port", str(port), "--include-dashboard", "false", "--temp-dir", session)
     return head, f"127.0.0.1:{port}"
+
+
+def listening_addresses(roots: list[int]) -> list[str]:
+    """Local addresses of the TCP sockets listened on by ``roots`` and their descendants (``ss -ltnp``)."""
+    import psutil
+
+    pids = set(roots)
+    for root in roots:
+        pids |= {child.pid for child in psutil.Process(root).children(recursive=True)}
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[3] for line in out.splitlines() if any(f"pid={pid}," in line for pid in pids)]
 
 
 def stop_head(head: subprocess.Popen[bytes]) -> None:
@@ -76,35 +91,54 @@ def test_ray_cluster_results_are_byte_identical_to_local(
 ) -> None:
     from ray._private import ray_constants
 
+    from recaug.core.errors import RecaugInputError
+    from recaug.experiment.executor import SerialExecutor
+    from recaug.experiment.fit_cache import FitCache
+
     monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", False)  # this driver also stays on loopback
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     config = ExperimentConfig(
-        augmenters=["random", "popularity"],
-        models=["pop", "itemknn"],
+        augmenters=["random"],
+        models=["pop", "bpr"],
+        model_params={"bpr": {"max_epochs": 2}},
         seeds=[0, 1, 2],
         metrics=["ndcg", "recall"],
         ks=[10],
+        aa_control=False,
     )
+    broken = replace(config, model_params={"bpr": {"max_epochs": 2, "device": "nonsense"}})  # fails when fitting
     head, address = start_head(tmp_path)
-    executor = RayExecutor(address)
+    second = start_node(tmp_path, "node", "--address", address)
+    cache = FitCache(tmp_path / "fits")
+    executor = RayExecutor(address, fit_cache=cache)
     try:
-        local = run_experiment(ml100k, config)
-        deadline = time.monotonic() + 60
-        while True:  # the head takes a few seconds to accept drivers
+        local = run_experiment(ml100k, config, executor=SerialExecutor())
+        deadline = time.monotonic() + 90
+        while True:  # the nodes take a few seconds to accept drivers
             try:
-                remote = run_experiment(ml100k, config, executor=executor)
+                with pytest.raises(RecaugInputError) as failure:
+                    run_experiment(ml100k, broken, executor=executor)
                 break
             except ConnectionError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(2)
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        addresses = listening_addresses([head.pid, second.pid])
+        assert addresses and all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in addresses), addresses
+        kept = cache.count()
+        remote = run_experiment(ml100k, config, executor=executor)  # resumes: pop's fits come from the cache
     finally:
         executor.shutdown()
+        stop_head(second)
         stop_head(head)
+    message = str(failure.value)
+    assert "\n" not in message and "6 of 12 fits failed on ray" in message and "bpr on baseline" in message
+    assert kept == 6 and cache.count() == 12  # the rerun computed only bpr's six fits
     write_experiment(local, tmp_path / "local")
     write_experiment(remote, tmp_path / "ray")
     for name in DETERMINISTIC:
         a, b = (tmp_path / part / name for part in ("local", "ray"))
         assert a.read_bytes() == b.read_bytes(), name
     assert len(local.results) > 0 and set(local.results["seed"]) == {0, 1, 2}
-    assert head.poll() is not None and not ray.is_initialized()
+    assert head.poll() is not None and second.poll() is not None and not ray.is_initialized()

@@ -4,7 +4,7 @@ The shared input (dataset, configuration) goes to the object store once; a worke
 the next tasks of the same session (:func:`_shared`), so a task ships only its small item and returns only its
 small result (metrics and per-user values, never a split). A task that fails is retried (``max_retries``, for a
 lost node or worker) and, if it still fails, surfaces as one line naming the fit, while the fits that finished are
-kept by the caller.
+kept in a fit cache, so rerunning the comparison resumes from them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from recaug.core.errors import RecaugInputError
 from recaug.core.progress import ProgressFn, no_progress
 from recaug.experiment.executor import Task, _map, single_threaded
+from recaug.experiment.fit_cache import FitCache
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,19 @@ class _RaySession:
         return self.remote.remote(fn, self.refs, item).future()
 
 
+def loopback_only() -> None:
+    """Make a local head listen on 127.0.0.1 alone. ``_node_ip_address="127.0.0.1"`` is not enough: Ray treats a
+    Linux node as part of a possible cluster and binds its GCS, raylet and workers to every interface (``ss -ltnp``
+    showed ``*:port``); its "this node only" switch (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read once at import,
+    and inherited by the processes it starts) keeps them on loopback."""
+    import os
+
+    from ray._private import ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 class RayExecutor:
     """Tasks on a Ray cluster: ``address`` of a running cluster, or None for a local head on 127.0.0.1.
 
@@ -82,6 +96,7 @@ class RayExecutor:
         task_gpus: float = 0.0,
         task_memory: int = 0,
         max_retries: int = 2,
+        fit_cache: FitCache | bool | None = True,
     ) -> None:
         self.address = address
         self.num_cpus = num_cpus
@@ -89,6 +104,13 @@ class RayExecutor:
         self.task_gpus = task_gpus
         self.task_memory = task_memory
         self.max_retries = max_retries
+        # True: $RECAUG_HOME/fits; a cluster's run keeps its finished fits there, so a rerun after a failure
+        # computes only the rest (:mod:`recaug.experiment.fit_cache`). False/None: no cache.
+        if fit_cache is True:
+            from recaug.core.paths import cache_dir
+
+            fit_cache = FitCache(cache_dir("fits"))
+        self.fit_cache = fit_cache if isinstance(fit_cache, FitCache) else None
         self._started = False
 
     def _connect(self) -> Any:
@@ -106,6 +128,7 @@ class RayExecutor:
             if self.address:
                 ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
             else:
+                loopback_only()
                 ray.init(
                     num_cpus=self.num_cpus,
                     include_dashboard=False,

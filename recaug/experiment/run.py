@@ -45,6 +45,7 @@ from recaug.evaluate.slices import (
     standard_slices,
 )
 from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
+from recaug.experiment.fit_cache import FitCache
 from recaug.experiment.result import ExperimentResult, SeedOutcome
 from recaug.models import MODELS, create_model
 
@@ -572,14 +573,30 @@ def run_seed_batch(
     splits: dict[int, Split] = {}
     fits: dict[tuple[str, str, int], FitOutcome] = {}
     pending: dict[cf.Future[Any], tuple[str, str, int]] = {}
+    cache: FitCache | None = getattr(runner, "fit_cache", None)
+    fingerprint = dataset.fingerprint() if cache is not None else ""
+    failed: list[str] = []
+
+    def cache_key(key: tuple[str, str, int]) -> str:
+        assert cache is not None
+        return cache.key(fingerprint, config, key, slice_fn, keep_models)
 
     def collect(wait: bool) -> None:
-        """Take in finished fits (all of them, waiting, when ``wait``), advancing the one progress bar."""
+        """Take in finished fits (all of them, waiting, when ``wait``), advancing the one progress bar. With a fit
+        cache (a cluster), a failed fit is noted and the others go on; without one, its error ends the run."""
         nonlocal done
         finished = cf.as_completed(list(pending)) if wait else [f for f in list(pending) if f.done()]
         for future in finished:
             key = pending.pop(future)
-            fits[key] = future.result()
+            try:
+                fits[key] = future.result()
+            except Exception as error:
+                if cache is None:
+                    raise
+                failed.append(f"{key[0]} on {key[1]}, seed {key[2]}: {_one_line(error)}")
+                continue
+            if cache is not None:
+                cache.put(cache_key(key), fits[key])
             done += 1
             report(done / total, f"fitted {key[0]} on {key[1]}, seed {key[2]} ({done} of {total} steps)")
 
@@ -608,14 +625,35 @@ def run_seed_batch(
                     for model_name in models:
                         step = sub_progress(report, done / total, (done + 1) / total)
                         report(done / total, f"seed {seed}: fitting {model_name} on {variant}")
+                        key = (model_name, variant, seed)
+                        kept = cache.get(cache_key(key)) if cache is not None else None
+                        if kept is not None:  # finished by an earlier run of the same comparison
+                            fits[key] = kept
+                            done += 1
+                            continue
                         future = session.submit(_fit_task, (plans[seed], variant, model_name), progress=step)
-                        pending[future] = (model_name, variant, seed)
+                        pending[future] = key
                         collect(wait=False)
             collect(wait=True)
     except Cancelled as stop:  # the stop came from the progress callback, here or inside a fit run here
         stop.partial = finished()
         raise
+    if failed:
+        assert cache is not None
+        raise RecaugInputError(
+            f"{len(failed)} of {len(fits) + len(failed)} fits failed on {runner.name} (after retries); first: "
+            f"{failed[0]}",
+            fix=f"fix the cause and rerun the same comparison: the {len(fits)} finished fits are kept in "
+            f"{cache.folder} and are not computed again",
+        )
     return [assemble(plans[seed], splits[seed], config, fits) for seed in seeds]
+
+
+def _one_line(error: BaseException) -> str:
+    """A task's failure as one line: its own exception, not an executor's wrapper with a remote traceback."""
+    cause = getattr(error, "cause", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[-1] if lines else ''}".strip()
 
 
 def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOutcome]) -> ExperimentResult:

@@ -19,7 +19,14 @@ from recaug.models.early_stopping import EarlyStopping
 
 
 def implicit_als(factors: int, reg: float, alpha: float, iterations: int, seed: int, gpu: bool) -> Any:
-    """An ``implicit`` ALS model (GPU when asked and built with CUDA, otherwise CPU)."""
+    """An ``implicit`` ALS model (GPU when asked and built with CUDA, otherwise CPU).
+
+    Threads: ``RECAUG_FIT_THREADS`` where an executor's worker sets it (one: the pool already fills the cores),
+    else implicit's default, every core. Each user's and item's solve is independent, so the factors are the same
+    bytes with any thread count.
+    """
+    import os
+
     from implicit.als import AlternatingLeastSquares
 
     return AlternatingLeastSquares(
@@ -30,6 +37,7 @@ def implicit_als(factors: int, reg: float, alpha: float, iterations: int, seed: 
         random_state=seed,
         use_gpu=gpu,
         calculate_training_loss=False,
+        num_threads=int(os.environ.get("RECAUG_FIT_THREADS", "0")),
     )
 
 

@@ -1,0 +1,125 @@
+"""Click to verdict: the default comparison's wall and CPU time, serial and on the local process pool, side by side.
+
+Each case runs the dashboard's default comparison on ML-100k (similarity; pop, itemknn, bpr; the A/A control) in
+a fresh child process (``python -m recaug compare``, warm caches after one untimed run), so its wall time, the CPU
+seconds of the process and its workers, and the load average before and after are measured the same way for
+every case. The machine is shared: read ratios between cases of one run, with the load beside them.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/speed.py [--cases default-serial,default,seeds10] [--out speed.md]
+    PYTHONPATH=. .venv/bin/python benchmarks/speed.py --bpr 1m,3m   # BPR epoch vs implicit (scale_data sizes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(__file__).with_name("speed.md")
+DEFAULT = ["--augment", "similarity", "--models", "pop,itemknn,bpr"]
+CASES: dict[str, list[str]] = {
+    "default-serial": [*DEFAULT, "--seeds", "0,1,2", "--executor", "serial"],
+    "default": [*DEFAULT, "--seeds", "0,1,2"],
+    "seeds10-serial": [*DEFAULT, "--seeds", ",".join(map(str, range(10))), "--executor", "serial"],
+    "seeds10": [*DEFAULT, "--seeds", ",".join(map(str, range(10)))],
+}
+
+
+def load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run_case(name: str, data: list[str]) -> dict[str, Any]:
+    """One comparison in a child process: wall s, CPU s (its own and its workers'), load before and after."""
+    with tempfile.TemporaryDirectory() as work:
+        command = [sys.executable, "-m", "recaug", "compare", *data, *CASES[name], "--out", f"{work}/out"]
+        command += ["--runs-dir", f"{work}/runs", "--quiet", "--no-save"]
+        before = os.times()
+        started_load, started = load(), time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {
+        "case": name,
+        "ok": done.returncode == 0,
+        "error": done.stderr.strip().splitlines()[-1] if done.returncode else "",
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "load": f"{started_load} → {load()}",
+    }
+
+
+def bpr_epochs(size: str, epochs: int = 3) -> dict[str, Any]:
+    """CPU s per BPR epoch, ours (compiled step, no validation) and ``implicit``'s (one thread), same split."""
+    import numpy as np
+    import torch
+    from implicit.bpr import BayesianPersonalizedRanking
+    from threadpoolctl import threadpool_limits
+
+    from recaug.data.loading import load_dataset
+    from recaug.data.splits import make_split
+    from recaug.models import create_model
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)
+    folder = Path("/tmp/recaug-scale") / size
+    dataset, _ = load_dataset(str(folder / "interactions.csv"), items=str(folder / "items.csv"))
+    train = dataset.matrix(make_split(dataset.interactions, "random-811", 0).train)
+    started_load = load()
+    create_model("bpr", max_epochs=1).fit(train)  # untimed: imports, compiled kernels
+    BayesianPersonalizedRanking(factors=8, iterations=1, num_threads=1).fit(train, show_progress=False)
+    started = time.process_time()
+    create_model("bpr", max_epochs=epochs).fit(train)
+    ours = (time.process_time() - started) / epochs
+    peer = BayesianPersonalizedRanking(factors=64, iterations=epochs, random_state=0, num_threads=1)
+    started = time.process_time()
+    peer.fit(train.astype(np.float32), show_progress=False)
+    theirs = (time.process_time() - started) / epochs
+    return {"size": size, "nnz": train.nnz, "ours": ours, "implicit": theirs, "load": f"{started_load} → {load()}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="default-serial,default,seeds10")
+    parser.add_argument("--bpr", default="", help="scale_data sizes for the BPR epoch comparison, e.g. 1m,3m")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    data = ["--data", "ml-100k"]
+    lines = [f"## Speed ({os.cpu_count()} cores, shared; load averages 1 / 5 / 15 min before → after each row)", ""]
+    if args.cases:
+        run_case("default", data)  # untimed: warm caches (text embeddings, numba, imports)
+        lines += ["| case | wall s | CPU s (all processes) | ok | load |", "|---|---|---|---|---|"]
+        for name in args.cases.split(","):
+            row = run_case(name, data)
+            print(row, flush=True)
+            ok = "yes" if row["ok"] else f"no: {row['error']}"
+            lines.append(f"| {name} | {row['wall_s']:.1f} | {row['cpu_s']:.1f} | {ok} | {row['load']} |")
+    if args.bpr:
+        lines += ["", "| BPR epoch | interactions | ours CPU s | implicit CPU s (1 thread) | ratio | load |"]
+        lines.append("|---|---|---|---|---|---|")
+        for size in args.bpr.split(","):
+            row = bpr_epochs(size)
+            print(row, flush=True)
+            ratio = row["ours"] / row["implicit"]
+            lines.append(
+                f"| {size} | {row['nnz']:,} | {row['ours']:.3f} | {row['implicit']:.3f} | {ratio:.2f} | {row['load']} |"
+            )
+    text = (
+        "\n".join(lines)
+        + "\n\nProduced by `PYTHONPATH=. .venv/bin/python benchmarks/speed.py "
+        + " ".join(sys.argv[1:])
+        + "`.\n"
+    )
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
