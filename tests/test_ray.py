@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -66,6 +67,20 @@ def start_head(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     return head, f"127.0.0.1:{port}"
 
 
+def port_open(address: str) -> bool:
+    host, port = address.split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) == 0
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {seconds:.0f} s for {what}")
+        time.sleep(1)
+
+
 def listening_addresses(roots: list[int]) -> list[str]:
     """Local addresses of the TCP sockets listened on by ``roots`` and their descendants (``ss -ltnp``)."""
     import psutil
@@ -108,29 +123,25 @@ def test_ray_cluster_results_are_byte_identical_to_local(
     )
     broken = replace(config, model_params={"bpr": {"max_epochs": 2, "device": "nonsense"}})  # fails when fitting
     head, address = start_head(tmp_path)
-    second = start_node(tmp_path, "node", "--address", address)
+    second = None
     cache = FitCache(tmp_path / "fits")
     executor = RayExecutor(address, fit_cache=cache)
     try:
         local = run_experiment(ml100k, config, executor=SerialExecutor())
-        deadline = time.monotonic() + 90
-        while True:  # the nodes take a few seconds to accept drivers
-            try:
-                with pytest.raises(RecaugInputError) as failure:
-                    run_experiment(ml100k, broken, executor=executor)
-                break
-            except ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(2)
-        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        wait_for(lambda: port_open(address), "the head to listen")
+        second = start_node(tmp_path, "node", "--address", address)
+        executor._connect()
+        wait_for(lambda: len([n for n in ray.nodes() if n["Alive"]]) == 2, "the second node to join")
+        with pytest.raises(RecaugInputError) as failure:
+            run_experiment(ml100k, broken, executor=executor)
         addresses = listening_addresses([head.pid, second.pid])
         assert addresses and all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in addresses), addresses
         kept = cache.count()
         remote = run_experiment(ml100k, config, executor=executor)  # resumes: pop's fits come from the cache
     finally:
         executor.shutdown()
-        stop_head(second)
+        if second is not None:
+            stop_head(second)
         stop_head(head)
     message = str(failure.value)
     assert "\n" not in message and "6 of 12 fits failed on ray" in message and "bpr on baseline" in message
@@ -141,4 +152,4 @@ def test_ray_cluster_results_are_byte_identical_to_local(
         a, b = (tmp_path / part / name for part in ("local", "ray"))
         assert a.read_bytes() == b.read_bytes(), name
     assert len(local.results) > 0 and set(local.results["seed"]) == {0, 1, 2}
-    assert head.poll() is not None and second.poll() is not None and not ray.is_initialized()
+    assert head.poll() is not None and second is not None and second.poll() is not None and not ray.is_initialized()
