@@ -2,9 +2,9 @@
 
 A fit's key is a hash of everything that decides its result: the data's fingerprint, the configuration (every
 field but the seed list and the stopping rule, which only decide *which* seeds run, and the other models'
-parameters), the seed, the arm, the model, the slicing function, whether the model is kept, and recaug's version. A rerun of the same comparison finds the
-finished fits under their keys and submits the rest. Entries are pickles written by this package to the user's
-own cache folder (``$RECAUG_HOME/fits``), read back only by it.
+parameters), the seed, the arm, the model, the slicing function, whether the model is kept, and recaug's
+version. A rerun of the same comparison finds the finished fits under their keys and submits the rest. Entries
+are pickles written by this package to the user's own cache folder (``$RECAUG_HOME/fits``), read back only by it.
 """
 
 from __future__ import annotations
