@@ -83,6 +83,7 @@ def test_the_process_pool_gives_the_serial_runs_bytes(ml100k: Dataset) -> None:
         aa_control=False,
         metrics=["ndcg", "recall", "coverage"],
         ks=[10],
+        primary=["ndcg@10"],
         save_top_k=5,
     )
     messages: list[tuple[float, str]] = []

@@ -21,7 +21,6 @@ PACKAGES = ("recaug", "ui")
 # import is gone.
 PENDING: dict[tuple[str, str], str] = {
     ("recaug.evaluate.sequential", "recaug.evaluate.significance"): "issue 17: verdict words imported back",
-    ("recaug.experiment.executor", "recaug.experiment.ray_executor"): "issue 18: make_executor <-> RayExecutor",
     ("recaug.augment.llm.skill", "recaug.reporting.export"): "issue 20: to_csv_bytes pulls in the experiment",
     ("recaug.augment.llm.llm_common", "recaug.augment.llm.skill"): "issue 20: the skill check calls back",
     ("recaug.augment.llm.llm_common", "recaug.augment.llm.llm_interactions"): "issue 20: the skill check calls back",

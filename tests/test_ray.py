@@ -124,6 +124,7 @@ def test_ray_cluster_results_are_byte_identical_to_local(
         seeds=[0, 1, 2],
         metrics=["ndcg", "recall"],
         ks=[10],
+        primary=["ndcg@10"],
         aa_control=False,
     )
     broken = replace(config, model_params={"bpr": {"max_epochs": 2, "device": "nonsense"}})  # fails when fitting

@@ -2,13 +2,15 @@
 
 A fit's key is a hash of everything that decides its result: the data's fingerprint, the configuration (every
 field but the seed list and the stopping rule, which only decide *which* seeds run, and the other models'
-parameters), the seed, the arm, the model, the slicing function, whether the model is kept, and recaug's
-version. A rerun of the same comparison finds the finished fits under their keys and submits the rest. Entries
-are pickles written by this package to the user's own cache folder (``$RECAUG_HOME/fits``), read back only by it.
+parameters), the seed, the arm, the model, the slicing function, whether the model is kept, and a hash of
+recaug's source (so an edited model never reads a fit of the old code). A rerun of the same comparison finds the
+finished fits under their keys and submits the rest. Entries are pickles written by this package to the user's
+own cache folder (``$RECAUG_HOME/fits``), read back only by it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,6 +24,17 @@ from recaug.experiment.config import ExperimentConfig
 NOT_IN_KEY = ("seeds", "max_seeds", "primary", "models", "model_params")  # the fit's own model goes in by name
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of every source file of the recaug package (read from disk once per process)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class FitCache:
     """Fit outcomes by key under ``folder`` (written atomically: a crash never leaves half an entry)."""
 
@@ -31,8 +44,6 @@ class FitCache:
     def key(
         self, fingerprint: str, config: ExperimentConfig, fit: tuple[str, str, int], slice_fn: Any, keep_models: bool
     ) -> str:
-        import recaug
-
         model, variant, seed = fit
         settings = {k: v for k, v in config.to_dict().items() if k not in NOT_IN_KEY}
         settings["model_params"] = config.model_params.get(model, {})
@@ -42,7 +53,7 @@ class FitCache:
             "fit": [model, variant, seed],
             "slices": f"{slice_fn.__module__}.{slice_fn.__qualname__}",
             "keep_models": keep_models,
-            "version": getattr(recaug, "__version__", ""),
+            "code": code_fingerprint(),
         }
         text = json.dumps(identity, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.progress import ProgressFn, no_progress
-from recaug.experiment.executor import Task, _map, single_threaded
 from recaug.experiment.fit_cache import FitCache
+from recaug.experiment.tasks import Task, _map, single_threaded
 
 log = logging.getLogger(__name__)
 
