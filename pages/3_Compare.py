@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recaug.evaluate.significance import weak_baseline_warning
 from recaug.experiment.cost import cost_table
 from recaug.experiment.result import model_use_notes
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
@@ -17,6 +18,7 @@ from ui.compare_controller import (
     run_and_record,
     run_requested,
     significance_of,
+    stopping_text,
 )
 from ui.compare_form import compare_form
 from ui.compare_view import comparison_table, cost_view, merged_table, verdict
@@ -73,10 +75,13 @@ shown = st.multiselect(
     available,
     default=[m for m in available if m in DEFAULT_SHOWN],
     key="cmp_shown",
-    help="Accuracy metrics by default; add coverage, Gini, novelty, ... Verdicts are corrected over the rows shown.",
+    help="Accuracy metrics by default; add coverage, Gini, novelty, ... Primary rows keep their verdicts whatever is "
+    "shown; every other row is exploratory.",
 )
 table = merged_table(result.results, significance, slice_name, shown)
-verdict(table, slice_name)
+verdict(table, slice_name, stopping_text(result))
+if weak_baseline_warning(result.results):
+    st.warning(weak_baseline_warning(result.results))
 if not strong_baselines(result.config.models):
     st.caption(":material/warning: " + UNTUNED_WARNING)
     st.button(

@@ -6,7 +6,8 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
-from recaug.reporting.runs import OK, compare_runs, delete_run, list_runs, load_run, set_run_label
+from recaug.reporting.run_verdicts import primary_side_by_side
+from recaug.reporting.runs import OK, delete_run, list_runs, load_run, set_run_label
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
 from ui.escape import markdown_code, markdown_text
@@ -102,7 +103,7 @@ if len(ids) >= 2:
     first = a.selectbox("Run A", ids, index=1, key="runs_a", format_func=_label)
     second = b.selectbox("Run B", ids, index=0, key="runs_b", format_func=_label)
     with friendly_errors(f"compare {markdown_code(first)} with {markdown_code(second)}"):
-        table = compare_runs(first, second)
+        table = primary_side_by_side(first, second)  # each run's primary rows; every cell: the CLI's runs compare
         if not table.attrs.get("same_data", True):
             st.warning("These runs used different data (their fingerprints differ); compare with care.")
         st.dataframe(table, hide_index=True, width="stretch", key="runs_compare")

@@ -280,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_cmp = runs_sub.add_parser("compare", help="results of two runs side by side", parents=[store])
     runs_cmp.add_argument("run_a")
     runs_cmp.add_argument("run_b")
+    runs_cmp.add_argument("--all-rows", action="store_true", help="every cell of both runs, not only the primary rows")
     memo = sub.add_parser("memorisation", help="does an LLM complete the data's item titles from memory? (quick)")
     memo.add_argument("--data", default="ml-100k", help="built-in name or a file with an item title column")
     memo.add_argument("--items", default=None, help="item metadata file (title column)")
@@ -580,7 +581,13 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         table = compare_runs(args.run_a, args.run_b, args.dir)
         if not table.attrs["same_data"]:
             print("warning: the two runs used different data (fingerprints differ)", file=sys.stderr)
-        print(table.to_string(index=False))
+        if args.all_rows:
+            print(table.to_string(index=False))
+        else:
+            from recaug.reporting.run_verdicts import primary_side_by_side
+
+            print("primary rows of both runs (every cell: --all-rows):")
+            print(primary_side_by_side(args.run_a, args.run_b, args.dir).to_string(index=False))
     return 0
 
 

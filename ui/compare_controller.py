@@ -14,6 +14,9 @@ import streamlit as st
 
 from recaug.core.variants import parse_budget, sweep
 from recaug.data.dataset import Dataset
+from recaug.evaluate.catalog import EXPERIMENT_KS
+from recaug.evaluate.design import DEFAULT_PRIMARY
+from recaug.evaluate.sequential import FIXED
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
 from recaug.reporting.report import build_report
@@ -26,9 +29,17 @@ DEFAULT_SEEDS = 3
 
 
 def compare_config(
-    dataset: Dataset, aug: dict[str, Any], models: list[str], n_seeds: int, sweep_budgets: list[str]
+    dataset: Dataset,
+    aug: dict[str, Any],
+    models: list[str],
+    n_seeds: int,
+    sweep_budgets: list[str],
+    *,
+    primary: list[str] | None = None,
+    max_seeds: int = 0,
 ) -> ExperimentConfig:
-    """The experiment the Compare form describes: the Augment page's methods, split and seed, plus models/seeds."""
+    """The experiment the Compare form describes: the Augment page's methods, split and seed, plus models/seeds,
+    the primary question (default NDCG@10 and Recall@20) and the seed limit for adding seeds until decided."""
     budgets = sorted(sweep_budgets, key=parse_budget)
     variants = sweep(aug["augmenters"], [parse_budget(b) for b in budgets]) if budgets else aug["augmenters"]
     return ExperimentConfig(
@@ -41,7 +52,20 @@ def compare_config(
         target=aug["target"],
         models=models,
         seeds=[int(aug["seed"]) + offset for offset in range(int(n_seeds))],
+        primary=list(primary or DEFAULT_PRIMARY),
+        max_seeds=int(max_seeds),
     )
+
+
+def primary_choices() -> list[str]:
+    """metric@k choices for the primary question: accuracy metrics at the comparison's k values."""
+    return [f"{m}@{k}" for m in ("ndcg", "recall", "precision", "hit", "mrr", "map") for k in EXPERIMENT_KS]
+
+
+def stopping_text(result: ExperimentResult) -> str:
+    """'7 seeds ran (0, ..., 6); stopped: ...' for a run that could add seeds, else ''."""
+    stopping = result.stopping
+    return stopping.sentence() if stopping is not None and stopping.reason != FIXED else ""
 
 
 def budget_text(budget: float | int, sweep_budgets: list[str]) -> str:

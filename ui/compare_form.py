@@ -10,10 +10,11 @@ import streamlit as st
 from recaug.augment.options import describe_methods
 from recaug.data.dataset import Dataset
 from recaug.data.splits import protocol_summary
+from recaug.evaluate.design import DEFAULT_PRIMARY
 from recaug.experiment import ExperimentConfig
 from recaug.experiment.executor import make_executor
 from recaug.models import MODELS
-from ui.compare_controller import DEFAULT_SEEDS, budget_text, compare_config
+from ui.compare_controller import DEFAULT_SEEDS, budget_text, compare_config, primary_choices
 from ui.escape import markdown_prose
 from ui.state import recalled, remember
 
@@ -74,7 +75,34 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
             "page's budget.",
         ),
     )
-    config = compare_config(dataset, aug, models, int(n_seeds), sweep_budgets)
+    with st.expander("The question and how many seeds"):
+        primary = remember(
+            "cmp_primary",
+            st.multiselect(
+                "Primary rows (decided before the run)",
+                primary_choices(),
+                default=recalled("cmp_primary", list(DEFAULT_PRIMARY)),
+                key="cmp_primary",
+                help="Per model and arm these metric@k rows, on all users and on the arm's target slice, are tested "
+                "(Benjamini-Hochberg within that family only); every other row is exploratory: Δ and interval, no "
+                "verdict. A verdict here never changes because you add models, arms or metrics.",
+            ),
+        )
+        max_seeds = remember(
+            "cmp_max_seeds",
+            st.number_input(
+                "Add seeds until decided, up to (0: off)",
+                0,
+                30,
+                recalled("cmp_max_seeds", 0),
+                key="cmp_max_seeds",
+                help="Start with the seeds above and add 2 at a time while a primary row is undecided and could "
+                "still be decided; the looks share alpha, so false verdicts stay at most 5%.",
+            ),
+        )
+    config = compare_config(
+        dataset, aug, models, int(n_seeds), sweep_budgets, primary=primary or None, max_seeds=int(max_seeds)
+    )
     with st.expander("Where the seeds run"):
         where = st.radio(
             "Executor",

@@ -153,8 +153,8 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
     primary = table[table["primary"]]
     if primary.empty:
         st.markdown(
-            f"**Slice `{slice_name}` holds no primary row**: every row here is exploratory (Δ and interval, no "
-            "verdict). The question declared before the run is on slice `all` and the arms' target slices."
+            f"**Verdict: slice `{slice_name}` holds no primary row**: every row here is exploratory (Δ and interval, "
+            "no verdict). The question declared before the run is on slice `all` and the arms' target slices."
         )
         return
     n_seeds = int(primary["n_seeds"].max())
@@ -183,7 +183,7 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
     count = f", {int(users.min()):,} users" if len(users) else ""
     seeds = f" {stopping}." if stopping else ""
     st.markdown(
-        f"**The question declared before the run: does each arm change {labels}?** Slice `{slice_name}` "
+        f"**Verdict on the question declared before the run: does each arm change {labels}?** Slice `{slice_name}` "
         f"({n_seeds} seeds{count}).{seeds} Grey rows are undecided or exploratory. {caveat}\n" + "\n".join(lines)
     )
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from recaug.core.errors import RecaugInputError
+from recaug.evaluate.verdicts import BASELINE
 
 DEFAULT_PRIMARY = ("ndcg@10", "recall@20")
 ALL_USERS = "all"
@@ -131,7 +132,7 @@ class Question:
         rows feed every arm's, so they count for every slice any arm declares."""
         if (row["metric"], int(row["k"])) not in self.primary:
             return False
-        if row["variant"] == "baseline":
+        if row["variant"] == BASELINE:
             return row["slice"] == ALL_USERS or any(row["slice"] in s for _, s in self.target_slices)
         return row["slice"] in self.slices_of(str(row["variant"]))
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recaug.evaluate.verdicts import AA_CONTROL, NO_DIFFERENCE, NO_VERDICT
+
 DECIDED = "every primary row is decided"
 FUTILE = "the undecided primary rows could not be decided within the seed limit"
 AT_LIMIT = "reached the seed limit"
@@ -84,8 +86,6 @@ def stop_reason(table: pd.DataFrame, n_seeds: int, max_seeds: int) -> str | None
     not a question). A row is undecided while it is "no clear difference" or lacks seeds for a verdict, and could
     still be decided when its ``seeds_to_decide`` is within ``max_seeds``.
     """
-    from recaug.evaluate.significance import AA_CONTROL, NO_DIFFERENCE, NO_VERDICT
-
     rows = table[table["primary"].astype(bool) & (table["variant"] != AA_CONTROL)]
     undecided = rows["verdict"].isin([NO_DIFFERENCE, NO_VERDICT])
     if not undecided.any():

@@ -49,21 +49,23 @@ from recaug.evaluate.design import MODEL_SEED, NOTHING, SPLIT_AND_MODEL, Questio
 from recaug.evaluate.power import mde, power_sentence, seeds_to_decide
 from recaug.evaluate.sequential import look_levels, spending
 from recaug.evaluate.slices import SliceValues
+from recaug.evaluate.verdicts import (  # noqa: F401  (re-exported: every view reads the words from here)
+    AA_CONTROL,
+    BASELINE,
+    DIRECTIONS,
+    EXPLORATORY,
+    FIXED_SPLIT,
+    MIN_SEEDS,
+    MIN_USERS,
+    NO_CHANGE,
+    NO_DIFFERENCE,
+    NO_SPREAD,
+    NO_VERDICT,
+    TOO_FEW_USERS,
+    VERDICTS,
+)
 
-BASELINE = "baseline"
-AA_CONTROL = "A/A control"  # the baseline retrained with fresh model seeds on the same training data
-MIN_SEEDS = 3
-MIN_USERS = 30
 ALPHA = 0.05
-NO_VERDICT = "no verdict: needs ≥ 3 seeds"
-TOO_FEW_USERS = "too few users"
-NO_DIFFERENCE = "no clear difference"
-EXPLORATORY = "exploratory"
-NO_CHANGE = "no change in any seed"
-NO_SPREAD = "no verdict: the same delta in every seed"
-FIXED_SPLIT = "no verdict: this split does not change between seeds"
-DIRECTIONS = ("better", "worse", "higher", "lower")
-VERDICTS = (*DIRECTIONS, NO_DIFFERENCE, EXPLORATORY, NO_CHANGE, NO_SPREAD, FIXED_SPLIT, NO_VERDICT, TOO_FEW_USERS)
 SIGNIFICANCE_COLUMNS = [
     "model",
     "variant",
