@@ -288,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     memo.add_argument("--llm-model", default=None)
     memo.add_argument("--llm-base-url", default=None)
     memo.add_argument("--llm-key-from-url", action="store_true")
+    memo.add_argument("--llm-timeout", type=float, default=60.0, help="seconds a server request may take")
     memo.add_argument("--titles", type=int, default=40, help="titles to test (two scoring calls each)")
     memo.add_argument("--seed", type=int, default=0)
     warm = sub.add_parser("warmup", help="pre-compile UMAP/numba and cache text embeddings")
@@ -308,7 +309,9 @@ def _cmd_memorisation(args: argparse.Namespace) -> int:
     from recaug.text.llm.memorisation import title_completion_check
 
     dataset, _ = load_dataset(args.data, items=args.items)
-    options = {"key_from_url": args.llm_key_from_url} if args.llm_backend == "openai" else {}
+    options = (
+        {"key_from_url": args.llm_key_from_url, "timeout": args.llm_timeout} if args.llm_backend == "openai" else {}
+    )
     backend = create_backend(args.llm_backend, args.llm_model, args.llm_base_url, **options)
     backend.check_scoring(likelihoods=True)  # the check compares endings' log-likelihoods across prompts
     check = title_completion_check(backend, dataset.items["title"].tolist(), n_titles=args.titles, seed=args.seed)

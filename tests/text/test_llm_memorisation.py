@@ -60,3 +60,35 @@ def test_the_note_appears_only_where_a_server_model_meets_a_public_benchmark() -
     assert "memorisation" in (memorisation_note("ml-100k", "openai") or "")
     assert memorisation_note("ml-100k", "local") is None
     assert memorisation_note("my-shop-2024", "openai") is None
+
+
+class FailingScorer(CatalogueScorer):
+    """Fails every call whose prompt contains ``fail_on`` (a server timing out), else knows the catalogue."""
+
+    def __init__(self, knows: dict[str, str], fail_on: str) -> None:
+        super().__init__(knows)
+        self.fail_on = fail_on
+
+    def _score(self, prompts: list[str], options_list: list[list[str]]) -> list[Scores]:
+        good = super()._score(prompts, options_list)
+        return [
+            Scores(np.full(len(o), np.nan), error="timeout after 4 attempts") if self.fail_on in p else g
+            for p, o, g in zip(prompts, options_list, good, strict=True)
+        ]
+
+
+def test_failed_calls_are_left_out_not_counted_as_misses(ml100k_train: TrainingData) -> None:
+    import pytest
+
+    from recaug.core.errors import RecaugInputError
+
+    titles = ml100k_train.items["title"].tolist()
+    knows: dict[str, str] = {}
+    for parts in map(split_title, titles):
+        if parts is not None:
+            knows.setdefault(*parts)
+    some = title_completion_check(FailingScorer(knows, fail_on="begins: The "), titles, n_titles=40, seed=0)
+    assert 0 < some.failed < 40 and some.n_titles == 40 - some.failed and some.hit_rate == 1.0
+    assert f"{some.failed} titles left out" in some.line()
+    with pytest.raises(RecaugInputError, match="no usable scores"):
+        title_completion_check(FailingScorer(knows, fail_on="catalogue"), titles, n_titles=40, seed=0)

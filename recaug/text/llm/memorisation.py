@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recaug.core.errors import RecaugInputError
 from recaug.text.llm.base import LLMBackend
 from recaug.text.llm.parsing import display_title
 
@@ -30,12 +31,13 @@ SMALL_MODEL_REFERENCE = 0.28
 class MemorisationCheck:
     """How often the model completed a catalogue title (hit rate, bootstrap 95% interval) next to chance."""
 
-    n_titles: int
+    n_titles: int  # titles scored (those whose calls failed are left out and counted in ``failed``)
     n_options: int
     hit_rate: float
     ci_low: float
     ci_high: float
     calls: int
+    failed: int = 0
 
     @property
     def chance(self) -> float:
@@ -58,6 +60,7 @@ class MemorisationCheck:
         return (
             f"title completion: {self.hit_rate:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}] of {self.n_titles} titles "
             f"completed right among {self.n_options} endings (chance {self.chance:.2f}); {verdict}"
+            + (f" ({self.failed} titles left out: their calls failed)" if self.failed else "")
         )
 
 
@@ -93,8 +96,9 @@ def title_completion_check(
 ) -> MemorisationCheck:
     """Score each sampled title's true ending against ``n_options - 1`` endings of other titles (PMI).
 
-    ``titles`` is the catalogue (any order, duplicates ignored). Makes ``2 * n_titles`` scoring calls. Raises
-    :class:`ValueError` when fewer than ``n_options`` titles have two or more words.
+    ``titles`` is the catalogue (any order, duplicates ignored). Makes ``2 * n_titles`` scoring calls; titles whose
+    calls failed are left out (``failed``), never counted as misses. Raises :class:`ValueError` when fewer than
+    ``n_options`` titles have two or more words, :class:`RecaugInputError` when no call gave usable scores.
     """
     rng = np.random.default_rng(seed)
     splits: dict[str, tuple[str, str]] = {}
@@ -123,12 +127,20 @@ def title_completion_check(
         prompts.append(_prompt(item_noun, prefix))
         empty_prompts.append(_prompt(item_noun, NO_PREFIX))
     scored = backend.score_many(prompts + empty_prompts, options_list + options_list)
-    hits = []
+    hits, failed = [], []
     for k, index in enumerate(chosen):
-        pmi = scored[k].logprobs - scored[len(chosen) + k].logprobs
-        truth = pairs[int(index)][1]
-        ok = np.isfinite(pmi).all()
-        hits.append(ok and options_list[k][int(np.argmax(pmi))] == truth)
+        with_prefix, without = scored[k], scored[len(chosen) + k]
+        pmi = with_prefix.logprobs - without.logprobs
+        if with_prefix.error or without.error or not np.isfinite(pmi).all():
+            failed.append(with_prefix.error or without.error or "no usable scores")  # not a miss: no answer
+            continue
+        hits.append(options_list[k][int(np.argmax(pmi))] == pairs[int(index)][1])
+    if not hits:
+        raise RecaugInputError(
+            f"the title-completion check got no usable scores ({len(failed)} of {len(chosen)} titles failed: "
+            f"{failed[0]})",
+            fix="check the server (or raise the request timeout) and run the check again",
+        )
     outcome = np.asarray(hits, dtype=np.float64)
     boots = rng.choice(outcome, size=(n_boot, len(outcome)), replace=True).mean(axis=1)
     return MemorisationCheck(
@@ -138,6 +150,7 @@ def title_completion_check(
         ci_low=float(np.quantile(boots, 0.025)),
         ci_high=float(np.quantile(boots, 0.975)),
         calls=len(scored),
+        failed=len(failed),
     )
 
 
