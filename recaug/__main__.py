@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--no-aa-control",
         action="store_true",
-        help="skip the A/A control (the baseline refitted with fresh seeds; it sets the noise floor of every delta)",
+        help="skip the A/A control (the baseline refitted with fresh seeds: a calibration check)",
     )
     cmp.add_argument("--out", required=True, help="output folder")
     cmp.add_argument("--runs-dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")

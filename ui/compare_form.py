@@ -120,7 +120,7 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
         f"Data **{markdown_prose(dataset.name)}** · protocol **{protocol}** · "
         f"seeds **{', '.join(map(str, config.seeds))}** · **{markdown_prose(methods)}** "
         f"({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
-        "training and validation items excluded from the ranking · an A/A control (baseline refitted with fresh seeds) "
-        "sets the noise floor."
+        "training and validation items excluded from the ranking · verdicts only on the primary rows declared below; "
+        "an A/A control (baseline refitted with fresh seeds) checks calibration."
     )
     return CompareForm(config, where, ray_address)

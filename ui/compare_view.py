@@ -80,8 +80,8 @@ LABELS = {
     "n_seeds": "seeds",
     "n_users": "users",
 }
-SHOWN = ["primary", "model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "interval"]
-SHOWN += ["noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "verdict"]
+SHOWN = ["model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "interval"]
+SHOWN += ["noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "primary", "verdict"]
 
 
 def _number(pattern: str) -> Callable[[float], str]:

@@ -30,7 +30,8 @@ class ExperimentConfig:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     ks: list[int] = field(default_factory=lambda: list(EXPERIMENT_KS))
     metrics: list[str] = field(default_factory=lambda: list(ALL_METRICS))
-    # Refit the baseline with fresh seeds on the same data: the A/A control whose spread is the noise floor.
+    # Refit the baseline with fresh seeds on the same data: the A/A control, a calibration check (issue 17: each
+    # row's noise is its own seed spread; benchmarks/power.md weighs these fits against more seeds).
     aa_control: bool = True
     # The question declared before the run (issue 17): per model, these metric@k rows on slice "all" and on the
     # augmentation's target slice form the primary family; every other row is exploratory.
