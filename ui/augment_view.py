@@ -252,6 +252,9 @@ def remember_form(config: dict[str, Any], dataset_name: str) -> None:
             memory.setdefault("aug_denoise", round(float(values["denoise"]) * 100))
         if "item_noun" in values:
             memory.setdefault(f"llm_item_noun:{dataset_name}", values["item_noun"])
+        if "min_skill" in values:  # the skill panel (ui/skill_view.py): check on unless "off", and insist
+            memory.setdefault("llm_skill_check", values["min_skill"] != "off")
+            memory.setdefault("llm_insist", bool(values.get("insist", False)))
         if method in AUGMENTERS:
             for spec in param_specs(method):
                 if spec.name in values:

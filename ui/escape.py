@@ -25,7 +25,7 @@ def markdown_text(value: object, limit: int = 200) -> str:
 
 # What turns prose into something else: links and images ([ ]), autolinks and HTML (< >), Streamlit's colours and
 # icons (:x[...]), math ($), code spans (`), emphasis and strike-through (* ~), and the escape character itself.
-_ACTIVE = re.compile(r"([\\`*\[\]<>$~:])")
+_ACTIVE = re.compile(r"([\\`*\[\]<>$~])")
 
 
 def markdown_prose(value: object, limit: int = 4000) -> str:

@@ -29,7 +29,17 @@ def _refreshed(app: AppTest) -> AppTest:
     return fresh.run()
 
 
-def _pages_show_the_augmentation(app: AppTest, method: str, rows: pd.DataFrame) -> None:
+def _embedding_counts(app: AppTest) -> pd.Series:
+    """The Embeddings page's points per (kind, origin), on PCA."""
+    app.switch_page("pages/2_Embeddings.py").run()
+    no_errors(app)
+    app.radio(key="emb_method").set_value("pca").run()
+    return app.dataframe[-1].value.set_index(["kind", "origin"])["points"]
+
+
+def _pages_show_the_augmentation(
+    app: AppTest, method: str, rows: pd.DataFrame, counts_before: pd.Series | None = None
+) -> None:
     """Augment, Fidelity, Embeddings and What-if all read the restored rows (none asks to run Augment first)."""
     app.switch_page("pages/1_Augment.py").run()
     no_errors(app)
@@ -40,11 +50,11 @@ def _pages_show_the_augmentation(app: AppTest, method: str, rows: pd.DataFrame) 
     app.switch_page("pages/4_Fidelity.py").run()
     no_errors(app)
     assert method in app.dataframe[0].value.columns
-    app.switch_page("pages/2_Embeddings.py").run()
-    no_errors(app)
-    app.radio(key="emb_method").set_value("pca").run()
-    counts = app.dataframe[-1].value.set_index(["kind", "origin"])["points"]
-    assert counts[("user", "synthetic")] == rows["user_id"].nunique()
+    counts = _embedding_counts(app)
+    if counts_before is None:
+        assert counts[("user", "synthetic")] == rows["user_id"].nunique()
+    else:
+        pd.testing.assert_series_equal(counts, counts_before)  # the same map as before the refresh
     app.switch_page("pages/5_What_if.py").run()
     no_errors(app)
 
@@ -59,25 +69,29 @@ def test_refresh_restores_an_llm_augmentation_and_its_call_cap(
     monkeypatch.chdir(REPO)
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
     app.switch_page("pages/1_Augment.py").run()
-    app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
+    app.multiselect(key="aug_methods").set_value(["random", "llm-interactions"]).run()
     app.number_input(key="llm_max_calls").set_value(6).run()  # not the default (2000): it must come back
+    app.checkbox(key="llm_skill_check").uncheck().run()  # not the default either (and it costs ~130 calls)
     app.number_input(key="aug_max_per_user").set_value(4).run()
     app.button(key="run_augment").click().run()
     no_errors(app)
     made = app.session_state["augment_results"]["llm-interactions"]
-    assert made.info["calls"] <= 6 and len(made.rows) > 0
+    assert 0 < made.info["calls"] <= 6
     app.run()  # AppTest runs a switched-to page without app.py's closing URL sync; the browser has it
     assert "aug" in app.query_params and "llm" not in app.query_params["aug"]  # a digest, never the settings
 
+    counts_before = _embedding_counts(app)
     fresh = _refreshed(app)
     no_errors(fresh)
     fresh.switch_page("pages/1_Augment.py").run()
     assert fresh.number_input(key="llm_max_calls").value == 6
+    assert fresh.checkbox(key="llm_skill_check").value is False
     assert fresh.number_input(key="aug_max_per_user").value == 4
     assert fresh.session_state["augment_config"] == app.session_state["augment_run_config"]
     restored = fresh.session_state["augment_results"]["llm-interactions"]
-    assert restored.info["calls"] == made.info["calls"] and len(restored.log) == len(made.log)
-    _pages_show_the_augmentation(fresh, "llm-interactions", made.rows)
+    assert restored.info == made.info and len(restored.log) == len(made.log) > 0
+    assert len(restored.rows) == len(made.rows)
+    _pages_show_the_augmentation(fresh, "random", app.session_state["augment_results"]["random"].rows, counts_before)
 
 
 @pytest.fixture(scope="module")
