@@ -67,6 +67,22 @@ def check_primary(primary: Iterable[str] | str, metrics: Iterable[str], ks: Iter
         )
 
 
+def resolve_primary(primary: Iterable[str] | str, metrics: Iterable[str], ks: Iterable[int]) -> list[str]:
+    """The primary rows a run declares: ``primary`` itself, checked by :func:`check_primary`; the *default* question
+    narrowed to the rows the run computes (a run with k 10 only asks ndcg@10), refused only when none is left.
+
+    The narrowed list is what config.json records, so the declared question is always the one that was answered.
+    """
+    asked = [f"{m}@{k}" for m, k in parse_primary(primary)]
+    if asked == list(DEFAULT_PRIMARY):
+        metrics, ks = list(metrics), [int(k) for k in ks]
+        computed = [f"{m}@{k}" for m, k in parse_primary(asked) if m in metrics and k in ks]
+        if computed:
+            return computed
+    check_primary(asked, metrics, ks)
+    return asked
+
+
 def seed_plan(start: int, max_seeds: int, batch: int = SEED_BATCH) -> tuple[int, ...]:
     """Seed counts at which the primary rows are looked at: ``start``, then ``batch`` more each time, up to
     ``max_seeds`` (one look at ``start`` when ``max_seeds`` is not above it)."""

@@ -32,7 +32,7 @@ from recaug.data.dataset import Dataset
 from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
 from recaug.data.splits import Split
 from recaug.evaluate.catalog import check_metrics
-from recaug.evaluate.design import Question, check_primary
+from recaug.evaluate.design import Question, resolve_primary
 from recaug.evaluate.protocol import UserMetrics
 from recaug.evaluate.sequential import FIXED, Stopping, next_seeds, stop_reason
 from recaug.evaluate.significance import AA_CONTROL, MIN_SEEDS, significance_from_results
@@ -469,7 +469,7 @@ def run_experiment(
     """
     report = progress or no_progress
     check_metrics(config.metrics)
-    check_primary(config.primary, config.metrics, config.ks)
+    config = replace(config, primary=resolve_primary(config.primary, config.metrics, config.ks))
     config.split_spec()  # bad protocol parameters fail before any compute
     refused = []
     for model_name in config.models:  # imports happen here, not inside the first (timed) fit

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recaug.evaluate.design import parse_primary
-from recaug.evaluate.significance import AA_CONTROL, BASELINE, KEYS, complete
+from recaug.evaluate.significance import AA_CONTROL, BASELINE, KEYS, complete, significance_table
 from recaug.reporting.runs import Run, load_run
 
 SIDE_COLUMNS = ["baseline", "delta", "ci_low", "ci_high", "mde", "n_seeds", "verdict"]
@@ -21,9 +21,12 @@ SIDE_COLUMNS = ["baseline", "delta", "ci_low", "ci_high", "mde", "n_seeds", "ver
 def primary_rows(run: Run) -> pd.DataFrame:
     """A run's primary rows of its real arms with the baseline's mean beside them. Runs saved before primary rows
     existed fall back to their config's primary metric@k on slice ``all`` (their saved verdicts unchanged)."""
-    if run.significance is None or run.significance.empty:
+    significance = run.significance
+    if (significance is None or significance.empty) and run.results is not None and len(run.results):
+        significance = significance_table(run)  # saved without its table: derive it under the run's own question
+    if significance is None or significance.empty:
         return pd.DataFrame(columns=[*KEYS, *SIDE_COLUMNS])
-    table = complete(run.significance)
+    table = complete(significance)
     table = table[table["variant"] != AA_CONTROL]
     if table["primary"].any():
         table = table[table["primary"]]
