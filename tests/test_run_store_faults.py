@@ -200,12 +200,12 @@ def test_writers_killed_mid_save_leave_no_run_listed_as_ok_that_is_not(experimen
     ]
     for writer in writers:
         writer.start()
-    ready = {events.get(timeout=120) for _ in writers}
+    ready = {events.get(timeout=300) for _ in writers}
     assert {kind for kind, _ in ready} == {"ready"}
     start.set()  # four saves at once
     killed: list[int] = []
     while len(killed) < 2:  # each of the first two writers to be inside a save is killed there
-        kind, pid = events.get(timeout=120)
+        kind, pid = events.get(timeout=300)
         if kind == "inside" and pid not in killed:
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)

@@ -575,7 +575,7 @@ def run_seed_batch(
     pending: dict[cf.Future[Any], tuple[str, str, int]] = {}
     cache: FitCache | None = getattr(runner, "fit_cache", None)
     fingerprint = dataset.fingerprint() if cache is not None else ""
-    failed: list[str] = []
+    failed: list[tuple[tuple[str, str, int], str]] = []
 
     def cache_key(key: tuple[str, str, int]) -> str:
         assert cache is not None
@@ -593,7 +593,7 @@ def run_seed_batch(
             except Exception as error:
                 if cache is None:
                     raise
-                failed.append(f"{key[0]} on {key[1]}, seed {key[2]}: {_one_line(error)}")
+                failed.append((key, f"{key[0]} on {key[1]}, seed {key[2]}: {_one_line(error)}"))
                 continue
             if cache is not None:
                 cache.put(cache_key(key), fits[key])
@@ -640,9 +640,11 @@ def run_seed_batch(
         raise
     if failed:
         assert cache is not None
+        # "first" in plan order (seed, arm, model), not in the order a busy cluster happened to finish them
+        failed.sort(key=lambda entry: (entry[0][2], variants.index(entry[0][1]), models.index(entry[0][0])))
         raise RecaugInputError(
             f"{len(failed)} of {len(fits) + len(failed)} fits failed on {runner.name} (after retries); first: "
-            f"{failed[0]}",
+            f"{failed[0][1]}",
             fix=f"fix the cause and rerun the same comparison: the {len(fits)} finished fits are kept in "
             f"{cache.folder} and are not computed again",
         )
