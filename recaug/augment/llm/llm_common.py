@@ -435,8 +435,9 @@ class LLMAugmenter(Augmenter):
                 "cache_hit_rate": round(used["cache_hits"] / calls, 4) if calls else 0.0,
                 "failures": int(used["failures"]),
                 "retries": int(used["retries"]),
-                # HTTP requests (retries included) and the server's set-up (model list, probe): cost.csv counts both
-                "requests": int(used["requests"]),
+                # HTTP requests (retries included) and the server's set-up (model list, probe): cost.csv counts both.
+                # All this backend sent, not only since _begin: the skill check's calls come before it.
+                "requests": int(self.llm_.usage.requests),
                 "setup_requests": int(self.llm_.usage.setup_requests),
                 "max_calls": int(self.max_calls),
                 **(extra or {}),
