@@ -31,6 +31,7 @@ from recaug.data.readers import describe_item
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.evaluate.metrics import rank_top_k
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 
 ITEM_ITEM_ATTRIBUTES = ("similarity_", "weights_")  # ItemKNN, EASE: score = history @ W
 NEIGHBOUR_USERS = 50
@@ -78,7 +79,9 @@ def build_content_index(
     max_k: int = 50,
     chunk: int = 2048,
 ) -> ContentIndex:
-    """Embed the catalog (disk-cached) and precompute each user's top-``max_k`` content scores."""
+    """Embed the catalog (disk-cached) and precompute each user's top-``max_k`` content scores. ``encoder="tuned"``:
+    the encoder tuned on this training split (:mod:`recaug.text.finetune`)."""
+    encoder = encoder_for(encoder, train.matrix, train.items["text"].tolist())
     vectors = item_vectors if item_vectors is not None else encode_texts(train.items["text"].tolist(), model=encoder)
     vectors = _normalise(np.asarray(vectors, dtype=np.float32))
     center = vectors.mean(axis=0)

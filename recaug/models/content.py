@@ -26,6 +26,7 @@ from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval, Options
 from recaug.models.base import FitContext, Recommender, register
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 
 log = logging.getLogger(__name__)
 ITEM_SOURCES = ("hybrid", "text")
@@ -80,8 +81,8 @@ class ContentModel(Recommender):
         return self
 
     def text_embeddings(self, texts: Sequence[str]) -> np.ndarray:
-        """Encoder vectors for ``texts`` (disk-cached)."""
-        return encode_texts(list(texts), model=self.encoder)
+        """Encoder vectors for ``texts`` (disk-cached); ``encoder="tuned"`` is the one fitted on the training matrix."""
+        return encode_texts(list(texts), model=getattr(self, "encoder_", self.encoder))
 
     def _fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         from sklearn.utils.extmath import randomized_svd
@@ -100,6 +101,7 @@ class ContentModel(Recommender):
                 fix="call set_item_texts(items['text']) before fit (run_experiment does this)",
             )
         report(0.1, "content: embedding item texts")
+        self.encoder_ = encoder_for(self.encoder, train, texts, seed=self.seed)
         embeddings = self.text_embeddings(texts)
         x = train.astype(np.float32).tocsr()
         k = max(1, min(self.factors, min(x.shape) - 1))

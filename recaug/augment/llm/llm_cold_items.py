@@ -30,6 +30,7 @@ from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 
 ANSWERS = ["Yes", "No"]
 COLD_MODES = ("one-pass", "judge")
@@ -80,7 +81,8 @@ class LLMColdItemsAugmenter(LLMAugmenter):
         super()._fit(train)
         if self.mode == "judge":
             self.llm_.check_scoring()
-        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+        self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
 
     def prompt(self, history: np.ndarray | None, item: int) -> str:
         """The yes/no question about catalog item ``item``; ``history=None`` is the calibration user."""

@@ -27,6 +27,7 @@ from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 
 
 @register
@@ -61,7 +62,8 @@ class LLMInitAugmenter(LLMAugmenter):
 
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)
-        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+        self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
 
     def planned_calls(self, budget: int, target: Target) -> int:
         return min(len(target.items), self.max_items or len(target.items)) if self.enrich else 0
@@ -74,7 +76,7 @@ class LLMInitAugmenter(LLMAugmenter):
         vectors = self.item_vectors_.copy()
         if len(frame):
             enriched = frame["index"].to_numpy(dtype=np.int64)
-            vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=self.encoder)
+            vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=self.encoder_)
         visible = self.train_.item_visible()
         self.item_init_ = pd.DataFrame(vectors[visible], index=self.train_.item_ids[visible].astype(str))
         self.item_init_.index.name = ITEM

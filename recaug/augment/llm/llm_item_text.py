@@ -21,6 +21,7 @@ from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 from recaug.text.llm.parsing import clean_answer
 
 ITEM_TEXT_COLUMNS = [ITEM, "title", "original_text", "keywords", "enriched_text", "prompt_id"]
@@ -57,7 +58,8 @@ class LLMItemTextAugmenter(LLMAugmenter):
 
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)
-        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+        self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
 
     def prompt(self, item: int) -> str:
         return keywords_prompt(self.item_noun, str(self.texts_[item]))
@@ -113,12 +115,12 @@ def give_items_to_users(
     aug: Any, frame: pd.DataFrame, users: np.ndarray, budget: int, progress: ProgressFn
 ) -> pd.DataFrame:
     """Each enriched item goes to the users whose history profile is closest to its enriched text (round robin over
-    items, best first), ``budget`` x 2 proposals at most. ``aug`` needs ``item_vectors_`` and ``encoder``."""
+    items, best first), ``budget`` x 2 proposals at most. ``aug`` needs ``item_vectors_`` and ``encoder_``."""
     if frame.empty or len(users) == 0:
         return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
     enriched = frame["index"].to_numpy(dtype=np.int64)
     vectors = aug.item_vectors_.copy()
-    vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=aug.encoder)
+    vectors[enriched] = encode_texts(frame["enriched_text"].tolist(), model=aug.encoder_)
     aug.artifacts_["item_text_embeddings"] = vectors[enriched]
     history = aug.train_.matrix[users]
     profiles = history_profiles(history, vectors)

@@ -21,6 +21,7 @@ from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 
 
 @register
@@ -54,7 +55,8 @@ class LLMProfilesAugmenter(LLMAugmenter):
 
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)
-        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+        self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
 
     def prompt(self, history: np.ndarray) -> str:
         return (
@@ -91,7 +93,7 @@ class LLMProfilesAugmenter(LLMAugmenter):
             self.artifacts_["profiles"] = pd.DataFrame(columns=[USER, "profile", "prompt_id"])
             return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE, "prompt_id"])
         kept = np.asarray(kept_users, dtype=np.int64)
-        vectors = encode_texts(profiles, model=self.encoder)
+        vectors = encode_texts(profiles, model=self.encoder_)
         self.artifacts_["profiles"] = pd.DataFrame(
             {USER: self.train_.user_ids.to_numpy()[kept].astype(str), "profile": profiles, "prompt_id": prompt_ids}
         )

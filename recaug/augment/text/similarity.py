@@ -22,6 +22,7 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.evaluate.metrics import top_k_indices
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import encoder_for
 
 
 def history_profiles(history: sp.csr_matrix, item_vectors: np.ndarray) -> np.ndarray:
@@ -82,7 +83,8 @@ class SimilarityAugmenter(Augmenter):
         self.min_similarity = min_similarity
 
     def _fit(self, train: TrainingData) -> None:
-        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder)
+        encoder = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)  # "tuned" too
+        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=encoder)
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         train = self.train_
