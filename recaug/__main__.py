@@ -347,7 +347,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.experiment import ExperimentConfig, run_experiment
     from recaug.experiment.rerun import LOAD_KEY, load_arguments
     from recaug.experiment.result import model_use_notes
-    from recaug.reporting.export import redact_secrets, write_experiment
+    from recaug.reporting.export import redact_secrets, to_csv_bytes, write_experiment
     from recaug.reporting.runs import record_comparison
 
     reading = dict(
@@ -426,14 +426,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     for warning in llm_warnings(result.augment_info):
         print(f"warning: {warning}", file=sys.stderr)
-    from recaug.augment.llm.skill import skill_notes, write_skill_table
+    from recaug.augment.llm.skill import SKILL_FILE, skill_notes, skill_table
 
     for skill_note in skill_notes(result.augment_info):
         print(f"LLM skill check: {skill_note}")
     load = saved.load if saved else load_arguments(args.data, **reading)
     out = write_experiment(result, Path(args.out), prepare_report=report, extra={LOAD_KEY: load})
     out += _write_top_k(result, Path(args.out))
-    out += write_skill_table(result.augment_info, Path(args.out))
+    if (skill := skill_table(result.augment_info)) is not None:
+        (Path(args.out) / SKILL_FILE).write_bytes(to_csv_bytes(skill))
+        out.append(Path(args.out) / SKILL_FILE)
     significance = significance_table(result)
     recorded = record_comparison(
         dataset,

@@ -166,9 +166,10 @@ def save_run(
             (tmp / "fidelity.csv").write_bytes(to_csv_bytes(fidelity))
         if llm_log is not None:
             (tmp / "llm_log.jsonl").write_bytes(llm_log_jsonl([llm_log]))
-        from recaug.augment.llm.skill import write_skill_table
+        from recaug.augment.llm.skill import SKILL_FILE, skill_table
 
-        write_skill_table(result.augment_info, tmp)  # llm_skill.csv when an LLM skill check ran
+        if (skill := skill_table(result.augment_info)) is not None:  # when an LLM skill check ran
+            (tmp / SKILL_FILE).write_bytes(to_csv_bytes(skill))
         write_manifest(tmp, {RESULTS_FILE: len(result.results)})
         (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
         if dataset is not None:

@@ -69,6 +69,7 @@ def test_in_an_experiment_only_models_that_start_from_vectors_change(ml100k: Dat
         seeds=[0],
         ks=[20],
         metrics=["ndcg"],
+        primary=["ndcg@20"],
         aa_control=False,
     )
     outcome = run_experiment(ml100k, config, keep_models=True)

@@ -62,6 +62,7 @@ LOG_COLUMNS = [
     "error",
 ]
 ACCEPTED = "accepted"
+CALIBRATION_OPTIONS = 32  # candidate titles scored per content-free calibration call (continuation + PMI)
 DROPPED = "dropped after cleaning (over budget, duplicate or already in training)"
 
 
@@ -260,6 +261,11 @@ class LLMAugmenter(Augmenter):
             users = np.sort(rng.choice(users, size=limit, replace=False))
         return users
 
+    def candidate_scores(self, users: np.ndarray, candidates: list[np.ndarray], progress: ProgressFn) -> np.ndarray:
+        """(n_users x n_candidates) scores of each user's candidates (the skill check ranks with these); only
+        augmenters that pick among candidates (``llm-interactions``) can."""
+        raise NotImplementedError(f"{self.name} does not score candidates")
+
     # --- the call budget -------------------------------------------------------------------
     def call_cap(self) -> int:
         """The most calls this augmentation may make (a very large number when uncapped; 0 when the skill check
@@ -270,7 +276,6 @@ class LLMAugmenter(Augmenter):
 
     def skill_check_calls(self) -> int:
         """Calls the skill check will make (0 when it is off): one per user plus the PMI calibration."""
-        from recaug.augment.llm.llm_interactions import CALIBRATION_OPTIONS
         from recaug.augment.llm.skill import SKILL_CANDIDATES, parse_min_skill
 
         if parse_min_skill(self.min_skill) == "off":

@@ -39,7 +39,7 @@ import pandas as pd
 from recaug.augment.base import Target, register
 from recaug.augment.graph.train_model import fit_train_model
 from recaug.augment.llm.llm_choice import cyclic_orders, debiased_choice
-from recaug.augment.llm.llm_common import ACCEPTED, LLMAugmenter, combined_cost
+from recaug.augment.llm.llm_common import ACCEPTED, CALIBRATION_OPTIONS, LLMAugmenter, combined_cost
 from recaug.core.params import Constraint, Interval
 from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
@@ -49,7 +49,6 @@ from recaug.text.llm.parsing import TitleMatcher
 
 CHOICE_MODES = ("logprob", "continuation", "text")
 NORMALISATIONS = ("pmi", "length", "none")
-CALIBRATION_OPTIONS = 32  # candidate titles scored per content-free calibration call
 
 
 @register
