@@ -23,6 +23,8 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --bias --users 40
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --hit-rate --users 400
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --skill --users 300 [--rating-threshold 4]
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --tuned --seeds 0 1 2
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --throughput --users 48 --threads 1
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --speed
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --quality
@@ -362,6 +364,137 @@ def choice_quality(n_users: int) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(load=load())
 
 
+def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0) -> pd.DataFrame:
+    """Issue 20's question for every scorer: how often does it rank a light user's held-out *training* item (their
+    latest) first among 10 candidates -- 9 random unseen items, or item-kNN's top 9 ("hard") -- with bootstrap
+    intervals. The tuned encoder is tuned on the same reduced training split the other scorers see."""
+    from recaug.augment.graph.train_model import fit_train_model
+    from recaug.augment.llm.llm_interactions import LLMInteractionsAugmenter
+    from recaug.augment.llm.skill import bootstrap_interval, encoder_scores, held_out_task, hits, popularity_scores
+    from recaug.core.progress import no_progress
+    from recaug.text.finetune import tuned_encoder, tuning_info
+
+    converted_packaged_model()
+    dataset, _ = load_dataset("ml-100k", rating_threshold=rating_threshold)
+    train = dataset.training_data(make_split(dataset.interactions, "random-811", seed).train)
+    light = resolve_target(train, "light-users").users
+    rows = []
+    for hard in (False, True):
+        task = held_out_task(train, light, n_users=n_users, seed=seed, hard=hard)
+        texts = task.train.items["text"].astype(str).tolist()
+        tuned = tuned_encoder(task.train.matrix, texts, seed=seed)
+        llm = LLMInteractionsAugmenter(backend="local", item_noun="movie", max_calls=0, seed=seed).fit(task.train)
+        started, cpu = time.perf_counter(), time.process_time()
+        llm_scores = llm.candidate_scores(task.users, list(task.candidates), no_progress)
+        llm_cost = f"{time.process_time() - cpu:.0f} CPU-s, {time.perf_counter() - started:.0f} s"
+        knn = np.asarray(fit_train_model(task.train, model="itemknn").score(task.users), dtype=np.float64)
+        scorers = {
+            "local LLM (SmolLM2-135M, continuation + PMI)": (llm_scores, llm_cost),
+            "sentence encoder (packaged MiniLM)": (encoder_scores(task), ""),
+            "tuned encoder (MiniLM + map trained on the split)": (
+                encoder_scores(task, str(tuned)),
+                f"{tuning_info(tuned).get('cpu_seconds')} CPU-s to tune",
+            ),
+            "popularity": (popularity_scores(task), ""),
+            "item-kNN": (np.take_along_axis(knn, task.candidates, axis=1), ""),
+        }
+        for name, (scores, cost) in scorers.items():
+            values = hits(scores, task)
+            low, high = bootstrap_interval(values, seed)
+            rows.append(
+                {
+                    "candidates": "item-kNN top 9 + held-out" if hard else "9 random unseen + held-out",
+                    "scorer": name,
+                    "hit_rate": round(float(values.mean()), 3),
+                    "ci": f"[{low:.3f}, {high:.3f}]",
+                    "chance": task.chance,
+                    "users": len(task.users),
+                    "cost": cost,
+                }
+            )
+    return pd.DataFrame(rows).assign(load=load())
+
+
+def tuned_variants() -> None:
+    """Register (once) the tuned-encoder twins: ``similarity-tuned``, ``llm-init-tuned`` (augmenters) and
+    ``content-tuned`` (model), each the original with ``encoder="tuned"``, so both compete in one run."""
+    from recaug.augment.base import AUGMENTERS, register
+    from recaug.augment.llm.llm_init import LLMInitAugmenter
+    from recaug.augment.text.similarity import SimilarityAugmenter
+    from recaug.models.base import MODELS
+    from recaug.models.base import register as register_model
+    from recaug.models.content import ContentModel
+
+    def tuned_init(self, **params):  # the original's constructor with the tuned encoder as default
+        type(self).__mro__[1].__init__(self, **{"encoder": "tuned", **params})
+
+    for base, registry, add in ((SimilarityAugmenter, AUGMENTERS, register), (LLMInitAugmenter, AUGMENTERS, register)):
+        name = f"{base.name}-tuned"
+        if name not in registry:
+            add(type(name, (base,), {"name": name, "description": name, "__init__": tuned_init}))
+    if "content-tuned" not in MODELS:
+        register_model(type("content-tuned", (ContentModel,), {"name": "content-tuned", "__init__": tuned_init}))
+
+
+def tuned_evidence(seeds: list[int], out: Path) -> dict[str, pd.DataFrame]:
+    """Verdicts of the tuned encoder against the packaged one. Light users (random-811, BPR): similarity and
+    llm-init (plain text, no LLM call) with each encoder at the same budget. Cold items (cold-items protocol):
+    the content model with each encoder, and BPR + llm-init with each encoder. Checkpointed in ``out``."""
+    from recaug.evaluate.significance import significance_table
+
+    tuned_variants()
+    dataset, _ = load_dataset("ml-100k")
+    runs = {
+        "light": ExperimentConfig(
+            augmenters=["similarity", "similarity-tuned", "llm-init", "llm-init-tuned"],
+            augmenter_params={"llm-init": {"enrich": False}, "llm-init-tuned": {"enrich": False}},
+            budget=500,
+            target="light-users",
+            models=["bpr"],
+            seeds=seeds,
+            ks=[10, 20],
+            metrics=["ndcg", "recall"],
+        ),
+        "cold": ExperimentConfig(
+            protocol="cold-items",
+            augmenters=["llm-init", "llm-init-tuned"],
+            augmenter_params={"llm-init": {"enrich": False}, "llm-init-tuned": {"enrich": False}},
+            target="cold-items",
+            models=["content", "content-tuned", "bpr"],
+            seeds=seeds,
+            ks=[10, 20],
+            metrics=["ndcg", "recall"],
+        ),
+    }
+    tables = {}
+    out.mkdir(parents=True, exist_ok=True)
+    for label, config in runs.items():
+        path = out / f"tuned-{label}-{'-'.join(map(str, seeds))}.pkl"
+        if not path.exists():
+            started, before = time.perf_counter(), load()
+            result = run_experiment(dataset, config)
+            saved = {
+                "significance": significance_table(result),
+                "results": result.results,
+                "info": result.augment_info,
+                "seconds": time.perf_counter() - started,
+                "load": f"{before} -> {load()}",
+            }
+            path.write_bytes(pickle.dumps(saved))
+        saved = pickle.loads(path.read_bytes())
+        results = saved["results"]
+        keep = results["metric"].isin(["ndcg", "recall"]) & results["k"].isin([10, 20])
+        means = results[keep].groupby(["model", "variant", "slice", "metric", "k"])["value"].agg(["mean", "std"])
+        tables[f"{label}: means"] = means.round(4).reset_index()
+        sig = saved["significance"]
+        rows = ((sig["metric"] == "ndcg") & (sig["k"] == 10)) | ((sig["metric"] == "recall") & (sig["k"] == 20))
+        cols = [
+            c for c in ("model", "variant", "slice", "metric", "k", "delta", "ci_low", "ci_high", "verdict") if c in sig
+        ]
+        tables[f"{label}: verdicts ({saved['seconds']:.0f} s, load {saved['load']})"] = sig.loc[rows, cols].round(4)
+    return tables
+
+
 class UniformChoice(LLMBackend):
     """Ablation backend: every candidate is equally likely, so the "choice" is a seeded random pick among the
     same item-kNN candidates -- what the LLM adds is the difference to this."""
@@ -454,6 +587,9 @@ def main() -> int:
     parser.add_argument("--bias", action="store_true", help="first-position pick rate and flip rate, before/after")
     parser.add_argument("--throughput", action="store_true", help="users/s per scoring mode (see --modes)")
     parser.add_argument("--hit-rate", action="store_true", help="how often each mode picks a held-out item")
+    parser.add_argument("--skill", action="store_true", help="held-out training-item skill of every scorer")
+    parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
+    parser.add_argument("--rating-threshold", type=float, default=None, help="--skill: keep ratings >= this")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--users", type=int, default=48)
@@ -473,6 +609,15 @@ def main() -> int:
     if args.hit_rate:
         print(f"## Held-out item among 10 candidates (item-kNN + 1 validation item), {args.users} light users\n")
         print(choice_quality(args.users).to_string(index=False))
+    if args.skill:
+        data = "ML-100k" + (f", ratings >= {args.rating_threshold:g}" if args.rating_threshold else "")
+        print(f"## Held-out training item among 10 candidates, {data}, up to {args.users} light users\n")
+        print(scorer_skill(args.users, args.rating_threshold).to_string(index=False))
+    if args.tuned:
+        for title, table in tuned_evidence(args.seeds, args.out).items():
+            print(f"\n## {title}\n")
+            with pd.option_context("display.width", 200, "display.max_rows", 200):
+                print(table.to_string(index=False))
     if args.speed:
         table = speed(args.users, args.threads, args.batch_size)
         print(f"## llm-interactions speed (logprob choice, {args.users} light users, ML-100k seed 0)\n")
@@ -511,7 +656,7 @@ def main() -> int:
         ]
         print("\n## llm-interactions cost per seed\n")
         print(llm[keep].to_string(index=False))
-    if not (args.speed or args.quality or args.bias or args.throughput or args.hit_rate):
+    if not (args.speed or args.quality or args.bias or args.throughput or args.hit_rate or args.skill or args.tuned):
         parser.print_help()
     return 0
 
