@@ -20,9 +20,6 @@ PACKAGES = ("recaug", "ui")
 # taken out of the graph before looking for cycles, so every other cycle fails the test; delete an entry when its
 # import is gone.
 PENDING: dict[tuple[str, str], str] = {
-    ("recaug.augment.llm.skill", "recaug.reporting.export"): "issue 20: to_csv_bytes pulls in the experiment",
-    ("recaug.augment.llm.llm_common", "recaug.augment.llm.skill"): "issue 20: the skill check calls back",
-    ("recaug.augment.llm.llm_common", "recaug.augment.llm.llm_interactions"): "issue 20: the skill check calls back",
 }
 
 
