@@ -436,10 +436,11 @@ def tuned_variants() -> None:
         register_model(type("content-tuned", (ContentModel,), {"name": "content-tuned", "__init__": tuned_init}))
 
 
-def tuned_evidence(seeds: list[int], out: Path) -> dict[str, pd.DataFrame]:
+def tuned_evidence(seeds: list[int], out: Path, which: list[str]) -> dict[str, pd.DataFrame]:
     """Verdicts of the tuned encoder against the packaged one. Light users (random-811, BPR): similarity and
     llm-init (plain text, no LLM call) with each encoder at the same budget. Cold items (cold-items protocol):
-    the content model with each encoder, and BPR + llm-init with each encoder. Checkpointed in ``out``."""
+    the content model with each encoder, alone and fed similarity rows for the cold items made with each encoder.
+    Checkpointed in ``out``."""
     from recaug.evaluate.significance import significance_table
 
     tuned_variants()
@@ -457,10 +458,10 @@ def tuned_evidence(seeds: list[int], out: Path) -> dict[str, pd.DataFrame]:
         ),
         "cold": ExperimentConfig(
             protocol="cold-items",
-            augmenters=["llm-init", "llm-init-tuned"],
-            augmenter_params={"llm-init": {"enrich": False}, "llm-init-tuned": {"enrich": False}},
+            augmenters=["similarity", "similarity-tuned"],
+            budget=0.02,
             target="cold-items",
-            models=["content", "content-tuned", "bpr"],
+            models=["content", "content-tuned"],
             seeds=seeds,
             ks=[10, 20],
             metrics=["ndcg", "recall"],
@@ -469,6 +470,8 @@ def tuned_evidence(seeds: list[int], out: Path) -> dict[str, pd.DataFrame]:
     tables = {}
     out.mkdir(parents=True, exist_ok=True)
     for label, config in runs.items():
+        if label not in which:
+            continue
         path = out / f"tuned-{label}-{'-'.join(map(str, seeds))}.pkl"
         if not path.exists():
             started, before = time.perf_counter(), load()
@@ -589,6 +592,7 @@ def main() -> int:
     parser.add_argument("--hit-rate", action="store_true", help="how often each mode picks a held-out item")
     parser.add_argument("--skill", action="store_true", help="held-out training-item skill of every scorer")
     parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
+    parser.add_argument("--tuned-runs", nargs="+", default=["light", "cold"], choices=["light", "cold"])
     parser.add_argument("--rating-threshold", type=float, default=None, help="--skill: keep ratings >= this")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--orders", type=int, default=3)
@@ -614,7 +618,7 @@ def main() -> int:
         print(f"## Held-out training item among 10 candidates, {data}, up to {args.users} light users\n")
         print(scorer_skill(args.users, args.rating_threshold).to_string(index=False))
     if args.tuned:
-        for title, table in tuned_evidence(args.seeds, args.out).items():
+        for title, table in tuned_evidence(args.seeds, args.out, args.tuned_runs).items():
             print(f"\n## {title}\n")
             with pd.option_context("display.width", 200, "display.max_rows", 200):
                 print(table.to_string(index=False))

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 TUNED = "tuned"
 PACKAGED = "packaged"
 _LOCK = threading.Lock()
+KEY_VERSION = 2  # bumped when training changes (2: one torch thread), so older cached models are not reused
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,19 @@ def _train(
 ) -> None:
     """Train the head on the frozen encoder's vectors, then save encoder + head as one sentence-transformers
     folder (so every consumer loads it like any other encoder)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: a second thread only spins (measured: 2 CPU-s an epoch on one thread)
+    try:
+        _fit_map(matrix, texts, seed, settings, folder, report)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_map(
+    matrix: sp.csr_matrix, texts: list[str], seed: int, settings: TuneSettings, folder: Path, report: ProgressFn
+) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.models import Dense, Normalize
@@ -188,5 +202,5 @@ def _key(matrix: sp.csr_matrix, texts: list[str], seed: int, settings: TuneSetti
     for part in (binary.indptr, binary.indices, np.array(binary.shape)):
         digest.update(np.ascontiguousarray(part).tobytes())
     digest.update("\x1f".join(texts).encode())
-    digest.update(json.dumps([seed, asdict(settings)], sort_keys=True).encode())
+    digest.update(json.dumps([KEY_VERSION, seed, asdict(settings)], sort_keys=True).encode())
     return digest.hexdigest()[:24]
