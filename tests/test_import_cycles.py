@@ -19,8 +19,7 @@ PACKAGES = ("recaug", "ui")
 # Imports that close cycles which other work in progress removes (edge -> the issue that removes it). They are
 # taken out of the graph before looking for cycles, so every other cycle fails the test; delete an entry when its
 # import is gone.
-PENDING: dict[tuple[str, str], str] = {
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def module_names(root: Path) -> dict[str, Path]:
