@@ -47,7 +47,9 @@ def sync_url() -> None:
         return
     wanted = {DATA_PARAM: dataset_fingerprint()}
     run = getattr(st.session_state.get(LAST_RUN), "run", None)
-    if run is not None:
+    # A run made on other data (the session moved on to another data set) must not be reopened by a refresh: it
+    # would bring back that data and hide the augmentation made since on this one.
+    if run is not None and getattr(run, "fingerprint", None) == wanted[DATA_PARAM]:
         wanted[RUN_PARAM] = run.run_id
     if st.session_state.get(AUGMENT_DIGEST):
         wanted[AUG_PARAM] = st.session_state[AUGMENT_DIGEST]
