@@ -35,8 +35,8 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     app.button(key="estimate_llm").click().run()
     no_errors(app)
     estimate = " ".join(i.value for i in app.info)
-    # 257 light users (one call each) and 52 calibration calls (the titles of the training split's items).
-    assert "llm-interactions: about 6 LLM calls (cap 6; 309 would cover every targeted user or item)" in estimate
+    # 246 light users (one call each; RecBole-style split counts) and 52 calibration calls (the training titles).
+    assert "llm-interactions: about 6 LLM calls (cap 6; 298 would cover every targeted user or item)" in estimate
     assert "measured on" in estimate
     app.button(key="run_augment").click().run()
     no_errors(app)
