@@ -93,7 +93,7 @@ def test_skill_check_is_shown_and_decides_whether_the_run_spends(
     assert list(table.index) == ["llm", "encoder", "popularity", "chance"]
     assert table.loc["chance", "hit_rate"] == 0.1 and (table["n_users"] == 100).all()
     assert table.loc["llm", "calls"] >= 100  # one call per user, plus the PMI calibration
-    assert any("pay off" in c.value or "hit rate" in c.value for c in app.caption)
+    assert any("paid off" in c.value or "pay off" in c.value for c in app.caption), "the skill dial's line"
     verdict = " ".join(m.value for m in [*app.success, *app.warning])
     passed = "passes the skill check" in verdict
     assert passed or "not better than chance" in verdict or "worse than the free encoder" in verdict
