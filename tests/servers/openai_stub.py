@@ -70,6 +70,10 @@ class OpenAIStub:
         self.authorization: list[str | None] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Requests still being answered: the model behind them runs torch in handler threads, and an interpreter
+        # that exits while one is mid-computation aborts (rc 134) although every test passed.
+        self._busy = 0
+        self._idle = threading.Condition()
 
     @property
     def url(self) -> str:
@@ -105,6 +109,16 @@ class OpenAIStub:
                     self._send(404, b'{"error": "not found"}')
 
             def do_POST(self) -> None:
+                with stub._idle:
+                    stub._busy += 1
+                try:
+                    self._answer()
+                finally:
+                    with stub._idle:
+                        stub._busy -= 1
+                        stub._idle.notify_all()
+
+            def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 stub.urls.append(self.path)
                 stub.bodies.append(body)
@@ -147,6 +161,8 @@ class OpenAIStub:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        with self._idle:  # wait for answers in flight (not for idle kept-alive connections, which never end)
+            self._idle.wait_for(lambda: self._busy == 0, timeout=300)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
