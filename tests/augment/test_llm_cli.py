@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from recaug.__main__ import main
-from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
+from tests.servers.llm_fixtures import LLM_COMPARE, llm_home  # noqa: F401  (fixture)
 
 
 def test_compare_writes_the_llm_log_and_never_the_key(
@@ -22,17 +22,7 @@ def test_compare_writes_the_llm_log_and_never_the_key(
     out = tmp_path / "run"
     code = main(
         [
-            "compare",
-            "--data",
-            "ml-100k",
-            "--augment",
-            "llm-interactions",
-            "--models",
-            "pop",
-            "--seeds",
-            "0",
-            "--budget",
-            "20",
+            *LLM_COMPARE,
             "--llm-backend",
             "local",
             "--llm-target",
@@ -104,17 +94,7 @@ def test_compare_runs_the_skill_check_first_and_stores_it(
     out, runs = tmp_path / "run", tmp_path / "runs"
     code = main(
         [
-            "compare",
-            "--data",
-            "ml-100k",
-            "--augment",
-            "llm-interactions",
-            "--models",
-            "pop",
-            "--seeds",
-            "0",
-            "--budget",
-            "20",
+            *LLM_COMPARE,
             "--llm-max-users",
             "3",
             "--llm-max-calls",

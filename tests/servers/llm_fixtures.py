@@ -20,6 +20,12 @@ import pytest
 
 from recaug.core.paths import recaug_home
 
+# The CLI comparison the real-model LLM tests share: llm-interactions on ML-100k, pop only, one seed, 20 rows.
+LLM_COMPARE = (
+    *("compare", "--data", "ml-100k", "--augment", "llm-interactions"),
+    *("--models", "pop", "--seeds", "0", "--budget", "20"),
+)
+
 
 @functools.cache
 def converted_models_dir() -> Path:

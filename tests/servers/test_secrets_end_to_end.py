@@ -12,7 +12,7 @@ import pytest
 
 from recaug.__main__ import main
 from recaug.text.llm.local import LocalBackend
-from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
+from tests.servers.llm_fixtures import LLM_COMPARE, llm_home  # noqa: F401  (fixture)
 from tests.servers.openai_stub import OpenAIStub
 
 
@@ -28,17 +28,7 @@ def test_a_key_in_the_base_url_is_never_sent_shown_or_written(
         host = server.url.removeprefix("http://")
         code = main(
             [
-                "compare",
-                "--data",
-                "ml-100k",
-                "--augment",
-                "llm-interactions",
-                "--models",
-                "pop",
-                "--seeds",
-                "0",
-                "--budget",
-                "20",
+                *LLM_COMPARE,
                 "--llm-backend",
                 "openai",
                 "--llm-base-url",
