@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,7 @@ import pytest
 import recaug
 from recaug.data.builtin import load_ml100k
 from recaug.experiment import ExperimentConfig, run_experiment
+from tests.fresh_python import fresh_python
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {"protocol": "random-811", "budget": 200, "target": "all", "aa_control": True}
@@ -123,14 +122,7 @@ def test_import_recaug_stays_cheap_and_exports_the_api_lazily() -> None:
         "from recaug import compare, load_run, Comparison; "
         "print(before, compare.__module__, 'compare' in dir(recaug), recaug.__all__)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.stdout.split()[:3] == ["False", "recaug.api", "True"]
+    stdout = fresh_python(code, REPO, REPO)
+    assert stdout.split()[:3] == ["False", "recaug.api", "True"]
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         recaug.nothing  # noqa: B018

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.fresh_python import fresh_python
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -14,15 +14,8 @@ def test_recaug_never_imports_streamlit_or_heavy_libraries_at_import_time() -> N
         "import sys, recaug, recaug.augment, recaug.models, recaug.experiment, recaug.reporting.export; "
         "bad = [m for m in ('streamlit', 'torch', 'transformers', 'umap') if m in sys.modules]; print(bad)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.stdout.strip() == "[]"
+    stdout = fresh_python(code, REPO, REPO)
+    assert stdout.strip() == "[]"
 
 
 def test_no_streamlit_in_package_source() -> None:

@@ -20,6 +20,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.fresh_python import fresh_python
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -122,15 +124,8 @@ def test_the_installed_wheel_finds_its_own_dashboard(wheel: Path, tmp_path: Path
         "import recaug.dashboard as d, sys; folder = d.app_folder(); "
         "cmd = d.streamlit_command(folder, port=1234); print(folder); print(' '.join(cmd[1:]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
-        check=True,
-    )
-    folder, command = done.stdout.strip().splitlines()
+    stdout = fresh_python(code, site, tmp_path)
+    folder, command = stdout.strip().splitlines()
     assert Path(folder) == site / "recaug" / "_dashboard"
     assert f"-m streamlit run {site}/recaug/_dashboard/app.py" in command
     for flag in ("--server.maxUploadSize=200", "--server.port=1234", "--server.address=127.0.0.1"):
