@@ -12,13 +12,14 @@ from tests.servers.llm_fixtures import llm_home  # noqa: F401  (fixture)
 from ui.state import AUGMENT_RESULTS
 
 
-def augment_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
-    """The real app on the Augment page, with runs saved under ``tmp_path`` and no background warm-up."""
+def augment_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, method: str) -> AppTest:
+    """The real app on the Augment page with ``method`` chosen, runs saved under ``tmp_path``, no warm-up."""
     monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
     monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.chdir(REPO)
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600).run()
-    return app.switch_page("pages/1_Augment.py").run()
+    app.switch_page("pages/1_Augment.py").run()
+    return app.multiselect(key="aug_methods").set_value([method]).run()
 
 
 def test_llm_estimate_cap_and_unfilled_budget_are_shown(
@@ -26,8 +27,7 @@ def test_llm_estimate_cap_and_unfilled_budget_are_shown(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    app = augment_page(monkeypatch, tmp_path)
-    app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
+    app = augment_page(monkeypatch, tmp_path, "llm-interactions")
     app.checkbox(key="llm_skill_check").uncheck().run()  # this test is about the cap (the check has its own)
     app.number_input(key="llm_max_calls").set_value(6).run()
     app.checkbox(key="aug_param:llm-interactions:negatives").check().run()  # off by default
@@ -52,8 +52,7 @@ def test_llm_init_shows_start_vectors_instead_of_rows(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    app = augment_page(monkeypatch, tmp_path)
-    app.multiselect(key="aug_methods").set_value(["llm-init"]).run()
+    app = augment_page(monkeypatch, tmp_path, "llm-init")
     app.checkbox(key="llm_skill_check").uncheck().run()
     # The LLM settings set the item noun (and cap, timeout, batch) once; the method's own form does not repeat them.
     assert app.text_input(key="llm_item_noun:ml-100k").value == "movie"
@@ -83,8 +82,7 @@ def test_skill_check_is_shown_and_decides_whether_the_run_spends(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    app = augment_page(monkeypatch, tmp_path)
-    app.multiselect(key="aug_methods").set_value(["llm-interactions"]).run()
+    app = augment_page(monkeypatch, tmp_path, "llm-interactions")
     assert app.checkbox(key="llm_skill_check").value, "the check is on by default"
     app.number_input(key="llm_max_calls").set_value(20).run()
     app.button(key="llm_skill_now").click().run()
