@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import time
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +161,20 @@ def _save_data(dataset: Any, folder: str, start: Any) -> None:
 
 
 def _save_slowly(result: Any, dataset: Any, root: str, start: Any, events: Any) -> None:
-    """A writer that says when it is inside a save (its temporary folder exists) and then takes its time."""
+    """A writer that says when it is inside a save (its temporary folder exists) and then takes its time.
+
+    Each writer talks on its own pipe: a writer killed while holding a lock shared with the others (a
+    `multiprocessing.Queue`'s) would leave the survivors waiting on it forever.
+    """
     write = runs.to_csv_bytes
 
     def slow(frame: pd.DataFrame) -> bytes:
-        events.put(("inside", os.getpid()))
+        events.send("inside")
         time.sleep(0.5)
         return write(frame)
 
     runs.to_csv_bytes = slow  # type: ignore[assignment]
-    events.put(("ready", os.getpid()))
+    events.send("ready")
     start.wait()
     save_run(result, root=root, dataset=dataset)
 
@@ -194,25 +199,33 @@ def test_writers_killed_mid_save_leave_no_run_listed_as_ok_that_is_not(experimen
     dataset, result = experiment
     upload = type(dataset)(**{**dataset.__dict__, "name": "shop", "sources": ("shop.csv",)})
     context = multiprocessing.get_context("spawn")
-    start, events = context.Event(), context.Queue()
+    start = context.Event()
+    pipes = [context.Pipe(duplex=False) for _ in range(4)]
     writers = [
-        context.Process(target=_save_slowly, args=(result, upload, str(tmp_path), start, events)) for _ in range(4)
+        context.Process(target=_save_slowly, args=(result, upload, str(tmp_path), start, sender), daemon=True)
+        for _, sender in pipes
     ]
-    for writer in writers:
-        writer.start()
-    ready = {events.get(timeout=300) for _ in writers}
-    assert {kind for kind, _ in ready} == {"ready"}
-    start.set()  # four saves at once
-    killed: list[int] = []
-    while len(killed) < 2:  # each of the first two writers to be inside a save is killed there
-        kind, pid = events.get(timeout=300)
-        if kind == "inside" and pid not in killed:
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-    for writer in writers:
-        writer.join(120)
-    while not events.empty():
-        events.get_nowait()
+    by_reader = {reader: writer for (reader, _), writer in zip(pipes, writers, strict=True)}
+    try:
+        for writer in writers:
+            writer.start()
+        assert [reader.recv() if reader.poll(300) else None for reader, _ in pipes] == ["ready"] * 4
+        start.set()  # four saves at once
+        killed: list[int] = []
+        while len(killed) < 2:  # each of the first two writers to be inside a save is killed there
+            ready = wait([r for r in by_reader if by_reader[r].pid not in killed], timeout=300)
+            assert ready, "no writer got inside a save in 300 s"
+            for reader in ready:
+                writer = by_reader[reader]
+                if len(killed) < 2 and reader.recv() == "inside" and writer.pid not in killed:
+                    os.kill(writer.pid, signal.SIGKILL)
+                    killed.append(writer.pid)
+        for writer in writers:  # a few short messages each: a pipe's buffer never fills
+            writer.join(120)
+    finally:
+        for writer in writers:  # never leave a writer behind to hang the test run at exit
+            if writer.is_alive():
+                writer.kill()
     assert sorted(w.exitcode for w in writers if w.pid in killed) == [-signal.SIGKILL, -signal.SIGKILL]
     finished = [w for w in writers if w.pid not in killed and w.exitcode == 0]
     assert len(finished) == 2, [w.exitcode for w in writers]

@@ -99,10 +99,17 @@ def test_user_text_never_renders_as_markdown(
     items = "item,title\n" + "".join(f"i{i},{image}?title{i}) Item {i}\n" for i in range(20))
     _upload(page, "Items file", "items.csv", items.encode())
     name_box = page.get_by_role("textbox", name="Name of this data")
-    name_box.fill(f"{image}?name) shop")
-    name_box.press("Tab")
-    wait_until_idle(page)
-    expect(name_box).to_have_value(f"{image}?name) shop")
+    for attempt in range(3):  # typing lands in a box that a re-run still in flight may draw again: type again
+        wait_until_idle(page)
+        name_box.fill(f"{image}?name) shop")
+        name_box.press("Tab")
+        wait_until_idle(page)
+        try:
+            expect(name_box).to_have_value(f"{image}?name) shop", timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     page.get_by_role("button", name="Load data").click()
     expect(metric_value(page, "Users")).to_have_text("30", timeout=COMPUTE_TIMEOUT_MS)
     expect(page.get_by_test_id("stCaptionContainer").filter(has_text=f"{image}?name) shop").first).to_be_visible()
