@@ -5,6 +5,7 @@ Session-scoped so the suite loads and splits the data once.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 import numpy as np
@@ -21,6 +22,22 @@ prefer_single_thread_on_small_machines()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Kill child processes a test left running and fail the run that left them.
+
+    multiprocessing joins its non-daemon children at interpreter exit, so one stuck child would hold the whole
+    run open until CI's limit, long after the summary was printed.
+    """
+    leftovers = multiprocessing.active_children()
+    for child in leftovers:
+        child.kill()
+        child.join(10)
+    if leftovers:
+        names = ", ".join(f"{child.name} (pid {child.pid})" for child in leftovers)
+        print(f"\nA test left child processes running; they were killed: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
