@@ -35,8 +35,10 @@ CACHE = Path(os.environ.get("RECAUG_HOME", Path.home() / ".cache" / "recaug")) /
 
 
 def pool_config() -> ExperimentConfig:
-    """The CLI's defaults with the pool's arms."""
-    return ExperimentConfig(augmenters=list(POOL_ARMS), augmenter_params={"edge-dropout": {"target": "all"}})
+    """The CLI's defaults with the pool's arms and the A/A control (opt-in since session 6; the pool keeps it)."""
+    return ExperimentConfig(
+        augmenters=list(POOL_ARMS), augmenter_params={"edge-dropout": {"target": "all"}}, aa_control=True
+    )
 
 
 def load_data(name: str) -> Dataset:

@@ -37,9 +37,11 @@ def compare_config(
     *,
     primary: list[str] | None = None,
     max_seeds: int = 0,
+    aa_control: bool = False,
 ) -> ExperimentConfig:
     """The experiment the Compare form describes: the Augment page's methods, split and seed, plus models/seeds,
-    the primary question (default NDCG@10 and Recall@20) and the seed limit for adding seeds until decided."""
+    the primary question (default NDCG@10 and Recall@20), the seed limit for adding seeds until decided and the
+    opt-in A/A control."""
     budgets = sorted(sweep_budgets, key=parse_budget)
     variants = sweep(aug["augmenters"], [parse_budget(b) for b in budgets]) if budgets else aug["augmenters"]
     return ExperimentConfig(
@@ -54,6 +56,7 @@ def compare_config(
         seeds=[int(aug["seed"]) + offset for offset in range(int(n_seeds))],
         primary=list(primary or DEFAULT_PRIMARY),
         max_seeds=int(max_seeds),
+        aa_control=bool(aa_control),
     )
 
 

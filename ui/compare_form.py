@@ -100,8 +100,26 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
                 "still be decided; the looks share alpha, so false verdicts stay at most 5%.",
             ),
         )
+        aa_control = remember(
+            "cmp_aa_control",
+            st.checkbox(
+                "Also run an A/A control",
+                value=recalled("cmp_aa_control", False),
+                key="cmp_aa_control",
+                help="Refit the baseline with fresh seeds on the same data and test it as its own family: a check "
+                "that verdicts are calibrated. Off by default: its fits are a third of the run, and spent as seeds "
+                "they buy 1.5x the seeds (more power); each row's noise is already its own seed spread.",
+            ),
+        )
     config = compare_config(
-        dataset, aug, models, int(n_seeds), sweep_budgets, primary=primary or None, max_seeds=int(max_seeds)
+        dataset,
+        aug,
+        models,
+        int(n_seeds),
+        sweep_budgets,
+        primary=primary or None,
+        max_seeds=int(max_seeds),
+        aa_control=bool(aa_control),
     )
     with st.expander("Where the seeds run"):
         where = st.radio(
@@ -120,7 +138,7 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
         f"Data **{markdown_prose(dataset.name)}** · protocol **{protocol}** · "
         f"seeds **{', '.join(map(str, config.seeds))}** · **{markdown_prose(methods)}** "
         f"({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
-        "training and validation items excluded from the ranking · verdicts only on the primary rows declared below; "
-        "an A/A control (baseline refitted with fresh seeds) checks calibration."
+        "training and validation items excluded from the ranking · verdicts only on the primary rows declared below"
+        + ("; an A/A control (baseline refitted with fresh seeds) checks calibration." if config.aa_control else ".")
     )
     return CompareForm(config, where, ray_address)

@@ -41,7 +41,7 @@ def test_cold_items_protocol_shows_the_cold_item_slice_first() -> None:
 def test_results_made_with_other_settings_are_stale(session: dict, planted: Dataset) -> None:
     aug = {"augmenters": ["random"], "augmenter_params": {}, "budget": 0.1, "target": "all", "seed": 0}
     config = controller.compare_config(planted, aug, ["pop"], 3, [])
-    assert config.seeds == [0, 1, 2] and config.data == "planted"
+    assert config.seeds == [0, 1, 2] and config.data == "planted" and not config.aa_control  # A/A: opt-in
     assert not controller.is_stale(planted, config)  # nothing shown yet
     session[controller.EXPERIMENT_KEY] = config_key(planted, config.to_dict())
     assert not controller.is_stale(planted, config)
@@ -49,3 +49,4 @@ def test_results_made_with_other_settings_are_stale(session: dict, planted: Data
     assert controller.is_stale(
         planted, controller.compare_config(planted, {**aug, "target": "light-users"}, ["pop"], 3, [])
     )
+    assert controller.is_stale(planted, controller.compare_config(planted, aug, ["pop"], 3, [], aa_control=True))

@@ -232,6 +232,18 @@ def test_aa_control_is_its_own_family_and_noise_floor_is_each_rows_own_seed_nois
     assert "seeds" in sentence and "200 users" in sentence and "(primary)" in sentence
 
 
+def test_the_aa_control_is_opt_in() -> None:
+    """Its fits are a third of the default run and buy more power spent as seeds (docs/notes/issue-17-verdicts.md):
+    off in the config and the CLI, on with --aa-control (--no-aa-control still parses, for old commands)."""
+    from recaug.__main__ import build_parser
+
+    def parsed(*flags: str) -> bool:
+        return bool(build_parser().parse_args(["compare", "--out", "x", *flags]).aa_control)
+
+    assert ExperimentConfig().aa_control is False
+    assert (parsed(), parsed("--aa-control"), parsed("--no-aa-control")) == (False, True, False)
+
+
 def test_experiment_writes_significance_protocol_and_every_seeds_split(planted: Dataset, tmp_path: Path) -> None:
     from recaug.analysis.fidelity import result_split
 
@@ -242,6 +254,7 @@ def test_experiment_writes_significance_protocol_and_every_seeds_split(planted: 
         models=["pop", "ease"],
         seeds=[0, 1, 2],
         budget=40,
+        aa_control=True,  # this test checks the A/A control's rows too
     )
     result = run_experiment(planted, config)
     table = significance_table(result)
