@@ -6,7 +6,8 @@ seconds of the process and its workers, and the load average before and after ar
 every case. The machine is shared: read ratios between cases of one run, with the load beside them.
 
     PYTHONPATH=. .venv/bin/python benchmarks/speed.py [--cases default-serial,default,seeds10] [--out speed.md]
-    PYTHONPATH=. .venv/bin/python benchmarks/speed.py --bpr 1m,3m   # BPR epoch vs implicit (scale_data sizes)
+    PYTHONPATH=. .venv/bin/python benchmarks/speed.py --cases "" --bpr 1m,3m   # BPR epoch vs implicit (scale_data)
+    PYTHONPATH=. .venv/bin/python benchmarks/speed.py --cases "" --als ml-100k,1m   # ALS fit + validation vs implicit
 """
 
 from __future__ import annotations
@@ -56,22 +57,39 @@ def run_case(name: str, data: list[str]) -> dict[str, Any]:
     }
 
 
+def scale_split(size: str) -> Any:
+    """Seed 0's random-811 split of ``ml-100k`` (the packaged data) or a ``scale_data`` size in /tmp/recaug-scale."""
+    from recaug.data.loading import load_dataset
+    from recaug.data.splits import make_split
+
+    if size == "ml-100k":
+        dataset, _ = load_dataset("ml-100k")
+    else:
+        folder = Path("/tmp/recaug-scale") / size
+        dataset, _ = load_dataset(str(folder / "interactions.csv"), items=str(folder / "items.csv"))
+    return dataset, make_split(dataset.interactions, "random-811", 0)
+
+
+def single_threaded() -> None:
+    """One thread for torch, BLAS and ``implicit`` (as in a pool worker): CPU seconds then compare like for like."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    os.environ["RECAUG_FIT_THREADS"] = "1"
+    torch.set_num_threads(1)
+    threadpool_limits(1)
+
+
 def bpr_epochs(size: str, epochs: int = 3) -> dict[str, Any]:
     """CPU s per BPR epoch, ours (compiled step, no validation) and ``implicit``'s (one thread), same split."""
     import numpy as np
-    import torch
     from implicit.bpr import BayesianPersonalizedRanking
-    from threadpoolctl import threadpool_limits
 
-    from recaug.data.loading import load_dataset
-    from recaug.data.splits import make_split
     from recaug.models import create_model
 
-    torch.set_num_threads(1)
-    threadpool_limits(1)
-    folder = Path("/tmp/recaug-scale") / size
-    dataset, _ = load_dataset(str(folder / "interactions.csv"), items=str(folder / "items.csv"))
-    train = dataset.matrix(make_split(dataset.interactions, "random-811", 0).train)
+    single_threaded()
+    dataset, split = scale_split(size)
+    train = dataset.matrix(split.train)
     started_load = load()
     create_model("bpr", max_epochs=1).fit(train)  # untimed: imports, compiled kernels
     BayesianPersonalizedRanking(factors=8, iterations=1, num_threads=1).fit(train, show_progress=False)
@@ -85,10 +103,60 @@ def bpr_epochs(size: str, epochs: int = 3) -> dict[str, Any]:
     return {"size": size, "nnz": train.nnz, "ours": ours, "implicit": theirs, "load": f"{started_load} → {load()}"}
 
 
+def als_fits(size: str, repeats: int = 3) -> dict[str, Any]:
+    """CPU s of our ALS fit with its validation (early stopping) against ``implicit``'s own fit of the same
+    iterations, one thread each, interleaved ``repeats`` times (medians)."""
+    import numpy as np
+
+    from recaug.models import create_model
+    from recaug.models.als import implicit_als
+
+    single_threaded()
+    dataset, split = scale_split(size)
+    train, valid = dataset.matrix(split.train), dataset.matrix(split.valid)
+    started_load = load()
+    create_model("als", max_iterations=1).fit(train, valid)  # untimed: imports, compiled kernels
+    ours, theirs = [], []
+    for _ in range(repeats):
+        started = time.process_time()
+        model = create_model("als").fit(train, valid)
+        ours.append(time.process_time() - started)
+        iterations = model.history_[-1][0]
+        peer = implicit_als(model.factors, model.reg, model.alpha, iterations, model.seed, gpu=False)
+        started = time.process_time()
+        peer.fit(train.astype(np.float32).tocsr(), show_progress=False)
+        theirs.append(time.process_time() - started)
+    return {
+        "size": size,
+        "nnz": train.nnz,
+        "iterations": iterations,
+        "looks": len(model.history_),
+        "ours": float(np.median(ours)),
+        "implicit": float(np.median(theirs)),
+        "load": f"{started_load} → {load()}",
+    }
+
+
+def against_implicit(title: str, rows: list[dict[str, Any]]) -> list[str]:
+    """A markdown table of ours vs ``implicit``'s CPU seconds, the ratio and the load, one row per size."""
+    looks = "iterations" in rows[0]
+    head = f"| {title} | interactions |{' iterations (looks) |' if looks else ''} ours CPU s | implicit CPU s |"
+    lines = [head + " ratio | load |", "|---" * (head.count("|") + 1) + "|"]
+    for row in rows:
+        print(row, flush=True)
+        done = f" {row['iterations']} ({row['looks']}) |" if looks else ""
+        lines.append(
+            f"| {row['size']} | {row['nnz']:,} |{done} {row['ours']:.3f} | {row['implicit']:.3f} | "
+            f"{row['ours'] / row['implicit']:.2f} | {row['load']} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="default-serial,default,seeds10")
     parser.add_argument("--bpr", default="", help="scale_data sizes for the BPR epoch comparison, e.g. 1m,3m")
+    parser.add_argument("--als", default="", help="sizes for the ALS fit comparison, e.g. ml-100k,1m")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     data = ["--data", "ml-100k"]
@@ -101,16 +169,10 @@ def main() -> None:
             print(row, flush=True)
             ok = "yes" if row["ok"] else f"no: {row['error']}"
             lines.append(f"| {name} | {row['wall_s']:.1f} | {row['cpu_s']:.1f} | {ok} | {row['load']} |")
-    if args.bpr:
-        lines += ["", "| BPR epoch | interactions | ours CPU s | implicit CPU s (1 thread) | ratio | load |"]
-        lines.append("|---|---|---|---|---|---|")
-        for size in args.bpr.split(","):
-            row = bpr_epochs(size)
-            print(row, flush=True)
-            ratio = row["ours"] / row["implicit"]
-            lines.append(
-                f"| {size} | {row['nnz']:,} | {row['ours']:.3f} | {row['implicit']:.3f} | {ratio:.2f} | {row['load']} |"
-            )
+    peers = {"bpr": (args.bpr, bpr_epochs, "BPR epoch"), "als": (args.als, als_fits, "ALS fit with validation")}
+    for sizes, measure, title in peers.values():
+        if sizes:
+            lines += ["", *against_implicit(title, [measure(size) for size in sizes.split(",")])]
     text = (
         "\n".join(lines)
         + "\n\nProduced by `PYTHONPATH=. .venv/bin/python benchmarks/speed.py "

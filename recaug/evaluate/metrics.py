@@ -7,8 +7,7 @@ so significance tests can pair users.
 
 Tie rule (one rule everywhere, including at the cut-off): items are ordered by score, highest first, and items
 with equal scores by item index, lowest first. So when several items tie for the last places of a top-k, the
-lowest-indexed ones get in. ``argpartition`` alone picks an arbitrary subset of such a tie; ``rank_top_k`` repairs
-exactly the rows where that can happen.
+lowest-indexed ones get in. NaN scores rank below every other score.
 """
 
 from __future__ import annotations
@@ -26,41 +25,29 @@ def rank_top_k(scores: np.ndarray, exclude: sp.csr_matrix, k: int) -> np.ndarray
 
     Ties follow the module's rule: equal scores are ordered by item index, lowest first, also at the cut-off.
     """
-    scores = np.array(scores, dtype=np.float32, copy=True)
-    rows, cols = exclude.nonzero()
-    scores[rows, cols] = -np.inf
-    return top_k_indices(scores, k)
+    return _ranked(np.asarray(scores, dtype=np.float32), exclude.tocsr(), k)
 
 
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of each row's ``k`` highest scores, best first, ties by lower index (the module's rule).
 
-    The same order as ``np.argsort(-scores, kind="stable")[:, :k]`` at a fraction of its cost (a partition,
-    then a sort of the k chosen). ``scores`` is not modified.
+    The same order as ``np.argsort(-scores, kind="stable")[:, :k]`` at a fraction of its cost. ``scores`` is not
+    modified; float64 scores are compared as float64.
     """
     scores = np.asarray(scores)
-    k = min(k, scores.shape[1])
-    if k == 0:
-        return np.zeros((scores.shape[0], 0), dtype=np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    threshold = part_scores.min(axis=1)
-    # Rows with more than k items at or above the k-th score have a tie at the cut-off: choose it by index.
-    crowded = np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k)
-    if len(crowded):
-        part[crowded] = _cut_ties_by_index(scores[crowded], threshold[crowded], k)
-        part_scores[crowded] = np.take_along_axis(scores[crowded], part[crowded], axis=1)
-    order = np.lexsort((part, -part_scores), axis=1)
-    return np.take_along_axis(part, order, axis=1).astype(np.int64, copy=False)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    return _ranked(scores, sp.csr_matrix((scores.shape[0], scores.shape[1]), dtype=np.float32), k)
 
 
-def _cut_ties_by_index(scores: np.ndarray, threshold: np.ndarray, k: int) -> np.ndarray:
-    """The k items per row above ``threshold`` plus the lowest-indexed items tied at it (unordered)."""
-    above = scores > threshold[:, None]
-    tied = scores == threshold[:, None]
-    room = k - above.sum(axis=1)
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room[:, None]))
-    return np.nonzero(chosen)[1].reshape(len(scores), k)
+def _ranked(scores: np.ndarray, exclude: sp.csr_matrix, k: int) -> np.ndarray:
+    """The one implementation of the rule: a compiled scan per row (:mod:`recaug.evaluate.top_k_kernel`)."""
+    from recaug.evaluate.top_k_kernel import top_k_excluding
+
+    k = max(0, min(k, scores.shape[1]))
+    # One signature per score dtype (numba compiles each once): int64 positions, a boolean "excluded" per entry.
+    indptr, indices = exclude.indptr.astype(np.int64, copy=False), exclude.indices.astype(np.int64, copy=False)
+    return top_k_excluding(np.ascontiguousarray(scores), indptr, indices, exclude.data != 0, k)
 
 
 def hit_matrix(top: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""ALS on ``implicit``: chunked training equals one long fit, early stopping on validation, real ML-100k range."""
+"""ALS on ``implicit``: early stopping inside one implicit fit keeps its own factors; real ML-100k range."""
 
 from __future__ import annotations
 
@@ -12,18 +12,24 @@ from recaug.models import create_model
 from recaug.models.als import implicit_als
 
 
-def test_chunks_of_iterations_continue_like_one_fit() -> None:
-    """implicit's fit resumes from the current factors: 2 x 3 iterations == 6 iterations (what early stopping uses)."""
+def test_the_early_stopped_factors_are_implicits_own_at_the_chosen_iteration() -> None:
+    """Validation runs inside one implicit fit (its per-iteration callback): the kept factors are exactly what
+    implicit's plain fit of ``best_iteration_`` iterations gives, and the fit ends ``patience`` looks later."""
     rng = np.random.default_rng(0)
-    x = sp.csr_matrix((rng.random((60, 40)) < 0.1).astype(np.float32))
-    once = implicit_als(8, 0.1, 1.0, 6, seed=0, gpu=False)
-    once.fit(x, show_progress=False)
-    chunked = implicit_als(8, 0.1, 1.0, 3, seed=0, gpu=False)
-    chunked.fit(x, show_progress=False)
-    chunked.fit(x, show_progress=False)
-    np.testing.assert_allclose(chunked.user_factors, once.user_factors, rtol=1e-4, atol=1e-6)
-    ours = create_model("als", factors=8, reg=0.1, max_iterations=6, device="cpu").fit(x)
-    np.testing.assert_allclose(ours.user_factors_, once.user_factors, rtol=1e-4, atol=1e-6)
+    x = sp.csr_matrix((rng.random((60, 40)) < 0.15).astype(np.float32))
+    valid = sp.csr_matrix((rng.random((60, 40)) < 0.05).astype(np.float32) - x.multiply(1.0)).maximum(0)
+    ours = create_model("als", factors=8, reg=0.1, max_iterations=30, eval_every=2, patience=2, device="cpu")
+    ours.fit(x, valid)
+    # Validation every 2 iterations; stopped two looks after the best (seed 0: best at 2, stopped at 6 of 30).
+    assert [it for it, _ in ours.history_] == [2, 4, 6] and ours.best_iteration_ == 2
+    plain = implicit_als(8, 0.1, 1.0, ours.best_iteration_, seed=0, gpu=False)
+    plain.fit(x, show_progress=False)
+    np.testing.assert_array_equal(ours.user_factors_, plain.user_factors)
+    np.testing.assert_array_equal(ours.item_factors_, plain.item_factors)
+    whole = create_model("als", factors=8, reg=0.1, max_iterations=6, device="cpu").fit(x)  # no validation
+    plain = implicit_als(8, 0.1, 1.0, 6, seed=0, gpu=False)
+    plain.fit(x, show_progress=False)
+    np.testing.assert_array_equal(whole.user_factors_, plain.user_factors)
 
 
 def test_als_early_stops_on_validation_and_reaches_the_ml100k_range(ml100k: Dataset, ml100k_split: Split) -> None:
