@@ -307,17 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_memorisation(args: argparse.Namespace) -> int:
     from recaug.data.loading import load_dataset
-    from recaug.text.llm.factory import create_backend
-    from recaug.text.llm.memorisation import title_completion_check
+    from recaug.text.llm.memorisation import check_memorisation
 
     dataset, _ = load_dataset(args.data, items=args.items)
     options = (
         {"key_from_url": args.llm_key_from_url, "timeout": args.llm_timeout} if args.llm_backend == "openai" else {}
     )
-    backend = create_backend(args.llm_backend, args.llm_model, args.llm_base_url, **options)
-    backend.check_scoring(likelihoods=True)  # the check compares endings' log-likelihoods across prompts
-    check = title_completion_check(backend, dataset.items["title"].tolist(), n_titles=args.titles, seed=args.seed)
+    titles = dataset.items["title"].tolist()
+    check = check_memorisation(
+        titles, args.llm_backend, args.llm_model, args.llm_base_url, n_titles=args.titles, seed=args.seed, **options
+    )
     print(check.line())
+    print(f"cost: {check.calls} scoring calls, {check.requests} requests, {check.seconds:.1f} s", file=sys.stderr)
     return 0
 
 

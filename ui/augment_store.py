@@ -73,8 +73,7 @@ def save_augmentation(
             for part, frame in frames.items():
                 if _frame(frame):
                     (tmp / f"{position}.{part}.parquet").write_bytes(to_parquet_bytes(frame))
-            record = {"name": name, "info": result.info, "params": result.params}
-            (tmp / f"{position}.json").write_text(json.dumps(redact_secrets(record), default=_plain))
+            (tmp / f"{position}.json").write_text(_method_json(name, result))
         record = {"fingerprint": fingerprint, "config": config, "methods": list(results)}
         (tmp / CONFIG).write_text(json.dumps(redact_secrets(record), sort_keys=True, default=_plain))
         tmp.rename(target)
@@ -85,6 +84,24 @@ def save_augmentation(
         raise
     _prune(folder)
     return digest
+
+
+def update_info(digest: str, results: dict[str, AugmentResult], root: str | Path | None = None) -> bool:
+    """Rewrite the kept augmentation's per-method info (e.g. after a check was run for it); each file is replaced
+    whole, so a reader sees the old info or the new. False when ``digest`` is not kept (nothing is written)."""
+    path = store_dir(root) / digest
+    if not digest.isalnum() or not (path / CONFIG).exists():
+        return False
+    for position, (name, result) in enumerate(results.items()):
+        tmp = path / f".{position}.{uuid.uuid4().hex[:8]}.json"
+        tmp.write_text(_method_json(name, result))
+        os.replace(tmp, path / f"{position}.json")
+    return True
+
+
+def _method_json(name: str, result: AugmentResult) -> str:
+    record = {"name": name, "info": result.info, "params": result.params}
+    return json.dumps(redact_secrets(record), default=_plain)
 
 
 def load_augmentation(

@@ -143,6 +143,17 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
                 placeholder="http://127.0.0.1:8000/v1",
                 key="llm_base_url",
             )
+            key_from_url = remember(
+                "llm_key_from_url",
+                st.checkbox(
+                    "Use the key in the URL",
+                    bool(recalled("llm_key_from_url", False)),
+                    key="llm_key_from_url",
+                    help="A key typed into the base URL (http://user:KEY@host/v1 or ?key=...) is dropped unless "
+                    "this is ticked; then it is sent as the API key (a Bearer header), never in the URL, and "
+                    "never written to disk or shown.",
+                ),
+            )
             cap_column, timeout_column, concurrency_column = st.columns(3)
             max_calls = int(
                 cap_column.number_input(
@@ -199,6 +210,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
             backend=backend,
             model=model or None,
             base_url=base_url or None,
+            key_from_url=True if key_from_url else None,  # unticked: the default, so settings stay as they were
             max_calls=max_calls,
             timeout=float(timeout),
             batch_size=concurrency,
@@ -226,6 +238,7 @@ LLM_WIDGETS = {
     "llm_backend": "backend",
     "llm_model": "model",
     "llm_base_url": "base_url",
+    "llm_key_from_url": "key_from_url",
     "llm_max_calls": "max_calls",
     "llm_timeout": "timeout",
     "llm_concurrency": "batch_size",
@@ -297,6 +310,8 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     for warning in llm_warnings([info]):  # unfilled budget, failed calls: never a silent shortfall
         st.warning(markdown_prose(warning.split(": ", 1)[1]), icon=":material/warning:")
     _info_cards(info)
+    if isinstance(info.get("memorisation"), dict):  # kept by ui.augment_memorisation
+        st.caption(f"Memorisation check of this server model: {markdown_prose(info['memorisation']['line'])}")
     if result.item_init is not None:
         _start_vectors_panel(name, result)
         return

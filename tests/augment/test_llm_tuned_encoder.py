@@ -21,6 +21,7 @@ from tests.conftest import planted_interactions
 
 WORDS = ["amber", "basin", "cobalt", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper"]
 SMALL = TuneSettings(pairs_per_item=100, epochs=2, batch_size=128, learning_rate=3e-3)
+KNOWN_EVERY = 3  # the skill-check test's LLM knows the held-out item of one user in three
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,42 @@ def test_consumers_take_encoder_tuned(home: Path, blind: Dataset):
 
     # Users' unseen items of their own block are what the tuned text space puts next to their history.
     assert in_block(rows_tuned) > in_block(rows_packaged) + 0.2
+
+
+def test_the_skill_check_compares_the_llm_with_the_encoder_the_run_uses(home: Path, blind: Dataset):
+    from recaug.augment.llm.llm_interactions import LLMInteractionsAugmenter
+    from recaug.augment.llm.skill import check_skill, encoder_scores, held_out_task, hits
+    from tests.augment.test_llm_skill import Oracle
+
+    train = blind.training_data(blind.interactions)
+    users = np.arange(train.n_users)
+    task = held_out_task(train, users, n_users=60, seed=0)  # the task the check below builds
+    writer = LLMInteractionsAugmenter(backend=Oracle({})).fit(task.train)
+    known = zip(task.users[::KNOWN_EVERY], task.held[::KNOWN_EVERY], strict=True)
+    # An LLM that knows one user in KNOWN_EVERY (the rest tie): clearly above chance, below the tuned encoder.
+    oracle = Oracle(
+        {writer.continuation_prompt(writer.recent_history(int(u))): str(writer.titles_[h]) for u, h in known}
+    )
+    reports = {
+        encoder: check_skill(
+            create_augmenter("llm-item-text", backend=oracle, encoder=encoder, min_skill="encoder").fit(train),
+            users=users,
+            n_users=60,
+        )
+        for encoder in (DEFAULT_ENCODER, "tuned")
+    }
+    packaged, tuned = (reports[e].table.set_index("scorer")["hit_rate"] for e in (DEFAULT_ENCODER, "tuned"))
+    assert list(packaged.index) == ["llm", "encoder", "popularity", "chance"]
+    assert list(tuned.index) == ["llm", "encoder", "tuned encoder", "popularity", "chance"]
+    assert packaged["llm"] == tuned["llm"] and packaged["encoder"] == tuned["encoder"]  # same task, same scorers
+    # The tuned row is an encoder tuned on the check's reduced split: it never saw the held-out items.
+    texts = task.train.items["text"].tolist()
+    reduced = tuned_encoder(task.train.matrix, texts, seed=0)
+    assert tuned["tuned encoder"] == pytest.approx(hits(encoder_scores(task, str(reduced)), task).mean(), abs=1e-4)
+    assert tuned["tuned encoder"] > tuned["encoder"] + 0.2, "tuned on the interactions, it sees the blocks"
+    assert packaged["encoder"] < packaged["llm"] < tuned["tuned encoder"]
+    # So the same LLM passes next to the packaged encoder and fails next to the tuned one the run would use.
+    assert reports[DEFAULT_ENCODER].passed and "free sentence encoder" in reports[DEFAULT_ENCODER].verdict
+    assert not reports["tuned"].passed
+    assert "worse than the tuned encoder" in reports["tuned"].verdict
+    assert "tuned encoder (the encoder this run uses)" in reports["tuned"].verdict

@@ -39,6 +39,9 @@ def test_a_key_in_the_base_url_is_never_sent_shown_or_written(
                 "2",
                 "--llm-max-calls",
                 "3",
+                "--llm-min-skill",
+                "off",  # the skill check is not the subject (its ~130 calls were most of this test's minutes)
+                *("--param", "llm-interactions.n_candidates=4", "--param", "llm-interactions.history_size=3"),
                 "--out",
                 str(out),
                 "--runs-dir",

@@ -314,6 +314,28 @@ def test_lettered_modes_refuse_long_option_lists_and_callers_needing_likelihoods
             remote.check_scoring(likelihoods=True)
 
 
+def test_cold_item_judging_is_refused_on_a_lettered_only_server_before_any_call(
+    served: LocalBackend, ml100k_train: TrainingData
+) -> None:
+    from recaug.augment import create_augmenter
+
+    def top(text: str) -> dict[str, float]:
+        return {f" {_right_letter(text)}": -0.1, " Z": -3.0}
+
+    with OpenAIStub(served, echo="ignored", top_logprobs=top) as server:
+        options = {"backend": "openai", "base_url": server.url, "timeout": 180.0, "max_items": 2}
+        judge = create_augmenter("llm-cold-items", mode="judge", **options)
+        with pytest.raises(RecaugInputError) as refused:
+            judge.fit(ml100k_train)
+        # The judge's own reason and its way out, then the server's (its mode and the probe's report).
+        message = str(refused.value)
+        assert "mode 'judge' compares yes/no log-likelihoods across calls" in message
+        assert "only by a lettered choice (top-logprobs)" in message and "use mode 'one-pass'" in message
+        assert server.requests and set(server.requests) == {"/v1/completions"}  # the probe only: no judging
+        assert not any("Would this user like the new" in str(body) for body in server.bodies)
+        create_augmenter("llm-cold-items", mode="one-pass", **options).fit(ml100k_train)  # generation only: fine
+
+
 def test_constrained_choice_sends_a_grammar_and_guided_choice(served: LocalBackend) -> None:
     with OpenAIStub(served, echo="ignored", top_logprobs=False, chat_reply=_right_letter) as server:
         remote = client(server)
@@ -328,9 +350,11 @@ def test_the_memorisation_check_runs_from_the_cli_against_a_server(
     from recaug.__main__ import main
 
     url = ["--llm-base-url", stub.url, "--llm-timeout", "600"]  # a loaded machine must not turn this into retries
-    assert main(["memorisation", "--data", "ml-100k", *url, "--titles", "12"]) == 0
-    line = capsys.readouterr().out
-    assert "title completion: " in line and "of 12 titles completed right among 5 endings (chance 0.20)" in line
+    assert main(["memorisation", "--data", "ml-100k", *url, "--titles", "6"]) == 0
+    line, err = capsys.readouterr()
+    assert "title completion: " in line and "of 6 titles completed right among 5 endings (chance 0.20)" in line
     assert "left out" not in line  # every call answered: no title dropped
-    # 24 prompts x 5 endings = 120 echo texts, 16 to a request: 8 requests after the probe.
-    assert stub.requests.count("/v1/completions") == len(PROBE) + 8
+    # 12 prompts x 5 endings = 60 echo texts, 16 to a request: 4 requests after the probe.
+    assert stub.requests.count("/v1/completions") == len(PROBE) + 4
+    # Its cost, the server's probe and model list included: every request the server saw.
+    assert f"cost: 12 scoring calls, {len(stub.urls)} requests, " in err

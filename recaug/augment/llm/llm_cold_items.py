@@ -25,6 +25,7 @@ from recaug.augment.base import NotFittedError, Target, register
 from recaug.augment.llm.llm_common import ACCEPTED, LLMAugmenter
 from recaug.augment.llm.llm_item_text import enrich_items, give_items_to_users, thin_items
 from recaug.augment.text.similarity import history_profiles, ranked_matches
+from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import TrainingData
@@ -80,9 +81,22 @@ class LLMColdItemsAugmenter(LLMAugmenter):
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)
         if self.mode == "judge":
-            self.llm_.check_scoring()
+            self._check_judge_scoring()
         self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
+
+    def _check_judge_scoring(self) -> None:
+        """Refuse, before any call, a backend whose yes/no scores are not log-likelihoods: the judge compares each
+        pair's log-odds with the calibration user's (another call) and with ``min_yes``, which a lettered choice
+        (it only ranks the options shown together) cannot give, and would silently turn into a positional answer."""
+        try:
+            self.llm_.check_scoring(likelihoods=True)
+        except RecaugInputError as error:
+            raise RecaugInputError(
+                f"{self.name} in mode 'judge' compares yes/no log-likelihoods across calls, and {error.problem}",
+                fix="use mode 'one-pass' (one generation per item, no scoring), a server that returns prompt "
+                "log-probabilities (vLLM, or llama.cpp behind its beginning-of-text token), or the local backend",
+            ) from error
 
     def prompt(self, history: np.ndarray | None, item: int) -> str:
         """The yes/no question about catalog item ``item``; ``history=None`` is the calibration user."""

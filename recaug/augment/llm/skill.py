@@ -6,7 +6,10 @@ On the *training* split only (never validation or test): ``n_users`` seeded user
 from what is left of the training split:
 
 * the configured LLM, scoring exactly as ``llm-interactions`` does (candidate-free continuation + PMI by default);
-* the sentence encoder: cosine of a candidate's text to the mean of the user's history texts (free);
+* the sentence encoder: cosine of a candidate's text to the mean of the user's history texts (free); when the
+  augmenter uses another encoder (``encoder="tuned"``: MiniLM + a map trained on the interactions), a second row
+  with that encoder -- tuned on the check's reduced split, so it never saw the held-out items -- and the verdict
+  compares the LLM with the encoder the run uses;
 * popularity (training counts) and chance (1 / ``n_candidates``).
 
 A scorer's hit rate is how often its top candidate is the held-out item (ties share the hit), with a bootstrap
@@ -36,6 +39,7 @@ from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import TIMESTAMP
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
+from recaug.text.finetune import PACKAGED, TUNED, encoder_for
 
 if TYPE_CHECKING:
     from recaug.augment.llm.llm_common import LLMAugmenter
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
 SKILL_COLUMNS = ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users"]
 SKILL_RULES = ("off", "chance", "encoder")
 LLM, ENCODER, POPULARITY, CHANCE = "llm", "encoder", "popularity", "chance"
+TUNED_ENCODER, OWN_ENCODER = "tuned encoder", "run's encoder"  # the rows of an augmenter's non-default encoder
 BOOTSTRAP_DRAWS = 2000
 SKILL_CANDIDATES = 10
 SKILL_FILE = "llm_skill.csv"
@@ -214,20 +219,28 @@ class SkillReport:
         }
 
 
-def judge(table: pd.DataFrame, rule: str | float, llm_label: str) -> tuple[bool, str]:
-    """(passed, one plain sentence) for the LLM row of ``table`` under ``rule``."""
+def judge(table: pd.DataFrame, rule: str | float, llm_label: str, against: str = ENCODER) -> tuple[bool, str]:
+    """(passed, one plain sentence) for the LLM row of ``table`` under ``rule``; ``against`` names the encoder
+    row the ``encoder`` rule compares with (the encoder the run uses)."""
     rows = table.set_index("scorer")
     llm, chance = rows.loc[LLM], float(rows.loc[CHANCE, "hit_rate"])
-    encoder = float(rows.loc[ENCODER, "hit_rate"])
+    encoder = float(rows.loc[against, "hit_rate"])
+    named = "free sentence encoder" if against == ENCODER else f"{against} (the encoder this run uses)"
+    others = "".join(
+        f", the {'packaged encoder' if label == ENCODER else label} {float(rows.loc[label, 'hit_rate']):.1%}"
+        for label in (ENCODER, TUNED_ENCODER, OWN_ENCODER)
+        if label in rows.index and label != against
+    )
     measured = (
         f"{llm_label} picked the held-out training item for {llm['hit_rate']:.1%} of {int(llm['n_users'])} users "
-        f"[{llm['ci_low']:.1%}, {llm['ci_high']:.1%}]; chance is {chance:.0%}, the free sentence encoder "
-        f"{encoder:.1%}, popularity {float(rows.loc[POPULARITY, 'hit_rate']):.1%}"
+        f"[{llm['ci_low']:.1%}, {llm['ci_high']:.1%}]; chance is {chance:.0%}, the {named} "
+        f"{encoder:.1%}{others}, popularity {float(rows.loc[POPULARITY, 'hit_rate']):.1%}"
     )
     if llm["ci_low"] <= chance:
         return False, f"{measured}: the LLM is not better than chance, so its calls would be spent on noise."
     if rule == "encoder" and llm["hit_rate"] < encoder:
-        return False, f"{measured}: the LLM is worse than the free encoder, so its calls would not pay."
+        shown = "free encoder" if against == ENCODER else against
+        return False, f"{measured}: the LLM is worse than the {shown}, so its calls would not pay."
     if isinstance(rule, float) and llm["hit_rate"] < rule:
         return False, f"{measured}: below the required hit rate {rule:.1%}."
     return True, f"{measured}: the LLM passes the skill check."
@@ -263,13 +276,15 @@ def check_skill(
     users: np.ndarray | None = None,
     n_users: int = 100,
     n_candidates: int = SKILL_CANDIDATES,
-    encoders: Sequence[tuple[str, str]] = ((ENCODER, DEFAULT_ENCODER),),
+    encoders: Sequence[tuple[str, str]] | None = None,
     progress: ProgressFn | None = None,
 ) -> SkillReport:
     """Run the check for a fitted LLM augmenter's backend and settings on its training split (see the module).
 
-    Results are kept for the process, keyed by the training rows, the backend, the settings and the seed, so the
-    several ``llm-*`` variants of one run pay for one check per seed.
+    ``encoders`` are the (row label, encoder name) rows, the last being the one the ``encoder`` rule compares with;
+    by default :func:`skill_encoders` of the augmenter. Results are kept for the process, keyed by the training
+    rows, the backend, the settings and the seed, so the several ``llm-*`` variants of one run pay for one check
+    per seed.
     """
     from recaug.augment.base import create_augmenter
 
@@ -277,6 +292,7 @@ def check_skill(
     train, seed = augmenter.train_, int(augmenter.seed)
     users = np.arange(train.n_users) if users is None else np.asarray(users, dtype=np.int64)
     scoring = _scoring_params(augmenter)
+    encoders = list(encoders or skill_encoders(augmenter))
     key = _key(train, augmenter, scoring, users, n_users, n_candidates, encoders, rule)
     if key in _CACHE:
         return _CACHE[key]
@@ -289,7 +305,9 @@ def check_skill(
     used = augmenter.llm_.usage.since(before)
     seconds = time.perf_counter() - started
     per_user = {LLM: hits(llm, task)}
-    for label, model in encoders:
+    texts = task.train.items["text"].astype(str).tolist()
+    for label, name in encoders:  # "tuned" is tuned here, on the reduced split: it never sees the held-out items
+        model = encoder_for(name, task.train.matrix, texts, seed=seed)
         per_user[label] = hits(encoder_scores(task, model), task)
     per_user[POPULARITY] = hits(popularity_scores(task), task)
     rows = []
@@ -300,11 +318,20 @@ def check_skill(
     table = pd.DataFrame(rows, columns=SKILL_COLUMNS[:4]).assign(chance=task.chance, n_users=len(task.users))
     table = table.assign(calls=[int(used["calls"]) if r[0] == LLM else 0 for r in rows]).round(4)
     label = f"{augmenter.llm_.kind} LLM {augmenter.llm_.model_id}"
-    passed, verdict = judge(table, rule, label)
+    passed, verdict = judge(table, rule, label, against=encoders[-1][0])
     report(1.0, "skill check done")
     outcome = SkillReport(table, passed, verdict, label, int(used["calls"]), seconds, per_user)
     _CACHE[key] = outcome
     return outcome
+
+
+def skill_encoders(augmenter: LLMAugmenter) -> list[tuple[str, str]]:
+    """The encoder rows of the augmenter's check: the packaged encoder, then the augmenter's own when it uses
+    another (``encoder="tuned"`` -> a ``tuned encoder`` row), which the verdict then compares with."""
+    own = str(getattr(augmenter, "encoder", DEFAULT_ENCODER))
+    if own in (DEFAULT_ENCODER, PACKAGED):
+        return [(ENCODER, DEFAULT_ENCODER)]
+    return [(ENCODER, DEFAULT_ENCODER), (TUNED_ENCODER if own == TUNED else OWN_ENCODER, own)]
 
 
 def _scoring_params(augmenter: LLMAugmenter) -> dict[str, Any]:

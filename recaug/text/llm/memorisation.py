@@ -11,12 +11,15 @@ chance knows the catalogue.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from recaug.core.errors import RecaugInputError
+from recaug.core.progress import ProgressFn, no_progress
 from recaug.text.llm.base import LLMBackend
 from recaug.text.llm.parsing import display_title
 
@@ -25,6 +28,9 @@ NO_PREFIX = "(nothing yet)"
 # SmolLM2-135M on ML-100k, 200 titles, 5 endings (docs/notes/issue-20-servers.md): a reference for what fluency and a
 # few famous titles give without real knowledge of the catalogue.
 SMALL_MODEL_REFERENCE = 0.28
+# Titles scored per step (one progress step, one place a stop takes effect): 8 titles are 16 prompts x 5 endings, 80
+# echo texts, which a server taking lists gets as 5 full requests of 16.
+STEP_TITLES = 8
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,9 @@ class MemorisationCheck:
     ci_high: float
     calls: int
     failed: int = 0
+    seconds: float = 0.0  # wall time of the check (the server probe included when it ran first)
+    requests: int = 0  # HTTP requests a server was sent (0 for a local model)
+    model: str = ""
 
     @property
     def chance(self) -> float:
@@ -47,6 +56,10 @@ class MemorisationCheck:
     def memorised(self) -> bool:
         """The interval lies above chance: the model completes this catalogue's titles from memory."""
         return self.ci_low > self.chance
+
+    def record(self) -> dict[str, Any]:
+        """Plain values (chance, verdict and line included) to store with an augmentation and show again."""
+        return {**asdict(self), "chance": self.chance, "memorised": self.memorised, "line": self.line()}
 
     def line(self) -> str:
         """One sentence for the CLI, the Augment page and the report."""
@@ -71,7 +84,7 @@ def memorisation_note(data_name: str, backend_kind: str) -> str | None:
     return (
         f"{data_name} is a public benchmark that large models have read: a gain from an LLM server here can be "
         "memorisation of the benchmark, not skill that carries over to your own data. Run the title-completion "
-        "check (recaug.text.llm.memorisation.title_completion_check) before trusting it."
+        "check (the Augment page's button, or `python -m recaug memorisation`) before trusting it."
     )
 
 
@@ -93,13 +106,17 @@ def title_completion_check(
     item_noun: str = "movie",
     seed: int = 0,
     n_boot: int = 1000,
+    progress: ProgressFn | None = None,
 ) -> MemorisationCheck:
     """Score each sampled title's true ending against ``n_options - 1`` endings of other titles (PMI).
 
-    ``titles`` is the catalogue (any order, duplicates ignored). Makes ``2 * n_titles`` scoring calls; titles whose
-    calls failed are left out (``failed``), never counted as misses. Raises :class:`ValueError` when fewer than
-    ``n_options`` titles have two or more words, :class:`RecaugInputError` when no call gave usable scores.
+    ``titles`` is the catalogue (any order, duplicates ignored). Makes ``2 * n_titles`` scoring calls, reported to
+    ``progress`` every :data:`STEP_TITLES` titles; titles whose calls failed are left out (``failed``), never counted
+    as misses. Raises :class:`ValueError` when fewer than ``n_options`` titles have two or more words,
+    :class:`RecaugInputError` when no call gave usable scores.
     """
+    progress = progress or no_progress
+    started = time.perf_counter()
     rng = np.random.default_rng(seed)
     splits: dict[str, tuple[str, str]] = {}
     for title in dict.fromkeys(str(t) for t in titles):
@@ -126,10 +143,17 @@ def title_completion_check(
         options_list.append(options)
         prompts.append(_prompt(item_noun, prefix))
         empty_prompts.append(_prompt(item_noun, NO_PREFIX))
-    scored = backend.score_many(prompts + empty_prompts, options_list + options_list)
+    scored: list[tuple[Any, Any]] = []
+    for start in range(0, len(chosen), STEP_TITLES):
+        progress(start / len(chosen), f"title completion: {start}/{len(chosen)} titles scored")
+        step = slice(start, start + STEP_TITLES)
+        records = backend.score_many(prompts[step] + empty_prompts[step], options_list[step] + options_list[step])
+        half = len(records) // 2
+        scored += zip(records[:half], records[half:], strict=True)
+    progress(1.0, f"title completion: {len(chosen)}/{len(chosen)} titles scored")
     hits, failed = [], []
     for k, index in enumerate(chosen):
-        with_prefix, without = scored[k], scored[len(chosen) + k]
+        with_prefix, without = scored[k]
         pmi = with_prefix.logprobs - without.logprobs
         if with_prefix.error or without.error or not np.isfinite(pmi).all():
             failed.append(with_prefix.error or without.error or "no usable scores")  # not a miss: no answer
@@ -149,8 +173,43 @@ def title_completion_check(
         hit_rate=float(outcome.mean()),
         ci_low=float(np.quantile(boots, 0.025)),
         ci_high=float(np.quantile(boots, 0.975)),
-        calls=len(scored),
+        calls=2 * len(scored),
         failed=len(failed),
+        seconds=time.perf_counter() - started,
+        model=backend.model_id,
+    )
+
+
+def check_memorisation(
+    titles: Sequence[str],
+    backend: str | LLMBackend = "openai",
+    model: str | None = None,
+    base_url: str | None = None,
+    *,
+    n_titles: int = 40,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    **options: Any,
+) -> MemorisationCheck:
+    """Build the backend (``options`` as :func:`recaug.text.llm.factory.create_backend` takes them), make sure it
+    scores endings by their own likelihood, and run :func:`title_completion_check` on ``titles``: what the CLI's
+    ``memorisation`` command and the Augment page's button run. The result's cost includes the server probe.
+
+    Raises :class:`RecaugInputError` when the server cannot be reached or cannot score likelihoods.
+    """
+    from recaug.text.llm.factory import create_backend
+
+    progress = progress or no_progress
+    started = time.perf_counter()
+    progress(0.0, "connecting to the model and checking how it scores")
+    llm = create_backend(backend, model, base_url, **options)
+    llm.check_scoring(likelihoods=True)  # the check compares endings' log-likelihoods across prompts
+    check = title_completion_check(llm, titles, n_titles=n_titles, seed=seed, progress=progress)
+    usage = llm.usage.snapshot()
+    return replace(
+        check,
+        seconds=time.perf_counter() - started,
+        requests=int(usage["requests"] + usage["setup_requests"]),
     )
 
 
