@@ -16,6 +16,7 @@ from tests.e2e.driver import (
     full_page_screenshot,
     go_to,
     grid_rows,
+    heading,
     metric_value,
     run_augmentation,
     wait_until_idle,
@@ -43,9 +44,11 @@ def test_refresh_keeps_the_augmentation_on_every_page(app_page: Page, app_server
     expect(page).to_have_url(re.compile(r"[?&]aug=[0-9a-f]{16}"))
 
     page.reload()  # a new session: only the URL is left
-    wait_until_idle(page)
-    go_to(page, "Augment")
+    # Stay on the reloaded page: a sidebar click before the new session's first run has read the URL would
+    # navigate without it (a race the test must not have, not the behaviour under test).
+    expect(heading(page, "Augment")).to_be_visible()
     expect(metric_value(page, "Synthetic rows")).to_have_text(kept)
+    wait_until_idle(page)
     expect(page.get_by_role("spinbutton", name="Max rows per user")).to_have_value("3")
     expect(page.get_by_text("The settings changed since")).to_have_count(0)
     _clean(page, app_server)
