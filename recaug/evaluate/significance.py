@@ -48,6 +48,7 @@ from recaug.evaluate.catalog import METRIC_INFO
 from recaug.evaluate.design import MODEL_SEED, NOTHING, SPLIT_AND_MODEL, Question
 from recaug.evaluate.power import mde, power_sentence, seeds_to_decide
 from recaug.evaluate.sequential import look_levels, spending
+from recaug.evaluate.signed_rank import signed_rank_p
 from recaug.evaluate.slices import SliceValues
 from recaug.evaluate.verdicts import (  # noqa: F401  (re-exported: every view reads the words from here)
     AA_CONTROL,
@@ -116,7 +117,7 @@ def seed_tests(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p_t = _by_length(lambda m: stats.ttest_1samp(m, 0.0, axis=1).pvalue, present, 2)
-        p_w = _by_length(lambda m: stats.wilcoxon(m, axis=1).pvalue, [row[row != 0] for row in present], 1)
+        p_w = _by_length(signed_rank_p, [row[row != 0] for row in present], 1)
     counts = np.array([len(row) for row in present], dtype=int)
     constant = np.array([len(row) > 0 and np.ptp(row) == 0 for row in present])
     p_t[(counts < 2) | constant] = np.nan
