@@ -7,6 +7,13 @@ tensor operations (unique, gathers, catch-up, scatter, Adam, writes), each payin
 interactions that was 2.7 ms per step of 2,048 (1.05 CPU-s per epoch, 3.2x ``implicit``'s BPR), where this loop
 does the same arithmetic once per touched value.
 
+What made it 2-2.5x faster again (1M: 0.86 -> 0.32 CPU-s per epoch; 3M: 4.6 -> 2.0; ``benchmarks/speed.py
+--bpr``): numpy's error model (numba's default checks every division for zero, which kept the per-row square roots
+and divisions scalar; now they vectorise), software prefetch of the rows a few triples and rows ahead (each row is
+four cache lines in each of four arrays, and beyond a few MB of tables every touch was a cache miss), each row
+caught up at its first touch in the batch, next to its use, and the batch's gradients summed in a buffer with a row
+per distinct row of the batch (its slot) instead of two more table-sized arrays (3M: 2.2 -> 1.7 CPU-s per epoch).
+
 Each function is compiled once per process (numba's on-disk cache makes later processes start warm); every loop
 is sequential, so a seed gives the same bytes wherever it runs.
 """
@@ -14,13 +21,50 @@ is sequential, so a seed gives the same bytes wherever it runs.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # fastmath (below): the 64-wide dot products and row updates vectorise; the loops stay sequential and the compiled
 # code is the same in every process of a machine, so results remain the same bytes however the fits are spread.
+# error_model="numpy": a division by zero gives inf/nan instead of raising, so divisions vectorise (none can be
+# zero here: eps is added to every denominator).
+kernel = njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+AHEAD = 8  # triples (and rows) between a prefetch and its use: about a cache miss's latency of work
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@intrinsic
+def prefetch(typingctx, array, row, column):
+    """Ask the CPU to start loading the cache line holding ``array[row, column]`` (a 2-D array). A hint only: it
+    changes no value."""
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        address = cgutils.get_item_pointer(context, builder, array_type, view, [args[1], args[2]], wraparound=False)
+        byte, int32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte, int32, int32, int32]), "llvm.prefetch.p0i8"
+        )
+        # read, keep in every cache level, data cache
+        builder.call(function, [builder.bitcast(address, byte), int32(0), int32(3), int32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, row, column), codegen
+
+
+@kernel
+def prefetch_state(table, first, second, row):
+    """Prefetch one row of a table and of its two moments, line by line (16 float32 per 64-byte line)."""
+    for k in range(0, table.shape[1], 16):
+        prefetch(table, row, k)  # type: ignore[call-arg]  # typingctx is numba's own
+        prefetch(first, row, k)
+        prefetch(second, row, k)
+
+
+@kernel
 def catch_up(row, table, first, second, last, until, coast, powers, lr, eps):
     """Bring ``row`` from its last applied step to ``until`` as dense Adam moves an idle row (``powers[gap]`` =
     (q^gap, beta1^gap, beta2^gap))."""
@@ -41,24 +85,24 @@ def catch_up(row, table, first, second, last, until, coast, powers, lr, eps):
     last[row] = until
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@kernel
 def adam_row(row, table, first, second, grad, last, step, lr_t, beta1, beta2, correction2, eps):
-    """One Adam step for ``row`` with its summed gradient ``grad[row]`` (then zeroed)."""
+    """One Adam step for ``row`` with its summed gradient ``grad`` (its row of the batch's buffer, then zeroed)."""
     b1 = np.float32(beta1)
     b2 = np.float32(beta2)
     c2 = np.float32(correction2)
     for k in range(table.shape[1]):
-        g = grad[row, k]
+        g = grad[k]
         m = b1 * first[row, k] + (np.float32(1.0) - b1) * g
         v = b2 * second[row, k] + (np.float32(1.0) - b2) * g * g
         first[row, k] = m
         second[row, k] = v
         table[row, k] -= np.float32(lr_t) * m / (np.sqrt(v / c2) + np.float32(eps))
-        grad[row, k] = 0.0
+        grad[k] = 0.0
     last[row] = step
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@kernel
 def train_epoch(
     users,
     positives,
@@ -70,6 +114,7 @@ def train_epoch(
     grads,
     lasts,
     marks,
+    slots,
     rows,
     step,
     coast,
@@ -80,36 +125,44 @@ def train_epoch(
     beta2,
     eps,
 ):
-    """Every batch of one epoch; returns the step count after it. ``tables`` etc. are (users, items) pairs."""
+    """Every batch of one epoch; returns the step count after it. ``tables`` etc. are (users, items) pairs;
+    ``grads`` hold the batch's summed gradients, a row per distinct row of the batch (``slots``: row -> its row)."""
     user_table, item_table = tables
     user_grad, item_grad = grads
     n = len(users)
     for start in range(0, n, batch_size):
         end = min(start + batch_size, n)
-        size = end - start
-        decay = np.float32(2.0 * reg / size)
-        # 1. Catch up every distinct row of the batch to this step, remembering which rows were touched.
+        decay = np.float32(2.0 * reg / (end - start))
+        scale = np.float32(-1.0 / (end - start))
         count_u = 0
         count_i = 0
+        # 1. Per triple: its rows caught up to this step at their first touch in the batch (the tables are not
+        # written before Adam, so this equals catching every row up first), then its gradients of
+        # -mean(log sigmoid(u . (i - j))) + reg * squared norms / B, summed per row.
         for s in range(start, end):
+            if s + AHEAD < end:
+                prefetch_state(user_table, firsts[0], seconds[0], users[s + AHEAD])
+                prefetch_state(item_table, firsts[1], seconds[1], positives[s + AHEAD])
+                prefetch_state(item_table, firsts[1], seconds[1], negatives[s + AHEAD])
             u = users[s]
+            i = positives[s]
+            j = negatives[s]
             if marks[0][u] != step:
                 marks[0][u] = step
                 catch_up(u, user_table, firsts[0], seconds[0], lasts[0], step, coast, powers, lr, eps)
                 rows[0][count_u] = u
+                slots[0][u] = count_u
                 count_u += 1
-            for item in (positives[s], negatives[s]):
+            for item in (i, j):
                 if marks[1][item] != step:
                     marks[1][item] = step
                     catch_up(item, item_table, firsts[1], seconds[1], lasts[1], step, coast, powers, lr, eps)
                     rows[1][count_i] = item
+                    slots[1][item] = count_i
                     count_i += 1
-        # 2. Gradients of -mean(log sigmoid(u . (i - j))) + reg * squared norms / B, summed per row.
-        scale = np.float32(-1.0 / size)
-        for s in range(start, end):
-            u = users[s]
-            i = positives[s]
-            j = negatives[s]
+            su = slots[0][u]
+            si = slots[1][i]
+            sj = slots[1][j]
             x = np.float32(0.0)
             for k in range(user_table.shape[1]):
                 x += user_table[u, k] * (item_table[i, k] - item_table[j, k])
@@ -118,28 +171,32 @@ def train_epoch(
                 eu = user_table[u, k]
                 ei = item_table[i, k]
                 ej = item_table[j, k]
-                user_grad[u, k] += coef * (ei - ej) + decay * eu
-                item_grad[i, k] += coef * eu + decay * ei
-                item_grad[j, k] += decay * ej - coef * eu
-        # 3. Adam on the touched rows.
+                user_grad[su, k] += coef * (ei - ej) + decay * eu
+                item_grad[si, k] += coef * eu + decay * ei
+                item_grad[sj, k] += decay * ej - coef * eu
+        # 2. Adam on the touched rows.
         step += 1
         correction1 = 1.0 - beta1**step
         correction2 = 1.0 - beta2**step
         lr_t = lr / correction1
         for r in range(count_u):
-            row = rows[0][r]
+            if r + AHEAD < count_u:
+                prefetch_state(user_table, firsts[0], seconds[0], rows[0][r + AHEAD])
             adam_row(
-                row, user_table, firsts[0], seconds[0], user_grad, lasts[0], step, lr_t, beta1, beta2, correction2, eps
-            )
+                rows[0][r], user_table, firsts[0], seconds[0], user_grad[r], lasts[0], step, lr_t, beta1, beta2,
+                correction2, eps,
+            )  # fmt: skip
         for r in range(count_i):
-            row = rows[1][r]
+            if r + AHEAD < count_i:
+                prefetch_state(item_table, firsts[1], seconds[1], rows[1][r + AHEAD])
             adam_row(
-                row, item_table, firsts[1], seconds[1], item_grad, lasts[1], step, lr_t, beta1, beta2, correction2, eps
-            )
+                rows[1][r], item_table, firsts[1], seconds[1], item_grad[r], lasts[1], step, lr_t, beta1, beta2,
+                correction2, eps,
+            )  # fmt: skip
     return step
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@kernel
 def flush_table(table, first, second, last, step, coast, powers, lr, eps):
     """Catch every row of one table up to ``step``."""
     for row in range(table.shape[0]):
@@ -177,7 +234,7 @@ class CompiledBPRTrainer:
         self.tables = (users, items)
         self.firsts = (np.zeros_like(users), np.zeros_like(items))
         self.seconds = (np.zeros_like(users), np.zeros_like(items))
-        self.grads = (np.zeros_like(users), np.zeros_like(items))
+        self.slots = (np.zeros(len(users), dtype=np.int64), np.zeros(len(items), dtype=np.int64))
         self.lasts = (np.zeros(len(users), dtype=np.int64), np.zeros(len(items), dtype=np.int64))
         self.marks = (np.full(len(users), -1, dtype=np.int64), np.full(len(items), -1, dtype=np.int64))
         self.lr, self.reg, self.betas, self.eps = lr, reg, betas, 1e-8
@@ -205,7 +262,10 @@ class CompiledBPRTrainer:
         """Train on one epoch's triples, ``batch_size`` at a time, in order."""
         n_batches = -(-len(users) // batch_size)
         coast = self.coast(self.steps + n_batches + 1)
-        rows = (np.empty(min(batch_size, len(self.tables[0])), np.int64), np.empty(2 * batch_size, np.int64))
+        # A batch touches at most batch_size users and 2 x batch_size items: one buffer row each.
+        most = (min(batch_size, len(self.tables[0])), min(2 * batch_size, len(self.tables[1])))
+        rows = (np.empty(most[0], np.int64), np.empty(most[1], np.int64))
+        grads = tuple(np.zeros((n, table.shape[1]), table.dtype) for n, table in zip(most, self.tables, strict=True))
         beta1, beta2 = self.betas
         self.steps = train_epoch(
             users.astype(np.int64),
@@ -215,9 +275,10 @@ class CompiledBPRTrainer:
             self.tables,
             self.firsts,
             self.seconds,
-            self.grads,
+            grads,
             self.lasts,
             self.marks,
+            self.slots,
             rows,
             self.steps,
             coast,
