@@ -222,6 +222,28 @@ def has_pair(indptr, indices, users, items):
     return found
 
 
+@njit(cache=True, nogil=True)
+def pair_bits(indptr, indices, n_items):
+    """A bit per (user, item) cell, set where the CSR matrix stores the pair (bit ``user * n_items + item``)."""
+    n_users = len(indptr) - 1
+    bits = np.zeros((n_users * n_items + 7) // 8, dtype=np.uint8)
+    for u in range(n_users):
+        for p in range(indptr[u], indptr[u + 1]):
+            cell = u * n_items + indices[p]
+            bits[cell >> 3] |= np.uint8(1 << (cell & 7))
+    return bits
+
+
+@njit(cache=True, nogil=True)
+def has_pair_bits(bits, n_items, users, items):
+    """Is each (user, item) set in :func:`pair_bits`'s array? One memory access per pair."""
+    found = np.zeros(len(users), dtype=np.bool_)
+    for s in range(len(users)):
+        cell = users[s] * n_items + items[s]
+        found[s] = (bits[cell >> 3] >> (cell & 7)) & 1
+    return found
+
+
 class CompiledBPRTrainer:
     """Adam state for a user and an item table (float32 numpy arrays, updated in place) and the compiled epoch.
 
@@ -306,3 +328,4 @@ def warm_up() -> None:
     trainer.epoch(np.array([0, 1]), np.array([0, 1]), np.array([2, 2]), 2)
     trainer.flush()
     has_pair(np.array([0, 1, 1]), np.array([0]), np.array([0, 1]), np.array([0, 2]))
+    has_pair_bits(pair_bits(np.array([0, 1, 1]), np.array([0]), 2), 2, np.array([0, 1]), np.array([0, 1]))

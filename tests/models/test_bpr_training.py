@@ -64,16 +64,22 @@ def test_row_adam_leaves_never_touched_rows_alone_and_catches_up_idle_ones() -> 
     assert torch.equal(table[[0, 2, 4]], torch.ones(3, 2))
 
 
-def test_membership_matches_a_set() -> None:
+@pytest.mark.parametrize("bits", [True, False], ids=["bit-per-cell", "binary-search"])
+def test_membership_matches_a_set(bits: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recaug.models import bpr_sampling
+
+    monkeypatch.setattr(bpr_sampling, "MEMBERSHIP_BITS", 2**29 if bits else 0)
     rng = np.random.default_rng(0)
-    matrix = sp.random(50, 40, density=0.2, random_state=1, format="csr")
+    matrix = sp.random(50, 41, density=0.2, random_state=1, format="csr")  # 41: cells straddle byte boundaries
     matrix = sp.csr_matrix(matrix.multiply(np.arange(50)[:, None] != 3))  # row 3 empty
-    users, items = rng.integers(0, 50, 2000), rng.integers(0, 40, 2000)
+    users, items = rng.integers(0, 50, 2000), rng.integers(0, 41, 2000)
     stored = set(zip(*matrix.nonzero(), strict=True))
     expected = np.array([(u, i) in stored for u, i in zip(users, items, strict=True)])
-    np.testing.assert_array_equal(BPRSampler(matrix).seen(users, items), expected)
+    sampler = BPRSampler(matrix)
+    assert (sampler.bits is not None) == bits
+    np.testing.assert_array_equal(sampler.seen(users, items), expected)
     assert expected.any() and not expected.all()
-    assert not BPRSampler(sp.csr_matrix((50, 40))).seen(users, items).any()
+    assert not BPRSampler(sp.csr_matrix((50, 41))).seen(users, items).any()
 
 
 def test_an_epoch_covers_every_positive_once_with_unseen_negatives() -> None:
