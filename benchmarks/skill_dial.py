@@ -10,6 +10,10 @@ significance as on main), so the table gives the primary-metric Δ and its verdi
 
     PYTHONPATH=. .venv/bin/python benchmarks/skill_dial.py --data ml-100k --seeds 0 1 2
     PYTHONPATH=. .venv/bin/python benchmarks/skill_dial.py --data ml-100k --rating-threshold 4 --seeds 0 1 2
+    PYTHONPATH=. .venv/bin/python benchmarks/skill_dial.py --data ml-100k --target all --seeds 0 1 2
+
+``--target all`` asks every user (one pick each: about 4x the light-user budget), the larger budget at which a
+threshold could exist when one pick per light user shows none.
 """
 
 from __future__ import annotations
@@ -114,14 +118,15 @@ def judge_variant(p: float) -> str:
     return name
 
 
-def run(data: str, rating_threshold: float | None, seeds: list[int], out: Path) -> dict:
-    path = out / f"dial-{data}-{rating_threshold}-{'-'.join(map(str, seeds))}.pkl"
+def run(data: str, rating_threshold: float | None, seeds: list[int], out: Path, target: str = "light-users") -> dict:
+    suffix = "" if target == "light-users" else f"-{target}"
+    path = out / f"dial-{data}-{rating_threshold}-{'-'.join(map(str, seeds))}{suffix}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     dataset, _ = load_dataset(data, rating_threshold=rating_threshold)
     reduced, held = without_latest(dataset)
     config = ExperimentConfig(
-        data=reduced.name, models=["bpr"], seeds=seeds, target="light-users", ks=[10, 20], metrics=["ndcg", "recall"]
+        data=reduced.name, models=["bpr"], seeds=seeds, target=target, ks=[10, 20], metrics=["ndcg", "recall"]
     )
     answers = judge_answers(reduced, held, config)
     names = [judge_variant(p) for p in SKILLS]
@@ -174,10 +179,12 @@ def main() -> int:
     parser.add_argument("--rating-threshold", type=float, default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("/tmp/recaug-skill-dial"))
+    parser.add_argument("--target", default="light-users", choices=["light-users", "all"], help="who gets a pick")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    saved = run(args.data, args.rating_threshold, args.seeds, args.out)
+    saved = run(args.data, args.rating_threshold, args.seeds, args.out, args.target)
     title = args.data + (f", ratings >= {args.rating_threshold:g}" if args.rating_threshold else "")
+    title += f", one pick per user of target {args.target}"
     print(f"## Skill dial: {title}, BPR, seeds {args.seeds}, {saved['users']} judged users over the seeds")
     print(f"({saved['rows']:,} interactions after removing each user's latest; {saved['seconds']:.0f} s, load")
     print(f"{saved['load']})\n")

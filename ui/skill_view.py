@@ -36,8 +36,9 @@ def skill_panel(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
             recalled("llm_skill_check", True),
             key="llm_skill_check",
             help="Before any LLM call is spent: one training item per user (100 users) is held out and put among 9 "
-            "random unseen items; the LLM must pick it more often than chance and at least as often as the free "
-            "sentence encoder, or the LLM methods make no calls.",
+            "random unseen items; the LLM must pick it more often than chance and at least as often as the "
+            "sentence encoder the method uses (the packaged one, or the tuned one with encoder 'tuned'), or the "
+            "LLM methods make no calls.",
         ),
     )
     insist = remember(
