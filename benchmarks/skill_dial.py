@@ -39,6 +39,7 @@ from recaug.data.loading import load_dataset
 from recaug.data.schema import TIMESTAMP
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, run_experiment
+from recaug.experiment.executor import SerialExecutor
 from recaug.text.llm.base import Generation, LLMBackend, Scores
 
 SKILLS = (0.1, 0.3, 0.5, 0.8, 1.0)
@@ -137,7 +138,8 @@ def run(data: str, rating_threshold: float | None, seeds: list[int], out: Path, 
         for name, p in zip(names, SKILLS, strict=True)
     }
     started, before = time.perf_counter(), load()
-    result = run_experiment(reduced, config)
+    # In this process: the judges are backend objects in the augmenter parameters, which a process pool would pickle.
+    result = run_experiment(reduced, config, executor=SerialExecutor())
     saved = {
         "significance": significance_table(result),
         "info": result.augment_info,
