@@ -41,6 +41,31 @@ def _budget(text: str) -> float | int:
     return int(value) if value >= 1 and value.is_integer() and "." not in text else value
 
 
+def _task_cpus(text: str) -> float:
+    """--ray-task-cpus: CPUs each Ray task declares (a fraction packs more fits per core)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of CPUs, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 CPUs, got {text}")
+    return value
+
+
+def _task_memory(text: str) -> int:
+    """--ray-task-memory: bytes each Ray task declares, with an optional K/M/G suffix (powers of 1024)."""
+    number, unit = text.strip().upper().rstrip("B"), 1
+    if number[-1:] in ("K", "M", "G"):
+        number, unit = number[:-1], 1024 ** (" KMG".index(number[-1]))
+    try:
+        value = int(float(number) * unit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected bytes such as 2G or 512M, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 bytes, got {text}")
+    return value
+
+
 def _workers(text: str) -> int:
     """--workers: a count of processes; 0 or 'auto' means one per core."""
     if text.strip().lower() == "auto":
@@ -242,6 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="a running Ray cluster, HOST:PORT (default with --executor ray: a local head on 127.0.0.1)",
     )
     cmp.add_argument(
+        "--ray-task-cpus",
+        type=_task_cpus,
+        default=None,
+        help="CPUs each fit declares on Ray (default 1; every fit runs single-threaded)",
+    )
+    cmp.add_argument(
+        "--ray-task-memory",
+        type=_task_memory,
+        default=None,
+        help="memory each fit declares on Ray, e.g. 4G (default: none declared), so Ray packs no more fits on a "
+        "node than fit in its memory",
+    )
+    cmp.add_argument(
         "--config",
         default=None,
         metavar="CONFIG_JSON",
@@ -417,8 +455,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(f"estimate per seed: {redact_text(estimate.line())}", file=sys.stderr)
     from recaug.experiment.executor import make_executor
 
-    executor = make_executor(args.executor, args.ray_address, workers=args.workers)  # bad combinations fail here
+    executor = make_executor(  # bad combinations fail here
+        args.executor,
+        args.ray_address,
+        workers=args.workers,
+        task_cpus=args.ray_task_cpus,
+        task_memory=args.ray_task_memory,
+    )
     result = run_experiment(dataset, config, progress=progress, executor=executor)
+    if (placement := getattr(executor, "placement", None)) is not None and not args.quiet:
+        print(f"\nray: {placement()}", file=sys.stderr)  # where the fits ran: a cluster's nodes
     if not args.no_llm_estimate:
         from recaug.experiment.cost import count_estimate_requests
 
@@ -482,7 +528,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 # With --config the experiment comes from the file: only these flags (where output goes, how it runs) may be added.
 RERUN_FLAGS = frozenset(
     {"command", "config", "data", "out", "runs_dir", "no_save", "quiet", "label", "executor", "ray_address"}
-    | {"top_k_out", "mlflow", "mlflow_experiment", "no_llm_estimate"}
+    | {"ray_task_cpus", "ray_task_memory", "top_k_out", "mlflow", "mlflow_experiment", "no_llm_estimate"}
 )
 
 

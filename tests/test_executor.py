@@ -68,6 +68,11 @@ def test_make_executor_names_and_refusals() -> None:
         make_executor("dask")
     with pytest.raises(RecaugInputError, match="--executor ray"):
         make_executor("local", "10.0.0.5:6379")
+    sized = make_executor("ray", task_cpus=0.5, task_memory=2**31)
+    assert sized.task_options() == {"num_cpus": 0.5, "max_retries": 2, "memory": 2**31}
+    assert make_executor("ray").task_options() == {"num_cpus": 1.0, "max_retries": 2}
+    with pytest.raises(RecaugInputError, match="--ray-task-memory only applies to --executor ray"):
+        make_executor("serial", task_memory=2**30)
     with pytest.raises(RecaugInputError, match="--workers"):
         ProcessExecutor(-1)
 

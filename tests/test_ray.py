@@ -6,10 +6,10 @@ comparison locally and through ``RayExecutor(address)`` (what ``--executor ray -
 with the CLI's writer, compares every deterministic file byte for byte, and stops the head it started (its own
 process group, nothing else).
 
-Why one node: a second ``ray start --address`` on the same host needs Ray's cluster mode, which is refused under
-the loopback switch ("Multi-node Ray clusters are not supported") and without it binds GCS, raylets and workers
-to every interface (``ss -ltnp``: ``*:port``), which a test on a shared machine must not do. A two-node check
-belongs on a private network.
+Two nodes: a second ``ray start --address`` on the same host needs Ray's cluster mode, which is refused under
+the loopback switch and without it binds GCS, raylets and workers to every interface; so the two-node test runs
+its cluster in a private network namespace (``unshare -n``), where loopback is the only interface
+(``tests/ray_two_nodes.py``).
 
 Ray rewrites a loopback address to the machine's outward IP when it connects, so this single-node test cluster
 runs with ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, Ray's switch for "this node only, on loopback", and without
@@ -19,7 +19,6 @@ Ray's token authentication (``RAY_AUTH_MODE=disabled``; a real cluster's drivers
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, run_experiment
 from recaug.experiment.ray_executor import RayExecutor
 from recaug.reporting.export import write_experiment
+from tests.ray_two_nodes import free_port, ray_node, stop
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -44,23 +44,9 @@ DETERMINISTIC = ("results.csv", "significance.csv", "augmented.csv", "split.csv"
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_node(tmp: Path, name: str, *args: str) -> subprocess.Popen[bytes]:
-    """``ray start ... --block`` in its own process group, so stopping it stops only what it started."""
-    command = [str(Path(sys.executable).with_name("ray")), "start", "--block", "--disable-usage-stats"]
-    command += ["--node-ip-address", "127.0.0.1", "--num-cpus", "2", *args]
-    return subprocess.Popen(
-        command,
-        stdout=(tmp / f"ray-{name}.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, **LOOPBACK_ONLY, "PYTHONHASHSEED": "0"},
-    )
+    """A node of the single-node test cluster: two CPUs, loopback only."""
+    return ray_node(tmp / f"ray-{name}.log", {**os.environ, **LOOPBACK_ONLY, "PYTHONHASHSEED": "0"}, 2, *args)
 
 
 def start_head(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -95,15 +81,6 @@ def listening_addresses(roots: list[int]) -> list[str]:
         pids |= {child.pid for child in psutil.Process(root).children(recursive=True)}
     out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
     return [line.split()[3] for line in out.splitlines() if any(f"pid={pid}," in line for pid in pids)]
-
-
-def stop_head(head: subprocess.Popen[bytes]) -> None:
-    os.killpg(head.pid, signal.SIGTERM)
-    try:
-        head.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(head.pid, signal.SIGKILL)
-        head.wait(timeout=30)
 
 
 def test_ray_cluster_results_are_byte_identical_to_local(
@@ -142,7 +119,7 @@ def test_ray_cluster_results_are_byte_identical_to_local(
         remote = run_experiment(ml100k, config, executor=executor)  # resumes: pop's fits come from the cache
     finally:
         executor.shutdown()
-        stop_head(head)
+        stop(head)
     message = str(failure.value)
     assert "\n" not in message and "6 of 12 fits failed on ray" in message and "bpr on baseline" in message
     assert kept == 6 and cache.count() == 12  # the rerun computed only bpr's six fits
@@ -153,3 +130,37 @@ def test_ray_cluster_results_are_byte_identical_to_local(
         assert a.read_bytes() == b.read_bytes(), name
     assert len(local.results) > 0 and set(local.results["seed"]) == {0, 1, 2}
     assert head.poll() is not None and not ray.is_initialized()
+
+
+def test_two_nodes_on_a_private_network_give_the_local_runs_bytes(tmp_path: Path) -> None:
+    """A head and a second node (one CPU each) in a network namespace of their own, where loopback is the only
+    interface: the CLI's ``--executor ray`` spreads the comparison's tasks over both nodes (the node ids it prints)
+    and writes the same files, byte for byte, as a serial run (``tests/ray_two_nodes.py`` does the namespace
+    side)."""
+    import json
+
+    refused = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True, check=False)
+    if refused.returncode:
+        pytest.fail(
+            f"`unshare -n` was refused ({refused.stderr.strip() or refused.returncode}): this test needs a private "
+            "network namespace (root, or unprivileged user namespaces) to run a two-node Ray cluster on loopback"
+        )
+    driver = Path(__file__).with_name("ray_two_nodes.py")
+    env = {**os.environ, "PYTHONPATH": str(driver.parents[1])}
+    done = subprocess.run(
+        ["unshare", "-n", sys.executable, str(driver), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["interfaces"] == ["lo"] and report["nodes"] == 2, report
+    assert report["ray_rc"] == 0 and report["local_rc"] == 0, (tmp_path / "ray.err").read_text()[-2000:]
+    # "ray: 10 tasks on 2 nodes (id: n, id: m)": 2 seeds' augmentations + 2 seeds x 2 arms x 2 models' fits.
+    assert report["placement"].startswith("ray: 10 tasks on 2 nodes ("), report["placement"]
+    for name in DETERMINISTIC:
+        a, b = (tmp_path / part / name for part in ("local", "ray"))
+        assert a.read_bytes() == b.read_bytes(), name

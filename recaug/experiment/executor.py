@@ -168,12 +168,19 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
 
 
 def make_executor(
-    name: str = "local", address: str | None = None, *, workers: int | None = None
+    name: str = "local",
+    address: str | None = None,
+    *,
+    workers: int | None = None,
+    task_cpus: float | None = None,
+    task_memory: int | None = None,
 ) -> SerialExecutor | ProcessExecutor | Any:
     """The executor called ``name``: 'local' (a process pool, ``workers`` processes, None/0: one per core),
-    'serial' (this process only) or 'ray' (``address``: a running cluster; None: a local head on 127.0.0.1)."""
-    if name in ("local", "serial") and address:
-        raise RecaugInputError("--ray-address only applies to --executor ray", fix="add --executor ray")
+    'serial' (this process only) or 'ray' (``address``: a running cluster; None: a local head on 127.0.0.1; each
+    task declares ``task_cpus`` CPUs (default 1) and ``task_memory`` bytes (default: none declared))."""
+    ray_only = {"--ray-address": address, "--ray-task-cpus": task_cpus, "--ray-task-memory": task_memory}
+    if name in ("local", "serial") and (given := [flag for flag, value in ray_only.items() if value is not None]):
+        raise RecaugInputError(f"{', '.join(given)} only applies to --executor ray", fix="add --executor ray")
     if name == "local":
         return ProcessExecutor(workers)
     if name == "serial":
@@ -181,5 +188,5 @@ def make_executor(
     if name == "ray":
         from recaug.experiment.ray_executor import RayExecutor
 
-        return RayExecutor(address)
+        return RayExecutor(address, task_cpus=1.0 if task_cpus is None else task_cpus, task_memory=task_memory or 0)
     raise RecaugInputError(f"unknown executor '{name}'", fix=f"use one of: {', '.join(EXECUTORS)}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,26 +41,44 @@ def _shared(refs: list[Any]) -> Any:
     return _CACHE[key]
 
 
-def _run(fn: Task, refs: list[Any], item: Any) -> Any:
-    """The Ray task body: one thread for torch and BLAS (the cluster's scheduler keeps the cores busy)."""
+def _run(fn: Task, refs: list[Any], item: Any) -> tuple[str, Any]:
+    """The Ray task body: one thread for torch and BLAS (the cluster's scheduler keeps the cores busy). Returns the
+    id of the node it ran on with the result, so the driver can say where the work went."""
     import os
     import sys
+
+    import ray
 
     os.environ["RECAUG_FIT_THREADS"] = "1"
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
     with single_threaded():
-        return fn(_shared(refs), item)
+        result = fn(_shared(refs), item)
+    return ray.get_runtime_context().get_node_id(), result
 
 
 class _RaySession:
-    def __init__(self, ray: Any, refs: list[Any], options: dict[str, Any]) -> None:
+    def __init__(self, ray: Any, refs: list[Any], options: dict[str, Any], nodes: Counter[str]) -> None:
         self.ray = ray
         self.refs = refs
         self.remote = ray.remote(_run).options(**options)
+        self.nodes = nodes
 
     def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
-        return self.remote.remote(fn, self.refs, item).future()
+        """The task's result as a future; its node is counted in ``nodes`` when it arrives."""
+        remote = self.remote.remote(fn, self.refs, item).future()
+        result: cf.Future[Any] = cf.Future()
+
+        def arrived(done: cf.Future[Any]) -> None:
+            if done.exception() is not None:
+                result.set_exception(done.exception())
+                return
+            node, value = done.result()
+            self.nodes[node] += 1
+            result.set_result(value)
+
+        remote.add_done_callback(arrived)
+        return result
 
 
 def loopback_only() -> None:
@@ -111,6 +130,7 @@ class RayExecutor:
 
             fit_cache = FitCache(cache_dir("fits"))
         self.fit_cache = fit_cache if isinstance(fit_cache, FitCache) else None
+        self.task_nodes: Counter[str] = Counter()  # tasks finished per node id, over every session
         self._started = False
 
     def _connect(self) -> Any:
@@ -152,7 +172,13 @@ class RayExecutor:
     def session(self, shared: Any) -> Iterator[_RaySession]:
         ray = self._connect()
         refs = [ray.put(shared)]  # once; every task receives the same object reference
-        yield _RaySession(ray, refs, self.task_options())
+        yield _RaySession(ray, refs, self.task_options(), self.task_nodes)
+
+    def placement(self) -> str:
+        """Where the finished tasks ran, e.g. '12 tasks on 2 nodes (3f9a01c2: 7, 8be0d4a1: 5)' (node id prefixes)."""
+        counts = ", ".join(f"{node[:8]}: {n}" for node, n in self.task_nodes.most_common())
+        total = sum(self.task_nodes.values())
+        return f"{total} tasks on {len(self.task_nodes)} node{'s' if len(self.task_nodes) != 1 else ''} ({counts})"
 
     def map(self, fn: Callable[[Any, T], R], items: Sequence[T], shared: Any = None) -> list[R]:
         return _map(self, fn, items, shared)
