@@ -110,12 +110,12 @@ def primary_rows(runs: list[dict], config: ExperimentConfig) -> pd.DataFrame:
     return significance_from_results(results, question=Question.from_config(config))
 
 
-def cell(row: pd.Series) -> str:
-    """``-0.0123 [-0.02, -0.004] worse``: Δ, the seed-level interval and the verdict."""
-    interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+def cell(row: pd.Series, digits: int = 4) -> str:
+    """``-0.0123 [-0.0200, -0.0040] worse``: Δ, the seed-level interval and the verdict (decided Δ in bold)."""
+    interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.{digits}f}, {row['ci_high']:+.{digits}f}]"
     word = row["verdict"]
-    shown = f"**{row['delta']:+.4f}**" if word in ("better", "worse") else f"{row['delta']:+.4f}"
-    return f"{shown}{interval} {word}"
+    delta = f"{row['delta']:+.{digits}f}"
+    return f"{f'**{delta}**' if word in ('better', 'worse') else delta}{interval} {word}"
 
 
 def readme_table(tables: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
@@ -128,7 +128,7 @@ def readme_table(tables: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
             if key not in (("ndcg", 10), ("recall", 20)):
                 continue
             column = f"{TARGET_WORDS[target]}: Δ{metric_label(row['metric'], row['k'])}"
-            rows.setdefault(str(row["variant"]), {})[column] = cell(row)
+            rows.setdefault(str(row["variant"]), {})[column] = cell(row, 3).replace("-", "−")  # README typography
     frame = pd.DataFrame.from_dict(rows, orient="index").fillna("—")
     return frame.rename_axis("augmenter").reset_index()
 
