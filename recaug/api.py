@@ -3,7 +3,7 @@
 >>> import recaug
 >>> cmp = recaug.compare(data="ml-100k", augment=["similarity", "random"], models=["pop", "bpr"], seeds=3)
 >>> cmp.verdicts            # one row per model x variant x primary metric: delta, interval, verdict
->>> cmp.figure("ndcg", 10)  # plotly: delta per model with its interval over the A/A noise band
+>>> cmp.figure("ndcg", 10)  # plotly: delta per model with its interval, coloured by verdict
 >>> recaug.load_run("20261206-2040")  # a saved run (id, id prefix or folder) as the same kind of object
 
 It runs the pipeline the CLI and the dashboard run (:func:`recaug.experiment.run_experiment`), so the numbers
@@ -93,7 +93,7 @@ class Comparison:
         return compare_table(self.results, slice_name)
 
     def figure(self, metric: str = "ndcg", k: int = 10, *, slice_name: str = "all") -> go.Figure:
-        """Δ metric@k per model and variant with its interval, over the A/A noise floor (plotly)."""
+        """Δ metric@k per model and variant with its interval, coloured by verdict; hover shows seed noise and power."""
         if self.significance is None:
             raise RecaugInputError("this comparison has no significance table to draw", fix="rerun it with 3 seeds")
         from recaug.reporting.figures import delta_bars
