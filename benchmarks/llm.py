@@ -399,6 +399,13 @@ def ml_latest_small(rating_threshold: float | None = None) -> Dataset:
     return Dataset.from_frames(interactions, items, name="ml-latest-small")
 
 
+def skill_dataset(data: str, rating_threshold: float | None = None) -> Dataset:
+    """One of ``SKILL_DATA`` (the evidence's data sets), ratings >= ``rating_threshold`` when given."""
+    if data == "ml-latest-small":
+        return ml_latest_small(rating_threshold)
+    return load_dataset("ml-100k", rating_threshold=rating_threshold)[0]
+
+
 def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0, data: str = "ml-100k") -> pd.DataFrame:
     """Issue 20's question for every scorer: how often does it rank a light user's held-out *training* item (their
     latest) first among 10 candidates -- 9 random unseen items, or item-kNN's top 9 ("hard") -- with bootstrap
@@ -410,10 +417,7 @@ def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0, da
     from recaug.text.finetune import tuned_encoder, tuning_info
 
     converted_packaged_model()
-    if data == "ml-latest-small":
-        dataset = ml_latest_small(rating_threshold)
-    else:
-        dataset, _ = load_dataset("ml-100k", rating_threshold=rating_threshold)
+    dataset = skill_dataset(data, rating_threshold)
     train = dataset.training_data(make_split(dataset.interactions, "random-811", seed).train)
     light = resolve_target(train, "light-users").users
     rows = []
@@ -474,15 +478,17 @@ def tuned_variants() -> None:
         register_model(type("content-tuned", (ContentModel,), {"name": "content-tuned", "__init__": tuned_init}))
 
 
-def tuned_evidence(seeds: list[int], out: Path, which: list[str]) -> dict[str, pd.DataFrame]:
+def tuned_evidence(seeds: list[int], out: Path, which: list[str], data: str = "ml-100k") -> dict[str, pd.DataFrame]:
     """Verdicts of the tuned encoder against the packaged one. Light users (random-811, BPR): similarity and
     llm-init (plain text, no LLM call) with each encoder at the same budget. Cold items (cold-items protocol):
     the content model with each encoder, alone and fed similarity rows for the cold items made with each encoder.
     Checkpointed in ``out``."""
     from recaug.evaluate.significance import significance_table
 
+    from recaug.experiment.executor import SerialExecutor
+
     tuned_variants()
-    dataset, _ = load_dataset("ml-100k")
+    dataset = skill_dataset(data)
     runs = {
         "light": ExperimentConfig(
             augmenters=["similarity", "similarity-tuned", "llm-init", "llm-init-tuned"],
@@ -510,10 +516,12 @@ def tuned_evidence(seeds: list[int], out: Path, which: list[str]) -> dict[str, p
     for label, config in runs.items():
         if label not in which:
             continue
-        path = out / f"tuned-{label}-{'-'.join(map(str, seeds))}.pkl"
+        prefix = "tuned" if data == "ml-100k" else f"tuned-{data}"
+        path = out / f"{prefix}-{label}-{'-'.join(map(str, seeds))}.pkl"
         if not path.exists():
             started, before = time.perf_counter(), load()
-            result = run_experiment(dataset, config)
+            # In this process: the tuned twins are classes registered here, which pool workers would not know.
+            result = run_experiment(dataset, config, executor=SerialExecutor())
             saved = {
                 "significance": significance_table(result),
                 "results": result.results,
@@ -632,7 +640,7 @@ def main() -> int:
     parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
     parser.add_argument("--tuned-runs", nargs="+", default=["light", "cold"], choices=["light", "cold"])
     parser.add_argument("--rating-threshold", type=float, default=None, help="--skill: keep ratings >= this")
-    parser.add_argument("--data", default="ml-100k", choices=SKILL_DATA, help="--skill: the data set")
+    parser.add_argument("--data", default="ml-100k", choices=SKILL_DATA, help="--skill, --tuned: the data set")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--users", type=int, default=48)
@@ -657,7 +665,7 @@ def main() -> int:
         print(f"## Held-out training item among 10 candidates, {data}, up to {args.users} light users\n")
         print(scorer_skill(args.users, args.rating_threshold, data=args.data).to_string(index=False))
     if args.tuned:
-        for title, table in tuned_evidence(args.seeds, args.out, args.tuned_runs).items():
+        for title, table in tuned_evidence(args.seeds, args.out, args.tuned_runs, args.data).items():
             print(f"\n## {title}\n")
             with pd.option_context("display.width", 200, "display.max_rows", 200):
                 print(table.to_string(index=False))

@@ -45,7 +45,7 @@ if st.button("Run augmentation", type="primary", key="run_augment", disabled=not
     start_augmentation(dataset, config)
 with friendly_errors("run the augmentation"):
     finish_augmentation()
-    keep_with_augmentation(dataset)
+    keep_with_augmentation()
 show_stop_note(AUGMENT)
 
 results = st.session_state.get(AUGMENT_RESULTS)

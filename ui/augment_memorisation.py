@@ -22,7 +22,7 @@ from ui.augment_store import update_info
 from ui.errors import friendly_errors
 from ui.jobs import is_running, run_blocking
 from ui.long_runs import stop_text
-from ui.state import AUGMENT_DIGEST, AUGMENT_RESULTS, recalled, remember, results_config
+from ui.state import AUGMENT_DIGEST, AUGMENT_RESULTS, dataset_fingerprint, recalled, remember, results_config
 
 MEMORISATION = "memorisation"  # the job kind
 CHECKS = "llm_memorisation_checks"  # session: {data + connection digest: check record}
@@ -51,7 +51,7 @@ def memorisation_panel(dataset: Dataset, config: dict[str, Any]) -> None:
     connection = server_connection(config)
     if connection is None or memorisation_note(dataset.name, "openai") is None:
         return
-    key = _check_key(dataset.fingerprint(), connection)
+    key = _check_key(dataset_fingerprint(), connection)
     st.markdown("**Has the server model memorised this benchmark?** (title completion)")
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     n_titles = remember(
@@ -79,8 +79,8 @@ def memorisation_panel(dataset: Dataset, config: dict[str, Any]) -> None:
             record = _run_check(dataset, connection, n_titles)
             if record is not None:
                 st.session_state.setdefault(CHECKS, {})[key] = record
-                keep_with_augmentation(dataset)
-    record = st.session_state.get(CHECKS, {}).get(key) or _kept_check(dataset, key)
+                keep_with_augmentation()
+    record = st.session_state.get(CHECKS, {}).get(key) or _kept_check(key)
     if record is not None:
         _show_check(record)
 
@@ -121,23 +121,23 @@ def _show_check(record: dict[str, Any]) -> None:
     (st.warning if record["memorised"] else st.success)(record["line"], icon=":material/menu_book:")
 
 
-def _kept_check(dataset: Dataset, key: str) -> dict[str, Any] | None:
+def _kept_check(key: str) -> dict[str, Any] | None:
     """The check kept with the shown augmentation, when it was made with this server (after a refresh)."""
     connection = server_connection(results_config())
-    if connection is None or _check_key(dataset.fingerprint(), connection) != key:
+    if connection is None or _check_key(dataset_fingerprint(), connection) != key:
         return None
     results = st.session_state.get(AUGMENT_RESULTS) or {}
     return next((r.info[INFO_KEY] for r in results.values() if isinstance(r.info.get(INFO_KEY), dict)), None)
 
 
-def keep_with_augmentation(dataset: Dataset) -> None:
+def keep_with_augmentation() -> None:
     """Store the check made with the shown augmentation's server in each of its LLM methods' info, on screen and
     in the kept copy. Called after a check and after a run, so either order stores it."""
     connection = server_connection(results_config())
     results = st.session_state.get(AUGMENT_RESULTS) or {}
     if connection is None or not results:
         return
-    record = st.session_state.get(CHECKS, {}).get(_check_key(dataset.fingerprint(), connection))
+    record = st.session_state.get(CHECKS, {}).get(_check_key(dataset_fingerprint(), connection))
     if record is None:
         return
     changed = False
