@@ -484,7 +484,6 @@ def tuned_evidence(seeds: list[int], out: Path, which: list[str], data: str = "m
     the content model with each encoder, alone and fed similarity rows for the cold items made with each encoder.
     Checkpointed in ``out``."""
     from recaug.evaluate.significance import significance_table
-
     from recaug.experiment.executor import SerialExecutor
 
     tuned_variants()
