@@ -27,6 +27,7 @@ DEFAULT = ["--augment", "similarity", "--models", "pop,itemknn,bpr"]
 CASES: dict[str, list[str]] = {
     "default-serial": [*DEFAULT, "--seeds", "0,1,2", "--executor", "serial"],
     "default": [*DEFAULT, "--seeds", "0,1,2"],
+    "default-aa": [*DEFAULT, "--seeds", "0,1,2", "--aa-control"],  # issue 18's target: 3 seeds + the A/A control
     "seeds10-serial": [*DEFAULT, "--seeds", ",".join(map(str, range(10))), "--executor", "serial"],
     "seeds10": [*DEFAULT, "--seeds", ",".join(map(str, range(10)))],
 }
@@ -157,9 +158,11 @@ def main() -> None:
     parser.add_argument("--cases", default="default-serial,default,seeds10")
     parser.add_argument("--bpr", default="", help="scale_data sizes for the BPR epoch comparison, e.g. 1m,3m")
     parser.add_argument("--als", default="", help="sizes for the ALS fit comparison, e.g. ml-100k,1m")
+    parser.add_argument("--data", default="ml-100k", help="the comparison's data: ml-100k or an interactions file")
+    parser.add_argument("--items", default=None, help="the items file that goes with --data")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    data = ["--data", "ml-100k"]
+    data = ["--data", args.data, *(["--items", args.items] if args.items else [])]
     lines = [f"## Speed ({os.cpu_count()} cores, shared; load averages 1 / 5 / 15 min before → after each row)", ""]
     if args.cases:
         run_case("default", data)  # untimed: warm caches (text embeddings, numba, imports)

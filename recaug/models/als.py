@@ -114,9 +114,9 @@ class ALS(Recommender):
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1, "blas"):  # implicit's advice: its own threads, not BLAS's, parallelise ALS
-            return self._fit_chunks(train.astype(np.float32).tocsr(), valid, context)
+            return self._fit_validated(train.astype(np.float32).tocsr(), valid, context)
 
-    def _fit_chunks(self, matrix: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
+    def _fit_validated(self, matrix: sp.csr_matrix, valid: sp.csr_matrix | None, context: FitContext) -> Self:
         """One ``implicit`` fit of up to ``max_iterations``; its per-iteration callback validates every
         ``eval_every`` iterations (and after the last) and ends the fit once early stopping says so.
 
