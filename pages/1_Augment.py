@@ -8,6 +8,7 @@ import streamlit as st
 from recaug.data.splits import protocol_summary
 from recaug.reporting.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_memorisation import keep_with_augmentation, memorisation_panel
+from ui.augment_tuning import tuning_panel
 from ui.augment_view import llm_estimate_panel, method_form, result_panel
 from ui.errors import friendly_errors
 from ui.escape import markdown_prose
@@ -30,6 +31,7 @@ st.title("Augment")
 dataset = current_dataset()
 config = method_form(augment_config(), dataset.name)
 config = skill_panel(dataset, config)
+tuning_slot = st.container()  # filled after the run ends below, so it never says "not tuned yet" beside its result
 memorisation_panel(dataset, config)
 st.session_state[AUGMENT_CONFIG] = config
 st.caption(
@@ -46,6 +48,7 @@ if st.button("Run augmentation", type="primary", key="run_augment", disabled=not
 with friendly_errors("run the augmentation"):
     finish_augmentation()
     keep_with_augmentation()
+tuning_panel(dataset, config, tuning_slot)
 show_stop_note(AUGMENT)
 
 results = st.session_state.get(AUGMENT_RESULTS)

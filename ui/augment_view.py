@@ -17,6 +17,7 @@ from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.reporting.export import to_csv_bytes
 from recaug.text.llm.memorisation import memorisation_note
+from ui.augment_tuning import tuning_costs_panel
 from ui.errors import friendly_errors
 from ui.escape import markdown_prose
 from ui.param_form import method_params_form, param_key
@@ -312,6 +313,7 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     _info_cards(info)
     if isinstance(info.get("memorisation"), dict):  # kept by ui.augment_memorisation
         st.caption(f"Memorisation check of this server model: {markdown_prose(info['memorisation']['line'])}")
+    tuning_costs_panel(info)
     if result.item_init is not None:
         _start_vectors_panel(name, result)
         return

@@ -15,7 +15,8 @@ COLUMNS = 3
 
 # What each parameter does, by name (the same names mean the same thing across augmenters).
 PARAM_HELP = {
-    "encoder": "Sentence encoder for item texts (a local folder; default: the packaged all-MiniLM-L6-v2).",
+    "encoder": "Sentence encoder for item texts: a local folder, 'tuned' (the packaged one plus a map trained on this "
+    "training split; its cost is shown) or the default, the packaged all-MiniLM-L6-v2.",
     "min_similarity": "Only add items at least this text-similar (cosine) to the user's history.",
     "cluster_size": "Users per cluster whose interactions are pooled.",
     "threshold": "Minimum score for a proposed interaction to be kept.",

@@ -75,7 +75,9 @@ def test_tuning_learns_the_blocks_from_interactions_and_is_cached(home: Path, bl
     assert after > before + 0.03, f"the tuned encoder moves the blocks apart ({before:.3f} -> {after:.3f})"
     info = tuning_info(folder)
     assert info["steps"] == 2 * -(-39 * 100 // SMALL.batch_size) and info["last_loss"] < info["first_loss"]
-    assert float(info["cpu_seconds"]) > 0  # type: ignore[arg-type]
+    assert float(info["cpu_seconds"]) > 0
+    # The shared cost fields (recaug.text.tuning_cost) the Augment page shows, for any tuned component.
+    assert (info["component"], info["cpu_s"], info["examples"]) == ("tuned encoder", info["cpu_seconds"], 39 * 100)
     assert tuned_encoder(train.matrix, texts, seed=0, settings=SMALL) == folder  # same data: the cached model
     other = blind.training_data(blind.interactions.iloc[:-40])
     assert tuned_encoder(other.matrix, texts, seed=0, settings=SMALL) != folder  # other training rows: retrained

@@ -82,7 +82,9 @@ class LLMColdItemsAugmenter(LLMAugmenter):
         super()._fit(train)
         if self.mode == "judge":
             self._check_judge_scoring()
-        self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
+        self.encoder_ = encoder_for(
+            self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed, info=self.info_
+        )
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
 
     def _check_judge_scoring(self) -> None:

@@ -55,7 +55,9 @@ class LLMProfilesAugmenter(LLMAugmenter):
 
     def _fit(self, train: TrainingData) -> None:
         super()._fit(train)
-        self.encoder_ = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)
+        self.encoder_ = encoder_for(
+            self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed, info=self.info_
+        )
         self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=self.encoder_)
 
     def prompt(self, history: np.ndarray) -> str:

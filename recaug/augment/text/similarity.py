@@ -83,8 +83,9 @@ class SimilarityAugmenter(Augmenter):
         self.min_similarity = min_similarity
 
     def _fit(self, train: TrainingData) -> None:
-        encoder = encoder_for(self.encoder, train.matrix, train.items["text"].tolist(), seed=self.seed)  # "tuned" too
-        self.item_vectors_ = encode_texts(train.items["text"].tolist(), model=encoder)
+        texts = train.items["text"].tolist()
+        encoder = encoder_for(self.encoder, train.matrix, texts, seed=self.seed, info=self.info_)  # "tuned" too
+        self.item_vectors_ = encode_texts(texts, model=encoder)
 
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         train = self.train_
