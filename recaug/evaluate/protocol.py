@@ -4,9 +4,11 @@ Memory never grows with users x items: users are scored ``batch_size`` at a time
 batch's score matrix stays under ``SCORE_BUDGET`` floats; only each user's top-k is kept.
 
 Model selection (early stopping, tuned grids, EASE's L2, the content model's scale) goes through
-:func:`selection_score`: validation NDCG@10 on a fixed, seeded sample of at most ``SELECTION_USERS`` validation
-users. The sample depends only on the validation matrix and the seed, so the baseline and every augmented arm
-(which share both) are selected on the same users; test evaluation always covers every user.
+:func:`selection_score`: validation NDCG@10 on a fixed, seeded sample of validation users, sized by the scores a
+look computes: at most ``SELECTION_USERS`` users and at most ``SELECTION_CELLS`` users x items (never fewer than
+``SELECTION_MIN_USERS``; :func:`selection_size`). The sample depends only on the validation matrix and the seed, so
+the baseline and every augmented arm (which share both) are selected on the same users; test evaluation always
+covers every user.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from recaug.evaluate.metrics import DEFAULT_KS, DEFAULT_METRICS, per_user_metric
 
 SCORE_BUDGET = 16_000_000  # floats per scored batch (64 MB as float32), whatever the catalog size
 SELECTION_USERS = 10_000  # validation users sampled for model selection (all of them below this)
+# Scores (users x items) one selection look may compute: a wide catalog gets fewer users. Why: 10,000 users x
+# 20,000 items cost as much as a BPR epoch per look (39% of a long-tail 1M fit); 50M cells keep 10,000 users up to
+# 5,000 items (ML-100k, ML-1M, scale_data's 1m: unchanged) and 2,500 users at 20,000 items.
+SELECTION_CELLS = 50_000_000
+SELECTION_MIN_USERS = 2_000  # the cell cap never samples fewer (a huge catalog pays for a steady curve)
 
 
 class Scorer(Protocol):
@@ -92,12 +99,22 @@ def mean_metric(model: Scorer, target: sp.csr_matrix, exclude: sp.csr_matrix, me
     return float(values.mean()) if len(values) else 0.0
 
 
-def selection_users(valid: sp.csr_matrix, seed: int, max_users: int = SELECTION_USERS) -> np.ndarray:
-    """The fixed validation users model selection ranks: all with targets, or a seeded sample of ``max_users``."""
+def selection_size(n_items: int, max_users: int = SELECTION_USERS, max_cells: int = SELECTION_CELLS) -> int:
+    """Users a selection look ranks at most: ``max_users``, fewer where ``max_cells`` scores would be exceeded,
+    never fewer than ``SELECTION_MIN_USERS`` (or ``max_users``, if smaller)."""
+    return min(max_users, max(SELECTION_MIN_USERS, max_cells // max(n_items, 1)))
+
+
+def selection_users(
+    valid: sp.csr_matrix, seed: int, max_users: int = SELECTION_USERS, max_cells: int = SELECTION_CELLS
+) -> np.ndarray:
+    """The fixed validation users model selection ranks: all with targets, or a seeded sample of
+    :func:`selection_size` of them (a pure function of the validation matrix, the seed and the caps)."""
     users = users_with_targets(valid)
-    if len(users) <= max_users:
+    size = selection_size(valid.shape[1], max_users, max_cells)
+    if len(users) <= size:
         return users
-    return np.sort(np.random.default_rng([seed, 20_251_127]).choice(users, size=max_users, replace=False))
+    return np.sort(np.random.default_rng([seed, 20_251_127]).choice(users, size=size, replace=False))
 
 
 def selection_score(
@@ -109,6 +126,7 @@ def selection_score(
     metric: str = "ndcg",
     k: int = 10,
     max_users: int = SELECTION_USERS,
+    max_cells: int = SELECTION_CELLS,
 ) -> float:
     """Validation ``metric@k`` on :func:`selection_users`; ``exclude`` is the real training history (issue #9).
 
@@ -120,7 +138,7 @@ def selection_score(
         valid = valid[:rows]
     if exclude.shape[0] != rows:
         exclude = exclude[:rows]
-    users = selection_users(valid, seed, max_users)
+    users = selection_users(valid, seed, max_users, max_cells)
     result = evaluate_model(model, valid, exclude, ks=(k,), metrics=(metric,), users=users)
     values = result.values[(metric, k)]
     return float(values.mean()) if len(values) else 0.0

@@ -18,7 +18,9 @@ import numpy as np
 import scipy.sparse as sp
 
 FIXED_NEGATIVE_SHARE = 0.5
-MEMBERSHIP_BITS = 2**29  # users x items up to this: membership by a bit array (64 MB at most), else binary search
+# users x items up to this: membership by a bit array (128 MB at most), else binary search. 2^30 covers the long-tail
+# 1M shape (30k users x 20k items: 75 MB), where the binary search was 5% of a BPR fit.
+MEMBERSHIP_BITS = 2**30
 
 
 class BPRSampler:

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from recaug.evaluate import protocol
 from recaug.evaluate.metrics import hit_matrix, rank_top_k, top_k_indices
-from recaug.evaluate.protocol import evaluate_model, selection_score, selection_users
+from recaug.evaluate.protocol import evaluate_model, selection_score, selection_size, selection_users
 
 
 def reference_top_k(scores: np.ndarray, exclude: sp.csr_matrix, k: int) -> np.ndarray:
@@ -86,6 +86,19 @@ def test_selection_sample_is_fixed_capped_and_shared_by_both_arms() -> None:
     # The augmented arm's validation matrix is padded with empty rows for virtual users: same sample.
     padded = sp.vstack([valid, sp.csr_matrix((60, 50))]).tocsr()
     assert np.array_equal(sample, selection_users(padded, seed=0, max_users=100))
+
+
+def test_selection_sample_is_sized_by_score_cells_on_wide_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert selection_size(1_682) == selection_size(4_000) == 10_000  # ML-100k, 1M (6k x 4k): the user cap
+    assert selection_size(20_000) == 2_500  # 50M scores per look
+    assert selection_size(10_000_000) == protocol.SELECTION_MIN_USERS
+    monkeypatch.setattr(protocol, "SELECTION_MIN_USERS", 10)
+    rng = np.random.default_rng(5)
+    valid = sp.csr_matrix(rng.random((400, 50)) < 0.05)
+    sample = selection_users(valid, seed=0, max_cells=50 * 120)
+    assert len(sample) == 120 and set(sample) <= set(np.flatnonzero(np.diff(valid.indptr) > 0))
+    padded = sp.vstack([valid, sp.csr_matrix((60, 50))]).tocsr()  # the augmented arm's: same users
+    assert np.array_equal(sample, selection_users(padded, seed=0, max_cells=50 * 120))
 
 
 def test_selection_score_uses_only_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
