@@ -543,6 +543,77 @@ def tuned_evidence(seeds: list[int], out: Path, which: list[str], data: str = "m
     return tables
 
 
+def interactions_evidence(seeds: list[int], out: Path, data: str = "ml-latest-small") -> dict[str, pd.DataFrame]:
+    """Verdicts of the best LLM route measured on ML-100k (``llm-interactions``, continuation + PMI, positives only)
+    against the baseline and against the encoder route (``similarity``, the packaged encoder, the same 500 rows for
+    light users), BPR, with the skill check on (rule ``encoder``) and overridden (``insist``) as a user who ticks
+    "spend anyway" would: the check's advice is recorded per seed and judged by the verdicts. Checkpointed in
+    ``out``."""
+    from recaug.evaluate.design import Question
+    from recaug.evaluate.significance import significance_from_results, significance_table
+    from recaug.experiment.config import BASELINE
+    from recaug.experiment.executor import SerialExecutor
+
+    config = ExperimentConfig(
+        augmenters=["llm-interactions", "similarity"],
+        augmenter_params={
+            "llm-interactions": {"item_noun": "movie", "max_calls": 0, "min_skill": "encoder", "insist": True}
+        },
+        budget=500,
+        target="light-users",
+        models=["bpr"],
+        seeds=seeds,
+        ks=[10, 20],
+        metrics=["ndcg", "recall"],
+        aa_control=True,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"interactions-{data}-{'-'.join(map(str, seeds))}.pkl"
+    if not path.exists():
+        started, cpu, before = time.perf_counter(), time.process_time(), load()
+        result = run_experiment(skill_dataset(data), config, executor=SerialExecutor())  # one process: 2 cores
+        saved = {
+            "significance": significance_table(result),
+            "results": result.results,
+            "info": result.augment_info,
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu,
+            "load": f"{before} -> {load()}",
+        }
+        path.write_bytes(pickle.dumps(saved))
+    saved = pickle.loads(path.read_bytes())
+    results = saved["results"]
+    # Against the encoder route: the same verdict machinery with similarity's results in the baseline's place.
+    head_to_head = results[results["variant"].isin(["llm-interactions", "similarity"])].copy()
+    head_to_head["variant"] = head_to_head["variant"].replace({"similarity": BASELINE})
+    versus = significance_from_results(head_to_head, question=Question.from_config(config))
+    cols = ["model", "variant", "slice", "metric", "k", "delta", "ci_low", "ci_high", "verdict"]
+
+    def primary(table: pd.DataFrame) -> pd.DataFrame:
+        rows = ((table["metric"] == "ndcg") & (table["k"] == 10)) | ((table["metric"] == "recall") & (table["k"] == 20))
+        keep = rows & table["slice"].isin(["all", "activity-q1"])
+        return table.loc[keep, [c for c in cols if c in table]].round(4)
+
+    info = pd.DataFrame(saved["info"])
+    llm = info[info["augmenter"] == "llm-interactions"]
+    skill = [
+        "seed",
+        "llm_skill_passed",
+        "llm_insisted",
+        "calls",
+        "skill_calls",
+        "skill_seconds",
+        "kept",
+        "llm_skill_verdict",
+    ]
+    cost = f"{saved['seconds']:.0f} s, {saved['cpu_seconds']:.0f} CPU-s, load {saved['load']}"
+    return {
+        f"vs baseline ({cost})": primary(saved["significance"]),
+        "llm-interactions vs similarity (similarity as the baseline)": primary(versus),
+        "the skill check's advice per seed": llm[[c for c in skill if c in llm]],
+    }
+
+
 class UniformChoice(LLMBackend):
     """Ablation backend: every candidate is equally likely, so the "choice" is a seeded random pick among the
     same item-kNN candidates -- what the LLM adds is the difference to this."""
@@ -638,6 +709,11 @@ def main() -> int:
     parser.add_argument("--skill", action="store_true", help="held-out training-item skill of every scorer")
     parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
     parser.add_argument("--tuned-runs", nargs="+", default=["light", "cold"], choices=["light", "cold"])
+    parser.add_argument(
+        "--interactions",
+        action="store_true",
+        help="verdicts: llm-interactions (check insisted) vs baseline, similarity",
+    )
     parser.add_argument("--rating-threshold", type=float, default=None, help="--skill: keep ratings >= this")
     parser.add_argument("--data", default="ml-100k", choices=SKILL_DATA, help="--skill, --tuned: the data set")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
@@ -667,6 +743,11 @@ def main() -> int:
         for title, table in tuned_evidence(args.seeds, args.out, args.tuned_runs, args.data).items():
             print(f"\n## {title}\n")
             with pd.option_context("display.width", 200, "display.max_rows", 200):
+                print(table.to_string(index=False))
+    if args.interactions:
+        for title, table in interactions_evidence(args.seeds, args.out, args.data).items():
+            print(f"\n## {args.data}, {title}\n")
+            with pd.option_context("display.width", 250, "display.max_rows", 200, "display.max_colwidth", 400):
                 print(table.to_string(index=False))
     if args.speed:
         table = speed(args.users, args.threads, args.batch_size)
@@ -706,7 +787,16 @@ def main() -> int:
         ]
         print("\n## llm-interactions cost per seed\n")
         print(llm[keep].to_string(index=False))
-    if not (args.speed or args.quality or args.bias or args.throughput or args.hit_rate or args.skill or args.tuned):
+    if not (
+        args.speed
+        or args.quality
+        or args.bias
+        or args.throughput
+        or args.hit_rate
+        or args.skill
+        or args.tuned
+        or args.interactions
+    ):
         parser.print_help()
     return 0
 

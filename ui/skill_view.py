@@ -16,6 +16,8 @@ from recaug.augment.llm.llm_common import llm_augmenter_params
 from recaug.augment.llm.skill import SKILL_COLUMNS, SkillReport, payoff_line
 from recaug.augment.options import merge_params
 from recaug.data.dataset import Dataset
+from recaug.text.tuning_cost import TUNING
+from ui.augment_tuning import tuning_costs_panel
 from ui.errors import friendly_errors
 from ui.state import AUGMENT_RESULTS, augment_preview, recalled, remember
 
@@ -74,6 +76,7 @@ def _show_report(report: SkillReport) -> None:
         f"Cost of the check: {report.calls} LLM calls, {report.seconds:.1f} s. "
         + payoff_line(float(report.row("llm")["hit_rate"]))
     )
+    tuning_costs_panel({TUNING: report.tuning})  # the tuned encoder the check compared with, if it tuned one
 
 
 def _show_run_checks() -> None:

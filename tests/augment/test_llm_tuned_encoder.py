@@ -138,3 +138,8 @@ def test_the_skill_check_compares_the_llm_with_the_encoder_the_run_uses(home: Pa
     assert not reports["tuned"].passed
     assert "worse than the tuned encoder" in reports["tuned"].verdict
     assert "tuned encoder (the encoder this run uses)" in reports["tuned"].verdict
+    # What tuning that encoder cost is part of the check's price (the Augment page lists it with the method's).
+    assert not reports[DEFAULT_ENCODER].tuning
+    (cost,) = reports["tuned"].tuning
+    assert cost["component"].startswith("tuned encoder (skill check") and cost["examples"] > 0
+    assert (cost["users"], cost["interactions"]) == (task.train.n_users, task.train.matrix.nnz)

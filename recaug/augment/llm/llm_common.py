@@ -36,6 +36,7 @@ from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
 from recaug.text.llm.base import Generation, LLMBackend, Scores
 from recaug.text.llm.factory import create_backend
 from recaug.text.llm.parsing import display_title
+from recaug.text.tuning_cost import TUNING, tuning_costs
 
 if TYPE_CHECKING:
     from recaug.augment.llm.skill import SkillReport
@@ -467,6 +468,8 @@ class LLMAugmenter(Augmenter):
         summary = log_summary(log)
         if skill is not None:
             summary.update(skill.info(), llm_insisted=bool(self.insist and not skill.passed))
+            if skill.tuning:  # what the check's own tuned encoder cost, listed with the method's
+                summary[TUNING] = [*tuning_costs(result.info), *skill.tuning]
         summary.update(budget_note({**result.info, **summary}))
         self.info_.update(summary)
         result.info.update(summary)

@@ -40,6 +40,7 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import TIMESTAMP
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import PACKAGED, TUNED, encoder_for
+from recaug.text.tuning_cost import TUNING
 
 if TYPE_CHECKING:
     from recaug.augment.llm.llm_common import LLMAugmenter
@@ -196,6 +197,8 @@ class SkillReport:
     calls: int = 0
     seconds: float = 0.0
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # Cost records (recaug.text.tuning_cost) of encoders the check tuned on its reduced split: part of its price.
+    tuning: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self, scorer: str) -> pd.Series:
         return self.table.set_index("scorer").loc[scorer]
@@ -308,8 +311,9 @@ def check_skill(
     seconds = time.perf_counter() - started
     per_user = {LLM: hits(llm, task)}
     texts = task.train.items["text"].astype(str).tolist()
+    tuned: dict[str, Any] = {}
     for label, name in encoders:  # "tuned" is tuned here, on the reduced split: it never sees the held-out items
-        model = encoder_for(name, task.train.matrix, texts, seed=seed)
+        model = encoder_for(name, task.train.matrix, texts, seed=seed, info=tuned)
         per_user[label] = hits(encoder_scores(task, model), task)
     per_user[POPULARITY] = hits(popularity_scores(task), task)
     rows = []
@@ -322,7 +326,10 @@ def check_skill(
     label = f"{augmenter.llm_.kind} LLM {augmenter.llm_.model_id}"
     passed, verdict = judge(table, rule, label, against=encoders[-1][0])
     report(1.0, "skill check done")
-    outcome = SkillReport(table, passed, verdict, label, int(used["calls"]), seconds, per_user)
+    tuning = [
+        {**r, "component": f"{r['component']} (skill check: split minus held-out items)"} for r in tuned.get(TUNING, [])
+    ]
+    outcome = SkillReport(table, passed, verdict, label, int(used["calls"]), seconds, per_user, tuning)
     _CACHE[key] = outcome
     return outcome
 
