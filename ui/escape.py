@@ -15,12 +15,24 @@ import re
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#!|~:$<>])")
 
 
+# GFM's autolink literals: a bare ``http://``, ``www.`` or ``name@host`` becomes a clickable link without any markup.
+# Streamlit's remark-gfm finds them in the text *after* escapes are resolved, so a backslash cannot stop them; an
+# invisible word joiner (U+2060) where the literal would start does: "http", "www" or a name, then the joiner.
+_AUTOLINK_START = re.compile(r"(?i)\b(https?(?=:)|www(?=\.))|(?=@)")
+WORD_JOINER = "\u2060"
+
+
+def _break_autolinks(text: str) -> str:
+    """``text`` with a word joiner where GFM would start an autolink: it reads the same and stays text."""
+    return _AUTOLINK_START.sub(lambda match: (match.group(1) or "") + WORD_JOINER, text)
+
+
 def markdown_text(value: object, limit: int = 200) -> str:
     """``value`` as literal text inside markdown (punctuation escaped, newlines as spaces, cut at ``limit``)."""
     text = " ".join(str(value).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _PUNCTUATION.sub(r"\\\1", text)
+    return _PUNCTUATION.sub(r"\\\1", _break_autolinks(text))
 
 
 # What turns prose into something else: links and images ([ ]), autolinks and HTML (< >), Streamlit's colours and
@@ -35,7 +47,7 @@ def markdown_prose(value: object, limit: int = 4000) -> str:
     text = " ".join(str(value).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _ACTIVE.sub(r"\\\1", text)
+    return _ACTIVE.sub(r"\\\1", _break_autolinks(text))
 
 
 def markdown_code(value: object, limit: int = 200) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import app, no_errors  # noqa: F401  (the fixture is used by name)
+from ui.escape import WORD_JOINER
 
 DAYS = [dt.datetime(2024, 12, 1) + dt.timedelta(hours=4 * i) for i in range(60)]
 ROWS = "".join(f"u{i % 12};i{i % 25};{d:%d.%m.%Y %H:%M};{1 + i % 5},5\n" for i, d in enumerate(DAYS * 3) if i < 170)
@@ -56,6 +57,8 @@ def test_file_and_data_names_are_shown_as_text_on_home(app: AppTest) -> None:  #
     app.button(key="load_upload").click().run()
     no_errors(app)
     shown = " ".join([*(c.value for c in app.caption), *(s.value for s in app.success)])
+    assert "http://" not in shown and "http\\://" not in shown  # a word joiner keeps GFM from making links
+    shown = shown.replace(WORD_JOINER, "")
     assert "shop \\:red\\[x\\] \\!\\[y\\]\\(http\\://127.0.0.1\\:9/q.png\\)" in shown
     assert "\\!\\[x\\]\\(http\\:\\_\\_127.0.0.1\\:9\\_p.png\\).csv" in shown
     assert "![" not in shown.replace("\\![", "")  # no unescaped image anywhere

@@ -4,6 +4,7 @@ on any page or in the downloaded HTML report."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ from tests.e2e.driver import (
     wait_until_idle,
 )
 from tests.e2e.server import AppServer
+from ui.escape import WORD_JOINER
 
 
 class _Pixel(BaseHTTPRequestHandler):
@@ -75,6 +77,11 @@ def _upload(page: Page, label: str, name: str, content: bytes) -> None:
     wait_until_idle(page)
 
 
+def _as_read(shown: str) -> str:
+    """What a reader sees: the invisible word joiners that keep URLs from becoming links removed."""
+    return shown.replace(WORD_JOINER, "")
+
+
 @pytest.mark.e2e
 def test_user_text_never_renders_as_markdown(
     app_page: Page, app_server: AppServer, artifacts: Path, pixel_server: tuple[str, list[str]]
@@ -82,6 +89,12 @@ def test_user_text_never_renders_as_markdown(
     base, requests = pixel_server
     page = app_page
     image = f"![x]({base}/pixel.png"
+
+    def assert_no_link_to_user_text(where: str) -> None:
+        """GFM turns a bare URL into a link; user text must stay text, clickable nowhere."""
+        links = page.locator(f'a[href^="{base}"]')
+        assert links.count() == 0, f"{where}: user text became a link: {links.first.get_attribute('href')}"
+
     page.get_by_test_id("stRadio").get_by_text("Upload my data").click()
 
     # A cell value quoted in an upload error.
@@ -91,8 +104,10 @@ def test_user_text_never_renders_as_markdown(
     expect(page.get_by_text("Column mapping")).to_be_visible()
     page.get_by_role("button", name="Load data").click()
     alert = page.get_by_test_id("stAlertContentError").filter(has_text="is not a number")
-    expect(alert).to_contain_text(f"{image}?cell)")  # the value is quoted, as text
+    expect(alert).to_be_visible()
+    assert f"{image}?cell)" in _as_read(alert.inner_text())  # the value is quoted, as text
     full_page_screenshot(page, artifacts / "escaping_upload_error.png")
+    assert_no_link_to_user_text("upload error")
 
     # A data name and item titles that are markdown images.
     _upload(page, "Interactions file", "shop.csv", "\n".join(["user,item,rating", *rows]).encode())
@@ -112,24 +127,30 @@ def test_user_text_never_renders_as_markdown(
                 raise
     page.get_by_role("button", name="Load data").click()
     expect(metric_value(page, "Users")).to_have_text("30", timeout=COMPUTE_TIMEOUT_MS)
-    expect(page.get_by_test_id("stCaptionContainer").filter(has_text=f"{image}?name) shop").first).to_be_visible()
+    shown_name = re.compile(re.escape(f"{image}?name) shop").replace("http", f"http{WORD_JOINER}?"))
+    expect(page.get_by_test_id("stCaptionContainer").filter(has_text=shown_name).first).to_be_visible()
     full_page_screenshot(page, artifacts / "escaping_home.png")
+    assert_no_link_to_user_text("Home")
 
     go_to(page, "Augment")
     run_augmentation(page)
     full_page_screenshot(page, artifacts / "escaping_augment.png")
+    assert_no_link_to_user_text("Augment")
     go_to(page, "Compare")
     run_comparison(page)
     full_page_screenshot(page, artifacts / "escaping_compare.png")
+    assert_no_link_to_user_text("Compare")
     with page.expect_download(timeout=COMPUTE_TIMEOUT_MS) as pending:
         page.get_by_role("button", name="HTML report").click()
     report = Path(pending.value.path())
     for name in ("Fidelity", "Embeddings", "What-if", "Runs"):
         go_to(page, name)
         full_page_screenshot(page, artifacts / f"escaping_{name.lower().replace('-', '')}.png")
+        assert_no_link_to_user_text(name)
     page.goto(report.as_uri())  # the report, opened as a user would
     page.wait_for_load_state("load")
     page.wait_for_timeout(1_000)
+    assert_no_link_to_user_text("HTML report")
     assert exceptions(page) == []
     assert requests == [], f"the browser fetched {requests}"
     assert app_server.failures() == []
