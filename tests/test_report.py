@@ -6,12 +6,22 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
 from recaug.analysis.fidelity import fidelity_for_experiment
+from recaug.data.dataset import Dataset
+from recaug.data.schema import ITEM, USER
 from recaug.evaluate.significance import significance_table
-from recaug.reporting.figures import dataset_histograms, delta_bars, fidelity_histograms, projection_scatter
+from recaug.reporting.figures import (
+    dataset_histograms,
+    delta_bars,
+    fidelity_histograms,
+    overlaid_log_histogram,
+    projection_scatter,
+)
 from recaug.reporting.report import build_report, write_report
 from tests.runs_fixtures import significance_for, small_experiment
 
@@ -97,6 +107,16 @@ def test_histograms_overlay_real_and_augmented_shares(ml100k, ml100k_split) -> N
     assert figures["item popularity"].data[0].x[0] == "0"  # items without interactions keep their own bin
     home = dataset_histograms(ml100k)
     assert sum(home.data[0].customdata) == ml100k.n_users and sum(home.data[1].customdata) == ml100k.n_items
+
+
+def test_histograms_of_small_data_keep_every_bin_on_a_category_axis() -> None:
+    """Five bins, two of them numeric-looking ("0", "1"): plotly's guess would be a linear axis without "8–15"."""
+    rows = pd.DataFrame({USER: [f"u{u}" for u in range(30) for _ in range(8)], ITEM: [f"i{k}" for k in range(240)]})
+    home = dataset_histograms(Dataset.from_frames(rows, name="small"))
+    assert home.data[0].x == ("0", "1", "2–3", "4–7", "8–15") and home.data[0].customdata[-1] == 30
+    assert home.layout.xaxis.type == "category" and home.layout.xaxis2.type == "category"
+    figure = overlaid_log_histogram({"real": np.full(30, 8)}, title="t", x_title="x", noun="users")
+    assert figure.layout.xaxis.type == "category"
 
 
 def test_projection_scatter_carries_point_ids_for_lasso() -> None:

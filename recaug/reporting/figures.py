@@ -77,6 +77,7 @@ def overlaid_log_histogram(
         xaxis_title=x_title,
         yaxis_title=f"share of {noun}",
         yaxis_tickformat=".0%",
+        xaxis_type="category",
         height=360,
         **_LAYOUT,
     )
@@ -113,7 +114,8 @@ def dataset_histograms(dataset: Dataset) -> go.Figure:
         for trace in log_histogram_traces({name: values}, noun=noun, unit="interactions"):
             trace.marker.color = PALETTE["real"] if col == 1 else PALETTE["synthetic"]
             fig.add_trace(trace, row=1, col=col)
-    fig.update_xaxes(title_text="interactions (log2 bins)")
+    # Bin labels "0" and "1" look numeric: with few bins plotly would pick a linear axis and drop "2–3", "4–7".
+    fig.update_xaxes(title_text="interactions (log2 bins)", type="category")
     fig.update_yaxes(tickformat=".0%")
     fig.update_layout(showlegend=False, height=340, **_LAYOUT)
     return fig

@@ -129,6 +129,9 @@ def test_user_text_never_renders_as_markdown(
     expect(metric_value(page, "Users")).to_have_text("30", timeout=COMPUTE_TIMEOUT_MS)
     shown_name = re.compile(re.escape(f"{image}?name) shop").replace("http", f"http{WORD_JOINER}?"))
     expect(page.get_by_test_id("stCaptionContainer").filter(has_text=shown_name).first).to_be_visible()
+    # Every user has 8 interactions: the histogram's category axis must reach the "8–15" bin (a guessed linear
+    # axis keeps only the numeric-looking "0" and "1" and draws no bar).
+    expect(page.locator(".xtick text").filter(has_text="8–15").first).to_be_attached()
     full_page_screenshot(page, artifacts / "escaping_home.png")
     assert_no_link_to_user_text("Home")
 
