@@ -12,7 +12,7 @@ from recaug.evaluate.protocol import UserMetrics
 from recaug.evaluate.sequential import Stopping
 from recaug.evaluate.slices import SliceValues
 from recaug.experiment.config import BASELINE, ExperimentConfig
-from recaug.text.llm.memorisation import memorisation_note
+from recaug.text.llm.memorisation import memorisation_line
 
 
 @dataclass
@@ -121,6 +121,6 @@ def model_use_notes(result: ExperimentResult) -> list[str]:
     notes = (
         negatives_note(result.synthetic, result.config.models),
         item_init_note(list(result.config.augmenters), result.config.models),
-        *(memorisation_note(result.config.data, kind) for kind in sorted(backends)),
+        *(memorisation_line(result.config.data, kind, result.augment_info) for kind in sorted(backends)),
     )
     return [note for note in notes if note]

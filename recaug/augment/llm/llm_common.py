@@ -35,6 +35,7 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
 from recaug.text.llm.base import Generation, LLMBackend, Scores
 from recaug.text.llm.factory import create_backend
+from recaug.text.llm.memorisation import kept_check
 from recaug.text.llm.parsing import display_title
 from recaug.text.tuning_cost import TUNING, tuning_costs
 
@@ -470,6 +471,8 @@ class LLMAugmenter(Augmenter):
             summary.update(skill.info(), llm_insisted=bool(self.insist and not skill.passed))
             if skill.tuning:  # what the check's own tuned encoder cost, listed with the method's
                 summary[TUNING] = [*tuning_costs(result.info), *skill.tuning]
+        if self.llm_.kind != "local" and (check := kept_check(self.llm_.model_id, self.train_.items["title"])):
+            summary["memorisation"] = check  # the last title-completion check of this model on this catalogue
         summary.update(budget_note({**result.info, **summary}))
         self.info_.update(summary)
         result.info.update(summary)

@@ -11,14 +11,17 @@ chance knows the catalogue.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from recaug.core.errors import RecaugInputError
+from recaug.core.paths import cache_dir
 from recaug.core.progress import ProgressFn, no_progress
 from recaug.text.llm.base import LLMBackend
 from recaug.text.llm.parsing import display_title
@@ -86,6 +89,43 @@ def memorisation_note(data_name: str, backend_kind: str) -> str | None:
         "memorisation of the benchmark, not skill that carries over to your own data. Run the title-completion "
         "check (the Augment page's button, or `python -m recaug memorisation`) before trusting it."
     )
+
+
+def memorisation_line(data_name: str, backend_kind: str, infos: Iterable[Mapping[str, Any]]) -> str | None:
+    """What a comparison's report says about memorisation for the methods that used ``backend_kind``: the line of
+    each check their info carries, or the note and plainly that no check was run; None where no note applies."""
+    note = memorisation_note(data_name, backend_kind)
+    if note is None:
+        return None
+    checks = {
+        str(record.get("model") or "the model"): record
+        for info in infos
+        if info.get("backend") == backend_kind and isinstance(record := info.get("memorisation"), Mapping)
+    }
+    if not checks:
+        return f"{note} No memorisation check was run on the {backend_kind} model of this comparison."
+    return " ".join(f"Memorisation check of {model} on {data_name}: {r['line']}." for model, r in checks.items())
+
+
+def _check_path(model: str, titles: Iterable[str]) -> Any:
+    """Where the last check of ``model`` on the catalogue ``titles`` is kept (the titles' order does not matter)."""
+    digest = hashlib.sha256("\x1f".join([model, *sorted({str(t) for t in titles})]).encode()).hexdigest()[:24]
+    return cache_dir("memorisation-checks") / f"{digest}.json"
+
+
+def keep_check(check: MemorisationCheck, titles: Iterable[str]) -> None:
+    """Keep ``check``'s record for its model and catalogue, so later runs with that model on that catalogue
+    (Augment page, Compare page, CLI) carry it in their info and report."""
+    path = _check_path(check.model, titles)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(check.record(), indent=2))
+    tmp.replace(path)
+
+
+def kept_check(model: str, titles: Iterable[str]) -> dict[str, Any] | None:
+    """The record of the last check of ``model`` on the catalogue ``titles``, or None when none was run."""
+    path = _check_path(model, titles)
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def split_title(title: str) -> tuple[str, str] | None:
@@ -193,7 +233,8 @@ def check_memorisation(
 ) -> MemorisationCheck:
     """Build the backend (``options`` as :func:`recaug.text.llm.factory.create_backend` takes them), make sure it
     scores endings by their own likelihood, and run :func:`title_completion_check` on ``titles``: what the CLI's
-    ``memorisation`` command and the Augment page's button run. The result's cost includes the server probe.
+    ``memorisation`` command and the Augment page's button run. The result's cost includes the server probe; its
+    record is kept (:func:`keep_check`) for later runs with the same model on the same catalogue.
 
     Raises :class:`RecaugInputError` when the server cannot be reached or cannot score likelihoods.
     """
@@ -206,11 +247,11 @@ def check_memorisation(
     llm.check_scoring(likelihoods=True)  # the check compares endings' log-likelihoods across prompts
     check = title_completion_check(llm, titles, n_titles=n_titles, seed=seed, progress=progress)
     usage = llm.usage.snapshot()
-    return replace(
-        check,
-        seconds=time.perf_counter() - started,
-        requests=int(usage["requests"] + usage["setup_requests"]),
+    check = replace(
+        check, seconds=time.perf_counter() - started, requests=int(usage["requests"] + usage["setup_requests"])
     )
+    keep_check(check, titles)
+    return check
 
 
 def _prompt(item_noun: str, prefix: str) -> str:
