@@ -15,6 +15,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 import numpy as np
@@ -35,6 +36,7 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import ITEM, POLARITY, TIMESTAMP, USER
 from recaug.text.llm.base import Generation, LLMBackend, Scores
 from recaug.text.llm.factory import create_backend
+from recaug.text.llm.lora import TUNED_LLM, tuned_llm_adapter
 from recaug.text.llm.memorisation import kept_check
 from recaug.text.llm.parsing import display_title
 from recaug.text.tuning_cost import TUNING, tuning_costs
@@ -159,7 +161,9 @@ class LLMAugmenter(Augmenter):
 
     * ``backend``: ``"local"`` (transformers; packaged SmolLM2-135M-Instruct unless ``model`` names a local HF
       folder) or ``"openai"`` (an OpenAI-compatible server at ``base_url``; the key comes from the environment);
-    * ``model``, ``base_url``: see above; credentials typed into ``base_url`` are never sent unless
+    * ``model``, ``base_url``: see above (``model="tuned"``: the packaged SmolLM2 with LoRA adapters trained at fit
+      on the training split's histories, :mod:`recaug.text.llm.lora`; its cost is in ``info["tuning"]``);
+      credentials typed into ``base_url`` are never sent unless
       ``key_from_url`` (then the URL's password, or user, or ``key=`` value is the API key);
     * ``batch_size``: prompts per backend call (local batch; concurrent requests for a server); one progress step
       per batch;
@@ -235,7 +239,6 @@ class LLMAugmenter(Augmenter):
         options: dict[str, Any] = {"batch_size": self.batch_size}
         if self.backend == "openai":  # retries come from an allowance of max_calls (recaug.text.llm.budget)
             options.update(timeout=float(self.timeout), max_calls=int(self.max_calls), key_from_url=self.key_from_url)
-        self.llm_ = create_backend(self.backend, self.model, self.base_url, **options)
         self.titles_ = np.array([display_title(t) for t in train.items["title"]], dtype=object)
         self.texts_ = train.items["text"].astype(str).to_numpy()
         # Oldest first per user; without timestamps the file order stands in for time.
@@ -244,6 +247,32 @@ class LLMAugmenter(Augmenter):
         items = rows["item_idx"].to_numpy()
         bounds = np.searchsorted(rows["user_idx"].to_numpy(), np.arange(train.n_users + 1))
         self.history_items_ = [items[bounds[u] : bounds[u + 1]] for u in range(train.n_users)]
+        model = self.model
+        if model == TUNED_LLM:  # the packaged SmolLM2 with LoRA adapters trained on this split's histories
+            options["adapter"], model = self.tuned_llm_adapter(train), None
+        self.llm_ = create_backend(self.backend, model, self.base_url, **options)
+
+    def tuned_llm_adapter(self, train: TrainingData) -> Path:
+        """The LoRA adapter of ``model="tuned"``, trained on (or cached for) this training split's histories with
+        the continuation prompt (:mod:`recaug.text.llm.lora`); its cost goes to ``info["tuning"]``."""
+        return tuned_llm_adapter(
+            self.backend,
+            self.history_items_,
+            self.titles_,
+            self.continuation_prompt,
+            history_size=self.history_size,
+            seed=int(self.seed),
+            matrix=train.matrix,
+            info=self.info_,
+        )
+
+    def continuation_prompt(self, history: np.ndarray | None) -> str:
+        """The candidate-free prompt: the history only, each candidate title is scored as its continuation (and
+        the tuned LLM learns to continue it). ``history=None`` is the content-free prompt of the ``pmi``
+        calibration."""
+        noun = self.item_noun
+        liked = self.history_block(history) if history is not None else "- N/A"
+        return f"A user liked these {noun}s (oldest first):\n{liked}\nThe next {noun} they will enjoy is:"
 
     def recent_history(self, user: int) -> np.ndarray:
         """The user's most recent ``history_size`` training items (item indices), oldest first."""

@@ -151,13 +151,6 @@ class LLMInteractionsAugmenter(LLMAugmenter):
             f"Which candidate {noun} will the user like most? {answer}"
         )
 
-    def continuation_prompt(self, history: np.ndarray | None) -> str:
-        """The candidate-free prompt: the history only, each candidate title is scored as its continuation.
-        ``history=None`` is the content-free prompt of the ``pmi`` calibration."""
-        noun = self.item_noun
-        liked = self.history_block(history) if history is not None else "- N/A"
-        return f"A user liked these {noun}s (oldest first):\n{liked}\nThe next {noun} they will enjoy is:"
-
     def _propose(self, budget: int, target: Target, rng: np.random.Generator, progress: ProgressFn) -> pd.DataFrame:
         self._begin()
         self._counts: dict[str, int] = {}

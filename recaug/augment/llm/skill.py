@@ -40,6 +40,7 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import TIMESTAMP
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import PACKAGED, TUNED, encoder_for
+from recaug.text.llm.lora import TUNED_LLM
 from recaug.text.tuning_cost import TUNING
 
 if TYPE_CHECKING:
@@ -302,16 +303,18 @@ def check_skill(
     if key in _CACHE:
         return _CACHE[key]
     task = held_out_task(train, users, n_users=n_users, n_candidates=n_candidates, seed=seed)
-    # By name: this module is imported by the LLM augmenters' base, so it must not import their modules.
-    scorer = cast("LLMAugmenter", create_augmenter("llm-interactions", backend=augmenter.llm_, seed=seed, **scoring))
+    # By name: this module is imported by the LLM augmenters' base, so it must not import their modules. A tuned
+    # LLM is tuned again on the reduced split (its run's adapter learned the held-out items).
+    own = {"backend": "local", "model": TUNED_LLM} if augmenter.model == TUNED_LLM else {"backend": augmenter.llm_}
+    scorer = cast("LLMAugmenter", create_augmenter("llm-interactions", seed=seed, **own, **scoring))
     scorer.fit(task.train)
-    before, started = augmenter.llm_.usage.snapshot(), time.perf_counter()
+    before, started = scorer.llm_.usage.snapshot(), time.perf_counter()
     llm = scorer.candidate_scores(task.users, list(task.candidates), sub_progress(report, 0.0, 0.9))
-    used = augmenter.llm_.usage.since(before)
+    used = scorer.llm_.usage.since(before)
     seconds = time.perf_counter() - started
     per_user = {LLM: hits(llm, task)}
     texts = task.train.items["text"].astype(str).tolist()
-    tuned: dict[str, Any] = {}
+    tuned: dict[str, Any] = {TUNING: list(scorer.info_.get(TUNING, []))}  # the tuned LLM's cost, if tuned
     for label, name in encoders:  # "tuned" is tuned here, on the reduced split: it never sees the held-out items
         model = encoder_for(name, task.train.matrix, texts, seed=seed, info=tuned)
         per_user[label] = hits(encoder_scores(task, model), task)
@@ -323,7 +326,7 @@ def check_skill(
     rows.append((CHANCE, task.chance, task.chance, task.chance))
     table = pd.DataFrame(rows, columns=SKILL_COLUMNS[:4]).assign(chance=task.chance, n_users=len(task.users))
     table = table.assign(calls=[int(used["calls"]) if r[0] == LLM else 0 for r in rows]).round(4)
-    label = f"{augmenter.llm_.kind} LLM {augmenter.llm_.model_id}"
+    label = f"{scorer.llm_.kind} LLM {scorer.llm_.model_id}"
     passed, verdict = judge(table, rule, label, against=encoders[-1][0])
     report(1.0, "skill check done")
     tuning = [

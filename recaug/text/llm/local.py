@@ -138,18 +138,31 @@ def resolve_dtype(dtype: str, device_type: str) -> str:
     return "bfloat16" if native_bf16 else "float32"
 
 
-def load_model(path: str, device: str = "auto", dtype: str = "auto") -> tuple[Any, Any, threading.Lock]:
-    """(model, tokenizer, lock) for a local HF folder; cached per process, CUDA when present.
+def load_model(
+    path: str, device: str = "auto", dtype: str = "auto", adapter: str | None = None
+) -> tuple[Any, Any, threading.Lock]:
+    """(model, tokenizer, lock) for a local HF folder, with the LoRA adapters of ``adapter`` attached
+    (:mod:`recaug.text.llm.lora`); cached per process, CUDA when present.
 
     Loads are serialised: two threads loading at once (the dashboard, a server's handler threads) would corrupt
     each other's half-built models, since transformers builds them under process-wide meta-device contexts.
     """
     with _LOAD_LOCK:
-        return _load_model(path, device, dtype)
+        return _load_model(path, device, dtype, adapter)
 
 
-@functools.lru_cache(maxsize=2)
-def _load_model(path: str, device: str, dtype: str) -> tuple[Any, Any, threading.Lock]:
+@functools.lru_cache(maxsize=3)  # the packaged model, and a tuned one or two (the skill check's, the run's)
+def _load_model(path: str, device: str, dtype: str, adapter: str | None) -> tuple[Any, Any, threading.Lock]:
+    model, tokenizer = fresh_model(path, device, dtype)
+    if adapter is not None:  # a model of its own: the adapters must not change the shared base model
+        from recaug.text.llm.lora import attach_adapter
+
+        attach_adapter(model, adapter)
+    return model, tokenizer, threading.Lock()
+
+
+def fresh_model(path: str, device: str, dtype: str) -> tuple[Any, Any]:
+    """(model, tokenizer) loaded now, not shared (the LoRA tuning changes its copy); ``load_model`` caches these."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -168,7 +181,7 @@ def _load_model(path: str, device: str, dtype: str) -> tuple[Any, Any, threading
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer, threading.Lock()
+    return model, tokenizer
 
 
 def _row_seed(seed: int, text: str) -> int:
@@ -219,6 +232,42 @@ def pack_group(prompt_ids: list[list[int]], option_ids: list[list[list[int]]]) -
             group.targets += [(last if t == 0 else start + t - 1, token, j, o) for t, token in enumerate(option)]
         group.n_options.append(len(options))
     return group
+
+
+def packed_target_logits(model: Any, packed: list[PackedGroup], pad_id: int) -> tuple[Any, Any]:
+    """(float32 logits at every option token's predicting position, the option tokens) for a batch of packed
+    groups: one forward pass, whose attention mask lets each option see its prompt but not the other options.
+    The scorer reads log-probs from these; the LoRA tuning trains on them (:mod:`recaug.text.llm.lora`)."""
+    import torch
+
+    width = max(len(g.ids) for g in packed)
+    ids = torch.full((len(packed), width), pad_id, dtype=torch.long)
+    pos = torch.zeros((len(packed), width), dtype=torch.long)
+    member = torch.full((len(packed), width), -2, dtype=torch.long)  # -2: padding
+    option = torch.full((len(packed), width), -1, dtype=torch.long)
+    for row, g in enumerate(packed):
+        n = len(g.ids)
+        ids[row, :n], pos[row, :n] = torch.tensor(g.ids), torch.tensor(g.pos)
+        member[row, :n], option[row, :n] = torch.tensor(g.member), torch.tensor(g.option)
+    index = torch.arange(width)
+    causal = index[:, None] >= index[None, :]
+    key_m, query_m = member[:, None, :], member[:, :, None]
+    key_o, query_o = option[:, None, :], option[:, :, None]
+    # A token sees the shared prefix, its own prompt's remainder, and earlier tokens of its own option.
+    same_prompt = (key_m == query_m) & ((key_o == -1) | (key_o == query_o))
+    allowed = causal & (key_m > -2) & ((key_m == -1) | same_prompt)
+    allowed |= torch.eye(width, dtype=torch.bool)  # padding rows attend to themselves (no NaN)
+    rows = [row for row, g in enumerate(packed) for _ in g.targets]
+    predictors = [t[0] for g in packed for t in g.targets]
+    device = model.device
+    dtype = next(model.parameters()).dtype
+    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
+    hidden = model.base_model(
+        input_ids=ids.to(device), attention_mask=mask[:, None].to(device), position_ids=pos.to(device)
+    ).last_hidden_state
+    picked = hidden[torch.tensor(rows, device=device), torch.tensor(predictors, device=device)]
+    targets = torch.tensor([t[1] for g in packed for t in g.targets], device=device)
+    return LocalBackend._output_logits(model, picked), targets
 
 
 # Cost of one attention pair relative to one token through the linear layers, measured for SmolLM2-135M on this
@@ -283,14 +332,17 @@ class LocalBackend(LLMBackend):
         share_prefix: bool = True,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         cache: ResponseCache | bool = True,
+        adapter: str | Path | None = None,
     ) -> None:
         from recaug.core.torch_utils import pick_device
 
         folder, model_id = resolve_model_dir(model)
         self.dtype = resolve_dtype(dtype, pick_device(device).type)
-        # Numerics differ by dtype, so answers are cached per dtype.
+        # Numerics differ by dtype, so answers are cached per dtype; a tuned model's per adapter (its cache key).
+        model_id = model_id if self.dtype in ("float32", "auto") else f"{model_id}@{self.dtype}"
+        self.adapter = None if adapter is None else str(Path(adapter).resolve())
         super().__init__(
-            model_id=model_id if self.dtype in ("float32", "auto") else f"{model_id}@{self.dtype}",
+            model_id=model_id if adapter is None else f"{model_id}+lora:{Path(adapter).name}",
             system_prompt=system_prompt,
             cache=cache,
         )
@@ -327,7 +379,7 @@ class LocalBackend(LLMBackend):
         self._loaded()
 
     def _loaded(self) -> tuple[Any, Any, threading.Lock]:
-        return load_model(str(self.folder), self.device, self.dtype)
+        return load_model(str(self.folder), self.device, self.dtype, self.adapter)
 
     def format_prompt(self, prompt: str) -> str:
         """The prompt in the model's chat format, ending where the assistant's answer begins."""
@@ -439,37 +491,10 @@ class LocalBackend(LLMBackend):
         import torch
 
         model, tokenizer, lock = self._loaded()
-        width = max(len(g.ids) for g in packed)
-        ids = torch.full((len(packed), width), tokenizer.pad_token_id, dtype=torch.long)
-        pos = torch.zeros((len(packed), width), dtype=torch.long)
-        member = torch.full((len(packed), width), -2, dtype=torch.long)  # -2: padding
-        option = torch.full((len(packed), width), -1, dtype=torch.long)
-        for row, g in enumerate(packed):
-            n = len(g.ids)
-            ids[row, :n], pos[row, :n] = torch.tensor(g.ids), torch.tensor(g.pos)
-            member[row, :n], option[row, :n] = torch.tensor(g.member), torch.tensor(g.option)
-        index = torch.arange(width)
-        causal = index[:, None] >= index[None, :]
-        key_m, query_m = member[:, None, :], member[:, :, None]
-        key_o, query_o = option[:, None, :], option[:, :, None]
-        # A token sees the shared prefix, its own prompt's remainder, and earlier tokens of its own option.
-        same_prompt = (key_m == query_m) & ((key_o == -1) | (key_o == query_o))
-        allowed = causal & (key_m > -2) & ((key_m == -1) | same_prompt)
-        allowed |= torch.eye(width, dtype=torch.bool)  # padding rows attend to themselves (no NaN)
-        rows = [row for row, g in enumerate(packed) for _ in g.targets]
-        predictors = [t[0] for g in packed for t in g.targets]
-        targets = [t[1] for g in packed for t in g.targets]
         with lock, torch_threads(self.threads), torch.inference_mode():
-            device = model.device
-            dtype = next(model.parameters()).dtype
-            mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
-            hidden = model.base_model(
-                input_ids=ids.to(device), attention_mask=mask[:, None].to(device), position_ids=pos.to(device)
-            ).last_hidden_state
-            picked = hidden[torch.tensor(rows, device=device), torch.tensor(predictors, device=device)]
-            logits = self._output_logits(model, picked)
+            logits, targets = packed_target_logits(model, packed, tokenizer.pad_token_id)
             token_lp = torch.log_softmax(logits, dim=-1)
-            token_lp = token_lp[torch.arange(len(targets), device=device), torch.tensor(targets, device=device)]
+            token_lp = token_lp[torch.arange(len(targets), device=logits.device), targets]
             token_lp_values = token_lp.cpu().numpy().astype(np.float64)
         out = [[np.zeros(n) for n in g.n_options] for g in packed]
         k = 0
