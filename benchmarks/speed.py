@@ -161,11 +161,15 @@ def main() -> None:
     parser.add_argument("--data", default="ml-100k", help="the comparison's data: ml-100k or an interactions file")
     parser.add_argument("--items", default=None, help="the items file that goes with --data")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--no-warm", action="store_true", help="skip the untimed warm run (caches already warm from an earlier run)"
+    )
     args = parser.parse_args()
     data = ["--data", args.data, *(["--items", args.items] if args.items else [])]
     lines = [f"## Speed ({os.cpu_count()} cores, shared; load averages 1 / 5 / 15 min before → after each row)", ""]
     if args.cases:
-        run_case("default", data)  # untimed: warm caches (text embeddings, numba, imports)
+        if not args.no_warm:
+            run_case("default", data)  # untimed: warm caches (text embeddings, numba, imports)
         lines += ["| case | wall s | CPU s (all processes) | ok | load |", "|---|---|---|---|---|"]
         for name in args.cases.split(","):
             row = run_case(name, data)
