@@ -31,6 +31,8 @@ LABELS = {
     "interactions": "split interactions",
     "seed": "seed",
     "cached": "this run",
+    "first_loss": "first loss",
+    "last_loss": "last loss",
 }
 
 
@@ -55,7 +57,7 @@ def planned_tuning(dataset: Dataset, config: dict[str, Any]) -> str | None:
     record = cached_tuning(train.matrix, texts, seed=seed)
     if record is not None:
         return (
-            f"Tuned encoder for {who}: already tuned on {seen}, so this run loads it at no training cost. "
+            f"Tuned encoder for {who}: already tuned on {seen}; a run loads it from the cache at no training cost. "
             f"Training it cost {record['cpu_s']} CPU-s ({record['wall_s']} s wall): {record['steps']:,} steps on "
             f"{record['examples']:,} co-interaction pairs."
         )
