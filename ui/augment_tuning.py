@@ -16,6 +16,7 @@ import streamlit as st
 
 from recaug.data.dataset import Dataset
 from recaug.text.finetune import TUNED, cached_tuning, tuning_estimate
+from recaug.text.llm.lora import DEFAULT_SETTINGS, TUNED_LLM
 from recaug.text.tuning_cost import COST_FIELDS, tuning_costs
 from ui.escape import markdown_prose
 from ui.state import DEFAULT_PROTOCOL, current_split
@@ -70,6 +71,23 @@ def planned_tuning(dataset: Dataset, config: dict[str, Any]) -> str | None:
     )
 
 
+def planned_llm_tuning(config: dict[str, Any]) -> str | None:
+    """One line on the tuned LLM (``model="tuned"``) of ``config``'s LLM methods: what its training is; None when no
+    chosen method uses it. Whether this split's adapter is cached is known only once the method builds its prompts,
+    so the run's record says what it cost."""
+    params = config.get("augmenter_params") or {}
+    methods = [name for name in config["augmenters"] if (params.get(name) or {}).get("model") == TUNED_LLM]
+    if not methods:
+        return None
+    s = DEFAULT_SETTINGS
+    return (
+        f"Tuned LLM for {', '.join(methods)}: the packaged SmolLM2 with LoRA adapters on its top {s.layers} layers, "
+        f"trained on this training split's histories ({s.steps} steps on {s.examples:,} history -> next-item "
+        "examples) before the run, or loaded from the cache when this split was tuned before; the skill check tunes "
+        "its own on its reduced split. The run records what each cost."
+    )
+
+
 def cost_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """The cost records as a table: the shared fields first (readable names), anything else a component adds after."""
     frame = pd.DataFrame(records)
@@ -81,11 +99,12 @@ def cost_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def tuning_panel(dataset: Dataset, config: dict[str, Any], where: Any = st) -> None:
-    """Before running: the tuned encoder's cost for this split (cached) or what training it will take, drawn in
+    """Before running: the tuned encoder's cost for this split (cached) or what training it will take, and what the
+    tuned LLM trains, drawn in
     ``where`` (a container placed next to the skill check and filled after a finished run, so it is current)."""
-    line = planned_tuning(dataset, config)
-    if line is not None:
-        where.info(markdown_prose(line), icon=":material/model_training:")
+    for line in (planned_tuning(dataset, config), planned_llm_tuning(config)):
+        if line is not None:
+            where.info(markdown_prose(line), icon=":material/model_training:")
 
 
 def tuning_costs_panel(info: dict[str, Any]) -> None:

@@ -134,9 +134,11 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
                 "openai: any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI).",
             )
             model = st.text_input(
-                "Model (folder or server model name; empty = packaged default)",
+                "Model (folder, server model name, or 'tuned'; empty = packaged default)",
                 recalled("llm_model", ""),
                 key="llm_model",
+                help="'tuned' (local backend): the packaged SmolLM2 with LoRA adapters trained on this training "
+                "split's histories; its training cost is shown before and after the run.",
             )
             base_url = st.text_input(
                 "Server base URL (openai backend)",

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from recaug.data.dataset import Dataset
 from recaug.text.finetune import tuning_estimate
+from recaug.text.llm.lora import DEFAULT_SETTINGS
 from tests.app.conftest import REPO, no_errors
 from tests.conftest import planted_interactions
 from ui.state import AUGMENT_RESULTS, DATASET, current_split
@@ -82,3 +83,11 @@ def test_the_tuned_encoders_cost_is_estimated_then_recorded_then_cached(
     assert again["cached"] is True and again["cpu_s"] == record["cpu_s"]
     shown = next(f.value for f in app.dataframe if "tuned component" in f.value.columns)
     assert shown.iloc[0]["this run"] == "loaded from cache (paid earlier)"
+
+    # The tuned LLM (helper "tune"'s LoRA SmolLM2) is named before the run with what it trains.
+    app.multiselect(key="aug_methods").set_value(["similarity", "llm-interactions"]).run()
+    app.text_input(key="llm_model").set_value("tuned").run()
+    no_errors(app)
+    assert "Tuned LLM for llm-interactions: the packaged SmolLM2 with LoRA adapters" in info_text(app)
+    steps = f"{DEFAULT_SETTINGS.steps} steps on {DEFAULT_SETTINGS.examples:,} history"
+    assert steps in info_text(app) and "already tuned" in info_text(app), "the encoder's line stays"
