@@ -91,3 +91,27 @@ def test_the_tuned_encoders_cost_is_estimated_then_recorded_then_cached(
     assert "Tuned LLM for llm-interactions: the packaged SmolLM2 with LoRA adapters" in info_text(app)
     steps = f"{DEFAULT_SETTINGS.steps} steps on {DEFAULT_SETTINGS.examples:,} history"
     assert steps in info_text(app) and "already tuned" in info_text(app), "the encoder's line stays"
+
+
+def test_a_second_tuned_components_record_shows_in_the_same_table(small: Dataset) -> None:
+    """The page draws any component's record (here the shape helper "tune"'s tuned LLM writes) with no code of its
+    own: shared fields under readable names first, the component's extra fields after them."""
+    from recaug.text.tuning_cost import add_tuning_cost, cost_record
+    from ui.augment_tuning import cost_frame
+
+    matrix = small.training_data(small.interactions).matrix
+    info: dict = {}
+    encoder = cost_record(
+        "tuned encoder", cpu_s=5.8, wall_s=13.0, examples=1560, steps=21, matrix=matrix, seed=0, cached=True
+    )
+    llm = cost_record(
+        "tuned LLM", cpu_s=90.0, wall_s=120.0, examples=960, steps=120, matrix=matrix, seed=0, cached=False, answers=4
+    )
+    for record in (encoder, llm, encoder):
+        add_tuning_cost(info, record)
+    table = cost_frame(info["tuning"])
+    assert list(table["tuned component"]) == ["tuned encoder", "tuned LLM"], "each component once"
+    assert list(table.columns[:4]) == ["tuned component", "CPU-s", "wall s", "training examples"]
+    assert table.columns[-1] == "answers" and table["answers"].iloc[1] == 4
+    assert list(table["this run"]) == ["loaded from cache (paid earlier)", "trained now"]
+    assert list(table["split interactions"]) == [matrix.nnz, matrix.nnz]
