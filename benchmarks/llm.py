@@ -49,6 +49,7 @@ import pandas as pd
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import resolve_target
+from recaug.augment.llm.skill import HeldOut
 from recaug.data.dataset import Dataset
 from recaug.data.loading import load_dataset
 from recaug.data.splits import make_split
@@ -406,7 +407,38 @@ def skill_dataset(data: str, rating_threshold: float | None = None) -> Dataset:
     return load_dataset("ml-100k", rating_threshold=rating_threshold)[0]
 
 
-def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0, data: str = "ml-100k") -> pd.DataFrame:
+def tuned_llm_skill(task: HeldOut, seed: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The tuned LLM's rows of the skill table (and the untuned model without PMI, its fair "before"): SmolLM2
+    with LoRA adapters trained on the check's reduced training split (``model="tuned"``), scored with PMI (the
+    scorer's default) and without normalisation (the tuned model's likelihood is the next-item probability it
+    was trained to give; PMI divides the learned popularity back out)."""
+    from recaug.augment.llm.llm_interactions import LLMInteractionsAugmenter
+    from recaug.core.progress import no_progress
+    from recaug.text.tuning_cost import tuning_costs
+
+    rows: dict[str, tuple[np.ndarray, str]] = {}
+    for model, normalise, label in (
+        (None, "none", "local LLM, no normalisation"),
+        ("tuned", "pmi", "tuned LLM (SmolLM2 + LoRA trained on the split, continuation + PMI)"),
+        ("tuned", "none", "tuned LLM, no normalisation"),
+    ):
+        params = {"model": model, "normalise": normalise, "item_noun": "movie", "max_calls": 0, "seed": seed}
+        llm = LLMInteractionsAugmenter(backend="local", **params).fit(task.train)
+        tuning = "; ".join(
+            f"{r['cpu_s']} CPU-s, {r['steps']} steps, {r['examples']} prompts to tune" for r in tuning_costs(llm.info_)
+        )
+        started, cpu = time.perf_counter(), time.process_time()
+        scores = llm.candidate_scores(task.users, list(task.candidates), no_progress)
+        cost = f"{time.process_time() - cpu:.0f} CPU-s, {time.perf_counter() - started:.0f} s" + (
+            f" ({tuning})" if tuning else ""
+        )
+        rows[label] = (scores, cost)
+    return rows
+
+
+def scorer_skill(
+    n_users: int, rating_threshold: float | None, seed: int = 0, data: str = "ml-100k", tuned_llm: bool = True
+) -> pd.DataFrame:
     """Issue 20's question for every scorer: how often does it rank a light user's held-out *training* item (their
     latest) first among 10 candidates -- 9 random unseen items, or item-kNN's top 9 ("hard") -- with bootstrap
     intervals. The tuned encoder is tuned on the same reduced training split the other scorers see."""
@@ -429,6 +461,7 @@ def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0, da
         started, cpu = time.perf_counter(), time.process_time()
         llm_scores = llm.candidate_scores(task.users, list(task.candidates), no_progress)
         llm_cost = f"{time.process_time() - cpu:.0f} CPU-s, {time.perf_counter() - started:.0f} s"
+        llm_rows = tuned_llm_skill(task, seed) if tuned_llm else {}
         knn = np.asarray(fit_train_model(task.train, model="itemknn").score(task.users), dtype=np.float64)
         scorers = {
             "local LLM (SmolLM2-135M, continuation + PMI)": (llm_scores, llm_cost),
@@ -437,6 +470,7 @@ def scorer_skill(n_users: int, rating_threshold: float | None, seed: int = 0, da
                 encoder_scores(task, str(tuned)),
                 f"{tuning_info(tuned).get('cpu_seconds')} CPU-s to tune",
             ),
+            **llm_rows,
             "popularity": (popularity_scores(task), ""),
             "item-kNN": (np.take_along_axis(knn, task.candidates, axis=1), ""),
         }
@@ -708,6 +742,7 @@ def main() -> int:
     parser.add_argument("--hit-rate", action="store_true", help="how often each mode picks a held-out item")
     parser.add_argument("--skill", action="store_true", help="held-out training-item skill of every scorer")
     parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
+    parser.add_argument("--no-tuned-llm", action="store_true", help="--skill without the LoRA-tuned LLM's rows")
     parser.add_argument("--tuned-runs", nargs="+", default=["light", "cold"], choices=["light", "cold"])
     parser.add_argument(
         "--interactions",
@@ -738,7 +773,8 @@ def main() -> int:
     if args.skill:
         data = args.data + (f", ratings >= {args.rating_threshold:g}" if args.rating_threshold else "")
         print(f"## Held-out training item among 10 candidates, {data}, up to {args.users} light users\n")
-        print(scorer_skill(args.users, args.rating_threshold, data=args.data).to_string(index=False))
+        table = scorer_skill(args.users, args.rating_threshold, data=args.data, tuned_llm=not args.no_tuned_llm)
+        print(table.to_string(index=False))
     if args.tuned:
         for title, table in tuned_evidence(args.seeds, args.out, args.tuned_runs, args.data).items():
             print(f"\n## {title}\n")
