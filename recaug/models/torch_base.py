@@ -167,10 +167,10 @@ class EarlyStoppedTorchModel(Recommender):
         """Epochs between validations: ``eval_every``, or 1 when the real training history (``valid_exclude``, the
         same matrix for every arm of an experiment) has more than ``LONG_EPOCH_INTERACTIONS`` interactions.
 
-        Why: at 10M interactions an epoch is 3,900 steps (15-20 CPU-s) and the validation curve is smooth (10,000
-        sampled users), so waiting ``patience`` x 2 epochs after the best one was a third of the fit; validating costs
-        a few percent of an epoch there. Reading the real history, not ``train``, keeps an augmented arm on the
-        baseline's schedule.
+        Why: at 10M interactions an epoch is 3,900 steps (15-20 CPU-s) and the validation curve is smooth (a fixed
+        sample of thousands of users), so waiting ``patience`` x 2 epochs after the best one was a third of the fit;
+        validating costs a few percent of an epoch there. Reading the real history, not ``train``, keeps an augmented
+        arm on the baseline's schedule.
         """
         return 1 if context.valid_exclude.nnz > LONG_EPOCH_INTERACTIONS else self.eval_every
 
