@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from recaug.data.splits import Split
-from recaug.evaluate.protocol import UserMetrics
+from recaug.evaluate.protocol import SELECTION_CELLS, UserMetrics
 from recaug.evaluate.sequential import Stopping
 from recaug.evaluate.slices import SliceValues
 from recaug.experiment.config import BASELINE, ExperimentConfig
@@ -37,6 +37,9 @@ class ExperimentResult:
     top_k: dict[tuple[str, str, int], pd.DataFrame] = field(default_factory=dict, repr=False)
     # How many seeds ran and why no more were added (seeds until decided, issue 17); None for results built by hand.
     stopping: Stopping | None = None
+    # Per seed: (validation users one model-selection look ranks, validation users with targets); they differ where
+    # the look ranks a seeded sample (recaug.evaluate.protocol.selection_size). Empty for results built by hand.
+    selection: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def split_of(self, seed: int | None = None) -> Split:
         """The split a seed's models were trained on (default: the first seed)."""
@@ -114,12 +117,34 @@ def item_init_note(variants: list[str], models: list[str]) -> str | None:
     )
 
 
+def selection_note(selection: dict[int, tuple[int, int]], models: list[str]) -> str | None:
+    """A sentence saying that model selection ranked a sample of the validation users (the score budget of
+    :func:`recaug.evaluate.protocol.selection_size`); None when every look ranked them all or no model selects."""
+    from recaug.models import MODELS
+
+    choosing = [m for m in models if MODELS.get(m).selects_on_validation]
+    sampled = {seed: pair for seed, pair in selection.items() if pair[0] < pair[1]}
+    if not choosing or not sampled:
+        return None
+    ranked = sorted({pair[0] for pair in sampled.values()})
+    totals = sorted({pair[1] for pair in sampled.values()})
+    total = f"{totals[0]:,}" if len(totals) == 1 else f"{totals[0]:,}-{totals[-1]:,}"
+    return (
+        f"Model selection ({', '.join(choosing)}: epochs / grids on validation) ranked a fixed, seeded sample of "
+        f"{'/'.join(f'{n:,}' for n in ranked)} of {total} validation users per look (score budget: at most "
+        f"{SELECTION_CELLS / 1e6:g}M users x items), the same users for the baseline and every arm; "
+        "test metrics use every test user."
+    )
+
+
 def model_use_notes(result: ExperimentResult) -> list[str]:
     """The sentences every view of a result shows (CLI, Compare, report): which models used what a variant gave
-    besides rows (LLM negatives, item start vectors) and which ignored it."""
+    besides rows (LLM negatives, item start vectors) and which ignored it, and how many validation users model
+    selection ranked where it was a sample."""
     backends = {str(info.get("backend")) for info in result.augment_info if info.get("backend")}
     notes = (
         negatives_note(result.synthetic, result.config.models),
+        selection_note(result.selection, result.config.models),
         item_init_note(list(result.config.augmenters), result.config.models),
         *(memorisation_line(result.config.data, kind, result.augment_info) for kind in sorted(backends)),
     )

@@ -33,7 +33,7 @@ from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
 from recaug.data.splits import Split
 from recaug.evaluate.catalog import check_metrics
 from recaug.evaluate.design import Question, resolve_primary
-from recaug.evaluate.protocol import UserMetrics
+from recaug.evaluate.protocol import UserMetrics, selection_size
 from recaug.evaluate.sequential import FIXED, Stopping, next_seeds, stop_reason
 from recaug.evaluate.significance import AA_CONTROL, MIN_SEEDS, significance_from_results
 from recaug.evaluate.slices import (
@@ -683,4 +683,8 @@ def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOu
         slice_values={k: v for o in outcomes for k, v in o.slice_values.items()},
         splits=splits,
         top_k={k: v for o in outcomes for k, v in o.top_k.items()},
+        selection={
+            seed: (min(selection_size(dataset.n_items), users), users)
+            for seed, users in ((seed, int(split.valid[USER].nunique())) for seed, split in splits.items())
+        },
     )

@@ -74,6 +74,7 @@ class ALS(Recommender):
 
     name = "als"
     description = "Implicit ALS (implicit library, C++/CUDA), early stopping on validation NDCG@10"
+    selects_on_validation = True
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "factors": [Interval(int, 1, None)],

@@ -48,6 +48,8 @@ class Recommender(Parameterised, ABC):
     description: ClassVar[str]
     uses_negatives: ClassVar[bool] = False  # whether ``fit`` reads ``negatives``
     uses_item_init: ClassVar[bool] = False  # whether ``fit`` reads ``item_init``
+    # Whether ``fit`` ranks validation users to choose (epochs, a grid): the run says how many a look ranks.
+    selects_on_validation: ClassVar[bool] = False
     # True when the fit has nothing random: the model seed changes nothing (on a fixed split it has no replicate).
     deterministic: ClassVar[bool] = False
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"seed": [Interval(int, 0, None)]}

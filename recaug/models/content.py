@@ -45,6 +45,7 @@ class ContentModel(Recommender):
 
     name = "content"
     description = "Content-aware: item text embeddings mapped to SVD item factors (scores cold items)"
+    selects_on_validation = True
     needs_item_texts: ClassVar[bool] = True
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {

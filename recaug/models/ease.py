@@ -64,6 +64,7 @@ class EASE(Recommender):
 
     name = "ease"
     description = "EASE item-item linear autoencoder (closed form), L2 chosen on validation"
+    selects_on_validation = True
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "reg": [Interval(float, 0.0, None, closed="neither")],

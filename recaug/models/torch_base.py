@@ -43,6 +43,7 @@ class EarlyStoppedTorchModel(Recommender):
     progress_label: ClassVar[str]
     init: ClassVar[str] = "xavier_normal"  # how RecBole starts this model's embeddings (see initial_embeddings)
     uses_negatives = True  # a share of sampled negatives comes from the fixed ones
+    selects_on_validation = True
     uses_item_init = True  # item factors can start from given item vectors (llm-init)
     factors: int
     max_epochs: int

@@ -29,6 +29,7 @@ class TunedModel(Recommender):
 
     base_model: ClassVar[str]
     default_grid: ClassVar[Grid]
+    selects_on_validation = True
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "grid": [dict, None],
