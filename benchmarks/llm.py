@@ -577,7 +577,14 @@ def tuned_evidence(seeds: list[int], out: Path, which: list[str], data: str = "m
     return tables
 
 
-def interactions_evidence(seeds: list[int], out: Path, data: str = "ml-latest-small") -> dict[str, pd.DataFrame]:
+# --tuned-llm: the tuned LLM with the normalisation that beat chance in the skill table; no skill check (it would
+# tune a second adapter per seed on its reduced split, doubling the run: its skill is the --skill table's).
+TUNED_LLM_PARAMS = {"model": "tuned", "normalise": "none", "min_skill": "off", "insist": False}
+
+
+def interactions_evidence(
+    seeds: list[int], out: Path, data: str = "ml-latest-small", llm: dict[str, object] | None = None
+) -> dict[str, pd.DataFrame]:
     """Verdicts of the best LLM route measured on ML-100k (``llm-interactions``, continuation + PMI, positives only)
     against the baseline and against the encoder route (``similarity``, the packaged encoder, the same 500 rows for
     light users), BPR, with the skill check on (rule ``encoder``) and overridden (``insist``) as a user who ticks
@@ -591,7 +598,13 @@ def interactions_evidence(seeds: list[int], out: Path, data: str = "ml-latest-sm
     config = ExperimentConfig(
         augmenters=["llm-interactions", "similarity"],
         augmenter_params={
-            "llm-interactions": {"item_noun": "movie", "max_calls": 0, "min_skill": "encoder", "insist": True}
+            "llm-interactions": {
+                "item_noun": "movie",
+                "max_calls": 0,
+                "min_skill": "encoder",
+                "insist": True,
+                **(llm or {}),
+            }
         },
         budget=500,
         target="light-users",
@@ -602,7 +615,7 @@ def interactions_evidence(seeds: list[int], out: Path, data: str = "ml-latest-sm
         aa_control=True,
     )
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"interactions-{data}-{'-'.join(map(str, seeds))}.pkl"
+    path = out / f"interactions{'-tuned-llm' if llm else ''}-{data}-{'-'.join(map(str, seeds))}.pkl"
     if not path.exists():
         started, cpu, before = time.perf_counter(), time.process_time(), load()
         result = run_experiment(skill_dataset(data), config, executor=SerialExecutor())  # one process: 2 cores
@@ -742,6 +755,7 @@ def main() -> int:
     parser.add_argument("--hit-rate", action="store_true", help="how often each mode picks a held-out item")
     parser.add_argument("--skill", action="store_true", help="held-out training-item skill of every scorer")
     parser.add_argument("--tuned", action="store_true", help="verdicts: tuned vs packaged encoder (3 seeds)")
+    parser.add_argument("--tuned-llm", action="store_true", help="--interactions with the LoRA-tuned LLM")
     parser.add_argument("--no-tuned-llm", action="store_true", help="--skill without the LoRA-tuned LLM's rows")
     parser.add_argument("--tuned-runs", nargs="+", default=["light", "cold"], choices=["light", "cold"])
     parser.add_argument(
@@ -781,7 +795,8 @@ def main() -> int:
             with pd.option_context("display.width", 200, "display.max_rows", 200):
                 print(table.to_string(index=False))
     if args.interactions:
-        for title, table in interactions_evidence(args.seeds, args.out, args.data).items():
+        llm = TUNED_LLM_PARAMS if args.tuned_llm else None
+        for title, table in interactions_evidence(args.seeds, args.out, args.data, llm).items():
             print(f"\n## {args.data}, {title}\n")
             with pd.option_context("display.width", 250, "display.max_rows", 200, "display.max_colwidth", 400):
                 print(table.to_string(index=False))
