@@ -74,7 +74,9 @@ class BPR(EarlyStoppedTorchModel):
         if device.type == "cpu":  # the compiled step updates the tensors' memory in place
             from recaug.models.bpr_kernel import CompiledBPRTrainer  # numba: imported when a CPU fit starts
 
-            trainer = CompiledBPRTrainer(user_emb.numpy(), item_emb.numpy(), self.lr, self.reg)
+            # state rows by training frequency (the same bytes; the Zipf head's rows share cache and pages)
+            counts = (np.diff(train.indptr), np.bincount(train.indices, minlength=n_items))
+            trainer = CompiledBPRTrainer(user_emb.numpy(), item_emb.numpy(), self.lr, self.reg, counts=counts)
 
             def train_epoch() -> None:
                 trainer.epoch(*sampler.epoch_triples(rng), self.batch_size)
