@@ -142,7 +142,7 @@ def load_model(
     path: str, device: str = "auto", dtype: str = "auto", adapter: str | None = None
 ) -> tuple[Any, Any, threading.Lock]:
     """(model, tokenizer, lock) for a local HF folder, with the LoRA adapters of ``adapter`` attached
-    (:mod:`recaug.text.llm.lora`); cached per process, CUDA when present.
+    (:mod:`recaug.text.llm.lora_adapter`); cached per process, CUDA when present.
 
     Loads are serialised: two threads loading at once (the dashboard, a server's handler threads) would corrupt
     each other's half-built models, since transformers builds them under process-wide meta-device contexts.
@@ -155,7 +155,7 @@ def load_model(
 def _load_model(path: str, device: str, dtype: str, adapter: str | None) -> tuple[Any, Any, threading.Lock]:
     model, tokenizer = fresh_model(path, device, dtype)
     if adapter is not None:  # a model of its own: the adapters must not change the shared base model
-        from recaug.text.llm.lora import attach_adapter
+        from recaug.text.llm.lora_adapter import attach_adapter
 
         attach_adapter(model, adapter)
     return model, tokenizer, threading.Lock()

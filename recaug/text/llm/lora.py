@@ -19,7 +19,7 @@ on exactly that: a user's history as the prompt, the next item's title as the an
 The adapter (a few hundred kB) is saved under ``cache_dir("tuned-llms")``, keyed (:func:`adapter_key`) by the
 base model, the formatted training texts (they carry the split's content), the seed and the settings;
 ``info.json`` beside it records the cost (CPU-seconds, steps, examples, losses). ``LocalBackend(adapter=folder)``
-loads the base model with the adapters attached (:func:`attach_adapter`).
+loads the base model with the adapters attached (:func:`recaug.text.llm.lora_adapter.attach_adapter`).
 
 Measured (``benchmarks/llm.md``, session 7): about 300 CPU-seconds at ML-100k; the tuned model's raw likelihood
 picks a held-out training item 3x as often as chance, about as often as popularity (what it mostly learned), and
@@ -34,7 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,14 @@ from recaug.core.errors import RecaugInputError
 from recaug.core.paths import cache_dir
 from recaug.core.progress import ProgressFn, no_progress
 from recaug.core.torch_utils import torch_threads
+from recaug.text.llm.lora_adapter import (
+    ADAPTER_FILE,
+    DEFAULT_SETTINGS,
+    INFO_FILE,
+    LoraSettings,
+    adapter_info,
+    add_adapters,
+)
 from recaug.text.tuning_cost import add_tuning_cost, cost_record
 
 if TYPE_CHECKING:
@@ -53,34 +61,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TUNED_LLM = "tuned"  # the model name that asks for the LoRA-tuned packaged SmolLM2
 COMPONENT = "tuned LLM"  # its name in the cost records
-ADAPTER_FILE = "adapter.pt"
-INFO_FILE = "info.json"
 KEY_VERSION = 1  # bumped when training changes, so older cached adapters are not reused
 _LOCK = threading.Lock()
 Example = tuple[str, tuple[str, ...]]  # (prompt, answer titles)
-
-
-@dataclass(frozen=True)
-class LoraSettings:
-    """What the tuning does; every field is part of the cache key."""
-
-    rank: int = 8
-    alpha: float = 16.0  # the adapter's output is scaled by alpha / rank
-    layers: int = 4  # adapters on the top ``layers`` decoder layers; the layers below run frozen, without a graph
-    # Every projection of those layers: adapters on all six cost no more per step than on two (measured).
-    targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj")
-    answers: int = 4  # titles of the items that came next, each an answer to the same prompt (packed together)
-    steps: int = 150  # ~1.9 CPU-s a step on this CPU (8 prompts of ~118 tokens): about 5 CPU-minutes
-    batch_size: int = 8  # prompts per step
-    learning_rate: float = 3e-3
-    weight_decay: float = 0.0
-
-    @property
-    def examples(self) -> int:
-        return self.steps * self.batch_size
-
-
-DEFAULT_SETTINGS = LoraSettings()  # what ``model="tuned"`` trains with
 
 
 def next_item_examples(
@@ -212,76 +195,6 @@ def tuned_adapter(
     return folder
 
 
-class LoraLinear:
-    """Factory for the adapted projection (a class built lazily: torch is imported only when tuning or loading)."""
-
-    @staticmethod
-    def wrap(base: Any, rank: int, scale: float, generator: Any) -> Any:
-        import torch
-
-        class Adapted(torch.nn.Module):
-            """``base(x) + scale * B(A x)``, the adapter in float32 beside the frozen (bfloat16) base weight."""
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.base = base
-                bound = 1.0 / np.sqrt(base.in_features)  # A as nn.Linear initialises; B zero: starts as the base
-                a = (torch.rand(rank, base.in_features, generator=generator) * 2 - 1) * bound
-                self.lora_a = torch.nn.Parameter(a)
-                self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
-                self.scale = scale
-
-            def forward(self, x: Any) -> Any:
-                delta = (x.float() @ self.lora_a.T) @ self.lora_b.T
-                return self.base(x) + (self.scale * delta).to(x.dtype)
-
-        return Adapted()
-
-
-def _adapted_modules(model: Any, settings: LoraSettings) -> list[tuple[Any, str]]:
-    """(parent module, attribute) of every projection that gets an adapter, bottom to top."""
-    layers = model.model.layers
-    out = []
-    for layer in layers[len(layers) - settings.layers :]:
-        for name in settings.targets:
-            parent = layer.self_attn if hasattr(layer.self_attn, name) else layer.mlp
-            out.append((parent, name))
-    return out
-
-
-def _add_adapters(model: Any, settings: LoraSettings, seed: int) -> dict[str, Any]:
-    """Freeze the model and put adapters in place; returns the adapter parameters by name."""
-    import torch
-
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    generator = torch.Generator().manual_seed(seed)
-    params = {}
-    for k, (parent, name) in enumerate(_adapted_modules(model, settings)):
-        adapted = LoraLinear.wrap(getattr(parent, name), settings.rank, settings.alpha / settings.rank, generator)
-        setattr(parent, name, adapted)
-        params[f"{k}.a"], params[f"{k}.b"] = adapted.lora_a, adapted.lora_b
-    return params
-
-
-def attach_adapter(model: Any, folder: str | Path) -> None:
-    """Put the trained adapters of ``folder`` into ``model`` (a freshly loaded base model, not a shared one)."""
-    import torch
-
-    info = adapter_info(folder)
-    settings = LoraSettings(**{**info["settings"], "targets": tuple(info["settings"]["targets"])})
-    params = _add_adapters(model, settings, seed=0)
-    saved = torch.load(Path(folder) / ADAPTER_FILE, weights_only=True)
-    with torch.no_grad():
-        for name, value in params.items():
-            value.copy_(saved[name])
-
-
-def adapter_info(folder: str | Path) -> dict[str, Any]:
-    """What training an adapter cost (CPU-seconds, steps, examples, losses) and its settings."""
-    return json.loads((Path(folder) / INFO_FILE).read_text())
-
-
 def answer_loss(model: Any, batch: list[tuple[list[int], list[list[int]]]], pad_id: int) -> Any:
     """Mean per-token negative log-likelihood of the answers given their prompt, each prompt packed with its answers
     into one sequence as the scorer packs a prompt with its options (the prompt is encoded once for all of them),
@@ -321,7 +234,7 @@ def _train(
     started, cpu = time.perf_counter(), time.process_time()
     model, tokenizer = fresh_model(str(backend.folder), backend.device, backend.dtype)
     model.train(False)  # no dropout: the adapter is a deterministic function of the seed
-    params = _add_adapters(model, settings, seed)
+    params = add_adapters(model, settings, seed)
     encoded = [
         (
             tokenizer(prompt, add_special_tokens=False)["input_ids"],
