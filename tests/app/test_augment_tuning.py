@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -16,20 +15,7 @@ from recaug.data.dataset import Dataset
 from recaug.text.finetune import tuning_estimate
 from recaug.text.llm.lora import DEFAULT_SETTINGS
 from tests.app.conftest import REPO, no_errors
-from tests.conftest import planted_interactions
 from ui.state import AUGMENT_RESULTS, DATASET, current_split
-
-
-@pytest.fixture()
-def small() -> Dataset:
-    items = pd.DataFrame(
-        {
-            "item_id": [f"i{i}" for i in range(40)],
-            "title": [f"Item {i}" for i in range(40)],
-            "text": [f"group {i // 13} item number {i}" for i in range(40)],
-        }
-    )
-    return Dataset.from_frames(planted_interactions(), items, name="planted")
 
 
 def info_text(app: AppTest) -> str:
@@ -37,14 +23,14 @@ def info_text(app: AppTest) -> str:
 
 
 def test_the_tuned_encoders_cost_is_estimated_then_recorded_then_cached(
-    small: Dataset, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    planted: Dataset, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("RECAUG_NO_WARMUP", "1")
     monkeypatch.setenv("RECAUG_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("RECAUG_HOME", str(tmp_path / "home"))  # nothing tuned yet
     monkeypatch.chdir(REPO)
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
-    app.session_state[DATASET] = small
+    app.session_state[DATASET] = planted
     app.run()
     app.switch_page("pages/1_Augment.py").run()
     app.multiselect(key="aug_methods").set_value(["similarity"]).run()
@@ -52,8 +38,8 @@ def test_the_tuned_encoders_cost_is_estimated_then_recorded_then_cached(
     app.text_input(key="aug_param:similarity:encoder").set_value("tuned").run()
     no_errors(app)
 
-    split = current_split(small, 0)
-    train = small.training_data(split.train, cold_items=split.cold_items)
+    split = current_split(planted, 0)
+    train = planted.training_data(split.train, cold_items=split.cold_items)
     plan = tuning_estimate(train.matrix, train.items["text"].tolist())
     before = info_text(app)
     assert "Tuned encoder for similarity: not tuned on the training split of random-811 seed 0" in before
@@ -93,13 +79,13 @@ def test_the_tuned_encoders_cost_is_estimated_then_recorded_then_cached(
     assert steps in info_text(app) and "already tuned" in info_text(app), "the encoder's line stays"
 
 
-def test_a_second_tuned_components_record_shows_in_the_same_table(small: Dataset) -> None:
+def test_a_second_tuned_components_record_shows_in_the_same_table(planted: Dataset) -> None:
     """The page draws any component's record (here the shape helper "tune"'s tuned LLM writes) with no code of its
     own: shared fields under readable names first, the component's extra fields after them."""
     from recaug.text.tuning_cost import add_tuning_cost, cost_record
     from ui.augment_tuning import cost_frame
 
-    matrix = small.training_data(small.interactions).matrix
+    matrix = planted.training_data(planted.interactions).matrix
     info: dict = {}
     encoder = cost_record(
         "tuned encoder", cpu_s=5.8, wall_s=13.0, examples=1560, steps=21, matrix=matrix, seed=0, cached=True
