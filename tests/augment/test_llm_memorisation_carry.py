@@ -39,6 +39,7 @@ def notes(data: str, infos: list[dict]) -> list[str]:
         config=SimpleNamespace(data=data, models=["bpr"], augmenters=["llm-interactions"]),
         synthetic=pd.DataFrame(),
         augment_info=infos,
+        selection={},  # every validation user ranked: no sampling note
     )
     return model_use_notes(result)  # type: ignore[arg-type]
 
