@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -512,6 +513,19 @@ def tuned_variants() -> None:
         register_model(type("content-tuned", (ContentModel,), {"name": "content-tuned", "__init__": tuned_init}))
 
 
+def light_users_bpr(seeds: list[int], **settings: Any) -> ExperimentConfig:
+    """The evidence runs' shared design: 500 rows for light users, BPR, NDCG and Recall at 10 and 20."""
+    return ExperimentConfig(
+        budget=500,
+        target="light-users",
+        models=["bpr"],
+        seeds=seeds,
+        ks=[10, 20],
+        metrics=["ndcg", "recall"],
+        **settings,
+    )
+
+
 def tuned_evidence(seeds: list[int], out: Path, which: list[str], data: str = "ml-100k") -> dict[str, pd.DataFrame]:
     """Verdicts of the tuned encoder against the packaged one. Light users (random-811, BPR): similarity and
     llm-init (plain text, no LLM call) with each encoder at the same budget. Cold items (cold-items protocol):
@@ -523,15 +537,10 @@ def tuned_evidence(seeds: list[int], out: Path, which: list[str], data: str = "m
     tuned_variants()
     dataset = skill_dataset(data)
     runs = {
-        "light": ExperimentConfig(
+        "light": light_users_bpr(
+            seeds,
             augmenters=["similarity", "similarity-tuned", "llm-init", "llm-init-tuned"],
             augmenter_params={"llm-init": {"enrich": False}, "llm-init-tuned": {"enrich": False}},
-            budget=500,
-            target="light-users",
-            models=["bpr"],
-            seeds=seeds,
-            ks=[10, 20],
-            metrics=["ndcg", "recall"],
         ),
         "cold": ExperimentConfig(
             protocol="cold-items",
@@ -595,7 +604,8 @@ def interactions_evidence(
     from recaug.experiment.config import BASELINE
     from recaug.experiment.executor import SerialExecutor
 
-    config = ExperimentConfig(
+    config = light_users_bpr(
+        seeds,
         augmenters=["llm-interactions", "similarity"],
         augmenter_params={
             "llm-interactions": {
@@ -606,12 +616,6 @@ def interactions_evidence(
                 **(llm or {}),
             }
         },
-        budget=500,
-        target="light-users",
-        models=["bpr"],
-        seeds=seeds,
-        ks=[10, 20],
-        metrics=["ndcg", "recall"],
         aa_control=True,
     )
     out.mkdir(parents=True, exist_ok=True)
