@@ -4,15 +4,19 @@ the pool; the process pool gives the serial run's bytes; Ray on a local head."""
 from __future__ import annotations
 
 import os
+import re
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recaug.core.errors import RecaugInputError
+from recaug.core.progress import ProgressFn, no_progress
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, run_experiment
-from recaug.experiment.executor import ProcessExecutor, SerialExecutor, make_executor
+from recaug.experiment.executor import ProcessExecutor, ProgressBoard, SerialExecutor, make_executor
 from recaug.experiment.ray_executor import RayExecutor
 
 
@@ -36,6 +40,45 @@ def fails_on_three(shared: object, item: int) -> int:
     if item == 3:
         raise RecaugInputError("item three is refused")
     return item
+
+
+def reports_then_waits(shared: object, item: str, progress: ProgressFn = no_progress) -> str:
+    """Says where it is, then works on until the driver has seen it (a file appears) or 30 s pass."""
+    progress(0.5, f"{item}: half way, épocas ✓")
+    deadline = time.monotonic() + 30
+    while not os.path.exists(shared) and time.monotonic() < deadline:  # type: ignore[arg-type]
+        time.sleep(0.05)
+    return item
+
+
+def test_a_pool_names_what_its_running_tasks_last_reported(tmp_path: Path) -> None:
+    """The workers' progress reaches the driver while the tasks run (non-ASCII intact), and a finished task is no
+    longer listed."""
+    seen = tmp_path / "seen"
+    with ProcessExecutor(2).session(str(seen)) as session:
+        futures = [session.submit(reports_then_waits, name) for name in ("first", "second")]
+        deadline = time.monotonic() + 60
+        while len(running := session.running()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(message for _, message in running) == ["first: half way, épocas ✓", "second: half way, épocas ✓"]
+        assert [future for future, _ in running] == futures  # in the order they were submitted
+        seen.touch()
+        assert [future.result(timeout=60) for future in futures] == ["first", "second"]
+        assert session.running() == []
+
+
+def test_progress_board_skips_a_slot_caught_mid_write() -> None:
+    import multiprocessing
+
+    board = ProgressBoard(multiprocessing.get_context("fork"), 2)
+    board.write(board.claim(), 7, "BPR epoch 3")
+    board.write(board.claim(), 8, "x" * 1000)  # longer than a slot: cut to its width
+    assert board.read() == {7: "BPR epoch 3", 8: "x" * ProgressBoard.WIDTH}
+    board.sequence[0] += 1  # a write under way in slot 0
+    assert board.read() == {8: "x" * ProgressBoard.WIDTH}
+    board.sequence[0] += 1
+    board.write(1, -1, "")  # slot 1's task ended
+    assert board.read() == {7: "BPR epoch 3"}
 
 
 def test_serial_executor_maps_in_order_in_this_process() -> None:
@@ -110,6 +153,27 @@ def test_the_process_pool_gives_the_serial_runs_bytes(ml100k: Dataset) -> None:
     fractions = [f for f, _ in messages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0  # one bar, forward only
     assert sum("fitted" in m for _, m in messages) == 2 * 2 * 4  # every fit reported once
+
+
+def test_a_pooled_comparison_names_the_running_fits_and_their_epochs(
+    ml100k: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a pool works, the bar's message names each running fit with its own last report (BPR's epochs), not
+    the last fit queued; the bar itself still only moves forward."""
+    import recaug.experiment.run as run_module
+
+    monkeypatch.setattr(run_module, "LIVE_PROGRESS_S", 0.05)  # fits of 1-2 s here: look often enough to see looks
+    config = ExperimentConfig(
+        augmenters=[], models=["bpr"], seeds=[0, 1], aa_control=False, metrics=["ndcg"], ks=[10], primary=["ndcg@10"]
+    )
+    messages: list[tuple[float, str]] = []
+    run_experiment(ml100k, config, executor=ProcessExecutor(2), progress=lambda f, m: messages.append((f, m)))
+    live = [m for _, m in messages if m.startswith("running ")]
+    assert live, messages
+    assert all(re.search(r"bpr on baseline, seed [01] \(BPR epoch \d+", m) for m in live), live
+    assert any("valid NDCG@10 0." in m for m in live)
+    fractions = [f for f, _ in messages]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
 def test_ray_executor_on_a_local_head_puts_shared_data_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,13 +8,16 @@ is the same bytes wherever it runs.
 
 ``session(shared)`` opens the workers; its ``submit(fn, item)`` returns a ``concurrent.futures.Future``, so the
 caller can queue new tasks while earlier ones run (a seed's fits start while the next seed augments) and report
-progress as each one finishes. ``map`` is the one-shot form.
+progress as each one finishes; ``running()`` says what the running tasks last reported (a pool's workers write it
+to a :class:`ProgressBoard`), so a fit of minutes shows its epochs, not a bar that stands still. ``map`` is the
+one-shot form.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -43,6 +46,60 @@ class _SerialSession:
             future.set_result(fn(self.shared, item, progress=progress))  # errors propagate at once, as before
         return future
 
+    def running(self) -> list[tuple[cf.Future[Any], str]]:
+        """Nothing runs between calls: a task reports through ``progress`` while ``submit`` runs it."""
+        return []
+
+
+class ProgressBoard:
+    """What each pool worker is doing, in shared memory: a slot per worker with the task it runs and that task's
+    last progress message (e.g. 'BPR epoch 24: valid NDCG@10 0.1994').
+
+    Why shared memory and not a queue: a worker killed while writing (a stopped run terminates them) cannot leave a
+    lock held that blocks the others, and the driver reads when it likes. Each slot has one writer; a sequence
+    number, odd while a write is under way, lets the reader skip a slot caught mid-write (a seqlock).
+    """
+
+    WIDTH = 240  # bytes of message kept per slot
+
+    def __init__(self, context: Any, slots: int) -> None:
+        self.slots = slots
+        self.tasks = context.Array("q", [-1] * slots, lock=False)
+        self.sequence = context.Array("q", slots, lock=False)
+        self.texts = context.Array("c", slots * self.WIDTH, lock=False)
+        self.next_slot = context.Value("i", 0)
+
+    def claim(self) -> int:
+        """A slot for the calling worker (once, when it starts)."""
+        with self.next_slot.get_lock():
+            slot = self.next_slot.value % self.slots
+            self.next_slot.value += 1
+        return slot
+
+    def write(self, slot: int, task: int, message: str) -> None:
+        """Worker side: ``task`` is running and last said ``message`` (-1: the slot is idle)."""
+        data = message.encode("utf-8")[: self.WIDTH].ljust(self.WIDTH, b"\0")
+        self.sequence[slot] += 1
+        self.tasks[slot] = task
+        self.texts[slot * self.WIDTH : (slot + 1) * self.WIDTH] = data
+        self.sequence[slot] += 1
+
+    def read(self) -> dict[int, str]:
+        """Driver side: task -> its last message, for every slot with a task and a message, read whole."""
+        found: dict[int, str] = {}
+        for slot in range(self.slots):
+            before = self.sequence[slot]
+            if before % 2:
+                continue
+            task = self.tasks[slot]
+            data = bytes(self.texts[slot * self.WIDTH : (slot + 1) * self.WIDTH])
+            if self.sequence[slot] != before or task < 0:
+                continue
+            message = data.rstrip(b"\0").decode("utf-8", errors="ignore")
+            if message:
+                found[task] = message
+        return found
+
 
 class SerialExecutor:
     """In this process, one task after another, with each fit's own progress (epochs) reported."""
@@ -67,18 +124,22 @@ def available_cores() -> int:
 
 
 _SHARED: Any = None  # the session's shared input inside a pool worker (inherited at fork, or set by _install)
+_BOARD: ProgressBoard | None = None  # the session's progress board, inside a pool worker
+_SLOT = 0  # this worker's slot on it
 
 
-def _install(shared: Any, pickled: bool) -> None:
+def _install(shared: Any, pickled: bool, board: ProgressBoard | None = None) -> None:
     """Pool worker start: the shared input (``pickled``: sent here; else inherited from the parent at fork), and
     one thread per worker for torch, BLAS and ``implicit``.
 
     One thread each: the pool already keeps every core busy, and more threads per worker only spin against each
     other (measured on 2 shared cores: torch's spinning threads made BPR 15x slower).
     """
-    global _SHARED
+    global _SHARED, _BOARD, _SLOT
     if pickled:
         _SHARED = shared
+    if board is not None:
+        _BOARD, _SLOT = board, board.claim()
     os.environ["RECAUG_FIT_THREADS"] = "1"  # read by models with their own thread pools (implicit's ALS)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"  # for libraries a task loads later
@@ -89,9 +150,21 @@ def _install(shared: Any, pickled: bool) -> None:
     threadpool_limits(limits=1)
 
 
-def _in_worker(fn: Task, item: Any) -> Any:
-    with single_threaded():
-        return fn(_SHARED, item)
+def _in_worker(fn: Task, item: Any, task: int = -1) -> Any:
+    """Run one task in a pool worker; its progress messages go to the board, tagged with ``task``."""
+    board, slot = _BOARD, _SLOT
+    if board is None:
+        with single_threaded():
+            return fn(_SHARED, item)
+
+    def progress(fraction: float, message: str) -> None:
+        board.write(slot, task, message)
+
+    try:
+        with single_threaded():
+            return fn(_SHARED, item, progress=progress)
+    finally:
+        board.write(slot, -1, "")
 
 
 def start_method() -> str:
@@ -104,11 +177,27 @@ def start_method() -> str:
 
 
 class _PoolSession:
-    def __init__(self, pool: cf.ProcessPoolExecutor) -> None:
+    def __init__(self, pool: cf.ProcessPoolExecutor, board: ProgressBoard) -> None:
         self.pool = pool
+        self.board = board
+        self.futures: dict[int, cf.Future[Any]] = {}
+        self.numbers = itertools.count()
 
     def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
-        return self.pool.submit(_in_worker, fn, item)
+        task = next(self.numbers)
+        future = self.pool.submit(_in_worker, fn, item, task)
+        self.futures[task] = future
+        future.add_done_callback(lambda _: self.futures.pop(task, None))
+        return future
+
+    def running(self) -> list[tuple[cf.Future[Any], str]]:
+        """The unfinished tasks that have reported, with their last message, in the order they were submitted."""
+        live = self.board.read()
+        return [
+            (future, live[task])
+            for task, future in sorted(self.futures.copy().items())
+            if task in live and not future.done()
+        ]
 
 
 class ProcessExecutor:
@@ -133,17 +222,19 @@ class ProcessExecutor:
             yield _SerialSession(shared)
             return
         method = start_method()
+        context = multiprocessing.get_context(method)
+        board = ProgressBoard(context, self.workers)
         global _SHARED
         _SHARED = shared  # a forked worker starts with it; _install sets it again (spawn pickles it once per worker)
         pool = cf.ProcessPoolExecutor(
             self.workers,
-            mp_context=multiprocessing.get_context(method),
+            mp_context=context,
             initializer=_install,
-            initargs=(shared, True) if method == "spawn" else (None, False),
+            initargs=(shared, True, board) if method == "spawn" else (None, False, board),
         )
         completed = False
         try:
-            yield _PoolSession(pool)
+            yield _PoolSession(pool, board)
             completed = True
         finally:
             _SHARED = None

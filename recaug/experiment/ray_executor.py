@@ -80,6 +80,10 @@ class _RaySession:
         remote.add_done_callback(arrived)
         return result
 
+    def running(self) -> list[tuple[cf.Future[Any], str]]:
+        """Remote tasks send nothing until they finish (the driver reports each one as it arrives)."""
+        return []
+
 
 def loopback_only() -> None:
     """Make a local head listen on 127.0.0.1 alone. ``_node_ip_address="127.0.0.1"`` is not enough: Ray treats a

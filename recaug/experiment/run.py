@@ -47,6 +47,7 @@ from recaug.evaluate.slices import (
 from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
 from recaug.experiment.fit_cache import FitCache
 from recaug.experiment.result import ExperimentResult, SeedOutcome
+from recaug.experiment.tasks import Session
 from recaug.models import MODELS, create_model
 
 
@@ -271,6 +272,7 @@ def plan_seed(dataset: Dataset, config: ExperimentConfig, seed: int, progress: P
 _SPLITS: OrderedDict[str, Split] = OrderedDict()  # plans' splits built in this process (planning or fitting)
 _STATES: OrderedDict[str, SeedState] = OrderedDict()
 _KEEP = 4  # seeds kept per process: a worker's tasks come seed after seed
+LIVE_PROGRESS_S = 0.5  # how often a run waiting on its fits names what they are doing
 
 
 def _remember(plan: SeedPlan, split: Split) -> None:
@@ -581,24 +583,38 @@ def run_seed_batch(
         assert cache is not None
         return cache.key(fingerprint, config, key, slice_fn, keep_models)
 
-    def collect(wait: bool) -> None:
-        """Take in finished fits (all of them, waiting, when ``wait``), advancing the one progress bar. With a fit
-        cache (a cluster), a failed fit is noted and the others go on; without one, its error ends the run."""
+    def take(future: cf.Future[Any]) -> None:
+        """One finished fit in: kept (and cached), or its failure noted where a cache keeps the others."""
         nonlocal done
-        finished = cf.as_completed(list(pending)) if wait else [f for f in list(pending) if f.done()]
-        for future in finished:
-            key = pending.pop(future)
-            try:
-                fits[key] = future.result()
-            except Exception as error:
-                if cache is None:
-                    raise
-                failed.append((key, f"{key[0]} on {key[1]}, seed {key[2]}: {_one_line(error)}"))
-                continue
-            if cache is not None:
-                cache.put(cache_key(key), fits[key])
-            done += 1
-            report(done / total, f"fitted {key[0]} on {key[1]}, seed {key[2]} ({done} of {total} steps)")
+        key = pending.pop(future)
+        try:
+            fits[key] = future.result()
+        except Exception as error:
+            if cache is None:
+                raise
+            failed.append((key, f"{key[0]} on {key[1]}, seed {key[2]}: {_one_line(error)}"))
+            return
+        if cache is not None:
+            cache.put(cache_key(key), fits[key])
+        done += 1
+        report(done / total, f"fitted {key[0]} on {key[1]}, seed {key[2]} ({done} of {total} steps)")
+
+    def collect(wait: bool, session: Session | None = None) -> None:
+        """Take in finished fits (all of them, waiting, when ``wait``), advancing the one progress bar. With a fit
+        cache (a cluster), a failed fit is noted and the others go on; without one, its error ends the run. While
+        waiting, the fits running in other processes are named with their last message (a BPR fit's epoch and
+        validation score) every ``LIVE_PROGRESS_S``: the bar itself moves when a fit finishes."""
+        while pending:
+            for future in [f for f in pending if f.done()]:
+                take(future)
+            if not wait or not pending:
+                return
+            cf.wait(list(pending), timeout=LIVE_PROGRESS_S, return_when=cf.FIRST_COMPLETED)
+            running = session.running() if session is not None else []
+            live = [(pending[future], message) for future, message in running if future in pending]
+            if live and not any(future.done() for future in pending):
+                names = "; ".join(f"{m} on {v}, seed {s} ({message})" for (m, v, s), message in live)
+                report(done / total, f"running {names} · {done} of {total} steps done")
 
     def finished() -> list[SeedOutcome]:
         """The seeds whose fits are all in, in seed order (what a stop keeps)."""
@@ -634,7 +650,7 @@ def run_seed_batch(
                         future = session.submit(_fit_task, (plans[seed], variant, model_name), progress=step)
                         pending[future] = key
                         collect(wait=False)
-            collect(wait=True)
+            collect(wait=True, session=session)
     except Cancelled as stop:  # the stop came from the progress callback, here or inside a fit run here
         stop.partial = finished()
         raise

@@ -25,6 +25,10 @@ class Session(Protocol):
         """Queue ``fn(shared, item)``; ``progress`` is only called where the task runs in this process."""
         ...
 
+    def running(self) -> list[tuple[cf.Future[Any], str]]:
+        """Tasks running elsewhere now, each with the last progress message it sent (empty where none are sent)."""
+        ...
+
 
 class Executor(Protocol):
     """Runs tasks ``fn(shared, item)``; see the module docstring."""
