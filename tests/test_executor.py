@@ -67,6 +67,31 @@ def test_a_pool_names_what_its_running_tasks_last_reported(tmp_path: Path) -> No
         assert session.running() == []
 
 
+def sleeps_a_minute(shared: object, item: int, progress: ProgressFn = no_progress) -> int:
+    time.sleep(60)
+    return item
+
+
+def test_a_stopped_pool_ends_its_workers_even_under_a_server_that_handles_sigterm() -> None:
+    """Streamlit handles SIGTERM (a graceful stop of its own loop) and forked workers inherited that handler: a
+    Stop on the dashboard waited 10 s per worker and left the fits running. Now the workers end at once."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # what a web server installs
+    try:
+        with pytest.raises(KeyboardInterrupt), ProcessExecutor(2).session(None) as session:
+            futures = [session.submit(sleeps_a_minute, item) for item in range(2)]
+            workers = list(session.pool._processes.values())  # type: ignore[attr-defined]
+            time.sleep(0.5)  # both tasks started
+            started = time.monotonic()
+            raise KeyboardInterrupt  # a stop: the session closes with an error
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert time.monotonic() - started < 3.0
+    assert not any(worker.is_alive() for worker in workers)
+    assert all(future.done() for future in futures)
+
+
 def test_progress_board_skips_a_slot_caught_mid_write() -> None:
     import multiprocessing
 

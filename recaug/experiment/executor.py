@@ -21,6 +21,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -140,6 +141,10 @@ def _install(shared: Any, pickled: bool, board: ProgressBoard | None = None) -> 
         _SHARED = shared
     if board is not None:
         _BOARD, _SLOT = board, board.claim()
+    # A stop terminates the workers (SIGTERM). A forked worker inherits its parent's handler, and a web server's
+    # (Streamlit's) only asks its own event loop to stop: the workers ran on to the end of their fits, and the
+    # stop waited for them. The default action ends the process at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ["RECAUG_FIT_THREADS"] = "1"  # read by models with their own thread pools (implicit's ALS)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"  # for libraries a task loads later
@@ -247,15 +252,20 @@ class ProcessExecutor:
         return _map(self, fn, items, shared)
 
 
-def _stop(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now (a stopped or failed run must not keep the cores)."""
+def _stop(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
+    """Cancel what has not started and end the workers now (a stopped or failed run must not keep the cores):
+    SIGTERM, then SIGKILL for any still alive after ``grace_s``."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
-        process.join(timeout=10)
+        process.join(timeout=grace_s)
+        if process.is_alive():
+            log.warning("pool worker %s ignored SIGTERM; killing it", process.pid)
+            process.kill()
+            process.join(timeout=grace_s)
 
 
 def make_executor(
