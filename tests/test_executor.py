@@ -92,6 +92,42 @@ def test_a_stopped_pool_ends_its_workers_even_under_a_server_that_handles_sigter
     assert all(future.done() for future in futures)
 
 
+ORPHAN_SCRIPT = """
+import os, signal, sys, time
+from recaug.experiment.executor import ProcessExecutor
+from tests.test_executor import sleeps_a_minute
+with ProcessExecutor(2).session(None) as session:
+    futures = [session.submit(sleeps_a_minute, item) for item in range(2)]
+    time.sleep(0.5)
+    print(*[process.pid for process in session.pool._processes.values()], flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the server dies mid-run: no clean-up of any kind
+"""
+
+
+def test_pool_workers_end_when_the_process_that_started_them_dies(tmp_path: Path) -> None:
+    """A killed dashboard left its pool workers behind (1.3 GB each at 1M interactions), waiting forever."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    output = tmp_path / "output.txt"
+    with output.open("w") as sink:  # a file, not a pipe: workers left alive must not keep the call waiting
+        subprocess.run([sys.executable, "-c", ORPHAN_SCRIPT], cwd=root, stdout=sink, stderr=sink, timeout=120)
+    text = output.read_text()
+    workers = [int(pid) for pid in text.split()[:2] if pid.isdigit()]
+    assert len(workers) == 2, text
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie has ended
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)
+
+
 def test_progress_board_skips_a_slot_caught_mid_write() -> None:
     import multiprocessing
 
