@@ -90,12 +90,18 @@ with friendly_errors("build the embedding space"):
         points = sampled.assign(group=[GROUPS.get(pair, pair[1]) for pair in pairs])
         if show != "users and items":
             points = points[points["kind"] == show.rstrip("s")]
+        sample = f"a seeded sample of {len(sampled):,} of all {total:,} points"
         shown = (
             f"{len(points):,} points"
             if len(sampled) == total
-            else f"{len(points):,} points of a seeded sample of {len(sampled):,} of all {total:,} (above "
-            f"{projection.MAX_POINTS:,} points the map shows a sample; the counts below are for all points)"
+            else f"{sample[0].upper()}{sample[1:]}"
+            if len(points) == len(sampled)
+            else f"{len(points):,} {show} in {sample}"
         )
+        if len(sampled) < total:
+            shown += (
+                f" (above {projection.MAX_POINTS:,} points the map shows a sample; the counts below are for all points)"
+            )
         st.caption(
             f"{shown} · {label} · item vectors from {source} · split {protocol}, seed {seed}. "
             "Drag a lasso around points to list their synthetic interactions."

@@ -17,9 +17,13 @@ def test_large_maps_draw_a_seeded_sample_and_say_so(app: AppTest, monkeypatch: p
     app.radio(key="emb_method").set_value("pca").run()
     no_errors(app)
     captions = " ".join(c.value for c in app.caption)
-    assert "a seeded sample of 1,000 of all 2,625" in captions
+    assert "A seeded sample of 1,000 of all 2,625 points (above 1,000 points the map shows a sample" in captions
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     drawn = sum(len(trace["customdata"]) for trace in figure["data"])
     assert drawn == 1000
     counts = app.dataframe[-1].value.set_index(["kind", "origin"])["points"]
     assert counts[("item", "real")] == 1682  # the table still counts every point
+    app.radio(key="emb_points").set_value("users").run()
+    captions = " ".join(c.value for c in app.caption)
+    users = sum(len(trace["customdata"]) for trace in json.loads(app.get("plotly_chart")[0].proto.spec)["data"])
+    assert 0 < users < 1000 and f"{users:,} users in a seeded sample of 1,000 of all 2,625 points" in captions
