@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from benchmarks.speed import load, scale_split, single_threaded
-from recaug.models.bpr_kernel import AHEAD, CompiledBPRTrainer, prefetch_state
+from recaug.models.bpr_kernel import AHEAD, CompiledBPRTrainer, prefetch_ahead, prefetch_state
 from recaug.models.bpr_sampling import BPRSampler
 
 
@@ -59,10 +59,7 @@ def touch_epoch(user_state, item_state, users, positives, negatives, batch_size,
         count_u = 0
         count_i = 0
         for s in range(start, end):
-            if s + AHEAD < end:
-                prefetch_state(user_state, users[s + AHEAD])
-                prefetch_state(item_state, positives[s + AHEAD])
-                prefetch_state(item_state, negatives[s + AHEAD])
+            prefetch_ahead(user_state, item_state, users, positives, negatives, s, end)
             count_u = first_touches(user_state, users[s], user_marks, user_rows, count_u, step)
             count_i = first_touches(item_state, positives[s], item_marks, item_rows, count_i, step)
             count_i = first_touches(item_state, negatives[s], item_marks, item_rows, count_i, step)
