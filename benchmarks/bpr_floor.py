@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from benchmarks.speed import load, scale_split, single_threaded
-from recaug.models.bpr_kernel import AHEAD, CompiledBPRTrainer, prefetch_ahead, prefetch_state
+from recaug.models.bpr_kernel import AHEAD, CompiledBPRTrainer, prefetch_state
 from recaug.models.bpr_sampling import BPRSampler
 
 
@@ -47,6 +47,14 @@ def second_touches(state, rows, count):  # type: ignore[no-untyped-def]
             state[rows[r], k] *= np.float32(0.999999)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def prefetch_triple(user_state, item_state, user, positive, negative):  # type: ignore[no-untyped-def]
+    """The three rows of one triple, as the kernel prefetches them."""
+    prefetch_state(user_state, user)
+    prefetch_state(item_state, positive)
+    prefetch_state(item_state, negative)
+
+
 @njit(cache=True, nogil=True)
 def touch_epoch(user_state, item_state, users, positives, negatives, batch_size, user_marks, item_marks):  # type: ignore[no-untyped-def]
     """One epoch of row touches without BPR's arithmetic; returns the number of (row, batch) touches."""
@@ -59,7 +67,8 @@ def touch_epoch(user_state, item_state, users, positives, negatives, batch_size,
         count_u = 0
         count_i = 0
         for s in range(start, end):
-            prefetch_ahead(user_state, item_state, users, positives, negatives, s, end)
+            if s + AHEAD < end:  # the kernel's prefetch: the rows of the triple AHEAD places on
+                prefetch_triple(user_state, item_state, users[s + AHEAD], positives[s + AHEAD], negatives[s + AHEAD])
             count_u = first_touches(user_state, users[s], user_marks, user_rows, count_u, step)
             count_i = first_touches(item_state, positives[s], item_marks, item_rows, count_i, step)
             count_i = first_touches(item_state, negatives[s], item_marks, item_rows, count_i, step)

@@ -71,15 +71,6 @@ def prefetch_state(state, row):
 
 
 @kernel
-def prefetch_ahead(user_state, item_state, users, positives, negatives, s, end):
-    """Prefetch the rows of the triple ``AHEAD`` places after ``s`` (if it is in the batch, which ends at ``end``)."""
-    if s + AHEAD < end:
-        prefetch_state(user_state, users[s + AHEAD])
-        prefetch_state(item_state, positives[s + AHEAD])
-        prefetch_state(item_state, negatives[s + AHEAD])
-
-
-@kernel
 def catch_up(row, state, last, until, coast, powers, lr, eps):
     """Bring ``row`` from its last applied step to ``until`` as dense Adam moves an idle row (``powers[gap]`` =
     (q^gap, beta1^gap, beta2^gap)). ``state[row]`` is (factors, first moment, second moment), d values each."""
@@ -156,7 +147,10 @@ def train_epoch(
         # written before Adam, so this equals catching every row up first), then its gradients of
         # -mean(log sigmoid(u . (i - j))) + reg * squared norms / B, summed per row.
         for s in range(start, end):
-            prefetch_ahead(user_state, item_state, users, positives, negatives, s, end)
+            if s + AHEAD < end:
+                prefetch_state(user_state, users[s + AHEAD])
+                prefetch_state(item_state, positives[s + AHEAD])
+                prefetch_state(item_state, negatives[s + AHEAD])
             u = users[s]
             i = positives[s]
             j = negatives[s]
