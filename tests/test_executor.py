@@ -68,6 +68,7 @@ def test_a_pool_names_what_its_running_tasks_last_reported(tmp_path: Path) -> No
 
 
 def sleeps_a_minute(shared: object, item: int, progress: ProgressFn = no_progress) -> int:
+    progress(0.0, "sleeping")  # the worker has started (its set-up is done) and runs this task
     time.sleep(60)
     return item
 
@@ -82,7 +83,10 @@ def test_a_stopped_pool_ends_its_workers_even_under_a_server_that_handles_sigter
         with pytest.raises(KeyboardInterrupt), ProcessExecutor(2).session(None) as session:
             futures = [session.submit(sleeps_a_minute, item) for item in range(2)]
             workers = list(session.pool._processes.values())  # type: ignore[attr-defined]
-            time.sleep(0.5)  # both tasks started
+            deadline = time.monotonic() + 60
+            while len(session.running()) < 2 and time.monotonic() < deadline:  # both tasks running
+                time.sleep(0.05)
+            assert len(session.running()) == 2
             started = time.monotonic()
             raise KeyboardInterrupt  # a stop: the session closes with an error
     finally:
