@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -263,6 +264,17 @@ def test_ray_executor_on_a_local_head_puts_shared_data_once(monkeypatch: pytest.
         assert all(pid != os.getpid() for _, _, pid in results)  # really ran in Ray workers
         addresses = listening_addresses([os.getpid()])  # the local head's GCS, raylet and workers are our children
         assert addresses and all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in addresses), addresses
+        # Remote tasks' progress reaches the driver while they run, as the local pool's does.
+        seen = Path(tempfile.mkdtemp()) / "seen"
+        with executor.session(str(seen)) as session:
+            futures = [session.submit(reports_then_waits, name) for name in ("first", "second")]
+            deadline = time.monotonic() + 120
+            while len(running := session.running()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert sorted(m for _, m in running) == ["first: half way, épocas ✓", "second: half way, épocas ✓"]
+            seen.touch()
+            assert [future.result(timeout=120) for future in futures] == ["first", "second"]
+            assert session.running() == []
     finally:
         executor.shutdown()
     assert not ray.is_initialized()

@@ -4,13 +4,16 @@ The shared input (dataset, configuration) goes to the object store once; a worke
 the next tasks of the same session (:func:`_shared`), so a task ships only its small item and returns only its
 small result (metrics and per-user values, never a split). A task that fails is retried (``max_retries``, for a
 lost node or worker) and, if it still fails, surfaces as one line naming the fit, while the fits that finished are
-kept in a fit cache, so rerunning the comparison resumes from them.
+kept in a fit cache, so rerunning the comparison resumes from them. While tasks run, each sends its progress
+(a BPR fit's epoch and validation score, at most once a second) to a small actor of the session
+(:class:`ProgressBoardActor`), which the driver reads to name the running fits.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -41,9 +44,45 @@ def _shared(refs: list[Any]) -> Any:
     return _CACHE[key]
 
 
-def _run(fn: Task, refs: list[Any], item: Any) -> tuple[str, Any]:
-    """The Ray task body: one thread for torch and BLAS (the cluster's scheduler keeps the cores busy). Returns the
-    id of the node it ran on with the result, so the driver can say where the work went."""
+class ProgressBoardActor:
+    """The running tasks' last progress messages, kept by one small actor per session (the cluster's counterpart
+    of the local pool's shared-memory board): tasks send, the driver reads while it waits."""
+
+    def __init__(self) -> None:
+        self.messages: dict[int, str] = {}
+
+    def write(self, task: int, message: str) -> None:
+        self.messages[task] = message
+
+    def read(self) -> dict[int, str]:
+        return dict(self.messages)
+
+
+REPORT_EVERY_S = 1.0  # a task sends at most one progress message a second (each is a remote call)
+
+
+def _reporter(board: Any, task: int) -> ProgressFn:
+    """A task's progress callback: its message goes to the board, at most every ``REPORT_EVERY_S``; a board that
+    cannot be reached is ignored (progress must never fail a fit)."""
+    import time
+
+    last = [-REPORT_EVERY_S]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if board is None or now - last[0] < REPORT_EVERY_S:
+            return
+        last[0] = now
+        with contextlib.suppress(Exception):
+            board.write.remote(task, message)
+
+    return report
+
+
+def _run(fn: Task, refs: list[Any], item: Any, board: Any = None, task: int = -1) -> tuple[str, Any]:
+    """The Ray task body: one thread for torch and BLAS (the cluster's scheduler keeps the cores busy), progress
+    to the session's ``board``. Returns the id of the node it ran on with the result, so the driver can say where
+    the work went."""
     import os
     import sys
 
@@ -53,21 +92,29 @@ def _run(fn: Task, refs: list[Any], item: Any) -> tuple[str, Any]:
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
     with single_threaded():
-        result = fn(_shared(refs), item)
+        result = fn(_shared(refs), item, progress=_reporter(board, task))
     return ray.get_runtime_context().get_node_id(), result
 
 
 class _RaySession:
-    def __init__(self, ray: Any, refs: list[Any], options: dict[str, Any], nodes: Counter[str]) -> None:
+    def __init__(
+        self, ray: Any, refs: list[Any], options: dict[str, Any], nodes: Counter[str], board: Any = None
+    ) -> None:
         self.ray = ray
         self.refs = refs
         self.remote = ray.remote(_run).options(**options)
         self.nodes = nodes
+        self.board = board
+        self.futures: dict[int, cf.Future[Any]] = {}
+        self.numbers = itertools.count()
 
     def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
         """The task's result as a future; its node is counted in ``nodes`` when it arrives."""
-        remote = self.remote.remote(fn, self.refs, item).future()
+        task = next(self.numbers)
+        remote = self.remote.remote(fn, self.refs, item, self.board, task).future()
         result: cf.Future[Any] = cf.Future()
+        self.futures[task] = result
+        result.add_done_callback(lambda _: self.futures.pop(task, None))
 
         def arrived(done: cf.Future[Any]) -> None:
             if done.exception() is not None:
@@ -81,8 +128,18 @@ class _RaySession:
         return result
 
     def running(self) -> list[tuple[cf.Future[Any], str]]:
-        """Remote tasks send nothing until they finish (the driver reports each one as it arrives)."""
-        return []
+        """The unfinished tasks that have reported, with their last message (none if the board cannot be read)."""
+        if self.board is None:
+            return []
+        try:
+            live = self.ray.get(self.board.read.remote(), timeout=5)
+        except Exception:  # a board lost with its node: the run goes on, reported as fits arrive
+            return []
+        return [
+            (future, live[task])
+            for task, future in sorted(self.futures.copy().items())
+            if task in live and not future.done()
+        ]
 
 
 def loopback_only() -> None:
@@ -176,7 +233,12 @@ class RayExecutor:
     def session(self, shared: Any) -> Iterator[_RaySession]:
         ray = self._connect()
         refs = [ray.put(shared)]  # once; every task receives the same object reference
-        yield _RaySession(ray, refs, self.task_options(), self.task_nodes)
+        board = ray.remote(ProgressBoardActor).options(num_cpus=0).remote()  # no core taken from the fits
+        try:
+            yield _RaySession(ray, refs, self.task_options(), self.task_nodes, board)
+        finally:
+            with contextlib.suppress(Exception):
+                ray.kill(board)
 
     def placement(self) -> str:
         """Where the finished tasks ran, e.g. '12 tasks on 2 nodes (3f9a01c2: 7, 8be0d4a1: 5)' (node id prefixes)."""
