@@ -133,7 +133,8 @@ class _RaySession:
             return []
         try:
             live = self.ray.get(self.board.read.remote(), timeout=5)
-        except Exception:  # a board lost with its node: the run goes on, reported as fits arrive
+        except Exception:  # a board lost with its node: the run goes on, reported as fits arrive, without waits
+            self.board = None
             return []
         return [
             (future, live[task])
