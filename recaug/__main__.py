@@ -462,7 +462,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         task_cpus=args.ray_task_cpus,
         task_memory=args.ray_task_memory,
     )
-    result = run_experiment(dataset, config, progress=progress, executor=executor)
+    result = run_experiment(dataset, config, progress=progress, executor=executor, fidelity=True)
     if (placement := getattr(executor, "placement", None)) is not None and not args.quiet:
         print(f"\nray: {placement()}", file=sys.stderr)  # where the fits ran: a cluster's nodes
     if not args.no_llm_estimate:

@@ -234,7 +234,7 @@ def compare(
     from recaug.experiment import run_experiment
     from recaug.experiment.cost import cost_table
 
-    result = run_experiment(dataset, settings, progress=progress, executor=runner)
+    result = run_experiment(dataset, settings, progress=progress, executor=runner, fidelity=True)
     significance = significance_table(result)
     comparison = Comparison(
         config=settings,

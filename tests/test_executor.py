@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recaug.core.errors import RecaugInputError
@@ -278,3 +279,34 @@ def test_ray_executor_on_a_local_head_puts_shared_data_once(monkeypatch: pytest.
     finally:
         executor.shutdown()
     assert not ray.is_initialized()
+
+
+def test_a_pooled_comparison_computes_fidelity_while_it_fits(ml100k: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the fits in workers, the first seed's fidelity report is computed in the driver meanwhile: the same
+    table as computing it afterwards, and the run record uses it instead of computing it again. Where fits run in
+    this process (serial), it is not (its BLAS limit is process-wide), and the record computes it as before."""
+    import recaug.analysis.fidelity as fidelity_module
+    from recaug.analysis.fidelity import fidelity_for_experiment
+    from recaug.reporting.runs import record_comparison
+
+    config = ExperimentConfig(
+        augmenters=["similarity"], models=["pop"], seeds=[1, 0], aa_control=False, metrics=["ndcg"], ks=[10]
+    )
+    pooled = run_experiment(ml100k, config, executor=ProcessExecutor(2), fidelity=True)
+    assert pooled.fidelity is not None
+    assert set(pooled.fidelity["method"]) == {"real", "similarity"}
+    afterwards = fidelity_for_experiment(ml100k, pooled)  # seed 1: the first of config.seeds
+    assert afterwards["value"].notna().sum() > 10
+    pd.testing.assert_frame_equal(pooled.fidelity, afterwards)
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fidelity computed twice")
+
+    monkeypatch.setattr(fidelity_module, "fidelity_for_experiment", must_not_run)
+    recorded = record_comparison(ml100k, pooled, save=False)
+    assert recorded.fidelity is pooled.fidelity
+    monkeypatch.undo()
+
+    serial = run_experiment(ml100k, config, executor=SerialExecutor(), fidelity=True)
+    assert serial.fidelity is None
+    pd.testing.assert_frame_equal(record_comparison(ml100k, serial, save=False).fidelity, afterwards)

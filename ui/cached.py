@@ -67,7 +67,7 @@ def cached_experiment(
     hit = store.get(key)
     if hit is not None:
         return hit, True
-    result = run_experiment(dataset, config, progress=progress, keep_models=True, executor=executor)
+    result = run_experiment(dataset, config, progress=progress, keep_models=True, executor=executor, fidelity=True)
     store.put(key, result)
     return result, False
 

@@ -38,6 +38,8 @@ EXECUTORS = ("local", "serial", "ray")
 
 
 class _SerialSession:
+    runs_here = True
+
     def __init__(self, shared: Any) -> None:
         self.shared = shared
 
@@ -201,6 +203,8 @@ def start_method() -> str:
 
 
 class _PoolSession:
+    runs_here = False
+
     def __init__(self, pool: cf.ProcessPoolExecutor, board: ProgressBoard) -> None:
         self.pool = pool
         self.board = board

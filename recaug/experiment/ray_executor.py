@@ -97,6 +97,8 @@ def _run(fn: Task, refs: list[Any], item: Any, board: Any = None, task: int = -1
 
 
 class _RaySession:
+    runs_here = False
+
     def __init__(
         self, ray: Any, refs: list[Any], options: dict[str, Any], nodes: Counter[str], board: Any = None
     ) -> None:

@@ -40,6 +40,9 @@ class ExperimentResult:
     # Per seed: (validation users one model-selection look ranks, validation users with targets); they differ where
     # the look ranks a seeded sample (recaug.evaluate.protocol.selection_size). Empty for results built by hand.
     selection: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The first seed's fidelity report when it was computed while the fits ran (run_experiment(fidelity=True));
+    # None: record_comparison computes it afterwards.
+    fidelity: pd.DataFrame | None = field(default=None, repr=False)
 
     def split_of(self, seed: int | None = None) -> Split:
         """The split a seed's models were trained on (default: the first seed)."""
@@ -63,6 +66,7 @@ class SeedOutcome:
     slice_values: dict[tuple[str, str, int], dict[str, SliceValues]]
     models: dict[tuple[str, str, int], Any]
     top_k: dict[tuple[str, str, int], pd.DataFrame] = field(default_factory=dict)
+    fidelity: pd.DataFrame | None = None  # this seed's fidelity report, where it was computed during the fits
 
 
 def compare_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFrame:

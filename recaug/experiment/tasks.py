@@ -21,6 +21,8 @@ Task = Callable[..., Any]  # fn(shared, item, progress=...) -> result
 class Session(Protocol):
     """Open workers for one batch of tasks that share ``shared``."""
 
+    runs_here: bool  # tasks run in this process (one after another), not in workers
+
     def submit(self, fn: Task, item: Any, progress: ProgressFn = no_progress) -> cf.Future[Any]:
         """Queue ``fn(shared, item)``; ``progress`` is only called where the task runs in this process."""
         ...

@@ -596,7 +596,10 @@ def record_comparison(
     from recaug.reporting.report import build_report, write_report
 
     report = progress or no_progress
-    fidelity = fidelity_for_experiment(dataset, result, llm_log=llm_log, progress=sub_progress(report, 0.0, 0.7))
+    if result.fidelity is not None and llm_log is None:  # computed while the fits ran (run_experiment(fidelity=))
+        fidelity = result.fidelity
+    else:
+        fidelity = fidelity_for_experiment(dataset, result, llm_log=llm_log, progress=sub_progress(report, 0.0, 0.7))
     if significance is None:  # the run folder and the report both state CIs and p-values
         significance = significance_table(result)
     run = (
