@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from recaug.augment.item_text import id_text_warning
 from recaug.data.splits import protocol_summary
 from recaug.reporting.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_memorisation import keep_with_augmentation, memorisation_panel
@@ -39,6 +40,8 @@ st.caption(
     f"({protocol_summary(config['protocol'])}) · "
     "augmenters see the training split only; validation and test are never shown to them."
 )
+if (id_warning := id_text_warning(dataset, config["augmenters"])) is not None:
+    st.warning(markdown_prose(id_warning), icon=":material/text_fields:")
 experiment = augment_preview(dataset, config)[0]
 llm_estimate_panel(experiment, lambda: estimate(dataset, experiment))
 show_stop_note(ESTIMATE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recaug.augment.item_text import id_text_warning
 from recaug.evaluate.significance import weak_baseline_warning
 from recaug.experiment.cost import cost_table
 from recaug.experiment.result import model_use_notes
@@ -23,6 +24,7 @@ from ui.compare_controller import (
 from ui.compare_form import compare_form
 from ui.compare_view import comparison_table, cost_view, merged_table, verdict
 from ui.errors import friendly_errors
+from ui.escape import markdown_prose
 from ui.long_runs import COMPARE, finish_comparison, show_stop_note, start_comparison
 from ui.page import page_setup
 from ui.session import current_dataset
@@ -39,6 +41,8 @@ if not aug["augmenters"]:
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 
+if (id_warning := id_text_warning(dataset, aug["augmenters"])) is not None:
+    st.warning(markdown_prose(id_warning), icon=":material/text_fields:")
 form = compare_form(dataset, aug)
 config = form.config
 if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not config.models)):

@@ -13,6 +13,7 @@ are the same for the same seeds.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -211,9 +212,10 @@ def compare(
     timestamp columns detected as for files, or named by ``mapping``) or a Dataset. ``seeds``: a count (3 means
     0, 1, 2) or the seeds themselves. Any other keyword is an :class:`ExperimentConfig` field (``protocol``,
     ``budget``, ``target``, ``augmenter_params``, ``model_params``, ``primary``, ``max_seeds``, ``save_top_k``,
-    ``aa_control`` ...); an unknown one raises RecaugInputError listing them. ``executor``: None runs here (progress
-    reported as it goes); ``"local"`` a process pool (``workers``), ``"ray"`` a Ray cluster (``ray_address``, or a
-    local head): identical results. ``save=True`` also records the run
+    ``aa_control`` ...); an unknown one raises RecaugInputError listing them. ``executor``: None or ``"local"`` is
+    a process pool (``workers``, default one per core), ``"serial"`` runs every fit here, ``"ray"`` a Ray cluster
+    (``ray_address``, or a local head): identical results. Text methods on a catalog without item text warn
+    (:func:`recaug.augment.item_text.id_text_warning`). ``save=True`` also records the run
     (fidelity included) in the run store the dashboard's Runs page lists. Nothing else is written.
     """
     known = [f.name for f in fields(ExperimentConfig) if f.name not in ("data", "augmenters", "models", "seeds")]
@@ -230,6 +232,10 @@ def compare(
     settings = ExperimentConfig(
         data=dataset.name, augmenters=list(augment), models=list(models), seeds=seed_list, **config
     )
+    from recaug.augment.item_text import id_text_warning
+
+    if (warning := id_text_warning(dataset, settings.augmenters)) is not None:
+        warnings.warn(warning, UserWarning, stacklevel=2)
     from recaug.evaluate.significance import significance_table
     from recaug.experiment import run_experiment
     from recaug.experiment.cost import cost_table
