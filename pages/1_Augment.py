@@ -40,7 +40,7 @@ st.caption(
     f"({protocol_summary(config['protocol'])}) · "
     "augmenters see the training split only; validation and test are never shown to them."
 )
-if (id_warning := id_text_warning(dataset, config["augmenters"])) is not None:
+if (id_warning := id_text_warning(dataset, config["augmenters"], config["augmenter_params"])) is not None:
     st.warning(markdown_prose(id_warning), icon=":material/text_fields:")
 experiment = augment_preview(dataset, config)[0]
 llm_estimate_panel(experiment, lambda: estimate(dataset, experiment))

@@ -41,7 +41,7 @@ if not aug["augmenters"]:
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 
-if (id_warning := id_text_warning(dataset, aug["augmenters"])) is not None:
+if (id_warning := id_text_warning(dataset, aug["augmenters"], aug.get("augmenter_params"))) is not None:
     st.warning(markdown_prose(id_warning), icon=":material/text_fields:")
 form = compare_form(dataset, aug)
 config = form.config

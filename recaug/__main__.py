@@ -448,7 +448,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     progress = _terminal_progress(args.quiet)
     from recaug.augment.item_text import id_text_warning
 
-    if (id_warning := id_text_warning(dataset, config.augmenters)) is not None:
+    if (id_warning := id_text_warning(dataset, config.augmenters, config.augmenter_params)) is not None:
         print(f"warning: {id_warning}", file=sys.stderr)
     if not args.no_llm_estimate:
         from recaug.augment.llm.llm_estimate import estimate_llm_variants

@@ -234,7 +234,7 @@ def compare(
     )
     from recaug.augment.item_text import id_text_warning
 
-    if (warning := id_text_warning(dataset, settings.augmenters)) is not None:
+    if (warning := id_text_warning(dataset, settings.augmenters, settings.augmenter_params)) is not None:
         warnings.warn(warning, UserWarning, stacklevel=2)
     from recaug.evaluate.significance import significance_table
     from recaug.experiment import run_experiment

@@ -8,7 +8,8 @@ nothing, wherever it is set up (CLI, Augment and Compare pages, notebook), unles
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from recaug.core.variants import Variant
 from recaug.data.dataset import Dataset
@@ -32,9 +33,27 @@ def ids_read_as_words(dataset: Dataset) -> bool:
     return bool(len(ids)) and float(ids.str.contains(r"\s", regex=True).mean()) >= 0.5
 
 
-def id_text_warning(dataset: Dataset, augmenters: Sequence[str]) -> str | None:
-    """The warning for text methods on a catalog whose only text is its (code-like) ids; None where it has text."""
-    readers = [name for name in augmenters if reads_item_text(name)]
+def _text_readers(name: str, params: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """``name`` when it reads item text; an ensemble as ``ensemble (similarity)`` when one of its members does."""
+    if reads_item_text(name):
+        return name
+    if Variant.parse(name).method != "ensemble":
+        return None
+    from recaug.augment.ensemble import EnsembleAugmenter
+
+    settings = {**params.get("ensemble", {}), **params.get(name, {})}
+    members = settings.get("members") or EnsembleAugmenter().members  # its default members
+    readers = [str(member) for member in members if reads_item_text(str(member))]
+    return f"{name} ({', '.join(readers)})" if readers else None
+
+
+def id_text_warning(
+    dataset: Dataset, augmenters: Sequence[str], params: Mapping[str, Mapping[str, Any]] | None = None
+) -> str | None:
+    """The warning for text methods (or ensembles with one; ``params``: the augmenters' parameters) on a catalog
+    whose only text is its (code-like) ids; None where it has text."""
+    found = (_text_readers(name, params or {}) for name in augmenters)
+    readers = [reader for reader in found if reader is not None]
     if not readers or dataset.has_text or ids_read_as_words(dataset):
         return None
     return (

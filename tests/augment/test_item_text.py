@@ -43,6 +43,9 @@ def test_the_warning_names_the_text_methods_and_the_way_out(ml100k: Dataset) -> 
     assert id_text_warning(shop(), ["itemknn-expansion", "random"]) is None  # nothing reads text
     assert id_text_warning(shop(titles=True), ["similarity"]) is None  # an items file with titles
     assert id_text_warning(ml100k, ["similarity"]) is None
+    ensemble = id_text_warning(shop(), ["ensemble"], {"ensemble": {"members": ["similarity", "popularity"]}})
+    assert ensemble is not None and ensemble.startswith("ensemble (similarity) reads item text")
+    assert id_text_warning(shop(), ["ensemble"]) is None  # its default members learn from interactions
     names = [f"Blue mug {i}" for i in range(30)]  # ids that are names read as text
     assert id_text_warning(shop(item_ids=names), ["similarity"]) is None
 
