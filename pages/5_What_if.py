@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.analysis.whatif import new_item_whatif, new_user_recommendations, side_by_side
+from recaug.augment.item_text import catalog_has_text
 from recaug.data.readers import descriptive_columns
 from recaug.data.schema import ITEM
 from ui.errors import friendly_errors
@@ -22,7 +23,9 @@ split, seed, protocol = results_split(dataset)
 aug = results_config()
 new_item, new_user = st.tabs(["New item", "New user"])
 
-with new_item, friendly_errors("place the new item"):
+
+def place_new_item() -> None:
+    """The New item tab: embed a described item, show its neighbours and who gets it before and after."""
     # Built once per split (item texts embedded, every user's content scores ranked): 15-20 s at 30k users x 20k
     # items, where the page was blank until it was done.
     with st.spinner(
@@ -98,6 +101,18 @@ with new_item, friendly_errors("place the new item"):
             st.dataframe(verdicts.drop(columns="prompt"), hide_index=True, width="stretch", key="whatif_llm_table")
             with st.expander("Sample prompt"):
                 st.code(verdicts["prompt"].iloc[0], language=None)
+
+
+with new_item, friendly_errors("place the new item"):
+    if catalog_has_text(dataset):
+        place_new_item()
+    else:  # its neighbours would be the items whose ids are spelled alike; and indexing them takes seconds
+        st.info(
+            f"A new item is placed by its text, and {markdown_prose(repr(dataset.name))} has no item text (its ids "
+            "stand in for it), so its nearest items would be those whose ids are spelled alike. Load an items file "
+            "(item id + title, genres or description) on Home to use this tab; **New user** works from likes alone.",
+            icon=":material/text_fields:",
+        )
 
 with new_user, friendly_errors("recommend for the new user"):
     result = st.session_state.get(EXPERIMENT)

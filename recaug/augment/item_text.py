@@ -47,6 +47,11 @@ def _text_readers(name: str, params: Mapping[str, Mapping[str, Any]]) -> str | N
     return f"{name} ({', '.join(readers)})" if readers else None
 
 
+def catalog_has_text(dataset: Dataset) -> bool:
+    """Can item text tell items apart: an items file gave text, or the ids themselves read as names."""
+    return dataset.has_text or ids_read_as_words(dataset)
+
+
 def id_text_warning(
     dataset: Dataset, augmenters: Sequence[str], params: Mapping[str, Mapping[str, Any]] | None = None
 ) -> str | None:
@@ -54,7 +59,7 @@ def id_text_warning(
     whose only text is its (code-like) ids; None where it has text."""
     found = (_text_readers(name, params or {}) for name in augmenters)
     readers = [reader for reader in found if reader is not None]
-    if not readers or dataset.has_text or ids_read_as_words(dataset):
+    if not readers or catalog_has_text(dataset):
         return None
     return (
         f"{', '.join(readers)} {'reads' if len(readers) == 1 else 'read'} item text, and '{dataset.name}' has none: "
