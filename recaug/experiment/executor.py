@@ -277,18 +277,28 @@ class ProcessExecutor:
 
 def _stop(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
     """Cancel what has not started and end the workers now (a stopped or failed run must not keep the cores):
-    SIGTERM, then SIGKILL for any still alive after ``grace_s``."""
+    SIGTERM, then SIGKILL for any still running after ``grace_s``.
+
+    "Still running" is read from each worker's sentinel (a pipe its end closes), not ``is_alive``: the pool's own
+    thread reaps the workers too, and a worker reaped there read as alive here (``waitpid`` failing with ECHILD),
+    which once logged a false "ignored SIGTERM" and failed a test on a CI run.
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        if process.is_alive():
-            process.terminate()
+        process.terminate()  # a no-op for a worker that has ended
     for process in processes:
-        process.join(timeout=grace_s)
-        if process.is_alive():
+        if not ended(process, grace_s):
             log.warning("pool worker %s ignored SIGTERM; killing it", process.pid)
             process.kill()
-            process.join(timeout=grace_s)
+            ended(process, grace_s)
+
+
+def ended(process: Any, timeout_s: float) -> bool:
+    """Has ``process`` (a multiprocessing process) ended, waiting up to ``timeout_s``? Whoever reaps it."""
+    from multiprocessing.connection import wait
+
+    return bool(wait([process.sentinel], timeout=timeout_s))
 
 
 def make_executor(
