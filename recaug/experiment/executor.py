@@ -277,28 +277,25 @@ class ProcessExecutor:
 
 def _stop(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
     """Cancel what has not started and end the workers now (a stopped or failed run must not keep the cores):
-    SIGTERM, then SIGKILL for any still running after ``grace_s``.
-
-    "Still running" is read from each worker's sentinel (a pipe its end closes), not ``is_alive``: the pool's own
-    thread reaps the workers too, and a worker reaped there read as alive here (``waitpid`` failing with ECHILD),
-    which once logged a false "ignored SIGTERM" and failed a test on a CI run.
-    """
+    SIGTERM, then SIGKILL for any still alive after ``grace_s``."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        process.terminate()  # a no-op for a worker that has ended
+        if process.is_alive():
+            process.terminate()
     for process in processes:
-        if not ended(process, grace_s):
+        process.join(timeout=grace_s)
+        if process.is_alive():
             log.warning("pool worker %s ignored SIGTERM; killing it", process.pid)
             process.kill()
-            ended(process, grace_s)
-
-
-def ended(process: Any, timeout_s: float) -> bool:
-    """Has ``process`` (a multiprocessing process) ended, waiting up to ``timeout_s``? Whoever reaps it."""
-    from multiprocessing.connection import wait
-
-    return bool(wait([process.sentinel], timeout=timeout_s))
+            process.join(timeout=grace_s)
+    # A worker stopped while sending a result leaves the pool's own thread waiting for the rest of that message,
+    # and this process's exit waits for that thread: it hung after some stops. With the workers gone, closing our
+    # write end of the result pipe turns that wait into an end of file, which the thread takes as a broken pool.
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def make_executor(
