@@ -8,11 +8,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.runtime import prefer_single_thread_on_small_machines
 from recaug.core.secrets import redact_text
+
+if TYPE_CHECKING:
+    from recaug.core.progress import ProgressClock
 
 
 def _csv_list(text: str) -> list[str]:
@@ -445,7 +448,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     config.save_top_k = args.top_k_out or config.save_top_k
 
-    progress = _terminal_progress(args.quiet)
+    from recaug.experiment.steps import comparison_clock
+
+    progress = _terminal_progress(args.quiet, comparison_clock(config, dataset.fingerprint()))
     from recaug.augment.item_text import id_text_warning
 
     if (id_warning := id_text_warning(dataset, config.augmenters, config.augmenter_params)) is not None:
@@ -575,17 +580,20 @@ def _write_top_k(result: Any, out: Path) -> list[Path]:
     return write_top_k(result.top_k, out)
 
 
-def _terminal_progress(quiet: bool) -> Callable[[float, str], None]:
-    """A progress bar on stderr with the running step's name and the time left: redrawn in place on a terminal
-    (at most 5 times a second), one line every 5 s when stderr is a file or pipe."""
+def _terminal_progress(quiet: bool, clock: ProgressClock | None = None) -> Callable[[float, str], None]:
+    """A progress bar on stderr with the running step's name and the time left (``clock``: a comparison's, priced
+    by its steps; else linear in the fraction): redrawn in place on a terminal (at most 5 times a second), one line
+    every 5 s when stderr is a file or pipe."""
     import shutil
     import time
 
     from recaug.core.progress import ProgressClock, render_bar
 
-    clock, tty, last = ProgressClock(), sys.stderr.isatty(), [-1e9]
+    clock = clock or ProgressClock()
+    tty, last = sys.stderr.isatty(), [-1e9]
 
     def report(fraction: float, message: str) -> None:
+        clock.observe(fraction, message)  # every step is timed, drawn or not
         now = time.monotonic()
         if quiet or (now - last[0] < (0.2 if tty else 5.0) and fraction < 1.0):
             return

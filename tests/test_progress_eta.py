@@ -24,6 +24,7 @@ def test_durations_and_lines_read_well() -> None:
     line = render_bar(0.5, "seed 0: fitting bpr on baseline", 70, width=10)
     assert line == "[#####.....]  50% · 1 min 10 s left · seed 0: fitting bpr on baseline"
     assert "estimating" in render_bar(0.0, "reading", None)
+    assert render_bar(1.0, "run recorded", None, width=4) == "[####] 100% · done · run recorded"  # not 'estimating'
 
 
 class _Timeline:
@@ -85,7 +86,9 @@ def test_a_step_slower_than_before_never_shows_zero_left() -> None:
     timeline.now += 4.0
     assert clock.remaining(0.5) == 6.0  # as long as the first one took
     timeline.now += 11.0  # 15 s in: slower than the 10 s before
-    assert clock.remaining(0.5) == 15.0
+    assert clock.remaining(0.5) == 1.5  # a tenth as long again as it has run: never 0 s
+    timeline.now += 15.0
+    assert clock.remaining(0.5) == 3.0  # and it grows while the step keeps running
 
 
 def test_steps_finishing_out_of_order_are_priced_by_the_kind_that_finished() -> None:
@@ -100,3 +103,83 @@ def test_steps_finishing_out_of_order_are_priced_by_the_kind_that_finished() -> 
     timeline.now += 1.0
     clock.observe(0.75, "fit pop done")  # the pop finished first this time
     assert clock.remaining(0.75) == 8.0  # the bpr that is left
+
+
+def _pool_timeline(seconds_per_bpr: list[float]) -> list[tuple[float, float, str]]:
+    """Three seeds on a two-worker pool, as ``run_seed_batch`` reports them: the seed's augmentation, its two BPR
+    fits side by side (the second ends 2 s after the first), then its two pop fits (1 s each). Returns (time,
+    fraction, message) for every report."""
+    plan_len, t, done, calls = 15, 0.0, 0, []
+    for seed, bpr in enumerate(seconds_per_bpr):
+        for step, (cost, model, arm) in enumerate(
+            [
+                (3.0, "", ""),
+                (bpr, "bpr", "baseline"),
+                (2.0, "bpr", "similarity"),
+                (1.0, "pop", "baseline"),
+                (1.0, "pop", "similarity"),
+            ]
+        ):
+            t += cost
+            done += 1
+            message = f"seed {seed}: augmented" if step == 0 else f"fitted {model} on {arm}, seed {seed}"
+            calls.append((t, done / plan_len, message))
+    return calls
+
+
+def _plan_clock(timeline: _Timeline, data: str) -> ProgressClock:
+    """A comparison's clock on ``data`` (kinds name the data, so runs of other tests in this process never price
+    this one's)."""
+    plan = [f"{step} on {data}" for step in ["augment similarity", "fit bpr", "fit bpr", "fit pop", "fit pop"] * 3]
+    return ProgressClock(
+        now=timeline,
+        plan=plan,
+        kind_of=lambda m: f"fit {m.split()[1]} on {data}" if m.startswith("fitted") else None,
+        warm_up=5,
+    )
+
+
+def test_fits_side_by_side_are_priced_only_once_a_replicate_is_timed() -> None:
+    """The first BPR fit to end carries the time of both running beside it: priced by it alone, the 1M long-tail
+    run's time left climbed to 3x the truth. Nothing is shown until the first seed's kinds are all timed; from then
+    on the estimate stays within half the truth either way on a pool whose seeds cost the same (the pair's second
+    fit costs 2 s of throughput, priced at the pair's mean of 26 s), and it falls while fits run."""
+    timeline = _Timeline()
+    clock = _plan_clock(timeline, "side by side")
+    calls = _pool_timeline([50.0, 50.0, 50.0])
+    end = calls[-1][0]
+    shown: list[tuple[float, float]] = []
+    fraction = 0.0
+    for t, next_fraction, message in calls:
+        while timeline.now + 1.0 < t:  # the bar is redrawn every second while fits run
+            timeline.now += 1.0
+            estimate = clock.remaining(fraction)
+            if estimate is not None:
+                shown.append((timeline.now, estimate))
+        timeline.now = t
+        fraction = next_fraction
+        clock.observe(fraction, message)
+    first_seed_done = calls[4][0]
+    assert shown and min(at for at, _ in shown) >= first_seed_done  # silent while seed 0 runs
+    for at, estimate in shown:
+        assert abs(estimate - (end - at)) <= 0.5 * (end - at) + 1.0, (at, estimate, end - at)
+    during_bpr = [estimate for at, estimate in shown if calls[5][0] < at < calls[6][0]]
+    assert during_bpr == sorted(during_bpr, reverse=True)  # it counts down while the long fits run
+
+
+def test_an_earlier_run_prices_the_first_replicate_and_a_run_never_prices_itself_as_history() -> None:
+    timeline = _Timeline()
+    clock = _plan_clock(timeline, "priced by an earlier run")
+    calls = _pool_timeline([50.0, 50.0, 50.0])
+    for t, fraction, message in calls[:2]:  # this run's first BPR fit ended: not a replicate yet
+        timeline.now = t
+        clock.observe(fraction, message)
+    timeline.now += 1.0
+    assert clock.remaining(2 / 15) is None  # its own first BPR does not count as an earlier run
+    for t, fraction, message in calls[2:]:
+        timeline.now = t
+        clock.observe(fraction, message)
+    again = _plan_clock(timeline, "priced by an earlier run")
+    timeline.now += 5.0
+    estimate = again.remaining(0.0)  # a second run on the same data, 5 s in: priced by the first
+    assert estimate is not None and abs(estimate - (calls[-1][0] - 5.0)) <= 0.25 * calls[-1][0]

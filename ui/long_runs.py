@@ -6,15 +6,14 @@ on the Augment page, the seeds finished in a comparison, nothing of an estimate.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import streamlit as st
 
 from recaug.core.progress import Cancelled, ProgressClock, no_progress
 from recaug.data.dataset import Dataset
-from recaug.evaluate.significance import AA_CONTROL
-from recaug.experiment import BASELINE, ExperimentConfig, ExperimentResult, run_augmenters
+from recaug.experiment import ExperimentConfig, ExperimentResult, run_augmenters
+from recaug.experiment.steps import augment_plan, comparison_clock
 from ui.cached import cached_value, config_key, result_store
 from ui.escape import markdown_prose
 from ui.jobs import Job, run_blocking, start_job, watch_job
@@ -27,32 +26,6 @@ AUGMENT, COMPARE, ESTIMATE = "augment", "compare", "estimate"
 def _note_key(kind: str) -> str:
     """Session key of what the last stop of ``kind`` kept, shown next to the results until the next run."""
     return f"stop_note:{kind}"
-
-
-def augment_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
-    """The Augment run's steps: one per method (``run_augmenters`` gives each an equal share of the bar)."""
-    return [f"augment {name} on {fingerprint}" for name in config.augmenters]
-
-
-def comparison_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
-    """The comparison's steps (``run_seed_batch`` counts them the same way): per seed, each augmenter, then every
-    model on every arm. Fits finish in any order (a pool runs them); ``fitted_kind`` names each one as it ends.
-
-    Step kinds name the method or model (not the seed or arm), so a seed's steps price the next seed's.
-    """
-    variants = [BASELINE, *([AA_CONTROL] if config.aa_control else []), *config.augmenters]
-    seed_steps = [f"augment {name}" for name in config.augmenters]
-    seed_steps += [f"fit {model}" for _ in variants for model in config.models]
-    return [f"{step} on {fingerprint}" for _ in config.seeds for step in seed_steps]
-
-
-FITTED = re.compile(r"^fitted (\S+) on ")
-
-
-def fitted_kind(message: str, fingerprint: str) -> str | None:
-    """The plan kind of the fit a progress message says has finished ('fitted bpr on baseline, seed 0 …')."""
-    match = FITTED.match(message)
-    return f"fit {match[1]} on {fingerprint}" if match else None
 
 
 def start_augmentation(dataset: Dataset, config: dict[str, Any]) -> None:
@@ -90,9 +63,7 @@ def finish_augmentation() -> None:
 def start_comparison(dataset: Dataset, config: ExperimentConfig, run: Any) -> None:
     """Run the comparison in the background; ``run(progress)`` trains, evaluates and records it."""
     st.session_state.pop(_note_key(COMPARE), None)
-    fingerprint = dataset.fingerprint()
-    clock = ProgressClock(plan=comparison_plan(config, fingerprint), kind_of=lambda m: fitted_kind(m, fingerprint))
-    start_job(COMPARE, "Training and evaluating", run, clock=clock)
+    start_job(COMPARE, "Training and evaluating", run, clock=comparison_clock(config, dataset.fingerprint()))
 
 
 def finish_comparison(dataset: Dataset, record: Any) -> Any:

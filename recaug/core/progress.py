@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -73,7 +74,7 @@ def sub_progress(progress: ProgressFn | None, start: float, end: float) -> Progr
     return report
 
 
-_STEP_HISTORY: dict[str, float] = {}  # kind -> seconds of its last measured step, across runs in this process
+_STEP_HISTORY: dict[str, list[float]] = {}  # kind -> its latest replicate's step seconds, across runs in this process
 _HISTORY_LOCK = threading.Lock()
 
 
@@ -81,15 +82,20 @@ class ProgressClock:
     """Estimates the time left from measured step costs, or from the fraction done when no plan is given.
 
     With a ``plan`` (one kind per step; every step is an equal share of the fraction, as the experiment's augment
-    and fit steps are) each finished step is timed, and the time left is every remaining step priced at what steps
-    of its kind took: in this run, else in earlier runs of this process. Steps may finish in any order (fits run in
-    a pool): ``kind_of(message)`` names the kind that just finished (else the next one in the plan is assumed), and
-    on a pool the time between completions is what a step costs in throughput, which is what the sum needs. A kind
-    not timed yet is priced at the median of the kinds timed so far, so one slow step (an LLM step) counts once,
-    not for every step after it. A running step that reports its own progress (LLM calls, text batches) is
-    extrapolated from it; a step running longer than priced is given as long again as it has run, so the estimate
-    never sits at "0 s left". Without a plan the estimate is linear: elapsed * (1 - f) / f. Nothing is shown
-    before a second has passed, or while nothing has been timed.
+    and fit steps are) each finished step is timed, and the time left is every remaining step priced at what the
+    step in its place of the kind's latest replicate took (in this run, else in the last run of this process that
+    timed the kind), less the time the running work has had since the last step finished. Steps may finish in any
+    order (fits run in a pool): ``kind_of(message)`` names the kind that just finished (else the next one in the
+    plan is assumed), and on a pool the time between completions is what a step costs in throughput, which is
+    what the sum needs. ``warm_up``: the steps of one replicate (a seed); nothing is shown until their kinds have
+    all been timed as often as they occur there: fits that run side by side finish together, so the first to
+    finish carries the time of all of them, and an estimate from it alone climbed for minutes while the truth
+    fell. A kind never timed is otherwise priced at the median of the kinds timed so far, so one slow step (an
+    LLM step) counts once, not for every step after it. A running step that reports its own progress (LLM calls,
+    text batches) is extrapolated from it; work running longer than priced is given a tenth as long again as it
+    has run: never "0 s left", and no jump to minutes when a pool's last fits run a little slower than the
+    earlier ones. Without a plan the estimate is linear: elapsed * (1 - f) / f. Nothing is shown before a second
+    has passed, or while nothing has been timed.
     """
 
     def __init__(
@@ -98,6 +104,7 @@ class ProgressClock:
         *,
         plan: Sequence[str] | None = None,
         kind_of: Callable[[str], str | None] | None = None,
+        warm_up: int = 0,
     ) -> None:
         import time
 
@@ -106,6 +113,9 @@ class ProgressClock:
         self.plan = list(plan or [])
         self._left = list(self.plan)  # kinds not finished yet, in plan order
         self._kind_of = kind_of
+        self._warm_up = Counter(self.plan[:warm_up])  # kind -> times it must be timed before anything is shown
+        with _HISTORY_LOCK:  # earlier runs' costs, as they were when this run started
+            self._history = dict(_STEP_HISTORY)
         self._done, self._last = 0, self.started
         self._measured: dict[str, list[float]] = {}
 
@@ -129,14 +139,41 @@ class ProgressClock:
             self._left.remove(kind)
             self._measured.setdefault(kind, []).append(seconds)
             with _HISTORY_LOCK:
-                _STEP_HISTORY[kind] = seconds
+                _STEP_HISTORY[kind] = self._replicate(kind) or [seconds]
         self._done, self._last = done, now
 
+    def _replicate(self, kind: str) -> list[float] | None:
+        """What the kind's steps cost in its latest whole replicate (``warm_up`` counts them; one step without a
+        warm-up), in the order they finished; an earlier run's while this one has none. Kept in order because on
+        a pool the first fit of a pair to finish carries the time of both and the second costs seconds; and the
+        latest replicate, because the first shares the cores with the workers' start and the next seeds' plans."""
+        measured = self._measured.get(kind, [])
+        size = max(1, self._warm_up.get(kind, 1))
+        whole = len(measured) // size * size
+        if whole:
+            return measured[whole - size : whole]
+        if kind in self._history:
+            return self._history[kind]
+        return measured or None
+
     def cost(self, kind: str) -> float | None:
-        """Seconds one step of ``kind`` is expected to take (None when never timed)."""
-        if kind in self._measured:
-            return statistics.fmean(self._measured[kind])
-        return _STEP_HISTORY.get(kind)
+        """Seconds one step of ``kind`` is expected to take (None when never timed): its latest replicate's mean."""
+        replicate = self._replicate(kind)
+        return statistics.fmean(replicate) if replicate else None
+
+    def _left_cost(self, kinds: Sequence[str], typical: float) -> float:
+        """The steps ``kinds`` (not finished), each priced by the step in the same place of the kind's latest
+        replicate (the pair's second fit at what the second cost), a kind never timed at ``typical``."""
+        total, upcoming = 0.0, Counter[str]()
+        for kind in kinds:
+            replicate = self._replicate(kind)
+            if not replicate:
+                total += typical
+                continue
+            place = len(self._measured.get(kind, [])) + upcoming[kind]
+            upcoming[kind] += 1
+            total += replicate[place % len(replicate)]
+        return total
 
     def remaining(self, fraction: float) -> float | None:
         """Seconds left at ``fraction`` done, or None while too little is known."""
@@ -149,20 +186,20 @@ class ProgressClock:
         self.observe(fraction)
         if not self._left:
             return 0.0
+        untimed = [kind for kind, n in self._warm_up.items() if len(self._measured.get(kind, [])) < n]
+        if any(kind not in self._history for kind in untimed):
+            return None  # one replicate not timed yet (and no earlier run timed it)
         known = {kind: cost for kind in dict.fromkeys(self.plan) if (cost := self.cost(kind)) is not None}
         if not known:
             return None
         typical = statistics.median(known.values())
-        since = self._now() - self._last  # time spent on the step(s) running now
+        since = self._now() - self._last  # time the running work has had since the last step finished
         within = fraction * len(self.plan) - self._done  # progress the running step reported, 0..1
-        first = known.get(self._left[0], typical)
         if within >= 0.05:  # the step reports its own progress: extrapolate it
-            current = since * (1.0 - within) / within
-        elif since < first:
-            current = first - since
-        else:  # slower than priced: it has run as long again as it has run so far, at least
-            current = since
-        total = current + sum(known.get(kind, typical) for kind in self._left[1:])
+            total = since * (1.0 - within) / within + self._left_cost(self._left[1:], typical)
+        else:
+            left = self._left_cost(self._left, typical)
+            total = max(left - since, 0.1 * since)  # slower than priced: never 0 s, nor a jump to minutes
         return total if math.isfinite(total) else None
 
 
@@ -187,5 +224,8 @@ def render_bar(fraction: float, message: str, remaining: float | None, width: in
     """One terminal line: '[#########.......]  42% · 1 min 10 s left · seed 0: fitting bpr on baseline'."""
     fraction = min(max(fraction, 0.0), 1.0)
     filled = round(width * fraction)
-    eta = "estimating" if remaining is None else f"{format_duration(remaining)} left"
+    if fraction >= 1.0:
+        eta = "done"
+    else:
+        eta = "estimating" if remaining is None else f"{format_duration(remaining)} left"
     return f"[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} · {eta} · {message}"

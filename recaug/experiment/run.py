@@ -49,6 +49,7 @@ from recaug.evaluate.slices import (
 from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
 from recaug.experiment.fit_cache import FitCache
 from recaug.experiment.result import ExperimentResult, SeedOutcome
+from recaug.experiment.steps import fitted_message, variants_of
 from recaug.experiment.tasks import Session
 from recaug.models import MODELS, create_model
 
@@ -307,11 +308,6 @@ class FitOutcome:
     seconds: float
     model: Any = None
     top_k: pd.DataFrame | None = None
-
-
-def variants_of(config: ExperimentConfig) -> list[str]:
-    """The arms every seed fits, in the order results list them: baseline, the A/A control, the augmenters."""
-    return [BASELINE, *([AA_CONTROL] if config.aa_control else []), *config.augmenters]
 
 
 def plan_seed(dataset: Dataset, config: ExperimentConfig, seed: int, progress: ProgressFn = no_progress) -> SeedPlan:
@@ -660,7 +656,7 @@ def run_seed_batch(
         if cache is not None:
             cache.put(cache_key(key), fits[key])
         done += 1
-        report(done / total, f"fitted {key[0]} on {key[1]}, seed {key[2]} ({done} of {total} steps)")
+        report(done / total, fitted_message(*key, done, total))
 
     def collect(wait: bool, session: Session | None = None) -> None:
         """Take in finished fits (all of them, waiting, when ``wait``), advancing the one progress bar. With a fit

@@ -8,7 +8,7 @@ from collections import Counter
 from recaug.data.builtin import load_ml100k
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, run_augmenters, run_experiment
-from ui.long_runs import augment_plan, comparison_plan, fitted_kind
+from recaug.experiment.steps import augment_plan, comparison_plan, fitted_kind
 
 STEPS = re.compile(r"\((\d+) of (\d+) steps\)$")
 
@@ -33,3 +33,10 @@ def test_the_comparison_plan_counts_and_names_the_real_fits() -> None:
     run_augmenters(dataset, config, 0, progress=lambda fraction, message: steps.append(fraction))
     assert augment_plan(config, "fp") == ["augment random on fp", "augment popularity on fp"]
     assert 0.5 in steps and max(steps) == 1.0  # the first method ends at half the bar, the second at the end
+
+
+def test_seeds_added_until_decided_are_planned_as_the_bar_divides_them() -> None:
+    """With ``max_seeds`` the bar gives each of the seeds that may run an equal share (``_seeds_until_decided``),
+    so the plan prices all of them, not only the starting three."""
+    config = ExperimentConfig(data="x", augmenters=["random"], models=["pop"], seeds=[0, 1, 2], max_seeds=6)
+    assert len(comparison_plan(config, "fp")) == 6 * 3  # per seed: augment random, pop on baseline and on random
