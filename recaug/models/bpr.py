@@ -37,7 +37,7 @@ class BPR(EarlyStoppedTorchModel):
     ``patience``: evaluations (every ``eval_every`` = 2 epochs) without improvement before stopping: 12 epochs,
     close to RecBole's 10-epoch stopping step. On ML-100k seeds 0-2 the longest run without improvement before
     the best epoch is 5 evaluations, so the chosen epochs (86/76/82) are those of patience 10, found 8 epochs
-    sooner; on the 1M long-tail set BPR stops at epoch 28 instead of 36.
+    sooner; on ``benchmarks/scale_data.py 1m-longtail`` (seed 0, baseline) the best epoch is 56 and the fit stops at 68.
     ``fixed_negative_share``: with fixed ``negatives`` given to ``fit``, the share of a user's sampled negatives
     drawn from them (see :mod:`recaug.models.bpr_sampling`).
 
