@@ -35,7 +35,7 @@ DEFAULT_SHOWN = ("ndcg", "recall", "precision", "hit")
 page_setup("Compare")
 st.title("Compare before and after")
 dataset = current_dataset()
-aug = augment_config()
+aug = augment_config(dataset)
 if not aug["augmenters"]:
     st.warning("No augmentation method is selected; choose one on the Augment page.")
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
@@ -48,7 +48,8 @@ config = form.config
 if run_requested(st.button("Run comparison", type="primary", key="run_compare", disabled=not config.models)):
     start_comparison(dataset, config, lambda progress: run_and_record(dataset, config, progress, form.executor()))
 with friendly_errors("run the comparison"):
-    if finish_comparison(dataset, lambda partial, progress: run_and_record(dataset, partial, progress)):
+    outcome = finish_comparison(dataset, lambda partial, progress: run_and_record(dataset, partial, progress))
+    if outcome is not None and outcome.was_cached:
         st.toast("Loaded from cache (same data and settings).")
 show_stop_note(COMPARE)
 

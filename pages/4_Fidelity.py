@@ -11,6 +11,7 @@ from recaug.reporting.figures import fidelity_histograms
 from ui.cached import cached_value
 from ui.errors import friendly_errors
 from ui.escape import markdown_prose
+from ui.fidelity_context import fidelity_context
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
@@ -32,6 +33,10 @@ if not results:
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 
+context = fidelity_context(dataset.name)
+st.caption(context.caption)
+for warning in context.warnings:
+    st.warning(warning, icon=":material/update:")
 synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True)
 if rowless := [name for name, r in results.items() if r.item_init is not None]:
     st.info(

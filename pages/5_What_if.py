@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recaug.analysis.whatif import new_item_whatif, new_user_recommendations, side_by_side
+from recaug.analysis.whatif import new_item_whatif, side_by_side
 from recaug.augment.item_text import catalog_has_text
 from recaug.data.readers import descriptive_columns
 from recaug.data.schema import ITEM
@@ -14,7 +14,7 @@ from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
 from ui.state import EXPERIMENT, results_config, results_split
-from ui.whatif_controller import content_index, item_map, llm_judge, new_item_chart
+from ui.whatif_controller import content_index, item_map, llm_judge, new_item_chart, new_user_answer
 
 page_setup("What-if")
 st.title("Cold-start what-ifs")
@@ -131,10 +131,16 @@ with new_user, friendly_errors("recommend for the new user"):
         )
         k_user = st.slider("Recommendations per model", 5, 20, 10, key="whatif_user_k")
         if liked:
-            first_seed = min(key[2] for key in result.models)
-            models = {key: model for key, model in result.models.items() if key[2] == first_seed}
-            recs = new_user_recommendations(models, dataset, liked, k=k_user)
-            st.markdown("Top-K for this user from each trained model, baseline next to augmented:")
-            st.dataframe(side_by_side(recs), hide_index=True, width="stretch", key="whatif_user_table")
+            answer = new_user_answer(result, dataset, split, liked, k_user)
+            if len(answer.recommendations):
+                st.markdown("Top-K for this user from each trained model, baseline next to augmented:")
+                table = side_by_side(answer.recommendations)
+                st.dataframe(table, hide_index=True, width="stretch", key="whatif_user_table")
+            for row in answer.skipped.itertuples(index=False):
+                st.info(
+                    f"**{markdown_prose(row.model)} · {markdown_prose(row.variant)}** is not shown: "
+                    f"{markdown_prose(row.reason)}.",
+                    icon=":material/person_off:",
+                )
         else:
             st.caption("Choose liked items to see the recommendations.")

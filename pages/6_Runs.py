@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
 from recaug.reporting.run_verdicts import primary_side_by_side
-from recaug.reporting.runs import OK, delete_run, list_runs, load_run, set_run_label
+from recaug.reporting.runs import (
+    OK,
+    comparison_warning_text,
+    delete_run,
+    list_runs,
+    load_run,
+    readable_comparison,
+    set_run_label,
+)
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
-from ui.escape import markdown_code, markdown_text
+from ui.escape import markdown_code, markdown_prose, markdown_text
 from ui.mlflow_button import mlflow_section
 from ui.page import page_setup
 from ui.reopen import reopen_run
+from ui.tables import right_aligned
 
 page_setup("Runs")
 st.title("Saved runs")
@@ -104,6 +114,13 @@ if len(ids) >= 2:
     second = b.selectbox("Run B", ids, index=0, key="runs_b", format_func=_label)
     with friendly_errors(f"compare {markdown_code(first)} with {markdown_code(second)}"):
         table = primary_side_by_side(first, second)  # each run's primary rows; every cell: the CLI's runs compare
-        if not table.attrs.get("same_data", True):
-            st.warning("These runs used different data (their fingerprints differ); compare with care.")
-        st.dataframe(table, hide_index=True, width="stretch", key="runs_compare")
+        if warnings := table.attrs.get("warnings"):  # other data, split protocol, parameters or metrics
+            st.warning(markdown_prose(comparison_warning_text(warnings)), icon=":material/compare_arrows:")
+        numeric = [str(c) for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c != "k"]
+        st.dataframe(
+            readable_comparison(table),
+            hide_index=True,
+            width="stretch",
+            column_config=right_aligned(numeric),
+            key="runs_compare",
+        )

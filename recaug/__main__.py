@@ -126,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         default={},
         help="protocol parameters, e.g. 'n=3,share=0.2' (cold-users) or 'fraction=0.15' (cold-items)",
     )
-    cmp.add_argument("--augment", type=_csv_list, default=["similarity"], help="comma-separated augmenters")
+    cmp.add_argument(
+        "--augment",
+        type=_csv_list,
+        default=None,
+        help="comma-separated augmenters (default: similarity where items have text, else itemknn-expansion)",
+    )
     cmp.add_argument("--budget", type=_budget, default=0.1, help="count (int) or fraction of train (float)")
     cmp.add_argument(
         "--budgets",
@@ -407,6 +412,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     dataset, report = saved.data if saved else load_dataset(args.data, **reading)
     for note in report.notes if report else ():
         print(f"note: {note}", file=sys.stderr)
+    if args.augment is None:
+        from recaug.augment.item_text import default_methods
+
+        args.augment = default_methods(dataset)
     config = (
         saved.config
         if saved
@@ -481,11 +490,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     from recaug.augment.llm.llm_common import llm_warnings
 
-    for warning in llm_warnings(result.augment_info):
+    for warning in llm_warnings(result.augment_info, insist="pass --llm-insist to spend anyway"):
         print(f"warning: {warning}", file=sys.stderr)
     from recaug.augment.llm.skill import SKILL_FILE, skill_notes, skill_table
 
-    for skill_note in skill_notes(result.augment_info):
+    for skill_note in skill_notes(result.augment_info, insist="pass --llm-insist to run it"):
         print(f"LLM skill check: {skill_note}")
     load = saved.load if saved else load_arguments(args.data, **reading)
     out = write_experiment(result, Path(args.out), prepare_report=report, extra={LOAD_KEY: load})
@@ -643,16 +652,17 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         delete_run(args.run_id, args.dir)
         print(f"deleted run {args.run_id}")
     else:
+        from recaug.reporting.runs import comparison_warning_text, readable_comparison
+
         table = compare_runs(args.run_a, args.run_b, args.dir)
-        if not table.attrs["same_data"]:
-            print("warning: the two runs used different data (fingerprints differ)", file=sys.stderr)
-        if args.all_rows:
-            print(table.to_string(index=False))
-        else:
+        if table.attrs["warnings"]:  # other data, split or metrics: printed before the rows it qualifies
+            print(f"warning: {comparison_warning_text(table.attrs['warnings'])}", file=sys.stderr)
+        if not args.all_rows:
             from recaug.reporting.run_verdicts import primary_side_by_side
 
             print("primary rows of both runs (every cell: --all-rows):")
-            print(primary_side_by_side(args.run_a, args.run_b, args.dir).to_string(index=False))
+            table = primary_side_by_side(args.run_a, args.run_b, args.dir)
+        print(readable_comparison(table).to_string(index=False))
     return 0
 
 

@@ -188,7 +188,7 @@ def _dataset(
 
 def compare(
     data: str | Path | pd.DataFrame | Dataset = "ml-100k",
-    augment: Sequence[str] = ("similarity",),
+    augment: Sequence[str] | None = None,
     models: Sequence[str] = ("pop", "itemknn", "bpr"),
     seeds: int | Sequence[int] = 3,
     *,
@@ -209,7 +209,8 @@ def compare(
     """Baseline vs augmented models on one split protocol, every seed; returns a :class:`Comparison`.
 
     ``data``: ``"ml-100k"``, a file (CSV/TSV/Parquet/...), a DataFrame of interactions (user/item/rating/
-    timestamp columns detected as for files, or named by ``mapping``) or a Dataset. ``seeds``: a count (3 means
+    timestamp columns detected as for files, or named by ``mapping``) or a Dataset. ``augment``: the methods;
+    default ``similarity`` where items have text, else ``itemknn-expansion``. ``seeds``: a count (3 means
     0, 1, 2) or the seeds themselves. Any other keyword is an :class:`ExperimentConfig` field (``protocol``,
     ``budget``, ``target``, ``augmenter_params``, ``model_params``, ``primary``, ``max_seeds``, ``save_top_k``,
     ``aa_control`` ...); an unknown one raises RecaugInputError listing them. ``executor``: None or ``"local"`` is
@@ -229,10 +230,10 @@ def compare(
 
     runner = make_executor(executor, ray_address, workers=workers) if executor is not None else None  # fails early
     dataset = _dataset(data, items, name=name, mapping=mapping, rating_threshold=rating_threshold, kcore=kcore)
-    settings = ExperimentConfig(
-        data=dataset.name, augmenters=list(augment), models=list(models), seeds=seed_list, **config
-    )
-    from recaug.augment.item_text import id_text_warning
+    from recaug.augment.item_text import default_methods, id_text_warning
+
+    methods = list(augment) if augment is not None else default_methods(dataset)
+    settings = ExperimentConfig(data=dataset.name, augmenters=methods, models=list(models), seeds=seed_list, **config)
 
     if (warning := id_text_warning(dataset, settings.augmenters, settings.augmenter_params)) is not None:
         warnings.warn(warning, UserWarning, stacklevel=2)

@@ -23,7 +23,7 @@ from recaug.augment.text.similarity import SimilarityAugmenter
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.splits import Split
-from recaug.models import create_model
+from recaug.models import MODELS, create_model
 
 STAR_WARS_LIKE = {"50", "172", "181", "222", "227", "228", "229", "230", "380", "449", "450", "271", "1596"}
 CATALOG_STYLE = ("Galaxy Rebels (1998)", "Genres: Action, Adventure, Sci-Fi.")
@@ -141,7 +141,9 @@ def models(ml100k_train: TrainingData) -> dict[tuple[str, str, int], object]:
 
 def test_new_user_gets_unliked_items_with_titles(ml100k: Dataset, models) -> None:
     liked = ["50", "172", "181"]  # the Star Wars trilogy
-    table = new_user_recommendations(models, ml100k, liked, k=10)
+    answer = new_user_recommendations(models, ml100k, liked, k=10)
+    assert answer.skipped.empty
+    table = answer.recommendations
     assert set(table["model"]) == {"itemknn", "pop", "bpr"}
     assert (table.groupby("model").size() == 10).all()
     assert not table["item_id"].isin(liked).any()
@@ -201,3 +203,75 @@ def test_recommend_for_new_user_respects_exclusions(models) -> None:
         recommend_for_new_user(knn, [], k=5)
     with pytest.raises(RecaugInputError):
         recommend_for_new_user(knn, [10**6], k=5)
+
+
+# Each registered model, fitted quickly (few epochs, one-point grids): What-if must place a new user in every one.
+QUICK = {
+    "als": {"max_iterations": 3},
+    "bpr": {"max_epochs": 3},
+    "lightgcn": {"max_epochs": 2},
+    "content": {"scale_grid": (2.0,)},
+    "ease": {"reg_grid": (500.0,)},
+    "bpr-tuned": {"grid": {"lr": (0.01,), "max_epochs": (3,)}},
+    "lightgcn-tuned": {"grid": {"lr": (0.005,), "max_epochs": (2,)}},
+    "itemknn-tuned": {"grid": {"k": (50,)}},
+}
+
+
+@pytest.fixture(scope="module")
+def every_model(ml100k: Dataset, ml100k_split: Split) -> dict[tuple[str, str, int], object]:
+    train, valid = ml100k.matrix(ml100k_split.train), ml100k.matrix(ml100k_split.valid)
+    fitted = {}
+    for name in MODELS.names():
+        model = create_model(name, **QUICK.get(name, {}))
+        if getattr(model, "needs_item_texts", False):
+            model.set_item_texts(ml100k.items["text"].tolist())  # type: ignore[attr-defined]
+        fitted[(name, "baseline", 0)] = model.fit(train, valid)
+    return fitted
+
+
+def test_every_registered_model_places_a_new_user(ml100k: Dataset, ml100k_split: Split, every_model) -> None:
+    """The user-test bug: a comparison with bpr-tuned showed no model at all for a new user."""
+    liked = ["50", "181", "100"]  # Star Wars, Return of the Jedi, Fargo
+    train = ml100k.matrix(ml100k_split.train)
+    for given in (None, train):  # with the page's training matrix and without it (the API default)
+        answer = new_user_recommendations(every_model, ml100k, liked, k=10, train=given)
+        assert answer.skipped.empty, answer.skipped.to_dict("records")
+        table = answer.recommendations
+        assert set(table["model"]) == set(MODELS.names())
+        assert (table.groupby("model").size() == 10).all()
+        assert not table["item_id"].isin(liked).any()
+    # The tuned wrapper folds in through the model it chose: the same answer as that model on its own.
+    tuned = table[table["model"] == "bpr-tuned"]
+    chosen = every_model[("bpr-tuned", "baseline", 0)].model_
+    alone = new_user_recommendations({("bpr", "chosen", 0): chosen}, ml100k, liked, k=10).recommendations
+    assert list(tuned["item_id"]) == list(alone["item_id"])
+    assert set(tuned["how"]) == {"least-squares user vector"}
+
+
+def test_a_model_that_cannot_place_a_new_user_is_skipped_with_a_plain_reason(ml100k: Dataset, models) -> None:
+    class ScoreOnly:
+        """A model with nothing to fold a new user into: no hooks, item state or training matrix."""
+
+        name = "mystery"
+
+        def score(self, users: np.ndarray) -> np.ndarray:
+            return np.zeros((len(users), ml100k.n_items), dtype=np.float32)
+
+    class Broken(ScoreOnly):
+        name = "broken"
+
+        def score_history(self, history: sp.csr_matrix) -> np.ndarray:
+            raise RuntimeError("internal failure")
+
+    everything = {**models, ("mystery", "baseline", 0): ScoreOnly(), ("broken", "baseline", 0): Broken()}
+    answer = new_user_recommendations(everything, ml100k, ["50", "181"], k=5)
+    assert set(answer.recommendations["model"]) == {"itemknn", "pop", "bpr"}  # the others still answer
+    reasons = answer.skipped.set_index("model")["reason"]
+    assert set(reasons.index) == {"mystery", "broken"}
+    assert reasons["mystery"].startswith("mystery cannot place a user it was not trained on")
+    assert "failed unexpectedly" in reasons["broken"]
+    for reason in reasons:
+        assert "ScoreOnly" not in reason and "Broken" not in reason and "train=" not in reason
+    with pytest.raises(RecaugInputError, match="unknown item id"):  # bad input still refuses the whole answer
+        new_user_recommendations(everything, ml100k, ["no-such-item"], k=5)

@@ -91,18 +91,35 @@ def run_requested(clicked: bool) -> bool:
     return bool(clicked) | bool(st.session_state.pop(RUN_NOW, False))
 
 
-def run_and_record(dataset: Dataset, config: ExperimentConfig, report: Any, executor: Any = None) -> bool:
-    """Run (or load from cache) and save the run; returns whether it came from the cache."""
+@dataclass(frozen=True)
+class ComparisonOutcome:
+    """What a comparison gives the page to keep. The work runs in a job's thread that never writes
+    ``st.session_state`` (after a refresh its session is gone): :func:`keep_outcome` does, in the watching page."""
+
+    result: ExperimentResult
+    key: str
+    recorded: Any  # the saved run (a RecordedComparison); None when the result came from the cache
+    was_cached: bool
+
+
+def run_and_record(dataset: Dataset, config: ExperimentConfig, report: Any, executor: Any = None) -> ComparisonOutcome:
+    """Run (or load from cache) and save the run."""
     result, was_cached = cached_experiment(dataset, config, report, executor)
     key = config_key(dataset, config.to_dict())
-    st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
+    recorded = None
     if not was_cached:
         report(0.99, "saving the run")
         significance = significance_of(result, key)
         recorded = record_comparison(dataset, result, save=True, significance=significance)
-        st.session_state[LAST_RUN] = recorded
         result_store().put("recorded:" + key, recorded)
-    return was_cached
+    return ComparisonOutcome(result, key, recorded, was_cached)
+
+
+def keep_outcome(outcome: ComparisonOutcome) -> None:
+    """Show ``outcome`` on the page: the session's experiment, and its saved run (for the URL and downloads)."""
+    st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = outcome.result, outcome.key
+    if outcome.recorded is not None:
+        st.session_state[LAST_RUN] = outcome.recorded
 
 
 def significance_of(result: ExperimentResult, key: str) -> pd.DataFrame:

@@ -7,13 +7,19 @@ script run only *watches* it: draws the progress bar, offers Stop, and takes the
 (or leaving the page) interrupts the watching, never the work; Stop sets a flag that the work's progress callback
 turns into :class:`recaug.core.progress.Cancelled` at its next step, and the loops that own finished seeds or
 methods attach them to it, so a stop keeps them.
+
+A job outlives its session: a browser refresh starts a new session, whose URL names the jobs the old one had not
+taken (``open_job_ids``), and :func:`attach_jobs` hands them to it, so the bar comes back and the outcome is shown
+there. Work therefore never writes ``st.session_state`` (the old session's would raise once it is gone): it
+returns what the page keeps, and the watching script keeps it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +33,7 @@ logger = logging.getLogger("recaug.ui")
 
 POLL_S = 0.25  # how often a watching script redraws the bar (cheap: one small message)
 STOPPED_BY_YOU = "stopped by you"
+KEPT_FINISHED = 8  # finished jobs no session has taken yet, kept for a refresh at most (the newest)
 
 
 @dataclass
@@ -45,6 +52,7 @@ class Job:
     error: BaseException | None = None
     taken: bool = False
     context: Any = None  # what the page needs to take the outcome (e.g. the settings it was started with)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     def progress(self, fraction: float, message: str) -> None:
         """The work's progress callback: records, and raises Cancelled once Stop was pressed."""
@@ -71,6 +79,41 @@ def _key(kind: str) -> str:
     return f"job:{kind}"
 
 
+_JOBS: dict[str, Job] = {}  # every job not yet taken, by id, across sessions: what a refreshed session re-attaches
+_JOBS_LOCK = threading.Lock()
+
+
+def _register(job: Job) -> None:
+    """Keep ``job`` findable by id; forget taken jobs and all but the newest ``KEPT_FINISHED`` finished ones."""
+    with _JOBS_LOCK:
+        _JOBS[job.id] = job
+        for stale in [key for key, kept in _JOBS.items() if kept.taken]:
+            del _JOBS[stale]
+        finished = [key for key, kept in _JOBS.items() if kept.done.is_set()]
+        for old in finished[: max(0, len(finished) - KEPT_FINISHED)]:
+            del _JOBS[old]
+
+
+def open_job_ids() -> list[str]:
+    """This session's jobs not taken yet (running, or finished and not shown): what the URL names for a refresh."""
+    jobs = (st.session_state.get(key) for key in list(st.session_state.keys()) if str(key).startswith("job:"))
+    return [job.id for job in jobs if isinstance(job, Job) and not job.taken]
+
+
+def attach_jobs(ids: Iterable[str]) -> list[Job]:
+    """After a refresh: make the jobs the URL names (and no session has taken) this session's, and return them.
+
+    A job of a kind this session already has is left where it is."""
+    attached = []
+    with _JOBS_LOCK:
+        found = [_JOBS[job_id] for job_id in ids if job_id in _JOBS]
+    for job in found:
+        if not job.taken and current_job(job.kind) is None:
+            st.session_state[_key(job.kind)] = job
+            attached.append(job)
+    return attached
+
+
 def current_job(kind: str) -> Job | None:
     """This session's job of ``kind`` (running, or finished and not yet taken), else None."""
     job = st.session_state.get(_key(kind))
@@ -91,8 +134,9 @@ def start_job(
 ) -> Job:
     """Run ``work(progress)`` in a new thread (one job of each kind per session; a running one is kept).
 
-    The thread carries this session's script context, so ``st.session_state`` and the cached stores it touches
-    are this session's; it must not draw elements (the page that watches it draws).
+    The thread carries this session's script context (the cached stores it touches need one); it must not draw
+    elements (the page that watches it draws) nor write ``st.session_state``: after a refresh that session is
+    gone, and the work's outcome is taken by the new one.
     """
     running = current_job(kind)
     if running is not None and not running.done.is_set():
@@ -113,6 +157,7 @@ def start_job(
     thread = threading.Thread(target=run, name=f"recaug-{kind}", daemon=True)
     add_script_run_ctx(thread, get_script_run_ctx())
     st.session_state[_key(kind)] = job
+    _register(job)
     thread.start()
     return job
 
@@ -149,6 +194,8 @@ def watch_job(kind: str) -> Job | None:
             bar.progress(job.fraction, text=job.text())  # also where a click interrupts this watching run
         slot.empty()
     job.taken = True
+    with _JOBS_LOCK:
+        _JOBS.pop(job.id, None)
     return job
 
 

@@ -6,26 +6,29 @@ on the Augment page, the seeds finished in a comparison, nothing of an estimate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from recaug.core.progress import Cancelled, ProgressClock, no_progress
+from recaug.core.progress import Cancelled, ProgressClock, ProgressFn, no_progress
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, ExperimentResult, run_augmenters
 from recaug.experiment.steps import augment_plan, comparison_clock
 from ui.cached import cached_value, config_key, result_store
+from ui.compare_controller import keep_outcome
 from ui.escape import markdown_prose
 from ui.jobs import Job, run_blocking, start_job, watch_job
 from ui.reopen import keep_augmentation
-from ui.state import AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, augment_preview
+from ui.session import sync_url
+from ui.state import AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, STOP_NOTE, augment_preview
 
 AUGMENT, COMPARE, ESTIMATE = "augment", "compare", "estimate"
 
 
 def _note_key(kind: str) -> str:
     """Session key of what the last stop of ``kind`` kept, shown next to the results until the next run."""
-    return f"stop_note:{kind}"
+    return f"{STOP_NOTE}{kind}"
 
 
 def start_augmentation(dataset: Dataset, config: dict[str, Any]) -> None:
@@ -40,6 +43,7 @@ def start_augmentation(dataset: Dataset, config: dict[str, Any]) -> None:
         clock=ProgressClock(plan=augment_plan(experiment, dataset.fingerprint())),
         context=dict(config),
     )
+    sync_url()
 
 
 def finish_augmentation() -> None:
@@ -63,12 +67,15 @@ def finish_augmentation() -> None:
 def start_comparison(dataset: Dataset, config: ExperimentConfig, run: Any) -> None:
     """Run the comparison in the background; ``run(progress)`` trains, evaluates and records it."""
     st.session_state.pop(_note_key(COMPARE), None)
-    start_job(COMPARE, "Training and evaluating", run, clock=comparison_clock(config, dataset.fingerprint()))
+    clock = comparison_clock(config, dataset.fingerprint())
+    start_job(COMPARE, "Training and evaluating", run, clock=clock, context=config)  # context: for a refresh
+    sync_url()  # the job's id in the URL now: this script run watches it until it ends
 
 
-def finish_comparison(dataset: Dataset, record: Any) -> Any:
-    """Watch the comparison; when it ends return its value. After a stop the finished seeds are shown as a result
-    of those seeds (``record(partial_config)`` finds it in the cache); an error is raised for the page to show."""
+def finish_comparison(dataset: Dataset, record: Callable[[ExperimentConfig, ProgressFn], Any]) -> Any:
+    """Watch the comparison; when it ends keep its outcome on the page and return it (None after a stop). After a
+    stop the finished seeds are shown as a result of those seeds (``record(partial_config)`` finds it in the
+    cache); an error is raised for the page to show."""
     job = watch_job(COMPARE)
     if job is None:
         return None
@@ -82,12 +89,13 @@ def finish_comparison(dataset: Dataset, record: Any) -> Any:
                 "as a run; press **Run comparison** to run every seed."
             )
             result_store().put(config_key(dataset, partial.config.to_dict()), partial)
-            record(partial.config, no_progress)  # shows the kept seeds (from the cache: nothing is recomputed)
+            keep_outcome(record(partial.config, no_progress))  # the kept seeds (from the cache: nothing recomputed)
             return None
         st.session_state[_note_key(COMPARE)] = f"{stop_text(job)} No seed had finished; nothing is kept."
         return None
     if job.error is not None:
         raise job.error
+    keep_outcome(job.value)
     return job.value
 
 

@@ -20,11 +20,12 @@ from recaug.core.errors import RecaugInputError
 from recaug.core.variants import split_variant
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
-from recaug.experiment import ExperimentResult
+from recaug.experiment import ExperimentConfig, ExperimentResult
 from recaug.reporting.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_split
 from ui.augment_store import load_augmentation, save_augmentation
 from ui.augment_view import remember_form
 from ui.cached import builtin_dataset, config_key, result_store
+from ui.jobs import attach_jobs
 from ui.state import (
     AUG_PARAM,
     AUGMENT_CONFIG,
@@ -36,6 +37,7 @@ from ui.state import (
     EXPERIMENT,
     EXPERIMENT_KEY,
     FORM_MEMORY,
+    JOBS_PARAM,
     LAST_RUN,
     PREPARE_REPORT,
     RUN_PARAM,
@@ -53,20 +55,8 @@ def reopen_run(run_id: str) -> Dataset:
     dataset = _data_of(run)
     config = run.config
     set_dataset(dataset, None)
-    methods = list(dict.fromkeys(split_variant(name)[0] for name in config.augmenters))
-    budgets = sorted({str(split_variant(name)[1]) for name in config.augmenters if split_variant(name)[1] is not None})
-    settings = {
-        "augmenters": methods,
-        "budget": config.budget,
-        "target": config.target,
-        "seed": int(config.seeds[0]) if config.seeds else 0,
-        "protocol": config.protocol,
-        "protocol_params": dict(config.protocol_params),
-        "augmenter_params": dict(config.augmenter_params),
-    }
+    settings = remember_settings(config)
     _show_augmentation(settings, augmentation_of(run, int(settings["seed"])), dataset.name)
-    memory = st.session_state.setdefault(FORM_MEMORY, {})
-    memory.update(cmp_models=list(config.models), cmp_seeds=len(config.seeds), cmp_sweep=budgets)
     split = run_split(run)
     result = ExperimentResult(
         config=config,
@@ -89,6 +79,27 @@ def reopen_run(run_id: str) -> Dataset:
     st.session_state[EXPERIMENT], st.session_state[EXPERIMENT_KEY] = result, key
     st.session_state[LAST_RUN] = recorded
     return dataset
+
+
+def remember_settings(config: ExperimentConfig) -> dict[str, Any]:
+    """Put ``config``'s settings in the Augment and Compare forms (methods, budget, target, seed, split; models,
+    seeds, budget sweep) and return the Augment page's part: what a reopened run or a re-attached comparison was
+    made with, so the forms do not call its results stale."""
+    methods = list(dict.fromkeys(split_variant(name)[0] for name in config.augmenters))
+    budgets = sorted({str(split_variant(name)[1]) for name in config.augmenters if split_variant(name)[1] is not None})
+    settings = {
+        "augmenters": methods,
+        "budget": config.budget,
+        "target": config.target,
+        "seed": int(config.seeds[0]) if config.seeds else 0,
+        "protocol": config.protocol,
+        "protocol_params": dict(config.protocol_params),
+        "augmenter_params": dict(config.augmenter_params),
+    }
+    st.session_state[AUGMENT_CONFIG] = settings
+    memory = st.session_state.setdefault(FORM_MEMORY, {})
+    memory.update(cmp_models=list(config.models), cmp_seeds=len(config.seeds), cmp_sweep=budgets)
+    return settings
 
 
 def augmentation_of(run: Run, seed: int) -> dict[str, AugmentResult]:
@@ -196,6 +207,9 @@ def restore_from_url() -> bool:
         restored = True
     if restored:
         _restore_augmentation(st.query_params.get(AUG_PARAM))
+        for job in attach_jobs(filter(None, st.query_params.get(JOBS_PARAM, "").split(","))):  # shown here
+            if isinstance(job.context, ExperimentConfig):  # a comparison: its forms as it was started
+                remember_settings(job.context)
     return restored
 
 

@@ -1,7 +1,8 @@
 """The session's dataset, and the URL that lets a browser refresh find the session's work again.
 
-A new session (a refresh, a reopened tab) starts empty; its URL names the data (by fingerprint), the saved run
-and the Augment page's results (by digest), and :func:`current_dataset` restores them through ``ui.reopen``.
+A new session (a refresh, a reopened tab) starts empty; its URL names the data (by fingerprint), the saved run,
+the Augment page's results (by digest) and the long runs not yet shown (by job id), and :func:`current_dataset`
+restores them through ``ui.reopen``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import streamlit as st
 
 from recaug.data.dataset import Dataset
 from ui.cached import builtin_dataset
+from ui.jobs import open_job_ids
 from ui.reopen import restore_from_url
 from ui.state import (
     AUG_PARAM,
     AUGMENT_DIGEST,
     DATA_PARAM,
     DATASET,
+    JOBS_PARAM,
     LAST_RUN,
     PREPARE_REPORT,
     RUN_PARAM,
@@ -53,7 +56,9 @@ def sync_url() -> None:
         wanted[RUN_PARAM] = run.run_id
     if st.session_state.get(AUGMENT_DIGEST):
         wanted[AUG_PARAM] = st.session_state[AUGMENT_DIGEST]
-    for key in (DATA_PARAM, RUN_PARAM, AUG_PARAM):
+    if jobs := open_job_ids():
+        wanted[JOBS_PARAM] = ",".join(sorted(jobs))
+    for key in (DATA_PARAM, RUN_PARAM, AUG_PARAM, JOBS_PARAM):
         if key not in wanted and key in st.query_params:
             del st.query_params[key]
         elif key in wanted and st.query_params.get(key) != wanted[key]:

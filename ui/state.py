@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from recaug.augment.item_text import TEXT_DEFAULT, default_methods
 from recaug.data.dataset import Dataset
 from recaug.data.splits import Split, SplitSpec
 from recaug.experiment import ExperimentConfig
@@ -21,12 +22,14 @@ DEFAULT_PROTOCOL = "random-811"
 EXPERIMENT = "experiment"
 EXPERIMENT_KEY = "experiment_key"
 LAST_RUN = "last_run"
+STOP_NOTE = "stop_note:"  # + kind: what the last stop of a long run kept, shown until its next run (ui.long_runs)
 
 
 FINGERPRINT = "dataset_fingerprint"
 AUGMENT_DIGEST = "augment_digest"  # where the Augment page's results are kept on disk (ui.augment_store)
-# URL query parameters: what a browser refresh restores (data by fingerprint, the saved run, the augmentation).
-DATA_PARAM, RUN_PARAM, AUG_PARAM = "data", "run", "aug"
+# URL query parameters: what a browser refresh restores (data by fingerprint, the saved run, the augmentation, the
+# long runs still going or not yet shown, by job id).
+DATA_PARAM, RUN_PARAM, AUG_PARAM, JOBS_PARAM = "data", "run", "aug", "jobs"
 
 
 def dataset_fingerprint() -> str:
@@ -48,11 +51,18 @@ def current_split(dataset: Dataset, seed: int, protocol: str = DEFAULT_PROTOCOL,
 
 
 def set_dataset(dataset: Dataset, report: Any) -> None:
-    """Replace the dataset and drop results that belonged to the old one."""
+    """Replace the dataset and drop results (and notes on stopped runs) that belonged to the old one. Methods
+    still at the old data's default move to the new data's (similarity only where items have text)."""
+    previous = st.session_state.get(DATASET)
+    settings = st.session_state.get(AUGMENT_CONFIG)
+    if settings is not None and (previous is None or settings["augmenters"] == default_methods(previous)):
+        settings["augmenters"] = default_methods(dataset)
     st.session_state[DATASET] = dataset
     st.session_state[PREPARE_REPORT] = report
     for key in (AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, AUGMENT_DIGEST, EXPERIMENT, EXPERIMENT_KEY, LAST_RUN):
         st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith(STOP_NOTE)]:
+        del st.session_state[key]
 
 
 def augment_preview(dataset: Dataset, config: dict[str, Any]) -> tuple[ExperimentConfig, str]:
@@ -70,24 +80,26 @@ def augment_preview(dataset: Dataset, config: dict[str, Any]) -> tuple[Experimen
     return experiment, "augment:" + config_key(dataset, experiment.to_dict())
 
 
-def augment_config() -> dict[str, Any]:
-    """The augmentation settings chosen on the Augment page (defaults: similarity, +10%, light users)."""
-    return st.session_state.setdefault(
-        AUGMENT_CONFIG,
-        {
-            "augmenters": ["similarity"],
-            "budget": 0.1,
-            "target": "light-users",
-            "seed": 0,
-            "protocol": DEFAULT_PROTOCOL,
-            "augmenter_params": {},
-        },
-    )
+def augment_config(dataset: Dataset | None = None) -> dict[str, Any]:
+    """The augmentation settings chosen on the Augment page (defaults: +10% for light users, with similarity where
+    ``dataset``'s items have text, else item-kNN expansion: :func:`recaug.augment.item_text.default_methods`)."""
+    return st.session_state.setdefault(AUGMENT_CONFIG, _default_settings(dataset))
+
+
+def _default_settings(dataset: Dataset | None) -> dict[str, Any]:
+    return {
+        "augmenters": default_methods(dataset) if dataset is not None else [TEXT_DEFAULT],
+        "budget": 0.1,
+        "target": "light-users",
+        "seed": 0,
+        "protocol": DEFAULT_PROTOCOL,
+        "augmenter_params": {},
+    }
 
 
 def results_config() -> dict[str, Any]:
     """The settings the shown augmentation results were made with (the form may have changed since)."""
-    return st.session_state.get(AUGMENT_RUN_CONFIG) or augment_config()
+    return st.session_state.get(AUGMENT_RUN_CONFIG) or augment_config(st.session_state.get(DATASET))
 
 
 def results_key(dataset: Dataset, kind: str) -> str:

@@ -8,10 +8,11 @@ from typing import Any
 import plotly.graph_objects as go
 
 from recaug.analysis.explorer import EmbeddingMap, embedding_points, item_vectors
-from recaug.analysis.whatif import ContentIndex, build_content_index
+from recaug.analysis.whatif import ContentIndex, NewUserAnswer, build_content_index, new_user_recommendations
 from recaug.augment import create_augmenter
 from recaug.data.dataset import Dataset
 from recaug.data.splits import Split
+from recaug.experiment import ExperimentResult
 from recaug.reporting.figures import mark_point, projection_scatter
 from ui.cached import cached_value
 
@@ -38,6 +39,22 @@ def item_map(dataset: Dataset, split: Split) -> EmbeddingMap:
             dataset, split.train, None, item_vectors=vectors, source=source, method="pca", include_users=False
         ),
     )
+
+
+def new_user_answer(
+    result: ExperimentResult, dataset: Dataset, split: Split, liked: list[str], k: int
+) -> NewUserAnswer:
+    """Every first-seed model's top-``k`` for a user who liked ``liked``, with the split's training matrix.
+
+    The matrix lets a model with no fold-in of its own answer from its scores for the most similar real users;
+    without it such a model had nothing to go on. The split is the one those models were trained on when the
+    comparison carries it (``split`` from the page otherwise: the same data, protocol and seed).
+    """
+    first_seed = min(key[2] for key in result.models)
+    models = {key: model for key, model in result.models.items() if key[2] == first_seed}
+    trained_on = result.splits.get(first_seed, split)
+    train = cached_value(f"whatiftrain:{_split_key(dataset, trained_on)}", lambda: dataset.matrix(trained_on.train))
+    return new_user_recommendations(models, dataset, liked, k=k, train=train)
 
 
 def llm_judge(dataset: Dataset, split: Split, params: dict[str, Any]) -> Any:

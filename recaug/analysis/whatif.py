@@ -14,6 +14,7 @@ milliseconds plus one sentence encoding.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ from recaug.data.schema import CONFIDENCE, ITEM, USER
 from recaug.evaluate.metrics import rank_top_k
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import encoder_for
+
+log = logging.getLogger(__name__)
 
 ITEM_ITEM_ATTRIBUTES = ("similarity_", "weights_")  # ItemKNN, EASE: score = history @ W
 NEIGHBOUR_USERS = 50
@@ -277,6 +280,26 @@ def _place(
 # --- new user -----------------------------------------------------------------------------------------------------
 
 
+def fold_in_target(model: Any) -> Any:
+    """The fitted model that actually scores: a wrapper's ``model_`` (a tuned model's chosen fit), else ``model``.
+
+    A tuned wrapper only forwards ``score`` and fitted attributes, not the fold-in hooks (``score_history``,
+    ``item_embeddings``) of the model it chose, so folding a new user into the wrapper itself found nothing to use.
+    """
+    seen = 0
+    while seen < 8:  # a wrapper of a wrapper at most, in practice; never loop on a self-reference
+        inner = getattr(model, "__dict__", {}).get("model_")
+        if inner is None or inner is model or not callable(getattr(inner, "score", None)):
+            return model
+        model, seen = inner, seen + 1
+    return model
+
+
+def _model_name(model: Any) -> str:
+    """The registry name users know (``bpr``), not the class name (``BprTuned``)."""
+    return str(getattr(model, "name", None) or "this model")
+
+
 def _history_row(liked: np.ndarray, n_items: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(liked), np.float32), (np.zeros(len(liked), int), liked)), shape=(1, n_items))
 
@@ -295,7 +318,9 @@ def fold_in_scores(
     (``similarity_`` / ``weights_``: sum of similarities); a factor model (``item_embeddings()``: ridge
     least-squares user vector from the liked items' factors); Pop (``popularity_``); otherwise the
     model's scores for the real users most similar to the new user (needs ``train`` or ``model.train_``).
+    A wrapper (a tuned model) is folded in through the model it chose (:func:`fold_in_target`).
     """
+    model = fold_in_target(model)
     liked = np.unique(np.asarray(liked_item_indices, dtype=np.int64))
     history = _history_row(liked, n_items)
     if callable(getattr(model, "score_history", None)):
@@ -316,7 +341,9 @@ def fold_in_scores(
     reference = train if train is not None else getattr(model, "train_", None)
     if reference is None:
         raise RecaugInputError(
-            f"cannot fold a new user into model {type(model).__name__}",
+            f"{_model_name(model)} cannot place a user it was not trained on: it keeps no item vectors, item "
+            "similarities or popularity to score the liked items with, and no training data was given to find "
+            "similar users",
             fix="pass the training matrix (train=...) so similar users can stand in",
         )
     reference = sp.csr_matrix(reference)[:, :n_items]
@@ -360,7 +387,7 @@ def _recommend(
     liked = np.asarray(liked_item_indices, dtype=np.int64)
     if len(liked) == 0:
         raise RecaugInputError("pick at least one liked item")
-    n = n_items if n_items is not None else _model_items(model)
+    n = n_items if n_items is not None else _model_items(fold_in_target(model))
     if liked.min() < 0 or liked.max() >= n:
         raise RecaugInputError(f"liked item indices must be in 0..{n - 1}")
     scores, how = fold_in_scores(model, liked, n, train=train)
@@ -380,7 +407,7 @@ def _model_items(model: Any) -> int:
     train = getattr(model, "train_", None)
     if train is not None:
         return int(train.shape[1])
-    raise RecaugInputError(f"cannot tell how many items model {type(model).__name__} has", fix="pass n_items=...")
+    raise RecaugInputError(f"cannot tell how many items {_model_name(model)} has", fix="pass n_items=...")
 
 
 def liked_indices(dataset: Dataset, liked_item_ids: Sequence[str]) -> np.ndarray:
@@ -392,6 +419,17 @@ def liked_indices(dataset: Dataset, liked_item_ids: Sequence[str]) -> np.ndarray
     return idx
 
 
+@dataclass(frozen=True)
+class NewUserAnswer:
+    """Each capable model's top-K for a new user, and the models left out with a plain reason.
+
+    Kept apart so one model that cannot place a new user is listed instead of blanking every other model's answer.
+    """
+
+    recommendations: pd.DataFrame  # model, variant, rank, item_id, title, score, how
+    skipped: pd.DataFrame  # model, variant, reason
+
+
 def new_user_recommendations(
     models: Mapping[tuple[Any, ...], Any],
     dataset: Dataset,
@@ -399,17 +437,27 @@ def new_user_recommendations(
     *,
     k: int = 10,
     train: sp.csr_matrix | None = None,
-) -> pd.DataFrame:
-    """Long table model, variant, rank, item_id, title, score, how for each fitted model.
+) -> NewUserAnswer:
+    """Top-``k`` per fitted model for a user who liked ``liked_item_ids``; a model that cannot is skipped.
 
     ``models`` is keyed like ``ExperimentResult.models``: ``(model, variant, seed)`` (or ``(model, variant)``).
+    ``train``: the real training matrix, so a model without a fold-in of its own is answered from similar users.
+    Unknown liked ids raise :class:`RecaugInputError` (nothing can be answered); a failing model only skips itself.
     """
     liked = liked_indices(dataset, liked_item_ids)
     titles = dataset.items["title"].astype(str).to_numpy()
     item_ids = dataset.item_ids.to_numpy()
-    frames = []
+    frames, skipped = [], []
     for key, model in models.items():
-        top, scores, how = _recommend(model, liked, k, None, dataset.n_items, train)
+        try:
+            top, scores, how = _recommend(model, liked, k, None, dataset.n_items, train)
+        except RecaugInputError as err:
+            skipped.append((key[0], key[1], err.problem))
+            continue
+        except Exception:  # one model's bug must not blank the others; the log keeps the traceback
+            log.exception("new-user fold-in failed for %s", key)
+            skipped.append((key[0], key[1], "scoring the new user failed unexpectedly (details are in the log)"))
+            continue
         frames.append(
             pd.DataFrame(
                 {
@@ -424,7 +472,8 @@ def new_user_recommendations(
             )
         )
     columns = ["model", "variant", "rank", ITEM, "title", "score", "how"]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return NewUserAnswer(table, pd.DataFrame(skipped, columns=["model", "variant", "reason"]))
 
 
 def side_by_side(recommendations: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from recaug.data.schema import ITEM
 
 TEXT_FAMILIES = ("text", "llm")  # augmenter families whose proposals come from item text
 INTERACTION_METHODS = "itemknn-expansion, link-prediction, mixup, aggregation or cfgan"
+TEXT_DEFAULT, INTERACTION_DEFAULT = "similarity", "itemknn-expansion"
 
 
 def reads_item_text(name: str) -> bool:
@@ -50,6 +51,12 @@ def _text_readers(name: str, params: Mapping[str, Mapping[str, Any]]) -> str | N
 def catalog_has_text(dataset: Dataset) -> bool:
     """Can item text tell items apart: an items file gave text, or the ids themselves read as names."""
     return dataset.has_text or ids_read_as_words(dataset)
+
+
+def default_methods(dataset: Dataset) -> list[str]:
+    """The method a comparison starts from when none is chosen: text similarity where items have text, else
+    item-kNN expansion, which learns from the interactions alone (similarity would match ids by spelling)."""
+    return [TEXT_DEFAULT if catalog_has_text(dataset) else INTERACTION_DEFAULT]
 
 
 def id_text_warning(

@@ -66,21 +66,54 @@ def log_histogram_traces(samples: Mapping[str, np.ndarray], *, noun: str, unit: 
     return traces
 
 
+STEP_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+STEP_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star"]
+REFERENCE_OPACITY = 0.35  # the first sample's bars, light enough that every outline over them stays visible
+
+
 def overlaid_log_histogram(
     samples: Mapping[str, np.ndarray], *, title: str, x_title: str, noun: str, unit: str = "interactions"
 ) -> go.Figure:
-    """Overlaid log2-binned histograms (shares) of several count samples, e.g. real vs real+synthetic."""
-    fig = go.Figure(log_histogram_traces(samples, noun=noun, unit=unit))
+    """Log2-binned histograms (shares) of several count samples, e.g. real vs real+synthetic of each method.
+
+    The first sample (real) is drawn as light bars and every other as a step outline with its own colour, dash
+    and marker: overlaid filled bars blended into one colour and hid series that sat under others.
+    """
+    bars = log_histogram_traces(samples, noun=noun, unit=unit)
+    traces: list[go.Bar | go.Scatter] = []
+    for position, bar in enumerate(bars):
+        if position == 0:
+            bar.opacity = REFERENCE_OPACITY
+            bar.marker.line = {"width": 0}
+            traces.append(bar)
+            continue
+        style = (position - 1) % len(STEP_DASHES)
+        traces.append(
+            go.Scatter(
+                x=bar.x,
+                y=bar.y,
+                name=bar.name,
+                mode="lines+markers",
+                line={"shape": "hvh", "width": 2.5, "color": bar.marker.color, "dash": STEP_DASHES[style]},
+                marker={"symbol": STEP_SYMBOLS[style], "size": 7, "color": bar.marker.color},
+                customdata=bar.customdata,
+                hovertemplate=bar.hovertemplate,
+            )
+        )
+    fig = go.Figure(traces)
     fig.update_layout(
         barmode="overlay",
+        bargap=0.05,
         title=title,
         xaxis_title=x_title,
         yaxis_title=f"share of {noun}",
         yaxis_tickformat=".0%",
         xaxis_type="category",
-        height=360,
+        height=360 + 22 * max(len(samples) - 2, 0),  # room for the legend's extra rows below the plot
         **_LAYOUT,
     )
+    # The legend below the plot, in rows: beside it, long names ("real + itemknn-expansion") squeezed a column.
+    fig.update_layout(legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0})
     return fig
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from recaug.evaluate.design import parse_primary
 from recaug.evaluate.significance import AA_CONTROL, BASELINE, KEYS, complete, significance_table
-from recaug.reporting.runs import Run, load_run
+from recaug.reporting.runs import Run, comparison_attrs, load_run
 
 SIDE_COLUMNS = ["baseline", "delta", "ci_low", "ci_high", "mde", "n_seeds", "verdict"]
 
@@ -47,11 +47,14 @@ def primary_rows(run: Run) -> pd.DataFrame:
 
 def primary_side_by_side(a: str, b: str, root: str | None = None) -> pd.DataFrame:
     """The primary rows of runs ``a`` and ``b``: keys, ``in`` (both / A only / B only), then each run's baseline,
-    Δ, interval, detectable change, seeds and verdict (suffixes ``_a`` / ``_b``). ``attrs`` as ``compare_runs``."""
+    Δ, interval, detectable change, seeds (whole numbers, empty where a run lacks the row) and verdict (suffixes
+    ``_a`` / ``_b``). ``attrs`` as ``compare_runs``, its ``warnings`` included."""
     run_a, run_b = load_run(a, root), load_run(b, root)
     merged = primary_rows(run_a).merge(primary_rows(run_b), on=KEYS, how="outer", suffixes=("_a", "_b"), indicator="in")
     merged["in"] = merged["in"].map({"both": "both", "left_only": "A only", "right_only": "B only"}).astype(str)
     ordered = [*KEYS, "in", *(f"{c}_{side}" for side in ("a", "b") for c in SIDE_COLUMNS)]
     merged = merged[ordered].sort_values(KEYS, kind="stable").reset_index(drop=True)
-    merged.attrs.update(run_a=run_a.run_id, run_b=run_b.run_id, same_data=run_a.fingerprint == run_b.fingerprint)
+    for side in ("a", "b"):  # a count stays whole where the outer merge left the other run's rows empty
+        merged[f"n_seeds_{side}"] = pd.to_numeric(merged[f"n_seeds_{side}"], errors="coerce").round().astype("Int64")
+    merged.attrs.update(comparison_attrs(run_a, run_b))
     return merged

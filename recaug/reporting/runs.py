@@ -545,11 +545,97 @@ def delete_run(run_id: str, root: str | Path | None = None) -> None:
         shutil.rmtree(path)
 
 
+# What else must match for two runs' numbers to be comparable (config key, words for it): another split protocol
+# or its parameters is another test set; other cut-offs, metrics or primary question are other rows and verdicts.
+COMPARABLE_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("protocol", "split protocol"),
+    ("protocol_params", "split parameters"),
+    ("ks", "cut-offs k"),
+    ("metrics", "metrics"),
+    ("primary", "primary question"),
+)
+# How the data was read, when a run recorded it (``load`` in config.json): another threshold or k-core is other data.
+COMPARABLE_LOADING: tuple[tuple[str, str], ...] = (("rating_threshold", "rating threshold"), ("kcore", "k-core"))
+MISSING = "–"  # a cell one run lacks, in tables people read (the dashboard's dash, never "None" or NaN)
+
+
+def _setting_text(value: Any) -> str:
+    """A setting as a reader sees it: lists joined, empty parameters as "defaults"."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "defaults"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    return "not set" if value is None else str(value)
+
+
+def comparability_warnings(run_a: Run, run_b: Run) -> list[str]:
+    """Why the numbers of two runs do not compare like for like (empty when they do).
+
+    Other data, another split protocol or its parameters mean other test users and items: a row side by side is
+    then two different questions. Other cut-offs, metrics or primary question change which rows and verdicts exist.
+    """
+    warnings = []
+    if run_a.fingerprint != run_b.fingerprint:
+        warnings.append(
+            f"different data: A {run_a.fingerprint or '?'} vs B {run_b.fingerprint or '?'} (fingerprints differ)"
+        )
+    config_a, config_b = run_a.config.to_dict(), run_b.config.to_dict()  # an older run's missing keys: defaults
+    pairs = [(words, config_a.get(key), config_b.get(key)) for key, words in COMPARABLE_SETTINGS]
+    load_a, load_b = run_a.meta.get("load"), run_b.meta.get("load")
+    if isinstance(load_a, dict) and isinstance(load_b, dict):  # recorded by both: else the fingerprint speaks
+        pairs += [(words, load_a.get(key), load_b.get(key)) for key, words in COMPARABLE_LOADING]
+    for words, value_a, value_b in pairs:
+        if _setting_text(value_a) != _setting_text(value_b):
+            warnings.append(f"different {words}: A {_setting_text(value_a)} vs B {_setting_text(value_b)}")
+    return warnings
+
+
+def comparison_attrs(run_a: Run, run_b: Run) -> dict[str, Any]:
+    """What a side-by-side table of two runs carries in ``attrs``: ids, ``same_data`` and ``warnings``."""
+    return {
+        "run_a": run_a.run_id,
+        "run_b": run_b.run_id,
+        "same_data": run_a.fingerprint == run_b.fingerprint,
+        "warnings": comparability_warnings(run_a, run_b),
+    }
+
+
+def comparison_warning_text(warnings: list[str]) -> str:
+    """One sentence for the dashboard and the CLI: what differs, and that the numbers are not like for like."""
+    return (
+        f"These runs are not like for like ({'; '.join(warnings)}): a row's A and B numbers come from different "
+        "data, test sets or definitions, so they do not compare directly."
+    )
+
+
+def readable_comparison(table: pd.DataFrame) -> pd.DataFrame:
+    """A side-by-side table as text for people: counts (``k``, ``n_*``) as whole numbers, other numbers to four
+    decimals (changes and intervals signed), and a cell one run lacks as a dash, so neither "None" (dashboard) nor
+    NaN (CLI) shows."""
+    shown = table.copy()
+    for column in shown.columns:
+        values = shown[column]
+        name = str(column)
+        if name == "k" or name.startswith("n_"):
+            numbers = pd.to_numeric(values, errors="coerce")
+            shown[column] = [MISSING if pd.isna(v) else f"{int(v)}" for v in numbers]
+        elif pd.api.types.is_bool_dtype(values):
+            shown[column] = values.astype(str)
+        elif pd.api.types.is_numeric_dtype(values):
+            signed = name.startswith(("delta", "ci_"))  # a change and its interval read with their sign
+            shown[column] = [MISSING if pd.isna(v) else f"{float(v):{'+' if signed else ''}.4f}" for v in values]
+        else:
+            shown[column] = [MISSING if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values]
+    shown.attrs = dict(table.attrs)
+    return shown
+
+
 def compare_runs(a: str, b: str, root: str | Path | None = None) -> pd.DataFrame:
     """Results of two runs side by side (mean over seeds): model, variant, slice, metric, k, value_a, value_b, delta.
 
-    Rows present in only one run keep NaN on the other side. ``frame.attrs`` holds both run ids and
-    ``same_data`` (equal data fingerprints); comparing runs on different data is allowed but flagged.
+    Rows present in only one run keep NaN on the other side. ``frame.attrs`` holds both run ids, ``same_data``
+    (equal data fingerprints) and ``warnings`` (:func:`comparability_warnings`: other data, split protocol or its
+    parameters, cut-offs, metrics); comparing such runs is allowed but flagged.
     """
     run_a, run_b = load_run(a, root), load_run(b, root)
     keys = ["model", "variant", "slice", "metric", "k"]
@@ -560,9 +646,9 @@ def compare_runs(a: str, b: str, root: str | Path | None = None) -> pd.DataFrame
     merged = mean(run_a).merge(mean(run_b), on=keys, how="outer", suffixes=("_a", "_b"))
     merged["delta"] = merged["value_b"] - merged["value_a"]
     merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
-    merged.attrs.update(run_a=run_a.run_id, run_b=run_b.run_id, same_data=run_a.fingerprint == run_b.fingerprint)
-    if not merged.attrs["same_data"]:
-        logger.warning("comparing runs on different data: %s vs %s", run_a.fingerprint, run_b.fingerprint)
+    merged.attrs.update(comparison_attrs(run_a, run_b))
+    for warning in merged.attrs["warnings"]:
+        logger.info("comparing runs %s and %s: %s", run_a.run_id, run_b.run_id, warning)  # callers show it
     return merged
 
 

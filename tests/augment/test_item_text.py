@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recaug.augment.item_text import id_text_warning, reads_item_text
+from recaug.augment.item_text import default_methods, id_text_warning, reads_item_text
 from recaug.data.dataset import Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,20 @@ def test_the_warning_names_the_text_methods_and_the_way_out(ml100k: Dataset) -> 
     assert id_text_warning(shop(item_ids=names), ["similarity"]) is None
 
 
+def test_the_default_method_reads_text_only_where_items_have_it(ml100k: Dataset) -> None:
+    assert default_methods(ml100k) == ["similarity"]
+    assert default_methods(shop(titles=True)) == ["similarity"]
+    assert default_methods(shop(item_ids=[f"Blue mug {i}" for i in range(30)])) == ["similarity"]  # names
+    assert default_methods(shop()) == ["itemknn-expansion"]  # codes: similarity would match their spelling
+    from recaug.api import compare
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chosen = compare(shop(), models=["pop"], seeds=[0], executor="serial", aa_control=False)
+    assert chosen.config.augmenters == ["itemknn-expansion"]
+    assert not [w for w in caught if "reads item text" in str(w.message)]  # its default is not warned about
+
+
 def test_the_notebook_api_warns(recwarn: pytest.WarningsRecorder) -> None:
     from recaug.api import compare
 
@@ -70,3 +84,7 @@ def test_the_cli_warns_before_it_runs(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "warning: similarity reads item text, and 'shop.csv' has none" in done.stderr
+    by_default = [arg for arg in command if arg not in ("--augment", "similarity")]
+    done = subprocess.run(by_default, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "reads item text" not in done.stderr and "itemknn-expansion" in done.stdout

@@ -108,3 +108,34 @@ def test_embeddings_stops_rerunning_once_umap_is_drawn(app_page: Page, app_serve
     print(f"Embeddings after UMAP, {IDLE_WINDOW_S} s idle: {reruns} reruns asked, server CPU {cpu:.2f} s")
     assert reruns == 0, f"{reruns} reruns in {IDLE_WINDOW_S} s of doing nothing"
     _clean(page, app_server)
+
+
+@pytest.mark.e2e
+def test_a_refresh_during_a_comparison_keeps_it_running_and_shows_its_result(
+    app_page: Page, app_server: AppServer, artifacts: Path
+) -> None:
+    """A refresh starts a new session; the comparison's thread goes on, the URL names it, the new session picks it
+    up: the bar comes back, then the result, with the form as the run was started. (It used to be lost: the work
+    wrote the old session's state, which raised once that session was gone, after every fit had finished.)"""
+    page = app_page
+    go_to(page, "Compare")
+    seeds = page.get_by_role("spinbutton", name="Seeds")
+    seeds.fill("4")  # settings no other test runs: not in the result cache
+    seeds.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Run comparison").click()
+    expect(page.get_by_test_id("stProgress")).to_contain_text("running", timeout=COMPUTE_TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]jobs=[0-9a-f]{16}"))
+
+    page.reload()
+    expect(heading(page, "Compare")).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="Seeds")).to_have_value("4")
+    verdict = page.get_by_test_id("stMarkdown").filter(has_text="Verdict on the question declared before the run")
+    expect(verdict).to_be_visible(timeout=COMPUTE_TIMEOUT_MS)
+    expect(verdict).to_contain_text("(4 seeds")
+    wait_until_idle(page)
+    expect(page.get_by_text("made with other settings")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r"jobs="))
+    expect(page).to_have_url(re.compile(r"[?&]run=\d{8}-\d{6}"))  # saved, and a later refresh reopens it
+    full_page_screenshot(page, artifacts / "compare_after_refresh_mid_run.png")
+    _clean(page, app_server)
