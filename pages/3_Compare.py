@@ -22,7 +22,14 @@ from ui.compare_controller import (
     stopping_text,
 )
 from ui.compare_form import compare_form
-from ui.compare_view import comparison_table, cost_view, merged_table, verdict
+from ui.compare_view import (
+    comparison_table,
+    cost_view,
+    decided_elsewhere,
+    merged_table,
+    never_ranked_note,
+    verdict,
+)
 from ui.errors import friendly_errors
 from ui.escape import markdown_prose
 from ui.long_runs import COMPARE, finish_comparison, show_stop_note, start_comparison
@@ -68,7 +75,7 @@ users = result.results.groupby("slice")["n_users"].min()
 slice_name = st.selectbox(
     "Slice of test users",
     slices,
-    index=default_slice(slices, result.config.protocol),
+    index=default_slice(slices, result.config.protocol, result.results),
     format_func=lambda s: f"{s} ({users.get(s, 0):,} users)",
     key="cmp_slice",
     help="cold/warm: test items by training popularity; activity quartiles of users; users touched or untouched "
@@ -85,6 +92,10 @@ shown = st.multiselect(
 )
 table = merged_table(result.results, significance, slice_name, shown)
 verdict(table, slice_name, stopping_text(result))
+if (elsewhere := decided_elsewhere(significance, slice_name)) is not None:
+    st.info(elsewhere, icon=":material/call_split:")
+if (unreached := never_ranked_note(table, slice_name)) is not None:
+    st.caption(":material/info: " + unreached)
 if weak_baseline_warning(result.results):
     st.warning(weak_baseline_warning(result.results))
 if not strong_baselines(result.config.models):

@@ -29,4 +29,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+    """What a notebook's tab completion offers: the public names, not this module's own imports."""
+    return sorted({*__all__, "__version__"})

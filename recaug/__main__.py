@@ -201,7 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep ratings >= this; 'auto' follows the rating scale (4 of 5, 8 of 10) (default: all)",
     )
-    cmp.add_argument("--kcore", type=int, default=0)
+    cmp.add_argument(
+        "--kcore",
+        type=int,
+        default=0,
+        help="keep only users and items with at least this many interactions, repeatedly (0: keep all)",
+    )
     cmp.add_argument(
         "--llm-backend",
         choices=["local", "openai"],

@@ -16,6 +16,7 @@ from recaug.core.variants import parse_budget, sweep
 from recaug.data.dataset import Dataset
 from recaug.evaluate.catalog import EXPERIMENT_KS
 from recaug.evaluate.design import DEFAULT_PRIMARY
+from recaug.evaluate.metrics import ACCURACY_METRICS
 from recaug.evaluate.sequential import FIXED
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
@@ -133,9 +134,14 @@ def is_stale(dataset: Dataset, config: ExperimentConfig) -> bool:
     return shown is not None and shown != config_key(dataset, config.to_dict())
 
 
-def default_slice(slices: list[str], protocol: str) -> int:
-    """Index of the slice to show first: the cold-item slice under the cold-items protocol, else ``all``."""
+def default_slice(slices: list[str], protocol: str, results: pd.DataFrame | None = None) -> int:
+    """Index of the slice to show first: the cold-item slice under the cold-items protocol where some model ranked
+    a cold test item there (``results``), else ``all``: a slice where every number is 0 answers nothing."""
     preferred = "cold-items" if protocol == "cold-items" else "all"
+    if preferred == "cold-items" and results is not None:
+        cold = results[(results["slice"] == "cold-items") & (results["metric"].isin(list(ACCURACY_METRICS)))]
+        if not (cold["value"].fillna(0) > 0).any():
+            preferred = "all"
     return slices.index(preferred) if preferred in slices else 0
 
 

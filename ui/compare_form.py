@@ -50,7 +50,12 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
     )
     protocol = aug.get("protocol", "random-811")
     mid.selectbox(
-        "Split protocol", [protocol], disabled=True, key="cmp_protocol_shown", help=protocol_summary(protocol)
+        "Split protocol",
+        [protocol],
+        disabled=True,
+        key="cmp_protocol_shown",
+        help=f"{protocol_summary(protocol)}. Chosen on the Augment page (the augmentation is made on this split's "
+        "training part), so change it there.",
     )
     n_seeds = remember(
         "cmp_seeds",

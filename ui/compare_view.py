@@ -10,6 +10,7 @@ import streamlit as st
 
 from recaug.core.variants import ordered_variants
 from recaug.evaluate.design import NOTHING
+from recaug.evaluate.metrics import ACCURACY_METRICS
 from recaug.evaluate.significance import (
     AA_CONTROL,
     DIRECTIONS,
@@ -23,6 +24,9 @@ from recaug.experiment import compare_table
 from ui.tables import MISSING, as_text, right_aligned
 
 GREY = "color: #9ca3af"
+# A zero seed noise says only that every seed gave the same Δ (both arms at 0 on cold items, say): a model with
+# training noise can have it too, so it is not called deterministic (the verdict says where a row is).
+SAME_EVERY_SEED = "0 (same Δ every seed)"
 VERDICT_STYLE = {
     "better": "color: #15803d",
     "worse": "color: #b91c1c",
@@ -93,9 +97,9 @@ FORMATS = {
     "augmented": _number("{:.4f}"),
     "delta": _number("{:+.4f}"),
     "delta_pct": _number("{:+.1f}%"),
-    "noise_floor": lambda value: "deterministic: no training noise" if value == 0 else f"{value:.4f}",
+    "noise_floor": lambda value: SAME_EVERY_SEED if value == 0 else f"{value:.4f}",
     "mde": _number("{:.4f}"),
-    "q_ttest": _number("{:.3f}"),
+    "q_ttest": lambda value: f"{value:.3g}",  # 0.0496 is not '0.050': a decided row must not read as undecided
     "n_seeds": _number("{:.0f}"),
     "n_users": _number("{:,.0f}"),
 }
@@ -145,6 +149,55 @@ def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
     config["verdict"] = st.column_config.TextColumn("verdict", width="medium", help=HELP["verdict"])
     config["primary"] = st.column_config.CheckboxColumn("primary", help="In the question declared before the run")
     st.dataframe(shown.style.apply(row_style, axis=1), width="stretch", hide_index=True, key=key, column_config=config)
+
+
+def never_ranked(table: pd.DataFrame) -> list[str]:
+    """Models whose accuracy is 0 in both arms on this slice (every seed: means of non-negative values)."""
+    rows = table[table["metric"].isin(list(ACCURACY_METRICS))]
+    zero = rows["baseline"].fillna(0).eq(0) & rows["augmented"].fillna(0).eq(0)
+    by_model = zero.groupby(rows["model"], sort=False).all()
+    return [str(model) for model, none in by_model.items() if none]
+
+
+def never_ranked_note(table: pd.DataFrame, slice_name: str) -> str | None:
+    """Why a slice shows 0 for some models in both arms (cold items: no model that learns from interactions alone
+    can recommend them); None when every model ranked something there."""
+    models = never_ranked(table)
+    if not models:
+        return None
+    note = (
+        f"On slice `{slice_name}`, {', '.join(models)} scored 0 in both arms in every seed: "
+        f"{'it' if len(models) == 1 else 'they'} never placed these users' test items in the top lists, so the "
+        "arms cannot differ here."
+    )
+    if slice_name == "cold-items":
+        note += (
+            " These test items have no training interactions, and a model that learns from interactions alone "
+            "cannot recommend them; only a method that gives them interactions from their text (similarity, the "
+            "LLM methods) can change that. Choose slice `all` above for the verdict on every test user."
+        )
+    return note
+
+
+def decided_elsewhere(significance: pd.DataFrame | None, slice_name: str) -> str | None:
+    """The primary rows decided (better / worse) on slices other than the shown one, in a sentence: a verdict is
+    per slice, and one slice's 'no change' must not hide another's 'worse'."""
+    if significance is None or significance.empty or "primary" not in significance:
+        return None
+    table = complete(significance)
+    decided = table[
+        table["primary"].fillna(False).astype(bool)
+        & table["verdict"].isin(DIRECTIONS)
+        & table["slice"].ne(slice_name)
+        & table["variant"].ne(AA_CONTROL)
+    ]
+    if decided.empty:
+        return None
+    parts = []
+    for slice_shown, rows in decided.groupby("slice", sort=False):
+        words = ", ".join(f"{r.model} + {r.variant} {r.metric}@{r.k} {r.verdict}" for r in rows.itertuples(index=False))
+        parts.append(f"`{slice_shown}`: {words}")
+    return "Decided on the question's other slices (choose one above to see it): " + "; ".join(parts) + "."
 
 
 def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:

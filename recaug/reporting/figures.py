@@ -184,7 +184,8 @@ def verdict_colour(word: str, primary: bool) -> str:
 
 
 def _hover(row: Any) -> str:
-    noise = "deterministic: no training noise" if row.noise_floor == 0 else f"±{_fmt(row.noise_floor, '{:.4f}')}"
+    # 0 says only that every seed gave the same Δ (both arms at 0, say), not that the model has no training noise
+    noise = "0 (same Δ every seed)" if row.noise_floor == 0 else f"±{_fmt(row.noise_floor, '{:.4f}')}"
     role = "primary" if row.primary else "exploratory"
     return (
         f"<br>interval [{_fmt(row.ci_low, '{:+.4f}')}, {_fmt(row.ci_high, '{:+.4f}')}]"

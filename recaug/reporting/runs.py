@@ -713,7 +713,7 @@ def record_comparison(
             result, dataset=dataset, fidelity=fidelity, significance=significance, run_id=run.run_id if run else None
         )
         written.append(write_report(folder / "report.html", html))
-    report(1.0, "run recorded")
+    report(1.0, "run recorded" if run is not None else "files written (not saved as a run)")
     return RecordedComparison(fidelity=fidelity, written=written, run=run)
 
 
