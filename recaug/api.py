@@ -78,8 +78,9 @@ class Comparison:
             wanted = pd.Series(False, index=table.index)
             for metric, k in _primary(self.config):
                 wanted |= (table["metric"] == metric) & (table["k"] == k) & (table["slice"] == "all")
-        columns = [c for c in [*VERDICT_COLUMNS, "n_seeds", "mde"] if c in table.columns]
-        return table.loc[wanted, columns].reset_index(drop=True)
+        columns = [c for c in [*VERDICT_COLUMNS, "n_seeds", "n_users", "mde"] if c in table.columns]
+        # every number with its protocol, seeds and users
+        return table.loc[wanted, columns].assign(protocol=self.config.protocol).reset_index(drop=True)
 
     def summary(self) -> str:
         """The verdicts in words, as the CLI prints them."""

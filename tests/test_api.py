@@ -66,6 +66,9 @@ def test_verdicts_cost_and_figures(comparison: recaug.Comparison) -> None:
     assert set(verdicts["variant"]) == {"random", "A/A control"} and set(verdicts["model"]) == {"pop", "itemknn"}
     assert (verdicts["ci_low"] <= verdicts["delta"]).all() and (verdicts["delta"] <= verdicts["ci_high"]).all()
     assert verdicts["verdict"].notna().all()
+    # every number with its protocol, its seeds and its users (200 users of ML-100k, about 190 with test items)
+    assert set(verdicts["protocol"]) == {"random-811"} and set(verdicts["n_seeds"]) == {3}
+    assert verdicts["n_users"].between(150, 200).all()
     cost = comparison.cost
     assert cost is not None and "random" in set(cost["variant"])
     figures = comparison.figures()

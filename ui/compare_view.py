@@ -4,6 +4,7 @@ verdict in words, starting from the question declared before the run."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,7 @@ import streamlit as st
 from recaug.core.variants import ordered_variants
 from recaug.evaluate.design import NOTHING
 from recaug.evaluate.metrics import ACCURACY_METRICS
+from recaug.evaluate.power import MAX_SEEDS_SHOWN
 from recaug.evaluate.significance import (
     AA_CONTROL,
     DIRECTIONS,
@@ -18,7 +20,6 @@ from recaug.evaluate.significance import (
     MIN_SEEDS,
     NO_VERDICT,
     complete,
-    row_power_sentence,
 )
 from recaug.experiment import compare_table
 from ui.tables import MISSING, as_text, right_aligned
@@ -200,6 +201,19 @@ def decided_elsewhere(significance: pd.DataFrame | None, slice_name: str) -> str
     return "Decided on the question's other slices (choose one above to see it): " + "; ".join(parts) + "."
 
 
+def short_power(row: dict[str, Any]) -> str:
+    """'detectable ±0.011, about 9 seeds would decide this Δ': an undecided row's power, short enough for one line
+    per arm (the sentence behind it is the report's and the CLI's ``row_power_sentence``)."""
+    mde_value, needed = row.get("mde"), row.get("seeds_to_decide")
+    if mde_value is None or pd.isna(mde_value):
+        return ""
+    text = f"detectable ±{mde_value:.3g}"
+    if needed is not None and pd.notna(needed):
+        text += f", more than {MAX_SEEDS_SHOWN} seeds" if needed > MAX_SEEDS_SHOWN else f", about {int(needed)} seeds"
+        text += " would decide this Δ"
+    return text
+
+
 def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
     """The verdict in words, from the primary question: per arm, which models it helps or hurts on the primary rows
     of this slice, each undecided one with what the design can detect; then a line on the exploratory rows."""
@@ -221,8 +235,8 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
                 what = f"exact Δ {row['delta']:+.4f}, {row['verdict']} (deterministic: no training noise)"
             else:
                 what = f"{row['verdict']} (Δ {row['delta']:+.4f})"
-            power = row_power_sentence(row) if row["verdict"] not in DIRECTIONS else ""
-            words.append(f"{row['model']} {row['metric']}@{row['k']}: {what}" + (f" — {power}" if power else ""))
+            power = short_power(row) if row["verdict"] not in DIRECTIONS else ""
+            words.append(f"{row['model']} {row['metric']}@{row['k']}: {what}" + (f", {power}" if power else ""))
         lines.append(f"- **{variant}** — " + "; ".join(words) + ".")
     if n_seeds < MIN_SEEDS:
         plural = "s" if n_seeds != 1 else ""
@@ -230,7 +244,8 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
     else:
         caveat = (
             "Intervals and tests are over seeds; each model and arm is one question, Benjamini-Hochberg-corrected "
-            f"over its primary rows only. Other rows ({EXPLORATORY}) show Δ and interval without a verdict."
+            f"over its primary rows only. Other rows ({EXPLORATORY}) show Δ and interval without a verdict. "
+            "'Detectable' is the smallest change these seeds tell apart with 80% power."
         )
     users = primary["n_users"].dropna()
     count = f", {int(users.min()):,} users" if len(users) else ""

@@ -96,3 +96,16 @@ def test_a_zero_seed_noise_is_not_called_deterministic() -> None:
     shown = display_frame(table)
     assert shown.iloc[0]["seed noise ±"] == SAME_EVERY_SEED
     assert shown.iloc[0]["q (BH)"] == "0.0496"  # not '0.050', which reads as undecided
+
+
+def test_an_undecided_rows_power_fits_on_its_arms_line() -> None:
+    """The verdict had ~6 sentences per arm, each repeating 'with 3 seeds this comparison can tell apart …'."""
+    from recaug.evaluate.power import MAX_SEEDS_SHOWN
+    from ui.compare_view import short_power
+
+    assert (
+        short_power({"mde": 0.01234, "seeds_to_decide": 9}) == "detectable ±0.0123, about 9 seeds would decide this Δ"
+    )
+    far = short_power({"mde": 0.01, "seeds_to_decide": MAX_SEEDS_SHOWN + 1})
+    assert far == f"detectable ±0.01, more than {MAX_SEEDS_SHOWN} seeds would decide this Δ"
+    assert short_power({"mde": float("nan")}) == ""
