@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from recaug.augment.item_text import id_text_warning
+from recaug.data.schema import REAL
 from recaug.data.splits import protocol_summary
-from recaug.reporting.export import augmented_training_data, to_csv_bytes, to_parquet_bytes
+from recaug.reporting.export import arm_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_memorisation import keep_with_augmentation, memorisation_panel
 from ui.augment_tuning import tuning_panel
 from ui.augment_view import llm_estimate_panel, method_form, result_panel
@@ -66,30 +66,37 @@ if results:
     for tab, (name, result) in zip(tabs, results.items(), strict=True):
         with tab:
             result_panel(name, result, dataset)
-    with friendly_errors("prepare the augmented training data"):
-        training = augmented_training_data(
-            results_split(dataset)[0].train,
-            pd.concat([r.rows for r in results.values()], ignore_index=True),
-        )
+    with friendly_errors("prepare each method's training data"):
+        train = results_split(dataset)[0].train
         st.markdown(
-            f"**Augmented training data** — {len(training):,} rows (real training split + synthetic, "
-            "with `origin` and `confidence`), ready for your own models:"
+            "**Training data per method**, ready for your own models: the real training split plus one method's "
+            "synthetic rows, exactly what Compare trains that method on (columns `origin` and `confidence` on "
+            "every row; `timestamp` in Unix seconds, UTC).",
+            help="One file per method, never several mixed: a mix is no arm Compare evaluates and repeats "
+            "user-item pairs that two methods both proposed.",
         )
-        left, right = st.columns(2)
-        left.download_button(
-            "Augmented training data (CSV)",
-            to_csv_bytes(training),
-            "augmented_train.csv",
-            "text/csv",
-            key="download_train_csv",
-        )
-        right.download_button(
-            "Augmented training data (Parquet)",
-            to_parquet_bytes(training),
-            "augmented_train.parquet",
-            "application/octet-stream",
-            key="download_train_parquet",
-        )
+        for name, result in results.items():
+            arm = arm_training_data(dataset, train, result)
+            synthetic = int((arm["origin"] != REAL).sum())
+            label, csv, parquet = st.columns([3, 1, 1], vertical_alignment="center")
+            label.markdown(
+                f"`{name}`: {len(arm):,} rows = {len(arm) - synthetic:,} real + {synthetic:,} synthetic"
+                + (" (LLM negatives with `polarity` -1)" if "polarity" in arm and (arm["polarity"] < 0).any() else "")
+            )
+            csv.download_button(
+                f"{name} (CSV)",
+                to_csv_bytes(arm),
+                f"train_real_plus_{name}.csv",
+                "text/csv",
+                key=f"download_train_csv:{name}",
+            )
+            parquet.download_button(
+                f"{name} (Parquet)",
+                to_parquet_bytes(arm),
+                f"train_real_plus_{name}.parquet",
+                "application/octet-stream",
+                key=f"download_train_parquet:{name}",
+            )
     st.page_link("pages/3_Compare.py", label="Next: compare models before and after →", icon=":material/bar_chart:")
 else:
     st.info("Pick one or more methods and press **Run augmentation**.")

@@ -109,3 +109,32 @@ def test_secrets_in_base_urls_are_redacted() -> None:
     assert "SECRET" not in text and "sk-2" not in text
     assert "http://***@host:8000/v1?api_key=***&x=1" in text
     assert redact_secrets("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
+
+
+def test_each_arm_downloads_as_compare_trains_it_with_integer_timestamps() -> None:
+    """A user downloaded real rows plus every method's rows in one file (no arm Compare evaluates, duplicated
+    pairs) with timestamps as '880415766.0': each method's file is now its own arm, and integers stay integers."""
+    from recaug.augment import create_augmenter
+    from recaug.data.builtin import load_ml100k
+    from recaug.data.dataset import Dataset
+    from recaug.reporting.export import arm_training_data
+
+    interactions, items = load_ml100k()
+    dataset = Dataset.from_frames(interactions, items, name="ml-100k")
+    train = make_split(dataset.interactions, "random-811", 0).train
+    training = dataset.training_data(train)
+    results = {
+        name: create_augmenter(name, seed=0).fit(training).augment(500)
+        for name in ("itemknn-expansion", "popularity", "edge-dropout")
+    }
+    for name, result in results.items():
+        arm = arm_training_data(dataset, train, result)
+        removed = 0 if result.removed is None else len(result.removed)
+        assert len(arm) == len(train) - removed + len(result.rows)
+        assert set(arm["origin"]) <= {"real", name}, "one method's rows only, never a mix"
+        assert not arm.duplicated(["user_id", "item_id"]).any()
+        csv = pd.read_csv(io.BytesIO(to_csv_bytes(arm)), dtype=str, keep_default_na=False)
+        real = csv[csv["origin"] == "real"]
+        assert real["timestamp"].str.fullmatch(r"\d+").all(), real["timestamp"].head().tolist()
+        assert (csv.loc[csv["origin"] != "real", "timestamp"] == "").all()
+    assert results["edge-dropout"].removed is not None and len(results["edge-dropout"].removed) > 0

@@ -21,6 +21,7 @@ from ui.augment_tuning import tuning_costs_panel
 from ui.errors import friendly_errors
 from ui.escape import markdown_prose
 from ui.param_form import method_params_form, param_key
+from ui.skill_view import INSIST_HINT, run_skill_panel
 from ui.state import recalled, remember, remembered_choice
 
 TARGET_LABELS = {
@@ -290,29 +291,52 @@ def _info_cards(info: dict[str, Any]) -> None:
         cols[1].metric("Users touched", f"{info.get('users_touched', 0):,}")
         cols[2].metric("Share of training data", f"{info.get('synthetic_share', 0):.1%}")
     fit, generate = float(info.get("fit_seconds", 0.0)), float(info.get("seconds", 0.0))
+    # The skill check runs before the generation and is timed apart; a check reused from "Check skill now" cost
+    # this run nothing. Left out, a run that only checked showed "0.0 s" after a 45 s wait.
+    skill = 0.0 if info.get("skill_cached") else float(info.get("skill_seconds", 0.0))
+    checked = f" + skill check {skill:.1f} s" if "skill_seconds" in info else ""
     cols[3].metric(
         "Time",
-        f"{fit + generate:.1f} s",
-        help=f"fitting the augmenter {fit:.1f} s + generating rows {generate:.1f} s (LLM calls included)",
+        f"{fit + skill + generate:.1f} s",
+        help=f"fitting the augmenter {fit:.1f} s{checked} + generating rows {generate:.1f} s (LLM calls included)",
     )
-    llm_keys = [
-        k
-        for k in ("calls", "tokens_in", "tokens_out", "cache_hit_rate", "rejection_rate", "flip_rate", "negatives")
-        if k in info
-    ]
+    llm_keys = [k for k in LLM_CARDS if k in info]
     if llm_keys:
-        cols = st.columns(len(llm_keys))
-        for col, key in zip(cols, llm_keys, strict=True):
+        for col, key in zip(st.columns(len(llm_keys)), llm_keys, strict=True):
             value = info[key]
-            col.metric(key.replace("_", " "), f"{value:.1%}" if key.endswith("rate") else f"{value:,}")
+            label, why = LLM_CARDS[key]
+            if key == "skill_calls" and info.get("skill_cached"):
+                value, why = 0, f"{why} This run reused the check measured earlier ({info[key]:,} calls then)."
+            col.metric(label, f"{value:.1%}" if key.endswith("rate") else f"{value:,}", help=why)
+
+
+# The LLM cards after a run: (label, hover text). The skill check's calls are listed apart from the augmentation's,
+# so "0 calls" after a failed check never hides the calls the check made.
+LLM_CARDS = {
+    "calls": (
+        "LLM calls",
+        "Calls the augmentation spent generating rows, cache hits included; the skill check's are counted apart.",
+    ),
+    "skill_calls": (
+        "skill-check calls",
+        "Calls the skill check made before any spending; not counted against the LLM-call cap.",
+    ),
+    "tokens_in": ("tokens in", "Prompt tokens of the augmentation calls."),
+    "tokens_out": ("tokens out", "Generated tokens of the augmentation calls."),
+    "cache_hit_rate": ("cache hit rate", "Share of augmentation calls answered from the response cache."),
+    "rejection_rate": ("rejection rate", "Share of prompts that added no row."),
+    "flip_rate": ("flip rate", "Share of users whose pick changed with the candidate order."),
+    "negatives": ("negatives", "Negative rows (polarity -1) kept."),
+}
 
 
 def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     """Info cards, a preview with titles, the CSV download and (for LLM methods) sample prompts."""
     info = result.info
-    for warning in llm_warnings([info]):  # unfilled budget, failed calls: never a silent shortfall
+    for warning in llm_warnings([info], INSIST_HINT):  # unfilled budget, failed calls: never a silent shortfall
         st.warning(markdown_prose(warning.split(": ", 1)[1]), icon=":material/warning:")
     _info_cards(info)
+    run_skill_panel(info)  # the LLM's measured skill next to what it cost and decided, not only in the raw info
     if isinstance(info.get("memorisation"), dict):  # kept by ui.augment_memorisation
         st.caption(f"Memorisation check of this server model: {markdown_prose(info['memorisation']['line'])}")
     tuning_costs_panel(info)

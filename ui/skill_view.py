@@ -2,7 +2,8 @@
 
 One call on the page (``config = skill_panel(dataset, config)``): two checkboxes (check first; spend anyway) that
 set ``min_skill`` / ``insist`` for every LLM method, a button that measures the check now, and the measured table
-with its verdict; after a run, the check each LLM method ran. The measurement is :mod:`recaug.augment.llm.skill`.
+with its verdict. After a run, :func:`run_skill_panel` shows the check each LLM method ran next to its result. The
+measurement is :mod:`recaug.augment.llm.skill`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,44 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from recaug.augment.llm.llm_common import llm_augmenter_params
-from recaug.augment.llm.skill import SKILL_COLUMNS, SkillReport, payoff_line
+from recaug.augment.llm.llm_common import llm_augmenter_params, skill_cost_phrase
+from recaug.augment.llm.skill import (
+    CHANCE,
+    ENCODER,
+    LLM,
+    OWN_ENCODER,
+    POPULARITY,
+    SKILL_COLUMNS,
+    TUNED_ENCODER,
+    SkillReport,
+    payoff_line,
+)
 from recaug.augment.options import merge_params
 from recaug.data.dataset import Dataset
 from recaug.text.tuning_cost import TUNING
 from ui.augment_tuning import tuning_costs_panel
 from ui.errors import friendly_errors
-from ui.state import AUGMENT_RESULTS, augment_preview, recalled, remember
+from ui.state import augment_preview, recalled, remember
 
 CHECKED = "llm_skill_report"
+INSIST_LABEL = "Spend anyway, even if it fails"
+# How the page's messages name the override of a failed check: the checkbox as the user sees it.
+INSIST_HINT = f'tick "{INSIST_LABEL}" under "Does the LLM know this data?" to spend anyway'
+SCORER_NAMES = {
+    LLM: "LLM",
+    ENCODER: "sentence encoder (free)",
+    TUNED_ENCODER: "tuned encoder",
+    OWN_ENCODER: "the run's encoder",
+    POPULARITY: "popularity (free)",
+    CHANCE: "chance",
+}
+SKILL_HELP = (
+    "Measured on the training split only (validation and test are never used): each of these users lost one "
+    "training item (their latest, when the data has times), which was put among 9 random items the user had not "
+    "seen; every scorer picked one of the 10. The hit rate is how often its pick was the held-out item, the "
+    "interval a 95% bootstrap interval over users. An LLM no better than chance, or below the free sentence "
+    "encoder, is not worth its calls."
+)
 
 
 def skill_panel(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +75,7 @@ def skill_panel(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
     insist = remember(
         "llm_insist",
         right.checkbox(
-            "Spend anyway, even if it fails",
+            INSIST_LABEL,
             recalled("llm_insist", False),
             key="llm_insist",
             disabled=not check,
@@ -64,7 +93,6 @@ def skill_panel(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
     saved = st.session_state.get(CHECKED)
     if saved and saved[0] == experiment.to_dict() and saved[1] is not None:
         _show_report(saved[1])
-    _show_run_checks()
     return config
 
 
@@ -79,16 +107,50 @@ def _show_report(report: SkillReport) -> None:
     tuning_costs_panel({TUNING: report.tuning})  # the tuned encoder the check compared with, if it tuned one
 
 
-def _show_run_checks() -> None:
-    """The checks the last augmentation ran (one per LLM method that would have called the LLM)."""
-    results = st.session_state.get(AUGMENT_RESULTS) or {}
-    for name, result in results.items():
-        info = result.info
-        if not info.get("llm_skill"):
-            continue
-        outcome = "ran anyway (insisted)" if info.get("llm_insisted") else None
-        if outcome is None:
-            outcome = "spent its budget" if info.get("llm_skill_passed") else "made no LLM calls"
-        with st.expander(f"Skill check of the last run: {name} {outcome}"):
-            st.dataframe(pd.DataFrame(info["llm_skill"]), hide_index=True, width="stretch")
-            st.caption(str(info.get("llm_skill_verdict", "")))
+def run_skill_panel(info: dict[str, Any]) -> None:
+    """The skill check a finished LLM run measured, next to its result: the LLM against chance and the free
+    baselines, how many held-out training items it was measured on, what the check cost and what it decided."""
+    rows = info.get("llm_skill")
+    if not rows:
+        return
+    table = pd.DataFrame(rows)
+    users, candidates = int(table["n_users"].max()), round(1 / float(table["chance"].iloc[0]))
+    st.markdown(
+        f"**Skill check before spending** — how often each scorer picked a user's held-out training item "
+        f"({users:,} users, one item each, among {candidates:,} candidates)",
+        help=SKILL_HELP,
+    )
+    shown = pd.DataFrame(
+        {
+            "scorer": [SCORER_NAMES.get(str(r), str(r)) for r in table["scorer"]],
+            "picked the held-out item": [f"{v:.1%}" for v in table["hit_rate"]],
+            "95% interval": [
+                f"1 in {candidates} by luck" if r == CHANCE else f"{lo:.1%} – {hi:.1%}"
+                for r, lo, hi in zip(table["scorer"], table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "held-out items": table["n_users"].astype(int),
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="content",
+        column_config={
+            "scorer": st.column_config.TextColumn(help="LLM: the configured model; the others are free baselines"),
+            "picked the held-out item": st.column_config.TextColumn(
+                help="hit rate: share of users whose held-out "
+                "training item was the scorer's top pick among the candidates (ties share the hit)"
+            ),
+            "95% interval": st.column_config.TextColumn(help="bootstrap interval over users"),
+            "held-out items": st.column_config.NumberColumn(help="users measured, one held-out training item each"),
+        },
+    )
+    if info.get("llm_skill_passed"):
+        outcome = "The LLM passed, so the run spent its calls."
+    elif info.get("llm_insisted"):
+        outcome = "The LLM failed, but you chose to spend anyway."
+    else:
+        outcome = "The LLM failed, so the run spent no LLM call on augmentation."
+    llm = table.loc[table["scorer"] == LLM, "hit_rate"]
+    payoff = f" {payoff_line(float(llm.iloc[0]))}" if len(llm) else ""
+    st.caption(f"Cost of the check: {skill_cost_phrase(info)}. {outcome}{payoff}", help=SKILL_HELP)

@@ -6,7 +6,7 @@ import io
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,8 +14,12 @@ from recaug.core.secrets import redact_secrets
 from recaug.data.prepare import PrepareReport
 from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, RATING, REAL, TIMESTAMP, USER
 from recaug.evaluate.significance import significance_table
-from recaug.experiment import ExperimentResult
+from recaug.experiment import ExperimentResult, without_removed
 from recaug.experiment.cost import cost_table
+
+if TYPE_CHECKING:
+    from recaug.augment.base import AugmentResult
+    from recaug.data.dataset import Dataset
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,7 +65,9 @@ def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
 def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
     """Training split plus synthetic rows in canonical columns; every row has ``origin`` and ``confidence``.
 
-    Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating.
+    Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating. Integer
+    columns of the training split (Unix-second timestamps, whole ratings) stay integers where synthetic rows leave
+    them empty, so a CSV reads ``880415766``, not ``880415766.0``.
     """
     columns = [USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE]
     columns += [c for c in ("prompt_id", "seed", POLARITY) if c in synthetic.columns]
@@ -72,7 +78,17 @@ def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.
         real[POLARITY] = 1
         synthetic = synthetic.assign(**{POLARITY: synthetic[POLARITY].fillna(1).astype(int)})
     frames = [frame for frame in (real, synthetic.reindex(columns=columns)) if len(frame)]
-    return pd.concat(frames, ignore_index=True) if frames else real
+    out = pd.concat(frames, ignore_index=True) if frames else real
+    for column in (RATING, TIMESTAMP):
+        if column in train.columns and pd.api.types.is_integer_dtype(train[column]):
+            out[column] = out[column].astype("Int64")
+    return out
+
+
+def arm_training_data(dataset: Dataset, train: pd.DataFrame, result: AugmentResult) -> pd.DataFrame:
+    """One method's arm as Compare trains it: the training split minus the edges the method removed, plus its own
+    synthetic rows (negatives kept with ``polarity`` -1). Never several methods mixed: that is no arm at all."""
+    return augmented_training_data(without_removed(dataset, train, result.removed), result.rows)
 
 
 def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:

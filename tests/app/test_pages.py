@@ -72,9 +72,10 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     assert _metrics(app)["Share of training data"] == "10.0%"
     labels = [b.label for b in app.get("download_button")]
     assert any("Download similarity" in label for label in labels)
-    assert {"Augmented training data (CSV)", "Augmented training data (Parquet)"} <= set(labels)
+    # One training-data file per method (the arm Compare trains), never every method's rows mixed.
+    assert {"similarity (CSV)", "similarity (Parquet)"} <= set(labels)
     kept = int(_metrics(app)["Synthetic rows"].replace(",", ""))
-    expected = f"{80_808 + kept:,} rows"  # random-811 seed 0 training split + every synthetic row
+    expected = f"{80_808 + kept:,} rows = 80,808 real + {kept:,} synthetic"  # random-811 seed 0 training split
     assert any(expected in m.value for m in app.markdown), expected
 
     app.switch_page("pages/2_Embeddings.py").run()

@@ -102,3 +102,52 @@ def test_skill_check_is_shown_and_decides_whether_the_run_spends(
     assert (info["calls"] > 0) == passed, "a failed check spends nothing; a passed one spends"
     if not passed:
         assert any("failed the skill check" in w.value for w in app.warning)
+
+
+def test_a_failed_skill_check_shows_its_skill_cost_and_the_checkbox_that_overrides_it(
+    llm_home: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A user saw "no LLM call was spent (insist to run it anyway)", "Time 0.0 s" and "calls 0" after a 123-call,
+    45 s check, the skill only in the raw JSON, and, insisting, "the cap (60) stopped it after 45 calls"."""
+    from recaug.augment.llm import skill as skill_module
+
+    monkeypatch.setattr(skill_module, "_CACHE", {})  # measured by this run, not reused from another test's check
+    app = augment_page(monkeypatch, tmp_path, "llm-interactions")
+    app.number_input(key="llm_max_calls").set_value(60).run()
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    info = app.session_state[AUGMENT_RESULTS]["llm-interactions"].info
+    assert not info["llm_skill_passed"], "the packaged 135M model is at chance on ML-100k (README)"
+    warning = " ".join(w.value for w in app.warning)
+    assert f"failed the skill check ({info['skill_calls']:,} LLM calls in" in warning and "skill_cached" not in info
+    assert "no LLM call was spent on augmentation" in warning and "no LLM call was spent (" not in warning
+    assert 'tick "Spend anyway, even if it fails"' in warning and "insist" not in warning
+    assert app.checkbox(key="llm_insist").label == "Spend anyway, even if it fails"  # the box the text names
+    cards = {m.label: m for m in app.metric}
+    assert cards["skill-check calls"].value == f"{info['skill_calls']:,}" and info["skill_calls"] >= 100
+    assert cards["LLM calls"].value == "0"
+    assert float(cards["Time"].value.removesuffix(" s")) >= info["skill_seconds"] - 0.05 > 1.0
+    assert "skill check" in cards["Time"].help
+    # The measured skill next to the result, readable: the LLM against chance and the free baselines.
+    heading = next(m for m in app.markdown if "Skill check before spending" in m.value)
+    assert "100 users" in heading.value and "held-out training item" in heading.value and heading.help
+    skill = next(d.value for d in app.dataframe if "scorer" in d.value.columns).set_index("scorer")
+    assert list(skill.index) == ["LLM", "sentence encoder (free)", "popularity (free)", "chance"]
+    assert skill.loc["chance", "picked the held-out item"] == "10.0%" and (skill["held-out items"] == 100).all()
+    assert any(c.value.startswith("Cost of the check:") and "spent no LLM call" in c.value for c in app.caption)
+
+    app.checkbox(key="llm_insist").check().run()
+    app.button(key="run_augment").click().run()
+    no_errors(app)
+    info = app.session_state[AUGMENT_RESULTS]["llm-interactions"].info
+    assert info["llm_insisted"] and 0 < info["calls"] <= 60
+    warning = " ".join(w.value for w in app.warning)
+    assert "stopped it after" not in warning
+    prompted = f"left room to prompt only {info['users_prompted']:,} of {info['users_targeted']:,} targeted users"
+    assert f"LLM-call cap (60) {prompted} ({info['calls']:,} calls made" in warning
+    assert {m.label: m.value for m in app.metric}["LLM calls"] == f"{info['calls']:,}"
+    # The same check was reused, so this run claims none of its calls or seconds.
+    assert info["skill_cached"] and {m.label: m.value for m in app.metric}["skill-check calls"] == "0"
+    assert any("reused from the check measured earlier" in c.value for c in app.caption)

@@ -559,17 +559,56 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
-def budget_note(info: dict[str, Any]) -> dict[str, Any]:
-    """``budget_reached`` and, when the rows fall short of the budget, ``budget_note`` saying why."""
+# How each caller names the override of a failed skill check in its messages (the CLI's flag, the page's checkbox).
+INSIST_API = "set insist=True to spend anyway"
+
+
+def skill_cost_phrase(info: dict[str, Any]) -> str:
+    """What the skill check itself cost, for a sentence: it makes calls even when the augmentation then makes none,
+    so "no LLM call was spent" would be untrue (a check reused from an earlier measurement cost this run nothing)."""
+    if info.get("skill_cached"):
+        return "reused from the check measured earlier, no new LLM calls"
+    calls, hits = int(info.get("skill_calls", 0)), int(info.get("skill_cache_hits", 0))
+    cached = f", {'all' if hits == calls else f'{hits:,}'} from the response cache" if hits else ""
+    return f"{calls:,} LLM calls in {float(info.get('skill_seconds', 0.0)):.1f} s{cached}"
+
+
+def cap_phrase(info: dict[str, Any]) -> str:
+    """Why the call cap left the budget unfilled, with the numbers that are true: the cap limits how many users (or
+    items) are planned, keeping room for the worst-case calibration calls, so the calls made can stay below it; the
+    skill check's calls are not counted against it."""
+    cap, calls = int(info.get("max_calls", 0)), int(info.get("calls", 0))
+    calibration = int(info.get("calibration_calls", 0))
+    made = f"{calls:,} calls made" + (f", {calibration:,} of them calibration" if calibration else "")
+    if "users_targeted" in info:
+        whom = f"{int(info.get('users_prompted', 0)):,} of {int(info['users_targeted']):,} targeted users"
+    elif "items_prompted" in info:
+        whom = f"{int(info['items_prompted']):,} items"
+    else:
+        whom = f"{int(info.get('users_prompted', 0)):,} users"
+    outside = (
+        f"; the skill check's {int(info['skill_calls']):,} calls are not counted against the cap"
+        if info.get("skill_calls") and not info.get("skill_cached")
+        else ""
+    )
+    return f"the LLM-call cap ({cap:,}) left room to prompt only {whom} ({made}{outside})"
+
+
+def budget_note(info: dict[str, Any], insist: str = INSIST_API) -> dict[str, Any]:
+    """``budget_reached`` and, when the rows fall short of the budget, ``budget_note`` saying why. ``insist`` is how
+    the caller's user overrides a failed skill check (its flag or checkbox), so each surface names its own."""
     budget, kept = int(info.get("budget", 0)), int(info.get("kept", 0))
     if kept >= budget:
         return {"budget_reached": True}
     if info.get("llm_skill_passed") is False and not info.get("llm_insisted"):
-        why = "the LLM failed the skill check, so no LLM call was spent (insist to run it anyway)"
-        return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows ({why})"}
+        why = (
+            f"the LLM failed the skill check ({skill_cost_phrase(info)}), so no LLM call was spent on augmentation; "
+            f"{insist}"
+        )
+        return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows — {why}"}
     reasons = []
     if info.get("calls_capped"):
-        reasons.append(f"the LLM-call cap ({info.get('max_calls')}) stopped it after {info.get('calls', 0)} calls")
+        reasons.append(cap_phrase(info))
     if info.get("rejection_rate"):
         reasons.append(f"{info['rejection_rate']:.0%} of prompts were rejected")
     if info.get("picks_limited"):
@@ -580,8 +619,9 @@ def budget_note(info: dict[str, Any]) -> dict[str, Any]:
     return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows ({why})"}
 
 
-def llm_warnings(infos: Sequence[dict[str, Any]]) -> list[str]:
-    """Lines for the CLI and the UI: failed/retried LLM calls and unfilled budgets, one per augmenter and seed."""
+def llm_warnings(infos: Sequence[dict[str, Any]], insist: str = INSIST_API) -> list[str]:
+    """Lines for the CLI and the UI: failed/retried LLM calls and unfilled budgets, one per augmenter and seed.
+    The budget note is rebuilt with the caller's ``insist`` wording (its flag or checkbox)."""
     out = []
     for info in infos:
         where = f"{info.get('augmenter', '?')}" + (f" (seed {info['seed']})" if "seed" in info else "")
@@ -591,7 +631,8 @@ def llm_warnings(infos: Sequence[dict[str, Any]]) -> list[str]:
                 f"{info.get('retries', 0)} retries; their prompts added nothing (see llm_log.jsonl)"
             )
         if info.get("budget_note"):
-            out.append(f"{where}: {info['budget_note']}")
+            note = budget_note(info, insist).get("budget_note", info["budget_note"])
+            out.append(f"{where}: {note}")
     return out
 
 

@@ -25,6 +25,7 @@ Measured on ML-100k (issue 20): the packaged SmolLM2-135M picks the held-out ite
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Sequence
@@ -200,6 +201,9 @@ class SkillReport:
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # Cost records (recaug.text.tuning_cost) of encoders the check tuned on its reduced split: part of its price.
     tuning: list[dict[str, Any]] = field(default_factory=list)
+    # Reused from an earlier check in this process (the page's "Check skill now"): the run made none of its calls.
+    cached: bool = False
+    cache_hits: int = 0  # of ``calls``, answered from the response cache (why a 123-call check can take 0.0 s)
 
     def row(self, scorer: str) -> pd.Series:
         return self.table.set_index("scorer").loc[scorer]
@@ -220,6 +224,8 @@ class SkillReport:
             "llm_skill_verdict": self.verdict,
             "skill_calls": self.calls,
             "skill_seconds": round(self.seconds, 3),
+            "skill_cache_hits": self.cache_hits,
+            **({"skill_cached": True} if self.cached else {}),
         }
 
 
@@ -300,8 +306,8 @@ def check_skill(
     scoring = _scoring_params(augmenter)
     encoders = list(encoders or skill_encoders(augmenter))
     key = _key(train, augmenter, scoring, users, n_users, n_candidates, encoders, rule)
-    if key in _CACHE:
-        return _CACHE[key]
+    if key in _CACHE:  # marked as reused, so the run does not claim the check's calls and seconds as its own
+        return dataclasses.replace(_CACHE[key], cached=True)
     task = held_out_task(train, users, n_users=n_users, n_candidates=n_candidates, seed=seed)
     # By name: this module is imported by the LLM augmenters' base, so it must not import their modules. A tuned
     # LLM is tuned again on the reduced split (its run's adapter learned the held-out items).
@@ -332,7 +338,9 @@ def check_skill(
     tuning = [
         {**r, "component": f"{r['component']} (skill check: split minus held-out items)"} for r in tuned.get(TUNING, [])
     ]
-    outcome = SkillReport(table, passed, verdict, label, int(used["calls"]), seconds, per_user, tuning)
+    outcome = SkillReport(
+        table, passed, verdict, label, int(used["calls"]), seconds, per_user, tuning, cache_hits=int(used["cache_hits"])
+    )
     _CACHE[key] = outcome
     return outcome
 
@@ -382,8 +390,9 @@ def skill_table(infos: Sequence[dict[str, Any]]) -> pd.DataFrame | None:
     return pd.concat(frames.values(), ignore_index=True)[[*SKILL_COLUMNS, "seed"]]
 
 
-def skill_notes(infos: Sequence[dict[str, Any]]) -> list[str]:
-    """One sentence per seed and outcome for the CLI and the report: what the check measured and what it did."""
+def skill_notes(infos: Sequence[dict[str, Any]], insist: str = "insist to run it") -> list[str]:
+    """One sentence per seed and outcome for the CLI and the report: what the check measured and what it did.
+    ``insist`` is how the reader overrides a failed check (the CLI names its flag)."""
     out: dict[str, str] = {}
     for info in infos:
         verdict = info.get("llm_skill_verdict")
@@ -396,7 +405,8 @@ def skill_notes(infos: Sequence[dict[str, Any]]) -> list[str]:
             else (
                 f" {info.get('augmenter', 'The augmenter')} ran anyway (insist)."
                 if info.get("llm_insisted")
-                else f" {info.get('augmenter', 'The augmenter')} made no LLM calls (skipped; insist to run it)."
+                else f" {info.get('augmenter', 'The augmenter')} made no LLM calls beyond the check's own "
+                f"(skipped; {insist})."
             )
         )
         out[f"{where}{verdict}{done}"] = ""
