@@ -22,7 +22,7 @@ from ui.errors import friendly_errors
 from ui.escape import markdown_prose
 from ui.param_form import method_params_form, param_key
 from ui.skill_view import INSIST_HINT, run_skill_panel
-from ui.state import recalled, remember, remembered_choice
+from ui.state import keep_augment_setting, recalled, remember, remembered_choice
 
 TARGET_LABELS = {
     "light-users": "Light users (bottom 25% by activity)",
@@ -54,6 +54,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         default=[n for n in current["augmenters"] if n in names],
         format_func=describe,
         key="aug_methods",
+        on_change=lambda: keep_augment_setting("augmenters", list(st.session_state["aug_methods"])),
         help="Each method adds synthetic interactions to the training split only.",
     )
     left, mid, right = st.columns(3)
@@ -93,6 +94,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         SPLITS.names(),
         key="aug_protocol",
         default=current.get("protocol", "random-811"),
+        on_pick=lambda value: keep_augment_setting("protocol", value),
         help="How train/validation/test are split; used here and on every page after it. random-811 is RecBole's "
         "default; cold-items holds out whole items (their text is all a method can use); cold-users keeps only "
         "a few interactions of some users.",

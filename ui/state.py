@@ -143,9 +143,32 @@ def remember(key: str, value: Any) -> Any:
 
 
 def remembered_choice(
-    widget: Callable[..., Any], label: str, options: list[Any], *, key: str, default: Any, **kwargs: Any
+    widget: Callable[..., Any],
+    label: str,
+    options: list[Any],
+    *,
+    key: str,
+    default: Any,
+    on_pick: Callable[[Any], None] | None = None,
+    **kwargs: Any,
 ) -> Any:
-    """A radio/selectbox (``widget``) that starts at the remembered option and remembers the new one."""
+    """A radio/selectbox (``widget``) that starts at the remembered option and remembers the new one.
+
+    Remembered in the change's callback too (``on_pick`` gets the new option there): a callback runs before the
+    page's script, so a sidebar click right after the change, which cuts that script short, cannot lose it."""
+
+    def picked() -> None:
+        value = remember(key, st.session_state[key])
+        if on_pick is not None:
+            on_pick(value)
+
     start = recalled(key, default)
     index = options.index(start if start in options else default)
-    return remember(key, widget(label, options, index=index, key=key, **kwargs))
+    return remember(key, widget(label, options, index=index, key=key, on_change=picked, **kwargs))
+
+
+def keep_augment_setting(field: str, value: Any) -> None:
+    """Write ``value`` into the Augment settings' ``field`` at once (what the other pages read): from a widget's
+    callback, for the same reason as :func:`remembered_choice`'s."""
+    if AUGMENT_CONFIG in st.session_state:
+        st.session_state[AUGMENT_CONFIG][field] = value
