@@ -51,7 +51,8 @@ def place_new_item() -> None:
     fields = {}
     for column, box in zip(extra, st.columns(len(extra)) if extra else [], strict=True):
         example = str(dataset.items[column].dropna().astype(str).iloc[0]) if dataset.items[column].notna().any() else ""
-        fields[column] = box.text_input(column, placeholder=example, key=f"whatif_field_{column}")
+        label = str(column).replace("_", " ").capitalize()  # "genres" -> "Genres", as the other fields
+        fields[column] = box.text_input(label, placeholder=example, key=f"whatif_field_{column}")
     k = st.slider("Top-K", 5, 50, 10, key="whatif_k")
     ask_llm = st.checkbox(
         "Also ask the LLM which of these users would like it (llm-cold-items)",
@@ -74,6 +75,7 @@ def place_new_item() -> None:
             str(closest["title"]),
             f"similarity {closest['similarity']:.2f}",
             delta_color="off",
+            delta_arrow="off",  # a similarity, not a change
             help=f"Item {markdown_prose(closest['item_id'])}; the table below lists the nearest items and why.",
         )
         if summary.get("warning"):
@@ -87,7 +89,10 @@ def place_new_item() -> None:
         b.markdown("**Before: content model top-K**")
         b.dataframe(answer.before, hide_index=True, width="stretch")
         a.markdown("**After: similarity cold-item expansion**")
-        a.dataframe(answer.after, hide_index=True, width="stretch")
+        if summary.get("after_reason"):  # an empty table says nothing; this says why
+            a.caption(markdown_prose(summary["after_reason"]))
+        else:
+            a.dataframe(answer.after, hide_index=True, width="stretch")
         if ask_llm and len(answer.before):
             judge = llm_judge(dataset, split, {"seed": seed, **aug["augmenter_params"].get("llm-cold-items", {})})
             candidates = dataset.user_ids.get_indexer(answer.before["user_id"].astype(str).head(20))

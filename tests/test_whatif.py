@@ -110,6 +110,19 @@ def test_after_matches_the_similarity_augmenter_on_cold_items(
     assert receivers == predicted
 
 
+def test_an_expansion_that_reaches_nobody_says_why(index: ContentIndex) -> None:
+    """An empty 'after' table said nothing (user walk); the answer now carries the reason, and only then."""
+    reached = new_item_whatif(index, *CATALOG_STYLE, budget=0.5)
+    assert len(reached.after) and reached.summary["after_reason"] == ""
+    too_far = new_item_whatif(index, *CATALOG_STYLE, budget=0.5, min_similarity=0.99)
+    assert too_far.after.empty
+    assert too_far.summary["after_reason"].startswith("No user's history is similar enough to it")
+    outranked = new_item_whatif(index, *CATALOG_STYLE, budget=3)  # three rows go to the cold items ranked first
+    assert outranked.after.empty
+    assert "other cold catalog items rank higher" in outranked.summary["after_reason"]
+    assert "budget (3 rows)" in outranked.summary["after_reason"]
+
+
 def test_unlike_text_warns_and_empty_title_is_refused(index: ContentIndex) -> None:
     answer = new_item_whatif(index, "Quarterly tax filing checklist", "Forms, deadlines and receipts.")
     assert "catalog's style" in answer.summary["warning"]

@@ -197,7 +197,8 @@ def new_item_whatif(
         }
     )
 
-    after = _similarity_expansion(index, index.profiles @ vector, item_sims, budget, min_similarity, cold_quantile)
+    user_scores = index.profiles @ vector
+    after = _similarity_expansion(index, user_scores, item_sims, budget, min_similarity, cold_quantile)
     position = None
     if embedding_map is not None:
         position = _place(embedding_map, vector, neighbours, train)
@@ -212,9 +213,28 @@ def new_item_whatif(
         "closest_similarity": closest,
         "typical_nearest_similarity": index.typical_nearest,
         "warning": _style_warning(index, closest),
+        "after_reason": "" if len(after) else _why_no_expansion(index, user_scores, budget, min_similarity),
     }
     return NewItemWhatIf(
         text=text, vector=vector, neighbours=neighbours, before=before, after=after, position=position, summary=summary
+    )
+
+
+def _why_no_expansion(index: ContentIndex, scores: np.ndarray, budget: int | float, min_similarity: float) -> str:
+    """Why similarity expansion gives the new item to no user: nobody's history is close enough, or the budget
+    goes to the catalog's cold items that rank above it for every user who is."""
+    users = np.flatnonzero(index.train.user_degree() > 0)
+    close = int((scores[users] >= min_similarity).sum()) if len(users) else 0
+    if close == 0:
+        best = float(scores[users].max()) if len(users) else float("nan")
+        return (
+            f"No user's history is similar enough to it: expansion needs a similarity of at least "
+            f"{min_similarity:.2f} and the closest user has {best:.2f}."
+        )
+    rows = resolve_budget(budget, len(index.train.interactions))
+    return (
+        f"{close:,} users are similar enough to it, but for each of them other cold catalog items rank higher, and "
+        f"the budget ({rows:,} rows) goes to those first."
     )
 
 
