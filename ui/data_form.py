@@ -191,7 +191,11 @@ def upload_section(current: Dataset) -> None:
         "Name of this data", value=name, key=f"data_name_{name}", help="What runs and reports call it."
     )
     use_threshold = middle.checkbox(
-        "Treat ratings as implicit feedback above a threshold", value=False, disabled=RATING not in mapping
+        "Keep only high ratings",  # a short label: the column is a third of the page wide
+        value=False,
+        disabled=RATING not in mapping,
+        help="Treat ratings as implicit feedback: only interactions rated at or above the threshold below are "
+        "kept (the others are dropped before the split). Off: every interaction counts, whatever its rating.",
     )
     suggested = suggested_threshold(frame[mapping[RATING]]) if RATING in mapping else None
     threshold = middle.number_input(

@@ -227,7 +227,7 @@ def read_table(
     if header is None and not has_header:
         notes.append(
             f"{label}: the first line holds data, not column names; columns are taken by position (user, item, "
-            "rating, timestamp): change the mapping, or name them with --columns"
+            "rating, timestamp): change the mapping on Home, or name them with --columns (CLI)"
         )
     if len(delimiter) > 1:
         notes.append(f"{label}: columns separated by {sniff.DELIMITER_NAMES[delimiter]}")
