@@ -79,6 +79,19 @@ def test_a_step_that_reports_its_own_progress_is_extrapolated_inside() -> None:
     assert ProgressClock(now=timeline, plan=["x"]).remaining(0.5) is None  # nothing timed, under a second
 
 
+def test_a_step_just_starting_to_report_is_not_priced_by_another_run() -> None:
+    """An LLM step timed at 1 s in an earlier run (its answers were cached then) ran 45 s of skill check here; 5 s
+    in, with 2% of its calls made, the Augment page said "about 1 s left"."""
+    timeline = _Timeline()
+    earlier = ProgressClock(now=timeline, plan=["augment llm on a cache"])
+    _run(earlier, timeline, [1.0], upto=1)
+    clock = ProgressClock(now=timeline, plan=["augment llm on a cache"])
+    timeline.now += 5.0
+    assert clock.remaining(0.02) is None  # estimating, until it has said enough to extrapolate
+    timeline.now += 5.0
+    assert clock.remaining(0.1) == 90.0  # 10 s for a tenth
+
+
 def test_a_step_slower_than_before_never_shows_zero_left() -> None:
     timeline = _Timeline()
     clock = ProgressClock(now=timeline, plan=["fit bpr-tuned on x"] * 2)

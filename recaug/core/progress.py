@@ -195,6 +195,8 @@ class ProgressClock:
         typical = statistics.median(known.values())
         since = self._now() - self._last  # time the running work has had since the last step finished
         within = fraction * len(self.plan) - self._done  # progress the running step reported, 0..1
+        if 1e-9 < within < 0.05:  # it reports its own progress, too little yet to extrapolate: a price from another
+            return None  # run of the kind (an LLM step answered from its cache there) would say "1 s left" here
         if within >= 0.05:  # the step reports its own progress: extrapolate it
             total = since * (1.0 - within) / within + self._left_cost(self._left[1:], typical)
         else:
@@ -224,8 +226,7 @@ def render_bar(fraction: float, message: str, remaining: float | None, width: in
     """One terminal line: '[#########.......]  42% · 1 min 10 s left · seed 0: fitting bpr on baseline'."""
     fraction = min(max(fraction, 0.0), 1.0)
     filled = round(width * fraction)
+    eta = "estimating" if remaining is None else f"{format_duration(remaining)} left"
     if fraction >= 1.0:
-        eta = "done"
-    else:
-        eta = "estimating" if remaining is None else f"{format_duration(remaining)} left"
+        eta = "done"  # not "estimating" at the end of a step that reported nothing to time
     return f"[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} · {eta} · {message}"
