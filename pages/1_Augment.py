@@ -99,4 +99,9 @@ if results:
             )
     st.page_link("pages/3_Compare.py", label="Next: compare models before and after →", icon=":material/bar_chart:")
 else:
-    st.info("Pick one or more methods and press **Run augmentation**.")
+    st.info(
+        "Press **Run augmentation** to make synthetic rows with the methods chosen above (or go straight to "
+        "**Compare**, which runs them for every seed)."
+        if config["augmenters"]
+        else "Pick one or more methods and press **Run augmentation**."
+    )

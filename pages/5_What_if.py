@@ -87,7 +87,10 @@ def place_new_item() -> None:
             right.plotly_chart(new_item_chart(space, answer.position, title), key="whatif_item_chart")
         b, a = st.columns(2)
         b.markdown("**Before: content model top-K**")
-        b.dataframe(answer.before, hide_index=True, width="stretch")
+        if summary.get("before_reason"):  # an empty table says nothing; this says why
+            b.caption(markdown_prose(summary["before_reason"]))
+        else:
+            b.dataframe(answer.before, hide_index=True, width="stretch")
         a.markdown("**After: similarity cold-item expansion**")
         if summary.get("after_reason"):  # an empty table says nothing; this says why
             a.caption(markdown_prose(summary["after_reason"]))

@@ -10,6 +10,7 @@ from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
 from recaug.reporting.run_verdicts import primary_side_by_side
 from recaug.reporting.runs import (
     OK,
+    comparison_labels,
     comparison_warning_text,
     delete_run,
     list_runs,
@@ -23,7 +24,6 @@ from ui.escape import markdown_code, markdown_prose, markdown_text
 from ui.mlflow_button import mlflow_section
 from ui.page import page_setup
 from ui.reopen import reopen_run
-from ui.tables import right_aligned
 
 page_setup("Runs")
 st.title("Saved runs")
@@ -117,10 +117,9 @@ if len(ids) >= 2:
         if warnings := table.attrs.get("warnings"):  # other data, split protocol, parameters or metrics
             st.warning(markdown_prose(comparison_warning_text(warnings)), icon=":material/compare_arrows:")
         numeric = [str(c) for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c != "k"]
+        headers = comparison_labels(list(table.columns))  # 'Δ A', 'seeds B': as the Compare page names them
+        config = {c: st.column_config.TextColumn(header) for c, header in headers.items()}
+        config |= {c: st.column_config.TextColumn(headers.get(c, c), alignment="right") for c in numeric}
         st.dataframe(
-            readable_comparison(table),
-            hide_index=True,
-            width="stretch",
-            column_config=right_aligned(numeric),
-            key="runs_compare",
+            readable_comparison(table), hide_index=True, width="stretch", column_config=config, key="runs_compare"
         )

@@ -516,7 +516,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         root=args.runs_dir,
         significance=significance,
         label=args.label,
-        progress=_terminal_progress(args.quiet),  # a fresh time-left estimate: saving reports its own 0..1
+        progress=_terminal_progress(args.quiet, stage="saving"),
     )
     out += recorded.written
     if not args.quiet:
@@ -594,10 +594,13 @@ def _write_top_k(result: Any, out: Path) -> list[Path]:
     return write_top_k(result.top_k, out)
 
 
-def _terminal_progress(quiet: bool, clock: ProgressClock | None = None) -> Callable[[float, str], None]:
+def _terminal_progress(
+    quiet: bool, clock: ProgressClock | None = None, stage: str = ""
+) -> Callable[[float, str], None]:
     """A progress bar on stderr with the running step's name and the time left (``clock``: a comparison's, priced
     by its steps; else linear in the fraction): redrawn in place on a terminal (at most 5 times a second), one line
-    every 5 s when stderr is a file or pipe."""
+    every 5 s when stderr is a file or pipe. ``stage``: a short phase after the main one (saving), drawn as
+    'saving · writing the HTML report' without a bar, so the finished run's bar does not seem to go back."""
     import shutil
     import time
 
@@ -612,7 +615,7 @@ def _terminal_progress(quiet: bool, clock: ProgressClock | None = None) -> Calla
         if quiet or (now - last[0] < (0.2 if tty else 5.0) and fraction < 1.0):
             return
         last[0] = now
-        line = render_bar(fraction, message, clock.remaining(fraction))
+        line = f"{stage} · {message}" if stage else render_bar(fraction, message, clock.remaining(fraction))
         if tty:
             width = shutil.get_terminal_size().columns - 1
             print(f"\r{line[:width]:<{width}}", end="", file=sys.stderr, flush=True)
@@ -657,7 +660,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         delete_run(args.run_id, args.dir)
         print(f"deleted run {args.run_id}")
     else:
-        from recaug.reporting.runs import comparison_warning_text, readable_comparison
+        from recaug.reporting.runs import comparison_labels, comparison_warning_text, readable_comparison
 
         table = compare_runs(args.run_a, args.run_b, args.dir)
         if table.attrs["warnings"]:  # other data, split or metrics: printed before the rows it qualifies
@@ -667,7 +670,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
             print("primary rows of both runs (every cell: --all-rows):")
             table = primary_side_by_side(args.run_a, args.run_b, args.dir)
-        print(readable_comparison(table).to_string(index=False))
+        print(readable_comparison(table).rename(columns=comparison_labels(list(table.columns))).to_string(index=False))
     return 0
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from recaug.data.builtin import load_ml100k
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, run_augmenters, run_experiment
-from recaug.experiment.steps import augment_plan, comparison_plan, fitted_kind
+from recaug.experiment.steps import augment_plan, comparison_plan, fitted_kind, scope
 
 STEPS = re.compile(r"\((\d+) of (\d+) steps\)$")
 
@@ -24,14 +24,15 @@ def test_the_comparison_plan_counts_and_names_the_real_fits() -> None:
     run_experiment(dataset, config, progress=lambda fraction, message: seen.append(message))
     totals = {int(m[2]) for message in seen if (m := STEPS.search(message))}
     assert totals == {len(plan)}  # the run counts the plan's steps
-    fitted = Counter(kind for message in seen if (kind := fitted_kind(message, "fp")) is not None)
+    fitted = Counter(kind for message in seen if (kind := fitted_kind(message, scope(config, "fp"))) is not None)
     planned = Counter(kind for kind in plan if kind.startswith("fit "))
     assert fitted == planned  # every fit the plan prices is one the run reports, as often
-    assert plan[:2] == ["augment random on fp", "augment popularity on fp"]  # each seed starts by augmenting
+    # each seed starts by augmenting; kinds are priced per data and protocol (a cold-items fit is not a random-811 one)
+    assert plan[:2] == ["augment random on fp · random-811", "augment popularity on fp · random-811"]
 
     steps: list[float] = []
     run_augmenters(dataset, config, 0, progress=lambda fraction, message: steps.append(fraction))
-    assert augment_plan(config, "fp") == ["augment random on fp", "augment popularity on fp"]
+    assert augment_plan(config, "fp") == ["augment random on fp · random-811", "augment popularity on fp · random-811"]
     assert 0.5 in steps and max(steps) == 1.0  # the first method ends at half the bar, the second at the end
 
 

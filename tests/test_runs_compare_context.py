@@ -69,7 +69,7 @@ def test_cli_runs_compare_warns_and_prints_no_nan(pair, capsys: pytest.CaptureFi
         assert "NaN" not in printed.out and " None " not in printed.out
     main(["runs", "compare", random_811.run_id, cold_items.run_id, "--dir", str(root)])
     rows = capsys.readouterr().out.splitlines()
-    end = rows[1].index("n_seeds_b") + len("n_seeds_b")  # to_string right-aligns a column under its name
+    end = rows[1].index("seeds B") + len("seeds B")  # to_string right-aligns a column under its name
     assert {line[:end].split()[-1] for line in rows[2:]} == {"2", MISSING}  # whole, not "2.0"; itemknn: A only
 
 
@@ -85,3 +85,17 @@ def test_readable_comparison_of_a_tiny_frame() -> None:
         "verdict": ["x", MISSING],
     }
     assert shown.attrs["warnings"] == ["w"]
+
+
+def test_side_by_side_headers_read_as_the_compare_page_names_them() -> None:
+    from recaug.reporting.runs import comparison_labels
+
+    labels = comparison_labels(["model", "k", "delta_a", "ci_low_b", "mde_a", "n_seeds_b", "verdict_a", "delta"])
+    assert labels == {
+        "delta_a": "Δ A",
+        "ci_low_b": "interval low B",
+        "mde_a": "detectable ± A",
+        "n_seeds_b": "seeds B",
+        "verdict_a": "verdict A",
+        "delta": "Δ (B - A)",
+    }

@@ -117,6 +117,8 @@ def test_an_expansion_that_reaches_nobody_says_why(index: ContentIndex) -> None:
     too_far = new_item_whatif(index, *CATALOG_STYLE, budget=0.5, min_similarity=0.99)
     assert too_far.after.empty
     assert too_far.summary["after_reason"].startswith("No user's history is similar enough to it")
+    assert "below the 0.99 that expansion needs" in too_far.summary["after_reason"]
+    assert reached.summary["before_reason"] == "" and len(reached.before)
     outranked = new_item_whatif(index, *CATALOG_STYLE, budget=3)  # three rows go to the cold items ranked first
     assert outranked.after.empty
     assert "other cold catalog items rank higher" in outranked.summary["after_reason"]
@@ -126,6 +128,9 @@ def test_an_expansion_that_reaches_nobody_says_why(index: ContentIndex) -> None:
 def test_unlike_text_warns_and_empty_title_is_refused(index: ContentIndex) -> None:
     answer = new_item_whatif(index, "Quarterly tax filing checklist", "Forms, deadlines and receipts.")
     assert "catalog's style" in answer.summary["warning"]
+    unreached = new_item_whatif(index, "Quarterly tax filing checklist", "Forms, deadlines and receipts.", k=1)
+    assert unreached.before.empty  # at k=1 a tax form beats no user's favourite film
+    assert unreached.summary["before_reason"].startswith("No user has it in their top 1: the content model")
     with pytest.raises(RecaugInputError):
         new_item_whatif(index, "  ")
     with pytest.raises(RecaugInputError):

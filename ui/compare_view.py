@@ -152,25 +152,36 @@ def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
     st.dataframe(shown.style.apply(row_style, axis=1), width="stretch", hide_index=True, key=key, column_config=config)
 
 
-def never_ranked(table: pd.DataFrame) -> list[str]:
-    """Models whose accuracy is 0 in both arms on this slice (every seed: means of non-negative values)."""
+def never_ranked(table: pd.DataFrame, arm: str = "both") -> list[str]:
+    """Models whose accuracy is 0 on this slice (every seed: means of non-negative values) in both arms, or (``arm``
+    "baseline") in the baseline only."""
     rows = table[table["metric"].isin(list(ACCURACY_METRICS))]
-    zero = rows["baseline"].fillna(0).eq(0) & rows["augmented"].fillna(0).eq(0)
+    zero = rows["baseline"].fillna(0).eq(0)
+    if arm == "both":
+        zero &= rows["augmented"].fillna(0).eq(0)
     by_model = zero.groupby(rows["model"], sort=False).all()
     return [str(model) for model, none in by_model.items() if none]
 
 
 def never_ranked_note(table: pd.DataFrame, slice_name: str) -> str | None:
-    """Why a slice shows 0 for some models in both arms (cold items: no model that learns from interactions alone
-    can recommend them); None when every model ranked something there."""
-    models = never_ranked(table)
-    if not models:
+    """Why a slice shows 0 for some models (cold items: no model that learns from interactions alone can recommend
+    them), in both arms or in the baseline only; None when every model ranked something there in both arms."""
+    both = never_ranked(table)
+    baseline_only = [m for m in never_ranked(table, arm="baseline") if m not in both]
+    if not both and not baseline_only:
         return None
-    note = (
-        f"On slice `{slice_name}`, {', '.join(models)} scored 0 in both arms in every seed: "
-        f"{'it' if len(models) == 1 else 'they'} never placed these users' test items in the top lists, so the "
-        "arms cannot differ here."
-    )
+    parts = []
+    if both:
+        parts.append(
+            f"{', '.join(both)} scored 0 in both arms in every seed: {'it' if len(both) == 1 else 'they'} never "
+            "placed these users' test items in the top lists, so the arms cannot differ here."
+        )
+    if baseline_only:
+        parts.append(
+            f"{', '.join(baseline_only)} scored 0 without augmentation, so every hit here comes from the synthetic "
+            "rows (Δ % is undefined against 0)."
+        )
+    note = f"On slice `{slice_name}`, " + " ".join(parts)
     if slice_name == "cold-items":
         note += (
             " These test items have no training interactions, and a model that learns from interactions alone "
@@ -252,7 +263,8 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
     seeds = f" {stopping}." if stopping else ""
     st.markdown(
         f"**Verdict on the question declared before the run: does each arm change {labels}?** Slice `{slice_name}` "
-        f"({n_seeds} seeds{count}).{seeds} Grey rows are undecided or exploratory. {caveat}\n" + "\n".join(lines)
+        f"({n_seeds} seed{'s' if n_seeds != 1 else ''}{count}).{seeds} Grey rows are undecided or exploratory. "
+        f"{caveat}\n" + "\n".join(lines)
     )
 
 

@@ -208,8 +208,11 @@ def restore_from_url() -> bool:
     if restored:
         _restore_augmentation(st.query_params.get(AUG_PARAM))
         for job in attach_jobs(filter(None, st.query_params.get(JOBS_PARAM, "").split(","))):  # shown here
-            if isinstance(job.context, ExperimentConfig):  # a comparison: its forms as it was started
-                remember_settings(job.context)
+            # the forms as the run was started, so its outcome is not called stale when it arrives
+            if isinstance(job.context, ExperimentConfig):  # a comparison
+                _show_augmentation(remember_settings(job.context), {}, st.session_state[DATASET].name)
+            elif isinstance(job.context, dict) and "augmenters" in job.context:  # an augmentation
+                _show_augmentation(dict(job.context), {}, st.session_state[DATASET].name)
     return restored
 
 

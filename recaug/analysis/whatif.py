@@ -214,9 +214,24 @@ def new_item_whatif(
         "typical_nearest_similarity": index.typical_nearest,
         "warning": _style_warning(index, closest),
         "after_reason": "" if len(after) else _why_no_expansion(index, user_scores, budget, min_similarity),
+        "before_reason": "" if len(before) else _why_in_no_top_k(scores, kth, k),
     }
     return NewItemWhatIf(
         text=text, vector=vector, neighbours=neighbours, before=before, after=after, position=position, summary=summary
+    )
+
+
+def _why_in_no_top_k(scores: np.ndarray, kth: np.ndarray, k: int) -> str:
+    """Why no user has the new item in their top-K before augmentation: the content model scores it below every
+    user's K-th catalog item; the user it came closest for says by how much."""
+    if not len(scores):
+        return "There are no users with a history to score it for."
+    gap = kth - scores
+    nearest = int(np.argmin(gap))
+    return (
+        f"No user has it in their top {k}: the content model scores it below every user's {k}th catalog item "
+        f"(the closest call: {scores[nearest]:.2f} against {kth[nearest]:.2f}). A description written like the "
+        "catalog's texts scores higher."
     )
 
 
@@ -228,8 +243,8 @@ def _why_no_expansion(index: ContentIndex, scores: np.ndarray, budget: int | flo
     if close == 0:
         best = float(scores[users].max()) if len(users) else float("nan")
         return (
-            f"No user's history is similar enough to it: expansion needs a similarity of at least "
-            f"{min_similarity:.2f} and the closest user has {best:.2f}."
+            f"No user's history is similar enough to it: the closest user's history has a similarity of "
+            f"{best:.2f} to it (cosine, -1 to 1), below the {min_similarity:.2f} that expansion needs."
         )
     rows = resolve_budget(budget, len(index.train.interactions))
     return (

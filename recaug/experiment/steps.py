@@ -31,10 +31,17 @@ def fitted_message(model: str, variant: str, seed: int, done: int, total: int) -
     return f"fitted {model} on {variant}, seed {seed} ({done} of {total} steps)"
 
 
-def fitted_kind(message: str, fingerprint: str) -> str | None:
-    """The plan kind of the fit a progress message says has finished ('fitted bpr on baseline, seed 0 …')."""
+def scope(config: ExperimentConfig, fingerprint: str) -> str:
+    """What a step kind's price holds for: the data and its split protocol (a cold-items fit costs what cold-items
+    fits cost, not what the same model took on random-811)."""
+    return f"{fingerprint} · {config.protocol}"
+
+
+def fitted_kind(message: str, where: str) -> str | None:
+    """The plan kind of the fit a progress message says has finished ('fitted bpr on baseline, seed 0 …');
+    ``where``: the run's :func:`scope`."""
     match = FITTED.match(message)
-    return f"fit {match[1]} on {fingerprint}" if match else None
+    return f"fit {match[1]} on {where}" if match else None
 
 
 def seed_steps(config: ExperimentConfig) -> list[str]:
@@ -47,14 +54,15 @@ def comparison_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
     """The comparison's steps (``run_seed_batch`` counts them the same way), seed after seed.
 
     Step kinds name the method or model (not the seed or arm), so a seed's steps price the next seed's, and the
-    data's fingerprint, so a run on other data is not priced by this one.
+    data and protocol (:func:`scope`), so a run on other data or another split is not priced by this one.
     """
-    return [f"{step} on {fingerprint}" for _ in range(planned_seeds(config)) for step in seed_steps(config)]
+    where = scope(config, fingerprint)
+    return [f"{step} on {where}" for _ in range(planned_seeds(config)) for step in seed_steps(config)]
 
 
 def augment_plan(config: ExperimentConfig, fingerprint: str) -> list[str]:
     """The Augment run's steps: one per method (``run_augmenters`` gives each an equal share of the bar)."""
-    return [f"augment {name} on {fingerprint}" for name in config.augmenters]
+    return [f"augment {name} on {scope(config, fingerprint)}" for name in config.augmenters]
 
 
 def comparison_clock(config: ExperimentConfig, fingerprint: str) -> ProgressClock:
@@ -65,6 +73,6 @@ def comparison_clock(config: ExperimentConfig, fingerprint: str) -> ProgressCloc
     """
     return ProgressClock(
         plan=comparison_plan(config, fingerprint),
-        kind_of=lambda message: fitted_kind(message, fingerprint),
+        kind_of=lambda message: fitted_kind(message, scope(config, fingerprint)),
         warm_up=len(seed_steps(config)),
     )

@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -628,6 +629,31 @@ def readable_comparison(table: pd.DataFrame) -> pd.DataFrame:
             shown[column] = [MISSING if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values]
     shown.attrs = dict(table.attrs)
     return shown
+
+
+COLUMN_LABELS = {
+    "value": "mean",
+    "delta": "Δ",
+    "ci_low": "interval low",
+    "ci_high": "interval high",
+    "mde": "detectable ±",
+    "q_ttest": "q (BH)",
+    "n_seeds": "seeds",
+    "n_users": "users",
+}
+
+
+def comparison_labels(columns: Sequence[str]) -> dict[str, str]:
+    """Headers for people, as the Compare page names the same numbers: ``delta_a`` -> 'Δ A', ``n_seeds_b`` ->
+    'seeds B', ``delta`` (B - A) -> 'Δ (B - A)'; other columns keep their names."""
+    labels = {}
+    for column in map(str, columns):
+        stem, _, side = column.rpartition("_")
+        if side in ("a", "b") and stem:
+            labels[column] = f"{COLUMN_LABELS.get(stem, stem.replace('_', ' '))} {side.upper()}"
+        elif column == "delta":
+            labels[column] = "Δ (B - A)"
+    return labels
 
 
 def compare_runs(a: str, b: str, root: str | Path | None = None) -> pd.DataFrame:

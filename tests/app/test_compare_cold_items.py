@@ -40,6 +40,9 @@ def test_zero_slices_are_explained_only_where_both_arms_are_zero() -> None:
     assert never_ranked_note(table[table["model"] == "bpr"], "cold-items") is None
     other = never_ranked_note(table, "activity-q1")
     assert other is not None and "no training interactions" not in other  # the cold-item reason only there
+    gained = pd.DataFrame([_row(augmented=0.02), _row(metric="recall", k=20, augmented=0.05)])  # text methods
+    note = never_ranked_note(gained, "cold-items")
+    assert note is not None and "pop scored 0 without augmentation" in note and "in both arms" not in note
 
 
 def test_decided_rows_of_other_slices_are_named() -> None:
