@@ -57,7 +57,8 @@ if run_requested(st.button("Run comparison", type="primary", key="run_compare", 
 with friendly_errors("run the comparison"):
     outcome = finish_comparison(dataset, lambda partial, progress: run_and_record(dataset, partial, progress))
     if outcome is not None and outcome.was_cached:
-        st.toast("Loaded from cache (same data and settings).")
+        ready = " Its trained models are ready for What-if." if outcome.result.models else ""
+        st.toast(f"Loaded from cache (same data and settings).{ready}")
 show_stop_note(COMPARE)
 
 result = st.session_state.get(EXPERIMENT)

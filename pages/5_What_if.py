@@ -125,7 +125,14 @@ with new_item, friendly_errors("place the new item"):
 with new_user, friendly_errors("recommend for the new user"):
     result = st.session_state.get(EXPERIMENT)
     if result is None or not result.models:
-        st.info("Run a comparison on the Compare page first: the new user is folded into the models trained there.")
+        if result is None:
+            st.info("Run a comparison on the Compare page first: the new user is folded into the models trained there.")
+        else:  # a run reopened from the Runs page (or a refresh) keeps its numbers, not its trained models
+            st.info(
+                "The comparison shown was reopened from a saved run, which keeps its results but not its trained "
+                "models. Press **Run comparison** on the Compare page (same settings) to train them; this tab "
+                "then folds the new user into them."
+            )
         st.page_link("pages/3_Compare.py", label="Go to Compare", icon=":material/bar_chart:")
     else:
         titles = dataset.items.set_index("item_id")["title"]

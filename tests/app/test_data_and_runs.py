@@ -88,6 +88,10 @@ def test_runs_page_lists_damaged_runs_and_reopens_a_run(app: AppTest) -> None:
     assert not app.exception, [e.value for e in app.exception]
     assert len(app.dataframe[0].value)  # the saved results are shown without re-running
     assert not any("other settings" in w.value for w in app.warning)  # the form shows the run's own settings
+    app.switch_page("pages/5_What_if.py").run()
+    no_errors(app)
+    shown = " ".join(i.value for i in app.info)  # says why New user waits, and what makes it ready
+    assert "reopened from a saved run, which keeps its results but not its trained models" in shown
 
 
 def test_browser_refresh_restores_data_and_run(app: AppTest, monkeypatch) -> None:
