@@ -20,7 +20,6 @@ from recaug.augment.llm.skill import (
     LLM,
     OWN_ENCODER,
     POPULARITY,
-    SKILL_COLUMNS,
     TUNED_ENCODER,
     SkillReport,
     payoff_line,
@@ -98,7 +97,7 @@ def skill_panel(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
 
 def _show_report(report: SkillReport) -> None:
     """The table, the verdict (a warning when it fails) and where picks start to pay off."""
-    st.dataframe(report.table[[*SKILL_COLUMNS, "calls"]], hide_index=True, width="stretch")
+    _skill_table(report.table)
     (st.success if report.passed else st.warning)(report.verdict, icon=":material/psychology:")
     st.caption(
         f"Cost of the check: {report.calls} LLM calls, {report.seconds:.1f} s. "
@@ -114,6 +113,21 @@ def run_skill_panel(info: dict[str, Any]) -> None:
     if not rows:
         return
     table = pd.DataFrame(rows)
+    _skill_table(table)
+    if info.get("llm_skill_passed"):
+        outcome = "The LLM passed, so the run spent its calls."
+    elif info.get("llm_insisted"):
+        outcome = "The LLM failed, but you chose to spend anyway."
+    else:
+        outcome = "The LLM failed, so the run spent no LLM call on augmentation."
+    llm = table.loc[table["scorer"] == LLM, "hit_rate"]
+    payoff = f" {payoff_line(float(llm.iloc[0]))}" if len(llm) else ""
+    st.caption(f"Cost of the check: {skill_cost_phrase(info)}. {outcome}{payoff}", help=SKILL_HELP)
+
+
+def _skill_table(table: pd.DataFrame) -> None:
+    """The measured check as a reader sees it, before a run and after one alike: scorers by plain name, hit rates
+    as percentages with their interval, and how many held-out training items they were measured on."""
     users, candidates = int(table["n_users"].max()), round(1 / float(table["chance"].iloc[0]))
     st.markdown(
         f"**Skill check before spending** — how often each scorer picked a user's held-out training item "
@@ -145,12 +159,3 @@ def run_skill_panel(info: dict[str, Any]) -> None:
             "held-out items": st.column_config.NumberColumn(help="users measured, one held-out training item each"),
         },
     )
-    if info.get("llm_skill_passed"):
-        outcome = "The LLM passed, so the run spent its calls."
-    elif info.get("llm_insisted"):
-        outcome = "The LLM failed, but you chose to spend anyway."
-    else:
-        outcome = "The LLM failed, so the run spent no LLM call on augmentation."
-    llm = table.loc[table["scorer"] == LLM, "hit_rate"]
-    payoff = f" {payoff_line(float(llm.iloc[0]))}" if len(llm) else ""
-    st.caption(f"Cost of the check: {skill_cost_phrase(info)}. {outcome}{payoff}", help=SKILL_HELP)
