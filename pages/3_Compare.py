@@ -67,6 +67,9 @@ if result is None:
     st.stop()
 if is_stale(dataset, config):
     st.warning("The results below were made with other settings than the ones above. Press **Run comparison**.")
+if result.results.empty:  # nothing was measured: no slice, metric or k to draw (a stopped run before any fit)
+    st.warning("This comparison has no results to show: no model was evaluated. Press **Run comparison** again.")
+    st.stop()
 
 key = st.session_state[EXPERIMENT_KEY]
 with friendly_errors("compute significance"):

@@ -329,7 +329,29 @@ def make_split(interactions: pd.DataFrame, protocol: str, seed: int, **params: A
     Prefer :class:`SplitSpec` and the splits an experiment result carries over calling this again downstream.
     """
     _check_params(protocol, params)
-    return SPLITS.get(protocol)(interactions, seed, **params)
+    split = SPLITS.get(protocol)(interactions, seed, **params)
+    _require_test_rows(split, interactions)
+    return split
+
+
+def _require_test_rows(split: Split, interactions: pd.DataFrame) -> None:
+    """Refuse a split with nothing to test on, saying why, before any model is fitted: with one interaction per
+    user, random-811 kept every row for training and a comparison "finished" with empty results."""
+    if len(split.test):
+        return
+    sizes = interactions.groupby(USER, sort=False).size()
+    per_user = split.protocol in ("random-811", "leave-last-out")
+    why = (
+        f"{int((sizes >= 2).sum()):,} of {len(sizes):,} users have 2 or more interactions, and '{split.protocol}' "
+        "holds out a test row only from those"
+        if per_user
+        else "no interaction fell into the test part"
+    )
+    raise RecaugInputError(
+        f"the '{split.protocol}' split of this data has no test interactions: {why}",
+        fix="use data where users have several interactions each (a k-core filter of 2 or more keeps only those), "
+        "or the 'cold-items' protocol, which tests on held-out items",
+    )
 
 
 PROTOCOL_SUMMARIES = {
