@@ -16,7 +16,9 @@ from recaug.data.splits import make_split
 def one_each(users: int = 600, items: int = 80) -> Dataset:
     """Every user has exactly one interaction (valid data: enough users, items and rows to load)."""
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"user_id": np.arange(users).astype(str), "item_id": rng.integers(0, items, users).astype(str)})
+    frame = pd.DataFrame(
+        {"user_id": np.arange(users).astype(str), "item_id": rng.integers(0, items, users).astype(str)}
+    )
     return Dataset.from_frames(frame, None, name="oneeach.csv")
 
 
@@ -51,7 +53,6 @@ def test_augment_says_why(app: AppTest) -> None:
     assert "has no test interactions" in shown, shown
     others = [e.value for e in app.error if "has no test interactions" not in e.value]
     assert not others, others
-
 
 
 def test_a_comparison_without_results_says_so_instead_of_crashing(app: AppTest) -> None:
