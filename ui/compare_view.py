@@ -21,6 +21,7 @@ from recaug.evaluate.significance import (
     NO_VERDICT,
     complete,
 )
+from recaug.evaluate.verdicts import NO_DIFFERENCE
 from recaug.experiment import compare_table
 from ui.tables import MISSING, as_text, right_aligned
 
@@ -105,9 +106,9 @@ FORMATS = {
     "n_users": _number("{:,.0f}"),
 }
 HELP = {
-    "interval": "95% interval of Δ over seeds (t); for a deterministic model on a fixed split, over test users. "
-    "A primary verdict is also corrected within its family, so an interval that excludes 0 can still be "
-    "'no clear difference'",
+    "interval": "95% interval of Δ over seeds (t), for this row alone (not corrected for the other rows); for a "
+    "deterministic model on a fixed split, over test users. A primary verdict is corrected within its family "
+    "(q), so an interval that excludes 0 can still be 'no clear difference': the verdict cell says when",
     "seed noise ±": "This row's own seed-to-seed spread of Δ (SD over seeds): how far one replicate moves it",
     "detectable ±": "Smallest change this design detects with 80% power at the row's level (its family's for "
     "primary rows)",
@@ -126,8 +127,20 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
             for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
         ],
     )
+    if "verdict" in table.columns:
+        shown["verdict"] = [_verdict_text(row) for row in table.to_dict("records")]
     shown = as_text(shown[[c for c in SHOWN if c in shown.columns]], FORMATS).fillna(MISSING)
     return shown.rename(columns=LABELS)
+
+
+def _verdict_text(row: dict[str, Any]) -> str:
+    """The verdict as shown. A primary row whose own interval excludes 0 but whose family-corrected q does not
+    decide it says so in the cell: users read a greyed row with [-0.0185, -0.0008] as a contradiction."""
+    word, low, high, q = row["verdict"], row.get("ci_low"), row.get("ci_high"), row.get("q_ttest")
+    lone = pd.notna(low) and pd.notna(high) and (low > 0 or high < 0)
+    if word == NO_DIFFERENCE and bool(row.get("primary")) and lone and pd.notna(q):
+        return f"{word} (q {q:.3g} after correcting for the family; the interval is this row's alone)"
+    return word
 
 
 def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
