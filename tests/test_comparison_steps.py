@@ -41,3 +41,16 @@ def test_seeds_added_until_decided_are_planned_as_the_bar_divides_them() -> None
     so the plan prices all of them, not only the starting three."""
     config = ExperimentConfig(data="x", augmenters=["random"], models=["pop"], seeds=[0, 1, 2], max_seeds=6)
     assert len(comparison_plan(config, "fp")) == 6 * 3  # per seed: augment random, pop on baseline and on random
+
+
+def test_an_augmenters_own_messages_name_its_arm_and_seed(ml100k: Dataset) -> None:
+    """'CFGAN epoch 6/60' alone, restarting for every seed, read as the bar going back (user walk)."""
+    from recaug.experiment.executor import SerialExecutor
+
+    messages: list[str] = []
+    config = ExperimentConfig(
+        augmenters=["cfgan"], augmenter_params={"cfgan": {"epochs": 2}}, models=["pop"], seeds=[0, 1], aa_control=False
+    )
+    run_experiment(ml100k, config, executor=SerialExecutor(), progress=lambda _, message: messages.append(message))
+    for seed in (0, 1):
+        assert any(m.startswith(f"augmenting with cfgan, seed {seed} — CFGAN epoch 2/2") for m in messages), messages

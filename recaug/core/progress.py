@@ -74,6 +74,16 @@ def sub_progress(progress: ProgressFn | None, start: float, end: float) -> Progr
     return report
 
 
+def labelled(progress: ProgressFn, label: str) -> ProgressFn:
+    """Prefix every message with ``label``: a step's own messages ('CFGAN epoch 6/60') do not say which arm or
+    seed they belong to, and in a comparison the same messages repeat for every seed, which read as going back."""
+
+    def report(fraction: float, message: str) -> None:
+        progress(fraction, f"{label} — {message}" if message else label)
+
+    return report
+
+
 _STEP_HISTORY: dict[str, list[float]] = {}  # kind -> its latest replicate's step seconds, across runs in this process
 _HISTORY_LOCK = threading.Lock()
 

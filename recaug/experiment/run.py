@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
 from recaug.core.errors import RecaugInputError
-from recaug.core.progress import Cancelled, ProgressFn, no_progress, sub_progress
+from recaug.core.progress import Cancelled, ProgressFn, labelled, no_progress, sub_progress
 from recaug.core.variants import Variant
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ITEM, ORIGIN, POLARITY, USER
@@ -108,6 +108,7 @@ def run_augmenters(
     results = {}
     for position, name in enumerate(config.augmenters):
         step = sub_progress(report, position / len(config.augmenters), (position + 1) / len(config.augmenters))
+        step = labelled(step, name) if len(config.augmenters) > 1 else step
         try:
             results[name] = augment_training(dataset, split, name, config, seed, step)
         except Cancelled as stop:
@@ -316,6 +317,7 @@ def plan_seed(dataset: Dataset, config: ExperimentConfig, seed: int, progress: P
     plan = SeedPlan(seed, {}, {})
     for position, name in enumerate(config.augmenters):
         step = sub_progress(progress, position / len(config.augmenters), (position + 1) / len(config.augmenters))
+        step = labelled(step, f"augmenting with {name}, seed {seed}")
         started = time.perf_counter()
         result = augment_training(dataset, split, name, config, seed, step)
         plan.timings[f"augment:{name}:{seed}"] = time.perf_counter() - started
