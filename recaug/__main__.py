@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -324,9 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list registered models")
     store = argparse.ArgumentParser(add_help=False)
     store.add_argument("--dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
-    runs_sub = sub.add_parser("runs", help="saved runs: list, show ID, compare A B").add_subparsers(
-        dest="runs_command", required=True
-    )
+    runs = sub.add_parser("runs", help="saved runs: list (the default), show ID, delete ID, compare A B")
+    runs_sub = runs.add_subparsers(dest="runs_command")
+    runs.set_defaults(runs_command="list", dir=None)  # after add_subparsers: `recaug runs` alone lists the runs
     runs_sub.add_parser("list", help="list saved runs, newest first", parents=[store])
     runs_sub.add_parser("show", help="config, results and fidelity of one run", parents=[store]).add_argument("run_id")
     runs_sub.add_parser("delete", help="delete a saved run (damaged ones too)", parents=[store]).add_argument("run_id")
@@ -417,6 +418,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     dataset, report = saved.data if saved else load_dataset(args.data, **reading)
     for note in report.notes if report else ():
         print(f"note: {note}", file=sys.stderr)
+    for data_warning in report.warnings if report else ():
+        print(f"warning: {data_warning}", file=sys.stderr)
     if args.augment is None:
         from recaug.augment.item_text import default_methods
 
@@ -526,7 +529,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"warning: {weak_baseline_warning(result.results)}")
     for model_note in model_use_notes(result):
         print(f"note: {model_note}")
-    print(f"wrote {', '.join(sorted(p.name for p in out))} to {args.out}")
+    print(f"wrote {written_names(out, Path(args.out))} to {args.out}")
     if recorded.run is not None:
         print(f"saved run {recorded.run.run_id} in {recorded.run.path.parent}")
     if args.mlflow is not None:
@@ -583,6 +586,20 @@ def _saved_comparison(args: argparse.Namespace) -> _Saved | None:
     default_data = defaults["data"]
     data = saved_dataset(saved, runs_dir=args.runs_dir, data=None if args.data == default_data else args.data)
     return _Saved(data=data, config=saved.config, load=saved.load)
+
+
+def written_names(paths: list[Path], out: Path) -> str:
+    """The files written to ``out``, by name; a subfolder (top_k/) once, with its file count, not file by file."""
+    names: set[str] = set()
+    folders: Counter[str] = Counter()
+    for path in paths:
+        parts = path.relative_to(out).parts if path.is_relative_to(out) else (path.name,)
+        if len(parts) > 1:
+            folders[parts[0]] += 1
+        else:
+            names.add(parts[0])
+    listed = [*names, *(f"{folder}/ ({n:,} {'file' if n == 1 else 'files'})" for folder, n in folders.items())]
+    return ", ".join(sorted(listed))
 
 
 def _write_top_k(result: Any, out: Path) -> list[Path]:

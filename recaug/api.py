@@ -43,7 +43,7 @@ def _primary(config: ExperimentConfig) -> list[tuple[str, int]]:
     return pairs
 
 
-@dataclass
+@dataclass(repr=False)  # the generated repr printed every table and per-user array: ~100,000 lines
 class Comparison:
     """A comparison's tables (tidy DataFrames) and figures; live runs also carry the full experiment result.
 
@@ -134,6 +134,22 @@ class Comparison:
             self.dataset, self.experiment, out=folder, save=False, significance=self.significance
         )
         return written + recorded.written + write_top_k(self.experiment.top_k, folder)
+
+    def __repr__(self) -> str:
+        """One line a terminal, log or debugger can show: data, protocol, seeds, models, arms and verdict counts."""
+        config = self.config
+        verdicts = self.verdicts  # a property: computed once
+        counts = verdicts["verdict"].value_counts(sort=False) if "verdict" in verdicts else pd.Series(dtype=int)
+        shown = {
+            "data": config.data,
+            "protocol": config.protocol,
+            "seeds": list(config.seeds_run or config.seeds),
+            "models": list(config.models),
+            "arms": list(config.augmenters),
+            "verdicts": {str(word): int(n) for word, n in counts.items()},
+            **({"run_id": self.run_id} if self.run_id else {"path": str(self.path)} if self.path else {}),
+        }
+        return f"Comparison({', '.join(f'{key}={value!r}' for key, value in shown.items())})"
 
     def _repr_html_(self) -> str:
         """Notebooks show the verdict table."""

@@ -4,6 +4,8 @@ written as Parquet that reads back as one table."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -11,8 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recaug import load_run
 from recaug.__main__ import main
+from recaug.api import Comparison
 from recaug.data.builtin import load_ml100k
+from recaug.experiment.config import ExperimentConfig
 from recaug.reporting.top_k import TOP_K_COLUMNS, top_k_path, write_top_k
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,8 +36,11 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths = {"data": data, "out": root / "out", "runs": root / "runs", "mlflow": root / "mlflow" / "mlflow.db"}
     where = ["--data", str(data), "--out", str(paths["out"]), "--runs-dir", str(paths["runs"])]
     mlflow = ["--mlflow", f"sqlite:///{paths['mlflow']}", "--mlflow-experiment", "cli-test"]
-    code = main(["compare", *where, *RUN_FLAGS, "--rating-threshold", "3", "--top-k-out", "5", *mlflow])
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = main(["compare", *where, *RUN_FLAGS, "--rating-threshold", "3", "--top-k-out", "5", *mlflow])
     assert code == 0
+    paths["stdout"] = root / "stdout.txt"
+    paths["stdout"].write_text(printed.getvalue())
     (paths["run"],) = [p for p in paths["runs"].iterdir() if not p.name.startswith(".")]
     return paths
 
@@ -160,6 +168,41 @@ def test_top_k_out_writes_every_models_lists_per_arm_and_seed(first: dict[str, P
     assert not listed.isin(train).any(), "a top-k list never recommends a training item"
     test_users = set(split.loc[split["part"] == "test", "user_id"])
     assert set(table["user_id"].astype(str)) <= test_users
+
+
+def test_the_wrote_line_names_the_top_k_folder_once_with_its_file_count(first: dict[str, Path]) -> None:
+    (wrote,) = [line for line in first["stdout"].read_text().splitlines() if line.startswith("wrote ")]
+    assert "top_k/ (4 files)" in wrote and "part-0.parquet" not in wrote  # 2 models x 2 arms x 1 seed
+    assert "results.csv" in wrote and "report.html" in wrote
+
+
+def test_runs_alone_lists_the_saved_runs(
+    first: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("RECAUG_RUNS_DIR", str(first["runs"]))
+    assert main(["runs"]) == 0
+    assert first["run"].name in capsys.readouterr().out
+
+
+def test_a_comparisons_repr_is_one_informative_line(first: dict[str, Path]) -> None:
+    shown = repr(load_run(first["out"]))
+    assert len(shown.splitlines()) == 1 and len(shown) < 400, shown
+    assert "protocol='random-811', seeds=[0], models=['pop', 'itemknn'], arms=['random'], verdicts={" in shown
+    assert shown.startswith(f"Comparison(data='{first['data']}'") and f"path='{first['out']}'" in shown
+    empty = Comparison(config=ExperimentConfig(seeds=[0, 1, 2]), results=pd.DataFrame(), significance=None)
+    assert repr(empty).endswith("seeds=[0, 1, 2], models=['pop', 'itemknn', 'bpr'], arms=['similarity'], verdicts={})")
+    assert "<b>recaug comparison</b>" in empty._repr_html_()
+
+
+def test_an_items_file_matching_nothing_is_a_warning_line(
+    first: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    items = tmp_path / "items.csv"
+    items.write_text("item_id,title\n" + "".join(f"X{n},Product {n}\n" for n in range(20)))
+    where = ["--data", str(first["data"]), "--items", str(items), "--out", str(tmp_path / "out"), "--no-save"]
+    assert main(["compare", *where, *RUN_FLAGS]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "none of its 20 item ids" in line]
+    assert warnings and warnings[0].startswith("warning: items.csv: none of its 20 item ids")
 
 
 def test_top_k_lists_are_parquet_per_model_arm_and_seed(tmp_path: Path) -> None:

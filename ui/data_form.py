@@ -34,7 +34,9 @@ from ui.state import PREPARE_REPORT, dataset_fingerprint, set_dataset
 
 NONE = "(none)"
 # Streamlit checks the last suffix only: "ratings.csv.gz" is a "gz" file.
-UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "parquet", "pq", "json", "jsonl", "ndjson", "gz", "zip"]
+# Excel is accepted only to be refused by recaug's reader, which says how to save it as CSV; a browser refusal
+# would say only that the type is not allowed.
+UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "parquet", "pq", "json", "jsonl", "ndjson", "gz", "zip", "xlsx", "xls"]
 HEADER_CHOICES = {
     "Detect": None,
     "First row is a header": True,
@@ -162,7 +164,7 @@ def upload_section(current: Dataset) -> None:
         help="One row per user–item interaction. Delimiter, header, encoding and compression are detected; "
         "columns from common names (user/userId/uid, item/movieId/asin, rating/score, timestamp/time). The review "
         "dumps of Amazon (2014, 2018, 2023), Goodreads and Yelp (JSON lines, .json.gz too) and Book-Crossing's "
-        "CSV files are recognised.",
+        "CSV files are recognised. An Excel workbook is not read: save it as 'CSV UTF-8' first.",
     )
     header = _header_choice("interactions")
     frame, name = _uploaded_table("upload_interactions", header)
@@ -256,7 +258,12 @@ def _load(
     except (OSError, ValueError, RecaugInputError):  # the copy only serves refreshes; loading succeeded
         pass
     dataset_fingerprint()
-    st.success(f"Loaded {markdown_text(dataset.name)}: {report.rows_out:,} interactions.")
+    merged = f" ({report.duplicate_pairs:,} repeated user–item rows merged)" if report.duplicate_pairs else ""
+    loaded = f"Loaded {markdown_text(dataset.name)}: {report.rows_out:,} interactions{merged}."
+    if report.warnings:  # an items file matching nothing: not a green "all good" (the warning is under the cards)
+        st.warning(f"{loaded} Check the warning under the dataset summary.", icon=":material/warning:")
+    else:
+        st.success(loaded)
 
 
 def preparation_notes() -> None:
@@ -265,10 +272,13 @@ def preparation_notes() -> None:
     if report is None:
         return
     if report.rows_below_threshold or report.rows_removed_by_kcore:
+        merged = f"{report.duplicate_pairs:,} repeated user–item rows merged, " if report.duplicate_pairs else ""
         st.caption(
             f"Preparation: {report.rows_in:,} rows in, {report.rows_below_threshold:,} below the rating threshold, "
-            f"{report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept."
+            f"{merged}{report.rows_removed_by_kcore:,} removed by the k-core filter, {report.rows_out:,} kept."
         )
+    for warning in getattr(report, "warnings", ()):
+        st.warning(markdown_text(warning, limit=600), icon=":material/warning:")
     for note in getattr(report, "notes", ()):
         st.caption(f":material/info: {markdown_text(note, limit=600)}")
 

@@ -9,18 +9,32 @@ from contextlib import contextmanager
 import streamlit as st
 
 from recaug.core.errors import RecaugInputError
+from recaug.data.regional import RegionalControls, RegionalSettingError
 from ui.escape import markdown_prose
 
 logger = logging.getLogger("recaug.ui")
 
+# The regional choices on Home (ui/data_form.py: the "Dates" and "Decimal mark" radios), as a fix names them: an
+# error shown in the browser must not tell its reader to pass a command-line flag.
+DASHBOARD_CONTROLS = RegionalControls(
+    dates="the 'Dates' choice under the column mapping",
+    decimal="set 'Decimal mark' to 'Comma (4,5)' under the column mapping",
+)
+
+
+def dashboard_wording(err: RecaugInputError) -> RecaugInputError:
+    """``err`` with any setting it names worded as the dashboard's control (the CLI's flag otherwise)."""
+    return err.for_surface(DASHBOARD_CONTROLS) if isinstance(err, RegionalSettingError) else err
+
 
 @contextmanager
 def friendly_errors(action: str) -> Iterator[None]:
-    """Run a block; show RecaugInputError verbatim and anything else as a short message (logged in full)."""
+    """Run a block; show RecaugInputError verbatim (naming the dashboard's controls) and anything else as a short
+    message (logged in full)."""
     try:
         yield
     except RecaugInputError as err:
-        st.error(f"**Could not {action}.** {markdown_prose(err)}", icon=":material/warning:")
+        st.error(f"**Could not {action}.** {markdown_prose(dashboard_wording(err))}", icon=":material/warning:")
     except Exception as err:  # the UI must never show a traceback; the log keeps it for debugging
         logger.exception("unexpected error while trying to %s", action)
         st.error(

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from recaug.core.errors import RecaugInputError
-from recaug.data.schema import ITEM, RATING, USER
+from recaug.data.schema import ITEM, RATING, TIMESTAMP, USER
 
 
 @dataclass(frozen=True)
 class PrepareReport:
-    """Counts before/after preparation, shown next to the data summary."""
+    """Counts before/after preparation, shown next to the data summary.
+
+    ``rows_in - rows_below_threshold - duplicate_pairs - rows_removed_by_kcore == rows_out``: ``rows_out`` is what
+    the dataset holds, so a loaded sentence and the data's cards agree.
+    """
 
     rows_in: int
     rows_below_threshold: int
     rows_removed_by_kcore: int
     rows_out: int
-    duplicate_pairs: int = 0  # rows repeating an earlier (user, item) pair; merged, the latest kept
+    duplicate_pairs: int = 0  # rows repeating a (user, item) pair, merged into its latest row before the k-core
     notes: tuple[str, ...] = ()  # what the reader and the checks want the user to know
+    warnings: tuple[str, ...] = ()  # what makes results misleading unless fixed (an items file matching nothing)
 
 
 # Below these sizes train, validation and test cannot all hold rows, and metrics are noise (a single-user
@@ -60,10 +66,31 @@ def filter_kcore(frame: pd.DataFrame, k: int) -> pd.DataFrame:
         current = current[keep]
 
 
+def latest_per_pair(frame: pd.DataFrame) -> np.ndarray:
+    """A mask keeping one row per (user, item) pair: the latest by timestamp (the later in the file on a tie), or
+    the last in the file without timestamps. The same row :class:`~recaug.data.dataset.Dataset` keeps."""
+    pairs, order = frame[[USER, ITEM]], np.arange(len(frame))
+    if TIMESTAMP in frame.columns:
+        order = np.argsort(frame[TIMESTAMP].to_numpy(), kind="stable")
+        pairs = pairs.iloc[order]
+    repeated = pairs.duplicated(keep="last").to_numpy()
+    keep = np.ones(len(frame), dtype=bool)
+    keep[order[repeated]] = False
+    return keep
+
+
+def duplicate_rule(frame: pd.DataFrame) -> str:
+    """Which of a pair's rows :func:`latest_per_pair` keeps, in words for ``frame``."""
+    if TIMESTAMP in frame.columns:
+        return "its latest row by timestamp"
+    return "its last row in the file, as the file has no timestamp column"
+
+
 def prepare(
     interactions: pd.DataFrame, *, rating_threshold: float | None = None, kcore: int = 0, name: str = "data"
 ) -> tuple[pd.DataFrame, PrepareReport]:
-    """Keep rows with rating >= threshold (None keeps all), then apply the k-core filter.
+    """Keep rows with rating >= threshold (None keeps all), merge repeated (user, item) pairs into their latest
+    row (:func:`latest_per_pair`), then apply the k-core filter, so it counts distinct items and users.
 
     Raises RecaugInputError when nothing is left, saying which setting removed it.
     """
@@ -88,6 +115,10 @@ def prepare(
             column=RATING,
             fix="lower the rating threshold",
         )
+    unique = latest_per_pair(frame)
+    duplicates = int((~unique).sum())
+    if duplicates:
+        frame = frame[unique]
     before_kcore = len(frame)
     frame = filter_kcore(frame, kcore)
     if frame.empty:
@@ -96,7 +127,7 @@ def prepare(
             file=name,
             fix="use a smaller k (or 0 to switch it off)",
         )
-    report = PrepareReport(rows_in, below, before_kcore - len(frame), len(frame))
+    report = PrepareReport(rows_in, below, before_kcore - len(frame), len(frame), duplicate_pairs=duplicates)
     return frame.reset_index(drop=True), report
 
 
@@ -117,21 +148,31 @@ def check_sizes(frame: pd.DataFrame, *, name: str) -> None:
         )
 
 
-def items_note(interactions: pd.DataFrame, items: pd.DataFrame | None, *, name: str) -> str | None:
-    """A warning when the items file's ids do not match the interactions' item ids (all or some)."""
+def items_mismatch(
+    interactions: pd.DataFrame, items: pd.DataFrame | None, *, name: str
+) -> tuple[str | None, str | None]:
+    """(warning, note) about the items file's ids against the interactions' item ids.
+
+    The warning: no id matches, so every text method would read id spellings (the mapping is almost surely wrong).
+    The note: some interacted items have no row (their id is their text).
+    """
     if items is None:
-        return None
+        return None, None
     used = pd.Index(interactions[ITEM].astype(str).unique())
     known = used.isin(items[ITEM].astype(str))
     if not known.any():
         example = ", ".join(map(str, items[ITEM].head(3)))
         return (
             f"{name}: none of its {len(items):,} item ids (e.g. {example}) occurs in the interactions "
-            f"(e.g. {', '.join(map(str, used[:3]))}); items have no text. Check the id column mapping."
+            f"(e.g. {', '.join(map(str, used[:3]))}); items have no text. Check the id column mapping.",
+            None,
         )
     if not known.all():
-        return f"{name}: {int((~known).sum()):,} of {len(used):,} interacted items have no row; their id is their text"
-    return None
+        return (
+            None,
+            f"{name}: {int((~known).sum()):,} of {len(used):,} interacted items have no row; their id is their text",
+        )
+    return None, None
 
 
 def prepare_checked(
@@ -145,21 +186,23 @@ def prepare_checked(
 ) -> tuple[pd.DataFrame, PrepareReport]:
     """:func:`prepare`, then the checks every load runs before any compute.
 
-    Sizes are checked (RecaugInputError when too small); duplicate (user, item) rows are counted (they are
-    merged, the latest kept); reader notes and an items file that matches no interaction are reported.
+    Sizes are checked on the merged rows (RecaugInputError when too small); merged duplicate (user, item) rows
+    are noted with the rule that chose the row kept; reader notes are passed on; an items file that matches no
+    interaction is a warning.
     """
     frame, report = prepare(interactions, rating_threshold=rating_threshold, kcore=kcore, name=name)
     check_sizes(frame, name=name)
-    duplicates = int(frame.duplicated([USER, ITEM]).sum())
     notes = [
         *interactions.attrs.get("recaug_notes", []),
         *((items.attrs.get("recaug_notes", [])) if items is not None else []),
     ]
-    if duplicates:
+    if report.duplicate_pairs:
         notes.append(
-            f"{duplicates:,} rows repeat a user–item pair; each pair is kept once (its latest row by timestamp)"
+            f"{report.duplicate_pairs:,} {'row repeats' if report.duplicate_pairs == 1 else 'rows repeat'} a "
+            "user–item pair; each pair is kept once "
+            f"({duplicate_rule(interactions)})"
         )
-    note = items_note(frame, items, name=items_name)
+    warning, note = items_mismatch(frame, items, name=items_name)
     if note:
         notes.append(note)
-    return frame, replace(report, duplicate_pairs=duplicates, notes=tuple(notes))
+    return frame, replace(report, notes=tuple(notes), warnings=(warning,) if warning else ())

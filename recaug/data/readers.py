@@ -24,7 +24,7 @@ from recaug.core.errors import RecaugInputError
 from recaug.data import sniff
 from recaug.data.json_tables import looks_like_json, read_json_table
 from recaug.data.layouts import INTERACTION_LAYOUTS, ITEM_LAYOUTS, Layout, match_layout
-from recaug.data.regional import AUTO, RegionalFormat, decimal_commas, parse_dates
+from recaug.data.regional import AUTO, RegionalFormat, RegionalSettingError, decimal_commas, parse_dates
 from recaug.data.schema import (
     ALIASES,
     INTERACTION_COLUMNS,
@@ -399,9 +399,9 @@ def _ids(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     array = _arrow(frame[column])
     if array.null_count:
         missing = _from_arrow(array).isna()
-        first = missing[missing].index[0]
+        first, count = missing[missing].index[0], int(missing.sum())
         raise RecaugInputError(
-            f"{int(missing.sum())} row(s) have no id",
+            f"{count:,} {'row has' if count == 1 else 'rows have'} no id",
             file=name,
             row=_row_of(frame, first),
             column=column,
@@ -445,7 +445,7 @@ def _numeric(
     frame: pd.DataFrame, column: str, name: str, regional: RegionalFormat = REGIONAL, notes: list[str] | None = None
 ) -> pd.Series:
     raw, values = _floats(frame, column, regional, [] if notes is None else notes)
-    comma = "" if regional.decimal != AUTO else ", or set the decimal mark (--decimal , or the Home setting)"
+    comma = "" if regional.decimal != AUTO else ", or, if it writes decimal commas (4,5), {decimal}"
     _reject_unparsed(
         frame,
         raw,
@@ -454,6 +454,7 @@ def _numeric(
         file=name,
         column=column,
         fix=f"make the column numeric, or map a different column (or none) to it{comma}",
+        error=RegionalSettingError if comma else RecaugInputError,
     )
     _reject_unparsed(
         frame,
@@ -494,15 +495,25 @@ def _timestamps(
 
 
 def _reject_unparsed(
-    frame: pd.DataFrame, raw: pd.Series, bad: pd.Series, problem: str, *, file: str, column: str, fix: str
+    frame: pd.DataFrame,
+    raw: pd.Series,
+    bad: pd.Series,
+    problem: str,
+    *,
+    file: str,
+    column: str,
+    fix: str,
+    error: type[RecaugInputError] = RecaugInputError,
 ) -> None:
-    """One message for values that did not parse: the first bad value, its row, and how many rows have one."""
+    """One message for values that did not parse: the first bad value, its row, and how many rows have one
+    (``error``: :class:`RegionalSettingError` when ``fix`` names a regional setting)."""
     bad = bad.fillna(False).astype(bool)
     if not bad.any():
         return
     first = bad[bad].index[0]
-    raise RecaugInputError(
-        f"value '{str(raw[first])[:60]}' {problem} ({int(bad.sum())} such row(s))",
+    count = int(bad.sum())
+    raise error(
+        f"value '{str(raw[first])[:60]}' {problem} ({count:,} such {'row' if count == 1 else 'rows'})",
         file=file,
         row=_row_of(frame, first),
         column=column,

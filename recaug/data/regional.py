@@ -21,7 +21,47 @@ DAY_FIRST = "day-first"
 MONTH_FIRST = "month-first"
 DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
 DECIMAL_MARKS = (AUTO, ".", ",")
-DATE_CHOICE_HELP = "--dayfirst or --date-format month-first (CLI), or the 'Dates' setting on Home"
+
+
+@dataclass(frozen=True)
+class RegionalControls:
+    """What one surface calls its date-order and decimal-mark settings, so a fix names a control its user has
+    (a flag in a terminal, a choice on the dashboard's Home)."""
+
+    dates: str
+    decimal: str
+
+
+CLI_CONTROLS = RegionalControls(dates="--dayfirst or --date-format month-first", decimal="pass --decimal ,")
+
+
+class RegionalSettingError(RecaugInputError):
+    """Input a regional setting would read (ambiguous dates, decimal commas in a comma file).
+
+    ``fix`` is a template naming the setting as ``{dates}`` or ``{decimal}``: the message words it with the
+    CLI's flags, :meth:`for_surface` with another surface's controls (ui/errors.py: the dashboard's).
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        fix: str = "",
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        controls: RegionalControls = CLI_CONTROLS,
+    ) -> None:
+        self.fix_template = fix
+        worded = fix.format(dates=controls.dates, decimal=controls.decimal)
+        super().__init__(problem, file=file, row=row, column=column, fix=worded or None)
+
+    def for_surface(self, controls: RegionalControls) -> RegionalSettingError:
+        """The same error with its fix naming ``controls``."""
+        return RegionalSettingError(
+            self.problem, fix=self.fix_template, file=self.file, row=self.row, column=self.column, controls=controls
+        )
+
 
 # d/m/y or m/d/y with '.', '/' or '-', a 2- or 4-digit year and an optional time (12- or 24-hour).
 _NUMERIC_DATE = (
@@ -125,13 +165,13 @@ def _date_order(
         return MONTH_FIRST  # also when both readings give the same dates (day equals month everywhere)
     example = (first != second).idxmax()
     a, b = int(first[example]), int(second[example])
-    raise RecaugInputError(
+    raise RegionalSettingError(
         f"dates such as '{values[example]}' can be read day-first ({a} {_MONTHS[b - 1]}) or month-first "
         f"({_MONTHS[a - 1]} {b}), and no date in the file decides (no day above 12)",
         file=file,
         row=row_of(example),
         column=column,
-        fix=f"choose how the dates are written: {DATE_CHOICE_HELP}",
+        fix="choose how the dates are written: {dates}",
     )
 
 

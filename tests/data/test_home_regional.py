@@ -20,7 +20,8 @@ def test_ambiguous_dates_are_refused_until_the_user_chooses_day_first(app: AppTe
     ).run()
     app.button(key="load_upload").click().run()
     errors = " ".join(e.value for e in app.error)
-    assert "can be read day-first" in errors and "'Dates' setting on Home" in errors
+    assert "can be read day-first" in errors and "the 'Dates' choice under the column mapping" in errors
+    assert "--dayfirst" not in errors and app.radio(key="regional_dates").label == "Dates"
     assert any(m.label == "Users" and m.value == "943" for m in app.metric)  # ml-100k stays loaded
     app.radio(key="regional_dates").set_value("Day first (31.12.2024)").run()
     app.button(key="load_upload").click().run()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recaug.core.errors import RecaugInputError
-from recaug.data.loading import load_dataset
+from recaug.data.loading import RawData, build_dataset, load_dataset
 from recaug.data.prepare import check_sizes, prepare_checked
 from recaug.data.readers import read_items
 
@@ -37,14 +37,14 @@ def test_too_small_data_is_refused_saying_what_is_short(frame: pd.DataFrame, fra
 def test_enough_data_passes_and_duplicates_are_counted() -> None:
     frame = pd.concat([_grid(12, 12), _grid(2, 3)], ignore_index=True)
     prepared, report = prepare_checked(frame, name="d.csv")
-    assert len(prepared) == 150 and report.duplicate_pairs == 6
+    assert len(prepared) == report.rows_out == 144 and report.duplicate_pairs == 6  # merged, so counted once
     assert any("6 rows repeat a user–item pair" in note for note in report.notes)
 
 
 def test_items_that_match_no_interaction_warn() -> None:
     items = pd.DataFrame({"item_id": ["x1", "x2"], "title": ["A", "B"], "text": ["A", "B"]})
     _, report = prepare_checked(_grid(12, 12), items, name="d.csv", items_name="movies.csv")
-    assert any("none of its 2 item ids" in note and "movies.csv" in note for note in report.notes)
+    assert any("none of its 2 item ids" in warning and "movies.csv" in warning for warning in report.warnings)
 
 
 def test_items_file_title_and_every_descriptive_column() -> None:
@@ -81,3 +81,37 @@ def test_items_file_failure_fails_the_whole_load(tmp_path: Path) -> None:
         load_dataset(str(data), items=str(bad))
     dataset, report = load_dataset(str(data), name="my shop")
     assert dataset.name == "my shop" and dataset.sources == ("r.csv",) and report.rows_out == 144
+
+
+def test_repeated_pairs_are_merged_before_the_kcore_and_the_counts_add_up() -> None:
+    """A user with one item three times is one interaction to the k-core; the report's rows_out is the dataset's."""
+    frame = pd.concat(
+        [_grid(12, 12), _grid(3, 4).assign(rating=5.0), pd.DataFrame({"user_id": ["solo"] * 3, "item_id": ["i0"] * 3})],
+        ignore_index=True,
+    )
+    dataset, report = build_dataset(RawData(frame, None, "d.csv", ("d.csv",)), kcore=2)
+    assert (report.rows_in, report.duplicate_pairs, report.rows_removed_by_kcore, report.rows_out) == (159, 14, 1, 144)
+    assert len(dataset.interactions) == report.rows_out
+    rows_in = report.rows_in - report.rows_below_threshold - report.duplicate_pairs - report.rows_removed_by_kcore
+    assert rows_in == report.rows_out
+
+
+@pytest.mark.parametrize(
+    ("timestamps", "kept", "rule"),
+    [
+        (None, 5.0, "its last row in the file, as the file has no timestamp column"),
+        ([300, 100], 1.0, "its latest row by timestamp"),  # the later row in the file is the older one
+    ],
+)
+def test_the_duplicate_note_names_the_rule_that_chose_the_row_kept(
+    timestamps: list[int] | None, kept: float, rule: str
+) -> None:
+    frame = _grid(12, 12)
+    repeat = pd.DataFrame({"user_id": ["u0"], "item_id": ["i0"], "rating": [5.0]})
+    original = frame.assign(rating=1.0)
+    if timestamps is not None:
+        original, repeat = original.assign(timestamp=timestamps[0]), repeat.assign(timestamp=timestamps[1])
+    dataset, report = build_dataset(RawData(pd.concat([original, repeat], ignore_index=True), None, "d.csv", ()))
+    rows = dataset.interactions
+    assert rows.loc[(rows["user_id"] == "u0") & (rows["item_id"] == "i0"), "rating"].tolist() == [kept]
+    assert f"1 row repeats a user–item pair; each pair is kept once ({rule})" in report.notes

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from recaug.__main__ import main
 from recaug.core.errors import RecaugInputError
 from recaug.data.readers import NOTES, read_interactions
-from recaug.data.regional import RegionalFormat
+from recaug.data.regional import RegionalControls, RegionalFormat, RegionalSettingError
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -52,7 +52,7 @@ def test_dates_both_readings_fit_are_refused_with_the_choice_offered() -> None:
     message = str(info.value)
     assert "row 2" in message and "column 'date'" in message and "'01.12.2024'" in message
     assert "day-first (1 Dec) or month-first (Jan 12)" in message
-    assert "--dayfirst" in message and "'Dates' setting on Home" in message
+    assert "--dayfirst" in message and "Home" not in message  # the CLI's words; the dashboard's are its own
     day_first = read_interactions(data, name="shop.csv", regional=RegionalFormat(dates="dayfirst"))
     assert day_first["timestamp"].tolist() == [_seconds(dt.datetime(2024, 12, d)) for d in (1, 5, 10)]
     month_first = read_interactions(data, name="shop.csv", regional=RegionalFormat(dates="month-first"))
@@ -166,3 +166,17 @@ def test_fuzz_dates_are_read_exactly_or_refused_only_when_ambiguous(days: list[d
         assert "can be read day-first" in str(err) and "--dayfirst" in str(err)
         return
     assert frame["timestamp"].tolist() == [_seconds(d) for d in days]
+
+
+def test_a_regional_fix_is_worded_per_surface_and_rows_are_counted_in_words() -> None:
+    """The CLI's message names its flag; the same error reworded names another surface's control."""
+    rows = "".join(f"u{n},i{n},{'five' if n in (3, 7) else 4}\n" for n in range(12))
+    with pytest.raises(RegionalSettingError) as info:
+        read_interactions(f"user,item,rating\n{rows}".encode(), name="r.csv")
+    assert "value 'five' is not a number (2 such rows)" in str(info.value) and "pass --decimal ," in str(info.value)
+    shown = str(info.value.for_surface(RegionalControls(dates="the Dates menu", decimal="open the Decimal menu")))
+    assert shown.endswith("if it writes decimal commas (4,5), open the Decimal menu") and "--decimal" not in shown
+    assert info.value.row == 5 and info.value.column == "rating"
+    with pytest.raises(RecaugInputError, match=r"\(1 such row\)") as one:
+        read_interactions(b"user,item,rating\n1,2,five\n", name="r.csv", regional=RegionalFormat(decimal="."))
+    assert not isinstance(one.value, RegionalSettingError)  # the decimal mark was chosen: no setting to suggest
