@@ -100,8 +100,7 @@ def _show_report(report: SkillReport) -> None:
     _skill_table(report.table)
     (st.success if report.passed else st.warning)(report.verdict, icon=":material/psychology:")
     st.caption(
-        f"Cost of the check: {report.calls} LLM calls, {report.seconds:.1f} s. "
-        + payoff_line(float(report.row("llm")["hit_rate"]))
+        f"Cost of the check: {skill_cost_phrase(report.info())}. " + payoff_line(float(report.row("llm")["hit_rate"]))
     )
     tuning_costs_panel({TUNING: report.tuning})  # the tuned encoder the check compared with, if it tuned one
 

@@ -210,7 +210,8 @@ class SkillReport:
 
     def lines(self) -> list[str]:
         """The table as text lines plus the verdict, for the CLI."""
-        out = [f"LLM skill check ({self.llm_label}; {self.calls} calls, {self.seconds:.1f} s):"]
+        cached = f", {self.cache_hits} from the response cache" if self.cache_hits else ""
+        out = [f"LLM skill check ({self.llm_label}; {self.calls} calls{cached}, {self.seconds:.1f} s):"]
         for record in self.table.to_dict("records"):
             span = f" [{record['ci_low']:.3f}, {record['ci_high']:.3f}]" if record["scorer"] != CHANCE else " (1/N)"
             out.append(f"  {record['scorer']:<22} hit rate {record['hit_rate']:.3f}{span}")
