@@ -79,8 +79,9 @@ if results:
             arm = arm_training_data(dataset, train, result)
             synthetic = int((arm["origin"] != REAL).sum())
             label, csv, parquet = st.columns([3, 1, 1], vertical_alignment="center")
+            removed = f" ({len(result.removed):,} real edges removed)" if result.removed is not None else ""
             label.markdown(
-                f"`{name}`: {len(arm):,} rows = {len(arm) - synthetic:,} real + {synthetic:,} synthetic"
+                f"`{name}`: {len(arm):,} rows = {len(arm) - synthetic:,} real{removed} + {synthetic:,} synthetic"
                 + (" (LLM negatives with `polarity` -1)" if "polarity" in arm and (arm["polarity"] < 0).any() else "")
             )
             csv.download_button(

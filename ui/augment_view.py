@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,8 @@ from recaug.augment import AUGMENTERS, AugmentResult
 from recaug.augment.llm.llm_common import llm_augmenter_params, llm_warnings
 from recaug.augment.options import merge_params, param_specs, shared_options
 from recaug.data.builtin import item_noun_for
-from recaug.data.dataset import Dataset
+from recaug.data.dataset import VIRTUAL_PREFIX, Dataset
+from recaug.data.schema import ITEM, POLARITY, USER
 from recaug.data.splits import SPLITS
 from recaug.experiment import with_titles
 from recaug.reporting.export import to_csv_bytes
@@ -282,22 +284,157 @@ def remember_form(config: dict[str, Any], dataset_name: str) -> None:
         remember(key, value)
 
 
-def _info_cards(info: dict[str, Any]) -> None:
-    cols = st.columns(4)
+# Below this share of its budget a method's tab warns: a comparison against a method that filled its budget is then
+# not like for like (Compare's cost table shows the same share as "budget filled").
+SHORTFALL_WARN = 0.5
+# The synthetic rows "concentrate on few items" when they reach fewer distinct items than this share of what they
+# could reach (the catalog, or the rows themselves when fewer). On ML-100k at a 10% budget CFGAN and embedding-gan
+# reach 9% of the catalog, every other method 23-99%.
+CONCENTRATION_WARN = 0.15
+CONCENTRATION_MIN_ROWS = 100
+
+
+def positive_rows(result: AugmentResult) -> pd.DataFrame:
+    """The rows a method adds as training edges (LLM negatives, ``polarity`` -1, are not edges)."""
+    rows = result.rows
+    return rows[rows[POLARITY] >= 0] if POLARITY in rows else rows
+
+
+def _count_cards(result: AugmentResult) -> list[tuple[str, str, str]]:
+    """(label, value, hover text) of the count cards. Users are counted as what they are: real users who got rows
+    and virtual users a method created are different things (Compare's cost table adds them up as "users
+    touched")."""
+    info = result.info
     if "items_with_start_vectors" in info:  # a method that gives item start vectors instead of rows (llm-init)
-        cols[0].metric("Items with start vectors", f"{info['items_with_start_vectors']:,}")
-        cols[1].metric("LLM-enriched items", f"{info.get('items_enriched', 0):,}")
-        cols[2].metric("Synthetic rows", "0", help="this method changes how models start, not what they train on")
-    else:
-        cols[0].metric("Synthetic rows", f"{info.get('kept', 0):,}", help=f"budget {info.get('budget', 0):,}")
-        cols[1].metric("Users touched", f"{info.get('users_touched', 0):,}")
-        cols[2].metric("Share of training data", f"{info.get('synthetic_share', 0):.1%}")
+        return [
+            ("Items with start vectors", f"{info['items_with_start_vectors']:,}", ""),
+            ("LLM-enriched items", f"{info.get('items_enriched', 0):,}", ""),
+            ("Synthetic rows", "0", "this method changes how models start, not what they train on"),
+        ]
+    if result.removed is not None:  # removes real edges instead of adding rows (edge-dropout)
+        removed = len(result.removed)
+        return [
+            ("Real edges removed", f"{removed:,}", f"budget {info.get('budget', 0):,}; adds no synthetic rows"),
+            ("Real users who lost edges", f"{result.removed[USER].nunique():,}", "each keeps at least min_keep edges"),
+            ("Budget filled", f"{removed / max(int(info.get('budget', 0)), 1):.0%}", ""),
+        ]
+    rows = positive_rows(result)
+    virtual = rows[USER].astype(str).str.startswith(VIRTUAL_PREFIX)
+    cards = [("Synthetic rows", f"{len(rows):,}", f"budget {info.get('budget', 0):,}")]
+    if not virtual.all() or not len(rows):
+        cards.append(("Real users given rows", f"{rows.loc[~virtual, USER].nunique():,}", "existing users"))
+    if virtual.any():
+        cards.append(
+            (
+                "Virtual users created",
+                f"{rows.loc[virtual, USER].nunique():,}",
+                f"new users made only of synthetic rows (ids {VIRTUAL_PREFIX}…); real users keep their history",
+            )
+        )
+    cards.append(("Share of training data", f"{info.get('synthetic_share', 0):.1%}", "synthetic rows / real rows"))
+    return cards
+
+
+def rows_summary(info: dict[str, Any], denoise: float) -> str:
+    """From proposed to kept, every step that cut rows, with counts that add up (proposed = dropped + kept).
+
+    Cleaning (pairs already in training, duplicates, unknown items) also trims to the pool it was asked for: the
+    budget, or with ``denoise`` the larger pool that denoising scores; its step says so when that pool was full.
+    """
+    proposed, kept, budget = int(info.get("proposed", 0)), int(info.get("kept", 0)), int(info.get("budget", 0))
+    capped = {unit: int(info.get(f"dropped_by_{unit}_cap", 0)) for unit in ("user", "item")}
+    denoised = int(info.get("denoise_dropped", 0))
+    cleaned = int(info.get("denoise_scored", kept))  # rows out of cleaning and the caps
+    pool = math.ceil(budget / (1.0 - denoise)) if 0 < denoise < 1 else budget
+    full = f" or past the {pool:,} rows denoising scores" if pool > budget else " or past the budget"
+    steps = [
+        (
+            proposed - sum(capped.values()) - cleaned,
+            "already in training, duplicates, unknown items" + (full if cleaned >= pool else ""),
+        ),
+        *((count, f"over the per-{unit} cap") for unit, count in capped.items()),
+        (denoised, "least plausible: denoise"),
+        (cleaned - denoised - kept, "past the budget"),
+    ]
+    named = [f"{count:,} ({what})" for count, what in steps if count > 0]
+    dropped = f"dropped {', '.join(named[:-1])}{' and ' if len(named) > 1 else ''}{named[-1]}; " if named else ""
+    share = f" ({kept / budget:.0%})" if budget and kept < budget else ""
+    return f"proposed {proposed:,}; {dropped}kept {kept:,} of a budget of {budget:,}{share}."
+
+
+def _removes_only(result: AugmentResult) -> bool:
+    """Whether the method removes real edges and adds no rows (edge-dropout)."""
+    return result.removed is not None and positive_rows(result).empty
+
+
+def _summary(result: AugmentResult) -> str:
+    """The sentence under the cards: rows from proposed to kept, or for edge-dropout the real edges removed."""
+    info = result.info
+    if result.removed is not None:
+        removed, budget = len(result.removed), int(info.get("budget", 0))
+        return (
+            f"adds no rows: removes real training edges instead (the negative control), {removed:,} of a budget of "
+            f"{budget:,} from {result.removed[USER].nunique():,} users."
+        )
+    return rows_summary(info, float(result.params.get("denoise", 0.0) or 0.0))
+
+
+def shortfall_warning(name: str, result: AugmentResult) -> str | None:
+    """A warning when a method filled far less than its budget, with the reason where its info knows one; None when
+    it filled enough, or when an LLM method's own budget note already says so."""
+    info = result.info
+    budget = int(info.get("budget", 0))
+    done = len(result.removed) if result.removed is not None else int(info.get("kept", 0))
+    if not budget or done >= SHORTFALL_WARN * budget or info.get("budget_note") or result.item_init is not None:
+        return None
+    did, unit = ("removed", "edge") if result.removed is not None else ("filled", "row")
+    reason = info.get("supply_note")
+    if not reason and int(info.get("proposed", 0)) < budget and result.removed is None:
+        reason = f"it proposed only {int(info.get('proposed', 0)):,} rows for the targeted users and items"
+    why = f": {reason}" if reason else ""
+    return (
+        f"{name} {did} only {done:,} of its {budget:,}-{unit} budget ({done / budget:.1%}){why}. "
+        "A comparison with a method that filled its budget is not like for like."
+    )
+
+
+def concentration_warning(result: AugmentResult, n_items: int) -> str | None:
+    """A hint when the synthetic rows pile onto few of the ``n_items`` catalog items (a generator's mode collapse),
+    pointing to the per-item cap; None when they spread, or when the target is the cold items (the rows go to
+    those few items by design)."""
+    rows = positive_rows(result)
+    if len(rows) < CONCENTRATION_MIN_ROWS or str(result.info.get("target", "")).startswith("cold items"):
+        return None
+    counts = rows[ITEM].value_counts()
+    if len(counts) >= CONCENTRATION_WARN * min(len(rows), n_items):
+        return None
+    cap = int(result.params.get("max_per_item", 0) or 0)
+    fix = (
+        f"the per-item cap is {cap:,} already; lower it"
+        if cap
+        else f"set 'Max rows per item' (max_per_item) above, e.g. to {math.ceil(len(rows) / 100):,} (1% of the rows)"
+    )
+    return (
+        f"The synthetic rows concentrate on few items: {len(counts):,} distinct items in {len(rows):,} rows "
+        f"({len(counts) / n_items:.0%} of the {n_items:,}-item catalog), and the 10 most frequent hold "
+        f"{counts.head(10).sum() / len(rows):.0%} of them. Training on them adds popularity bias; to spread them, "
+        f"{fix}: each item then keeps its most confident rows, and the budget may go unfilled where the method "
+        "has little else to propose."
+    )
+
+
+def _info_cards(result: AugmentResult) -> None:
+    info = result.info
+    cards = _count_cards(result)
+    cols = st.columns(len(cards) + 1)
+    for col, (label, value, why) in zip(cols, cards, strict=False):
+        col.metric(label, value, help=why)
     fit, generate = float(info.get("fit_seconds", 0.0)), float(info.get("seconds", 0.0))
     # The skill check runs before the generation and is timed apart; a check reused from "Check skill now" cost
     # this run nothing. Left out, a run that only checked showed "0.0 s" after a 45 s wait.
     skill = 0.0 if info.get("skill_cached") else float(info.get("skill_seconds", 0.0))
     checked = f" + skill check {skill:.1f} s" if "skill_seconds" in info else ""
-    cols[3].metric(
+    cols[-1].metric(
         "Time",
         f"{fit + skill + generate:.1f} s",
         help=f"fitting the augmenter {fit:.1f} s{checked} + generating rows {generate:.1f} s (LLM calls included)",
@@ -337,7 +474,10 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     info = result.info
     for warning in llm_warnings([info], INSIST_HINT):  # unfilled budget, failed calls: never a silent shortfall
         st.warning(markdown_prose(warning.split(": ", 1)[1]), icon=":material/warning:")
-    _info_cards(info)
+    for warning in (shortfall_warning(name, result), concentration_warning(result, len(dataset.item_ids))):
+        if warning:
+            st.warning(markdown_prose(warning), icon=":material/warning:")
+    _info_cards(result)
     run_skill_panel(info)  # the LLM's measured skill next to what it cost and decided, not only in the raw info
     if isinstance(info.get("memorisation"), dict):  # kept by ui.augment_memorisation
         st.caption(f"Memorisation check of this server model: {markdown_prose(info['memorisation']['line'])}")
@@ -345,18 +485,11 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
     if result.item_init is not None:
         _start_vectors_panel(name, result)
         return
-    dropped = ["pairs already in training", "duplicates"]
-    for unit in ("user", "item"):
-        if info.get(f"dropped_by_{unit}_cap"):
-            dropped.append(f"{info[f'dropped_by_{unit}_cap']:,} over the per-{unit} cap")
-    if info.get("denoise_dropped"):
-        dropped.append(f"{info['denoise_dropped']:,} least plausible (denoise)")
-    st.caption(
-        f"Target: {markdown_prose(info.get('target', ''))} · proposed {info.get('proposed', 0):,}, "
-        f"kept {info.get('kept', 0):,} "
-        f"after dropping {', '.join(dropped[:-1])} and {dropped[-1]}."
-    )
-    preview = with_titles(result.rows, dataset)
+    st.caption(f"Target: {markdown_prose(info.get('target', ''))} · {markdown_prose(_summary(result))}")
+    # A method that only removes edges (edge-dropout) shows the real edges it removed: an empty table of synthetic
+    # rows made the negative control look as if it did nothing.
+    shown, what = (result.removed, "removed edges") if _removes_only(result) else (result.rows, "synthetic rows")
+    preview = with_titles(shown, dataset)
     if "prompt_id" in preview and not preview["prompt_id"].astype(str).str.len().gt(0).any():
         preview = preview.drop(columns="prompt_id")  # only LLM methods have prompts
     st.dataframe(
@@ -368,9 +501,9 @@ def result_panel(name: str, result: AugmentResult, dataset: Dataset) -> None:
         },
     )
     st.download_button(
-        f"Download {name} synthetic rows (CSV)",
+        f"Download {name} {what} (CSV)",
         to_csv_bytes(preview),
-        f"synthetic_{name}.csv",
+        f"{'removed' if shown is result.removed else 'synthetic'}_{name}.csv",
         "text/csv",
         key=f"download_{name}",
     )

@@ -25,9 +25,12 @@ PARAM_HELP = {
     "noise_dim": "Size of the random noise vector the generator starts from.",
     "lr": "Learning rate of the optimiser.",
     "batch_size": "Rows (or prompts) processed together; larger is faster and uses more memory.",
-    "zr_ratio": "CFGAN: share of unseen items pushed towards zero (zero reconstruction).",
-    "pm_ratio": "CFGAN: share of unseen items used as negatives in partial masking.",
-    "zr_weight": "CFGAN: weight of the zero-reconstruction loss.",
+    "zr_ratio": "CFGAN's zero reconstruction: the share of each user's unseen items whose generated score is pushed "
+    "towards 0, so the generator does not spread scores over everything the user never chose.",
+    "pm_ratio": "CFGAN's partial masking: the share of each user's unseen items the discriminator also sees, so the "
+    "generator is not rewarded for scoring every item 1.",
+    "zr_weight": "CFGAN: how much the zero-reconstruction penalty counts against the adversarial loss; higher keeps "
+    "scores of unseen items lower.",
     "condition_dropout": "Share of each user's history hidden from the generator's condition.",
     "device": "Where torch runs: cpu, cuda when a GPU is present, or auto.",
     "min_keep": "Edges each user always keeps when edges are dropped.",
@@ -67,11 +70,31 @@ PARAM_HELP = {
 }
 
 
+# Labels for parameter names that are abbreviations (the rest read well with "_" as a space, capitalised like the
+# page's other fields). Their help names the parameter, as the CLI's --param and "Changed from the defaults" do.
+PARAM_LABELS = {
+    "zr_ratio": "Zero-reconstruction share",
+    "pm_ratio": "Partial-masking share",
+    "zr_weight": "Zero-reconstruction weight",
+    "lr": "Learning rate",
+    "noise_dim": "Noise size",
+    "hidden": "Hidden layer width",
+    "n_candidates": "Candidates per user",
+    "n_orders": "Candidate orders",
+}
+
+
+def param_label(name: str) -> str:
+    """The widget's label: readable words for parameter ``name``."""
+    return PARAM_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
 def param_help(spec: ParamSpec) -> str:
-    """The widget's help: what the parameter does, and its default."""
+    """The widget's help: what the parameter does, its default and (where the label differs) its name."""
     default = "+".join(map(str, spec.default)) if isinstance(spec.default, list | tuple) else spec.default
     what = PARAM_HELP.get(spec.name, spec.name.replace("_", " ").capitalize() + ".")
-    return f"{what} Default: {'automatic' if default is None else default}."
+    named = f" Parameter `{spec.name}`." if spec.name in PARAM_LABELS else ""
+    return f"{what} Default: {'automatic' if default is None else default}.{named}"
 
 
 def param_key(method: str, name: str) -> str:
@@ -81,7 +104,7 @@ def param_key(method: str, name: str) -> str:
 
 def _widget(container: Any, spec: ParamSpec, key: str) -> Any:
     """One input of the right kind for ``spec``, showing the value last chosen, else the default."""
-    label = spec.name.replace("_", " ")
+    label = param_label(spec.name)
     start = recalled(key, list(spec.default) if spec.kind == "multi" else spec.default)
     tip = param_help(spec)
     if spec.kind == "bool":

@@ -163,6 +163,11 @@ class EnsembleAugmenter(Augmenter):
             proposed_by = np.maximum(votes, 1)
             mean_conf = conf.sum(axis=1) / proposed_by
             keep = votes >= self.min_votes
+            if keep.sum() < budget:  # the budget's usual shortfall in vote mode: members seldom agree
+                self.info_["supply_note"] = (
+                    f"only {int(keep.sum()):,} pairs were proposed by at least {self.min_votes} of its "
+                    f"{len(self.members)} members (vote mode); lower min_votes or use mode 'union' for more"
+                )
             order = np.lexsort((-mean_conf[keep], -votes[keep]))  # most votes first, then most confident
             return keys[keep].iloc[order].assign(**{CONFIDENCE: mean_conf[keep][order]})[[USER, ITEM, CONFIDENCE]]
         inner = self._inner_candidates(budget, target)

@@ -65,9 +65,10 @@ def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
 def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
     """Training split plus synthetic rows in canonical columns; every row has ``origin`` and ``confidence``.
 
-    Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating. Integer
-    columns of the training split (Unix-second timestamps, whole ratings) stay integers where synthetic rows leave
-    them empty, so a CSV reads ``880415766``, not ``880415766.0``.
+    Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating. Columns of
+    whole numbers (Unix-second timestamps, whole ratings) stay integers where synthetic rows leave them empty, even
+    when the split holds them as floats, so a CSV reads ``880415766``, not ``880415766.0``. A column empty on every
+    row (``prompt_id`` of a method that writes no prompts, a rating the data lacks) is left out.
     """
     columns = [USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE]
     columns += [c for c in ("prompt_id", "seed", POLARITY) if c in synthetic.columns]
@@ -80,9 +81,25 @@ def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.
     frames = [frame for frame in (real, synthetic.reindex(columns=columns)) if len(frame)]
     out = pd.concat(frames, ignore_index=True) if frames else real
     for column in (RATING, TIMESTAMP):
-        if column in train.columns and pd.api.types.is_integer_dtype(train[column]):
+        if column in train.columns and _whole_numbers(out[column]):
             out[column] = out[column].astype("Int64")
-    return out
+    empty = [c for c in out.columns if c not in (USER, ITEM, ORIGIN, CONFIDENCE) and _empty(out[c])]
+    return out.drop(columns=empty)
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """Whether a numeric column holds only whole numbers (missing values aside), so it can be written as integers."""
+    if pd.api.types.is_integer_dtype(values):
+        return True
+    if not pd.api.types.is_float_dtype(values):
+        return False
+    present = values.dropna()
+    return bool(len(present)) and bool((present == present.round()).all() and present.abs().max() < 2**53)
+
+
+def _empty(values: pd.Series) -> bool:
+    """No value on any row: missing, or blank text."""
+    return bool(values.isna().all() or values.astype("string").fillna("").str.strip().eq("").all())
 
 
 def arm_training_data(dataset: Dataset, train: pd.DataFrame, result: AugmentResult) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def test_home_augment_embeddings_compare(app_page: Page, app_server: AppServer, 
     run_augmentation(page)
     _assert_clean(page, app_server)
     expect(metric_value(page, "Share of training data")).to_have_text("10.0%")  # the budget is filled
-    touched = _count(metric_value(page, "Users touched").inner_text())
+    touched = _count(metric_value(page, "Real users given rows").inner_text())
     assert 0 < touched < 943 / 2  # light users only: the bottom quarter by activity
     preview = grid_rows(page.get_by_test_id("stTabPanel").get_by_test_id("stDataFrame"))
     assert len(preview) >= 5

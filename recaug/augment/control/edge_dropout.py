@@ -52,5 +52,12 @@ class EdgeDropoutAugmenter(Augmenter):
         chosen = eligible[:budget]  # kept in random order, so any prefix is a uniform sample too
         self.removed_ = rows.iloc[chosen][[USER, ITEM]].reset_index(drop=True)
         self.info_["removal_requested"] = budget
+        # How many edges could go at all, so a shortfall explains itself (light users have few edges to spare).
+        self.info_["removable"] = len(eligible)
+        if len(eligible) < budget:
+            self.info_["supply_note"] = (
+                f"only {len(eligible):,} training edges of the targeted users can go while each user keeps at "
+                f"least {self.min_keep} (min_keep)"
+            )
         progress(1.0, f"edge-dropout: removing {len(chosen)} training edges")
         return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE])

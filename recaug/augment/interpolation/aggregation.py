@@ -54,3 +54,10 @@ class AggregationAugmenter(VirtualUserAugmenter):
             share = np.asarray(matrix[members].mean(axis=0)).ravel()
             keep = (share >= self.threshold) & allowed
             yield np.flatnonzero(keep), share[keep]
+
+    def _supply_note(self, users: int, rows: int, target: Target) -> str:
+        return (
+            f"it makes one virtual user per targeted user ({len(target.users):,}), holding the items at least "
+            f"{self.threshold:.0%} of its {self.cluster_size}-user cluster share: {rows:,} rows in all; a lower "
+            "threshold gives more"
+        )

@@ -85,5 +85,12 @@ class VirtualUserAugmenter(Augmenter):
         if len(target.users) == 0 or len(target.items) == 0:
             return pd.DataFrame(columns=[USER, ITEM, CONFIDENCE])
         rows = virtual_user_rows(self.name, self._drafts(target, rng), budget, self.train_.item_ids)
-        progress(1.0, f"{self.name}: {rows[USER].nunique() if len(rows) else 0} virtual users")
+        users = rows[USER].nunique() if len(rows) else 0
+        progress(1.0, f"{self.name}: {users} virtual users")
+        if len(rows) < budget:
+            self.info_["supply_note"] = self._supply_note(users, len(rows), target)
         return rows
+
+    def _supply_note(self, users: int, rows: int, target: Target) -> str:
+        """Why the virtual users hold fewer rows than asked (shown next to an unfilled budget)."""
+        return f"its {users:,} virtual users hold only {rows:,} rows"
