@@ -30,3 +30,18 @@ def test_one_row_per_variant_with_seed_means(two_seed_run) -> None:
     assert cost.loc["baseline", "fit_seconds"] == pytest.approx(baseline_fit)
     assert cost.loc["random", "extra_fit_seconds"] == pytest.approx(cost.loc["random", "fit_seconds"] - baseline_fit)
     assert cost["llm_calls"].isna().all(), "no LLM method, no LLM columns filled"
+
+
+def test_real_users_given_rows_and_virtual_users_are_counted_apart(ml100k, ml100k_train) -> None:
+    """Mixup's virtual users were counted as 'users touched' (329 where the light-user target holds ~245)."""
+    from recaug.augment import create_augmenter
+    from recaug.data.dataset import VIRTUAL_PREFIX
+
+    mixup = create_augmenter("mixup", seed=0).fit(ml100k_train).augment(0.05)
+    users = mixup.rows["user_id"].astype(str)
+    virtual = users.str.startswith(VIRTUAL_PREFIX)
+    assert virtual.any(), "mixup makes virtual users"
+    assert mixup.info["virtual_users"] == users[virtual].nunique()
+    assert mixup.info["users_touched"] == users[~virtual].nunique()
+    random = create_augmenter("random", seed=0).fit(ml100k_train).augment(0.05)
+    assert random.info["virtual_users"] == 0 and random.info["users_touched"] == random.rows["user_id"].nunique()

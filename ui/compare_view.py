@@ -286,7 +286,8 @@ COST_LABELS = {
     "budget": "budget (rows)",
     "budget_filled": "budget filled",
     "synthetic_rows": "synthetic rows",
-    "users_touched": "users touched",
+    "users_touched": "real users given rows",
+    "virtual_users": "virtual users created",
     "augment_seconds": "augment s",
     "fit_seconds": "fit s (all models)",
     "extra_fit_seconds": "extra fit s",
@@ -318,6 +319,8 @@ def cost_view(cost: pd.DataFrame) -> None:
         "**Cost** — means over seeds; seconds are wall-clock on this machine and vary between runs. Extra fit time "
         "can be negative: early stopping may stop sooner on augmented data."
     )
+    if "virtual_users" in cost and not cost["virtual_users"].fillna(0).any():  # no method made virtual users
+        cost = cost.drop(columns="virtual_users")
     shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
     formats = {
         label: _percent if column in PERCENT_COLUMNS else _seconds if "seconds" in column else _count

@@ -177,7 +177,10 @@ class Augmenter(Parameterised, ABC):
             "target": resolved.description,
             "proposed": len(proposed) if proposed is not None else 0,
             "kept": len(rows),
-            "users_touched": int(rows[USER].nunique()) if len(rows) else 0,
+            # Real users given rows, and apart from them the virtual users a generator created (GANs, mixup): a
+            # count of both read as thousands of real users touched where the target held a few hundred.
+            "users_touched": _count_users(rows, virtual=False),
+            "virtual_users": _count_users(rows, virtual=True),
             "synthetic_share": len(rows) / max(len(train.interactions), 1),
             "seconds": round(time.perf_counter() - started, 3),
             **{f"dropped_by_{unit}_cap": count for unit, count in capped.items()},
@@ -255,6 +258,14 @@ class Augmenter(Parameterised, ABC):
             rows["prompt_id"] = ""
         extra = [c for c in rows.columns if c not in SYNTHETIC_COLUMNS]
         return rows[SYNTHETIC_COLUMNS + extra].reset_index(drop=True), capped
+
+
+def _count_users(rows: pd.DataFrame, *, virtual: bool) -> int:
+    """Distinct users of ``rows`` that are virtual (ids starting with ``VIRTUAL_PREFIX``) or real."""
+    if not len(rows):
+        return 0
+    users = pd.Series(rows[USER].unique()).astype(str)
+    return int((users.str.startswith(VIRTUAL_PREFIX) == virtual).sum())
 
 
 def split_polarity(proposed: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:

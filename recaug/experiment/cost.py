@@ -25,6 +25,7 @@ COST_COLUMNS = [
     "budget_filled",
     "synthetic_rows",
     "users_touched",
+    "virtual_users",
     "augment_seconds",
     "fit_seconds",
     "extra_fit_seconds",
@@ -66,7 +67,8 @@ def cost_table(result: ExperimentResult) -> pd.DataFrame:
             # against another method at the "same" budget is then not like for like.
             "budget_filled": _mean(mine, "kept") / _mean(mine, "budget") if _mean(mine, "budget") else np.nan,
             "synthetic_rows": _mean(mine, "kept"),
-            "users_touched": _mean(mine, "users_touched"),
+            "users_touched": _mean(mine, "users_touched"),  # real users given rows
+            "virtual_users": _mean(mine, "virtual_users"),  # new users a generator made (GANs, mixup)
             "augment_seconds": float(np.mean(_augment_seconds(result.timings, name) or [np.nan])),
             "fit_seconds": fits.get(name, np.nan),
             "extra_fit_seconds": fits.get(name, np.nan) - baseline_fit,
