@@ -10,7 +10,7 @@ from recaug.analysis.explorer import embedding_points, item_vectors, selection_t
 from recaug.reporting.figures import projection_scatter
 from ui.cached import cached_value
 from ui.errors import friendly_errors
-from ui.escape import markdown_prose
+from ui.escape import markdown_prose, markdown_text
 from ui.page import page_setup
 from ui.projection_jobs import background_jobs, ready_or
 from ui.session import current_dataset
@@ -39,7 +39,8 @@ colour_by = right.selectbox(
     "Colour by",
     ["group", "method", "cold_warm", "popularity"],
     key="emb_colour",
-    help="group: items, real users, users with their synthetic items added, generated (virtual) users.",
+    help="group: items, real users, users with their synthetic items added, generated (virtual) users; every "
+    "method's points share one group there. method: one colour per method, real data in its own.",
 )
 GROUPS = {
     ("item", "real"): "item",
@@ -47,6 +48,18 @@ GROUPS = {
     ("user", "synthetic"): "user + synthetic",
     ("user", "virtual"): "virtual user",
 }
+
+
+def merged_groups_note(points: pd.DataFrame) -> str:
+    """Colour by group draws every method's users in one colour; name the methods merged there (walk 11)."""
+    notes = []
+    for group, part in points[points["method"] != "real"].groupby("group", sort=True):
+        methods = list(dict.fromkeys(part["method"]))
+        if len(methods) > 1:
+            named = markdown_text(", ".join(methods), 300)
+            notes.append(f"'{group}' merges {len(methods)} methods ({named}; {len(part):,} points)")
+    return (" " + "; ".join(notes) + ". Colour by **method** tells them apart.") if notes else ""
+
 
 with friendly_errors("build the embedding space"):
     split, seed, protocol = results_split(dataset)
@@ -105,6 +118,7 @@ with friendly_errors("build the embedding space"):
         st.caption(
             f"{shown} · {label} · item vectors from {source} · split {protocol}, seed {seed}. "
             "Drag a lasso around points to list their synthetic interactions."
+            + (merged_groups_note(points) if colour_by == "group" else "")
         )
         event = st.plotly_chart(
             projection_scatter(points, color_by=colour_by, title=label.split(" —")[0]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from recaug.analysis.fidelity import fidelity_report, fidelity_wide
+from recaug.analysis.fidelity import fidelity_report, fidelity_wide, metric_label, metric_names
 from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.figures import fidelity_histograms
 from ui.cached import cached_value
@@ -22,6 +22,29 @@ from ui.tables import as_text, right_aligned
 def fidelity_number(value: float) -> str:
     """Counts as whole numbers, scores and distances with four decimals."""
     return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.4f}"
+
+
+def metric_guide(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per metric shown: readable name, id (as in the CSV), range, which way is better, meaning."""
+    order = {name: position for position, name in enumerate(metric_names())}  # the table's order, not real's first
+    guide = table.drop_duplicates("metric").sort_values("metric", key=lambda m: m.map(order), kind="stable")
+    better = guide["higher_is_better"].map({True: "higher", False: "lower"}).fillna("neither (descriptive)")
+    return pd.DataFrame(
+        {
+            "metric": guide["metric"].map(metric_label),
+            "id": guide["metric"],
+            "range": guide["range"],
+            "better": better,
+            "what it measures": guide["description"],
+        }
+    )
+
+
+def with_context(table: pd.DataFrame, context: dict[str, object]) -> pd.DataFrame:
+    """The tidy table with each metric's readable name and the header's facts (data, split, seed, methods...)
+    as columns, so the file says what it measured once it is away from this page."""
+    labelled = table.assign(label=table["metric"].map(metric_label))
+    return labelled.assign(**{name: [value] * len(table) for name, value in context.items()})
 
 
 page_setup("Fidelity")
@@ -60,11 +83,22 @@ with friendly_errors("measure fidelity"):
     bar.empty()
     wide = fidelity_wide(table)
     columns = list(wide.columns)
+    shown = wide.rename(index=metric_label, level="metric").rename(index=str.capitalize, level="group")
     st.dataframe(
-        as_text(wide, dict.fromkeys(columns, fidelity_number)),
+        as_text(shown, dict.fromkeys(columns, fidelity_number)),
         width="stretch",
         column_config=right_aligned(columns),
         key="fidelity_table",
+    )
+    st.caption(
+        "Each metric's range, direction and meaning are under **What each metric means** below; the CSV keeps the "
+        "metric ids."
+        + (
+            ""
+            if (table["metric"] == "novelty").any()
+            else " Novelty (synthetic edges new to training) is not shown: every method drops the pairs already in "
+            "training, so it is 1 for all of them."
+        )
     )
     errors = table[table["error"].fillna("") != ""] if "error" in table else table.iloc[0:0]
     if len(errors):
@@ -73,10 +107,15 @@ with friendly_errors("measure fidelity"):
             + "; ".join(markdown_prose(f"{r.method}/{r.metric}: {r.error}", 500) for r in errors.itertuples())
         )
     with st.expander("What each metric means"):
-        info_cols = [c for c in ("metric", "range", "higher_is_better", "description") if c in table.columns]
-        st.dataframe(table[info_cols].drop_duplicates("metric"), hide_index=True, width="stretch")
+        st.dataframe(metric_guide(table), hide_index=True, width="stretch", key="fidelity_guide")
     figures = cached_value(key + ":figs", lambda: fidelity_histograms(dataset, split.train, synthetic))
     cols = st.columns(len(figures))
     for col, (name, fig) in zip(cols, figures.items(), strict=True):
         col.plotly_chart(fig, key=f"fidelity_{name}")
-    st.download_button("Fidelity table (CSV)", to_csv_bytes(table), "fidelity.csv", "text/csv", key="download_fidelity")
+    st.download_button(
+        "Fidelity table (CSV)",
+        to_csv_bytes(with_context(table, context.columns)),
+        "fidelity.csv",
+        "text/csv",
+        key="download_fidelity",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from recaug.analysis.whatif import new_item_whatif, side_by_side
@@ -9,12 +11,48 @@ from recaug.augment.item_text import catalog_has_text
 from recaug.data.readers import descriptive_columns
 from recaug.data.schema import ITEM
 from ui.errors import friendly_errors
-from ui.escape import markdown_prose
+from ui.escape import markdown_prose, markdown_text
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
 from ui.state import EXPERIMENT, results_config, results_split
-from ui.whatif_controller import content_index, item_map, llm_judge, new_item_chart, new_user_answer
+from ui.whatif_controller import (
+    content_index,
+    content_index_ready,
+    item_map,
+    llm_judge,
+    new_item_chart,
+    new_user_answer,
+)
+
+# Readable headers with help for the answer's columns (the frames keep their ids for notebooks and CSVs).
+BEFORE_COLUMNS = {
+    "user_id": "user",
+    "score": st.column_config.NumberColumn(
+        "score", format="%.3f", help="The content model's score of the new item for this user."
+    ),
+    "kth_score": st.column_config.NumberColumn(
+        "score to beat",
+        format="%.3f",
+        help="The score of this user's K-th best unseen catalog item: the new item enters the top-K above it.",
+    ),
+    "rank": st.column_config.NumberColumn("rank", help="The new item's place in this user's top-K."),
+    "reason": st.column_config.TextColumn("why", help="The item in the user's history most like the new one."),
+}
+AFTER_COLUMNS = {
+    "user_id": "user",
+    "similarity": st.column_config.NumberColumn(
+        "similarity", format="%.3f", help="Cosine similarity of the user's history to the new item's text."
+    ),
+    "confidence": st.column_config.NumberColumn(
+        "confidence", format="%.3f", help="The similarity mapped to 0–1: the weight the synthetic row gets."
+    ),
+    "rank_among_cold": st.column_config.NumberColumn(
+        "rank among cold items",
+        help="The new item's place among this user's unseen cold catalog items; expansion adds the first few.",
+    ),
+    "reason": st.column_config.TextColumn("why", help="The item in the user's history most like the new one."),
+}
 
 page_setup("What-if")
 st.title("Cold-start what-ifs")
@@ -27,13 +65,19 @@ new_item, new_user = st.tabs(["New item", "New user"])
 def place_new_item() -> None:
     """The New item tab: embed a described item, show its neighbours and who gets it before and after."""
     # Built once per split (item texts embedded, every user's content scores ranked): 15-20 s at 30k users x 20k
-    # items, where the page was blank until it was done.
-    with st.spinner(
-        f"Indexing the catalog for what-ifs: {dataset.n_items:,} item texts and {dataset.n_users:,} users' content "
-        "scores (once per split)...",
-        show_time=True,
-    ):
+    # items. A status box, not st.spinner: the spinner appears from a timer thread after 0.5 s, and while the
+    # encoder loads that thread can wait for seconds, so the tab stood blank (walk 11).
+    step = f"{dataset.n_items:,} item texts and {dataset.n_users:,} users' content scores"
+    if content_index_ready(dataset, split):
         index = content_index(dataset, split)
+    else:
+        with st.status(f"Indexing the catalog for what-ifs: {step} (once per split)...") as status:
+            started = time.perf_counter()
+            index = content_index(dataset, split)
+            status.update(
+                label=f"Indexed the catalog for what-ifs: {step} in {time.perf_counter() - started:.1f} s",
+                state="complete",
+            )
     st.markdown(
         "Describe an item that is not in the catalog. recaug embeds the text, shows its nearest catalog "
         "items (the reasons), which users would get it in their top-K from the **content model alone** "
@@ -62,20 +106,27 @@ def place_new_item() -> None:
     )
     if st.button("Place the item", type="primary", key="whatif_item_run", disabled=not title.strip()):
         space = item_map(dataset, split)
+        similarity_params = aug["augmenter_params"].get("similarity", {})
         answer = new_item_whatif(
-            index, title, description, k=k, budget=aug["budget"], embedding_map=space, fields=fields
+            index,
+            title,
+            description,
+            k=k,
+            budget=aug["budget"],
+            min_similarity=float(similarity_params.get("min_similarity", 0.0)),
+            embedding_map=space,
+            fields=fields,
         )
         summary = answer.summary
         cols = st.columns(3)
         cols[0].metric("Users with it in top-K (before)", f"{len(answer.before):,}")
         cols[1].metric("Users given it by expansion (after)", f"{len(answer.after):,}")
         closest = answer.neighbours.iloc[0]
-        cols[2].metric(
-            "Closest catalog item",
-            str(closest["title"]),
-            f"similarity {closest['similarity']:.2f}",
-            delta_color="off",
-            delta_arrow="off",  # a similarity, not a change
+        # Markdown, not st.metric: a title as a metric's value was cut to the column's width ("Temptress Moon (…",
+        # walk 11); here it wraps and is read whole.
+        cols[2].markdown(
+            f"Closest catalog item  \n**{markdown_text(closest['title'], 300)}**  \n"
+            f":gray[similarity {closest['similarity']:.2f}]",
             help=f"Item {markdown_prose(closest['item_id'])}; the table below lists the nearest items and why.",
         )
         if summary.get("warning"):
@@ -90,12 +141,12 @@ def place_new_item() -> None:
         if summary.get("before_reason"):  # an empty table says nothing; this says why
             b.caption(markdown_prose(summary["before_reason"]))
         else:
-            b.dataframe(answer.before, hide_index=True, width="stretch")
+            b.dataframe(answer.before, hide_index=True, width="stretch", column_config=BEFORE_COLUMNS)
         a.markdown("**After: similarity cold-item expansion**")
         if summary.get("after_reason"):  # an empty table says nothing; this says why
             a.caption(markdown_prose(summary["after_reason"]))
         else:
-            a.dataframe(answer.after, hide_index=True, width="stretch")
+            a.dataframe(answer.after, hide_index=True, width="stretch", column_config=AFTER_COLUMNS)
         if ask_llm and len(answer.before):
             judge = llm_judge(dataset, split, {"seed": seed, **aug["augmenter_params"].get("llm-cold-items", {})})
             candidates = dataset.user_ids.get_indexer(answer.before["user_id"].astype(str).head(20))

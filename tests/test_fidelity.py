@@ -184,7 +184,8 @@ def test_edges_already_in_training_change_nothing(report: pd.DataFrame) -> None:
         assert _value(report, "echo", metric) == 0.0, metric
     for metric in ("density", "gini_item_popularity", "long_tail_share", "items_without_interactions"):
         assert _value(report, "echo", metric) == pytest.approx(_value(report, REAL_METHOD, metric)), metric
-    assert _value(report, "half", "novelty") == 1.0
+    # Every edge of "half" is new, as recaug's own augmenters guarantee: a row of 1.0 says nothing, so none is shown.
+    assert "novelty" not in set(report.loc[report["method"] == "half", "metric"])
 
 
 def test_graph_statistics_match_a_direct_count(ml100k: Dataset, halves, report: pd.DataFrame) -> None:

@@ -82,7 +82,7 @@ def test_delta_bars_show_interval_seed_noise_and_verdict() -> None:
         & (significance["metric"] == "ndcg")
         & (significance["k"] == 10)
         & (significance["variant"] == "random")
-        & (significance["model"] == bars.x[0])
+        & (significance["model"] == bars.x[0][0])  # a two-level axis: (models, arms)
     ].iloc[0]
     assert bars.y[0] == pytest.approx(row["delta"])
     assert "seeds" in bars.customdata[0] and row["verdict"] in bars.customdata[0]

@@ -25,10 +25,15 @@ AUGMENT_PAGE = "the Augment page's last run"
 
 @dataclass(frozen=True)
 class FidelityContext:
-    """The caption naming the report's augmentation, and warnings when it is not what the user last asked for."""
+    """The caption naming the report's augmentation, and warnings when it is not what the user last asked for.
+
+    ``columns`` are the caption's facts as plain values (data, split, seed, methods, budget, target, source), for
+    the CSV download: a file read later must say what it measured, as the page header does.
+    """
 
     caption: str
     warnings: list[str] = field(default_factory=list)
+    columns: dict[str, object] = field(default_factory=dict)
 
 
 def _split_text(settings: dict[str, Any]) -> str:
@@ -76,19 +81,25 @@ def describe_context(
     about when its augmentation is another one.
     """
     params = dict(settings.get("augmenter_params") or {})
-    if (
+    from_run = (
         not from_augment_page
         and run_id is not None
         and run_config is not None
         and same_augmentation(settings, run_config)
-    ):
-        source = f"saved run {markdown_code(run_id)} (reopened from the Runs page)"
-    else:
-        source = AUGMENT_PAGE
-    methods_text = markdown_text(describe_methods(methods, params))
+    )
+    source = f"saved run {markdown_code(run_id)} (reopened from the Runs page)" if from_run else AUGMENT_PAGE
+    columns: dict[str, object] = {
+        "data": data_name,
+        "split": _split_text(settings),
+        "seed": settings.get("seed", ""),
+        "methods": describe_methods(methods, params),
+        "budget": settings.get("budget", ""),
+        "target": settings.get("target", ""),
+        "source": f"saved run {run_id}" if from_run else AUGMENT_PAGE,
+    }
     caption = (
-        f"This report is about: data **{markdown_text(data_name)}** · split **{markdown_text(_split_text(settings))}**"
-        f" · seed **{markdown_text(settings.get('seed', '?'))}** · methods **{methods_text}**"
+        f"This report is about: data **{markdown_text(data_name)}** · split **{markdown_text(columns['split'])}**"
+        f" · seed **{markdown_text(settings.get('seed', '?'))}** · methods **{markdown_text(columns['methods'])}**"
         f" · budget {float(settings.get('budget', 0)):.0%}, target {markdown_text(settings.get('target', '?'))}"
         f" · from {source}."
     )
@@ -109,7 +120,7 @@ def describe_context(
             "not describe it. To measure that one, reopen its run on the Runs page or run its settings on the "
             "Augment page."
         )
-    return FidelityContext(caption=caption, warnings=warnings)
+    return FidelityContext(caption=caption, warnings=warnings, columns=columns)
 
 
 def _comparable(config: ExperimentConfig) -> dict[str, Any]:

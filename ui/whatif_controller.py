@@ -14,7 +14,7 @@ from recaug.data.dataset import Dataset
 from recaug.data.splits import Split
 from recaug.experiment import ExperimentResult
 from recaug.reporting.figures import mark_point, projection_scatter
-from ui.cached import cached_value
+from ui.cached import cached_value, result_store
 
 
 def _split_key(dataset: Dataset, split: Split) -> str:
@@ -23,10 +23,19 @@ def _split_key(dataset: Dataset, split: Split) -> str:
     return f"{dataset.fingerprint()}:{split.protocol}({params}):{split.seed}"
 
 
+def _index_key(dataset: Dataset, split: Split) -> str:
+    return f"contentindex:{_split_key(dataset, split)}"
+
+
 def content_index(dataset: Dataset, split: Split) -> ContentIndex:
     """The text view of the training split the new item is placed against (built once per split)."""
     training = dataset.training_data(split.train, cold_items=split.cold_items)
-    return cached_value(f"contentindex:{_split_key(dataset, split)}", lambda: build_content_index(training))
+    return cached_value(_index_key(dataset, split), lambda: build_content_index(training))
+
+
+def content_index_ready(dataset: Dataset, split: Split) -> bool:
+    """Whether :func:`content_index` answers from the cache (no step to announce)."""
+    return result_store().get(_index_key(dataset, split)) is not None
 
 
 def item_map(dataset: Dataset, split: Split) -> EmbeddingMap:

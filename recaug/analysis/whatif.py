@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from recaug.analysis.explorer import EmbeddingMap
 from recaug.augment.base import resolve_budget
+from recaug.augment.targets import resolve_target
 from recaug.augment.text.similarity import history_profiles
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset, TrainingData
@@ -198,7 +199,8 @@ def new_item_whatif(
     )
 
     user_scores = index.profiles @ vector
-    after = _similarity_expansion(index, user_scores, item_sims, budget, min_similarity, cold_quantile)
+    expansion = _similarity_expansion(index, user_scores, item_sims, budget, min_similarity, cold_quantile)
+    after = expansion.receivers
     position = None
     if embedding_map is not None:
         position = _place(embedding_map, vector, neighbours, train)
@@ -213,7 +215,9 @@ def new_item_whatif(
         "closest_similarity": closest,
         "typical_nearest_similarity": index.typical_nearest,
         "warning": _style_warning(index, closest),
-        "after_reason": "" if len(after) else _why_no_expansion(index, user_scores, budget, min_similarity),
+        "cold_items": expansion.n_cold,
+        "best_rank_among_cold": expansion.best_rank,
+        "after_reason": "" if len(after) else _why_no_expansion(index, user_scores, expansion, min_similarity),
         "before_reason": "" if len(before) else _why_in_no_top_k(scores, kth, k),
     }
     return NewItemWhatIf(
@@ -235,9 +239,9 @@ def _why_in_no_top_k(scores: np.ndarray, kth: np.ndarray, k: int) -> str:
     )
 
 
-def _why_no_expansion(index: ContentIndex, scores: np.ndarray, budget: int | float, min_similarity: float) -> str:
-    """Why similarity expansion gives the new item to no user: nobody's history is close enough, or the budget
-    goes to the catalog's cold items that rank above it for every user who is."""
+def _why_no_expansion(index: ContentIndex, scores: np.ndarray, expansion: Expansion, min_similarity: float) -> str:
+    """Why similarity expansion gives the new item to no user: nobody's history is close enough, or the budget,
+    shared round-robin, gives each user only their few most similar cold items and this one ranks below them."""
     users = np.flatnonzero(index.train.user_degree() > 0)
     close = int((scores[users] >= min_similarity).sum()) if len(users) else 0
     if close == 0:
@@ -246,10 +250,21 @@ def _why_no_expansion(index: ContentIndex, scores: np.ndarray, budget: int | flo
             f"No user's history is similar enough to it: the closest user's history has a similarity of "
             f"{best:.2f} to it (cosine, -1 to 1), below the {min_similarity:.2f} that expansion needs."
         )
-    rows = resolve_budget(budget, len(index.train.interactions))
+    rows, n_users = expansion.budget, expansion.n_users
+    share = (
+        f"each user gets only their {rows // n_users:,}–{-(-rows // n_users):,} most similar unseen cold items"
+        if rows % n_users
+        else f"each user gets only their {rows // n_users:,} most similar unseen cold items"
+    )
+    if rows < n_users:
+        share = f"only the first {rows:,} users get one item each, their most similar unseen cold item"
+    titles = index.train.items["title"].astype(str).to_numpy()
+    takers = ", ".join(titles[expansion.takers])
     return (
-        f"{close:,} users are similar enough to it, but for each of them other cold catalog items rank higher, and "
-        f"the budget ({rows:,} rows) goes to those first."
+        f"Expansion shares its budget ({rows:,} rows) round-robin over {n_users:,} users, so {share} (of the "
+        f"{expansion.n_cold:,} cold catalog items). This item ranks #{expansion.best_rank:,} at best in a user's "
+        f"list (median #{expansion.median_rank:,}), so it reaches no one: the budget goes to cold items such as "
+        f"{takers}. It reaches users when its text is closer to their histories than those items are."
     )
 
 
@@ -264,6 +279,19 @@ def _style_warning(index: ContentIndex, closest: float) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """Who similarity expansion gives the new item, and what its ranking looked like (for the reason when nobody)."""
+
+    receivers: pd.DataFrame  # user_id, similarity, confidence, rank_among_cold, reason
+    budget: int  # rows the augmenter would add
+    n_users: int  # users it shares them over (those with a history)
+    n_cold: int  # the catalog's cold items the new item competes with
+    best_rank: int  # the new item's best 1-based rank in a user's list of unseen cold items (0: no users)
+    median_rank: int
+    takers: np.ndarray  # item indices of the cold items that receive the most rows: where the budget goes
+
+
 def _similarity_expansion(
     index: ContentIndex,
     scores: np.ndarray,
@@ -271,11 +299,14 @@ def _similarity_expansion(
     budget: int | float,
     min_similarity: float,
     cold_quantile: float,
-) -> pd.DataFrame:
-    """Users the ``similarity`` augmenter (target cold-items) would give the new item, with its rank and reason."""
+) -> Expansion:
+    """Users the ``similarity`` augmenter (target cold-items) would give the new item, with its rank and reason.
+
+    The cold items are the augmenter's own target (:func:`resolve_target`): only items it may propose, so items
+    seen only in validation or test (hidden from augmenters) neither compete with the new item nor set the cut.
+    """
     train = index.train
-    pop = train.item_popularity()
-    cold = np.flatnonzero(pop <= np.quantile(pop, cold_quantile))
+    cold = resolve_target(train, "cold-items", cold_quantile=cold_quantile).items
     users = np.flatnonzero(train.user_degree() > 0)
     n_budget = resolve_budget(budget, len(train.interactions))
     sims = index.profiles[users] @ index.item_vectors[cold].T
@@ -287,7 +318,7 @@ def _similarity_expansion(
     picked = users[chosen]
     order = np.argsort(position[chosen], kind="stable")
     picked = picked[order]
-    return pd.DataFrame(
+    receivers = pd.DataFrame(
         {
             USER: train.user_ids.to_numpy()[picked],
             "similarity": scores[picked].astype(float),
@@ -295,6 +326,21 @@ def _similarity_expansion(
             "rank_among_cold": rank[chosen][order] + 1,
             "reason": _closest_in_history(index, picked, item_sims),
         }
+    )
+    # Where the budget goes instead: each user's first ceil(budget / users) cold items, counted over users.
+    depth = min(max(-(-n_budget // max(len(users), 1)), 1), len(cold))
+    takers = np.zeros(0, dtype=np.int64)
+    if len(users) and depth:
+        firsts = np.argpartition(-sims, depth - 1, axis=1)[:, :depth].ravel()
+        takers = cold[np.argsort(-np.bincount(firsts, minlength=len(cold)), kind="stable")[:3]]
+    return Expansion(
+        receivers=receivers,
+        budget=n_budget,
+        n_users=len(users),
+        n_cold=len(cold),
+        best_rank=int(rank.min()) + 1 if len(rank) else 0,
+        median_rank=int(np.median(rank)) + 1 if len(rank) else 0,
+        takers=takers,
     )
 
 

@@ -8,7 +8,7 @@ graphs of different sizes compare.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,33 @@ from recaug.data.schema import ORIGIN, USER
 from recaug.evaluate.significance import AA_CONTROL, EXPLORATORY, complete
 
 PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
-QUALITATIVE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#eab308", "#14b8a6", "#ec4899"]
+# The Embeddings page's groups keep the colours of what they are: real users blue, users with synthetic rows
+# orange, generated users purple; items are the grey backdrop the users sit in. Cold/warm never share a figure with
+# those, so they borrow blue and orange.
+RESERVED_COLOURS = {
+    **PALETTE,
+    "user": PALETTE["real"],
+    "item": "#94a3b8",
+    "user + synthetic": PALETTE["synthetic"],
+    "virtual user": PALETTE["virtual"],
+    "cold": PALETTE["real"],  # the temperature reading: cold blue, warm orange
+    "warm": PALETTE["synthetic"],
+}
+BACKGROUND = ("real", "item", "user", "warm")  # drawn first in a scatter: the crowd the others stand out from
+# Everything else (methods, arms, models) in this order: none is a reserved colour, and neighbours differ in hue
+# and lightness, so six methods never share a colour or a near-identical teal (walk 11: cfgan was real's blue).
+QUALITATIVE = [
+    "#dc2626",  # red
+    "#16a34a",  # green
+    "#111827",  # near black
+    "#eab308",  # yellow
+    "#22d3ee",  # cyan
+    "#92400e",  # brown
+    "#f472b6",  # pink
+    "#84cc16",  # lime
+    "#1e3a8a",  # navy
+    "#86efac",  # mint
+]
 
 _LAYOUT = {"margin": {"l": 50, "r": 10, "t": 40, "b": 40}, "legend_title": ""}
 
@@ -37,8 +63,18 @@ def log2_bin_labels(edges: np.ndarray) -> list[str]:
     return labels
 
 
-def _colour(name: str, position: int) -> str:
-    return PALETTE.get(name, QUALITATIVE[position % len(QUALITATIVE)])
+def category_colours(names: Iterable[str]) -> dict[str, str]:
+    """One colour per name: reserved names (real, synthetic, the Embeddings groups) keep theirs, the others take
+    :data:`QUALITATIVE` in order, so no method is drawn in real's colour and up to ten methods all differ."""
+    colours: dict[str, str] = {}
+    others = 0
+    for name in dict.fromkeys(names):
+        if name in RESERVED_COLOURS:
+            colours[name] = RESERVED_COLOURS[name]
+        else:
+            colours[name] = QUALITATIVE[others % len(QUALITATIVE)]
+            others += 1
+    return colours
 
 
 def log_histogram_traces(samples: Mapping[str, np.ndarray], *, noun: str, unit: str) -> list[go.Bar]:
@@ -47,7 +83,8 @@ def log_histogram_traces(samples: Mapping[str, np.ndarray], *, noun: str, unit: 
     edges = log2_bin_edges(top)
     labels = log2_bin_labels(edges)
     traces = []
-    for position, (name, values) in enumerate(samples.items()):
+    colours = category_colours(samples)
+    for name, values in samples.items():
         counts = np.histogram(np.asarray(values), bins=edges)[0]
         share = counts / max(counts.sum(), 1)
         traces.append(
@@ -55,7 +92,7 @@ def log_histogram_traces(samples: Mapping[str, np.ndarray], *, noun: str, unit: 
                 x=labels,
                 y=share,
                 name=name,
-                marker_color=_colour(name, position),
+                marker_color=colours[name],
                 opacity=0.6,
                 customdata=counts,
                 hovertemplate=(
@@ -158,7 +195,6 @@ VERDICT_COLOURS = {"better": "#15803d", "worse": "#b91c1c", "higher": "#2563eb",
 UNSURE_COLOUR = "#cbd5e1"  # a primary row the test did not decide (or could not judge)
 EXPLORATORY_COLOUR = "#f8fafc"  # not in the declared question: Δ and interval only, drawn hollow
 NOISE_COLOUR = "rgba(148, 163, 184, 0.25)"
-PATTERNS = ["", "/", "\\", "x", ".", "+", "-", "|"]  # one per variant, so sweep budgets stay apart in grey too
 
 
 def _sig_rows(significance: pd.DataFrame, metric: str, k: int, slice_name: str) -> pd.DataFrame:
@@ -195,29 +231,52 @@ def _hover(row: Any) -> str:
     )
 
 
-def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: str = "all") -> go.Figure:
-    """Δ metric@k per model (one bar per variant) with its interval, coloured by the verdict.
+def colour_key(colours: Iterable[str]) -> str:
+    """The verdict colours that occur, as a coloured one-line key for a figure title (a plotly legend could only
+    list them as faded, data-less entries)."""
+    meaning = {
+        VERDICT_COLOURS["better"]: ("■", "better"),
+        VERDICT_COLOURS["worse"]: ("■", "worse"),
+        VERDICT_COLOURS["higher"]: ("■", "higher / lower"),
+        UNSURE_COLOUR: ("■", "undecided"),
+        EXPLORATORY_COLOUR: ("□", "exploratory"),
+    }
+    present = set(colours)
+    shown = [
+        f"<span style='color:{'#334155' if colour == EXPLORATORY_COLOUR else colour}'>{mark}</span> {word}"
+        for colour, (mark, word) in meaning.items()
+        if colour in present
+    ]
+    return "colour = verdict: " + " · ".join(shown)
 
-    Primary rows decided better/worse are green/red (blue: higher/lower for metrics with no good direction),
-    undecided ones grey; exploratory rows are hollow. Each variant has its own fill pattern, so the points of a
-    budget sweep are told apart even when they share a colour. Hover: Δ, interval, seed noise, detectable change,
-    seeds, users and the verdict.
+
+def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: str = "all") -> go.Figure:
+    """Δ metric@k per model and arm (variant) with its interval, coloured by the verdict.
+
+    The colour is the verdict, as everywhere else in recaug: primary rows decided better/worse are green/red
+    (blue: higher/lower for metrics with no good direction), undecided ones grey, exploratory rows hollow; the
+    title's second line keys the colours that occur. Each bar's arm is written under it (a two-level axis: model,
+    then arm), so six arms are told apart by position and name, not by a legend of hatch patterns in one colour.
+    Hover: Δ, interval, seed noise, detectable change, seeds, users and the verdict.
     """
     rows = _sig_rows(complete(significance), metric, k, slice_name)
     models = list(dict.fromkeys(rows["model"]))
+    variants = ordered_variants(rows["variant"])
     fig = go.Figure()
     fig.add_hline(y=0, line_color="#64748b", line_width=1)
-    for position, variant in enumerate(ordered_variants(rows["variant"])):
+    used: list[str] = []
+    # One trace per arm; models outermost, so an arm's bars sit under their model in the same order every time.
+    for variant in variants:
         part = rows[rows["variant"] == variant].set_index("model").reindex(models).dropna(subset=["delta"])
         colours = [verdict_colour(w, bool(p)) for w, p in zip(part["verdict"], part["primary"], strict=True)]
+        used.extend(colours)
         fig.add_trace(
             go.Bar(
-                x=list(part.index),
+                x=[list(part.index), [variant] * len(part)],
                 y=part["delta"],
                 name=variant,
+                showlegend=False,
                 marker_color=colours,
-                marker_pattern_shape=PATTERNS[position % len(PATTERNS)],
-                marker_pattern_fgcolor="#334155",
                 marker_line_color="#334155",
                 marker_line_width=1,
                 error_y={
@@ -227,18 +286,22 @@ def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: s
                     "arrayminus": (part["delta"] - part["ci_low"]).fillna(0).to_numpy(),
                     "color": "#334155",
                 },
+                text=[f"{model} · {variant}" for model in part.index],
+                textposition="none",  # hover only: the axis already names model and arm
                 customdata=[_hover(r) for r in part.itertuples()],
-                hovertemplate=(
-                    f"<b>%{{x}}</b> · {variant}<br>Δ {metric}@{k} = %{{y:+.4f}}%{{customdata}}<extra></extra>"
-                ),
+                hovertemplate=f"<b>%{{text}}</b><br>Δ {metric}@{k} = %{{y:+.4f}}%{{customdata}}<extra></extra>",
             )
         )
+    n_bars = len(used)
+    longest = max((len(str(v)) for v in variants), default=0)
+    # Arm names under narrow bars would overlap: upright while they fit, slanted when many bars share the width.
+    angle = 0 if n_bars <= 6 or longest * n_bars <= 120 else -45
     fig.update_layout(
-        barmode="group",
-        height=380,
+        barmode="overlay",  # each (model, arm) category holds one bar: "group" would leave gaps for the others
+        height=380 + (6 * longest if angle else 0),
         yaxis_title=f"Δ {metric}@{k} vs baseline",
-        title=f"Δ {metric}@{k} by model · slice {slice_name} · green/red: decided · grey: undecided · hollow: "
-        "exploratory",
+        title=f"Δ {metric}@{k} by model and arm · slice {slice_name}<br><sup>{colour_key(used)}</sup>",
+        xaxis={"tickangle": angle},
         **_LAYOUT,
     )
     return fig
@@ -343,8 +406,11 @@ def projection_scatter(points: pd.DataFrame, *, color_by: str = "origin", title:
         }
         fig.add_trace(trace(points, "points", scale))
     else:
-        for position, (group, part) in enumerate(points.groupby(color_by, sort=True)):
-            fig.add_trace(trace(part, str(group), {"color": _colour(str(group), position), "opacity": 0.75}))
+        # Real data (real, item, user) first, so the methods' points are drawn over it, not hidden under it.
+        groups = sorted(points.groupby(color_by, sort=True), key=lambda pair: str(pair[0]) not in BACKGROUND)
+        colours = category_colours(str(group) for group, _ in groups)
+        for group, part in groups:
+            fig.add_trace(trace(part, str(group), {"color": colours[str(group)], "opacity": 0.75}))
     fig.update_layout(
         title=title,
         height=560,

@@ -32,7 +32,7 @@ def test_whatif_names_the_closest_item_and_labels_the_new_item_above_points(app:
     app.text_input(key="whatif_field_genres").set_value("Action|Adventure|Sci-Fi").run()
     app.button(key="whatif_item_run").click().run()
     no_errors(app)
-    card = next(m for m in app.metric if m.label == "Closest catalog item")
-    assert not card.value.replace(".", "").isdigit() and "(" in card.value  # a title such as "Star Wars (1977)"
+    card = next(m.value for m in app.markdown if m.value.startswith("Closest catalog item"))
+    assert "(19" in card.replace("\\", "")  # a title such as "Star Wars (1977)", written out whole (walk 11)
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert any("Galaxy Rebels" in a["text"] for a in figure["layout"]["annotations"])

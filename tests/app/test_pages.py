@@ -91,9 +91,9 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     app.switch_page("pages/4_Fidelity.py").run()
     no_errors(app)
     fidelity = app.dataframe[0].value
-    assert 0.5 < float(fidelity.loc[("detection", "detection_auc"), "similarity"]) <= 1.0
-    assert 0.0 <= float(fidelity.loc[("distribution", "item_popularity_ks"), "similarity"]) <= 1.0
-    assert fidelity.loc[("distribution", "item_popularity_ks"), "real"] == "–"  # n/a shown as a dash, not "None"
+    assert 0.5 < float(fidelity.loc[("Detection", "Detectable as synthetic (AUC)"), "similarity"]) <= 1.0
+    assert 0.0 <= float(fidelity.loc[("Distribution", "Item popularity: KS distance"), "similarity"]) <= 1.0
+    assert fidelity.loc[("Distribution", "Item popularity: KS distance"), "real"] == "–"  # n/a: a dash, not "None"
 
     app.switch_page("pages/3_Compare.py").run()
     no_errors(app)

@@ -94,7 +94,7 @@ def test_home_augment_embeddings_compare(app_page: Page, app_server: AppServer, 
     bars = chart(page, "compare_chart")
     expect(bars.locator(".g-ytitle")).to_have_text("Δ ndcg@10 vs baseline")
     (delta_bars,) = traces(bars)  # one Δ bar per model; the A/A noise floor is a band behind them, not a bar
-    assert delta_bars["name"] == "similarity" and set(delta_bars["x"]) == COMPARE_MODELS
+    assert delta_bars["name"] == "similarity" and set(delta_bars["x"][0]) == COMPARE_MODELS  # x: model, then arm
     assert all(-1 < value < 1 for value in delta_bars["y"]) and any(value != 0 for value in delta_bars["y"])
     assert plotted_points(bars) == len(COMPARE_MODELS)
     ndcg10 = {row[0]: row for row in rows if row[2] == "ndcg@10"}

@@ -14,7 +14,14 @@ becomes an error row (``error`` filled, ``value`` NaN), never an exception, so a
 """
 
 from recaug.analysis.fidelity.inputs import FidelityInputs
-from recaug.analysis.fidelity.metrics import METRICS, FidelityMetric, evaluate_metrics, metric_names
+from recaug.analysis.fidelity.metrics import (
+    METRIC_LABELS,
+    METRICS,
+    FidelityMetric,
+    evaluate_metrics,
+    metric_label,
+    metric_names,
+)
 from recaug.analysis.fidelity.report import (
     experiment_log,
     fidelity_for_experiment,
@@ -39,6 +46,7 @@ from recaug.analysis.fidelity.stats import (
 __all__ = [
     "FIDELITY_COLUMNS",
     "METRICS",
+    "METRIC_LABELS",
     "REAL_METHOD",
     "FidelityInputs",
     "FidelityMetric",
@@ -55,6 +63,7 @@ __all__ = [
     "js_distance",
     "ks_statistic",
     "log2_bin_edges",
+    "metric_label",
     "metric_names",
     "result_split",
     "text_vectors",

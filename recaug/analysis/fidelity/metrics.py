@@ -160,10 +160,18 @@ def _copy_rate(x: FidelityInputs) -> float:
 
 
 def _novelty(x: FidelityInputs) -> float:
+    """Share of synthetic edges not already in training; left out when it is 1.
+
+    Every recaug augmenter drops the pairs already in training before it returns (``Augmenter._clean``), so for
+    its rows this is 1.0 by construction and a row of 1.0s told the reader nothing (walk 11). It is shown only for
+    rows from elsewhere (a DataFrame passed to :func:`fidelity_report`) that do repeat training edges.
+    """
     if x.synthetic_matrix.nnz == 0:
         raise NotApplicable("no synthetic rows")
     syn = x.synthetic_matrix[: x.train.n_users].tocoo()
     in_train = np.asarray(x.real_matrix[syn.row, syn.col]).ravel() > 0 if syn.nnz else np.zeros(0, bool)
+    if not in_train.any():
+        raise NotApplicable("every synthetic edge is new: augmenters drop pairs already in training")
     return 1.0 - in_train.sum() / max(x.synthetic_matrix.nnz, 1)
 
 
@@ -350,6 +358,33 @@ METRICS: tuple[FidelityMetric, ...] = (
 def metric_names() -> list[str]:
     """Names of the built-in fidelity metrics, in report order."""
     return [m.name for m in METRICS]
+
+
+# What a reader sees for each metric id (the ids stay in CSVs, reports and MLflow, where scripts read them).
+METRIC_LABELS = {
+    "user_degree_ks": "User activity: KS distance",
+    "user_degree_js": "User activity: JS distance",
+    "item_popularity_ks": "Item popularity: KS distance",
+    "item_popularity_js": "Item popularity: JS distance",
+    "density": "Density",
+    "gini_item_popularity": "Popularity concentration (Gini)",
+    "long_tail_share": "Long-tail share",
+    "items_without_interactions": "Items without interactions",
+    "synthetic_share": "Synthetic rows per real row",
+    "detection_auc": "Detectable as synthetic (AUC)",
+    "detection_auc_same_users": "Detectable among the same users (AUC)",
+    "distance_to_closest_record": "Distance to the closest real user",
+    "virtual_copy_rate": "Generated users copying a real one",
+    "novelty": "Synthetic edges new to training",
+    "synthetic_item_coverage": "Catalog items given synthetic rows",
+    "llm_rejection_rate": "LLM answers rejected",
+    "llm_hallucination_rate": "LLM answers naming unknown items",
+}
+
+
+def metric_label(name: str) -> str:
+    """The readable name of a fidelity metric id; a metric recaug does not know (a plug-in's) shows its id."""
+    return METRIC_LABELS.get(name, name.replace("_", " "))
 
 
 # --- the report -------------------------------------------------------------------------------------------------
