@@ -302,8 +302,7 @@ def positive_rows(result: AugmentResult) -> pd.DataFrame:
 
 def _count_cards(result: AugmentResult) -> list[tuple[str, str, str]]:
     """(label, value, hover text) of the count cards. Users are counted as what they are: real users who got rows
-    and virtual users a method created are different things (Compare's cost table adds them up as "users
-    touched")."""
+    and virtual users a method created are different things (Compare's cost table counts them apart too)."""
     info = result.info
     if "items_with_start_vectors" in info:  # a method that gives item start vectors instead of rows (llm-init)
         return [
@@ -319,15 +318,19 @@ def _count_cards(result: AugmentResult) -> list[tuple[str, str, str]]:
             ("Budget filled", f"{removed / max(int(info.get('budget', 0)), 1):.0%}", ""),
         ]
     rows = positive_rows(result)
-    virtual = rows[USER].astype(str).str.startswith(VIRTUAL_PREFIX)
+    if "virtual_users" in info:  # counted where the rows are made (recaug.augment.base), as Compare's cost table
+        real, virtual = int(info.get("users_touched", 0)), int(info["virtual_users"])
+    else:  # kept from before the count was split: real users and virtual ones were one number
+        is_virtual = rows[USER].astype(str).str.startswith(VIRTUAL_PREFIX)
+        real, virtual = rows.loc[~is_virtual, USER].nunique(), rows.loc[is_virtual, USER].nunique()
     cards = [("Synthetic rows", f"{len(rows):,}", f"budget {info.get('budget', 0):,}")]
-    if not virtual.all() or not len(rows):
-        cards.append(("Real users given rows", f"{rows.loc[~virtual, USER].nunique():,}", "existing users"))
-    if virtual.any():
+    if real or not virtual:
+        cards.append(("Real users given rows", f"{real:,}", "existing users"))
+    if virtual:
         cards.append(
             (
                 "Virtual users created",
-                f"{rows.loc[virtual, USER].nunique():,}",
+                f"{virtual:,}",
                 f"new users made only of synthetic rows (ids {VIRTUAL_PREFIX}…); real users keep their history",
             )
         )
