@@ -21,6 +21,11 @@ from ui.state import recalled, remember
 SWEEP_CHOICES = ["1%", "2%", "5%", "10%", "20%", "50%"]
 
 
+def sweep_choices(chosen: list[str]) -> list[str]:
+    """The sweep's options: the usual shares plus any budget a reopened run or the CLI swept (3%, 2000 rows)."""
+    return [*SWEEP_CHOICES, *(label for label in chosen if label not in SWEEP_CHOICES)]
+
+
 @dataclass(frozen=True)
 class CompareForm:
     """What the form chose: the experiment and where its seeds run."""
@@ -73,7 +78,7 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
         "cmp_sweep",
         st.multiselect(
             "Budget sweep (optional)",
-            SWEEP_CHOICES,
+            sweep_choices(recalled("cmp_sweep", [])),
             default=recalled("cmp_sweep", []),
             key="cmp_sweep",
             help="Each method at several budgets against one shared baseline: Δ against budget. Empty: the Augment "

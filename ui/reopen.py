@@ -17,7 +17,7 @@ import streamlit as st
 
 from recaug.augment.base import AugmentResult
 from recaug.core.errors import RecaugInputError
-from recaug.core.variants import split_variant
+from recaug.core.variants import budget_label, split_variant
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.experiment import ExperimentConfig, ExperimentResult
@@ -86,7 +86,10 @@ def remember_settings(config: ExperimentConfig) -> dict[str, Any]:
     seeds, budget sweep) and return the Augment page's part: what a reopened run or a re-attached comparison was
     made with, so the forms do not call its results stale."""
     methods = list(dict.fromkeys(split_variant(name)[0] for name in config.augmenters))
-    budgets = sorted({str(split_variant(name)[1]) for name in config.augmenters if split_variant(name)[1] is not None})
+    # The sweep as the Compare form's options read it ("2%", "2000"), in budget order: a fraction (0.02) is no option
+    # there, and a reopened sweep run crashed the page on every visit until another run was opened.
+    swept = {budget for name in config.augmenters if (budget := split_variant(name)[1]) is not None}
+    budgets = [budget_label(budget) for budget in sorted(swept, key=lambda b: (isinstance(b, int), b))]
     settings = {
         "augmenters": methods,
         "budget": config.budget,

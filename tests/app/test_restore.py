@@ -127,3 +127,19 @@ def test_reopened_run_brings_back_its_augmentation_and_settings(app: AppTest, ca
     no_errors(fresh)
     assert fresh.query_params["run"] == run.run_id
     _pages_show_the_augmentation(fresh, "random", seed3)
+
+
+def test_a_reopened_budget_sweep_opens_compare_with_its_budgets(app: AppTest) -> None:
+    """The sweep came back as fractions ('0.02'), no option of the form: Compare crashed on every visit."""
+    dataset = Dataset.from_frames(*load_ml100k(), name="ml-100k")
+    swept = ["random@2%", "random@5%", "random@3000"]  # shares and a row count, one share not among the usual ones
+    config = ExperimentConfig(augmenters=swept, models=["pop"], seeds=[0, 1, 2], aa_control=False)
+    save_run(run_experiment(dataset, config), root=Path(os.environ["RECAUG_RUNS_DIR"]), dataset=dataset)
+    app.switch_page("pages/6_Runs.py").run()
+    app.button(key="runs_reopen").click().run()
+    app.switch_page("pages/3_Compare.py").run()
+    no_errors(app)
+    assert app.multiselect(key="cmp_sweep").value == ["2%", "5%", "3000"]
+    app.switch_page("pages/1_Augment.py").run()
+    app.switch_page("pages/3_Compare.py").run()  # and again, as the walk did
+    no_errors(app)
