@@ -15,6 +15,7 @@ from recaug.evaluate.metrics import ACCURACY_METRICS
 from recaug.evaluate.power import MAX_SEEDS_SHOWN
 from recaug.evaluate.significance import (
     AA_CONTROL,
+    ALPHA,
     DIRECTIONS,
     EXPLORATORY,
     MIN_SEEDS,
@@ -37,7 +38,7 @@ VERDICT_STYLE = {
 }
 METRIC_ORDER = ["ndcg", "recall", "precision", "hit", "mrr", "map"]  # accuracy first, beyond-accuracy after
 SIG_COLUMNS = ["ci_low", "ci_high", "p_ttest", "p_wilcoxon", "q_ttest", "n_seeds", "n_users", "se", "noise_floor"]
-SIG_COLUMNS += ["verdict", "primary", "replicate", "mde", "seeds_to_decide"]
+SIG_COLUMNS += ["verdict", "primary", "replicate", "mde", "seeds_to_decide", "level", "decided_at"]
 
 
 def merged_table(
@@ -137,8 +138,15 @@ def _verdict_text(row: dict[str, Any]) -> str:
     """The verdict as shown. A primary row whose own interval excludes 0 but whose family-corrected q does not
     decide it says so in the cell: users read a greyed row with [-0.0185, -0.0008] as a contradiction."""
     word, low, high, q = row["verdict"], row.get("ci_low"), row.get("ci_high"), row.get("q_ttest")
+    level, decided_at, seeds = row.get("level"), row.get("decided_at"), row.get("n_seeds")
+    if word in DIRECTIONS and pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds:
+        # Seeds added until decided: a verdict reached at an earlier look stands; Δ, interval and q are the last's.
+        return f"{word} (decided at {decided_at:.0f} seeds; Δ, interval and q shown at {seeds:.0f})"
     lone = pd.notna(low) and pd.notna(high) and (low > 0 or high < 0)
     if word == NO_DIFFERENCE and bool(row.get("primary")) and lone and pd.notna(q):
+        if pd.notna(level) and level < ALPHA and q <= ALPHA:  # the look's share of alpha, not the family, held it
+            share = "the looks of a run that adds seeds share 5%"
+            return f"{word} (q {q:.3g} is above this look's level {level:.3g}: {share})"
         return f"{word} (q {q:.3g} after correcting for the family; the interval is this row's alone)"
     return word
 

@@ -28,7 +28,9 @@ For every (model, variant, slice, metric, k), against the baseline with the same
 * ``primary``, ``replicate`` (what the seeds varied), ``mde`` (the smallest change this row's design detects with
   80% power at its level, :mod:`recaug.evaluate.power`) and ``seeds_to_decide`` (for an undecided primary row: the
   seeds at which a change of this delta's size would be decided);
-* ``n_seeds``, ``n_users`` (the fewest users the slice had over seeds) and ``verdict``.
+* ``n_seeds``, ``n_users`` (the fewest users the slice had over seeds) and ``verdict``;
+* ``level`` (the level a primary row's q was held to: ``alpha``, or with ``max_seeds`` the deciding or last look's
+  share of it) and ``decided_at`` (the seeds at the look that decided a primary row; NaN while undecided).
 
 With ``max_seeds`` the primary rows are judged at each look under alpha spending (:mod:`recaug.evaluate.sequential`);
 a row decided at a look keeps that verdict. Everything is a pure function of the results table and the config, so
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -88,6 +91,8 @@ SIGNIFICANCE_COLUMNS = [
     "replicate",
     "mde",
     "seeds_to_decide",
+    "level",
+    "decided_at",
 ]
 KEYS = ["model", "variant", "slice", "metric", "k"]
 FAMILY = ["model", "variant"]  # one pre-declared question per (model, arm)
@@ -343,6 +348,7 @@ def _judge(table: pd.DataFrame, wide: pd.DataFrame, question: Question, alpha: f
     remaining = alpha - float(levels.sum()) + float(levels[-1])  # what the last look and any later ones may spend
     final = with_verdicts(table, alpha=alpha, level=float(levels[-1]), decide_level=max(remaining, plan[-1]))
     earlier: dict[int, str] = {}
+    earlier_at: dict[int, tuple[float, float]] = {}  # row -> (level, seeds) of the look that decided it
     primary_rows = table.index[table["primary"]]
     for n, level in zip(looks[:-1], levels[:-1], strict=True):
         part = _stats(wide.iloc[primary_rows, :n]).reset_index(drop=True)
@@ -352,9 +358,16 @@ def _judge(table: pd.DataFrame, wide: pd.DataFrame, question: Question, alpha: f
         for i, word in judged["verdict"].items():
             if word in DIRECTIONS and i not in earlier:
                 earlier[i] = word
+                earlier_at[i] = (float(level), float(n))
+    # What a reader needs to see a verdict as it was reached: the level the row's q was held to, and the seeds at
+    # the look that decided it (a row decided at 3 seeds keeps its verdict while Δ and q are shown at 7).
+    tested = final["primary"] & final["q_ttest"].notna()
+    final["level"] = np.where(tested, float(levels[-1]), np.nan)
+    final["decided_at"] = np.where(tested & final["verdict"].isin(DIRECTIONS), float(n_present), np.nan)
     for i, word in earlier.items():
         final.loc[i, "verdict"] = word
         final.loc[i, "seeds_to_decide"] = np.nan
+        final.loc[i, ["level", "decided_at"]] = earlier_at[i]
     return final
 
 
@@ -467,9 +480,12 @@ def _summary_line(row: pd.Series) -> str:
     interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
     users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
     label = f"{row['metric']}@{row['k']}"
+    decided_at, seeds = row.get("decided_at"), row.get("n_seeds")
+    early = pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds
+    when = f" (decided at {decided_at:.0f} seeds; Δ shown at {seeds:.0f})" if early else ""
     return (
         f"{row['model']:<14} {row['variant']:<22} {row['slice']:<12} {label:<10} Δ {row['delta']:+.4f}{interval}"
-        f"{users}  {row['verdict']}"
+        f"{users}  {row['verdict']}{when}"
     )
 
 
@@ -495,4 +511,46 @@ def weak_baseline_warning(results: pd.DataFrame, threshold: float = FRAGILE_NDCG
         f"The baseline barely works on this data (NDCG@10 {listed}, under {threshold}): a few hits move every "
         "delta, so any verdict about these models is fragile. Check the data (k-core, rating threshold, split) "
         "before trusting it."
+    )
+
+
+@dataclass(frozen=True)
+class AAControlSummary:
+    """What the A/A control (the baseline refitted with fresh seeds) says on one slice.
+
+    ``slice``: where its primary rows were judged (slice ``all`` when the asked slice has none: the control's
+    question is declared on ``all`` only). ``constant_models``: models whose every A/A row there is ``no change in
+    any seed``: deterministic fits (pop, itemknn) refit identically, so their rows test nothing. ``rows`` and
+    ``different``: the primary rows of the other models (``noisy_models``) and how many were judged better/worse,
+    which a calibrated test keeps near 0.
+    """
+
+    slice: str
+    rows: int
+    different: int
+    constant_models: tuple[str, ...]
+    noisy_models: tuple[str, ...]
+
+
+def aa_control_summary(table: pd.DataFrame | None, slice_name: str) -> AAControlSummary | None:
+    """The A/A control's outcome on ``slice_name`` (see :class:`AAControlSummary`); None when the run has no A/A
+    rows. Reads the verdicts as written; changes none."""
+    if table is None or table.empty:
+        return None
+    control = complete(table)
+    control = control[control["variant"] == AA_CONTROL]
+    primary = control[control["primary"]]
+    if control.empty or primary.empty:
+        return None
+    judged = slice_name if (primary["slice"] == slice_name).any() else str(primary["slice"].iloc[0])
+    rows = control[control["slice"] == judged]
+    constant = rows.groupby("model", sort=False)["verdict"].agg(lambda words: bool((words == NO_CHANGE).all()))
+    noisy = tuple(str(m) for m in constant.index[~constant.to_numpy()])
+    tested = primary[(primary["slice"] == judged) & primary["model"].isin(noisy)]
+    return AAControlSummary(
+        slice=judged,
+        rows=len(tested),
+        different=int(tested["verdict"].isin(DIRECTIONS).sum()),
+        constant_models=tuple(str(m) for m in constant.index[constant.to_numpy()]),
+        noisy_models=noisy,
     )

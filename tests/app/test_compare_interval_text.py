@@ -32,3 +32,31 @@ def test_the_verdict_cell_explains_an_interval_that_excludes_zero() -> None:
         "no clear difference (q 0.064 after correcting for the family; the interval is this row's alone)"
     )
     assert verdicts[1:] == ["no clear difference", "exploratory", "worse"]
+
+
+def test_a_verdict_decided_at_an_earlier_look_says_so_and_a_looks_level_is_named() -> None:
+    """Seeds added until decided: "worse" next to the last look's Δ -0.0002 and q 0.927 (decided at 3 of 7 seeds)
+    read as a contradiction, and "after correcting for the family" named the wrong reason for a q of 0.0176."""
+    table = pd.DataFrame(
+        [
+            row(
+                delta=-0.0002,
+                ci_low=-0.0041,
+                ci_high=0.0038,
+                q_ttest=0.927,
+                verdict="worse",
+                n_seeds=7,
+                level=0.0099,
+                decided_at=3,
+            ),
+            row(q_ttest=0.0176, n_seeds=7, level=0.0093, decided_at=float("nan")),
+            row(q_ttest=0.064, n_seeds=3, level=0.05, decided_at=float("nan")),
+            row(delta=-0.02, ci_high=-0.01, q_ttest=0.01, verdict="worse", level=0.05, decided_at=3),
+        ]
+    )
+    verdicts = display_frame(table)["verdict"].tolist()
+    assert verdicts[0] == "worse (decided at 3 seeds; Δ, interval and q shown at 7)"
+    assert verdicts[1] == (
+        "no clear difference (q 0.0176 is above this look's level 0.0093: the looks of a run that adds seeds share 5%)"
+    )
+    assert "after correcting for the family" in verdicts[2] and verdicts[3] == "worse"

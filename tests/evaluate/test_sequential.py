@@ -100,9 +100,22 @@ def test_run_adds_seeds_only_at_looks_and_records_why_it_stopped(planted: Datase
     table = significance_table(result)
     assert (table["n_seeds"] == len(stopping.seeds_run)).all()
     primary = table[table["primary"]]
+    decided = primary["verdict"].isin(["better", "worse"])
+    assert primary.loc[decided, "decided_at"].isin([3, 5]).all() and primary.loc[~decided, "decided_at"].isna().all()
+    assert (primary["level"].dropna() < 0.05).all(), "every look spends a share of alpha"
+    assert table.loc[~table["primary"], ["level", "decided_at"]].isna().all().all()
     if stopping.reason == DECIDED:
         assert primary["verdict"].isin(["better", "worse"]).all()
     with pytest.raises(RecaugInputError, match="at least 3 seeds"):
         run_experiment(planted, ExperimentConfig(models=["pop"], seeds=[0, 1], max_seeds=6))
     with pytest.raises(RecaugInputError, match="ndcg@5"):
         run_experiment(planted, ExperimentConfig(models=["pop"], primary=["ndcg@5"]))
+
+
+def test_the_summary_line_says_when_a_verdict_was_reached_before_the_numbers_shown() -> None:
+    from recaug.evaluate.significance import _summary_line
+
+    row = {"model": "bpr", "variant": "x", "slice": "all", "metric": "ndcg", "k": 10, "delta": -0.003}
+    row |= {"ci_low": -0.007, "ci_high": 0.0009, "n_users": 280, "verdict": "worse", "n_seeds": 7}
+    assert _summary_line(pd.Series({**row, "decided_at": 3.0})).endswith("worse (decided at 3 seeds; Δ shown at 7)")
+    assert _summary_line(pd.Series({**row, "decided_at": 7.0})).endswith("n=280  worse")
