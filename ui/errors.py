@@ -34,7 +34,8 @@ def friendly_errors(action: str) -> Iterator[None]:
     try:
         yield
     except RecaugInputError as err:
-        st.error(f"**Could not {action}.** {markdown_prose(dashboard_wording(err))}", icon=":material/warning:")
+        message = markdown_prose(dashboard_wording(err))
+        st.error(f"**Could not {action}.** {message[:1].upper()}{message[1:]}", icon=":material/warning:")
     except Exception as err:  # the UI must never show a traceback; the log keeps it for debugging
         logger.exception("unexpected error while trying to %s", action)
         st.error(

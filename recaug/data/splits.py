@@ -349,8 +349,8 @@ def _require_test_rows(split: Split, interactions: pd.DataFrame) -> None:
     )
     raise RecaugInputError(
         f"the '{split.protocol}' split of this data has no test interactions: {why}",
-        fix="use data where users have several interactions each (a k-core filter of 2 or more keeps only those), "
-        "or the 'cold-items' protocol, which tests on held-out items",
+        fix="use data where users have several interactions each, or the 'cold-items' protocol, which tests on "
+        "held-out items (--protocol cold-items; in the dashboard, 'Split protocol' on the Augment page)",
     )
 
 

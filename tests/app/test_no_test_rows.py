@@ -39,7 +39,8 @@ def test_compare_says_why_instead_of_an_empty_verdict(app: AppTest) -> None:
     app.button(key="run_compare").click().run()
     assert not app.exception, [e.value for e in app.exception]
     shown = " ".join(e.value for e in app.error)
-    assert "has no test interactions" in shown and "cold-items" in shown, shown
+    assert "**Could not run the comparison.** The 'random-811' split of this data has no test interactions" in shown
+    assert "'Split protocol' on the Augment page" in shown, "the message names where the way out is"
     assert "Verdict" not in " ".join(m.value for m in app.markdown), "no verdict drawn from empty results"
 
 
