@@ -11,6 +11,7 @@ from recaug.experiment.result import model_use_notes
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.figures import budget_curve, delta_bars, sweep_points
+from ui.aa_view import show_aa_control
 from ui.compare_controller import (
     add_models_and_run,
     default_slice,
@@ -96,6 +97,7 @@ shown = st.multiselect(
 )
 table = merged_table(result.results, significance, slice_name, shown)
 verdict(table, slice_name, stopping_text(result))
+show_aa_control(significance, slice_name)  # what the A/A control says of calibration, if it ran
 if (elsewhere := decided_elsewhere(significance, slice_name)) is not None:
     st.info(elsewhere, icon=":material/call_split:")
 if (unreached := never_ranked_note(table, slice_name)) is not None:

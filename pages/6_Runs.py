@@ -7,16 +7,20 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
+from recaug.reporting.report import run_report
 from recaug.reporting.run_verdicts import primary_side_by_side
 from recaug.reporting.runs import (
     OK,
+    arm_difference_text,
     comparison_labels,
     comparison_warning_text,
     delete_run,
     list_runs,
     load_run,
     readable_comparison,
+    run_seeds_text,
     set_run_label,
+    shared_first,
 )
 from ui.compare_view import comparison_table, merged_table
 from ui.errors import friendly_errors
@@ -67,7 +71,7 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
     data_name = markdown_text(run.meta.get("data_name") or config.data)
     st.caption(
         f"Data **{data_name}** ({markdown_text(sources)}) · protocol **{markdown_text(config.protocol)}** · seeds "
-        f"**{markdown_text(', '.join(map(str, config.seeds)))}** · **{markdown_text(methods)}** · models "
+        f"**{markdown_text(run_seeds_text(run))}** · **{markdown_text(methods)}** · models "
         f"**{markdown_text(', '.join(config.models))}** · data fingerprint {markdown_code(run.fingerprint)}"
     )
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -90,7 +94,7 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
         st.json(config.to_dict())
     with st.expander("All results (tidy)"):
         st.dataframe(run.results, hide_index=True, width="stretch")
-    csv_column, parquet_column = st.columns(2)
+    csv_column, parquet_column, report_column = st.columns(3)
     csv_column.download_button(
         "Download its results (CSV)",
         to_csv_bytes(run.results),
@@ -106,16 +110,48 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
         "application/octet-stream",
         key="runs_download_parquet",
     )
+    report_column.download_button(
+        "Download the HTML report",
+        lambda: run_report(run).encode(),  # built on click from the saved tables, as the CLI builds it after a run
+        f"report_{chosen}.html",
+        "text/html",
+        key="runs_download_report",
+        on_click="ignore",
+    )
     mlflow_section(run)
+    confirming = st.session_state.get("runs_delete_confirm") == chosen
+    if not confirming and st.button("Delete this run…", key="runs_delete_run"):
+        st.session_state["runs_delete_confirm"] = chosen
+        st.rerun()
+    if confirming:
+        st.warning(
+            f"Delete run {markdown_code(chosen)} for good? Its results, synthetic rows and reports go; this cannot "
+            "be undone (the CLI's `runs delete` does the same).",
+            icon=":material/delete:",
+        )
+        yes, no = st.columns(2)
+        if yes.button("Yes, delete it", key="runs_delete_yes", type="primary"):
+            del st.session_state["runs_delete_confirm"]
+            with friendly_errors(f"delete {markdown_code(chosen)}"):
+                delete_run(chosen)
+                st.rerun()
+        if no.button("Cancel", key="runs_delete_no"):
+            del st.session_state["runs_delete_confirm"]
+            st.rerun()
 if len(ids) >= 2:
     st.subheader("Compare two runs")
     a, b = st.columns(2)
     first = a.selectbox("Run A", ids, index=1, key="runs_a", format_func=_label)
     second = b.selectbox("Run B", ids, index=0, key="runs_b", format_func=_label)
     with friendly_errors(f"compare {markdown_code(first)} with {markdown_code(second)}"):
-        table = primary_side_by_side(first, second)  # each run's primary rows; every cell: the CLI's runs compare
+        # Each run's primary rows, those both have first; every cell: the CLI's runs compare --all-rows.
+        table = shared_first(primary_side_by_side(first, second))
         if warnings := table.attrs.get("warnings"):  # other data, split protocol, parameters or metrics
             st.warning(markdown_prose(comparison_warning_text(warnings)), icon=":material/compare_arrows:")
+        if differences := table.attrs.get("arm_differences"):  # a shared arm made with other settings
+            st.warning(
+                markdown_prose(arm_difference_text(table.attrs["shared_arms"], differences)), icon=":material/tune:"
+            )
         numeric = [str(c) for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c != "k"]
         headers = comparison_labels(list(table.columns))  # 'Δ A', 'seeds B': as the Compare page names them
         config = {c: st.column_config.TextColumn(header) for c, header in headers.items()}

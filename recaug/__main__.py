@@ -674,19 +674,26 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     elif args.runs_command == "delete":
         from recaug.reporting.runs import delete_run
 
-        delete_run(args.run_id, args.dir)
-        print(f"deleted run {args.run_id}")
+        print(f"deleted run {delete_run(args.run_id, args.dir)}")
     else:
-        from recaug.reporting.runs import comparison_labels, comparison_warning_text, readable_comparison
+        from recaug.reporting.runs import (
+            arm_difference_text,
+            comparison_labels,
+            comparison_warning_text,
+            readable_comparison,
+            shared_first,
+        )
 
         table = compare_runs(args.run_a, args.run_b, args.dir)
         if table.attrs["warnings"]:  # other data, split or metrics: printed before the rows it qualifies
             print(f"warning: {comparison_warning_text(table.attrs['warnings'])}", file=sys.stderr)
+        if table.attrs["arm_differences"]:  # a shared arm made with other settings (denoise, seeds, budget)
+            print(f"note: {arm_difference_text(table.attrs['shared_arms'], table.attrs['arm_differences'])}")
         if not args.all_rows:
             from recaug.reporting.run_verdicts import primary_side_by_side
 
             print("primary rows of both runs (every cell: --all-rows):")
-            table = primary_side_by_side(args.run_a, args.run_b, args.dir)
+            table = shared_first(primary_side_by_side(args.run_a, args.run_b, args.dir))
         print(readable_comparison(table).rename(columns=comparison_labels(list(table.columns))).to_string(index=False))
     return 0
 

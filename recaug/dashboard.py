@@ -3,8 +3,9 @@
 recaug never imports streamlit: the app runs in a child process (``python -m streamlit run app.py``). A wheel
 carries the app's files in ``recaug/_dashboard/`` (see setup.py); a checkout (or an editable install) has them
 next to the ``recaug`` folder. Streamlit puts the app's folder first on ``sys.path``, so the pages' ``import ui``
-finds the ``ui/`` shipped beside them. Streamlit reads ``.streamlit/config.toml`` only from the working folder,
-so the shipped settings (upload size, theme, no usage statistics) are passed as command-line flags instead.
+finds the ``ui/`` shipped beside them. The shipped settings (upload size, theme, no usage statistics) are passed
+as command-line flags, whatever the working folder; Streamlit also reads the ``.streamlit/config.toml`` beside
+``app.py``, which is why a user's theme flags must blank our colours rather than only leave them out.
 """
 
 from __future__ import annotations
@@ -45,18 +46,46 @@ def config_flags(config_file: Path) -> list[str]:
     return flags
 
 
+THEME = "--theme."
+
+
+def _option(flag: str) -> str:
+    """``--theme.base=dark`` or ``--theme.base`` -> ``theme.base``."""
+    return flag[2:].split("=", 1)[0]
+
+
+def shipped_flags(config_file: Path, extra: list[str]) -> list[str]:
+    """The shipped settings as flags; when the user passes any ``--theme.*`` flag, the theme is theirs.
+
+    Their flags come later and win one by one, but a shipped background or text colour the user did not name would
+    keep the page light under ``--theme.base=dark``. Leaving our colour flags out is not enough: Streamlit also reads
+    the ``.streamlit/config.toml`` beside ``app.py``, so each shipped colour is passed empty, which unsets it.
+    """
+    flags = config_flags(config_file)
+    user = {_option(flag) for flag in extra if flag.startswith(THEME)}
+    if not user:
+        return flags
+    kept = []
+    for flag in flags:
+        option = _option(flag)
+        if option in user:
+            continue
+        kept.append(f"--{option}=" if flag.startswith(THEME) and option.endswith("Color") else flag)
+    return kept
+
+
 def streamlit_command(
     folder: Path, *, port: int = 8501, address: str = "127.0.0.1", extra: list[str] | None = None
 ) -> list[str]:
     """The command that serves ``folder/app.py`` on ``address:port`` with the shipped settings (``extra`` last,
-    so a user's own ``--section.option=value`` flags win)."""
+    so a user's own ``--section.option=value`` flags win; any ``--theme.*`` flag replaces the shipped theme)."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         str(folder / "app.py"),
-        *config_flags(folder / ".streamlit" / "config.toml"),
+        *shipped_flags(folder / ".streamlit" / "config.toml", extra or []),
         f"--server.port={port}",
         f"--server.address={address}",
         "--server.headless=true",

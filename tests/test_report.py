@@ -57,7 +57,8 @@ def test_report_states_protocol_seeds_fingerprint_and_tables(report_html: str) -
     for heading in ("Before vs after", "Significance", "Fidelity of the synthetic data", "Augmenters", "Cost"):
         assert heading in report_html
     assert "add bpr-tuned or ease before trusting a gain" in report_html  # the fixture compares untuned models
-    assert "detection_auc" in report_html and "user_degree_ks" in report_html
+    # Fidelity metrics by the names the Fidelity page shows (the CSV keeps the ids).
+    assert "Detectable as synthetic (AUC)" in report_html and "User activity: KS distance" in report_html
     assert "Augmenters saw only the training split" in report_html
 
 
@@ -137,3 +138,16 @@ def test_projection_scatter_carries_point_ids_for_lasso() -> None:
     assert isinstance(fig, go.Figure) and fig.layout.dragmode == "lasso"
     assert sorted(pid for trace in fig.data for pid in trace.customdata) == ["item:1", "user:9"]
     json.loads(fig.to_json())  # serialisable for st.plotly_chart
+
+
+def test_report_shows_the_dashboards_names_and_percentages_not_ids(report_html: str) -> None:
+    """Walk 11b, item 7: the report read user_degree_ks, higher_is_better, users_touched, q_ttest, budget_filled 1
+    and budget 0.1 where the dashboard writes readable names and percentages."""
+    headers = set(re.findall(r"<th>([^<]*)</th>", report_html))
+    for internal in ("higher_is_better", "users_touched", "q_ttest", "budget_filled", "ci_low", "noise_floor", "mde"):
+        assert internal not in headers, internal
+    assert {"higher is better", "q (BH)", "seed noise ±", "detectable ±", "interval", "budget filled"} <= headers
+    assert "user_degree_ks" not in report_html.split("Full configuration")[1]  # only the config JSON keeps ids
+    assert re.search(r"<dt>budget</dt><dd>\d+% of the training rows</dd>", report_html)
+    filled = report_html.split("<h2>Cost</h2>")[1].split("</table>")[0]
+    assert re.search(r"<td>\d+%</td>", filled)  # budget filled as a percentage, never 1 or 0.98

@@ -15,15 +15,16 @@ from recaug.evaluate.metrics import ACCURACY_METRICS
 from recaug.evaluate.power import MAX_SEEDS_SHOWN
 from recaug.evaluate.significance import (
     AA_CONTROL,
-    ALPHA,
     DIRECTIONS,
     EXPLORATORY,
     MIN_SEEDS,
     NO_VERDICT,
     complete,
+    verdict_words,
 )
-from recaug.evaluate.verdicts import NO_DIFFERENCE
 from recaug.experiment import compare_table
+from recaug.reporting.labels import COST_LABELS, PERCENT_COLUMNS
+from recaug.reporting.labels import percent as _percent
 from ui.tables import MISSING, as_text, right_aligned
 
 GREY = "color: #9ca3af"
@@ -129,26 +130,9 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
         ],
     )
     if "verdict" in table.columns:
-        shown["verdict"] = [_verdict_text(row) for row in table.to_dict("records")]
+        shown["verdict"] = [verdict_words(row) for row in table.to_dict("records")]
     shown = as_text(shown[[c for c in SHOWN if c in shown.columns]], FORMATS).fillna(MISSING)
     return shown.rename(columns=LABELS)
-
-
-def _verdict_text(row: dict[str, Any]) -> str:
-    """The verdict as shown. A primary row whose own interval excludes 0 but whose family-corrected q does not
-    decide it says so in the cell: users read a greyed row with [-0.0185, -0.0008] as a contradiction."""
-    word, low, high, q = row["verdict"], row.get("ci_low"), row.get("ci_high"), row.get("q_ttest")
-    level, decided_at, seeds = row.get("level"), row.get("decided_at"), row.get("n_seeds")
-    if word in DIRECTIONS and pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds:
-        # Seeds added until decided: a verdict reached at an earlier look stands; Δ, interval and q are the last's.
-        return f"{word} (decided at {decided_at:.0f} seeds; Δ, interval and q shown at {seeds:.0f})"
-    lone = pd.notna(low) and pd.notna(high) and (low > 0 or high < 0)
-    if word == NO_DIFFERENCE and bool(row.get("primary")) and lone and pd.notna(q):
-        if pd.notna(level) and level < ALPHA and q <= ALPHA:  # the look's share of alpha, not the family, held it
-            share = "the looks of a run that adds seeds share 5%"
-            return f"{word} (q {q:.3g} is above this look's level {level:.3g}: {share})"
-        return f"{word} (q {q:.3g} after correcting for the family; the interval is this row's alone)"
-    return word
 
 
 def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
@@ -287,30 +271,6 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
         f"({n_seeds} seed{'s' if n_seeds != 1 else ''}{count}).{seeds} Grey rows are undecided or exploratory. "
         f"{caveat}\n" + "\n".join(lines)
     )
-
-
-COST_LABELS = {
-    "variant": "variant",
-    "budget": "budget (rows)",
-    "budget_filled": "budget filled",
-    "synthetic_rows": "synthetic rows",
-    "users_touched": "real users given rows",
-    "virtual_users": "virtual users created",
-    "augment_seconds": "augment s",
-    "fit_seconds": "fit s (all models)",
-    "extra_fit_seconds": "extra fit s",
-    "llm_calls": "LLM calls",
-    "llm_tokens_in": "tokens in",
-    "llm_tokens_out": "tokens out",
-    "llm_cache_hit_rate": "cache hits",
-    "llm_failures": "LLM failures",
-    "llm_retries": "LLM retries",
-}
-PERCENT_COLUMNS = ("llm_cache_hit_rate", "budget_filled")
-
-
-def _percent(value: float) -> str:
-    return f"{value:.0%}"
 
 
 def _seconds(value: float) -> str:

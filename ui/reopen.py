@@ -20,8 +20,8 @@ from recaug.core.errors import RecaugInputError
 from recaug.core.variants import budget_label, split_variant
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
-from recaug.experiment import ExperimentConfig, ExperimentResult
-from recaug.reporting.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_split
+from recaug.experiment import ExperimentConfig
+from recaug.reporting.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_result
 from ui.augment_store import load_augmentation, save_augmentation
 from ui.augment_view import remember_form
 from ui.cached import builtin_dataset, config_key, result_store
@@ -57,17 +57,7 @@ def reopen_run(run_id: str) -> Dataset:
     set_dataset(dataset, None)
     settings = remember_settings(config)
     _show_augmentation(settings, augmentation_of(run, int(settings["seed"])), dataset.name)
-    split = run_split(run)
-    result = ExperimentResult(
-        config=config,
-        results=run.results,
-        synthetic=run.synthetic,
-        split=split if split is not None else pd.DataFrame(columns=["user_id", "item_id", "part", "seed"]),
-        augment_info=list(run.meta.get("augment_info", []) or []),
-        user_metrics={},
-        timings=dict(run.meta.get("timings", {}) or {}),
-        fingerprint=run.fingerprint,
-    )
+    result = run_result(run)
     # The key the Compare form gives these settings: without what the run wrote about itself (seeds_run, stopped).
     key = config_key(dataset, replace(config, seeds_run=[], stopped="").to_dict())
     recorded = RecordedComparison(

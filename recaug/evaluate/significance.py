@@ -427,6 +427,31 @@ def row_power_sentence(row: Mapping[str, Any]) -> str:
     return power_sentence(float(row["mde"]), int(n), metric_label(str(row["metric"]), row.get("k")), needed)
 
 
+def _number(value: Any) -> float:
+    """A table cell as a float (NaN when missing), for comparisons."""
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def verdict_words(row: Mapping[str, Any]) -> str:
+    """The verdict as people read it (Compare, the CLI summary, the report): a verdict reached at an earlier look
+    than the numbers shown says so, and a greyed primary row whose own interval excludes 0 says what held it (the
+    family's correction, or the look's share of alpha): users read it as a contradiction."""
+    word = row["verdict"]
+    low, high, q, level, decided_at, seeds = (
+        _number(row.get(c)) for c in ("ci_low", "ci_high", "q_ttest", "level", "decided_at", "n_seeds")
+    )
+    if word in DIRECTIONS and pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds:
+        # Seeds added until decided: a verdict reached at an earlier look stands; Δ, interval and q are the last's.
+        return f"{word} (decided at {decided_at:.0f} seeds; Δ, interval and q shown at {seeds:.0f})"
+    lone = pd.notna(low) and pd.notna(high) and (low > 0 or high < 0)
+    if word == NO_DIFFERENCE and bool(row.get("primary")) and lone and pd.notna(q):
+        if pd.notna(level) and level < ALPHA and q <= ALPHA:  # the look's share of alpha, not the family, held it
+            share = "the looks of a run that adds seeds share 5%"
+            return f"{word} (q {q:.3g} is above this look's level {level:.3g}: {share})"
+        return f"{word} (q {q:.3g} after correcting for the family; the interval is this row's alone)"
+    return word
+
+
 def verdict_sentence(row: Mapping[str, Any]) -> str:
     """One plain sentence for one significance row, e.g. for the report and the Compare page."""
     label = f"{row['metric']}@{row['k']}" if row.get("k") else str(row["metric"])
@@ -446,7 +471,9 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
     interval = "" if pd.isna(row.get("ci_low")) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
     note = " (the split is fixed: seeds vary the model's training only)" if row.get("replicate") == MODEL_SEED else ""
     power = row_power_sentence(row)
-    return f"{what} ({role}): {delta}{interval} ({seeds}{users}{note}) — {word}" + (f"; {power}." if power else ".")
+    return f"{what} ({role}): {delta}{interval} ({seeds}{users}{note}) — {verdict_words(row)}" + (
+        f"; {power}." if power else "."
+    )
 
 
 def verdict_summary(table: pd.DataFrame, *, stopping: str = "") -> str:
@@ -480,12 +507,9 @@ def _summary_line(row: pd.Series) -> str:
     interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
     users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
     label = f"{row['metric']}@{row['k']}"
-    decided_at, seeds = row.get("decided_at"), row.get("n_seeds")
-    early = pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds
-    when = f" (decided at {decided_at:.0f} seeds; Δ shown at {seeds:.0f})" if early else ""
     return (
         f"{row['model']:<14} {row['variant']:<22} {row['slice']:<12} {label:<10} Δ {row['delta']:+.4f}{interval}"
-        f"{users}  {row['verdict']}{when}"
+        f"{users}  {verdict_words(row)}"
     )
 
 

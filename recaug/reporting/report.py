@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from recaug.analysis.fidelity import fidelity_wide, result_split
+from recaug.analysis.fidelity.metrics import metric_label as fidelity_label
 from recaug.augment.llm.skill import skill_notes
 from recaug.augment.options import describe_methods
+from recaug.core.variants import budget_label
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS
 from recaug.evaluate.design import parse_primary
@@ -28,6 +31,7 @@ from recaug.evaluate.significance import (
     complete,
     metric_label,
     primary_first,
+    significance_table,
     verdict_sentence,
     weak_baseline_warning,
 )
@@ -37,6 +41,10 @@ from recaug.experiment.result import model_use_notes
 from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import redact_secrets
 from recaug.reporting.figures import budget_curve, delta_bars, fidelity_histograms, sweep_points
+from recaug.reporting.labels import AUGMENTER_LABELS, column_label, readable_table
+
+if TYPE_CHECKING:
+    from recaug.reporting.runs import Run
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
@@ -67,8 +75,29 @@ class _Figures:
         return div
 
 
-def _table(frame: pd.DataFrame, *, floatfmt: str = "{:.4f}", index: bool = False) -> str:
-    return frame.to_html(index=index, escape=True, border=0, na_rep="–", float_format=lambda v: floatfmt.format(v))
+def _table(
+    frame: pd.DataFrame, *, floatfmt: str = "{:.4f}", index: bool = False, labels: Mapping[str, str] | None = None
+) -> str:
+    """An HTML table with the dashboard's headers and percentages (:mod:`recaug.reporting.labels`; ``labels``
+    first), never the ids."""
+    extra = [labels] if labels else []
+    shown = readable_table(frame, *extra)
+    names = [None if name is None else column_label(str(name), *extra) for name in shown.index.names]
+    shown.index = shown.index.set_names(names)
+    return shown.to_html(index=index, escape=True, border=0, na_rep="–", float_format=lambda v: floatfmt.format(v))
+
+
+def _short_table(key: pd.DataFrame) -> pd.DataFrame:
+    """The primary rows as the Compare page shows them: metric@k in one column, the interval in one column."""
+    shown = key.assign(
+        metric=key["metric"].astype(str) + "@" + key["k"].astype(str),
+        interval=[
+            "–" if pd.isna(lo) else f"[{lo:+.4f}, {hi:+.4f}]"
+            for lo, hi in zip(key["ci_low"], key["ci_high"], strict=True)
+        ],
+        q_ttest=["–" if pd.isna(q) else f"{q:.3g}" for q in key["q_ttest"]],  # 0.000114 is not '0.0001'
+    )
+    return shown[[c for c in SHORT_COLUMNS if c not in ("k", "ci_low", "ci_high")]]
 
 
 def _protocol_text(name: str) -> str:
@@ -90,7 +119,19 @@ def _pick_metric(results: pd.DataFrame) -> tuple[str, int] | None:
 
 
 KEY_ROWS = (("ndcg", 10), ("recall", 10), ("ndcg", 20), ("recall", 20))
-SHORT_COLUMNS = ["model", "variant", "slice", "metric", "k", "delta", "ci_low", "ci_high", "noise_floor", "mde"]
+SHORT_COLUMNS = [
+    "model",
+    "variant",
+    "slice",
+    "metric",
+    "k",
+    "delta",
+    "interval",
+    "ci_low",
+    "ci_high",
+    "noise_floor",
+    "mde",
+]
 SHORT_COLUMNS += ["q_ttest", "n_seeds", "n_users", "verdict"]
 
 
@@ -151,7 +192,7 @@ def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None
         parts.append(figures.render(delta_bars(significance, *chosen)))
         if len(sweep_points(significance, *chosen)):
             parts.append(figures.render(budget_curve(significance, *chosen)))
-    parts.append(_table(key[SHORT_COLUMNS]))
+    parts.append(_table(_short_table(key)))
     if not strong_baselines(result.config.models):
         parts.append(f"<p class='error'>{html.escape(UNTUNED_WARNING)}</p>")
     parts.append(
@@ -193,7 +234,7 @@ def build_report(
         ("protocol", f"{config.protocol} — {_protocol_text(config.protocol)}"),
         ("seeds", ", ".join(map(str, config.seeds_run or config.seeds))),
         ("augmenters", describe_methods(config.augmenters, config.augmenter_params)),
-        ("budget", config.budget),
+        ("budget", _budget_text(config.budget)),
         ("target", config.target),
         ("models", ", ".join(config.models)),
         ("metrics", metrics),
@@ -217,11 +258,14 @@ def build_report(
     if fidelity is not None and len(fidelity):
         meta = fidelity.drop_duplicates("metric").set_index("metric")[["range", "higher_is_better"]]
         wide = fidelity_wide(fidelity).reset_index().merge(meta, left_on="metric", right_index=True, how="left")
+        wide["higher_is_better"] = [_yes_no(v) for v in wide["higher_is_better"]]
+        wide["metric"] = wide["metric"].map(fidelity_label)  # as the Fidelity page names them; the CSV keeps ids
         parts.append(_table(wide))
         errors = fidelity[fidelity["error"].fillna("").astype(str) != ""]
         for _, row in errors.iterrows():
             parts.append(
-                f"<p class='error'>{html.escape(str(row['method']))} · {html.escape(str(row['metric']))}: "
+                f"<p class='error'>{html.escape(str(row['method']))} · "
+                f"{html.escape(fidelity_label(str(row['metric'])))}: "
                 f"{html.escape(str(row['error']))}</p>"
             )
     else:
@@ -244,7 +288,8 @@ def build_report(
             "</p>" + _table(cost, floatfmt="{:,.4g}")
         )
     if result.augment_info:
-        parts.append("<h2>Augmenters</h2>" + _table(pd.DataFrame(result.augment_info), floatfmt="{:.3g}"))
+        augmenters = _table(pd.DataFrame(result.augment_info), floatfmt="{:.3g}", labels=AUGMENTER_LABELS)
+        parts.append("<h2>Augmenters</h2>" + augmenters)
     if result.timings:
         timings = pd.DataFrame(sorted(result.timings.items()), columns=["step", "seconds"])
         parts.append("<h2>Timings</h2>" + _table(timings, floatfmt="{:.2f}"))
@@ -253,6 +298,32 @@ def build_report(
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body>{body}</body></html>"
     )
+
+
+def _budget_text(budget: float | int) -> str:
+    """The budget as the dashboard writes it: a share as '10% of the training rows', a count as rows."""
+    if isinstance(budget, float):
+        return f"{budget_label(budget)} of the training rows"
+    return f"{int(budget):,} rows"
+
+
+def _yes_no(value: Any) -> str:
+    """A fidelity metric's direction: 'yes' / 'no', or 'neither' for a metric with no better side (None)."""
+    if isinstance(value, str):
+        value = {"true": True, "false": False}.get(value.strip().lower())
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "neither (a description, not a score)"
+    return "yes" if bool(value) else "no"
+
+
+def run_report(run: Run) -> str:
+    """The HTML report of a saved run, from its saved tables: the one builder the CLI uses after a run, without the
+    histograms (they need the data and a refit split; the run store keeps the tables)."""
+    from recaug.reporting.runs import run_result
+
+    result = run_result(run)
+    significance = run.significance if run.significance is not None else significance_table(result)
+    return build_report(result, fidelity=run.fidelity, significance=significance, run_id=run.run_id)
 
 
 def write_report(path: str | Path, report_html: str) -> Path:

@@ -392,7 +392,7 @@ def _list_row(path: Path) -> dict[str, Any]:
         "protocol": _text(config.get("protocol", "")),
         "augmenters": _text(config.get("augmenters", [])),
         "models": _text(config.get("models", [])),
-        "seeds": _text(meta.get("seeds", [])),
+        "seeds": seeds_text(config, _seeds_ran(meta, config, path), sep=","),
         "n_synthetic": n_synthetic if isinstance(n_synthetic, int) and not isinstance(n_synthetic, bool) else 0,
         "has_fidelity": has_fidelity,
         "has_significance": has_significance,
@@ -429,18 +429,75 @@ def list_runs(root: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
+def _seeds_ran(meta: dict[str, Any], config: dict[str, Any], path: Path) -> list[int]:
+    """The seeds a run really ran: its record (``seeds_run``), else its results' seed column (a run saved before
+    ``seeds_run`` existed), else the seeds it was started with."""
+    ran = config.get("seeds_run")
+    if isinstance(ran, list) and ran:
+        return [int(s) for s in ran]
+    started = meta.get("seeds", config.get("seeds", []))
+    if int(config.get("max_seeds") or 0) > len(started or []):  # seeds may have been added: only results know
+        try:
+            return sorted(int(s) for s in pd.read_csv(path / RESULTS_FILE, usecols=["seed"])["seed"].unique())
+        except (OSError, ValueError, KeyError):
+            pass
+    return [int(s) for s in started] if isinstance(started, list) else []
+
+
+def _seed_span(seeds: Sequence[int], sep: str) -> str:
+    """Seeds as a reader scans them: a run of 3 or more consecutive seeds as ``0–6``, else listed."""
+    if len(seeds) >= 3 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return sep.join(map(str, seeds))
+
+
+def seeds_text(config: dict[str, Any], ran: Sequence[int], sep: str = ", ") -> str:
+    """The seeds that ran, for the run list and headers. With seeds added until decided (``max_seeds``) it says
+    how many were fixed and how many added, e.g. ``0–6 (3 fixed + 4 added until decided, limit 7)``: the seeds the
+    run started with are not what the verdicts rest on."""
+    fixed = [int(s) for s in config.get("seeds", []) or []]
+    limit = int(config.get("max_seeds") or 0)
+    if limit <= len(fixed):
+        return sep.join(map(str, ran or fixed))
+    added = len(ran) - len(fixed) if len(ran) >= len(fixed) else 0
+    return f"{_seed_span(ran or fixed, sep)} ({len(fixed)} fixed + {added} added until decided, limit {limit})"
+
+
+def run_seeds_text(run: Run, sep: str = ", ") -> str:
+    """:func:`seeds_text` of a loaded run, from the seeds in its results."""
+    ran = sorted(int(s) for s in run.results["seed"].unique()) if "seed" in run.results else []
+    return seeds_text(
+        run.meta.get("config", {}), ran or _seeds_ran(run.meta, run.meta.get("config", {}), run.path), sep
+    )
+
+
+def _id_matches(run_id: str, query: str) -> bool:
+    """Whether ``query`` names ``run_id``: its start (the date, ``20261207-1635``), its end (the tail shown after
+    a run, ``b400d2``) or whole parts of it (the time, ``163530``)."""
+    return run_id.startswith(query) or run_id.endswith(query) or f"-{query}-" in f"-{run_id}-"
+
+
 def resolve_run_id(run_id: str, root: str | Path | None = None) -> Path:
-    """Folder of a run given its id or a unique prefix of it; RecaugInputError otherwise."""
+    """Folder of a run given its id, a unique prefix (date), tail (``b400d2``) or whole part (time) of it; the one
+    resolver of the CLI, the Runs page and ``recaug.load_run``. RecaugInputError when none or several match."""
     folder = runs_dir(root)
-    matches = [p for p in _entries(folder) if p.name.startswith(str(run_id).strip())] if str(run_id).strip() else []
-    exact = [p for p in matches if p.name == run_id]
+    query = str(run_id).strip()
+    entries = _entries(folder)
+    exact = [p for p in entries if p.name == query]
     if exact:
         return exact[0]
+    matches = [p for p in entries if _id_matches(p.name, query)] if query else []
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise RecaugInputError(f"no run '{run_id}' in {folder}", fix="see `python -m recaug runs list`")
-    raise RecaugInputError(f"'{run_id}' matches {len(matches)} runs", fix="give more characters of the run id")
+        raise RecaugInputError(
+            f"no run '{run_id}' in {folder}",
+            fix="give the run id, its start (date and time) or its last 6 characters; see `python -m recaug runs list`",
+        )
+    shown = ", ".join(p.name for p in matches[:5]) + (f" and {len(matches) - 5} more" if len(matches) > 5 else "")
+    raise RecaugInputError(
+        f"'{run_id}' matches {len(matches)} runs ({shown})", fix="give more characters of the run id"
+    )
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -504,6 +561,26 @@ def _read_run(path: Path) -> Run:
     )
 
 
+def run_result(run: Run) -> ExperimentResult:
+    """A saved run as an ExperimentResult of its tables (no fitted models, splits or per-user values), with how
+    many seeds ran and why: what the report and the reopened dashboard read."""
+    from recaug.evaluate.sequential import Stopping
+
+    split = run_split(run)
+    config = run.config
+    return ExperimentResult(
+        config=config,
+        results=run.results,
+        synthetic=run.synthetic,
+        split=split if split is not None else pd.DataFrame(columns=["user_id", "item_id", "part", "seed"]),
+        augment_info=list(run.meta.get("augment_info", []) or []),
+        user_metrics={},
+        timings=dict(run.meta.get("timings", {}) or {}),
+        fingerprint=run.fingerprint,
+        stopping=Stopping(tuple(config.seeds_run), config.stopped) if config.seeds_run and config.stopped else None,
+    )
+
+
 def run_split(run: Run) -> pd.DataFrame | None:
     """The split table the run was evaluated on (user_id, item_id, part, seed), when it was saved."""
     path = run.path / SPLIT_FILE
@@ -537,13 +614,15 @@ def set_run_label(run_id: str, label: str, root: str | Path | None = None) -> Ru
     return load_run(run.run_id, root)
 
 
-def delete_run(run_id: str, root: str | Path | None = None) -> None:
-    """Remove a saved run's folder, or a stray file or link (a link is removed, never what it points to)."""
+def delete_run(run_id: str, root: str | Path | None = None) -> str:
+    """Remove a saved run's folder, or a stray file or link (a link is removed, never what it points to); returns
+    the full id removed (``run_id`` may be a prefix or tail). The CLI's ``runs delete`` and the Runs page call it."""
     path = resolve_run_id(run_id, root)
     if _stray(path) is not None:
         path.unlink()
     else:
         shutil.rmtree(path)
+    return path.name
 
 
 # What else must match for two runs' numbers to be comparable (config key, words for it): another split protocol
@@ -591,6 +670,68 @@ def comparability_warnings(run_a: Run, run_b: Run) -> list[str]:
     return warnings
 
 
+def shared_arm_differences(run_a: Run, run_b: Run) -> list[str]:
+    """How the arms both runs have were made differently (empty when alike): the method's own settings (denoise,
+    ...), the seeds (fixed, or added until decided) and the budget or target. Such a row's A and B columns answer
+    the same question under different settings, which the table alone does not show."""
+    from recaug.core.variants import split_variant
+
+    config_a, config_b = run_a.meta.get("config", {}), run_b.meta.get("config", {})
+    shared = shared_arms(run_a, run_b)
+    if not shared:
+        return []
+    differences = []
+    for name in shared:
+        method = split_variant(name)[0]
+        params_a = (config_a.get("augmenter_params") or {}).get(method, {})
+        params_b = (config_b.get("augmenter_params") or {}).get(method, {})
+        if _setting_text(params_a) != _setting_text(params_b):
+            differences.append(f"{name}'s settings A {_setting_text(params_a)} vs B {_setting_text(params_b)}")
+    seeds_a, seeds_b = run_seeds_text(run_a), run_seeds_text(run_b)
+    if seeds_a != seeds_b:
+        seeds_a, seeds_b = (t if "until decided" in t else f"{t} (fixed)" for t in (seeds_a, seeds_b))
+        differences.append(f"seeds A {seeds_a} vs B {seeds_b}")
+    for key, words in (("budget", "budget"), ("target", "target")):
+        value_a, value_b = config_a.get(key), config_b.get(key)
+        if value_a != value_b:
+            differences.append(f"{words} A {_budget_or_text(value_a)} vs B {_budget_or_text(value_b)}")
+    return differences
+
+
+def shared_arms(run_a: Run, run_b: Run) -> list[str]:
+    """The arms (variant names) both runs compared, in run A's order."""
+    names_b = set(run_b.meta.get("config", {}).get("augmenters", []))
+    return [name for name in run_a.meta.get("config", {}).get("augmenters", []) if name in names_b]
+
+
+def arm_difference_text(arms: Sequence[str], differences: Sequence[str]) -> str:
+    """One sentence for the dashboard and the CLI: which shared arms were made differently, and how."""
+    many = len(arms) > 1
+    return (
+        f"The arm{'s' if many else ''} both runs have ({', '.join(arms)}) {'were' if many else 'was'} not made the "
+        f"same way: {'; '.join(differences)}. Their A and B rows answer the question under different settings."
+    )
+
+
+def _budget_or_text(value: Any) -> str:
+    from recaug.core.variants import budget_label
+
+    return (
+        budget_label(value) if isinstance(value, int | float) and not isinstance(value, bool) else _setting_text(value)
+    )
+
+
+def shared_first(table: pd.DataFrame) -> pd.DataFrame:
+    """A side-by-side table with the rows both runs have first (then A only, then B only), each group in its order:
+    the rows a reader can compare are the ones to see first."""
+    if "in" not in table.columns:
+        return table
+    rank = table["in"].map({"both": 0, "A only": 1, "B only": 2}).fillna(3)
+    ordered = table.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+    ordered.attrs = dict(table.attrs)
+    return ordered
+
+
 def comparison_attrs(run_a: Run, run_b: Run) -> dict[str, Any]:
     """What a side-by-side table of two runs carries in ``attrs``: ids, ``same_data`` and ``warnings``."""
     return {
@@ -598,6 +739,8 @@ def comparison_attrs(run_a: Run, run_b: Run) -> dict[str, Any]:
         "run_b": run_b.run_id,
         "same_data": run_a.fingerprint == run_b.fingerprint,
         "warnings": comparability_warnings(run_a, run_b),
+        "shared_arms": shared_arms(run_a, run_b),
+        "arm_differences": shared_arm_differences(run_a, run_b),
     }
 
 
@@ -754,7 +897,7 @@ def describe_run(run: Run) -> str:
         f"data {run.meta.get('data_name') or config.get('data', '?')}  fingerprint {run.fingerprint}  "
         f"protocol {config.get('protocol', '?')}",
         f"source files {', '.join(run.meta.get('sources', []) or []) or '(built-in)'}",
-        f"seeds {run.meta.get('seeds')}  augmenters {config.get('augmenters')}  models {config.get('models')}",
+        f"seeds {run_seeds_text(run)}  augmenters {config.get('augmenters')}  models {config.get('models')}",
         f"budget {config.get('budget')}  target {config.get('target')}  synthetic rows {len(run.synthetic)}",
         f"folder {run.path}",
         "",

@@ -117,5 +117,14 @@ def test_the_summary_line_says_when_a_verdict_was_reached_before_the_numbers_sho
 
     row = {"model": "bpr", "variant": "x", "slice": "all", "metric": "ndcg", "k": 10, "delta": -0.003}
     row |= {"ci_low": -0.007, "ci_high": 0.0009, "n_users": 280, "verdict": "worse", "n_seeds": 7}
-    assert _summary_line(pd.Series({**row, "decided_at": 3.0})).endswith("worse (decided at 3 seeds; Δ shown at 7)")
+    early = _summary_line(pd.Series({**row, "decided_at": 3.0}))
+    assert early.endswith("worse (decided at 3 seeds; Δ, interval and q shown at 7)")
     assert _summary_line(pd.Series({**row, "decided_at": 7.0})).endswith("n=280  worse")
+
+
+def test_the_reports_verdict_sentence_says_it_too() -> None:
+    from recaug.evaluate.significance import verdict_sentence
+
+    row = {"model": "bpr", "variant": "x", "slice": "all", "metric": "ndcg", "k": 10, "delta": -0.0002}
+    row |= {"ci_low": -0.0041, "ci_high": 0.0038, "n_users": 280, "verdict": "worse", "n_seeds": 7, "primary": True}
+    assert "— worse (decided at 3 seeds; Δ, interval and q shown at 7)" in verdict_sentence({**row, "decided_at": 3})
