@@ -88,8 +88,9 @@ LABELS = {
     "n_seeds": "seeds",
     "n_users": "users",
 }
-SHOWN = ["model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "interval"]
-SHOWN += ["noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "primary", "verdict"]
+# The verdict next to its Δ: last of 15 columns it was off-screen at 1400 px, with the sentence that explains it.
+SHOWN = ["model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "verdict", "interval"]
+SHOWN += ["noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "primary"]
 
 
 def _number(pattern: str) -> Callable[[float], str]:
