@@ -7,7 +7,6 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
-from recaug.reporting.report import run_report
 from recaug.reporting.run_verdicts import primary_side_by_side
 from recaug.reporting.runs import (
     OK,
@@ -18,6 +17,7 @@ from recaug.reporting.runs import (
     list_runs,
     load_run,
     readable_comparison,
+    run_report,
     run_seeds_text,
     set_run_label,
     shared_first,

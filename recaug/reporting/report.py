@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -31,7 +31,6 @@ from recaug.evaluate.significance import (
     complete,
     metric_label,
     primary_first,
-    significance_table,
     verdict_sentence,
     weak_baseline_warning,
 )
@@ -42,9 +41,6 @@ from recaug.models.tuned import UNTUNED_WARNING, strong_baselines
 from recaug.reporting.export import redact_secrets
 from recaug.reporting.figures import budget_curve, delta_bars, fidelity_histograms, sweep_points
 from recaug.reporting.labels import AUGMENTER_LABELS, column_label, readable_table
-
-if TYPE_CHECKING:
-    from recaug.reporting.runs import Run
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
@@ -314,16 +310,6 @@ def _yes_no(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "neither (a description, not a score)"
     return "yes" if bool(value) else "no"
-
-
-def run_report(run: Run) -> str:
-    """The HTML report of a saved run, from its saved tables: the one builder the CLI uses after a run, without the
-    histograms (they need the data and a refit split; the run store keeps the tables)."""
-    from recaug.reporting.runs import run_result
-
-    result = run_result(run)
-    significance = run.significance if run.significance is not None else significance_table(result)
-    return build_report(result, fidelity=run.fidelity, significance=significance, run_id=run.run_id)
 
 
 def write_report(path: str | Path, report_html: str) -> Path:

@@ -911,3 +911,13 @@ def describe_run(run: Run) -> str:
         if run.fidelity is not None:
             lines += ["", "fidelity:", fidelity_wide(run.fidelity).to_string(float_format="{:.4f}".format)]
     return "\n".join(lines)
+
+
+def run_report(run: Run) -> str:
+    """The HTML report of a saved run, from its saved tables: the one builder the CLI uses after a run, without the
+    histograms (they need the data and a refit split; the run store keeps the tables)."""
+    from recaug.reporting.report import build_report  # the report imports nothing from the run store
+
+    result = run_result(run)
+    significance = run.significance if run.significance is not None else significance_table(result)
+    return build_report(result, fidelity=run.fidelity, significance=significance, run_id=run.run_id)

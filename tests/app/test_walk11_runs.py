@@ -16,8 +16,7 @@ import recaug
 from recaug.__main__ import main
 from recaug.core.errors import RecaugInputError
 from recaug.experiment import ExperimentResult
-from recaug.reporting.report import run_report
-from recaug.reporting.runs import describe_run, list_runs, load_run, save_run
+from recaug.reporting.runs import describe_run, list_runs, load_run, run_report, save_run
 from tests.app.conftest import app, no_errors  # noqa: F401  (the fixture is used by name)
 from tests.runs_fixtures import small_experiment
 
