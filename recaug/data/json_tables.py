@@ -72,7 +72,8 @@ def _columns_with_arrow(content: bytes) -> dict[str, Any] | None:
         return _arrow_columns(table)
     except MemoryError:
         raise
-    except pa.ArrowException:  # also pyarrow's own slips (a list of nulls fails to convert): read it exactly
+    except (pa.ArrowException, SystemError):  # pyarrow's own slips, read exactly instead: a list of nulls fails
+        # to convert, and a list holding a null then a string (`[null, "0"]`) raises SystemError in to_pylist
         return None
 
 
