@@ -28,6 +28,7 @@ from recaug.evaluate.design import parse_primary
 from recaug.evaluate.significance import (
     AA_CONTROL,
     DIRECTIONS,
+    KEYS,
     complete,
     metric_label,
     primary_first,
@@ -115,19 +116,7 @@ def _pick_metric(results: pd.DataFrame) -> tuple[str, int] | None:
 
 
 KEY_ROWS = (("ndcg", 10), ("recall", 10), ("ndcg", 20), ("recall", 20))
-SHORT_COLUMNS = [
-    "model",
-    "variant",
-    "slice",
-    "metric",
-    "k",
-    "delta",
-    "interval",
-    "ci_low",
-    "ci_high",
-    "noise_floor",
-    "mde",
-]
+SHORT_COLUMNS = [*KEYS, "delta", "interval", "ci_low", "ci_high", "noise_floor", "mde"]
 SHORT_COLUMNS += ["q_ttest", "n_seeds", "n_users", "verdict"]
 
 

@@ -32,12 +32,17 @@ def test_a_split_without_test_rows_is_refused_with_the_reason() -> None:
     assert len(make_split(data.interactions, "cold-items", 0).test) > 0, "the protocol the message suggests works"
 
 
-def test_compare_says_why_instead_of_an_empty_verdict(app: AppTest) -> None:
+def run_on_one_each(app: AppTest, page: str, choice: tuple[str, list[str]], button: str) -> None:
+    """Open ``page`` on one-interaction-per-user data, make ``choice`` (widget key, values), press ``button``."""
     app.session_state["dataset"] = one_each()
-    app.switch_page("pages/3_Compare.py").run()
-    app.multiselect(key="cmp_models").set_value(["pop"]).run()
-    app.button(key="run_compare").click().run()
+    app.switch_page(page).run()
+    app.multiselect(key=choice[0]).set_value(choice[1]).run()
+    app.button(key=button).click().run()
     assert not app.exception, [e.value for e in app.exception]
+
+
+def test_compare_says_why_instead_of_an_empty_verdict(app: AppTest) -> None:
+    run_on_one_each(app, "pages/3_Compare.py", ("cmp_models", ["pop"]), "run_compare")
     shown = " ".join(e.value for e in app.error)
     assert "**Could not run the comparison.** The 'random-811' split of this data has no test interactions" in shown
     assert "'Split protocol' on the Augment page" in shown, "the message names where the way out is"
@@ -45,11 +50,7 @@ def test_compare_says_why_instead_of_an_empty_verdict(app: AppTest) -> None:
 
 
 def test_augment_says_why(app: AppTest) -> None:
-    app.session_state["dataset"] = one_each()
-    app.switch_page("pages/1_Augment.py").run()
-    app.multiselect(key="aug_methods").set_value(["random"]).run()
-    app.button(key="run_augment").click().run()
-    assert not app.exception, [e.value for e in app.exception]
+    run_on_one_each(app, "pages/1_Augment.py", ("aug_methods", ["random"]), "run_augment")
     shown = " ".join(e.value for e in [*app.error, *app.warning])
     assert "has no test interactions" in shown, shown
     others = [e.value for e in app.error if "has no test interactions" not in e.value]
