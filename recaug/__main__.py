@@ -524,7 +524,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     out += recorded.written
     if not args.quiet:
         print(file=sys.stderr)
-    print(verdict_summary(significance, stopping=result.stopping.sentence() if result.stopping else ""))
+    stopping = result.stopping.sentence() if result.stopping else ""
+    print(verdict_summary(significance, stopping=stopping, protocol=result.config.protocol))
     if weak_baseline_warning(result.results):
         print(f"warning: {weak_baseline_warning(result.results)}")
     for model_note in model_use_notes(result):

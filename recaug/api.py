@@ -86,7 +86,9 @@ class Comparison:
         """The verdicts in words, as the CLI prints them."""
         from recaug.evaluate.significance import verdict_summary
 
-        return verdict_summary(self.significance) if self.significance is not None else "no significance table"
+        if self.significance is None:
+            return "no significance table"
+        return verdict_summary(self.significance, protocol=self.config.protocol)
 
     def before_after(self, slice_name: str = "all") -> pd.DataFrame:
         """Wide table: baseline and augmented mean over seeds and their difference, per model x variant x metric@k."""

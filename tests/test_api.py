@@ -76,7 +76,9 @@ def test_verdicts_cost_and_figures(comparison: recaug.Comparison) -> None:
     assert all(isinstance(f, go.Figure) and len(f.data) > 0 for f in figures.values())
     from recaug.evaluate.significance import verdict_summary
 
-    assert comparison.summary() == verdict_summary(comparison.significance) and "3 seeds" in comparison.summary()
+    summary = comparison.summary()
+    assert summary == verdict_summary(comparison.significance, protocol="random-811") and "3 seeds" in summary
+    assert "random-811 split" in summary
     assert "<table" in comparison._repr_html_() and "A/A control" in comparison._repr_html_()
     assert comparison.before_after()["delta"].notna().any()
     assert "<html" in comparison.report_html().lower()

@@ -6,8 +6,11 @@
   only, so a primary verdict cannot change when other models, arms or metrics are added to the run: each (model,
   arm) pair is its own pre-declared question. Every other row is exploratory.
 * **Replicates.** A seed re-draws the split only where the protocol says so
-  (:func:`recaug.data.splits.seed_changes_split`). On a fixed split a seed varies the model's training only, and a
-  model with nothing random (``Recommender.deterministic``) has no replicate at all.
+  (:func:`recaug.data.splits.seed_changes_split`; ``leave-last-out`` re-draws only same-time ties). On a fixed split
+  what a seed varies is read from the results, not assumed from flags: the model's training where the baseline
+  itself moves between seeds, else the augmentation's own draw where only the arm moves (a deterministic model
+  trained on ``random``'s rows), else nothing, and a row where nothing moved has no replicate at all (its exact
+  delta gets an interval over test users instead). A seed-level verdict on a fixed split is about this test set.
 * **Looks.** With ``max_seeds`` above the starting seeds, seeds are added in batches and the primary rows are
   tested at each look under an alpha-spending rule (:mod:`recaug.evaluate.sequential`).
 """
@@ -32,8 +35,11 @@ SEED_BATCH = 2  # seeds added per look when seeds are added until the question i
 
 # What a row's replicates vary (the ``replicate`` column of significance.csv).
 SPLIT_AND_MODEL = "split and model seed"
+TIES_AND_MODEL = "same-time ties in the split, and model seed"
 MODEL_SEED = "model seed (fixed split)"
-NOTHING = "nothing (fixed split, deterministic model)"
+AUGMENTATION_DRAW = "augmentation draw (fixed split, deterministic model)"
+NOTHING = "nothing (fixed split, deterministic model and augmentation)"
+CONSTANT = 1e-12  # per-seed values closer than this did not move (deterministic fits give the same bytes)
 
 
 def parse_primary(items: Iterable[str] | str) -> tuple[tuple[str, int], ...]:
@@ -99,7 +105,7 @@ class Question:
     primary: tuple[tuple[str, int], ...] = tuple(parse_primary(DEFAULT_PRIMARY))
     target_slices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # variant -> its target slices besides "all"
     split_varies: bool = True
-    deterministic: frozenset[str] = frozenset()  # models whose fit has nothing random
+    ties_vary: bool = False  # the seed re-draws same-time ties only (leave-last-out)
     looks: tuple[int, ...] = ()  # empty: one look at however many seeds ran
     seed_order: tuple[int, ...] = ()  # the order seeds were run in (looks take the first n); empty: ascending
 
@@ -107,8 +113,7 @@ class Question:
     def from_config(cls, config: Any) -> Question:
         """The question an ``ExperimentConfig`` declares (primary rows, targets, protocol, models, seed plan)."""
         from recaug.core.variants import Variant
-        from recaug.data.splits import seed_changes_split
-        from recaug.models import MODELS
+        from recaug.data.splits import seed_changes_split, seed_redraws_ties
 
         extra = PROTOCOL_SLICES.get(config.protocol)
         targets = []
@@ -117,14 +122,13 @@ class Question:
             params.update(config.augmenter_params.get(name, {}))
             slices = [s for s in (target_slice(params.get("target", config.target), name), extra) if s]
             targets.append((name, tuple(dict.fromkeys(slices))))
-        deterministic = frozenset(m for m in config.models if m in MODELS and MODELS.get(m).deterministic)
         start = len(config.seeds)
         seeds_run = list(getattr(config, "seeds_run", []) or [])
         return cls(
             primary=parse_primary(config.primary or DEFAULT_PRIMARY),
             target_slices=tuple(targets),
             split_varies=seed_changes_split(config.protocol),
-            deterministic=deterministic,
+            ties_vary=seed_redraws_ties(config.protocol),
             looks=seed_plan(start, int(config.max_seeds or 0)),
             seed_order=tuple(seeds_run or config.seeds),
         )
@@ -152,11 +156,19 @@ class Question:
             return row["slice"] == ALL_USERS or any(row["slice"] in s for _, s in self.target_slices)
         return row["slice"] in self.slices_of(str(row["variant"]))
 
-    def replicate(self, models: pd.Series) -> pd.Series:
-        """What each row's replicates vary (``SPLIT_AND_MODEL``, ``MODEL_SEED`` or ``NOTHING``)."""
+    def replicate(self, baseline_moves: pd.Series, delta_moves: pd.Series) -> pd.Series:
+        """What each row's replicates vary, from what moved between its seeds: ``baseline_moves`` (the baseline's
+        value differs between seeds) and ``delta_moves`` (the per-seed deltas differ), both bool per row.
+
+        Read from the results rather than from each model's ``deterministic`` flag, because a flag cannot see a
+        seeded augmentation feeding a deterministic model, nor a seeded model whose fit happens not to move."""
         if self.split_varies:
-            return pd.Series(SPLIT_AND_MODEL, index=models.index, dtype=object)
-        return models.map(lambda m: NOTHING if m in self.deterministic else MODEL_SEED).astype(object)
+            return pd.Series(SPLIT_AND_MODEL, index=baseline_moves.index, dtype=object)
+        moved = baseline_moves | delta_moves
+        if self.ties_vary:
+            return pd.Series(np.where(moved, TIES_AND_MODEL, NOTHING), index=moved.index, dtype=object)
+        kinds = np.where(baseline_moves, MODEL_SEED, np.where(delta_moves, AUGMENTATION_DRAW, NOTHING))
+        return pd.Series(kinds, index=moved.index, dtype=object)
 
     def ordered_seeds(self, seeds: Iterable[int]) -> list[int]:
         """The seeds in the order they ran: ``seed_order`` first, any others ascending."""

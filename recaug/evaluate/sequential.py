@@ -13,9 +13,12 @@ looks and for the small-sample t-tests used here (exact group-sequential boundar
 would be less conservative). Pocock spends early, which suits a rule whose main saving is stopping large effects
 at the first look; ``benchmarks/power.md`` measures the false-verdict rate and the seeds used on real runs.
 
-A row decided at a look keeps its verdict (later seeds never undo it). Seeds stop being added when every primary
-row is decided, when no undecided row could be decided by ``max_seeds`` at its current estimate (a non-binding
-futility stop: it can only withhold verdicts, so it keeps the error bound), or at ``max_seeds``.
+A row decided at a look keeps its verdict (later seeds never undo it). Each (model, arm) question stops on its own:
+when its primary rows are all decided, or none of its undecided rows could be decided by ``max_seeds`` at its
+current estimate (a non-binding futility stop: it can only withhold verdicts, so it keeps the error bound). A
+stopped question keeps the verdicts it had at that look, whatever seeds the run adds for other questions, so its
+answer never depends on which other models, arms or metrics share the run. Seeds stop being added when every
+question has stopped, or at ``max_seeds``.
 """
 
 from __future__ import annotations
@@ -79,18 +82,26 @@ def next_seeds(used: list[int], count: int) -> list[int]:
     return out
 
 
+def open_rows(rows: pd.DataFrame, max_seeds: int) -> pd.Series:
+    """Bool per primary row: undecided ("no clear difference" or too few seeds for a verdict) and still decidable
+    by ``max_seeds`` (its ``seeds_to_decide`` within it). A question with no open row stops."""
+    undecided = rows["verdict"].isin([NO_DIFFERENCE, NO_VERDICT])
+    reachable = rows["verdict"].eq(NO_VERDICT) | (rows["seeds_to_decide"] <= max_seeds)
+    return undecided & reachable
+
+
 def stop_reason(table: pd.DataFrame, n_seeds: int, max_seeds: int) -> str | None:
     """Why to add no more seeds after a look, or None to add the next batch.
 
     ``table`` is the significance table at this look; the arms' primary rows decide (the A/A control is a check,
-    not a question). A row is undecided while it is "no clear difference" or lacks seeds for a verdict, and could
-    still be decided when its ``seeds_to_decide`` is within ``max_seeds``.
+    not a question). Rows of a question that stopped at an earlier look (``decided_at`` before ``n_seeds``) are
+    settled and never keep the run going.
     """
     rows = table[table["primary"].astype(bool) & (table["variant"] != AA_CONTROL)]
-    undecided = rows["verdict"].isin([NO_DIFFERENCE, NO_VERDICT])
-    if not undecided.any():
+    if "decided_at" in rows:
+        rows = rows[~(rows["decided_at"].notna() & (rows["decided_at"] < n_seeds))]
+    if not rows["verdict"].isin([NO_DIFFERENCE, NO_VERDICT]).any():
         return DECIDED
     if n_seeds >= max_seeds:
         return AT_LIMIT
-    reachable = rows["verdict"].eq(NO_VERDICT) | (rows["seeds_to_decide"] <= max_seeds)
-    return None if (undecided & reachable).any() else FUTILE
+    return None if open_rows(rows, max_seeds).any() else FUTILE

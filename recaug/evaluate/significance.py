@@ -48,9 +48,17 @@ import numpy as np
 import pandas as pd
 
 from recaug.evaluate.catalog import METRIC_INFO
-from recaug.evaluate.design import MODEL_SEED, NOTHING, SPLIT_AND_MODEL, Question
+from recaug.evaluate.design import (
+    AUGMENTATION_DRAW,
+    CONSTANT,
+    MODEL_SEED,
+    NOTHING,
+    SPLIT_AND_MODEL,
+    TIES_AND_MODEL,
+    Question,
+)
 from recaug.evaluate.power import mde, power_sentence, seeds_to_decide
-from recaug.evaluate.sequential import look_levels, spending
+from recaug.evaluate.sequential import look_levels, open_rows, spending
 from recaug.evaluate.signed_rank import signed_rank_p
 from recaug.evaluate.slices import SliceValues
 from recaug.evaluate.verdicts import (  # noqa: F401  (re-exported: every view reads the words from here)
@@ -70,6 +78,16 @@ from recaug.evaluate.verdicts import (  # noqa: F401  (re-exported: every view r
 )
 
 ALPHA = 0.05
+# What the seeds of a row varied, in words, where it is not the whole split (views and the CLI add it to a row).
+REPLICATE_NOTES = {
+    TIES_AND_MODEL: "the split is fixed except same-time ties: seeds re-draw those, the model's training and any "
+    "random augmentation",
+    MODEL_SEED: "the split is fixed: seeds vary the model's training and any random augmentation; the verdict is "
+    "about this test set",
+    AUGMENTATION_DRAW: "the split is fixed and the model deterministic: seeds vary only the augmentation's draw; "
+    "the verdict is about this test set",
+    NOTHING: "nothing varies between seeds: fixed split, deterministic model and augmentation",
+}
 SIGNIFICANCE_COLUMNS = [
     "model",
     "variant",
@@ -137,6 +155,17 @@ def _seed_deltas(results: pd.DataFrame) -> pd.DataFrame:
     other = results[results["variant"] != BASELINE]
     merged = other.merge(base, on=["model", "seed", "slice", "metric", "k"], how="inner")
     return merged.assign(delta=merged["value"] - merged["baseline"])
+
+
+def _what_moved(deltas: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(baseline moved, delta moved) between seeds, bool per row of ``table``: what the seeds really varied."""
+
+    def moved(column: str) -> pd.Series:
+        spread = deltas.groupby(KEYS, sort=False)[column].agg(lambda v: float(np.ptp(v)) if len(v) else 0.0)
+        keys = pd.MultiIndex.from_frame(table[KEYS])
+        return pd.Series(spread.reindex(keys).fillna(0.0).to_numpy() > CONSTANT, index=table.index)
+
+    return moved("baseline"), moved("delta")
 
 
 def benjamini_hochberg(p_values: pd.Series) -> pd.Series:
@@ -236,7 +265,9 @@ def with_verdicts(
     out["replicate"] = replicate
     sd = out["se"] * np.sqrt(n_seeds.clip(lower=1))
     row_level = np.where(primary, level / family_size, alpha)
-    out["mde"] = pd.Series(mde(sd, n_seeds, row_level), index=out.index).where(~fixed & ~few_users & spread)
+    # The smallest change a verdict could find: none below MIN_SEEDS, where no verdict is given at all.
+    detects = ~fixed & ~few_users & spread & (n_seeds >= MIN_SEEDS)
+    out["mde"] = pd.Series(mde(sd, n_seeds, row_level), index=out.index).where(detects)
     undecided = primary & verdicts.eq(NO_DIFFERENCE)
     needed = seeds_to_decide(out["delta"], sd, np.asarray(decide_level / family_size, dtype=np.float64))
     out["seeds_to_decide"] = pd.Series(needed, index=out.index).where(undecided)
@@ -327,7 +358,7 @@ def significance_from_results(
     if "n_users" not in table:
         table["n_users"] = np.nan
     table["primary"] = question.is_primary(table).to_numpy()
-    table["replicate"] = question.replicate(table["model"]).to_numpy()
+    table["replicate"] = question.replicate(*_what_moved(deltas, table)).to_numpy()
     table["noise_floor"] = (table["se"] * np.sqrt(table["n_seeds"].clip(lower=1))).where(table["n_seeds"] >= 2)
     table = table.assign(q_ttest=np.nan, ci_low=np.nan, ci_high=np.nan)
     fixed = table.index[table["replicate"].eq(NOTHING)]
@@ -345,20 +376,38 @@ def _judge(table: pd.DataFrame, wide: pd.DataFrame, question: Question, alpha: f
     n_present = wide.shape[1]
     looks, levels = look_levels(question.looks, n_present, alpha)
     plan = spending(question.looks, alpha) if len(question.looks) > 1 else np.array([alpha])
-    remaining = alpha - float(levels.sum()) + float(levels[-1])  # what the last look and any later ones may spend
-    final = with_verdicts(table, alpha=alpha, level=float(levels[-1]), decide_level=max(remaining, plan[-1]))
+
+    def decide_level(j: int) -> float:
+        """The level look ``j``'s seeds-to-decide assumes: what it and any later looks may spend."""
+        return max(alpha - float(levels[:j].sum()), float(plan[-1]))
+
+    final = with_verdicts(table, alpha=alpha, level=float(levels[-1]), decide_level=decide_level(len(looks) - 1))
     earlier: dict[int, str] = {}
-    earlier_at: dict[int, tuple[float, float]] = {}  # row -> (level, seeds) of the look that decided it
+    earlier_at: dict[int, tuple[float, float]] = {}  # row -> (level, seeds) of the look that settled it
     primary_rows = table.index[table["primary"]]
-    for n, level in zip(looks[:-1], levels[:-1], strict=True):
+    stopped: set[tuple[Any, ...]] = set()  # (model, variant) questions that stopped at an earlier look
+    for j, (n, level) in enumerate(zip(looks[:-1], levels[:-1], strict=True)):
         part = _stats(wide.iloc[primary_rows, :n]).reset_index(drop=True)
         part.index = primary_rows
         look = table.loc[primary_rows].assign(**{c: part[c] for c in part.columns})
-        judged = with_verdicts(look, alpha=alpha, level=float(level))
+        judged = with_verdicts(look, alpha=alpha, level=float(level), decide_level=decide_level(j))
+        family = pd.Series(list(zip(*(judged[c] for c in FAMILY), strict=True)), index=judged.index)
+        judged = judged[~family.isin(stopped)]
         for i, word in judged["verdict"].items():
             if word in DIRECTIONS and i not in earlier:
                 earlier[i] = word
                 earlier_at[i] = (float(level), float(n))
+        # A question with no open row stops here: its undecided rows keep this look's verdict from now on, so
+        # seeds added for other questions never change its answer.
+        still = judged.assign(verdict=[earlier.get(i, w) for i, w in judged["verdict"].items()])
+        still = still[still["variant"] != AA_CONTROL]
+        open_ = open_rows(still, question.looks[-1]).groupby(family[still.index], sort=False).any()
+        for key in open_.index[~open_.to_numpy()]:
+            stopped.add(key)
+            for i in still.index:
+                if family[i] == key and i not in earlier:
+                    earlier[i] = str(judged.loc[i, "verdict"])
+                    earlier_at[i] = (float(level), float(n))
     # What a reader needs to see a verdict as it was reached: the level the row's q was held to, and the seeds at
     # the look that decided it (a row decided at 3 seeds keeps its verdict while Δ and q are shown at 7).
     tested = final["primary"] & final["q_ttest"].notna()
@@ -432,6 +481,15 @@ def _number(value: Any) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)
 
 
+def q_text(q: float, level: float = ALPHA) -> str:
+    """``q`` to 3 significant digits, or more where 3 would round it onto its level (0.050044 is not "0.05")."""
+    for digits in range(3, 8):
+        text = f"{q:.{digits}g}"
+        if (float(text) <= level) == (q <= level) and float(text) != level:
+            return text
+    return f"{q:.8g}"
+
+
 def verdict_words(row: Mapping[str, Any]) -> str:
     """The verdict as people read it (Compare, the CLI summary, the report): a verdict reached at an earlier look
     than the numbers shown says so, and a greyed primary row whose own interval excludes 0 says what held it (the
@@ -440,15 +498,23 @@ def verdict_words(row: Mapping[str, Any]) -> str:
     low, high, q, level, decided_at, seeds = (
         _number(row.get(c)) for c in ("ci_low", "ci_high", "q_ttest", "level", "decided_at", "n_seeds")
     )
-    if word in DIRECTIONS and pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds:
+    settled_earlier = pd.notna(decided_at) and pd.notna(seeds) and decided_at < seeds
+    if word in DIRECTIONS and settled_earlier:
         # Seeds added until decided: a verdict reached at an earlier look stands; Δ, interval and q are the last's.
         return f"{word} (decided at {decided_at:.0f} seeds; Δ, interval and q shown at {seeds:.0f})"
+    if settled_earlier:
+        # Its question stopped at that look while seeds were added for other questions: its answer stays.
+        return (
+            f"{word} (its question stopped at {decided_at:.0f} seeds, as nothing undecided could be decided within "
+            f"the seed limit; Δ, interval and q shown at {seeds:.0f})"
+        )
     lone = pd.notna(low) and pd.notna(high) and (low > 0 or high < 0)
     if word == NO_DIFFERENCE and bool(row.get("primary")) and lone and pd.notna(q):
         if pd.notna(level) and level < ALPHA and q <= ALPHA:  # the look's share of alpha, not the family, held it
             share = "the looks of a run that adds seeds share 5%"
-            return f"{word} (q {q:.3g} is above this look's level {level:.3g}: {share})"
-        return f"{word} (q {q:.3g} after correcting for the family; the interval is this row's alone)"
+            return f"{word} (q {q_text(q, level)} is above this look's level {level:.3g}: {share})"
+        threshold = level if pd.notna(level) else ALPHA
+        return f"{word} (q {q_text(q, threshold)} after correcting for the family; the interval is this row's alone)"
     return word
 
 
@@ -467,19 +533,20 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
         interval = (
             "" if pd.isna(row.get("ci_low")) else f", test-user interval [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
         )
-        return f"{what} ({role}): exact {delta}{interval} ({seeds}{users}) — {word}; deterministic: no training noise."
+        return f"{what} ({role}): exact {delta}{interval} ({seeds}{users}) — {word}; {REPLICATE_NOTES[NOTHING]}."
     interval = "" if pd.isna(row.get("ci_low")) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
-    note = " (the split is fixed: seeds vary the model's training only)" if row.get("replicate") == MODEL_SEED else ""
+    note = f" ({REPLICATE_NOTES[row['replicate']]})" if row.get("replicate") in REPLICATE_NOTES else ""
     power = row_power_sentence(row)
     return f"{what} ({role}): {delta}{interval} ({seeds}{users}{note}) — {verdict_words(row)}" + (
         f"; {power}." if power else "."
     )
 
 
-def verdict_summary(table: pd.DataFrame, *, stopping: str = "") -> str:
+def verdict_summary(table: pd.DataFrame, *, stopping: str = "", protocol: str = "") -> str:
     """The primary question's verdicts as plain text (the CLI prints this), then the exploratory headline rows.
 
     The words are the ``verdict`` column of ``significance.csv``, so the CLI, the file and the report agree.
+    ``protocol`` (the split's name) heads it, since every number is read with its protocol, seeds and users.
     """
     table = complete(table)
     primary = table[table["primary"] & (table["variant"] != AA_CONTROL)]
@@ -487,15 +554,15 @@ def verdict_summary(table: pd.DataFrame, *, stopping: str = "") -> str:
     if primary.empty and control.empty:
         return "no primary rows (nothing to compare)"
     seeds = int(table["n_seeds"].max()) if table["n_seeds"].notna().any() else 0
+    split = f"{protocol} split, " if protocol else ""
     lines = [
-        f"primary question ({seeds} seed{'s' if seeds != 1 else ''}; per model and arm, Benjamini-Hochberg over its "
-        "primary rows only; every other row in significance.csv is exploratory):"
+        f"primary question ({split}{seeds} seed{'s' if seeds != 1 else ''}; per model and arm, Benjamini-Hochberg "
+        "over its primary rows only; every other row in significance.csv is exploratory):"
     ]
     for _, row in pd.concat([primary, control]).iterrows():
         lines.append("  " + _summary_line(row))
-        power = row_power_sentence(row)
-        if power and row["verdict"] not in DIRECTIONS:
-            lines.append(f"  {'':<14} {power}")
+        notes = [REPLICATE_NOTES.get(str(row.get("replicate")), ""), row_power_sentence(row)]
+        lines.extend(f"  {'':<14} {note}" for note in notes if note)
     if stopping:
         lines.append(f"  seeds: {stopping}")
     if seeds < MIN_SEEDS:
@@ -505,6 +572,8 @@ def verdict_summary(table: pd.DataFrame, *, stopping: str = "") -> str:
 
 def _summary_line(row: pd.Series) -> str:
     interval = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+    if interval and row.get("replicate") == NOTHING:
+        interval = f" test-user interval{interval}"
     users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
     label = f"{row['metric']}@{row['k']}"
     return (

@@ -13,6 +13,6 @@ NO_DIFFERENCE = "no clear difference"
 EXPLORATORY = "exploratory"
 NO_CHANGE = "no change in any seed"
 NO_SPREAD = "no verdict: the same delta in every seed"
-FIXED_SPLIT = "no verdict: this split does not change between seeds"
+FIXED_SPLIT = "no verdict: nothing changes between seeds"
 DIRECTIONS = ("better", "worse", "higher", "lower")
 VERDICTS = (*DIRECTIONS, NO_DIFFERENCE, EXPLORATORY, NO_CHANGE, NO_SPREAD, FIXED_SPLIT, NO_VERDICT, TOO_FEW_USERS)

@@ -11,7 +11,15 @@ import pytest
 
 from recaug.data.dataset import Dataset
 from recaug.data.splits import seed_changes_split
-from recaug.evaluate.design import MODEL_SEED, NOTHING, SPLIT_AND_MODEL, Question, parse_primary
+from recaug.evaluate.design import (
+    AUGMENTATION_DRAW,
+    MODEL_SEED,
+    NOTHING,
+    SPLIT_AND_MODEL,
+    TIES_AND_MODEL,
+    Question,
+    parse_primary,
+)
 from recaug.evaluate.power import mde, seeds_to_decide
 from recaug.evaluate.significance import (
     FIXED_SPLIT,
@@ -34,28 +42,46 @@ def test_protocols_and_models_declare_what_a_seed_varies() -> None:
     assert not seed_changes_split("temporal") and not seed_changes_split("leave-last-out")
     assert MODELS.get("pop").deterministic and MODELS.get("itemknn").deterministic
     assert not MODELS.get("bpr").deterministic and not MODELS.get("lightgcn").deterministic
-    models = pd.Series(["pop", "bpr"])
-    fixed = Question(split_varies=False, deterministic=frozenset({"pop"})).replicate(models)
-    assert fixed.tolist() == [NOTHING, MODEL_SEED]
-    assert Question(deterministic=frozenset({"pop"})).replicate(models).tolist() == [SPLIT_AND_MODEL] * 2
+    base = pd.Series([False, True, False, True])
+    delta = pd.Series([False, False, True, True])
+    fixed = Question(split_varies=False).replicate(base, delta)
+    assert fixed.tolist() == [NOTHING, MODEL_SEED, AUGMENTATION_DRAW, MODEL_SEED]
+    ties = Question(split_varies=False, ties_vary=True).replicate(base, delta)
+    assert ties.tolist() == [NOTHING, TIES_AND_MODEL, TIES_AND_MODEL, TIES_AND_MODEL]
+    assert Question().replicate(base, delta).tolist() == [SPLIT_AND_MODEL] * 4
 
 
-def test_a_deterministic_model_on_a_fixed_split_gets_its_exact_delta_and_a_test_user_interval(planted: Dataset) -> None:
+def test_on_a_fixed_split_the_seeds_replicate_what_moved_and_nothing_else(planted: Dataset) -> None:
+    """Walk 12: a deterministic model trained on a seeded augmentation (``random``) had "no verdict" while EASE on the
+    same design had one. What moved decides: ``random``'s draw is a replicate; a deterministic augmentation feeding a
+    deterministic model is not, and its exact delta gets an interval over test users."""
     config = ExperimentConfig(
-        protocol="temporal", augmenters=["random"], budget=30, target="all", models=["pop", "itemknn"], seeds=[0, 1, 2]
+        protocol="temporal",
+        augmenters=["random", "itemknn-expansion"],
+        budget=30,
+        target="all",
+        models=["pop", "itemknn"],
+        seeds=[0, 1, 2],
     )
     result = run_experiment(planted, config)
     table = significance_table(result)
-    primary = table[table["primary"] & (table["variant"] == "random")]
-    assert len(primary) == 4 and primary["replicate"].eq(NOTHING).all()
-    assert primary["verdict"].eq(FIXED_SPLIT).all() and primary["q_ttest"].isna().all()
-    assert primary["mde"].isna().all()
-    # The interval is over test users (the seeds only re-draw the augmentation), and it holds the exact delta.
-    assert primary["ci_low"].notna().all() and (primary["ci_low"] <= primary["delta"]).all()
-    assert (primary["delta"] <= primary["ci_high"]).all()
-    sentence = verdict_sentence(primary.iloc[0])
-    assert "test-user interval" in sentence and "deterministic: no training noise" in sentence
-    assert "this split does not change between seeds" in verdict_summary(table)
+    primary = table[table["primary"]]
+    drawn, fixed = primary[primary["variant"] == "random"], primary[primary["variant"] == "itemknn-expansion"]
+    # A row is a replicate exactly where its per-seed deltas moved (on this tiny data one itemknn row does not).
+    moved = drawn["se"] > 0
+    assert len(drawn) == 4 and moved.sum() >= 3
+    assert drawn["replicate"].eq(AUGMENTATION_DRAW).eq(moved).all() and drawn["n_seeds"].eq(3).all()
+    assert drawn.loc[moved, "verdict"].ne(FIXED_SPLIT).all() and drawn.loc[moved, "mde"].notna().all()
+    assert "seeds vary only the augmentation's draw" in verdict_sentence(drawn[moved].iloc[0])
+    assert len(fixed) == 4 and fixed["replicate"].eq(NOTHING).all()
+    assert fixed["verdict"].eq(FIXED_SPLIT).all() and fixed["q_ttest"].isna().all()
+    assert fixed["mde"].isna().all()
+    # The interval is over test users, and it holds the exact delta.
+    assert fixed["ci_low"].notna().all() and (fixed["ci_low"] <= fixed["delta"]).all()
+    assert (fixed["delta"] <= fixed["ci_high"]).all()
+    sentence = verdict_sentence(fixed.iloc[0])
+    assert "test-user interval" in sentence and "nothing varies between seeds" in sentence
+    assert FIXED_SPLIT in verdict_summary(table)
 
 
 def test_power_formulas() -> None:

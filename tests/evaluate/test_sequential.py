@@ -10,7 +10,13 @@ from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.evaluate.design import Question, seed_plan
 from recaug.evaluate.sequential import AT_LIMIT, DECIDED, FIXED, FUTILE, next_seeds, spending, stop_reason
-from recaug.evaluate.significance import NO_DIFFERENCE, NO_VERDICT, significance_from_results, significance_table
+from recaug.evaluate.significance import (
+    NO_DIFFERENCE,
+    NO_VERDICT,
+    significance_from_results,
+    significance_table,
+    verdict_words,
+)
 from recaug.experiment import ExperimentConfig, run_experiment
 
 LOOKS = seed_plan(3, 10)
@@ -128,3 +134,31 @@ def test_the_reports_verdict_sentence_says_it_too() -> None:
     row = {"model": "bpr", "variant": "x", "slice": "all", "metric": "ndcg", "k": 10, "delta": -0.0002}
     row |= {"ci_low": -0.0041, "ci_high": 0.0038, "n_users": 280, "verdict": "worse", "n_seeds": 7, "primary": True}
     assert "— worse (decided at 3 seeds; Δ, interval and q shown at 7)" in verdict_sentence({**row, "decided_at": 3})
+
+
+def test_a_question_that_stopped_keeps_its_answer_while_other_questions_add_seeds() -> None:
+    """Walk 12: with seeds added until decided, a question judged alone stopped at 3 seeds but was judged at 5
+    when another model's undecided row kept the run going. Each question now stops on its own and keeps that look's
+    answer, and a stopped question never keeps the run going."""
+    deltas = np.zeros((2, 4, 7))
+    deltas[0] = [0.03, -0.028, 0.001, 0.03, 0.0301, 0.0299, 0.03]  # m0: nothing decidable at 3 seeds, then it moves
+    rng = np.random.default_rng(0)
+    deltas[1] = 0.006 + rng.normal(scale=0.004, size=(4, 7))  # m1: close to a verdict, worth more seeds
+    question = Question(target_slices=(("aug", ("activity-q1",)),), looks=(3, 5, 7), seed_order=tuple(range(7)))
+    alone = significance_from_results(null_results(deltas[:1, :, :3]), question=question)
+    assert stop_reason(alone, 3, 7) == FUTILE
+    at_three = significance_from_results(null_results(deltas[:, :, :3]), question=question)
+    assert stop_reason(at_three, 3, 7) is None  # m1 keeps the run going
+    at_five = significance_from_results(null_results(deltas[:, :, :5]), question=question)
+    table = significance_from_results(null_results(deltas), question=question)
+    for later in (at_five, table):
+        first = later[later["model"] == "m0"].reset_index(drop=True)
+        assert first["decided_at"].eq(3).all() and first["level"].eq(alone["level"].iloc[0]).all()
+        assert first["verdict"].tolist() == alone["verdict"].tolist()
+    first = table[table["model"] == "m0"].reset_index(drop=True)
+    assert first["n_seeds"].eq(7).all() and "its question stopped at 3 seeds" in verdict_words(first.iloc[0])
+    # m0's rows, settled at 3 seeds, do not count when the run decides whether to add seeds after 5.
+    open_m0 = at_five.assign(seeds_to_decide=np.where(at_five["model"] == "m0", 6.0, at_five["seeds_to_decide"]))
+    open_m0 = open_m0.assign(verdict=np.where(open_m0["model"] == "m0", NO_DIFFERENCE, open_m0["verdict"]))
+    m1_only = at_five[at_five["model"] == "m1"]
+    assert stop_reason(open_m0, 5, 7) == stop_reason(m1_only, 5, 7)
