@@ -559,10 +559,16 @@ def verdict_summary(table: pd.DataFrame, *, stopping: str = "", protocol: str = 
         f"primary question ({split}{seeds} seed{'s' if seeds != 1 else ''}; per model and arm, Benjamini-Hochberg "
         "over its primary rows only; every other row in significance.csv is exploratory):"
     ]
+    said = ""  # what the seeds varied is said once per run of rows that share it
     for _, row in pd.concat([primary, control]).iterrows():
+        varied = REPLICATE_NOTES.get(str(row.get("replicate")), "")
+        if varied and varied != said:
+            lines.append(f"  ({varied})")
+        said = varied
         lines.append("  " + _summary_line(row))
-        notes = [REPLICATE_NOTES.get(str(row.get("replicate")), ""), row_power_sentence(row)]
-        lines.extend(f"  {'':<14} {note}" for note in notes if note)
+        power = row_power_sentence(row)
+        if power:
+            lines.append(f"  {'':<14} {power}")
     if stopping:
         lines.append(f"  seeds: {stopping}")
     if seeds < MIN_SEEDS:
