@@ -37,7 +37,7 @@ memorisation_panel(dataset, config)
 st.session_state[AUGMENT_CONFIG] = config
 st.caption(
     f"Data: **{markdown_prose(dataset.name)}** · split `{config['protocol']}` "
-    f"({protocol_summary(config['protocol'])}) · "
+    f"({protocol_summary(config['protocol'], config['protocol_params'])}) · "
     "augmenters see the training split only; validation and test are never shown to them."
 )
 if (id_warning := id_text_warning(dataset, config["augmenters"], config["augmenter_params"])) is not None:

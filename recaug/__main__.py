@@ -414,6 +414,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         columns=args.columns,
         regional=RegionalFormat(dates="day-first" if args.dayfirst else args.date_format, decimal=args.decimal),
     )
+    if not args.config:  # bad protocol parameters are refused before the data loads (walk 12, item 4)
+        from recaug.data.splits import SplitSpec
+
+        SplitSpec.of(args.protocol, args.protocol_params)
     saved = _saved_comparison(args)  # --config: the recorded experiment, on its own data
     dataset, report = saved.data if saved else load_dataset(args.data, **reading)
     for note in report.notes if report else ():
@@ -584,6 +588,7 @@ def _saved_comparison(args: argparse.Namespace) -> _Saved | None:
             fix="drop those flags, or edit the config file (or run without --config)",
         )
     saved = read_saved(args.config)
+    saved.config.split_spec()  # its protocol parameters are checked before its data loads
     default_data = defaults["data"]
     data = saved_dataset(saved, runs_dir=args.runs_dir, data=None if args.data == default_data else args.data)
     return _Saved(data=data, config=saved.config, load=saved.load)

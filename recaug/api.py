@@ -248,6 +248,9 @@ def compare(
     from recaug.experiment.executor import make_executor
 
     runner = make_executor(executor, ray_address, workers=workers) if executor is not None else None  # fails early
+    from recaug.data.splits import SplitSpec
+
+    SplitSpec.of(config.get("protocol", "random-811"), config.get("protocol_params"))  # before the data loads
     dataset = _dataset(data, items, name=name, mapping=mapping, rating_threshold=rating_threshold, kcore=kcore)
     from recaug.augment.item_text import default_methods, id_text_warning
 

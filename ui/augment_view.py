@@ -12,10 +12,19 @@ import streamlit as st
 from recaug.augment import AUGMENTERS, AugmentResult
 from recaug.augment.llm.llm_common import llm_augmenter_params, llm_warnings
 from recaug.augment.options import merge_params, param_specs, shared_options
+from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import item_noun_for
 from recaug.data.dataset import VIRTUAL_PREFIX, Dataset
 from recaug.data.schema import ITEM, POLARITY, USER
-from recaug.data.splits import SPLITS
+from recaug.data.splits import (
+    PROTOCOL_PARAMETERS,
+    SPLITS,
+    ProtocolParam,
+    check_protocol_params,
+    protocol_params,
+    protocol_summary,
+    seed_effect,
+)
 from recaug.experiment import with_titles
 from recaug.reporting.export import to_csv_bytes
 from recaug.text.llm.memorisation import memorisation_note
@@ -44,6 +53,96 @@ def _cap_input(container: Any, unit: str, why: str) -> int:
         f"Max rows per {unit}", 0, 10_000, recalled(key, 0), key=key, help=f"Synthetic rows; 0 = no cap. {why}"
     )
     return remember(key, int(value))
+
+
+def protocol_help() -> str:
+    """The 'Split protocol' hover: every protocol, what it does with its defaults, what a seed changes under it and
+    its parameters, all from recaug.data.splits (the hover named three of the five protocols and no parameter)."""
+    lines = []
+    for name in SPLITS.names():
+        specs = PROTOCOL_PARAMETERS.get(name, ())
+        settable = f" Parameters (below the protocol): {', '.join(s.name for s in specs)}." if specs else ""
+        lines.append(f"- **{name}**: {protocol_summary(name)}; {seed_effect(name)}.{settable}")
+    return "How train/validation/test are split; used here and on every page after it.\n\n" + "\n".join(lines)
+
+
+def protocol_param_key(protocol: str, name: str) -> str:
+    """The widget (and form memory) key of one protocol parameter."""
+    return f"aug_protocol_param:{protocol}:{name}"
+
+
+def _param_input(container: Any, protocol: str, spec: ProtocolParam, start: Any, on_change: Callable[[], None]) -> Any:
+    """One parameter's number input, bounded as :class:`ProtocolParam` allows (a share's open 0 is checked after)."""
+    default = protocol_params(protocol)[spec.name]
+    where = f"{spec.meaning[:1].upper()}{spec.meaning[1:]}: {spec.span()}, default {default}"
+    hover = f"{where} (the CLI's --protocol-params {spec.name}=…; recorded in the run's config)."
+    key = protocol_param_key(protocol, spec.name)
+    if spec.whole:
+        return container.number_input(
+            f"{protocol}: {spec.name}",
+            int(spec.low),
+            int(spec.high),
+            int(start),
+            1,
+            key=key,
+            help=hover,
+            on_change=on_change,
+        )
+    return container.number_input(
+        f"{protocol}: {spec.name}",
+        0.0,
+        float(spec.high),
+        float(start),
+        0.05,
+        format="%.3f",
+        key=key,
+        help=hover,
+        on_change=on_change,
+    )
+
+
+def protocol_params_form(protocol: str, current: dict[str, Any]) -> dict[str, Any]:
+    """Number inputs for ``protocol``'s parameters (none for random-811 and leave-last-out), checked as the CLI and
+    config reruns check them. Returns what the split uses: the values that differ from the defaults, plus any that
+    ``current`` (a reopened run) set explicitly, so the form gives back exactly the parameters a run was made with."""
+    specs = PROTOCOL_PARAMETERS.get(protocol, ())
+    if not specs:
+        return {}
+    defaults = protocol_params(protocol)
+    given = dict(current.get("protocol_params") or {}) if protocol == current.get("protocol") else {}
+
+    by_name = {spec.name: spec for spec in specs}
+
+    def used(values: dict[str, Any]) -> dict[str, Any]:
+        """The allowed values that differ from the defaults or that the shown run set explicitly."""
+        return {
+            name: value
+            for name, value in values.items()
+            if by_name[name].problem(value) is None and (value != defaults[name] or given.get(name) == value)
+        }
+
+    def keep() -> None:  # in the widget's callback, as the protocol is: a sidebar click may cut the page's run short
+        values = {
+            s.name: remember(
+                protocol_param_key(protocol, s.name), st.session_state[protocol_param_key(protocol, s.name)]
+            )
+            for s in specs
+        }
+        keep_augment_setting("protocol_params", used(values))
+
+    *inputs, note = st.columns([1] * len(specs) + [4 - len(specs)], vertical_alignment="bottom")
+    values: dict[str, Any] = {}
+    for column, spec in zip(inputs, specs, strict=True):
+        key = protocol_param_key(protocol, spec.name)
+        start = recalled(key, given.get(spec.name, defaults[spec.name]))
+        values[spec.name] = remember(key, _param_input(column, protocol, spec, start, keep))
+        try:
+            check_protocol_params(protocol, {spec.name: values[spec.name]})
+        except RecaugInputError as err:
+            st.error(f"{err}. Until then the split uses the default {spec.name}={defaults[spec.name]}.")
+    out = used(values)
+    note.caption(f"`{protocol}`: {protocol_summary(protocol, out)}; {seed_effect(protocol)}.")
+    return out
 
 
 def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, Any]:
@@ -87,7 +186,13 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
     seed_column, protocol_column, user_column, item_column, denoise_column = st.columns([1, 1.2, 1, 1, 1.2])
     seed = int(
         seed_column.number_input(
-            "Seed", 0, 10_000, int(current["seed"]), key="aug_seed", help="Seeds the split and every augmenter."
+            "Seed",
+            0,
+            10_000,
+            int(current["seed"]),
+            key="aug_seed",
+            help="Seeds every augmenter and the split where the protocol draws one (the Split protocol's help says "
+            "what a seed changes under each).",
         )
     )
     protocol = remembered_choice(
@@ -97,9 +202,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         key="aug_protocol",
         default=current.get("protocol", "random-811"),
         on_pick=lambda value: keep_augment_setting("protocol", value),
-        help="How train/validation/test are split; used here and on every page after it. random-811 is RecBole's "
-        "default; cold-items holds out whole items (their text is all a method can use); cold-users keeps only "
-        "a few interactions of some users.",
+        help=protocol_help(),
     )
     max_per_user = _cap_input(
         user_column,
@@ -125,6 +228,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
             "trained on the training split only, and the worst dropped.",
         ),
     )
+    split_params = protocol_params_form(protocol, current)
     params: dict[str, dict[str, Any]] = {}
     llm_methods = [n for n in chosen if n.startswith("llm-")]
     if llm_methods:
@@ -235,8 +339,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         "target": target,
         "seed": seed,
         "protocol": protocol,
-        # Not in the form (the CLI sets them): kept while the protocol is, so a reopened run's split stays its own.
-        "protocol_params": dict(current.get("protocol_params") or {}) if protocol == current.get("protocol") else {},
+        "protocol_params": split_params,
         "augmenter_params": params,
     }
 
@@ -258,7 +361,11 @@ def remember_form(config: dict[str, Any], dataset_name: str) -> None:
     """Make :func:`method_form` show ``config`` (a reopened run's or a refreshed page's settings): the inverse of
     the form, so every value it reads from its memory (caps, LLM settings, parameters) comes back as it was."""
     budget = config["budget"]
-    memory: dict[str, Any] = {"aug_protocol": config.get("protocol", "random-811")}
+    protocol = config.get("protocol", "random-811")
+    memory: dict[str, Any] = {"aug_protocol": protocol}
+    if protocol in SPLITS:  # every parameter, defaults too: a value typed before must not outlive the reopen
+        for name, value in (protocol_params(protocol) | dict(config.get("protocol_params") or {})).items():
+            memory[protocol_param_key(protocol, name)] = value
     if isinstance(budget, int):
         memory |= {"aug_budget_mode": "count", "aug_budget_count": budget}
     else:

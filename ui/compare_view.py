@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from recaug.core.variants import ordered_variants
-from recaug.evaluate.design import NOTHING
+from recaug.evaluate.design import AUGMENTATION_DRAW, MODEL_SEED, NOTHING, SPLIT_AND_MODEL, TIES_AND_MODEL
 from recaug.evaluate.metrics import ACCURACY_METRICS
 from recaug.evaluate.power import MAX_SEEDS_SHOWN
 from recaug.evaluate.significance import (
@@ -19,6 +19,7 @@ from recaug.evaluate.significance import (
     EXPLORATORY,
     MIN_SEEDS,
     NO_VERDICT,
+    REPLICATE_NOTES,
     complete,
     verdict_words,
 )
@@ -87,10 +88,20 @@ LABELS = {
     "mde": "detectable ±",
     "n_seeds": "seeds",
     "n_users": "users",
+    "interval_over": "interval over",
+}
+# What a row's interval is over, per kind of replicate (significance.csv's ``replicate``): the page said "over seeds"
+# for every row, also for rows whose seeds vary nothing (interval over test users) or only the augmentation's draw.
+INTERVAL_OVER = {
+    SPLIT_AND_MODEL: "seeds",
+    TIES_AND_MODEL: "seeds (ties)",
+    MODEL_SEED: "seeds (training)",
+    AUGMENTATION_DRAW: "seeds (augmentation)",
+    NOTHING: "test users",
 }
 # The verdict next to its Δ: last of 15 columns it was off-screen at 1400 px, with the sentence that explains it.
 SHOWN = ["model", "variant", "metric", "baseline", "augmented", "delta", "delta_pct", "verdict", "interval"]
-SHOWN += ["noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "primary"]
+SHOWN += ["interval_over", "noise_floor", "mde", "q_ttest", "n_seeds", "n_users", "primary"]
 
 
 def _number(pattern: str) -> Callable[[float], str]:
@@ -109,9 +120,14 @@ FORMATS = {
     "n_users": _number("{:,.0f}"),
 }
 HELP = {
-    "interval": "95% interval of Δ over seeds (t), for this row alone (not corrected for the other rows); for a "
-    "deterministic model on a fixed split, over test users. A primary verdict is corrected within its family "
-    "(q), so an interval that excludes 0 can still be 'no clear difference': the verdict cell says when",
+    "interval": "95% interval of Δ (t), for this row alone (not corrected for the other rows), over what 'interval "
+    "over' names. A primary verdict is corrected within its family (q), so an interval that excludes 0 can still be "
+    "'no clear difference': the verdict cell says when",
+    "interval over": "What the interval's replicates are. seeds: each seed re-draws the split, the model's training "
+    "and any random augmentation; seeds (ties): the split is fixed except same-time ties; seeds (training): one test "
+    "set, seeds vary the model's training and any random augmentation; seeds (augmentation): one test set and a "
+    "deterministic model, seeds vary only the augmentation; test users: nothing varies between seeds, so the Δ is "
+    "exact and the interval is over test users",
     "seed noise ±": "This row's own seed-to-seed spread of Δ (SD over seeds): how far one replicate moves it",
     "detectable ±": "Smallest change this design detects with 80% power at the row's level (its family's for "
     "primary rows)",
@@ -130,6 +146,11 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
             for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
         ],
     )
+    if "replicate" in table.columns:
+        shown["interval_over"] = [
+            MISSING if pd.isna(lo) else INTERVAL_OVER.get(kind, MISSING)
+            for lo, kind in zip(table["ci_low"], table["replicate"], strict=True)
+        ]
     if "verdict" in table.columns:
         shown["verdict"] = [verdict_words(row) for row in table.to_dict("records")]
     shown = as_text(shown[[c for c in SHOWN if c in shown.columns]], FORMATS).fillna(MISSING)
@@ -150,7 +171,7 @@ def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
 
     config = {
         c: st.column_config.TextColumn(c, alignment="right", help=HELP.get(c))
-        for c in [*(LABELS.get(c, c) for c in FORMATS), "interval"]
+        for c in [*(LABELS.get(c, c) for c in FORMATS), "interval", "interval over"]
         if c in shown.columns
     }
     config["verdict"] = st.column_config.TextColumn("verdict", width="medium", help=HELP["verdict"])
@@ -190,9 +211,10 @@ def never_ranked_note(table: pd.DataFrame, slice_name: str) -> str | None:
     note = f"On slice `{slice_name}`, " + " ".join(parts)
     if slice_name == "cold-items":
         note += (
-            " These test items have no training interactions, and a model that learns from interactions alone "
-            "cannot recommend them; only a method that gives them interactions from their text (similarity, the "
-            "LLM methods) can change that. Choose slice `all` above for the verdict on every test user."
+            " These test items have no training interactions, so a model that learns from interactions alone "
+            "cannot recommend them without augmentation. Any method that adds rows on them can change that: one "
+            "that draws items from the whole catalogue (`random`, for one) by chance, one that reads their text "
+            "(similarity, the LLM methods) by design. Choose slice `all` above for the verdict on every test user."
         )
     return note
 
@@ -260,7 +282,7 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
         caveat = f"With {n_seeds} seed{plural} these are deltas only: a verdict needs ≥ {MIN_SEEDS} seeds."
     else:
         caveat = (
-            "Intervals and tests are over seeds; each model and arm is one question, Benjamini-Hochberg-corrected "
+            f"{interval_legend(table['replicate'])} Each model and arm is one question, Benjamini-Hochberg-corrected "
             f"over its primary rows only. Other rows ({EXPLORATORY}) show Δ and interval without a verdict. "
             "'Detectable' is the smallest change these seeds tell apart with 80% power."
         )
@@ -272,6 +294,24 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
         f"({n_seeds} seed{'s' if n_seeds != 1 else ''}{count}).{seeds} Grey rows are undecided or exploratory. "
         f"{caveat}\n" + "\n".join(lines)
     )
+
+
+def interval_legend(replicates: pd.Series) -> str:
+    """What the intervals and tests are over, one clause per kind of replicate among ``replicates`` (the rows on
+    screen): on a fixed split some rows' seeds vary only the augmentation, others' nothing at all."""
+    present = set(replicates.dropna())
+    kinds = [kind for kind in INTERVAL_OVER if kind in present]
+    if kinds == [SPLIT_AND_MODEL] or not kinds:
+        return (
+            "Intervals and tests are over seeds, each re-drawing the split, the model's training and any random "
+            "augmentation."
+        )
+    clauses = []
+    for kind in kinds:
+        why = REPLICATE_NOTES.get(kind, "seeds re-draw the split, the model's training and any random augmentation")
+        over = "test users, not seeds" if kind == NOTHING else "seeds"
+        clauses.append(f"*{INTERVAL_OVER[kind]}*: over {over} ({why})")
+    return "Intervals and tests, by the column *interval over*: " + "; ".join(clauses) + "."
 
 
 def _seconds(value: float) -> str:

@@ -75,7 +75,7 @@ class SplitSpec:
     def of(cls, protocol: str, params: dict[str, Any] | None = None) -> SplitSpec:
         """A spec from a protocol name and a parameter dict (validated now, so bad input fails before compute)."""
         spec = cls(protocol, tuple(sorted((params or {}).items())))
-        _check_params(protocol, dict(spec.params))
+        check_protocol_params(protocol, dict(spec.params))
         return spec
 
     def build(self, interactions: pd.DataFrame, seed: int) -> Split:
@@ -170,9 +170,67 @@ def _require_timestamps(interactions: pd.DataFrame, protocol: str) -> None:
         )
 
 
-def _check_share(name: str, value: float, low: float, high: float) -> None:
-    if not low < value <= high:
-        raise RecaugInputError(f"{name} must be in ({low}, {high}], got {value}")
+@dataclass(frozen=True)
+class ProtocolParam:
+    """One protocol parameter's type, range and meaning: the CLI, the notebook API, config.json reruns and the
+    dashboard form all check a value here (:func:`check_protocol_params`), before any data is loaded."""
+
+    name: str
+    meaning: str  # what the value sets, for messages and hover texts
+    low: float
+    high: float
+    whole: bool = False  # a count (low..high, both allowed); else a share in (low, high]
+
+    def span(self) -> str:
+        """The allowed values in words: '1..5' or '(0, 0.5]'."""
+        return f"{self.low:g}..{self.high:g}" if self.whole else f"({self.low:g}, {self.high:g}]"
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is refused, or None when it is allowed (bools and text are refused: not numbers)."""
+        numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+        if self.whole and not (numeric and isinstance(value, int | np.integer)):
+            return f"must be a whole number {self.span()}"
+        if not numeric:
+            return f"must be a number in {self.span()}"
+        inside = self.low <= value <= self.high if self.whole else self.low < value <= self.high
+        return None if inside else f"must be in {self.span()}"
+
+
+# Every protocol parameter, declared once (the split functions' keyword defaults are the defaults).
+PROTOCOL_PARAMETERS: dict[str, tuple[ProtocolParam, ...]] = {
+    "temporal": (
+        ProtocolParam("valid", "the share of interactions, just before the test ones, used for validation", 0.0, 0.5),
+        ProtocolParam("test", "the share of the latest interactions used as test", 0.0, 0.5),
+    ),
+    "cold-items": (
+        ProtocolParam(
+            "fraction", "the share of items held out of training, half for validation and half for test", 0.0, 0.5
+        ),
+    ),
+    "cold-users": (
+        ProtocolParam("n", "the training interactions each cold user keeps", 1, 5, whole=True),
+        ProtocolParam("share", "the share of users made cold", 0.0, 0.9),
+    ),
+}
+
+
+def check_protocol_params(protocol: str, params: dict[str, Any]) -> None:
+    """Raise RecaugInputError, naming the protocol, the parameter, the value and what to write, for an unknown
+    protocol, an unknown parameter or a value of the wrong type or range (a text share once crashed the CLI with a
+    TypeError after the data had loaded)."""
+    allowed = protocol_params(protocol)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise RecaugInputError(
+            f"protocol '{protocol}' has no parameter(s) {', '.join(unknown)}",
+            fix=f"valid parameters: {', '.join(allowed) or 'none'}",
+        )
+    for spec in PROTOCOL_PARAMETERS.get(protocol, ()):
+        if spec.name in params and (problem := spec.problem(params[spec.name])) is not None:
+            raise RecaugInputError(
+                f"protocol '{protocol}': {spec.name} {problem} ({spec.meaning}), got {params[spec.name]!r}",
+                fix=f"write a value in {spec.span()}, e.g. {spec.name}={allowed[spec.name]} (the default)",
+            )
 
 
 def _time_rank_within_user(interactions: pd.DataFrame, seed: int, *, from_end: bool) -> np.ndarray:
@@ -207,8 +265,7 @@ def split_temporal(interactions: pd.DataFrame, seed: int, *, valid: float = 0.1,
     that is what a deployed model meets.
     """
     _require_timestamps(interactions, "temporal")
-    _check_share("valid", valid, 0.0, 0.5)
-    _check_share("test", test, 0.0, 0.5)
+    check_protocol_params("temporal", {"valid": valid, "test": test})
     n = len(interactions)
     n_test, n_valid = round(n * test), round(n * valid)
     if n - n_test - n_valid < 1 or n_test < 1:
@@ -248,7 +305,7 @@ def split_cold_items(interactions: pd.DataFrame, seed: int, *, fraction: float =
     tune its cold-item behaviour there), all of the second half to test. Test therefore holds cold items no model
     has seen in any form, plus the warm test rows, which is ColdRec's cold / warm / overall setting.
     """
-    _check_share("fraction", fraction, 0.0, 0.5)
+    check_protocol_params("cold-items", {"fraction": fraction})
     items = np.sort(interactions[ITEM].astype(str).unique())
     n_cold = round(fraction * len(items))
     if n_cold < 2 or n_cold >= len(items):
@@ -281,9 +338,7 @@ def split_cold_users(interactions: pd.DataFrame, seed: int, *, n: int = 3, share
     interactions can be cold. Cold users give nothing to validation, so early stopping sees warm users only; the
     other users are split per user 80/10/10.
     """
-    if not isinstance(n, int | np.integer) or not 1 <= n <= 5:
-        raise RecaugInputError(f"cold-users keeps n = 1..5 training interactions per cold user, got {n!r}")
-    _check_share("share", share, 0.0, 0.9)
+    check_protocol_params("cold-users", {"n": n, "share": share})
     frame = interactions.reset_index(drop=True)
     size = frame.groupby(USER)[USER].transform("size").to_numpy()
     users = frame[USER].astype(str).to_numpy()
@@ -312,23 +367,12 @@ def protocol_params(protocol: str) -> dict[str, Any]:
     return {p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY}
 
 
-def _check_params(protocol: str, params: dict[str, Any]) -> None:
-    """Raise RecaugInputError for an unknown protocol or parameter name."""
-    allowed = protocol_params(protocol)
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise RecaugInputError(
-            f"protocol '{protocol}' has no parameter(s) {', '.join(unknown)}",
-            fix=f"valid parameters: {', '.join(allowed) or 'none'}",
-        )
-
-
 def make_split(interactions: pd.DataFrame, protocol: str, seed: int, **params: Any) -> Split:
     """Run the named protocol (raises RecaugInputError for unknown names or parameters).
 
     Prefer :class:`SplitSpec` and the splits an experiment result carries over calling this again downstream.
     """
-    _check_params(protocol, params)
+    check_protocol_params(protocol, params)
     split = SPLITS.get(protocol)(interactions, seed, **params)
     _require_test_rows(split, interactions)
     return split
@@ -354,12 +398,14 @@ def _require_test_rows(split: Split, interactions: pd.DataFrame) -> None:
     )
 
 
+# What each protocol does, in a few words; ``{name}`` is filled with the parameter actually used (a share as a
+# percentage), so a run made with fraction=0.3 is not described as holding out 15%.
 PROTOCOL_SUMMARIES = {
-    "random-811": "per-user 80/10/10",
-    "temporal": "train on the past, validate and test on the latest 10% + 10%",
+    "random-811": "per-user random 80/10/10 (RecBole's default)",
+    "temporal": "one global time cut-off: train on the past, validate and test on the latest {valid} + {test}",
     "leave-last-out": "each user's last interaction is test, the one before validation",
-    "cold-items": "15% of items held out of training entirely",
-    "cold-users": "20% of users keep only their first 3 interactions for training",
+    "cold-items": "{fraction} of items held out of training entirely (half validation, half test)",
+    "cold-users": "{share} of users keep only their first {n} interactions for training; the rest is test",
 }
 
 
@@ -400,6 +446,18 @@ def seed_effect(protocol: str) -> str:
     return "the split is fixed; each seed re-draws only the model's training and any random augmentation"
 
 
-def protocol_summary(protocol: str) -> str:
-    """A few words on what ``protocol`` does with its default parameters, for captions."""
-    return PROTOCOL_SUMMARIES.get(protocol, protocol)
+def _param_text(spec: ProtocolParam, value: Any) -> str:
+    """A share as a percentage (0.125 -> '12.5%'), a count or a refused value as written."""
+    return f"{value}" if spec.whole or spec.problem(value) else f"{float(value) * 100:.3g}%"
+
+
+def protocol_summary(protocol: str, params: dict[str, Any] | None = None) -> str:
+    """A few words on what ``protocol`` does with ``params`` (missing ones: the defaults), for captions, hover texts
+    and the report; a protocol without a summary gets its function's first docstring line, else its name."""
+    template = PROTOCOL_SUMMARIES.get(protocol)
+    if template is None:
+        doc = (getattr(SPLITS.get(protocol), "__doc__", "") or "").strip() if protocol in SPLITS else ""
+        return doc.splitlines()[0].replace("``", "") if doc else protocol
+    values = protocol_params(protocol) | dict(params or {})
+    specs = {spec.name: spec for spec in PROTOCOL_PARAMETERS.get(protocol, ())}
+    return template.format(**{name: _param_text(spec, values[name]) for name, spec in specs.items()})

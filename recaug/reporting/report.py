@@ -23,7 +23,7 @@ from recaug.augment.llm.skill import skill_notes
 from recaug.augment.options import describe_methods
 from recaug.core.variants import budget_label
 from recaug.data.dataset import Dataset
-from recaug.data.splits import SPLITS
+from recaug.data.splits import protocol_summary, seed_effect
 from recaug.evaluate.design import parse_primary
 from recaug.evaluate.significance import (
     AA_CONTROL,
@@ -97,12 +97,11 @@ def _short_table(key: pd.DataFrame) -> pd.DataFrame:
     return shown[[c for c in SHORT_COLUMNS if c not in ("k", "ci_low", "ci_high")]]
 
 
-def _protocol_text(name: str) -> str:
-    try:
-        doc = SPLITS.get(name).__doc__ or ""
-    except Exception:  # an unknown protocol still gets its name in the report
-        return ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+def _protocol_text(name: str, params: Mapping[str, Any]) -> str:
+    """The protocol in words, with the parameters the run used and what a seed changed: the split function's
+    docstring, shown before, carried raw RST markup (``test``) and the default parameters only."""
+    summary, seeds = protocol_summary(name, dict(params)), seed_effect(name)
+    return f"{name} — {summary[:1].upper()}{summary[1:]}. {seeds[:1].upper()}{seeds[1:]}."
 
 
 def _pick_metric(results: pd.DataFrame) -> tuple[str, int] | None:
@@ -216,7 +215,7 @@ def build_report(
     facts: list[tuple[str, Any]] = [
         ("data", config.data),
         ("data fingerprint", result.fingerprint),
-        ("protocol", f"{config.protocol} — {_protocol_text(config.protocol)}"),
+        ("protocol", _protocol_text(config.protocol, config.protocol_params)),
         ("seeds", ", ".join(map(str, config.seeds_run or config.seeds))),
         ("augmenters", describe_methods(config.augmenters, config.augmenter_params)),
         ("budget", _budget_text(config.budget)),
