@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recaug.core.errors import RecaugInputError
+from recaug.core.progress import Cancelled, reporting
 from recaug.core.runtime import prefer_single_thread_on_small_machines
 from recaug.core.secrets import redact_text
 
@@ -491,7 +494,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         task_cpus=args.ray_task_cpus,
         task_memory=args.ray_task_memory,
     )
-    result = run_experiment(dataset, config, progress=progress, executor=executor, fidelity=True)
+    interrupted = False
+    with stop_on_ctrl_c(progress) as watched:
+        try:
+            result = run_experiment(dataset, config, progress=watched, executor=executor, fidelity=True)
+        except Cancelled as stop:
+            if stop.partial is None:
+                print("\nstopped (Ctrl-C) before any seed finished: nothing written", file=sys.stderr)
+                return INTERRUPTED
+            result = stop.partial
+            kept = ", ".join(map(str, result.config.seeds))
+            print(
+                f"\nstopped (Ctrl-C): writing the {len(result.config.seeds)} finished seed(s) ({kept})", file=sys.stderr
+            )
+            interrupted = True
     if (placement := getattr(executor, "placement", None)) is not None and not args.quiet:
         print(f"\nray: {placement()}", file=sys.stderr)  # where the fits ran: a cluster's nodes
     if not args.no_llm_estimate:
@@ -552,7 +568,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             tags=run_tags(dataset.name, result.fingerprint, run_id),
         )
         print(f"logged to MLflow run {logged.run_id} (experiment {args.mlflow_experiment}, {logged.tracking_uri})")
-    return 0
+    return INTERRUPTED if interrupted else 0
 
 
 # With --config the experiment comes from the file: only these flags (where output goes, how it runs) may be added.
@@ -615,6 +631,44 @@ def _write_top_k(result: Any, out: Path) -> list[Path]:
     from recaug.reporting.top_k import write_top_k
 
     return write_top_k(result.top_k, out)
+
+
+INTERRUPTED = 130  # the shell's exit status for a run ended by Ctrl-C
+
+
+@contextmanager
+def stop_on_ctrl_c(progress: Callable[[float, str], None]) -> Iterator[Callable[[float, str], None]]:
+    """A progress callback that stops the comparison at its next report after the first Ctrl-C, the dashboard's
+    Stop for a terminal: finished seeds are kept (``Cancelled.partial``) and written. A second Ctrl-C ends at once.
+
+    Why not the default: a KeyboardInterrupt lands wherever the driver is (inside an LLM request's thread pool,
+    say), prints a long traceback and loses every finished seed."""
+    import signal
+
+    asked = threading.Event()
+
+    def first(signum: int, frame: Any) -> None:
+        asked.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the second one interrupts at once
+        print("\nstopping at the next step (finished seeds are kept; Ctrl-C again to quit now)", file=sys.stderr)
+
+    def watched(fraction: float, message: str) -> None:
+        if asked.is_set():
+            raise Cancelled("stopped by Ctrl-C")
+        progress(fraction, message)
+
+    def noted(message: str) -> None:
+        if asked.is_set():
+            raise Cancelled("stopped by Ctrl-C")
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, first) if main_thread else None
+    try:
+        with reporting(noted):
+            yield watched
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _terminal_progress(
@@ -731,6 +785,9 @@ def main(argv: list[str] | None = None) -> int:
     except RecaugInputError as err:
         print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the second Ctrl-C (or one outside a comparison): quit without a traceback
+        print("\nstopped (Ctrl-C)", file=sys.stderr)
+        return INTERRUPTED
     except BrokenPipeError:  # `recaug augmenters | head` closed the pipe: stop quietly, not with a traceback
         import os
 
