@@ -21,6 +21,7 @@ from recaug.evaluate.significance import (
     NO_VERDICT,
     REPLICATE_NOTES,
     complete,
+    delta_text,
     verdict_words,
 )
 from recaug.experiment import compare_table
@@ -271,9 +272,9 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
         words = []
         for row in part.to_dict("records"):
             if row["replicate"] == NOTHING:
-                what = f"exact Δ {row['delta']:+.4f}, {row['verdict']} (deterministic: no training noise)"
+                what = f"exact Δ {delta_text(row['delta'])}, {row['verdict']} ({REPLICATE_NOTES[NOTHING]})"
             else:
-                what = f"{row['verdict']} (Δ {row['delta']:+.4f})"
+                what = f"{row['verdict']} (Δ {delta_text(row['delta'])})"
             power = short_power(row) if row["verdict"] not in DIRECTIONS else ""
             words.append(f"{row['model']} {row['metric']}@{row['k']}: {what}" + (f", {power}" if power else ""))
         lines.append(f"- **{variant}** — " + "; ".join(words) + ".")

@@ -481,6 +481,14 @@ def _number(value: Any) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)
 
 
+def delta_text(delta: float) -> str:
+    """A signed Δ to 4 decimals, or to 3 significant digits where 4 decimals would show a non-zero Δ as +0.0000
+    (a pop row's +3e-05 next to "about 9 seeds would decide this Δ" read as a contradiction)."""
+    if pd.isna(delta):
+        return "–"
+    return f"{delta:+.3g}" if 0 < abs(delta) < 5e-5 else f"{delta:+.4f}"
+
+
 def q_text(q: float, level: float = ALPHA) -> str:
     """``q`` to 3 significant digits, or more where 3 would round it onto its level (0.050044 is not "0.05")."""
     for digits in range(3, 8):
@@ -524,7 +532,7 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
     what = f"{row['model']} + {row['variant']} vs baseline, {label} on '{row['slice']}'"
     seeds = "seeds unknown" if pd.isna(row.get("n_seeds")) else f"{int(row['n_seeds'])} seeds"
     users = "" if pd.isna(row.get("n_users")) else f", {int(row['n_users']):,} users"
-    delta = f"Δ {row['delta']:+.4f}"
+    delta = f"Δ {delta_text(row['delta'])}"
     word = row["verdict"]
     role = "primary" if bool(row.get("primary", False)) is True else "exploratory"
     if word in (NO_VERDICT, TOO_FEW_USERS, NO_CHANGE, NO_SPREAD):
@@ -583,7 +591,7 @@ def _summary_line(row: pd.Series) -> str:
     users = "" if pd.isna(row["n_users"]) else f"  n={int(row['n_users']):,}"
     label = f"{row['metric']}@{row['k']}"
     return (
-        f"{row['model']:<14} {row['variant']:<22} {row['slice']:<12} {label:<10} Δ {row['delta']:+.4f}{interval}"
+        f"{row['model']:<14} {row['variant']:<22} {row['slice']:<12} {label:<10} Δ {delta_text(row['delta'])}{interval}"
         f"{users}  {verdict_words(row)}"
     )
 

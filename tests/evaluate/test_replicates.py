@@ -150,3 +150,10 @@ def test_two_runs_compare_on_their_primary_rows_even_without_a_shared_model(plan
         "no change in any seed",
     }
     assert table.attrs["same_data"] is True
+
+
+def test_a_tiny_delta_is_not_shown_as_zero() -> None:
+    """Walk 12: a pop row read "Δ +0.0000 ... about 9 seeds would decide this Δ"."""
+    from recaug.evaluate.significance import delta_text
+
+    assert delta_text(3.2e-05) == "+3.2e-05" and delta_text(-0.01234) == "-0.0123" and delta_text(0.0) == "+0.0000"
