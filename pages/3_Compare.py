@@ -134,5 +134,9 @@ d1.download_button("Results (CSV)", to_csv_bytes(result.results), "results.csv",
 d2.download_button("Significance (CSV)", to_csv_bytes(significance), "significance.csv", key="download_significance")
 d3.download_button("Cost (CSV)", to_csv_bytes(cost), "cost.csv", "text/csv", key="download_cost")
 d4.download_button("HTML report", files.report_html.encode(), "recaug_report.html", "text/html", key="download_report")
+if len(result.chosen):  # what validation chose per model, arm and seed (the same rules for every arm)
+    st.download_button(
+        "Chosen on validation (CSV)", to_csv_bytes(result.chosen), "selection.csv", "text/csv", key="download_selection"
+    )
 if files.run_id:
     st.caption(f"Saved as run `{files.run_id}` — see the Runs page.")

@@ -39,7 +39,7 @@ from tests.ray_two_nodes import free_port, ray_node, stop
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
-DETERMINISTIC = ("results.csv", "significance.csv", "augmented.csv", "split.csv")
+DETERMINISTIC = ("results.csv", "significance.csv", "augmented.csv", "split.csv", "selection.csv")
 # A throwaway single-node cluster on loopback: no multi-node addressing, no token authentication.
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
 

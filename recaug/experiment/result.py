@@ -14,6 +14,31 @@ from recaug.evaluate.slices import SliceValues
 from recaug.experiment.config import BASELINE, ExperimentConfig
 from recaug.text.llm.memorisation import memorisation_line
 
+# What validation chose per fit (``Recommender.selection``), one row per chosen setting: a BPR's epoch and epochs
+# run, a grid's point; ``valid_ndcg@10`` is the fit's chosen validation score, repeated on each of its rows.
+CHOSEN_COLUMNS = ["model", "variant", "seed", "setting", "value", "valid_ndcg@10"]
+
+
+def chosen_rows(key: tuple[str, str, int], selection: dict[str, Any]) -> list[dict[str, Any]]:
+    """One fit's ``selection()`` as rows of the chosen table (none where the fit chose nothing)."""
+    from recaug.models.base import VALID_SCORE
+
+    model, variant, seed = key
+    score = selection.get(VALID_SCORE)
+    return [
+        {"model": model, "variant": variant, "seed": seed, "setting": name, "value": value, VALID_SCORE: score}
+        for name, value in selection.items()
+        if name != VALID_SCORE
+    ]
+
+
+def chosen_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The chosen rows as a frame with :data:`CHOSEN_COLUMNS` (empty, with them, when no model chose anything).
+    ``value`` keeps each value's own type, so an epoch is written 56, not 56.0, next to an lr of 0.005."""
+    frame = pd.DataFrame(rows, columns=CHOSEN_COLUMNS)
+    frame["value"] = pd.Series([row["value"] for row in rows], index=frame.index, dtype=object)
+    return frame
+
 
 @dataclass
 class ExperimentResult:
@@ -43,6 +68,9 @@ class ExperimentResult:
     # The first seed's fidelity report when it was computed while the fits ran (run_experiment(fidelity=True));
     # None: record_comparison computes it afterwards.
     fidelity: pd.DataFrame | None = field(default=None, repr=False)
+    # What validation chose for each fit (CHOSEN_COLUMNS; selection.csv); empty for results built by hand and for
+    # runs saved before it was recorded.
+    chosen: pd.DataFrame = field(default_factory=lambda: chosen_table([]), repr=False)
 
     def split_of(self, seed: int | None = None) -> Split:
         """The split a seed's models were trained on (default: the first seed)."""
@@ -67,6 +95,7 @@ class SeedOutcome:
     models: dict[tuple[str, str, int], Any]
     top_k: dict[tuple[str, str, int], pd.DataFrame] = field(default_factory=dict)
     fidelity: pd.DataFrame | None = None  # this seed's fidelity report, where it was computed during the fits
+    chosen: list[dict[str, Any]] = field(default_factory=list)  # rows of what validation chose (chosen_rows)
 
 
 def compare_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFrame:
@@ -141,14 +170,42 @@ def selection_note(selection: dict[int, tuple[int, int]], models: list[str]) -> 
     )
 
 
+def _setting_text(value: Any) -> str:
+    """A chosen value as a note shows it: numbers short (an epoch read back from a CSV as 56.0 is 56)."""
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def chosen_notes(chosen: pd.DataFrame) -> list[str]:
+    """One line per model that chose on validation: its choice per arm, seed by seed, e.g. "bpr: epoch chosen on
+    validation — baseline 56, 61; random 54, 60 (seeds 0, 1)". How long a fit ran (``*_run``) stays in the table."""
+    shown = chosen[~chosen["setting"].astype(str).str.endswith("_run")] if len(chosen) else chosen
+    lines = []
+    for model, rows in shown.groupby("model", sort=False):
+        settings = list(dict.fromkeys(rows["setting"]))
+        seeds = sorted(dict.fromkeys(int(seed) for seed in rows["seed"]))
+        arms = []
+        for variant, arm in rows.groupby("variant", sort=False):
+            cells = zip(arm["seed"], arm["setting"], arm["value"], strict=True)
+            values = {(int(seed), name): value for seed, name, value in cells}
+            arm_seeds = sorted({seed for seed, _ in values})
+            points = ["/".join(_setting_text(values.get((seed, name), "–")) for name in settings) for seed in arm_seeds]
+            arms.append(f"{variant} {', '.join(points)}")
+        lines.append(
+            f"{model}: {'/'.join(settings)} chosen on validation — {'; '.join(arms)} "
+            f"(seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
+        )
+    return lines
+
+
 def model_use_notes(result: ExperimentResult) -> list[str]:
     """The sentences every view of a result shows (CLI, Compare, report): which models used what a variant gave
-    besides rows (LLM negatives, item start vectors) and which ignored it, and how many validation users model
-    selection ranked where it was a sample."""
+    besides rows (LLM negatives, item start vectors) and which ignored it, how many validation users model
+    selection ranked where it was a sample, and what it chose for each arm and seed."""
     backends = {str(info.get("backend")) for info in result.augment_info if info.get("backend")}
     notes = (
         negatives_note(result.synthetic, result.config.models),
         selection_note(result.selection, result.config.models),
+        *chosen_notes(result.chosen),
         item_init_note(list(result.config.augmenters), result.config.models),
         *(memorisation_line(result.config.data, kind, result.augment_info) for kind in sorted(backends)),
     )

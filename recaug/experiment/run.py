@@ -48,7 +48,7 @@ from recaug.evaluate.slices import (
 )
 from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
 from recaug.experiment.fit_cache import FitCache
-from recaug.experiment.result import ExperimentResult, SeedOutcome
+from recaug.experiment.result import ExperimentResult, SeedOutcome, chosen_rows, chosen_table
 from recaug.experiment.steps import fitted_message, variants_of
 from recaug.experiment.tasks import Session
 from recaug.models import MODELS, create_model
@@ -309,6 +309,7 @@ class FitOutcome:
     seconds: float
     model: Any = None
     top_k: pd.DataFrame | None = None
+    selection: dict[str, Any] = field(default_factory=dict)  # what validation chose (Recommender.selection)
 
 
 def plan_seed(dataset: Dataset, config: ExperimentConfig, seed: int, progress: ProgressFn = no_progress) -> SeedPlan:
@@ -438,6 +439,7 @@ def fit_one(
         seconds=seconds,
         model=model if keep_models else None,
         top_k=top_k,
+        selection=model.selection(),
     )
 
 
@@ -479,6 +481,7 @@ def assemble(
             out.user_metrics[fit.key] = fit.user_metrics
             out.slice_values[fit.key] = fit.slice_values
             out.rows.extend(fit.rows)
+            out.chosen.extend(chosen_rows(fit.key, fit.selection))
             if fit.model is not None:
                 out.models[fit.key] = fit.model
             if fit.top_k is not None:
@@ -769,4 +772,5 @@ def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOu
             for seed, users in ((seed, int(split.valid[USER].nunique())) for seed, split in splits.items())
         },
         fidelity=next((o.fidelity for o in outcomes if o.fidelity is not None), None),
+        chosen=chosen_table([row for o in outcomes for row in o.chosen]),
     )

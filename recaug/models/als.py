@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recaug.core.params import Constraint, Interval
-from recaug.models.base import FitContext, Recommender, register
+from recaug.models.base import VALID_SCORE, FitContext, Recommender, register
 from recaug.models.early_stopping import EarlyStopping
 
 
@@ -151,9 +151,21 @@ class ALS(Recommender):
         else:
             self.user_factors_, self.item_factors_ = as_numpy(model.user_factors), as_numpy(model.item_factors)
         self.best_iteration_ = stopper.best_epoch or done
+        self.iterations_run_ = done
         self.best_valid_ndcg_ = stopper.best_score
         self.history_ = stopper.history
         return self
+
+    def selection(self) -> dict[str, Any]:
+        """The iteration early stopping kept, the iterations run and its validation NDCG@10 (empty without
+        validation)."""
+        if not getattr(self, "history_", None):
+            return {}
+        return {
+            "iteration": int(self.best_iteration_),
+            "iterations_run": int(self.iterations_run_),
+            VALID_SCORE: float(self.best_valid_ndcg_),
+        }
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         return self.user_factors_[np.asarray(user_indices)] @ self.item_factors_.T

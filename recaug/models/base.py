@@ -30,6 +30,8 @@ from recaug.core.params import Constraint, Interval, Parameterised
 from recaug.core.progress import ProgressFn, no_progress
 from recaug.core.registry import Registry, subclass_check
 
+VALID_SCORE = "valid_ndcg@10"  # the key of ``Recommender.selection`` holding the chosen point's validation score
+
 
 @dataclass(frozen=True)
 class FitContext:
@@ -107,6 +109,16 @@ class Recommender(Parameterised, ABC):
     @abstractmethod
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         """Dense float32 scores, shape (len(user_indices), n_items); higher is better."""
+
+    def selection(self) -> dict[str, Any]:
+        """What validation chose in the last ``fit`` (setting -> value, plus ``VALID_SCORE``: the chosen point's
+        validation NDCG@10); empty where nothing was chosen (no validation, or a model that chooses nothing).
+
+        Why: a run keeps it per (model, arm, seed) so a reader can see each arm got the same selection rules and
+        what they picked (``ExperimentResult.chosen``, ``selection.csv``). Small JSON-able numbers only: it travels
+        back from every fit, across process and Ray boundaries.
+        """
+        return {}
 
 
 def aligned_with_train(name: str, matrix: sp.csr_matrix | None, train: sp.csr_matrix, fix: str) -> sp.csr_matrix | None:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval, Options
-from recaug.models.base import FitContext, Recommender, register
+from recaug.models.base import VALID_SCORE, FitContext, Recommender, register
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import encoder_for
 
@@ -129,6 +129,12 @@ class ContentModel(Recommender):
             self._place(best[1], mapped)
         report(1.0, f"content: cold-item scale {self.scale_:g}")
         return self
+
+    def selection(self) -> dict[str, Any]:
+        """The cold-item scale chosen from ``scale_grid`` and its validation NDCG@10 (empty without validation)."""
+        if not getattr(self, "valid_ndcg_", None):
+            return {}
+        return {"scale": self.scale_, VALID_SCORE: float(self.valid_ndcg_[self.scale_])}
 
     def _place(self, scale: float, mapped: np.ndarray) -> None:
         """Use the text-mapped factors, times ``scale``, for the ``mapped`` items."""

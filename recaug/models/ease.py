@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval
-from recaug.models.base import FitContext, Recommender, register
+from recaug.models.base import VALID_SCORE, FitContext, Recommender, register
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +123,9 @@ class EASE(Recommender):
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         return np.asarray(self.train_[np.asarray(user_indices)] @ self.weights_, dtype=np.float32)
+
+    def selection(self) -> dict[str, Any]:
+        """The L2 chosen from ``reg_grid`` and its validation NDCG@10 (empty where no grid was searched)."""
+        if not getattr(self, "valid_ndcg_", None):
+            return {}
+        return {"reg": self.reg_, VALID_SCORE: float(self.valid_ndcg_[self.reg_])}

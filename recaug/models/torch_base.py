@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from recaug.core.params import Constraint, Interval
 from recaug.core.torch_utils import pick_device, torch_generator, torch_threads
-from recaug.models.base import FitContext, Recommender
+from recaug.models.base import VALID_SCORE, FitContext, Recommender
 from recaug.models.bpr_sampling import FIXED_NEGATIVE_SHARE, BPRSampler
 from recaug.models.early_stopping import EarlyStopping
 
@@ -176,7 +176,18 @@ class EarlyStoppedTorchModel(Recommender):
         return 1 if context.valid_exclude.nnz > LONG_EPOCH_INTERACTIONS else self.eval_every
 
     def keep_selection(self, stopper: EarlyStopping) -> None:
-        """Record what validation chose: the epoch, its score and the whole history."""
+        """Record what validation chose: the epoch, its score, the whole history and how many epochs ran (the
+        last look where early stopping ended the loop, else every epoch)."""
         self.best_epoch_ = stopper.best_epoch or self.max_epochs
         self.best_valid_ndcg_ = stopper.best_score
         self.history_ = stopper.history
+        stopped = bool(stopper.history) and stopper.bad_rounds >= max(stopper.patience, 1)
+        self.epochs_run_ = stopper.history[-1][0] if stopped else self.max_epochs
+
+    def selection(self) -> dict[str, Any]:
+        """The epoch early stopping kept, the epochs run and the kept epoch's validation NDCG@10 (empty without
+        validation: the last epoch is used, nothing was chosen)."""
+        if not getattr(self, "history_", None):
+            return {}
+        best = float(self.best_valid_ndcg_)
+        return {"epoch": int(self.best_epoch_), "epochs_run": int(self.epochs_run_), VALID_SCORE: best}

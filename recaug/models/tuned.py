@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from recaug.core.errors import RecaugInputError
 from recaug.core.params import Constraint, Interval
 from recaug.core.progress import sub_progress
-from recaug.models.base import MODELS, FitContext, Recommender, create_model, register
+from recaug.models.base import MODELS, VALID_SCORE, FitContext, Recommender, create_model, register
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,15 @@ class TunedModel(Recommender):
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         return self.model_.score(user_indices)
+
+    def selection(self) -> dict[str, Any]:
+        """The grid point chosen, what the chosen fit chose itself (a BPR's epoch), and the point's validation
+        NDCG@10 (the score the grid was ranked by)."""
+        if "chosen_" not in self.__dict__:
+            return {}
+        label = ", ".join(f"{k}={v}" for k, v in self.chosen_.items())
+        inner = {k: v for k, v in self.model_.selection().items() if k != VALID_SCORE}
+        return {**self.chosen_, **inner, VALID_SCORE: float(self.valid_ndcg_[label])}
 
     def __getattr__(self, name: str) -> Any:
         """Fitted attributes of the chosen model (``best_epoch_``, ``user_factors_`` ...) read through."""

@@ -117,6 +117,7 @@ def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:
 
 
 EXACT_TWINS = ("augmented.csv", "split.csv")  # tables of ids, also written as Parquet with the ids verbatim
+SELECTION_FILE = "selection.csv"  # what validation chose per fit (ExperimentResult.chosen), in --out and a saved run
 
 
 def write_experiment(
@@ -126,8 +127,8 @@ def write_experiment(
     prepare_report: PrepareReport | None = None,
     extra: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """results/significance/augmented/split/cost CSVs, augmented/split Parquet (exact ids), config.json (and
-    llm_log.jsonl); returns the paths.
+    """results/significance/augmented/split/cost CSVs, selection.csv (where a model chose on validation),
+    augmented/split Parquet (exact ids), config.json (and llm_log.jsonl); returns the paths.
 
     ``extra``: more keys for config.json (the CLI records how it read the data, so ``--config`` can rerun it).
     """
@@ -140,6 +141,10 @@ def write_experiment(
         "split.csv": result.split,
         "cost.csv": cost_table(result),
     }
+    if len(result.chosen):  # a model chose on validation (a BPR's epoch, a grid's point)
+        tables[SELECTION_FILE] = result.chosen
+    else:  # an earlier run's choices, left in a reused folder, would read as this run's
+        (out / SELECTION_FILE).unlink(missing_ok=True)
     for name, frame in tables.items():
         path = out / name
         path.write_bytes(to_csv_bytes(frame))

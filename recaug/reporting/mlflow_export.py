@@ -39,7 +39,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_\-. :]")  # MLflow keys allow letters, digits
 MAX_PARAM_CHARS = 6000
 BATCH = 1000  # MLflow's limit of metrics per log_batch call
 PARAM_BATCH = 100
-RESULT_FILES = ("config.json", "results.csv", "significance.csv", "cost.csv", "fidelity.csv", "report.html")
+RESULT_FILES = (
+    "config.json",
+    "results.csv",
+    "significance.csv",
+    "cost.csv",
+    "fidelity.csv",
+    "selection.csv",
+    "report.html",
+)
 
 
 @dataclass(frozen=True)

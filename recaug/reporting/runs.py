@@ -6,6 +6,8 @@ Layout of one run (``<runs dir>/<run id>/``)::
     results.csv        model, variant, seed, slice, metric, k, value
     significance.csv   (when computed) model, variant, slice, metric, k, delta, ci_low, ci_high, p_ttest, p_wilcoxon
     fidelity.csv       (when computed) method, metric, value, range, higher_is_better, error, ...
+    selection.csv      (when a model chose on validation; runs saved since it was recorded) model, variant, seed,
+                       setting, value, valid_ndcg@10: what validation chose per fit (a BPR's epoch, a grid's point)
     synthetic.parquet  the synthetic rows of every augmenter and seed
     llm_log.jsonl      (when present) one LLM call per line
 
@@ -38,7 +40,7 @@ from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import Dataset
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
-from recaug.reporting.export import llm_log_jsonl, redact_secrets, to_csv_bytes, to_parquet_bytes
+from recaug.reporting.export import SELECTION_FILE, llm_log_jsonl, redact_secrets, to_csv_bytes, to_parquet_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,7 @@ class Run:
     significance: pd.DataFrame | None = None
     fidelity: pd.DataFrame | None = None
     llm_log: pd.DataFrame | None = None
+    chosen: pd.DataFrame | None = None  # selection.csv: None for runs saved before it was recorded
 
     @property
     def config(self) -> ExperimentConfig:
@@ -159,6 +162,8 @@ def save_run(
     try:
         (tmp / RESULTS_FILE).write_bytes(to_csv_bytes(result.results))
         (tmp / "synthetic.parquet").write_bytes(to_parquet_bytes(result.synthetic))
+        if len(result.chosen):
+            (tmp / SELECTION_FILE).write_bytes(to_csv_bytes(result.chosen))
         if isinstance(result.split, pd.DataFrame) and len(result.split):
             (tmp / SPLIT_FILE).write_bytes(to_parquet_bytes(result.split))
         if significance is not None:
@@ -558,6 +563,7 @@ def _read_run(path: Path) -> Run:
         significance=_read_csv(path / "significance.csv"),
         fidelity=_read_csv(path / "fidelity.csv"),
         llm_log=llm_log,
+        chosen=_read_csv(path / SELECTION_FILE),
     )
 
 
@@ -565,6 +571,7 @@ def run_result(run: Run) -> ExperimentResult:
     """A saved run as an ExperimentResult of its tables (no fitted models, splits or per-user values), with how
     many seeds ran and why: what the report and the reopened dashboard read."""
     from recaug.evaluate.sequential import Stopping
+    from recaug.experiment.result import chosen_table
 
     split = run_split(run)
     config = run.config
@@ -578,6 +585,7 @@ def run_result(run: Run) -> ExperimentResult:
         timings=dict(run.meta.get("timings", {}) or {}),
         fingerprint=run.fingerprint,
         stopping=Stopping(tuple(config.seeds_run), config.stopped) if config.seeds_run and config.stopped else None,
+        chosen=run.chosen if run.chosen is not None else chosen_table([]),
     )
 
 
@@ -890,6 +898,7 @@ def describe_run(run: Run) -> str:
     """Plain-text summary of a run for ``python -m recaug runs show``: config, before/after table, fidelity."""
     from recaug.analysis.fidelity import fidelity_wide
     from recaug.experiment import compare_table
+    from recaug.experiment.result import chosen_notes
 
     config = run.meta.get("config", {})
     lines = [
@@ -910,6 +919,8 @@ def describe_run(run: Run) -> str:
             lines += ["", "significance:", run.significance.to_string(index=False, float_format="{:.4f}".format)]
         if run.fidelity is not None:
             lines += ["", "fidelity:", fidelity_wide(run.fidelity).to_string(float_format="{:.4f}".format)]
+    if run.chosen is not None and len(run.chosen):
+        lines += ["", "chosen on validation (selection.csv):", *(f"  {line}" for line in chosen_notes(run.chosen))]
     return "\n".join(lines)
 
 
