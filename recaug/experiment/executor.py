@@ -164,6 +164,9 @@ def _install(shared: Any, pickled: bool, board: ProgressBoard | None = None, par
     # (Streamlit's) only asks its own event loop to stop: the workers ran on to the end of their fits, and the
     # stop waited for them. The default action ends the process at once.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C in a terminal reaches the whole foreground group: the driver decides (it stops at its next step and
+    # keeps the finished seeds); a worker interrupted mid-fit would only turn a finished seed into a failed one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         _die_with(parent)
     os.environ["RECAUG_FIT_THREADS"] = "1"  # read by models with their own thread pools (implicit's ALS)
