@@ -6,12 +6,14 @@ Every cache key comes from the run's config through :func:`ui.cached.config_key`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from recaug.core.progress import ProgressFn
 from recaug.core.variants import parse_budget, sweep
 from recaug.data.dataset import Dataset
 from recaug.evaluate.catalog import EXPERIMENT_KS
@@ -21,8 +23,9 @@ from recaug.evaluate.sequential import FIXED
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentConfig, ExperimentResult
 from recaug.reporting.report import build_report
-from recaug.reporting.runs import record_comparison
+from recaug.reporting.runs import record_comparison, seeds_text
 from ui.cached import cached_experiment, cached_value, config_key, result_store
+from ui.jobs import before_steps
 from ui.state import EXPERIMENT, EXPERIMENT_KEY, LAST_RUN, recalled, remember
 
 RUN_NOW = "cmp_run_now"
@@ -103,10 +106,47 @@ class ComparisonOutcome:
     was_cached: bool
 
 
+# run_experiment's message when a look leaves a primary row open: '3 seeds: a primary row is undecided; adding
+# seeds [3, 4]'. The next batch's first step replaced it within milliseconds, so the page never showed it.
+ADDING_SEEDS = re.compile(r"\d+ seeds?: a primary row is undecided; adding seeds? ")
+
+
+def with_seed_stage(report: ProgressFn) -> ProgressFn:
+    """``report`` that keeps the latest 'adding seeds' message in front of every later step's message, so the
+    bar says why seeds were added (and which) for as long as they run, not for the moment it was sent."""
+    stage = [""]
+
+    def relay(fraction: float, message: str) -> None:
+        if fraction >= 1.0:  # the run is done (saving): no seeds are being added any more
+            stage[0] = ""
+        if ADDING_SEEDS.match(message):
+            stage[0] = message
+            report(fraction, stage[0])
+            return
+        report(fraction, f"{stage[0]} — {message}" if stage[0] and message else message or stage[0])
+
+    return relay
+
+
+def start_executor(executor: Any, report: ProgressFn) -> None:
+    """Start (or connect to) Ray before the comparison, as a phase of its own on the bar: a local head takes
+    seconds, during which no step runs, so no time left is shown and the clock starts after it. An executor
+    without a ``connect`` (None: the local pool) starts nothing here."""
+    connect = getattr(executor, "connect", None)
+    if connect is None:
+        return
+    with before_steps(f"{executor.starting_text()}…"):
+        connect()
+    report(0.0, "Ray is ready; waiting for its first tasks (each worker loads the code once)")
+
+
 def run_and_record(dataset: Dataset, config: ExperimentConfig, report: Any, executor: Any = None) -> ComparisonOutcome:
-    """Run (or load from cache) and save the run."""
-    result, was_cached = cached_experiment(dataset, config, report, executor)
+    """Run (or load from cache) and save the run; ``executor`` (Ray) is started first where the run is not cached."""
     key = config_key(dataset, config.to_dict())
+    report = with_seed_stage(report)
+    if executor is not None and result_store().get(key) is None:
+        start_executor(executor, report)
+    result, was_cached = cached_experiment(dataset, config, report, executor)
     recorded = None
     if not was_cached:
         report(0.99, "saving the run")
@@ -126,6 +166,27 @@ def keep_outcome(outcome: ComparisonOutcome) -> None:
 def significance_of(result: ExperimentResult, key: str) -> pd.DataFrame:
     """The run's significance table (cached under the run's config key)."""
     return cached_value("sig:" + key, lambda: significance_table(result))
+
+
+def shown_result(dataset: Dataset, config: ExperimentConfig) -> ExperimentResult | None:
+    """The session's shown comparison if it was made with the form's current settings, else None."""
+    if st.session_state.get(EXPERIMENT_KEY) != config_key(dataset, config.to_dict()):
+        return None
+    result = st.session_state.get(EXPERIMENT)
+    return result if isinstance(result, ExperimentResult) else None
+
+
+def seeds_caption(config: ExperimentConfig, shown: ExperimentResult | None = None) -> str:
+    """The form caption's seeds: 'seeds **0, 1, 2**'; when seeds are added until decided, the limit, and once such
+    a run of these settings is shown, the seeds that ran ('seeds **0–4 (3 fixed + 2 added until decided, limit
+    7)**', as the Runs page says it): a verdict of 5 seeds must not sit under 'seeds 0, 1, 2'."""
+    listed = ", ".join(map(str, config.seeds))
+    if config.max_seeds <= len(config.seeds):
+        return f"seeds **{listed}**"
+    ran = list(shown.stopping.seeds_run) if shown is not None and shown.stopping is not None else []
+    if ran:
+        return f"seeds **{seeds_text(config.to_dict(), ran)}**"
+    return f"seeds **{listed}**, adding seeds up to {config.max_seeds} while a primary row is undecided"
 
 
 def is_stale(dataset: Dataset, config: ExperimentConfig) -> bool:

@@ -9,12 +9,19 @@ import streamlit as st
 
 from recaug.augment.options import describe_methods
 from recaug.data.dataset import Dataset
-from recaug.data.splits import protocol_summary
+from recaug.data.splits import protocol_summary, seed_effect
 from recaug.evaluate.design import DEFAULT_PRIMARY
 from recaug.experiment import ExperimentConfig
 from recaug.experiment.executor import make_executor
 from recaug.models import MODELS
-from ui.compare_controller import DEFAULT_SEEDS, budget_text, compare_config, primary_choices
+from ui.compare_controller import (
+    DEFAULT_SEEDS,
+    budget_text,
+    compare_config,
+    primary_choices,
+    seeds_caption,
+    shown_result,
+)
 from ui.escape import markdown_prose
 from ui.state import recalled, remember
 
@@ -35,7 +42,7 @@ class CompareForm:
     ray_address: str
 
     def executor(self) -> Any:
-        """None (this process) or a Ray executor (a local head when no address is given)."""
+        """None (the local process pool) or a Ray executor (a local head when no address is given)."""
         return None if self.where == "local" else make_executor("ray", self.ray_address.strip() or None)
 
 
@@ -59,8 +66,8 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
         [protocol],
         disabled=True,
         key="cmp_protocol_shown",
-        help=f"{protocol_summary(protocol)}. Chosen on the Augment page (the augmentation is made on this split's "
-        "training part), so change it there.",
+        help=f"{protocol_summary(protocol, aug.get('protocol_params'))}. Chosen on the Augment page (the "
+        "augmentation is made on this split's training part), so change it there.",
     )
     n_seeds = remember(
         "cmp_seeds",
@@ -70,8 +77,8 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
             10,
             recalled("cmp_seeds", DEFAULT_SEEDS),
             key="cmp_seeds",
-            help="Each seed re-splits the data and retrains every model. The seed is the unit of inference: fewer than "
-            "3 seeds shows deltas but no verdict.",
+            help=f"Under **{protocol}**, {seed_effect(protocol)}. The seed is the unit of inference: fewer than 3 "
+            "seeds shows deltas but no verdict.",
         ),
     )
     sweep_budgets = remember(
@@ -137,8 +144,10 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
             ["local", "ray"],
             horizontal=True,
             key="cmp_executor",
-            help="local: in this process. ray: each seed is a task on a Ray cluster (the data goes to the cluster "
-            "once); the results are identical.",
+            help="Each (seed, arm, model) fit is a task. **local**: a process pool on this machine, one worker per "
+            "core. **ray**: tasks on a Ray cluster (the data goes to it once); with no address, a local head on "
+            "127.0.0.1 that this dashboard starts on its first Ray run and keeps until the dashboard stops. The "
+            "results are identical either way.",
         )
         ray_address = st.text_input(
             "Ray address", key="cmp_ray_address", disabled=where == "local", placeholder="empty: a local head"
@@ -146,7 +155,7 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
     methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
     st.caption(
         f"Data **{markdown_prose(dataset.name)}** · protocol **{protocol}** · "
-        f"seeds **{', '.join(map(str, config.seeds))}** · **{markdown_prose(methods)}** "
+        f"{seeds_caption(config, shown_result(dataset, config))} · **{markdown_prose(methods)}** "
         f"({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
         "training and validation items excluded from the ranking · verdicts only on the primary rows declared below"
         + ("; an A/A control (baseline refitted with fresh seeds) checks calibration." if config.aa_control else ".")

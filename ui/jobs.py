@@ -8,6 +8,10 @@ script run only *watches* it: draws the progress bar, offers Stop, and takes the
 turns into :class:`recaug.core.progress.Cancelled` at its next step, and the loops that own finished seeds or
 methods attach them to it, so a stop keeps them.
 
+Work that must do something slow before its first step (start a Ray head) wraps it in :func:`before_steps`: the
+bar names it with no time left, and the job's clock starts afresh when it ends, so its seconds are not priced as a
+step's and an earlier run's step costs are not counted down while it lasts.
+
 A job outlives its session: a browser refresh starts a new session, whose URL names the jobs the old one had not
 taken (``open_job_ids``), and :func:`attach_jobs` hands them to it, so the bar comes back and the outcome is shown
 there. Work therefore never writes ``st.session_state`` (the old session's would raise once it is gone): it
@@ -19,7 +23,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +59,16 @@ class Job:
     taken: bool = False
     context: Any = None  # what the page needs to take the outcome (e.g. the settings it was started with)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    new_clock: Callable[[], ProgressClock] = ProgressClock  # makes ``clock`` again after a before_steps phase
+    untimed_until: float | None = None  # no time left is shown until the work reports more done than this
 
     def progress(self, fraction: float, message: str) -> None:
         """The work's progress callback: records, and raises Cancelled once Stop was pressed."""
         if self.stop.is_set():
             raise Cancelled(STOPPED_BY_YOU)
         self.fraction, self.message, self.detail = min(max(fraction, 0.0), 1.0), message, ""
+        if self.untimed_until is not None and self.fraction > self.untimed_until:
+            self.untimed_until = None
         self.clock.observe(self.fraction, message)
 
     def note(self, message: str) -> None:
@@ -72,7 +82,28 @@ class Job:
         message = markdown_prose(f"{self.message} · {self.detail}" if self.detail else self.message, 300)
         if self.stop.is_set() and not self.done.is_set():
             return f"{self.label} — stopping after the current step ({message})"
-        return f"{self.label} — {describe_progress(self.fraction, message, self.clock.remaining(self.fraction))}"
+        remaining = None if self.untimed_until is not None else self.clock.remaining(self.fraction)
+        return f"{self.label} — {describe_progress(self.fraction, message, remaining)}"
+
+
+_CURRENT_JOB: ContextVar[Job | None] = ContextVar("recaug_ui_job", default=None)  # set in the job's thread
+
+
+@contextmanager
+def before_steps(message: str) -> Iterator[None]:
+    """Inside a job's work: the block is a phase before the work's steps (starting a Ray head), shown as
+    ``message`` with no time left until the work reports its next step; its seconds are nobody's step (the clock
+    restarts when it ends). Outside a job it only runs the block."""
+    job = _CURRENT_JOB.get()
+    if job is None:
+        yield
+        return
+    job.untimed_until = job.fraction
+    job.progress(job.fraction, message)
+    try:
+        yield
+    finally:
+        job.clock = job.new_clock()
 
 
 def _key(kind: str) -> str:
@@ -129,10 +160,12 @@ def start_job(
     kind: str,
     label: str,
     work: Callable[[ProgressFn], Any],
-    clock: ProgressClock | None = None,
+    clock: Callable[[], ProgressClock] = ProgressClock,
     context: Any = None,
 ) -> Job:
     """Run ``work(progress)`` in a new thread (one job of each kind per session; a running one is kept).
+
+    ``clock`` makes the job's time-left clock (again after a :func:`before_steps` phase).
 
     The thread carries this session's script context (the cached stores it touches need one); it must not draw
     elements (the page that watches it draws) nor write ``st.session_state``: after a refresh that session is
@@ -141,9 +174,10 @@ def start_job(
     running = current_job(kind)
     if running is not None and not running.done.is_set():
         return running
-    job = Job(kind=kind, label=label, clock=clock or ProgressClock(), context=context)
+    job = Job(kind=kind, label=label, clock=clock(), new_clock=clock, context=context)
 
     def run() -> None:
+        _CURRENT_JOB.set(job)  # this thread's own context: for before_steps
         try:
             with reporting(job.note):
                 job.value = work(job.progress)

@@ -7,6 +7,7 @@ on the Augment page, the seeds finished in a comparison, nothing of an estimate.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -40,7 +41,7 @@ def start_augmentation(dataset: Dataset, config: dict[str, Any]) -> None:
         AUGMENT,
         "Augmenting",
         lambda progress: cached_value(key, lambda: run_augmenters(dataset, experiment, seed, progress=progress)),
-        clock=ProgressClock(plan=augment_plan(experiment, dataset.fingerprint())),
+        clock=partial(ProgressClock, plan=augment_plan(experiment, dataset.fingerprint())),
         context=dict(config),
     )
     sync_url()
@@ -67,7 +68,7 @@ def finish_augmentation() -> None:
 def start_comparison(dataset: Dataset, config: ExperimentConfig, run: Any) -> None:
     """Run the comparison in the background; ``run(progress)`` trains, evaluates and records it."""
     st.session_state.pop(_note_key(COMPARE), None)
-    clock = comparison_clock(config, dataset.fingerprint())
+    clock = partial(comparison_clock, config, dataset.fingerprint())
     start_job(COMPARE, "Training and evaluating", run, clock=clock, context=config)  # context: for a refresh
     sync_url()  # the job's id in the URL now: this script run watches it until it ends
 
@@ -96,6 +97,9 @@ def finish_comparison(dataset: Dataset, record: Callable[[ExperimentConfig, Prog
     if job.error is not None:
         raise job.error
     keep_outcome(job.value)
+    stopping = job.value.result.stopping
+    if stopping is not None and list(stopping.seeds_run) != list(job.value.result.config.seeds):
+        st.rerun()  # seeds were added: the form above, drawn before the run ended, must name the seeds that ran
     return job.value
 
 

@@ -7,6 +7,13 @@ lost node or worker) and, if it still fails, surfaces as one line naming the fit
 kept in a fit cache, so rerunning the comparison resumes from them. While tasks run, each sends its progress
 (a BPR fit's epoch and validation score, at most once a second) to a small actor of the session
 (:class:`ProgressBoardActor`), which the driver reads to name the running fits.
+
+Ray is started (or connected to) from a thread that lives as long as the process (:func:`on_owner_thread`):
+a local head's GCS and raylet are started with ``prctl(PR_SET_PDEATHSIG)`` (``fate_share`` in Ray's
+``services.start_ray_process``), which on Linux fires when the *thread* that started them ends, not the process.
+Started from the dashboard's short-lived job thread, the head was killed as that run finished, and 60 s later
+Ray's core worker ended the whole dashboard for want of its GCS. Tied to the owner thread, the head outlives every
+run and still dies with the process (the thread ends with it; a clean exit also runs Ray's own shutdown).
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ import concurrent.futures as cf
 import contextlib
 import itertools
 import logging
+import queue
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -61,22 +71,52 @@ class ProgressBoardActor:
 REPORT_EVERY_S = 1.0  # a task sends at most one progress message a second (each is a remote call)
 
 
-def _reporter(board: Any, task: int) -> ProgressFn:
-    """A task's progress callback: its message goes to the board, at most every ``REPORT_EVERY_S``; a board that
-    cannot be reached is ignored (progress must never fail a fit)."""
-    import time
+class _Relay:
+    """A task's progress callback: its messages go to the board, at most one every ``REPORT_EVERY_S``, and the
+    latest always wins: a message that comes sooner is held and sent when the interval is up (a timer), unless a
+    newer one replaces it first. Dropping it instead could leave the board on an old message ("BPR epoch 1") while
+    the fit went on quietly. A board that cannot be reached is ignored (progress must never fail a fit)."""
 
-    last = [-REPORT_EVERY_S]
+    def __init__(self, board: Any, task: int) -> None:
+        self.board, self.task = board, task
+        self.lock = threading.Lock()
+        self.sent_at = -float("inf")
+        self.held: str | None = None
+        self.timer: threading.Timer | None = None
 
-    def report(fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if board is None or now - last[0] < REPORT_EVERY_S:
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.board is None:
             return
-        last[0] = now
-        with contextlib.suppress(Exception):
-            board.write.remote(task, message)
+        with self.lock:
+            wait = self.sent_at + REPORT_EVERY_S - time.monotonic()
+            if wait <= 0:
+                self._send(message)
+                return
+            self.held = message
+            if self.timer is None:
+                self.timer = threading.Timer(wait, self._flush)
+                self.timer.daemon = True
+                self.timer.start()
 
-    return report
+    def _flush(self) -> None:
+        with self.lock:
+            self.timer = None
+            if self.held is not None:
+                self._send(self.held)
+
+    def _send(self, message: str) -> None:
+        """Send now (the caller holds ``lock``)."""
+        self.sent_at, self.held = time.monotonic(), None
+        with contextlib.suppress(Exception):
+            self.board.write.remote(self.task, message)
+
+    def close(self) -> None:
+        """The task ended: a held message is stale now."""
+        with self.lock:
+            self.held = None
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
 
 
 def _run(fn: Task, refs: list[Any], item: Any, board: Any = None, task: int = -1) -> tuple[str, Any]:
@@ -91,8 +131,12 @@ def _run(fn: Task, refs: list[Any], item: Any, board: Any = None, task: int = -1
     os.environ["RECAUG_FIT_THREADS"] = "1"
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-    with single_threaded():
-        result = fn(_shared(refs), item, progress=_reporter(board, task))
+    relay = _Relay(board, task)
+    try:
+        with single_threaded():
+            result = fn(_shared(refs), item, progress=relay)
+    finally:
+        relay.close()
     return ray.get_runtime_context().get_node_id(), result
 
 
@@ -158,6 +202,48 @@ def loopback_only() -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+class _OwnerThread:
+    """A daemon thread that runs the calls given to it, one at a time, until the process ends."""
+
+    def __init__(self) -> None:
+        self.calls: queue.SimpleQueue[tuple[Callable[[], Any], cf.Future[Any]]] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="recaug-ray-owner", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            call, future = self.calls.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as error:  # handed to the caller, never ends the owner
+                    future.set_exception(error)
+
+    def run(self, call: Callable[[], T]) -> T:
+        future: cf.Future[T] = cf.Future()
+        self.calls.put((call, future))
+        return future.result()
+
+
+_OWNER: _OwnerThread | None = None
+_OWNER_LOCK = threading.Lock()
+_CONNECT_LOCK = threading.Lock()  # one ray.init at a time: two dashboard sessions may start runs together
+
+
+def on_owner_thread(call: Callable[[], T]) -> T:
+    """``call()`` in a thread that lives as long as the process: this one if it is the main thread (the CLI, a
+    notebook), else the process's Ray owner thread, started on first use. Whatever Ray starts there is tied to
+    that thread's life (see the module docstring), so it must not be a short-lived job thread."""
+    global _OWNER
+    if threading.current_thread() is threading.main_thread():
+        return call()
+    with _OWNER_LOCK:
+        if _OWNER is None:
+            _OWNER = _OwnerThread()
+        owner = _OWNER
+    return owner.run(call)
+
+
 class RayExecutor:
     """Tasks on a Ray cluster: ``address`` of a running cluster, or None for a local head on 127.0.0.1.
 
@@ -197,31 +283,44 @@ class RayExecutor:
         self.task_nodes: Counter[str] = Counter()  # tasks finished per node id, over every session
         self._started = False
 
-    def _connect(self) -> Any:
+    def starting_text(self) -> str:
+        """What connecting does, for a progress bar while it runs (a local head takes seconds to start)."""
+        return f"connecting to Ray at {self.address}" if self.address else "starting Ray (local head on 127.0.0.1)"
+
+    def connect(self) -> Any:
+        """Start a local head or connect to ``address`` (once per process; later calls reuse it) and return the
+        ``ray`` module. Runs on the owner thread (:func:`on_owner_thread`), whichever thread calls it."""
         try:
             import ray
         except ImportError as error:  # pragma: no cover - ray is in requirements.txt
             raise RecaugInputError(
                 "the Ray executor needs the 'ray' package", fix="pip install ray==2.60.0, or use --executor local"
             ) from error
-        if not ray.is_initialized():
-            # Ship this exact recaug to the workers, so a cluster runs the driver's code (and need not install it).
-            # Its folder, not the imported package: importing recaug here would close an import cycle.
-            recaug_folder = str(Path(__file__).resolve().parents[1])
-            runtime_env = {"py_modules": [recaug_folder], "env_vars": {"PYTHONHASHSEED": "0"}}
-            if self.address:
-                ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
-            else:
-                loopback_only()
-                ray.init(
-                    num_cpus=self.num_cpus,
-                    include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
-                    runtime_env=runtime_env,
-                    log_to_driver=False,
-                )
-            self._started = True
+        with _CONNECT_LOCK:
+            if not ray.is_initialized():
+                on_owner_thread(self._init)
         return ray
+
+    def _init(self) -> None:
+        """``ray.init`` for this executor: the driver's code shipped to the workers; a local head on loopback."""
+        import ray
+
+        # Ship this exact recaug to the workers, so a cluster runs the driver's code (and need not install it).
+        # Its folder, not the imported package: importing recaug here would close an import cycle.
+        recaug_folder = str(Path(__file__).resolve().parents[1])
+        runtime_env = {"py_modules": [recaug_folder], "env_vars": {"PYTHONHASHSEED": "0"}}
+        if self.address:
+            ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=False)
+        else:
+            loopback_only()
+            ray.init(
+                num_cpus=self.num_cpus,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                runtime_env=runtime_env,
+                log_to_driver=False,
+            )
+        self._started = True
 
     def task_options(self) -> dict[str, Any]:
         """The resources and retries every task declares."""
@@ -234,7 +333,7 @@ class RayExecutor:
 
     @contextlib.contextmanager
     def session(self, shared: Any) -> Iterator[_RaySession]:
-        ray = self._connect()
+        ray = self.connect()
         refs = [ray.put(shared)]  # once; every task receives the same object reference
         board = ray.remote(ProgressBoardActor).options(num_cpus=0).remote()  # no core taken from the fits
         try:

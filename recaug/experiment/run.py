@@ -599,7 +599,8 @@ def _seeds_until_decided(
             return outcomes, Stopping(tuple(used), reason)
         following = next(n for n in question.looks if n > len(used))
         todo = next_seeds(used, following - len(used))
-        report(len(used) / limit, f"{len(used)} seeds: a primary row is undecided; adding seeds {todo}")
+        added = ", ".join(map(str, todo))
+        report(len(used) / limit, f"{len(used)} seeds: a primary row is undecided; adding seeds {added}")
 
 
 def run_seed_batch(
