@@ -14,14 +14,14 @@ from ui.escape import markdown_prose, markdown_text
 from ui.page import page_setup
 from ui.projection_jobs import background_jobs, ready_or
 from ui.session import current_dataset
-from ui.state import AUGMENT_RESULTS, results_key, results_split
+from ui.state import AUGMENT_RESULTS, no_augment_results_note, results_key, results_split
 
 page_setup("Embeddings")
 st.title("Embeddings: real vs synthetic")
 dataset = current_dataset()
 results = st.session_state.get(AUGMENT_RESULTS) or {}
 if not results:
-    st.info("No synthetic data yet: showing real data only. Run a method on the Augment page to compare.")
+    st.info(f"No synthetic data here yet, so real data only. {no_augment_results_note('This page')}")
 synthetic = pd.concat([r.rows for r in results.values()], ignore_index=True) if results else None
 
 left, mid, right = st.columns(3)

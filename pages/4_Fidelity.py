@@ -15,7 +15,7 @@ from ui.fidelity_context import fidelity_context
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
-from ui.state import AUGMENT_RESULTS, results_key, results_split
+from ui.state import AUGMENT_RESULTS, no_augment_results_note, results_key, results_split
 from ui.tables import as_text, right_aligned
 
 
@@ -52,7 +52,7 @@ st.title("Fidelity: real vs synthetic")
 dataset = current_dataset()
 results = st.session_state.get(AUGMENT_RESULTS) or {}
 if not results:
-    st.info("Run one or more methods on the Augment page first; this page measures what they produced.")
+    st.info(no_augment_results_note("This page"))
     st.page_link("pages/1_Augment.py", label="Go to Augment", icon=":material/science:")
     st.stop()
 

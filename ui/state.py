@@ -172,3 +172,15 @@ def keep_augment_setting(field: str, value: Any) -> None:
     callback, for the same reason as :func:`remembered_choice`'s."""
     if AUGMENT_CONFIG in st.session_state:
         st.session_state[AUGMENT_CONFIG][field] = value
+
+
+def no_augment_results_note(what: str) -> str:
+    """Why ``what`` (this page) is empty although a comparison ran: it shows the Augment page's results, and a
+    comparison keeps its synthetic rows inside its run (walk 12: after a 1M comparison both pages said "run a
+    method first", which read as the comparison having made nothing)."""
+    ran = "A comparison ran, but it keeps its synthetic rows inside its run (download them on Compare as "
+    ran += "augmented.csv). " if st.session_state.get(EXPERIMENT) is not None else ""
+    return (
+        f"{ran}{what} shows what the Augment page made: press **Run augmentation** there (its methods and settings "
+        "are the ones Compare uses)."
+    )

@@ -104,3 +104,12 @@ def test_the_cold_items_note_allows_any_method_that_adds_rows_on_cold_items() ->
     note = never_ranked_note(gained, "cold-items")
     assert note is not None and "only a method" not in note
     assert "whole catalogue (`random`" in note and "similarity" in note
+
+
+def test_fidelity_and_embeddings_say_why_they_are_empty_after_a_comparison(app: AppTest) -> None:
+    """Walk 12: after a comparison both pages said "run a method first", as if the comparison had made nothing."""
+    app.session_state["experiment"] = object()  # a comparison ran in this session
+    for page in ("pages/4_Fidelity.py", "pages/2_Embeddings.py"):
+        app.switch_page(page).run()
+        text = " ".join(info.value for info in app.info)
+        assert "keeps its synthetic rows inside its run" in text and "Run augmentation" in text, text

@@ -54,10 +54,10 @@ def test_refresh_keeps_the_augmentation_on_every_page(app_page: Page, app_server
     _clean(page, app_server)
     full_page_screenshot(page, artifacts / "augment_after_refresh.png")
     go_to(page, "Fidelity")
-    expect(page.get_by_text("Run one or more methods on the Augment page first")).to_have_count(0)
+    expect(page.get_by_text("shows what the Augment page made")).to_have_count(0)
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     go_to(page, "Embeddings")
-    expect(page.get_by_text("No synthetic data yet")).to_have_count(0)
+    expect(page.get_by_text("No synthetic data here yet")).to_have_count(0)
     _clean(page, app_server)
 
 
