@@ -95,8 +95,7 @@ def stacked(rows: pd.DataFrame, seed_sets: list[list[int]]) -> pd.DataFrame:
 def judge_all(rows: pd.DataFrame, seed_sets: list[list[int]], question: Question) -> pd.DataFrame:
     """Primary rows of every repetition (column ``rep``), each judged as a run with exactly its seeds."""
     n = max(len(s) for s in seed_sets)
-    models = {f"{m}#{r}" for r in range(len(seed_sets)) for m in question.deterministic}
-    plan = replace(question, deterministic=frozenset(models), seed_order=tuple(range(n)))
+    plan = replace(question, seed_order=tuple(range(n)))  # what each row's seeds varied is read from its rows
     table = significance_from_results(stacked(rows, seed_sets), question=plan)
     table = table[table["primary"]].copy()
     parts = table["model"].str.rsplit("#", n=1)

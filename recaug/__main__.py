@@ -341,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     memo = sub.add_parser("memorisation", help="does an LLM complete the data's item titles from memory? (quick)")
     memo.add_argument("--data", default="ml-100k", help="built-in name or a file with an item title column")
     memo.add_argument("--items", default=None, help="item metadata file (title column)")
-    memo.add_argument("--llm-backend", choices=["local", "openai"], default="openai")
+    memo.add_argument(
+        "--llm-backend",
+        choices=["local", "openai"],
+        default=None,
+        help="default: openai when --llm-base-url is given, else the packaged local model (as compare)",
+    )
     memo.add_argument("--llm-model", default=None)
     memo.add_argument("--llm-base-url", default=None)
     memo.add_argument("--llm-key-from-url", action="store_true")
@@ -365,12 +370,11 @@ def _cmd_memorisation(args: argparse.Namespace) -> int:
     from recaug.text.llm.memorisation import check_memorisation
 
     dataset, _ = load_dataset(args.data, items=args.items)
-    options = (
-        {"key_from_url": args.llm_key_from_url, "timeout": args.llm_timeout} if args.llm_backend == "openai" else {}
-    )
+    backend = args.llm_backend or ("openai" if args.llm_base_url else "local")
+    options = {"key_from_url": args.llm_key_from_url, "timeout": args.llm_timeout} if backend == "openai" else {}
     titles = dataset.items["title"].tolist()
     check = check_memorisation(
-        titles, args.llm_backend, args.llm_model, args.llm_base_url, n_titles=args.titles, seed=args.seed, **options
+        titles, backend, args.llm_model, args.llm_base_url, n_titles=args.titles, seed=args.seed, **options
     )
     print(check.line())
     print(f"cost: {check.calls} scoring calls, {check.requests} requests, {check.seconds:.1f} s", file=sys.stderr)

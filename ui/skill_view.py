@@ -8,7 +8,7 @@ measurement is :mod:`recaug.augment.llm.skill`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -25,13 +25,19 @@ from recaug.augment.llm.skill import (
     payoff_line,
 )
 from recaug.augment.options import merge_params
+from recaug.core.progress import Cancelled
 from recaug.data.dataset import Dataset
 from recaug.text.tuning_cost import TUNING
 from ui.augment_tuning import tuning_costs_panel
 from ui.errors import friendly_errors
+from ui.jobs import is_running, run_blocking
 from ui.state import augment_preview, recalled, remember
 
+if TYPE_CHECKING:
+    from recaug.experiment import ExperimentConfig
+
 CHECKED = "llm_skill_report"
+SKILL_JOB = "llm_skill"  # the job kind of "Check skill now" (ui.jobs)
 INSIST_LABEL = "Spend anyway, even if it fails"
 # How the page's messages name the override of a failed check: the checkbox as the user sees it.
 INSIST_HINT = f'tick "{INSIST_LABEL}" under "Does the LLM know this data?" to spend anyway'
@@ -84,24 +90,48 @@ def skill_panel(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
     settings = llm_augmenter_params(methods, min_skill="encoder" if check else "off", insist=bool(insist and check))
     config = {**config, "augmenter_params": merge_params(config["augmenter_params"], settings)}
     experiment = augment_preview(dataset, config)[0]
-    if check and st.button("Check skill now", key="llm_skill_now", help="About 130 LLM calls on this backend."):
-        from recaug.augment.llm.llm_estimate import check_llm_skill
-
-        with friendly_errors("check the LLM's skill"), st.spinner("Scoring held-out training items..."):
-            st.session_state[CHECKED] = (experiment.to_dict(), check_llm_skill(dataset, experiment))
+    if check and st.button(
+        "Check skill now",
+        key="llm_skill_now",
+        disabled=is_running(SKILL_JOB),
+        help="One LLM call per held-out user (up to 100) plus calibration calls (each candidate title scored "
+        "without a history); answers already in the response cache cost nothing. Shows progress; Stop ends it.",
+    ):
+        with friendly_errors("check the LLM's skill"):
+            measured = _run_check(dataset, experiment)
+            if measured is not None:
+                st.session_state[CHECKED] = (experiment.to_dict(), measured)
     saved = st.session_state.get(CHECKED)
     if saved and saved[0] == experiment.to_dict() and saved[1] is not None:
         _show_report(saved[1])
     return config
 
 
+def _run_check(dataset: Dataset, experiment: ExperimentConfig) -> SkillReport | None:
+    """The check as a stoppable job with a counted progress bar (a bare spinner for minutes before); its report,
+    or None when stopped (the stop is said)."""
+    from recaug.augment.llm.llm_estimate import check_llm_skill
+    from ui.long_runs import stop_text  # here: long_runs imports the Augment view, which imports this module
+
+    job = run_blocking(
+        SKILL_JOB,
+        "Checking the LLM's skill",
+        lambda progress: check_llm_skill(dataset, experiment, progress=progress),
+    )
+    if isinstance(job.error, Cancelled):
+        st.info(stop_text(job), icon=":material/stop_circle:")
+        return None
+    if job.error is not None:
+        raise job.error
+    return cast("SkillReport | None", job.value)
+
+
 def _show_report(report: SkillReport) -> None:
     """The table, the verdict (a warning when it fails) and where picks start to pay off."""
     _skill_table(report.table)
     (st.success if report.passed else st.warning)(report.verdict, icon=":material/psychology:")
-    st.caption(
-        f"Cost of the check: {skill_cost_phrase(report.info())}. " + payoff_line(float(report.row("llm")["hit_rate"]))
-    )
+    payoff = payoff_line(float(report.row("llm")["hit_rate"])) if report.measured else ""
+    st.caption(f"Cost of the check: {skill_cost_phrase(report.info())}.{_scored_by(report.scoring)} {payoff}")
     tuning_costs_panel({TUNING: report.tuning})  # the tuned encoder the check compared with, if it tuned one
 
 
@@ -113,7 +143,11 @@ def run_skill_panel(info: dict[str, Any]) -> None:
         return
     table = pd.DataFrame(rows)
     _skill_table(table)
-    if info.get("llm_skill_passed"):
+    if info.get("llm_skill_measured") is False:
+        outcome = "Most of the check's LLM calls failed, so the LLM's skill could not be measured" + (
+            ", but you chose to spend anyway." if info.get("llm_insisted") else " and the run spent no LLM call."
+        )
+    elif info.get("llm_skill_passed"):
         outcome = "The LLM passed, so the run spent its calls."
     elif info.get("llm_insisted"):
         outcome = "The LLM failed, but you chose to spend anyway."
@@ -121,7 +155,13 @@ def run_skill_panel(info: dict[str, Any]) -> None:
         outcome = "The LLM failed, so the run spent no LLM call on augmentation."
     llm = table.loc[table["scorer"] == LLM, "hit_rate"]
     payoff = f" {payoff_line(float(llm.iloc[0]))}" if len(llm) else ""
-    st.caption(f"Cost of the check: {skill_cost_phrase(info)}. {outcome}{payoff}", help=SKILL_HELP)
+    scored = _scored_by(str(info.get("skill_scoring", "")))
+    st.caption(f"Cost of the check: {skill_cost_phrase(info)}.{scored} {outcome}{payoff}", help=SKILL_HELP)
+
+
+def _scored_by(scoring: str) -> str:
+    """How the backend scored the options (a server's probed mode), as a sentence; '' when unknown."""
+    return f" Options scored by {scoring}." if scoring else ""
 
 
 def _skill_table(table: pd.DataFrame) -> None:
@@ -144,6 +184,10 @@ def _skill_table(table: pd.DataFrame) -> None:
             "held-out items": table["n_users"].astype(int),
         }
     )
+    failed = pd.to_numeric(table["failed"], errors="coerce").fillna(0) if "failed" in table else None
+    if failed is not None and failed.any():  # failed calls count as misses: say how many, on the LLM's row
+        pairs = zip(table["scorer"], failed, strict=True)
+        shown["calls failed"] = [f"{int(n):,} users" if r == LLM else "" for r, n in pairs]
     st.dataframe(
         shown,
         hide_index=True,
@@ -156,5 +200,9 @@ def _skill_table(table: pd.DataFrame) -> None:
             ),
             "95% interval": st.column_config.TextColumn(help="bootstrap interval over users"),
             "held-out items": st.column_config.NumberColumn(help="users measured, one held-out training item each"),
+            "calls failed": st.column_config.TextColumn(
+                help="users whose LLM calls failed (timeout, server error): counted as misses; when more than half "
+                "failed the check gives no verdict"
+            ),
         },
     )

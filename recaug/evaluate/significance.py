@@ -78,6 +78,7 @@ from recaug.evaluate.verdicts import (  # noqa: F401  (re-exported: every view r
 )
 
 ALPHA = 0.05
+SKIPPED = "skipped:"  # the verdict of an arm that made no row (its LLM skill check stopped it)
 # What the seeds of a row varied, in words, where it is not the whole split (views and the CLI add it to a row).
 REPLICATE_NOTES = {
     TIES_AND_MODEL: "the split is fixed except same-time ties: seeds re-draw those, the model's training and any "
@@ -439,11 +440,19 @@ def complete(table: pd.DataFrame) -> pd.DataFrame:
 
 def significance_table(result: Any, *, alpha: float = ALPHA) -> pd.DataFrame:
     """The significance table of an ``ExperimentResult`` under its config's declared question."""
+    from recaug.augment.llm.llm_common import skipped_variants
+
     config = getattr(result, "config", None)
     question = Question.from_config(config) if config is not None else None
-    return significance_from_results(
+    table = significance_from_results(
         result.results, getattr(result, "slice_values", None), alpha=alpha, question=question
     )
+    # An arm its skill check stopped made no row: its rows compare the baseline with itself, so they say why.
+    skipped = skipped_variants(getattr(result, "augment_info", None) or [])
+    if skipped and len(table):
+        rows = table["variant"].isin(list(skipped))
+        table.loc[rows, "verdict"] = table.loc[rows, "variant"].map(skipped)
+    return table
 
 
 def primary_first(table: pd.DataFrame) -> pd.DataFrame:
@@ -535,7 +544,7 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
     delta = f"Δ {delta_text(row['delta'])}"
     word = row["verdict"]
     role = "primary" if bool(row.get("primary", False)) is True else "exploratory"
-    if word in (NO_VERDICT, TOO_FEW_USERS, NO_CHANGE, NO_SPREAD):
+    if word in (NO_VERDICT, TOO_FEW_USERS, NO_CHANGE, NO_SPREAD) or str(word).startswith(SKIPPED):
         return f"{what} ({role}): {delta} ({seeds}{users}) — {word}."
     if row.get("replicate") == NOTHING:
         interval = (

@@ -37,7 +37,22 @@ COST_COLUMNS = [
     "llm_retries",
     "llm_requests",
     "llm_estimate_requests",
+    "skill_check_calls",
+    "skill_check_tokens_in",
+    "skill_check_tokens_out",
+    "skill_check_seconds",
+    "skill_check_failed_users",
 ]
+# The skill check's own cost, apart from the augmentation's (llm_*): it is paid before any spending, even when the
+# method then makes no call ("llm_calls 0" hid 123 calls a seed). 0 where the check was reused from an earlier one
+# (another seed or method on the same training split, the page's "Check skill now"): that one paid for it.
+SKILL_KEYS = {
+    "skill_check_calls": "skill_calls",
+    "skill_check_tokens_in": "skill_tokens_in",
+    "skill_check_tokens_out": "skill_tokens_out",
+    "skill_check_seconds": "skill_seconds",
+    "skill_check_failed_users": "skill_failed",
+}
 LLM_KEYS = {
     "llm_calls": "calls",
     "llm_tokens_in": "tokens_in",
@@ -86,6 +101,14 @@ def cost_table(result: ExperimentResult) -> pd.DataFrame:
                 if "estimate_requests" in mine
                 else 0.0
             )
+        if "skill_calls" in mine and mine["skill_calls"].notna().any():
+            reused = (
+                mine["skill_cached"].fillna(False).astype(bool)
+                if "skill_cached" in mine
+                else pd.Series(False, index=mine.index)
+            )
+            paid = mine.assign(**{key: mine[key].where(~reused, 0) for key in SKILL_KEYS.values() if key in mine})
+            row.update({column: _mean(paid, key) if key in paid else 0.0 for column, key in SKILL_KEYS.items()})
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=COST_COLUMNS)
 

@@ -112,7 +112,7 @@ def test_compare_runs_the_skill_check_first_and_stores_it(
     assert code == 0
     info = json.loads((out / "config.json").read_text())["augment_info"][0]
     skill = pd.read_csv(out / "llm_skill.csv")
-    assert list(skill.columns) == ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users", "seed"]
+    assert list(skill.columns) == ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users", "failed", "seed"]
     assert list(skill["scorer"]) == ["llm", "encoder", "popularity", "chance"] and (skill["n_users"] == 20).all()
     assert (skill["chance"] == 0.1).all() and (skill["ci_low"] <= skill["hit_rate"]).all()
     assert info["skill_calls"] >= 20

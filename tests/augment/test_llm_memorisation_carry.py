@@ -16,7 +16,7 @@ import pytest
 
 from recaug.augment.llm.llm_interactions import LLMInteractionsAugmenter
 from recaug.data.dataset import Dataset
-from recaug.experiment.result import model_use_notes
+from recaug.experiment.result import chosen_table, model_use_notes
 from recaug.text.llm.memorisation import MemorisationCheck, keep_check, kept_check, memorisation_line
 from tests.augment.test_llm_skill import Oracle
 
@@ -40,6 +40,7 @@ def notes(data: str, infos: list[dict]) -> list[str]:
         synthetic=pd.DataFrame(),
         augment_info=infos,
         selection={},  # every validation user ranked: no sampling note
+        chosen=chosen_table([]),  # nothing chosen on validation: no chosen notes
     )
     return model_use_notes(result)  # type: ignore[arg-type]
 

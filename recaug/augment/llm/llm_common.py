@@ -67,6 +67,8 @@ LOG_COLUMNS = [
 ]
 ACCEPTED = "accepted"
 CALIBRATION_OPTIONS = 32  # candidate titles scored per content-free calibration call (continuation + PMI)
+# How progress names the calibration calls ("16/17 calibrated" explained nothing): what they are and why.
+CALIBRATION_WHAT = "calibration calls (titles scored without a history, so common titles do not win by themselves)"
 DROPPED = "dropped after cleaning (over budget, duplicate or already in training)"
 
 
@@ -305,13 +307,23 @@ class LLMAugmenter(Augmenter):
             return 0
         return int(self.max_calls) if self.max_calls else 2**62
 
-    def skill_check_calls(self) -> int:
-        """Calls the skill check will make (0 when it is off): one per user plus the PMI calibration."""
+    def skill_check_calls(self, target: Target | None = None) -> int:
+        """Calls the skill check will make (0 when it is off): one per user it can hold an item out for (at most
+        ``skill_users``; ``target``'s users with two or more training items, as the check picks them) plus the PMI
+        calibration of their candidates. Counting ``skill_users`` alone said 132 where 70 users made 87."""
         from recaug.augment.llm.skill import SKILL_CANDIDATES, parse_min_skill
 
         if parse_min_skill(self.min_skill) == "off":
             return 0
-        return self.skill_users + -(-self.skill_users * SKILL_CANDIDATES // CALIBRATION_OPTIONS)
+        users = self.skill_users
+        if target is not None and hasattr(self, "train_"):
+            degree = self.train_.user_degree()
+            pool = int((degree[target.users] >= 2).sum())
+            users = min(users, pool if pool >= min(20, users) else int((degree >= 2).sum()))
+            items = min(users * SKILL_CANDIDATES, int(self.train_.item_visible().sum()))
+        else:
+            items = users * SKILL_CANDIDATES
+        return users + -(-items // CALIBRATION_OPTIONS)
 
     def run_skill_check(self, budget: int, target: Target, progress: ProgressFn) -> SkillReport | None:
         """The skill check for ``target``'s users; sets ``skill_blocked_``. None when ``min_skill`` is off or the
@@ -325,6 +337,10 @@ class LLMAugmenter(Augmenter):
             report = check_skill(self, rule=rule, users=target.users, n_users=self.skill_users, progress=progress)
         self.skill_blocked_ = report is not None and not report.passed and not self.insist
         return report
+
+    def _scores_options(self) -> bool:
+        """Whether this method's calls score options, as the skill check's do (``llm-interactions``)."""
+        return type(self).candidate_scores is not LLMAugmenter.candidate_scores
 
     def planned_calls(self, budget: int, target: Target) -> int:
         """LLM calls needed to fill ``budget`` rows for ``target`` before the cap (subclasses say how)."""
@@ -371,8 +387,11 @@ class LLMAugmenter(Augmenter):
             seconds=(seconds - busy) + busy / made * calls,
             probe_calls=int(info.get("calls", 0)),
             probe_seconds=seconds,
-            skill_calls=self.skill_check_calls(),
+            skill_calls=(skill_calls := self.skill_check_calls(resolved)),
+            # The check scores options; only a method that scores them measured what such a call takes.
+            skill_seconds=busy / made * skill_calls if self._scores_options() else float("nan"),
             requests=int(self.llm_.usage.requests + self.llm_.usage.setup_requests),
+            scoring=scoring if (scoring := self.llm_.scoring_description()) != "not probed yet" else "",
         )
 
     # --- calls ----------------------------------------------------------------------------
@@ -476,6 +495,8 @@ class LLMAugmenter(Augmenter):
                 "requests": int(self.llm_.usage.requests),
                 "setup_requests": int(self.llm_.usage.setup_requests),
                 "max_calls": int(self.max_calls),
+                # Credentials typed into the base URL (not sent): said once in the run's warnings, not per backend.
+                **({"llm_url_note": note} if (note := getattr(self.llm_, "url_note", "")) else {}),
                 **(extra or {}),
             }
         )
@@ -536,7 +557,9 @@ class LLMEstimate:
     probe_calls: int
     probe_seconds: float
     skill_calls: int = 0  # the skill check's calls before any spending (min_skill not off)
+    skill_seconds: float = 0.0  # ... and their time, at the probe's measured seconds per call
     requests: int = 0  # HTTP requests the estimate itself sent (model list, probe, measured calls); 0 locally
+    scoring: str = ""  # how the backend scores options (a server's probed mode), shown before the run
 
     def line(self) -> str:
         """One line for the CLI and the Augment page."""
@@ -549,7 +572,14 @@ class LLMEstimate:
             f"{self.augmenter}: about {self.calls:,} LLM calls{capped}, {self.tokens_in + self.tokens_out:,} tokens, "
             f"{_duration(self.seconds)} on {self.backend} (measured on {self.probe_calls} calls in "
             f"{self.probe_seconds:.1f} s; cached answers make re-runs faster)"
-            + (f", plus a skill check of about {self.skill_calls:,} calls first" if self.skill_calls else "")
+            + (
+                f", plus a skill check of about {self.skill_calls:,} calls"
+                + (f" and {_duration(self.skill_seconds)}" if np.isfinite(self.skill_seconds) else "")
+                + " first (one check per training split, shared by the llm-* methods; cached answers cost nothing)"
+                if self.skill_calls
+                else ""
+            )
+            + (f"; options are scored by {self.scoring}" if self.scoring and self.backend.startswith("openai") else "")
         )
 
 
@@ -570,7 +600,9 @@ def skill_cost_phrase(info: dict[str, Any]) -> str:
         return "reused from the check measured earlier, no new LLM calls"
     calls, hits = int(info.get("skill_calls", 0)), int(info.get("skill_cache_hits", 0))
     cached = f", {'all' if hits == calls else f'{hits:,}'} from the response cache" if hits else ""
-    return f"{calls:,} LLM calls in {float(info.get('skill_seconds', 0.0)):.1f} s{cached}"
+    failed = int(info.get("skill_failed", 0))
+    failures = f", {failed:,} users' calls failed ({info.get('skill_failures') or 'failed'})" if failed else ""
+    return f"{calls:,} LLM calls in {float(info.get('skill_seconds', 0.0)):.1f} s{cached}{failures}"
 
 
 def cap_phrase(info: dict[str, Any]) -> str:
@@ -601,10 +633,12 @@ def budget_note(info: dict[str, Any], insist: str = INSIST_API) -> dict[str, Any
     if kept >= budget:
         return {"budget_reached": True}
     if info.get("llm_skill_passed") is False and not info.get("llm_insisted"):
-        why = (
-            f"the LLM failed the skill check ({skill_cost_phrase(info)}), so no LLM call was spent on augmentation; "
-            f"{insist}"
+        outcome = (
+            "the LLM's skill could not be measured (most of the check's calls failed)"
+            if info.get("llm_skill_measured") is False
+            else "the LLM failed the skill check"
         )
+        why = f"{outcome} ({skill_cost_phrase(info)}), so no LLM call was spent on augmentation; {insist}"
         return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows — {why}"}
     reasons = []
     if info.get("calls_capped"):
@@ -619,10 +653,28 @@ def budget_note(info: dict[str, Any], insist: str = INSIST_API) -> dict[str, Any
     return {"budget_reached": False, "budget_note": f"budget not reached: {kept:,} of {budget:,} rows ({why})"}
 
 
+def skipped_variants(infos: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """``{variant: why}`` for LLM variants that made no row in any seed because their skill check stopped them: a
+    verdict row for them compares the baseline with itself, so it must say "skipped", not "no change"."""
+    by_variant: dict[str, list[dict[str, Any]]] = {}
+    for info in infos:
+        by_variant.setdefault(str(info.get("augmenter", "")), []).append(info)
+    out = {}
+    for name, seeds in by_variant.items():
+        stopped = [i.get("llm_skill_passed") is False and not i.get("llm_insisted") for i in seeds]
+        if all(stopped) and not any(int(i.get("kept", 0) or 0) for i in seeds):
+            unmeasured = any(i.get("llm_skill_measured") is False for i in seeds)
+            why = "its skill could not be measured" if unmeasured else "the LLM failed the skill check"
+            out[name] = f"skipped: {why}, so it made 0 rows"
+    return out
+
+
 def llm_warnings(infos: Sequence[dict[str, Any]], insist: str = INSIST_API) -> list[str]:
     """Lines for the CLI and the UI: failed/retried LLM calls and unfilled budgets, one per augmenter and seed.
     The budget note is rebuilt with the caller's ``insist`` wording (its flag or checkbox)."""
     out = []
+    notes = {str(info["llm_url_note"]): str(info.get("model", "")) for info in infos if info.get("llm_url_note")}
+    out += [f"LLM server {model.partition('@')[2] or model}: {note}" for note, model in notes.items()]
     for info in infos:
         where = f"{info.get('augmenter', '?')}" + (f" (seed {info['seed']})" if "seed" in info else "")
         if info.get("failures"):

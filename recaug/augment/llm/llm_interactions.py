@@ -39,7 +39,13 @@ import pandas as pd
 from recaug.augment.base import Target, register
 from recaug.augment.graph.train_model import fit_train_model
 from recaug.augment.llm.llm_choice import cyclic_orders, debiased_choice
-from recaug.augment.llm.llm_common import ACCEPTED, CALIBRATION_OPTIONS, LLMAugmenter, combined_cost
+from recaug.augment.llm.llm_common import (
+    ACCEPTED,
+    CALIBRATION_OPTIONS,
+    CALIBRATION_WHAT,
+    LLMAugmenter,
+    combined_cost,
+)
 from recaug.core.params import Constraint, Interval
 from recaug.core.progress import ProgressFn, sub_progress
 from recaug.data.dataset import TrainingData
@@ -232,6 +238,7 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         if self.choice == "text":
             raise ValueError("candidate_scores needs a scoring mode (choice='continuation' or 'logprob')")
         jobs = [self._job(int(u), np.asarray(c, dtype=np.int64)) for u, c in zip(users, candidates, strict=True)]
+        self.calibration_errors_: dict[int, str] = {}
         prompts = [p for job in jobs for p in job[4]]
         options = [[str(self.titles_[c]) for c in job[2][o]] for job in jobs for o in job[3]]
         group = self.orders_per_user()
@@ -239,12 +246,22 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         if self.choice == "continuation":
             answers, _ = self._normalised(jobs, answers, sub_progress(progress, 0.95, 1.0))
         out = np.full((len(jobs), max((len(c) for c in candidates), default=0)), np.nan)
+        calibration = getattr(self, "calibration_errors_", {})
+        # Per user, why its scores are missing (None when they are all there): a failed call is no answer, and the
+        # skill check counts and names it rather than reading the NaNs as the model's opinion.
+        self.candidate_errors_: list[str | None] = []
         for k, job in enumerate(jobs):
             matrix = np.full((len(job[3]), len(job[2])), np.nan)
             for j, order in enumerate(job[3]):
                 matrix[j, order] = answers[k * group + j].logprobs
             by_item = dict(zip(job[2].tolist(), matrix.mean(axis=0), strict=True))
             out[k, : len(candidates[k])] = [by_item[int(c)] for c in candidates[k]]
+            own = next((a.error for a in answers[k * group : (k + 1) * group] if a.error is not None), None)
+            missing = np.isnan(out[k, : len(candidates[k])]).any()
+            calibrated = next((calibration[int(c)] for c in job[2] if int(c) in calibration), None)
+            self.candidate_errors_.append(
+                None if not missing else own or (calibrated and f"calibration {calibrated}") or "no usable scores"
+            )
         return out
 
     def _normalised(self, jobs: list[tuple], answers: list[Scores], progress: ProgressFn) -> tuple[list[Scores], int]:
@@ -264,11 +281,17 @@ class LLMInteractionsAugmenter(LLMAugmenter):
         chunks = [items[i : i + CALIBRATION_OPTIONS] for i in range(0, len(items), CALIBRATION_OPTIONS)]
         neutral = self.continuation_prompt(None)
         calibration = self.score_in_batches(
-            [neutral] * len(chunks), [[str(self.titles_[c]) for c in chunk] for chunk in chunks], progress, "calibrated"
+            [neutral] * len(chunks),
+            [[str(self.titles_[c]) for c in chunk] for chunk in chunks],
+            progress,
+            CALIBRATION_WHAT,
         )
         baseline = np.zeros(self.train_.n_items)
+        self.calibration_errors_ = {}
         for chunk, answer in zip(chunks, calibration, strict=True):
             baseline[chunk] = answer.logprobs  # NaN where the call failed: those users get no pick ("no signal")
+            if answer.error is not None:
+                self.calibration_errors_.update(dict.fromkeys(chunk, answer.error))
         return [replace(a, logprobs=a.logprobs - baseline[job[2]]) for job, a in zip(jobs, answers, strict=True)], len(
             chunks
         )

@@ -17,7 +17,11 @@ interval over users. The verdict (``min_skill``): ``"chance"`` needs the LLM's i
 (the CLI's and the Augment page's default) also needs its hit rate at least the free encoder's; a number needs at
 least that hit rate (and above chance); ``"off"`` runs no check. An LLM that fails is not used: the augmenter's
 call cap becomes 0 (``llm-init`` keeps its encoder vectors), unless ``insist`` is set. The check's own calls are
-counted in the augmenter's info (``skill_calls``, ``skill_seconds``).
+counted in the augmenter's info (``skill_calls``, ``skill_seconds``, ``skill_tokens_in``) and in ``cost.csv``.
+Users whose calls failed (timeout, HTTP error) count as misses and are reported by cause (``failed``,
+``skill_failures``); when more than half failed the check gives no verdict (:data:`MAX_FAILED_SHARE`), because an
+unanswered check says nothing about the LLM. The check does not follow the run's seed (:data:`SKILL_SEED`): on one
+training split it is measured once and reused by later seeds and the other ``llm-*`` methods.
 
 Measured on ML-100k (issue 20): the packaged SmolLM2-135M picks the held-out item about as often as chance
 (0.097 of 257 light users, chance 0.10), the encoder 0.35, popularity 0.49.
@@ -41,19 +45,25 @@ from recaug.data.dataset import TrainingData
 from recaug.data.schema import TIMESTAMP
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import PACKAGED, TUNED, encoder_for
+from recaug.text.llm.base import failure_summary
 from recaug.text.llm.lora import TUNED_LLM
 from recaug.text.tuning_cost import TUNING
 
 if TYPE_CHECKING:
     from recaug.augment.llm.llm_common import LLMAugmenter
 
-SKILL_COLUMNS = ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users"]
+SKILL_COLUMNS = ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users", "failed"]
 SKILL_RULES = ("off", "chance", "encoder")
 LLM, ENCODER, POPULARITY, CHANCE = "llm", "encoder", "popularity", "chance"
 TUNED_ENCODER, OWN_ENCODER = "tuned encoder", "run's encoder"  # the rows of an augmenter's non-default encoder
 BOOTSTRAP_DRAWS = 2000
 SKILL_CANDIDATES = 10
 SKILL_FILE = "llm_skill.csv"
+# The check's task and bootstrap do not follow the run's seed: on the same training split with the same model the
+# check is the same question, so later seeds and the other llm-* methods reuse it instead of paying for it again.
+SKILL_SEED = 0
+# More failed users than this share leaves no verdict: their misses would say "no skill" about an unanswered check.
+MAX_FAILED_SHARE = 0.5
 
 
 def parse_min_skill(value: str | float) -> str | float:
@@ -171,12 +181,29 @@ def popularity_scores(task: HeldOut) -> np.ndarray:
 
 
 def hits(scores: np.ndarray, task: HeldOut) -> np.ndarray:
-    """Per user: 1 / (candidates tied at the top) when the held-out item is among them, else 0; NaN rows (a
-    failed call) count as misses."""
-    scores = np.where(np.isnan(scores), -np.inf, scores)
-    top = scores == scores.max(axis=1, keepdims=True)
+    """Per user: 1 / (candidates tied at the top) when the held-out item is among them, else 0. A row with a
+    missing score (a failed call) is a miss: filled with -inf, all its candidates tied at the top and a failed
+    call scored as a chance-level answer (walk 12)."""
+    failed = np.isnan(scores).any(axis=1)
+    clean = np.where(np.isnan(scores), -np.inf, scores)
+    top = clean == clean.max(axis=1, keepdims=True)
     is_held = task.candidates == task.held[:, None]
-    return (top & is_held).sum(axis=1) / top.sum(axis=1)
+    out = (top & is_held).sum(axis=1) / top.sum(axis=1)
+    out[failed] = 0.0
+    return out
+
+
+def failure_advice(causes: str) -> str:
+    """What to do about failed calls of the given causes (see :func:`recaug.text.llm.base.failure_summary`)."""
+    steps = []
+    if "timeout" in causes:
+        steps.append("raise the request timeout (--llm-timeout; the page's Request timeout)")
+    if "timeout" in causes or "HTTP 429" in causes:
+        steps.append(
+            "lower the concurrency so the server is not overloaded (--llm-concurrency; the page's Concurrent requests)"
+        )
+    steps.append("check that the server is up and healthy (its log), then check again")
+    return "; ".join(steps)
 
 
 def bootstrap_interval(values: np.ndarray, seed: int, draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
@@ -204,6 +231,16 @@ class SkillReport:
     # Reused from an earlier check in this process (the page's "Check skill now"): the run made none of its calls.
     cached: bool = False
     cache_hits: int = 0  # of ``calls``, answered from the response cache (why a 123-call check can take 0.0 s)
+    failed: int = 0  # users whose LLM calls failed (counted as misses)
+    failures: str = ""  # their causes ("timeout", "HTTP 500 for 30, timeout for 11")
+    tokens_in: int = 0
+    tokens_out: int = 0
+    scoring: str = ""  # how the backend scored the options (a server's probed mode), for the reader
+
+    @property
+    def measured(self) -> bool:
+        """False when most users' calls failed: the check then gives no verdict on the LLM's skill."""
+        return failed_share(self.table) <= MAX_FAILED_SHARE
 
     def row(self, scorer: str) -> pd.Series:
         return self.table.set_index("scorer").loc[scorer]
@@ -211,7 +248,11 @@ class SkillReport:
     def lines(self) -> list[str]:
         """The table as text lines plus the verdict, for the CLI."""
         cached = f", {self.cache_hits} from the response cache" if self.cache_hits else ""
-        out = [f"LLM skill check ({self.llm_label}; {self.calls} calls{cached}, {self.seconds:.1f} s):"]
+        failed = f", {self.failed} users' calls failed ({self.failures})" if self.failed else ""
+        scoring = f", scored by {self.scoring}" if self.scoring else ""
+        out = [
+            f"LLM skill check ({self.llm_label}{scoring}; {self.calls} calls{cached}{failed}, {self.seconds:.1f} s):"
+        ]
         for record in self.table.to_dict("records"):
             span = f" [{record['ci_low']:.3f}, {record['ci_high']:.3f}]" if record["scorer"] != CHANCE else " (1/N)"
             out.append(f"  {record['scorer']:<22} hit rate {record['hit_rate']:.3f}{span}")
@@ -223,18 +264,46 @@ class SkillReport:
             "llm_skill": self.table[SKILL_COLUMNS].to_dict("records"),
             "llm_skill_passed": self.passed,
             "llm_skill_verdict": self.verdict,
+            "llm_skill_measured": self.measured,
             "skill_calls": self.calls,
             "skill_seconds": round(self.seconds, 3),
             "skill_cache_hits": self.cache_hits,
+            "skill_tokens_in": self.tokens_in,
+            "skill_tokens_out": self.tokens_out,
+            "skill_failed": self.failed,
+            "skill_failures": self.failures,
+            "skill_scoring": self.scoring,
             **({"skill_cached": True} if self.cached else {}),
         }
 
 
-def judge(table: pd.DataFrame, rule: str | float, llm_label: str, against: str = ENCODER) -> tuple[bool, str]:
+def failed_share(table: pd.DataFrame) -> float:
+    """Share of the check's users whose LLM calls failed (0 for a table saved before failures were counted)."""
+    if "failed" not in table:
+        return 0.0
+    rows = table.set_index("scorer")
+    failed = pd.to_numeric(pd.Series([rows.loc[LLM, "failed"]]), errors="coerce").fillna(0).iloc[0]
+    return float(failed) / max(int(rows.loc[LLM, "n_users"]), 1)
+
+
+def judge(
+    table: pd.DataFrame, rule: str | float, llm_label: str, against: str = ENCODER, failures: str = ""
+) -> tuple[bool, str]:
     """(passed, one plain sentence) for the LLM row of ``table`` under ``rule``; ``against`` names the encoder
-    row the ``encoder`` rule compares with (the encoder the run uses)."""
+    row the ``encoder`` rule compares with (the encoder the run uses). ``failures`` names the causes of the users'
+    failed calls (the table's ``failed``): they count as misses, and when more than half failed there is no
+    verdict -- an unanswered check says nothing about the LLM, so it must not say "not better than chance"."""
     rows = table.set_index("scorer")
     llm, chance = rows.loc[LLM], float(rows.loc[CHANCE, "hit_rate"])
+    n_users, share = int(llm["n_users"]), failed_share(table)
+    failed = round(share * n_users)
+    causes = f" ({failures})" if failures else ""
+    if share > MAX_FAILED_SHARE:
+        return False, (
+            f"The skill check of {llm_label} could not be measured: {failed} of {n_users} users' LLM calls "
+            f"failed{causes}, so there is no verdict on the LLM's skill and no LLM call is spent on augmentation. "
+            f"To measure it: {failure_advice(failures)}."
+        )
     encoder = float(rows.loc[against, "hit_rate"])
     named = "free sentence encoder" if against == ENCODER else f"{against} (the encoder this run uses)"
     others = "".join(
@@ -246,6 +315,7 @@ def judge(table: pd.DataFrame, rule: str | float, llm_label: str, against: str =
         f"{llm_label} picked the held-out training item for {llm['hit_rate']:.1%} of {int(llm['n_users'])} users "
         f"[{llm['ci_low']:.1%}, {llm['ci_high']:.1%}]; chance is {chance:.0%}, the {named} "
         f"{encoder:.1%}{others}, popularity {float(rows.loc[POPULARITY, 'hit_rate']):.1%}"
+        + (f" ({failed} of {n_users} users' calls failed{causes} and count as misses)" if failed else "")
     )
     if llm["ci_low"] <= chance:
         return False, f"{measured}: the LLM is not better than chance, so its calls would be spent on noise."
@@ -296,29 +366,34 @@ def check_skill(
 
     ``encoders`` are the (row label, encoder name) rows, the last being the one the ``encoder`` rule compares with;
     by default :func:`skill_encoders` of the augmenter. Results are kept for the process, keyed by the training
-    rows, the backend, the settings and the seed, so the several ``llm-*`` variants of one run pay for one check
-    per seed.
+    rows, the backend and the scoring settings (not the run's seed, nor the rule, which only judges the
+    measurement: :data:`SKILL_SEED`), so the seeds of a fixed split and the several ``llm-*`` variants of one run
+    pay for one check.
     """
     from recaug.augment.base import create_augmenter
 
     report = progress or no_progress
-    train, seed = augmenter.train_, int(augmenter.seed)
+    train, seed = augmenter.train_, SKILL_SEED
     users = np.arange(train.n_users) if users is None else np.asarray(users, dtype=np.int64)
     scoring = _scoring_params(augmenter)
     encoders = list(encoders or skill_encoders(augmenter))
-    key = _key(train, augmenter, scoring, users, n_users, n_candidates, encoders, rule)
+    own = {"backend": "local", "model": TUNED_LLM} if augmenter.model == TUNED_LLM else {"backend": augmenter.llm_}
+    scorer = cast("LLMAugmenter", create_augmenter("llm-interactions", seed=seed, **own, **scoring))
+    asked = {k: getattr(scorer, k) for k in ("choice", "normalise", "n_orders", "history_size", "item_noun")}
+    key = _key(train, augmenter, asked, users, n_users, n_candidates, encoders)
     if key in _CACHE:  # marked as reused, so the run does not claim the check's calls and seconds as its own
-        return dataclasses.replace(_CACHE[key], cached=True)
+        known = _CACHE[key]
+        passed, verdict = judge(known.table, rule, known.llm_label, encoders[-1][0], known.failures)
+        return dataclasses.replace(known, cached=True, passed=passed, verdict=verdict)
     task = held_out_task(train, users, n_users=n_users, n_candidates=n_candidates, seed=seed)
     # By name: this module is imported by the LLM augmenters' base, so it must not import their modules. A tuned
     # LLM is tuned again on the reduced split (its run's adapter learned the held-out items).
-    own = {"backend": "local", "model": TUNED_LLM} if augmenter.model == TUNED_LLM else {"backend": augmenter.llm_}
-    scorer = cast("LLMAugmenter", create_augmenter("llm-interactions", seed=seed, **own, **scoring))
     scorer.fit(task.train)
     before, started = scorer.llm_.usage.snapshot(), time.perf_counter()
-    llm = scorer.candidate_scores(task.users, list(task.candidates), sub_progress(report, 0.0, 0.9))
+    llm = scorer.candidate_scores(task.users, list(task.candidates), _relabelled(sub_progress(report, 0.0, 0.9)))
     used = scorer.llm_.usage.since(before)
     seconds = time.perf_counter() - started
+    errors = [e for e in getattr(scorer, "candidate_errors_", []) if e is not None]
     per_user = {LLM: hits(llm, task)}
     texts = task.train.items["text"].astype(str).tolist()
     tuned: dict[str, Any] = {TUNING: list(scorer.info_.get(TUNING, []))}  # the tuned LLM's cost, if tuned
@@ -332,18 +407,46 @@ def check_skill(
         rows.append((label, float(values.mean()), low, high))
     rows.append((CHANCE, task.chance, task.chance, task.chance))
     table = pd.DataFrame(rows, columns=SKILL_COLUMNS[:4]).assign(chance=task.chance, n_users=len(task.users))
-    table = table.assign(calls=[int(used["calls"]) if r[0] == LLM else 0 for r in rows]).round(4)
+    table = table.assign(
+        failed=[len(errors) if r[0] == LLM else 0 for r in rows],
+        calls=[int(used["calls"]) if r[0] == LLM else 0 for r in rows],
+    ).round(4)
     label = f"{scorer.llm_.kind} LLM {scorer.llm_.model_id}"
-    passed, verdict = judge(table, rule, label, against=encoders[-1][0])
+    failures = failure_summary(errors) if errors else ""
+    passed, verdict = judge(table, rule, label, against=encoders[-1][0], failures=failures)
     report(1.0, "skill check done")
     tuning = [
         {**r, "component": f"{r['component']} (skill check: split minus held-out items)"} for r in tuned.get(TUNING, [])
     ]
     outcome = SkillReport(
-        table, passed, verdict, label, int(used["calls"]), seconds, per_user, tuning, cache_hits=int(used["cache_hits"])
+        table,
+        passed,
+        verdict,
+        label,
+        int(used["calls"]),
+        seconds,
+        per_user,
+        tuning,
+        cache_hits=int(used["cache_hits"]),
+        failed=len(errors),
+        failures=failures,
+        tokens_in=int(used["tokens_in"]),
+        tokens_out=int(used["tokens_out"]),
+        scoring=scorer.llm_.scoring_description(),
     )
     _CACHE[key] = outcome
     return outcome
+
+
+def _relabelled(progress: ProgressFn) -> ProgressFn:
+    """The check's progress under its own name: its scorer is an ``llm-interactions`` augmenter, whose name in
+    "llm-interactions: 8/70 skill" misnamed the method being checked (``llm-profiles`` too runs this check)."""
+
+    def report(fraction: float, message: str = "") -> None:
+        _, _, rest = message.partition(": ")
+        progress(fraction, f"skill check: {rest.replace(' skill', ' users scored')}" if rest else message)
+
+    return report
 
 
 def skill_encoders(augmenter: LLMAugmenter) -> list[tuple[str, str]]:
@@ -361,7 +464,7 @@ def _scoring_params(augmenter: LLMAugmenter) -> dict[str, Any]:
     params: dict[str, Any] = {
         "history_size": augmenter.history_size,
         "item_noun": augmenter.item_noun,
-        "batch_size": augmenter.batch_size,
+        "batch_size": augmenter.batch_size,  # how many calls at once: not part of the check's key
         "max_calls": 0,
     }
     if augmenter.name == "llm-interactions" and getattr(augmenter, "choice", "") in ("continuation", "logprob"):
@@ -374,7 +477,7 @@ def _key(train: TrainingData, augmenter: LLMAugmenter, *parts: Any) -> str:
     digest.update(train.matrix.indptr.tobytes())
     digest.update(train.matrix.indices.tobytes())
     digest.update(pd.util.hash_pandas_object(train.items["text"], index=False).to_numpy().tobytes())
-    digest.update(repr((augmenter.llm_.kind, augmenter.llm_.model_id, augmenter.seed, parts)).encode())
+    digest.update(repr((augmenter.llm_.kind, augmenter.llm_.model_id, parts)).encode())
     return digest.hexdigest()
 
 
@@ -388,7 +491,9 @@ def skill_table(infos: Sequence[dict[str, Any]]) -> pd.DataFrame | None:
             frames[seed] = pd.DataFrame(info["llm_skill"]).assign(seed=seed)
     if not frames:
         return None
-    return pd.concat(frames.values(), ignore_index=True)[[*SKILL_COLUMNS, "seed"]]
+    # Checks saved before failures were counted have no "failed" column: none was known.
+    table = pd.concat(frames.values(), ignore_index=True).reindex(columns=[*SKILL_COLUMNS, "seed"])
+    return table.assign(failed=table["failed"].fillna(0).astype(int))
 
 
 def skill_notes(infos: Sequence[dict[str, Any]], insist: str = "insist to run it") -> list[str]:
@@ -410,5 +515,6 @@ def skill_notes(infos: Sequence[dict[str, Any]], insist: str = "insist to run it
                 f"(skipped; {insist})."
             )
         )
-        out[f"{where}{verdict}{done}"] = ""
+        scored = f" (options scored by {info['skill_scoring']})" if info.get("skill_scoring") else ""
+        out[f"{where}{verdict}{done}{scored}"] = ""
     return list(out)

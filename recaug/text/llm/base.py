@@ -9,9 +9,11 @@ response never stops a run.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -105,6 +107,30 @@ class Usage:
         return {k: now[k] - before.get(k, 0) for k in now}
 
 
+def failure_kind(error: str) -> str:
+    """The cause of a failed call in a few words ("timeout", "HTTP 500", "connection error", ...), so failures can
+    be counted by cause and named to the user instead of being read as the model's answers."""
+    text = str(error)
+    if status := re.search(r"HTTP \d{3}", text):
+        return status.group(0)
+    for cause in ("timeout", "connection error", "malformed JSON"):  # the cause, before what the guard did next
+        if cause in text:
+            return cause
+    if "circuit open" in text:  # refused unsent: the server had failed the requests before
+        return "not sent after repeated server failures"
+    if "retry allowance spent" in text:
+        return "retry allowance spent"
+    return text.split(" after ")[0][:60] or "failed"
+
+
+def failure_summary(errors: Sequence[str]) -> str:
+    """ "timeout" or "HTTP 500 for 30, timeout for 11": the causes of ``errors``, most frequent first."""
+    counts = Counter(failure_kind(e) for e in errors)
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{kind} for {n}" for kind, n in counts.most_common())
+
+
 def failed_scores(n_options: int, error: str, *, latency: float = 0.0, raw: str = "") -> Scores:
     """A score record for a call that gave no usable answer."""
     return Scores(np.full(n_options, np.nan), latency=latency, error=error, raw=raw)
@@ -135,6 +161,10 @@ class LLMBackend(ABC):
     def warm_up(self) -> None:
         """Load what the first call would load (a local model), so timings measure calls, not the load."""
         return None
+
+    def scoring_description(self) -> str:
+        """How this backend scores options, in words for the reader (a server's way is probed, see openai_http)."""
+        return "each option's log-likelihood under the model"
 
     def check_scoring(self, *, likelihoods: bool = False) -> None:
         """Raise :class:`RecaugInputError` now if this backend cannot score options reliably (a server is

@@ -50,7 +50,14 @@ import numpy as np
 
 from recaug.core.errors import RecaugInputError
 from recaug.core.secrets import redact_text, split_url
-from recaug.text.llm.base import DEFAULT_SYSTEM_PROMPT, Generation, LLMBackend, Scores, failed_scores
+from recaug.text.llm.base import (
+    DEFAULT_SYSTEM_PROMPT,
+    Generation,
+    LLMBackend,
+    Scores,
+    failed_scores,
+    failure_summary,
+)
 from recaug.text.llm.budget import RequestGuard
 from recaug.text.llm.cache import ResponseCache
 from recaug.text.llm.parsing import parse_choice
@@ -80,6 +87,12 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_RETRY_AFTER = 120.0
 TEXTS_PER_REQUEST = 16  # echo texts batched into one /completions request where the server takes a list
 _RETRY_STATUS = {408, 409, 425, 429}
+# How each scoring mode works, for the reader (the probe's choice was an INFO log line only).
+MODE_WORDS = {
+    "logprobs": "prompt log-probabilities (each option's own likelihood)",
+    "top-logprobs": "the log-probabilities of the option letters (a lettered choice)",
+    "choice": "a lettered choice the model answers (no probabilities)",
+}
 _NO_ENDPOINT_STATUS = {400, 404, 405, 422, 501}
 T = TypeVar("T")
 # Probe outcomes per server in this process (mode, BOS, texts per request, constrained choice, report): every seed
@@ -182,6 +195,8 @@ class OpenAIBackend(LLMBackend):
         self._constrain_choice = True  # the probe drops it for servers refusing grammar / guided_choice
         self.guard = RequestGuard(max_calls, open_after=breaker_failures, cooldown=breaker_cooldown)
         self._in_setup = False  # probe requests are set-up: counted apart, no retry allowance spent
+        self._setup_answered = False  # whether any set-up request got an answer (not a 5xx, 429 or timeout)
+        self._setup_errors: list[str] = []  # why the others failed, to tell a failing server from a weak one
         self.url_note = ""
         key = _api_key(api_key)
         if server.secrets and key_from_url:
@@ -191,7 +206,8 @@ class OpenAIBackend(LLMBackend):
                 "the base URL carried credentials; recaug did not send them (pass key_from_url / --llm-key-from-url "
                 f"to use them as the API key, or set {API_KEY_VARIABLES[0]})"
             )
-            logger.warning("LLM server %s: %s", self.base_url, self.url_note)
+            # Said to the user once, in the run's warnings (llm_warnings); the log line only records it.
+            logger.info("LLM server %s: %s", self.base_url, self.url_note)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(
             headers=headers,
@@ -275,6 +291,8 @@ class OpenAIBackend(LLMBackend):
             try:
                 response = self._client.post(f"{self.base_url}{path}", json=body)
                 status = response.status_code
+                if setup and status < 500 and status not in _RETRY_STATUS:
+                    self._setup_answered = True
                 if status in _RETRY_STATUS:
                     raise RetryableError(
                         f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After")), server_failed=False
@@ -306,6 +324,8 @@ class OpenAIBackend(LLMBackend):
                 error = f"connection error ({type(err).__name__})"
             finally:
                 self.guard.record(server_failed=server_failed)
+            if setup:
+                self._setup_errors.append(error)
             logger.info("LLM request to %s failed (attempt %d): %s", path, attempt + 1, redact_text(error))
         return None, f"{error} after {attempts} attempts"
 
@@ -545,6 +565,10 @@ class OpenAIBackend(LLMBackend):
             return failed_scores(len(options), "no option letter among the top logprobs", latency=latency)
         return Scores(logprobs, latency=latency, raw=max(parsed, key=lambda token: parsed[token]))
 
+    def scoring_description(self) -> str:
+        mode = self._mode or self.score_mode
+        return f"{mode}: {MODE_WORDS[mode]}" if mode in MODE_WORDS else "not probed yet"
+
     def _score_key_params(self) -> dict[str, Any]:
         return {"score_mode": self.scoring_mode(), "bos": self.bos_text}
 
@@ -610,6 +634,16 @@ class OpenAIBackend(LLMBackend):
             if not verdict:
                 logger.info("LLM server %s scores options by %s", self.base_url, mode)
                 return mode
+        if not self._setup_answered and self._setup_errors:  # nothing was answered: a failing server, not a weak one
+            causes = failure_summary(self._setup_errors)
+            what = f"answered {causes} to every request" if causes.startswith("HTTP") else "failed every request"
+            raise RecaugInputError(
+                f"the LLM server at {self.base_url} ({self.model}) {what} while recaug checked how it scores "
+                f"options ({len(self._setup_errors)} attempts{'' if what.startswith('answered') else ': ' + causes})",
+                fix="the server is reachable but busy or failing, which says nothing about its model: wait and try "
+                "again, lower --llm-concurrency (fewer requests at once), raise --llm-timeout if requests time out, "
+                "or check the server's log",
+            )
         raise RecaugInputError(
             f"the LLM server at {self.base_url} ({self.model}) cannot score options reliably: "
             + "; ".join(self.probe_report),
