@@ -134,6 +134,17 @@ d1.download_button("Results (CSV)", to_csv_bytes(result.results), "results.csv",
 d2.download_button("Significance (CSV)", to_csv_bytes(significance), "significance.csv", key="download_significance")
 d3.download_button("Cost (CSV)", to_csv_bytes(cost), "cost.csv", "text/csv", key="download_cost")
 d4.download_button("HTML report", files.report_html.encode(), "recaug_report.html", "text/html", key="download_report")
+if len(
+    result.synthetic
+):  # every seed's synthetic rows, as the CLI's augmented.csv (Fidelity and Embeddings point here)
+    st.download_button(
+        "Synthetic rows (augmented.csv)",
+        to_csv_bytes(result.synthetic),
+        "augmented.csv",
+        "text/csv",
+        key="download_augmented",
+        help="Every seed's synthetic rows of every arm (columns variant and seed), as the CLI writes augmented.csv.",
+    )
 if len(result.chosen):  # what validation chose per model, arm and seed (the same rules for every arm)
     st.download_button(
         "Chosen on validation (CSV)", to_csv_bytes(result.chosen), "selection.csv", "text/csv", key="download_selection"

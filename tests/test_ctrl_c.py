@@ -3,6 +3,7 @@ finished seeds. The first Ctrl-C now stops at the next step and writes the finis
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -37,5 +38,11 @@ def test_ctrl_c_keeps_the_finished_seeds_and_prints_no_traceback(tmp_path: Path)
     assert "stopped (Ctrl-C): writing the" in errors, errors
     kept = sorted(pd.read_csv(out / "results.csv")["seed"].unique())
     assert 1 <= len(kept) < 8 and set(kept) <= set(range(7))
+    config = json.loads((out / "config.json").read_text())  # the run says it was cut short, and what was asked
+    assert (
+        config["stopped"].startswith("stopped by Ctrl-C after")
+        and "seeds asked: 0, 1, 2, 3, 4, 5, 6, 7" in config["stopped"]
+    )
+    assert config["seeds_run"] == [int(s) for s in kept]
     time.sleep(1)
     assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]

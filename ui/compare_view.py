@@ -127,8 +127,8 @@ HELP = {
     "interval over": "What the interval's replicates are. seeds: each seed re-draws the split, the model's training "
     "and any random augmentation; seeds (ties): the split is fixed except same-time ties; seeds (training): one test "
     "set, seeds vary the model's training and any random augmentation; seeds (augmentation): one test set and a "
-    "deterministic model, seeds vary only the augmentation; test users: nothing varies between seeds, so the Δ is "
-    "exact and the interval is over test users",
+    "baseline that did not move, so what varied is the augmentation's draw; test users: nothing moved between seeds "
+    "on this row, so the Δ is exact and the interval is over test users",
     "seed noise ±": "This row's own seed-to-seed spread of Δ (SD over seeds): how far one replicate moves it",
     "detectable ±": "Smallest change this design detects with 80% power at the row's level (its family's for "
     "primary rows)",
@@ -274,7 +274,7 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
             if row["replicate"] == NOTHING:
                 what = f"exact Δ {delta_text(row['delta'])}, {row['verdict']} ({REPLICATE_NOTES[NOTHING]})"
             else:
-                what = f"{row['verdict']} (Δ {delta_text(row['delta'])})"
+                what = f"{verdict_words(row)} (Δ {delta_text(row['delta'])})"  # says when it was decided
             power = short_power(row) if row["verdict"] not in DIRECTIONS else ""
             words.append(f"{row['model']} {row['metric']}@{row['k']}: {what}" + (f", {power}" if power else ""))
         lines.append(f"- **{variant}** — " + "; ".join(words) + ".")

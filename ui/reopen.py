@@ -20,11 +20,13 @@ from recaug.core.errors import RecaugInputError
 from recaug.core.variants import budget_label, split_variant
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
+from recaug.evaluate.design import DEFAULT_PRIMARY
 from recaug.experiment import ExperimentConfig
 from recaug.reporting.runs import RecordedComparison, Run, datasets_dir, load_run, run_dataset, run_result
 from ui.augment_store import load_augmentation, save_augmentation
 from ui.augment_view import remember_form
 from ui.cached import builtin_dataset, config_key, result_store
+from ui.compare_controller import primary_choices
 from ui.jobs import attach_jobs
 from ui.state import (
     AUG_PARAM,
@@ -91,7 +93,17 @@ def remember_settings(config: ExperimentConfig) -> dict[str, Any]:
     }
     st.session_state[AUGMENT_CONFIG] = settings
     memory = st.session_state.setdefault(FORM_MEMORY, {})
-    memory.update(cmp_models=list(config.models), cmp_seeds=len(config.seeds), cmp_sweep=budgets)
+    # The question and the seed plan too: without them a reopened seeds-until-decided (or --primary, or A/A) run
+    # called its own results stale, and Run comparison would have rerun another design.
+    offered = primary_choices()
+    memory.update(
+        cmp_models=list(config.models),
+        cmp_seeds=len(config.seeds),
+        cmp_sweep=budgets,
+        cmp_primary=[row for row in config.primary if row in offered] or list(DEFAULT_PRIMARY),
+        cmp_max_seeds=int(config.max_seeds or 0),
+        cmp_aa_control=bool(config.aa_control),
+    )
     return settings
 
 

@@ -214,6 +214,9 @@ PROTOCOL_PARAMETERS: dict[str, tuple[ProtocolParam, ...]] = {
 }
 
 
+MAX_HELD_OUT = 0.9  # valid + test: at least 10% of the interactions stay for training
+
+
 def check_protocol_params(protocol: str, params: dict[str, Any]) -> None:
     """Raise RecaugInputError, naming the protocol, the parameter, the value and what to write, for an unknown
     protocol, an unknown parameter or a value of the wrong type or range (a text share once crashed the CLI with a
@@ -231,6 +234,15 @@ def check_protocol_params(protocol: str, params: dict[str, Any]) -> None:
                 f"protocol '{protocol}': {spec.name} {problem} ({spec.meaning}), got {params[spec.name]!r}",
                 fix=f"write a value in {spec.span()}, e.g. {spec.name}={allowed[spec.name]} (the default)",
             )
+    held = {name: params.get(name, allowed[name]) for name in ("valid", "test") if name in allowed}
+    if len(held) == 2 and float(held["valid"]) + float(held["test"]) > MAX_HELD_OUT:
+        # Each share alone may be allowed while together they leave (almost) nothing to train on; "use more data"
+        # was the message, which more data cannot fix.
+        raise RecaugInputError(
+            f"protocol '{protocol}': valid {held['valid']} + test {held['test']} leaves "
+            f"{1 - float(held['valid']) - float(held['test']):.0%} of the interactions for training",
+            fix=f"keep valid + test at most {MAX_HELD_OUT:g}, e.g. valid=0.1,test=0.1 (the defaults)",
+        )
 
 
 def _time_rank_within_user(interactions: pd.DataFrame, seed: int, *, from_end: bool) -> np.ndarray:

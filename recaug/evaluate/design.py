@@ -36,9 +36,11 @@ SEED_BATCH = 2  # seeds added per look when seeds are added until the question i
 # What a row's replicates vary (the ``replicate`` column of significance.csv).
 SPLIT_AND_MODEL = "split and model seed"
 TIES_AND_MODEL = "same-time ties in the split, and model seed"
+# On a fixed split these are observations of what moved between seeds, not claims about the model: a seeded model
+# whose values on a small slice never move reads "nothing moved".
 MODEL_SEED = "model seed (fixed split)"
-AUGMENTATION_DRAW = "augmentation draw (fixed split, deterministic model)"
-NOTHING = "nothing (fixed split, deterministic model and augmentation)"
+AUGMENTATION_DRAW = "augmentation draw (fixed split; the baseline did not move between seeds)"
+NOTHING = "nothing moved between seeds (fixed split)"
 CONSTANT = 1e-12  # per-seed values closer than this did not move (deterministic fits give the same bytes)
 
 

@@ -85,9 +85,9 @@ REPLICATE_NOTES = {
     "random augmentation",
     MODEL_SEED: "the split is fixed: seeds vary the model's training and any random augmentation; the verdict is "
     "about this test set",
-    AUGMENTATION_DRAW: "the split is fixed and the model deterministic: seeds vary only the augmentation's draw; "
-    "the verdict is about this test set",
-    NOTHING: "nothing varies between seeds: fixed split, deterministic model and augmentation",
+    AUGMENTATION_DRAW: "the split is fixed and the baseline did not move between seeds: what varied is the "
+    "augmentation's draw; the verdict is about this test set",
+    NOTHING: "nothing moved between seeds on this row (a fixed split): its exact Δ, with an interval over test users",
 }
 SIGNIFICANCE_COLUMNS = [
     "model",

@@ -558,7 +558,16 @@ def run_experiment(
         )
     except Cancelled as stop:  # a stop keeps the finished seeds, as a result of those seeds only
         done = list(stop.partial or [])
-        stop.partial = _merge(dataset, replace(config, seeds=[o.seed for o in done]), done) if done else None
+        if done:
+            # What was kept says it was cut short, and what was asked: a reader of the run (or its rerun) must not
+            # take the finished seeds for the declared design.
+            kept = [o.seed for o in done]
+            asked = ", ".join(map(str, config.seeds)) + (f" (up to {config.max_seeds})" if config.max_seeds else "")
+            why = f"{stop.reason} after {len(kept)} finished seed{'s' if len(kept) != 1 else ''}; seeds asked: {asked}"
+            kept_config = replace(config, seeds=kept, seeds_run=kept, stopped=why)
+            stop.partial = replace(_merge(dataset, kept_config, done), stopping=Stopping(tuple(kept), why))
+        else:
+            stop.partial = None
         raise
     report(1.0, "done")
     ran = replace(config, seeds_run=list(stopping.seeds_run), stopped=stopping.reason)

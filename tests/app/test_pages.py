@@ -119,6 +119,7 @@ def test_augment_embeddings_compare_flow(app: AppTest) -> None:
     assert any("Saved as run" in c.value for c in app.caption)
     labels = [b.label for b in app.get("download_button")]
     assert {"Results (CSV)", "Significance (CSV)", "HTML report", "Cost (CSV)"} <= set(labels)
+    assert "Synthetic rows (augmented.csv)" in labels  # Fidelity and Embeddings point here after a comparison
     app.number_input(key="cmp_seeds").set_value(2).run()
     assert any("other settings" in w.value for w in app.warning)  # results shown are from 3 seeds
     cost = next(frame.value for frame in app.dataframe if "extra fit s" in frame.value.columns)

@@ -143,3 +143,20 @@ def test_a_reopened_budget_sweep_opens_compare_with_its_budgets(app: AppTest) ->
     app.switch_page("pages/1_Augment.py").run()
     app.switch_page("pages/3_Compare.py").run()  # and again, as the walk did
     no_errors(app)
+
+
+def test_a_reopened_run_brings_back_its_question_and_seed_plan(app: AppTest) -> None:
+    """Walk 12: a reopened seeds-until-decided run lost its limit (and --primary, A/A): the page called the run's
+    own results stale, and Run comparison would have run another design."""
+    dataset = Dataset.from_frames(*load_ml100k(), name="ml-100k")
+    config = ExperimentConfig(
+        augmenters=["random"], models=["pop"], seeds=[0, 1, 2], primary=["ndcg@10"], max_seeds=5, aa_control=True
+    )
+    save_run(run_experiment(dataset, config), root=Path(os.environ["RECAUG_RUNS_DIR"]), dataset=dataset)
+    app.switch_page("pages/6_Runs.py").run()
+    app.button(key="runs_reopen").click().run()
+    app.switch_page("pages/3_Compare.py").run()
+    no_errors(app)
+    assert app.multiselect(key="cmp_primary").value == ["ndcg@10"]
+    assert app.number_input(key="cmp_max_seeds").value == 5 and app.checkbox(key="cmp_aa_control").value
+    assert not [w.value for w in app.warning if "other settings" in str(w.value)]

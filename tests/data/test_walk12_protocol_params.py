@@ -145,3 +145,12 @@ def test_the_notebook_api_refuses_before_the_data_loads(tmp_path: Path) -> None:
 
     with pytest.raises(RecaugInputError, match="protocol 'temporal': test must be a number"):
         recaug.compare(tmp_path / "missing.csv", protocol="temporal", protocol_params={"test": "x"})
+
+
+def test_valid_and_test_that_leave_nothing_to_train_on_are_refused_with_the_reason() -> None:
+    """Walk C: valid=0.5,test=0.5 passed each check, then failed with "needs more interactions — use more data"."""
+    from recaug.data.splits import check_protocol_params
+
+    with pytest.raises(RecaugInputError, match=r"valid 0.5 \+ test 0.5 leaves 0% of the interactions for training"):
+        check_protocol_params("temporal", {"valid": 0.5, "test": 0.5})
+    check_protocol_params("temporal", {"valid": 0.4, "test": 0.5})  # 10% left to train on: allowed

@@ -72,7 +72,7 @@ def test_on_a_fixed_split_the_seeds_replicate_what_moved_and_nothing_else(plante
     assert len(drawn) == 4 and moved.sum() >= 3
     assert drawn["replicate"].eq(AUGMENTATION_DRAW).eq(moved).all() and drawn["n_seeds"].eq(3).all()
     assert drawn.loc[moved, "verdict"].ne(FIXED_SPLIT).all() and drawn.loc[moved, "mde"].notna().all()
-    assert "seeds vary only the augmentation's draw" in verdict_sentence(drawn[moved].iloc[0])
+    assert "what varied is the augmentation's draw" in verdict_sentence(drawn[moved].iloc[0])
     assert len(fixed) == 4 and fixed["replicate"].eq(NOTHING).all()
     assert fixed["verdict"].eq(FIXED_SPLIT).all() and fixed["q_ttest"].isna().all()
     assert fixed["mde"].isna().all()
@@ -80,7 +80,7 @@ def test_on_a_fixed_split_the_seeds_replicate_what_moved_and_nothing_else(plante
     assert fixed["ci_low"].notna().all() and (fixed["ci_low"] <= fixed["delta"]).all()
     assert (fixed["delta"] <= fixed["ci_high"]).all()
     sentence = verdict_sentence(fixed.iloc[0])
-    assert "test-user interval" in sentence and "nothing varies between seeds" in sentence
+    assert "test-user interval" in sentence and "nothing moved between seeds" in sentence
     assert FIXED_SPLIT in verdict_summary(table)
 
 
