@@ -226,7 +226,7 @@ def check_protocol_params(protocol: str, params: dict[str, Any]) -> None:
     if unknown:
         raise RecaugInputError(
             f"protocol '{protocol}' has no parameter(s) {', '.join(unknown)}",
-            fix=f"valid parameters: {', '.join(allowed) or 'none'}",
+            fix=f"its parameters: {', '.join(allowed)}" if allowed else "this protocol takes no parameters: drop them",
         )
     for spec in PROTOCOL_PARAMETERS.get(protocol, ()):
         if spec.name in params and (problem := spec.problem(params[spec.name])) is not None:

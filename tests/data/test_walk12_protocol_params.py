@@ -154,3 +154,11 @@ def test_valid_and_test_that_leave_nothing_to_train_on_are_refused_with_the_reas
     with pytest.raises(RecaugInputError, match=r"valid 0.5 \+ test 0.5 leaves 0% of the interactions for training"):
         check_protocol_params("temporal", {"valid": 0.5, "test": 0.5})
     check_protocol_params("temporal", {"valid": 0.4, "test": 0.5})  # 10% left to train on: allowed
+
+
+def test_a_protocol_without_parameters_says_so() -> None:
+    """Walk C: "valid parameters: none" next to a parameter named valid read oddly."""
+    from recaug.data.splits import check_protocol_params
+
+    with pytest.raises(RecaugInputError, match="this protocol takes no parameters"):
+        check_protocol_params("leave-last-out", {"valid": 0.2})
