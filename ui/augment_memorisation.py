@@ -20,8 +20,7 @@ from recaug.data.dataset import Dataset
 from recaug.text.llm.memorisation import check_memorisation, memorisation_note
 from ui.augment_store import update_info
 from ui.errors import friendly_errors
-from ui.jobs import is_running, run_blocking
-from ui.long_runs import stop_text
+from ui.jobs import is_running, run_blocking, stop_text
 from ui.state import AUGMENT_DIGEST, AUGMENT_RESULTS, dataset_fingerprint, recalled, remember, results_config
 
 MEMORISATION = "memorisation"  # the job kind

@@ -239,3 +239,9 @@ def run_blocking(kind: str, label: str, work: Callable[[ProgressFn], Any]) -> Jo
     job = watch_job(kind)
     assert job is not None  # just started: not taken yet
     return job
+
+
+def stop_text(job: Job) -> str:
+    """'Stopped by you during seed 1: fitting bpr on baseline (at 43%).'"""
+    reason = job.error.reason if isinstance(job.error, Cancelled) else "stopped"
+    return f"**{job.label} {reason}** at {job.fraction:.0%} (last step reported: {markdown_prose(job.message, 300)})."

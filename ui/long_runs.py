@@ -19,7 +19,7 @@ from recaug.experiment.steps import augment_plan, comparison_clock
 from ui.cached import cached_value, config_key, result_store
 from ui.compare_controller import keep_outcome
 from ui.escape import markdown_prose
-from ui.jobs import Job, run_blocking, start_job, watch_job
+from ui.jobs import run_blocking, start_job, stop_text, watch_job
 from ui.reopen import keep_augmentation
 from ui.session import sync_url
 from ui.state import AUGMENT_RESULTS, AUGMENT_RUN_CONFIG, STOP_NOTE, augment_preview
@@ -115,12 +115,6 @@ def estimate(dataset: Dataset, experiment: ExperimentConfig) -> list[str] | None
     if job.error is not None:
         raise job.error
     return [e.line() for e in job.value]
-
-
-def stop_text(job: Job) -> str:
-    """'Stopped by you during seed 1: fitting bpr on baseline (at 43%).'"""
-    reason = job.error.reason if isinstance(job.error, Cancelled) else "stopped"
-    return f"**{job.label} {reason}** at {job.fraction:.0%} (last step reported: {markdown_prose(job.message, 300)})."
 
 
 def show_stop_note(kind: str) -> None:

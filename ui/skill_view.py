@@ -30,7 +30,7 @@ from recaug.data.dataset import Dataset
 from recaug.text.tuning_cost import TUNING
 from ui.augment_tuning import tuning_costs_panel
 from ui.errors import friendly_errors
-from ui.jobs import is_running, run_blocking
+from ui.jobs import is_running, run_blocking, stop_text
 from ui.state import augment_preview, recalled, remember
 
 if TYPE_CHECKING:
@@ -111,7 +111,6 @@ def _run_check(dataset: Dataset, experiment: ExperimentConfig) -> SkillReport | 
     """The check as a stoppable job with a counted progress bar (a bare spinner for minutes before); its report,
     or None when stopped (the stop is said)."""
     from recaug.augment.llm.llm_estimate import check_llm_skill
-    from ui.long_runs import stop_text  # here: long_runs imports the Augment view, which imports this module
 
     job = run_blocking(
         SKILL_JOB,
