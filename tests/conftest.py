@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from recaug.core.runtime import prefer_single_thread_on_small_machines
 from recaug.data.builtin import load_ml100k
 from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.splits import Split, make_split
+from recaug.experiment import ExperimentConfig
 
 # Before any test imports torch or transformers (they are imported lazily, inside functions).
 prefer_single_thread_on_small_machines()
@@ -38,6 +40,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         names = ", ".join(f"{child.name} (pid {child.pid})" for child in leftovers)
         print(f"\nA test left child processes running; they were killed: {names}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def quick_config(**settings: Any) -> ExperimentConfig:
+    """The quickest real comparison on ML-100k (one seed, pop, ``random`` at 2% for all users), with ``settings``
+    changed: tests that need a real run's files or pages but not its verdicts."""
+    base: dict[str, Any] = dict(
+        data="ml-100k", augmenters=["random"], models=["pop"], seeds=[0], budget=0.02, target="all"
+    )
+    return ExperimentConfig(**{**base, **settings})
 
 
 @pytest.fixture(scope="session")

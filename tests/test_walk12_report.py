@@ -8,24 +8,16 @@ import re
 from pathlib import Path
 
 from recaug.data.dataset import Dataset
-from recaug.experiment import ExperimentConfig, run_experiment
+from recaug.experiment import run_experiment
 from recaug.models.tuned import UNTUNED_WARNING
 from recaug.reporting.report import build_report
+from tests.conftest import quick_config
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_report_describes_the_protocol_with_its_parameters_and_no_markup(ml100k: Dataset) -> None:
-    config = ExperimentConfig(
-        data="ml-100k",
-        protocol="temporal",
-        protocol_params={"test": 0.2},
-        augmenters=["random"],
-        models=["pop"],
-        seeds=[0],
-        budget=0.02,
-        target="all",
-    )
+    config = quick_config(protocol="temporal", protocol_params={"test": 0.2})
     page = build_report(run_experiment(ml100k, config))
     protocol = re.search(r"<dt>protocol</dt><dd>(.*?)</dd>", page)
     assert protocol is not None

@@ -14,9 +14,10 @@ from streamlit.testing.v1 import AppTest
 from recaug.data.dataset import Dataset
 from recaug.data.splits import SPLITS, seed_effect
 from recaug.evaluate.design import AUGMENTATION_DRAW, NOTHING, SPLIT_AND_MODEL
-from recaug.experiment import ExperimentConfig, run_experiment
+from recaug.experiment import run_experiment
 from recaug.reporting.runs import save_run
 from tests.app.conftest import no_errors
+from tests.conftest import quick_config
 from ui.augment_view import protocol_param_key
 from ui.compare_view import INTERVAL_OVER, display_frame, interval_legend, never_ranked_note
 
@@ -50,16 +51,7 @@ def test_protocol_parameters_are_set_checked_and_used(app: AppTest) -> None:
 
 
 def test_a_reopened_run_shows_its_protocol_parameters(app: AppTest, ml100k: Dataset) -> None:
-    config = ExperimentConfig(
-        data="ml-100k",
-        protocol="cold-users",
-        protocol_params={"n": 2},
-        augmenters=["random"],
-        models=["pop"],
-        seeds=[0],
-        budget=0.02,
-        target="all",
-    )
+    config = quick_config(protocol="cold-users", protocol_params={"n": 2})
     save_run(run_experiment(ml100k, config), root=Path(os.environ["RECAUG_RUNS_DIR"]), dataset=ml100k)
     app.switch_page("pages/1_Augment.py").run()
     app.selectbox(key="aug_protocol").set_value("cold-users").run()
