@@ -127,9 +127,12 @@ def test_every_call_timing_out_is_named_and_gives_no_verdict(stub: OpenAIStub, m
 
 def test_a_partial_failure_counts_misses_and_keeps_the_verdict(stub: OpenAIStub, ml100k_train: TrainingData) -> None:
     augmenter = scorer(stub, ml100k_train)
-    stub.faults.extend(["500"] * 2)  # two scoring requests of 16 texts fail: one or two users each
+    # Two requests fail: whichever two of the five concurrent first requests arrive first. Each carries 16 echo
+    # texts and a user has 10 (one per candidate), so a request touches 2 or 3 users: 2 to 6 users fail in all
+    # (CI once saw 5 where this said "at most 4"), well under half of the 20, so the check stays measured.
+    stub.faults.extend(["500"] * 2)
     report = check_skill(augmenter, rule="chance", users=np.arange(60), n_users=20)
-    assert 1 <= report.failed <= 4 and report.measured
+    assert 2 <= report.failed <= 6 and report.measured
     assert report.failures == "HTTP 500" and "count as misses" in report.verdict
     assert report.scoring.startswith("logprobs")  # the probed mode, for the reader
     table = skill_table([{**report.info(), "seed": 0}])
