@@ -15,8 +15,18 @@ from recaug.experiment.config import BASELINE, ExperimentConfig
 from recaug.text.llm.memorisation import memorisation_line
 
 # What validation chose per fit (``Recommender.selection``), one row per chosen setting: a BPR's epoch and epochs
-# run, a grid's point; ``valid_ndcg@10`` is the fit's chosen validation score, repeated on each of its rows.
-CHOSEN_COLUMNS = ["model", "variant", "seed", "setting", "value", "valid_ndcg@10"]
+# run, a grid's point; ``valid_ndcg@10`` is the fit's chosen validation score, repeated on each of its rows;
+# ``valid_users``: how many validation users each look of that seed ranked (from the run's ``selection``, by
+# :func:`with_valid_users`, so a saved run's notes can say them; empty in runs saved before it was recorded).
+VALID_USERS = "valid_users"
+CHOSEN_COLUMNS = ["model", "variant", "seed", "setting", "value", "valid_ndcg@10", VALID_USERS]
+# A fit kept a barely trained model when validation kept epoch <= EARLY_EPOCH in the first half of the epochs run (so
+# early stopping ended it, not max_epochs), or scored 0 at the point it kept (it never rose above its first look).
+# Measured (pop,bpr, baseline and random arms, seeds 0-2: BPR's 6 chosen epochs): full ML-100k (943 validation users)
+# 48-78 of 60-90 run; its first 40 users 2, 2, 2, 4, 94, 154; first 20 users 2, 2, 4, 8, 10, 20 (epochs <= 2 alone
+# marked 3 and 2 of 6 fits there, short of a majority). Epochs only: ALS converges in a few iterations by design.
+EARLY_EPOCH = 10
+EPOCH_SETTINGS = ("epoch",)
 
 
 def chosen_rows(key: tuple[str, str, int], selection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,6 +48,15 @@ def chosen_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=CHOSEN_COLUMNS)
     frame["value"] = pd.Series([row["value"] for row in rows], index=frame.index, dtype=object)
     return frame
+
+
+def with_valid_users(chosen: pd.DataFrame, selection: dict[int, tuple[int, int]]) -> pd.DataFrame:
+    """``chosen`` with :data:`VALID_USERS` set from ``selection`` (seed -> (users a look ranked, validation users));
+    unchanged where ``selection`` is empty (a result rebuilt from a saved run keeps what its file says)."""
+    if not selection or chosen.empty:
+        return chosen
+    ranked = chosen["seed"].map({seed: pair[0] for seed, pair in selection.items()}).astype("Int64")
+    return chosen.assign(**{VALID_USERS: ranked})
 
 
 @dataclass
@@ -177,9 +196,10 @@ def _setting_text(value: Any) -> str:
 
 def chosen_notes(chosen: pd.DataFrame) -> list[str]:
     """One line per model that chose on validation: its choice per arm, seed by seed, e.g. "bpr: epoch chosen on
-    validation — baseline 56, 61; random 54, 60 (seeds 0, 1)". How long a fit ran (``*_run``) stays in the table."""
+    validation — baseline 56, 61; random 54, 60 (seeds 0, 1)". How long a fit ran (``*_run``) stays in the table.
+    A model that kept a barely trained model in most of its fits gets a second line (:func:`undertrained_note`)."""
     shown = chosen[~chosen["setting"].astype(str).str.endswith("_run")] if len(chosen) else chosen
-    lines = []
+    lines: list[str | None] = []
     for model, rows in shown.groupby("model", sort=False):
         settings = list(dict.fromkeys(rows["setting"]))
         seeds = sorted(dict.fromkeys(int(seed) for seed in rows["seed"]))
@@ -194,7 +214,41 @@ def chosen_notes(chosen: pd.DataFrame) -> list[str]:
             f"{model}: {'/'.join(settings)} chosen on validation — {'; '.join(arms)} "
             f"(seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
         )
-    return lines
+        lines.append(undertrained_note(str(model), chosen[chosen["model"] == model]))
+    return [line for line in lines if line]
+
+
+def barely_trained(fit: pd.DataFrame) -> bool:
+    """Whether one fit's chosen rows show validation kept a barely trained model (see :data:`EARLY_EPOCH`)."""
+    from recaug.models.base import VALID_SCORE
+
+    values = dict(zip(fit["setting"].astype(str), fit["value"], strict=True))
+    score = pd.to_numeric(fit[VALID_SCORE], errors="coerce")
+    if len(score) and score.notna().all() and (score == 0).all():
+        return True  # every look scored 0: what validation "chose" is its first point
+    for name in EPOCH_SETTINGS:
+        epoch, run = pd.to_numeric(pd.Series([values.get(name), values.get(f"{name}s_run")]), errors="coerce")
+        if pd.notna(epoch) and epoch <= EARLY_EPOCH and (pd.isna(run) or 2 * epoch <= run):
+            return True
+    return False
+
+
+def undertrained_note(model: str, rows: pd.DataFrame) -> str | None:
+    """A line saying validation kept a barely trained ``model`` in most of its fits (``rows``: its chosen rows, every
+    arm and seed), naming how many and the validation users it had; None when most fits trained."""
+    fits = [fit for _, fit in rows.groupby(["variant", "seed"], sort=False)]
+    early = sum(barely_trained(fit) for fit in fits)
+    if 2 * early <= len(fits):
+        return None
+    recorded = rows[VALID_USERS] if VALID_USERS in rows.columns else pd.Series(dtype=float)  # older runs lack it
+    users = sorted({int(n) for n in pd.to_numeric(recorded, errors="coerce").dropna()})
+    counted = "" if not users else f"{users[0]:,}" if len(users) == 1 else f"{users[0]:,}-{users[-1]:,}"
+    return (
+        f"{model}: validation kept a barely trained model in {early} of {len(fits)} fits (epoch {EARLY_EPOCH} or "
+        f"earlier, or a validation NDCG@10 that never rose above its first look): {counted or 'too few'} validation "
+        f"users could not tell a trained {model} from a barely trained one, so this comparison compares near-untrained "
+        "models. Use more data, a larger validation share, or compare with pop/itemknn which need no training."
+    )
 
 
 def model_use_notes(result: ExperimentResult) -> list[str]:

@@ -48,7 +48,7 @@ from recaug.evaluate.slices import (
 )
 from recaug.experiment.config import AA_SEED_OFFSET, BASELINE, RESULT_COLUMNS, ExperimentConfig
 from recaug.experiment.fit_cache import FitCache
-from recaug.experiment.result import ExperimentResult, SeedOutcome, chosen_rows, chosen_table
+from recaug.experiment.result import ExperimentResult, SeedOutcome, chosen_rows, chosen_table, with_valid_users
 from recaug.experiment.steps import fitted_message, variants_of
 from recaug.experiment.tasks import Session
 from recaug.models import MODELS, create_model
@@ -763,6 +763,10 @@ def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOu
     """One result from the seeds' outcomes, in seed order."""
     synthetic = synthetic_table([part for o in outcomes for part in o.synthetic])
     splits = {o.seed: o.split for o in outcomes}
+    selection = {
+        seed: (min(selection_size(dataset.n_items), users), users)
+        for seed, users in ((seed, int(split.valid[USER].nunique())) for seed, split in splits.items())
+    }
     return ExperimentResult(
         config=config,
         results=pd.DataFrame([row for o in outcomes for row in o.rows], columns=RESULT_COLUMNS),
@@ -777,10 +781,7 @@ def _merge(dataset: Dataset, config: ExperimentConfig, outcomes: Sequence[SeedOu
         slice_values={k: v for o in outcomes for k, v in o.slice_values.items()},
         splits=splits,
         top_k={k: v for o in outcomes for k, v in o.top_k.items()},
-        selection={
-            seed: (min(selection_size(dataset.n_items), users), users)
-            for seed, users in ((seed, int(split.valid[USER].nunique())) for seed, split in splits.items())
-        },
+        selection=selection,
         fidelity=next((o.fidelity for o in outcomes if o.fidelity is not None), None),
-        chosen=chosen_table([row for o in outcomes for row in o.chosen]),
+        chosen=with_valid_users(chosen_table([row for o in outcomes for row in o.chosen]), selection),
     )
