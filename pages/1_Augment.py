@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recaug.augment.item_text import id_text_warning
-from recaug.data.schema import REAL
+from recaug.data.schema import REAL, TIMESTAMP_WRITTEN
 from recaug.data.splits import protocol_summary
 from recaug.reporting.export import arm_training_data, to_csv_bytes, to_parquet_bytes
 from ui.augment_memorisation import keep_with_augmentation, memorisation_panel
@@ -71,7 +71,7 @@ if results:
         st.markdown(
             "**Training data per method**, ready for your own models: the real training split plus one method's "
             "synthetic rows, exactly what Compare trains that method on (columns `origin` and `confidence` on "
-            "every row; `timestamp` in Unix seconds, UTC).",
+            f"every row; `timestamp` {TIMESTAMP_WRITTEN[dataset.timestamp_form]}).",
             help="One file per method, never several mixed: a mix is no arm Compare evaluates and repeats "
             "user-item pairs that two methods both proposed.",
         )

@@ -61,6 +61,22 @@ def merged_groups_note(points: pd.DataFrame) -> str:
     return (" " + "; ".join(notes) + ". Colour by **method** tells them apart.") if notes else ""
 
 
+def lasso_hint() -> str:
+    """What a lasso lists here; with no synthetic rows in the map, what is there instead and what to do (walk 13)."""
+    if synthetic is not None and len(synthetic):
+        return "Drag a lasso around points to list their synthetic interactions."
+    if not results:
+        return (
+            "Real data only: there are no synthetic interactions for a lasso to list. Run an augmentation on the "
+            "Augment page to add them to this map."
+        )
+    named = markdown_text(", ".join(results), 300)
+    return (
+        f"{named} added no synthetic rows, so every point is real data and a lasso lists nothing. For synthetic "
+        "interactions, run a method that adds rows, or a larger budget, on the Augment page."
+    )
+
+
 with friendly_errors("build the embedding space"):
     split, seed, protocol = results_split(dataset)
     vectors, source = cached_value(
@@ -116,8 +132,7 @@ with friendly_errors("build the embedding space"):
                 f" (above {projection.MAX_POINTS:,} points the map shows a sample; the counts below are for all points)"
             )
         st.caption(
-            f"{shown} · {label} · item vectors from {source} · split {protocol}, seed {seed}. "
-            "Drag a lasso around points to list their synthetic interactions."
+            f"{shown} · {label} · item vectors from {source} · split {protocol}, seed {seed}. {lasso_hint()}"
             + (merged_groups_note(points) if colour_by == "group" else "")
         )
         event = st.plotly_chart(

@@ -35,6 +35,7 @@ from ui.errors import friendly_errors
 from ui.escape import markdown_prose
 from ui.long_runs import COMPARE, finish_comparison, show_stop_note, start_comparison
 from ui.page import page_setup
+from ui.selection_view import chosen_download, info_notes
 from ui.session import current_dataset
 from ui.state import EXPERIMENT, EXPERIMENT_KEY, augment_config
 
@@ -114,8 +115,7 @@ if not strong_baselines(result.config.models):
         help="bpr-tuned fits 6 BPRs per variant and seed.",
     )
 comparison_table(table)
-for note in model_use_notes(result):
-    st.caption(":material/info: " + note)
+info_notes(model_use_notes(result))  # what each model used or ignored, and what validation chose
 c1, c2 = st.columns(2)
 metrics = sorted(result.results["metric"].unique())
 metric = c1.selectbox(
@@ -145,9 +145,6 @@ if len(
         key="download_augmented",
         help="Every seed's synthetic rows of every arm (columns variant and seed), as the CLI writes augmented.csv.",
     )
-if len(result.chosen):  # what validation chose per model, arm and seed (the same rules for every arm)
-    st.download_button(
-        "Chosen on validation (CSV)", to_csv_bytes(result.chosen), "selection.csv", "text/csv", key="download_selection"
-    )
+chosen_download(result.chosen, key="download_selection")
 if files.run_id:
     st.caption(f"Saved as run `{files.run_id}` — see the Runs page.")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from recaug.augment.options import describe_methods
+from recaug.data.splits import protocol_summary
 from recaug.reporting.export import to_csv_bytes, to_parquet_bytes
 from recaug.reporting.run_verdicts import primary_side_by_side
 from recaug.reporting.runs import (
@@ -17,6 +18,7 @@ from recaug.reporting.runs import (
     list_runs,
     load_run,
     readable_comparison,
+    run_choice_notes,
     run_report,
     run_seeds_text,
     set_run_label,
@@ -28,6 +30,7 @@ from ui.escape import markdown_code, markdown_prose, markdown_text
 from ui.mlflow_button import mlflow_section
 from ui.page import page_setup
 from ui.reopen import reopen_run
+from ui.selection_view import chosen_download, info_notes
 
 page_setup("Runs")
 st.title("Saved runs")
@@ -70,7 +73,8 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
     sources = ", ".join(run.meta.get("sources", []) or []) or "built-in"
     data_name = markdown_text(run.meta.get("data_name") or config.data)
     st.caption(
-        f"Data **{data_name}** ({markdown_text(sources)}) · protocol **{markdown_text(config.protocol)}** · seeds "
+        f"Data **{data_name}** ({markdown_text(sources)}) · protocol **{markdown_text(config.protocol)}** "
+        f"({markdown_text(protocol_summary(config.protocol, config.protocol_params))}) · seeds "
         f"**{markdown_text(run_seeds_text(run))}** · **{markdown_text(methods)}** · models "
         f"**{markdown_text(', '.join(config.models))}** · data fingerprint {markdown_code(run.fingerprint)}"
     )
@@ -90,11 +94,12 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
     slice_name = st.selectbox("Slice of test users", slices, key="runs_slice")
     before_after = merged_table(run.results, run.significance, slice_name)
     comparison_table(before_after[before_after["metric"].isin(["ndcg", "recall"])], key="runs_before_after")
+    info_notes(run_choice_notes(run))  # what validation chose per arm and seed, or that the run did not record it
     with st.expander("Configuration (everything needed to reproduce the run)"):
         st.json(config.to_dict())
     with st.expander("All results (tidy)"):
         st.dataframe(run.results, hide_index=True, width="stretch")
-    csv_column, parquet_column, report_column = st.columns(3)
+    csv_column, parquet_column, report_column, selection_column = st.columns(4)
     csv_column.download_button(
         "Download its results (CSV)",
         to_csv_bytes(run.results),
@@ -118,6 +123,8 @@ with friendly_errors(f"open run {markdown_code(chosen)}"):
         key="runs_download_report",
         on_click="ignore",
     )
+    with selection_column:
+        chosen_download(run.chosen, key="runs_download_selection", file_name=f"selection_{chosen}.csv")
     mlflow_section(run)
     confirming = st.session_state.get("runs_delete_confirm") == chosen
     if not confirming and st.button("Delete this run…", key="runs_delete_run"):

@@ -154,7 +154,8 @@ def compare_form(dataset: Dataset, aug: dict[str, Any]) -> CompareForm:
         )
     methods = describe_methods(aug["augmenters"], aug.get("augmenter_params", {}))
     st.caption(
-        f"Data **{markdown_prose(dataset.name)}** · protocol **{protocol}** · "
+        f"Data **{markdown_prose(dataset.name)}** · protocol **{protocol}** "
+        f"({markdown_prose(protocol_summary(protocol, aug.get('protocol_params')))}) · "
         f"{seeds_caption(config, shown_result(dataset, config))} · **{markdown_prose(methods)}** "
         f"({budget_text(aug['budget'], sweep_budgets)}, {aug['target']}) · test split scored once; "
         "training and validation items excluded from the ranking · verdicts only on the primary rows declared below"

@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recaug.data.readers import empty_items
-from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP, USER
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, REAL, TIMESTAMP, TIMESTAMP_FORMS, UNIX_SECONDS, USER
 
 VIRTUAL_PREFIX = "virtual:"
 
@@ -133,10 +133,23 @@ class Dataset(IndexedIds):
     user_ids: pd.Index
     item_ids: pd.Index
     sources: tuple[str, ...] = ()  # the files it was read from (names only), for the run record
+    # How the file wrote its timestamps (schema.UNIX_SECONDS, ISO_DATETIME, ISO_DATE); ``timestamp`` holds Unix
+    # seconds whatever the form, and files written for the user write this form back.
+    timestamp_form: str = UNIX_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.timestamp_form not in TIMESTAMP_FORMS:
+            raise ValueError(f"timestamp_form must be one of {TIMESTAMP_FORMS}, not {self.timestamp_form!r}")
 
     @classmethod
     def from_frames(
-        cls, interactions: pd.DataFrame, items: pd.DataFrame | None = None, *, name: str, sources: tuple[str, ...] = ()
+        cls,
+        interactions: pd.DataFrame,
+        items: pd.DataFrame | None = None,
+        *,
+        name: str,
+        sources: tuple[str, ...] = (),
+        timestamp_form: str = UNIX_SECONDS,
     ) -> Dataset:
         """Fix the index maps; items without an entry get their id as title and text."""
         inter, user_idx, item_idx, user_ids, item_ids = _canonical(interactions)
@@ -150,7 +163,13 @@ class Dataset(IndexedIds):
         catalog = catalog.reset_index()
         inter = inter.assign(user_idx=user_idx, item_idx=item_idx)
         return cls(
-            name=name, interactions=inter, items=catalog, user_ids=user_ids, item_ids=item_ids, sources=tuple(sources)
+            name=name,
+            interactions=inter,
+            items=catalog,
+            user_ids=user_ids,
+            item_ids=item_ids,
+            sources=tuple(sources),
+            timestamp_form=timestamp_form,
         )
 
     @property

@@ -12,9 +12,9 @@ from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
 from recaug.data.prepare import AUTO_THRESHOLD, PrepareReport, prepare_checked, suggested_threshold
-from recaug.data.readers import REGIONAL, read_interactions, read_items
+from recaug.data.readers import REGIONAL, TIMESTAMP_FORM, read_interactions, read_items
 from recaug.data.regional import RegionalFormat
-from recaug.data.schema import RATING
+from recaug.data.schema import RATING, UNIX_SECONDS
 
 
 @dataclass(frozen=True)
@@ -104,4 +104,6 @@ def build_dataset(
         name=raw.name,
         items_name=items_name,
     )
-    return Dataset.from_frames(prepared, raw.items, name=raw.name, sources=raw.sources), report
+    form = raw.interactions.attrs.get(TIMESTAMP_FORM, UNIX_SECONDS)  # what the reader found; numbers otherwise
+    dataset = Dataset.from_frames(prepared, raw.items, name=raw.name, sources=raw.sources, timestamp_form=form)
+    return dataset, report

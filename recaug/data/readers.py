@@ -28,10 +28,13 @@ from recaug.data.regional import AUTO, RegionalFormat, RegionalSettingError, dec
 from recaug.data.schema import (
     ALIASES,
     INTERACTION_COLUMNS,
+    ISO_DATE,
+    ISO_DATETIME,
     ITEM,
     POLARITY,
     RATING,
     TIMESTAMP,
+    UNIX_SECONDS,
     USER,
     detect_columns,
     normalise_name,
@@ -41,6 +44,7 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 # Ratings beyond this are refused: they are overflowed or sentinel values, and they break means and thresholds.
 MAX_ABS_RATING = 1e9
 NOTES = "recaug_notes"  # frame.attrs key: things the reader did that the user should know
+TIMESTAMP_FORM = "recaug_timestamp_form"  # frame.attrs key: how the file wrote its timestamps (schema.UNIX_SECONDS...)
 
 Source = str | Path | bytes
 _UNIT = b"\x1f"  # ASCII unit separator: stands in for a multi-character delimiter in the pyarrow fast path
@@ -474,7 +478,8 @@ _TIME_UNITS = ((1e11, 1, ""), (1e14, 1_000, "milliseconds"), (1e17, 1_000_000, "
 
 def _timestamps(
     frame: pd.DataFrame, column: str, name: str, regional: RegionalFormat = REGIONAL, notes: list[str] | None = None
-) -> pd.Series:
+) -> tuple[pd.Series, str]:
+    """(Unix seconds, how the file wrote them: schema.UNIX_SECONDS, ISO_DATETIME or ISO_DATE)."""
     notes = [] if notes is None else notes
     raw, numeric = _floats(frame, column, REGIONAL, notes)
     fix = "use Unix seconds or ISO dates (2024-01-31), or map no timestamp column"
@@ -485,13 +490,23 @@ def _timestamps(
         _, divisor, unit = next(u for u in _TIME_UNITS if typical < u[0])
         if unit:
             notes.append(f"column '{column}': Unix times in {unit} (e.g. {raw.dropna().iloc[0]}), read as seconds")
-        return (numeric.fillna(0) / divisor).astype("int64")
+        return (numeric.fillna(0) / divisor).astype("int64"), UNIX_SECONDS
     parsed = parse_dates(raw, regional, file=name, column=column, row_of=lambda label: _row_of(frame, label))
     bad = parsed.isna() & raw.notna()
     if regional.dates != AUTO:
         fix = f"the dates were read as {regional.dates}: check that setting (or use ISO dates, 2024-01-31)"
     _reject_unparsed(frame, raw, bad, "is neither a Unix time nor a date", file=name, column=column, fix=fix)
-    return ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype("int64")
+    seconds = ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype("int64")
+    return seconds, _date_form(raw, parsed)
+
+
+def _date_form(raw: pd.Series, parsed: pd.Series) -> str:
+    """ISO_DATE when no value wrote a time of day (every date at midnight, no 'hh:mm'), else ISO_DATETIME."""
+    present = parsed.dropna()
+    midnight = bool((present == present.dt.normalize()).all())
+    if midnight and not raw.dropna().astype(object).astype(str).str.contains(r"\d:\d\d|T\d").any():
+        return ISO_DATE
+    return ISO_DATETIME
 
 
 def _reject_unparsed(
@@ -658,11 +673,56 @@ def interactions_from_frame(
         if layout is not None and layout.zero_means_unrated and normalise_name(found[RATING]) == layout.rating:
             out[RATING] = _unrated_zeros(out[RATING], layout, found[RATING], notes)
     if TIMESTAMP in found:
-        out[TIMESTAMP] = _timestamps(frame, found[TIMESTAMP], name, regional, notes)
+        out[TIMESTAMP], form = _timestamps(frame, found[TIMESTAMP], name, regional, notes)
+        out.attrs[TIMESTAMP_FORM] = form
+    else:
+        notes.extend(_unmapped_dates(frame, found, regional))
     if POLARITY in frame.columns and POLARITY not in found.values():
         out[POLARITY] = _numeric(frame, POLARITY, name)
     out.attrs[NOTES] = notes
     return out
+
+
+_DATES_SAMPLE = 1_000  # rows a column's values are tried as dates on (the first ones)
+_DATES_SHARE = 0.95  # "(almost) every row": the share of those rows that must be dates
+# A date carries a year or is day/month/year digits: '10:30' (a time of day) or 'May' are not dates of events.
+_DATE_SHAPE = r"(?:^|\D)(?:1[89]|2\d)\d\d(?:\D|$)|^\s*\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
+
+
+def _unmapped_dates(frame: pd.DataFrame, found: Mapping[str, str], regional: RegionalFormat) -> list[str]:
+    """A note for each column that holds dates on (almost) every row but is mapped to nothing, when no column is
+    the timestamp: temporal protocols need one, and 'watched_on' or 'purchase_day' are no name detection knows."""
+    mapped = {*found.values(), POLARITY}
+    notes = []
+    for column in frame.columns:
+        if column in mapped:
+            continue
+        text = _from_arrow(_arrow(frame[column].head(_DATES_SAMPLE)))
+        needed = _DATES_SHARE * len(text)
+        shaped = text.dropna()
+        shaped = shaped[(shaped.str.len() <= 40) & shaped.str.contains(_DATE_SHAPE)]  # a cheap test before parsing
+        if not len(shaped) or len(shaped) < needed:
+            continue
+        if pd.to_numeric(shaped.astype(object), errors="coerce").notna().any():
+            continue  # numbers (a year, an id, a Unix time) are not taken for dates
+        try:
+            parsed = parse_dates(shaped, regional, file="", column=str(column), row_of=lambda label: 0)
+        except RecaugInputError:  # day/month order undecided or mixed: dates all the same
+            parsed = pd.Series(pd.Timestamp(0, tz="UTC"), index=shaped.index)
+        if parsed.notna().sum() >= needed:
+            notes.append(_map_dates_hint(frame, found, str(column)))
+    return notes
+
+
+def _map_dates_hint(frame: pd.DataFrame, found: Mapping[str, str], column: str) -> str:
+    """How to map ``column`` as the timestamp: the CLI's --columns (every column in file order, this one renamed)
+    and the dashboard's column mapping."""
+    canonical = {file_column: name for name, file_column in found.items()}
+    names = [TIMESTAMP if c == column else canonical.get(str(c), str(c)) for c in frame.columns]
+    return (
+        f"column '{column}' looks like dates; map it as the timestamp (CLI: --columns {','.join(names)}; dashboard: "
+        "the timestamp choice under Column mapping on Home) to use temporal protocols"
+    )
 
 
 def _unrated_zeros(ratings: pd.Series, layout: Layout, column: str, notes: list[str]) -> pd.Series:

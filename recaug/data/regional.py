@@ -128,11 +128,21 @@ def parse_dates(
         parsed[numeric[numeric].index] = _assemble(parts[numeric], order)
     rest = present & ~parsed.index.isin(numeric[numeric].index)
     if rest.any():
-        parsed[rest] = pd.to_datetime(values[rest], errors="coerce", utc=True, format="ISO8601")
+        parsed[rest] = _utc(values[rest], "ISO8601")
         retry = rest & parsed.isna()
         if retry.any():  # other unambiguous styles one by one: '5 June 2020', 'Mon Aug 01 13:41:57 -0700 2016'
-            parsed[retry] = pd.to_datetime(values[retry], errors="coerce", utc=True, format="mixed")
+            parsed[retry] = _utc(values[retry], "mixed")
     return parsed
+
+
+_NS_RANGE = (pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC"))
+
+
+def _utc(values: pd.Series, style: str) -> pd.Series:
+    """UTC datetimes in nanoseconds (NaT where not a date); a year nanoseconds cannot hold is no date either
+    ('12-3' reads as 3 December of year 1, which stopped the read with OutOfBoundsDatetime)."""
+    parsed = pd.to_datetime(values, errors="coerce", utc=True, format=style)
+    return parsed.where((parsed >= _NS_RANGE[0]) & (parsed <= _NS_RANGE[1])).dt.as_unit("ns")
 
 
 def _date_order(

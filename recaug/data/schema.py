@@ -15,6 +15,19 @@ REAL = "real"
 # interaction; experiments train on positives and hand negatives to models that use fixed hard negatives.
 POLARITY = "polarity"
 
+# How the source file wrote its timestamps (kept as Unix seconds inside): files written for the user write them
+# back the same way (recaug.reporting.export.timestamps_as_given), so they read and join with the user's data.
+UNIX_SECONDS = "unix"  # numbers (seconds, or milliseconds/microseconds read as seconds)
+ISO_DATETIME = "datetime"  # dates with a time of day: written "2021-03-04T10:00:00Z"
+ISO_DATE = "date"  # dates without a time on every row: written "2021-03-04"
+TIMESTAMP_FORMS = (UNIX_SECONDS, ISO_DATETIME, ISO_DATE)
+# How each form is written, in words for captions and help text.
+TIMESTAMP_WRITTEN = {
+    UNIX_SECONDS: "in Unix seconds, UTC",
+    ISO_DATETIME: "as your file's dates, ISO 8601 in UTC (2021-03-04T10:00:00Z)",
+    ISO_DATE: "as your file's dates, ISO 8601 (2021-03-04)",
+}
+
 INTERACTION_COLUMNS = (USER, ITEM, RATING, TIMESTAMP)
 SYNTHETIC_COLUMNS = (USER, ITEM, ORIGIN, CONFIDENCE)
 

@@ -1,10 +1,10 @@
 """Prepared datasets kept on disk by fingerprint, so a saved run reopens with its data and a browser refresh
 finds the uploaded data again.
 
-Layout: ``<folder>/<fingerprint>/meta.json`` (name, sources, built-in or not), ``interactions.parquet`` and
-``items.parquet``. Built-in data stores only its name (its licence forbids copies; it is read from the installed
-package again). Writes go to a temporary folder of their own, renamed at the end (:mod:`recaug.core.atomic`), so a
-half-written copy is never read and two sessions saving the same data both succeed.
+Layout: ``<folder>/<fingerprint>/meta.json`` (name, sources, built-in or not, how the file wrote its timestamps),
+``interactions.parquet`` and ``items.parquet``. Built-in data stores only its name (its licence forbids copies; it is
+read from the installed package again). Writes go to a temporary folder of their own, renamed at the end
+(:mod:`recaug.core.atomic`), so a half-written copy is never read and two sessions saving the same data both succeed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from recaug.core.atomic import partial_folder, publish
 from recaug.core.errors import RecaugInputError
 from recaug.data.builtin import BUILTIN
 from recaug.data.dataset import Dataset
-from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, TIMESTAMP, USER
+from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, TIMESTAMP, UNIX_SECONDS, USER
 
 logger = logging.getLogger(__name__)
 META = "meta.json"
@@ -43,7 +43,13 @@ def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
             items.astype({c: str for c in items.columns if items[c].dtype == object}).to_parquet(
                 tmp / "items.parquet", index=False
             )
-        meta = {"name": dataset.name, "sources": list(dataset.sources), "builtin": builtin, "fingerprint": fingerprint}
+        meta = {
+            "name": dataset.name,
+            "sources": list(dataset.sources),
+            "builtin": builtin,
+            "fingerprint": fingerprint,
+            "timestamp_form": dataset.timestamp_form,
+        }
         (tmp / META).write_text(json.dumps(meta, indent=2))
         publish(tmp, target)  # False: another session saved the same data first, and its copy is kept
     except BaseException:
@@ -67,6 +73,7 @@ def load_saved_dataset(fingerprint: str, folder: str | Path) -> Dataset:
                 pd.read_parquet(path / "items.parquet"),
                 name=meta["name"],
                 sources=tuple(meta.get("sources", ())),
+                timestamp_form=meta.get("timestamp_form", UNIX_SECONDS),  # copies saved before it was kept: numbers
             )
     except Exception as err:  # missing, cut or unreadable files (pyarrow raises many types): all mean "not here"
         raise RecaugInputError(

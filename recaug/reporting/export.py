@@ -12,7 +12,19 @@ import pandas as pd
 
 from recaug.core.secrets import redact_secrets
 from recaug.data.prepare import PrepareReport
-from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, POLARITY, RATING, REAL, TIMESTAMP, USER
+from recaug.data.schema import (
+    CONFIDENCE,
+    ISO_DATE,
+    ISO_DATETIME,
+    ITEM,
+    ORIGIN,
+    POLARITY,
+    RATING,
+    REAL,
+    TIMESTAMP,
+    UNIX_SECONDS,
+    USER,
+)
 from recaug.evaluate.significance import significance_table
 from recaug.experiment import ExperimentResult, without_removed
 from recaug.experiment.cost import cost_table
@@ -62,13 +74,32 @@ def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+_ISO_STYLES = {ISO_DATETIME: "%Y-%m-%dT%H:%M:%SZ", ISO_DATE: "%Y-%m-%d"}
+
+
+def timestamps_as_given(frame: pd.DataFrame, form: str = UNIX_SECONDS) -> pd.DataFrame:
+    """``frame`` with its ``timestamp`` column (Unix seconds inside) written the way the user's file wrote it
+    (``Dataset.timestamp_form``), so a file written for the user reads, and joins back to their data, as theirs did:
+    numbers stay numbers; dates become ISO 8601 in UTC, ``2021-03-04T10:00:00Z``, or ``2021-03-04`` when no row of
+    the file had a time of day. A row without a time (a synthetic row) stays empty. Every writer of rows with
+    timestamps calls this one function."""
+    if form not in _ISO_STYLES or TIMESTAMP not in frame.columns:
+        return frame
+    seconds = pd.to_numeric(frame[TIMESTAMP], errors="coerce").astype("Float64")
+    text = pd.to_datetime(seconds, unit="s", utc=True).dt.strftime(_ISO_STYLES[form]).astype("string")
+    return frame.assign(**{TIMESTAMP: text})
+
+
+def augmented_training_data(
+    train: pd.DataFrame, synthetic: pd.DataFrame, timestamp_form: str = UNIX_SECONDS
+) -> pd.DataFrame:
     """Training split plus synthetic rows in canonical columns; every row has ``origin`` and ``confidence``.
 
     Real rows keep rating/timestamp with origin "real" and confidence 1; synthetic rows have no rating. Columns of
     whole numbers (Unix-second timestamps, whole ratings) stay integers where synthetic rows leave them empty, even
-    when the split holds them as floats, so a CSV reads ``880415766``, not ``880415766.0``. A column empty on every
-    row (``prompt_id`` of a method that writes no prompts, a rating the data lacks) is left out.
+    when the split holds them as floats, so a CSV reads ``880415766``, not ``880415766.0``. Timestamps are written
+    in ``timestamp_form``, the form of the user's file (:func:`timestamps_as_given`). A column empty on every row
+    (``prompt_id`` of a method that writes no prompts, a rating the data lacks) is left out.
     """
     columns = [USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE]
     columns += [c for c in ("prompt_id", "seed", POLARITY) if c in synthetic.columns]
@@ -84,7 +115,7 @@ def augmented_training_data(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.
         if column in train.columns and _whole_numbers(out[column]):
             out[column] = out[column].astype("Int64")
     empty = [c for c in out.columns if c not in (USER, ITEM, ORIGIN, CONFIDENCE) and _empty(out[c])]
-    return out.drop(columns=empty)
+    return timestamps_as_given(out.drop(columns=empty), timestamp_form)
 
 
 def _whole_numbers(values: pd.Series) -> bool:
@@ -105,7 +136,7 @@ def _empty(values: pd.Series) -> bool:
 def arm_training_data(dataset: Dataset, train: pd.DataFrame, result: AugmentResult) -> pd.DataFrame:
     """One method's arm as Compare trains it: the training split minus the edges the method removed, plus its own
     synthetic rows (negatives kept with ``polarity`` -1). Never several methods mixed: that is no arm at all."""
-    return augmented_training_data(without_removed(dataset, train, result.removed), result.rows)
+    return augmented_training_data(without_removed(dataset, train, result.removed), result.rows, dataset.timestamp_form)
 
 
 def llm_log_jsonl(logs: list[pd.DataFrame]) -> bytes:

@@ -7,7 +7,8 @@ Layout of one run (``<runs dir>/<run id>/``)::
     significance.csv   (when computed) model, variant, slice, metric, k, delta, ci_low, ci_high, p_ttest, p_wilcoxon
     fidelity.csv       (when computed) method, metric, value, range, higher_is_better, error, ...
     selection.csv      (when a model chose on validation; runs saved since it was recorded) model, variant, seed,
-                       setting, value, valid_ndcg@10: what validation chose per fit (a BPR's epoch, a grid's point)
+                       setting, value, valid_ndcg@10, valid_users: what validation chose per fit (a BPR's epoch,
+                       a grid's point) and how many validation users it had (empty in runs saved before 2026-12-07)
     synthetic.parquet  the synthetic rows of every augmenter and seed
     llm_log.jsonl      (when present) one LLM call per line
 
@@ -50,6 +51,7 @@ RESULTS_FILE = "results.csv"
 SPLIT_FILE = "split.parquet"
 RESULT_COLUMNS = ("model", "variant", "seed", "slice", "metric", "k", "value")  # what list, show and compare read
 MANIFEST_FILE = "manifest.json"  # every file's size and checksum, written at save, checked at load
+SELECTION_RECORDED = "selection_recorded"  # config.json: the run kept what validation chose (selection.csv if any)
 DATASETS = ".datasets"  # prepared data by fingerprint (recaug.data.store), hidden from the run list
 OK = "ok"
 LIST_COLUMNS = [
@@ -156,6 +158,7 @@ def save_run(
         "n_synthetic": len(result.synthetic),
         "has_fidelity": fidelity is not None,
         "has_significance": significance is not None,
+        SELECTION_RECORDED: True,  # selection.csv's absence then means nothing was chosen, not an older run
         "manifest": MANIFEST_FILE,  # its absence from a run that names it is damage, not an older version
         **(extra or {}),
     }
@@ -898,7 +901,6 @@ def describe_run(run: Run) -> str:
     """Plain-text summary of a run for ``python -m recaug runs show``: config, before/after table, fidelity."""
     from recaug.analysis.fidelity import fidelity_wide
     from recaug.experiment import compare_table
-    from recaug.experiment.result import chosen_notes
 
     config = run.meta.get("config", {})
     lines = [
@@ -919,9 +921,32 @@ def describe_run(run: Run) -> str:
             lines += ["", "significance:", run.significance.to_string(index=False, float_format="{:.4f}".format)]
         if run.fidelity is not None:
             lines += ["", "fidelity:", fidelity_wide(run.fidelity).to_string(float_format="{:.4f}".format)]
-    if run.chosen is not None and len(run.chosen):
-        lines += ["", "chosen on validation (selection.csv):", *(f"  {line}" for line in chosen_notes(run.chosen))]
+    if notes := run_choice_notes(run):
+        lines += ["", "chosen on validation (selection.csv):", *(f"  {line}" for line in notes)]
     return "\n".join(lines)
+
+
+def run_choice_notes(run: Run) -> list[str]:
+    """What validation chose in a saved run, one line per model as the Compare page says it
+    (:func:`recaug.experiment.result.chosen_notes`), for the Runs page and ``runs show``.
+
+    A run saved before runs kept selection.csv, with a model that chooses on validation, gets one line saying so
+    instead (its choices are unknown, not absent); empty when no model chose anything.
+    """
+    from recaug.experiment.result import chosen_notes
+    from recaug.models import MODELS
+
+    if run.chosen is not None and len(run.chosen):
+        return chosen_notes(run.chosen)
+    models = run.config.models
+    choosing = [m for m in models if m in MODELS and MODELS.get(m).selects_on_validation]
+    if run.meta.get(SELECTION_RECORDED) or not choosing:
+        return []
+    return [
+        f"What validation chose for {', '.join(choosing)} (epochs, grid points) is not recorded for this run: it "
+        "was saved by an earlier version, before runs kept these choices. Open it in the dashboard and run the "
+        "comparison again to record them."
+    ]
 
 
 def run_report(run: Run) -> str:
