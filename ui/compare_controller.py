@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from recaug.core.progress import ProgressFn
-from recaug.core.variants import parse_budget, sweep
+from recaug.core.variants import budget_words, parse_budget, sweep
 from recaug.data.dataset import Dataset
 from recaug.evaluate.catalog import EXPERIMENT_KS
 from recaug.evaluate.design import DEFAULT_PRIMARY
@@ -79,7 +79,7 @@ def budget_text(budget: float | int, sweep_budgets: list[str]) -> str:
     """'budgets 2%, 10%' for a sweep, else '10% of training' or '5,000 rows'."""
     if sweep_budgets:
         return "budgets " + ", ".join(sorted(sweep_budgets, key=parse_budget))
-    return f"{budget:.0%} of training" if isinstance(budget, float) else f"{budget:,} rows"
+    return budget_words(budget)
 
 
 def add_models_and_run(extra: list[str]) -> None:

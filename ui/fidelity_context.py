@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from recaug.augment.options import describe_methods
-from recaug.core.variants import split_variant
+from recaug.core.variants import budget_words, split_variant
 from recaug.experiment import ExperimentConfig
 from recaug.reporting.runs import Run
 from ui.escape import markdown_code, markdown_text
@@ -100,7 +100,7 @@ def describe_context(
     caption = (
         f"This report is about: data **{markdown_text(data_name)}** · split **{markdown_text(columns['split'])}**"
         f" · seed **{markdown_text(settings.get('seed', '?'))}** · methods **{markdown_text(columns['methods'])}**"
-        f" · budget {float(settings.get('budget', 0)):.0%}, target {markdown_text(settings.get('target', '?'))}"
+        f" · budget {budget_words(settings.get('budget', 0.0))}, target {markdown_text(settings.get('target', '?'))}"
         f" · from {source}."
     )
     warnings = []

@@ -23,6 +23,14 @@ def budget_label(budget: float | int) -> str:
     return str(int(budget))
 
 
+def budget_words(budget: float | int) -> str:
+    """``0.1`` → ``10% of training``, ``150`` → ``150 rows``: a budget in a sentence (a share is a float, a count an
+    int, as the config keeps them)."""
+    if isinstance(budget, float):
+        return f"{budget:.0%} of training"
+    return f"{int(budget):,} rows"
+
+
 def parse_budget(text: str) -> float | int:
     """``5%`` or ``0.05`` → 0.05 (a share of the training interactions); ``2000`` → 2000 rows."""
     value = text.strip()
