@@ -85,7 +85,7 @@ def test_the_note_names_the_validation_users_of_the_run() -> None:
     )
     assert result.chosen.groupby("seed")[VALID_USERS].unique().map(list).to_dict() == {0: [40], 1: [38], 2: [41]}
     (note,) = warnings(model_use_notes(result))
-    assert "4 of 6 fits" in note and ": 38-41 validation users could not tell a trained bpr" in note
+    assert "4 of 6 fits" in note and ": its 38-41 validation users could not tell a trained bpr" in note
 
 
 def test_a_saved_run_shows_the_note_in_runs_show_and_when_reopened(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_a_saved_run_shows_the_note_in_runs_show_and_when_reopened(tmp_path: Pat
     )
     (note,) = warnings(model_use_notes(result))
     users = seeds[0][0]
-    assert "4 of 6 fits" in note and f": {users} validation users could not" in note
+    assert "4 of 6 fits" in note and f": its {users} validation users could not" in note
     run = save_run(result, root=tmp_path)
     assert f"  {note}" in describe_run(load_run(run.run_id, root=tmp_path)).splitlines()
     assert note in model_use_notes(run_result(load_run(run.run_id, root=tmp_path)))
@@ -111,4 +111,4 @@ def test_a_saved_run_shows_the_note_in_runs_show_and_when_reopened(tmp_path: Pat
 def test_a_run_saved_before_validation_users_were_recorded_still_gets_the_note() -> None:
     old = bpr_fits(TINY).drop(columns=[VALID_USERS])
     (note,) = warnings(chosen_notes(old))
-    assert ": too few validation users could not tell" in note
+    assert ": validation (its user count was not recorded) could not tell" in note

@@ -243,11 +243,12 @@ def undertrained_note(model: str, rows: pd.DataFrame) -> str | None:
     recorded = rows[VALID_USERS] if VALID_USERS in rows.columns else pd.Series(dtype=float)  # older runs lack it
     users = sorted({int(n) for n in pd.to_numeric(recorded, errors="coerce").dropna()})
     counted = "" if not users else f"{users[0]:,}" if len(users) == 1 else f"{users[0]:,}-{users[-1]:,}"
+    who = f"its {counted} validation users" if counted else "validation (its user count was not recorded)"
     return (
         f"{model}: validation kept a barely trained model in {early} of {len(fits)} fits (epoch {EARLY_EPOCH} or "
-        f"earlier, or a validation NDCG@10 that never rose above its first look): {counted or 'too few'} validation "
-        f"users could not tell a trained {model} from a barely trained one, so this comparison compares near-untrained "
-        "models. Use more data, a larger validation share, or compare with pop/itemknn which need no training."
+        f"earlier, or a validation NDCG@10 that never rose above its first look): {who} could not tell a trained "
+        f"{model} from a barely trained one, so this comparison compares near-untrained models. Use more data, a "
+        "larger validation share, or compare with pop/itemknn which need no training."
     )
 
 
