@@ -59,7 +59,9 @@ def compare_config(
         models=models,
         seeds=[int(aug["seed"]) + offset for offset in range(int(n_seeds))],
         primary=list(primary or DEFAULT_PRIMARY),
-        max_seeds=int(max_seeds),
+        # A limit at or below the seeds asked adds none: the form's caption says "fixed seeds", and the run
+        # refuses a max_seeds below its seeds (ExperimentConfig.check_seeds), so the form passes 0 (off).
+        max_seeds=int(max_seeds) if int(max_seeds) > int(n_seeds) else 0,
         aa_control=bool(aa_control),
     )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
+from recaug.core.errors import RecaugInputError
 from recaug.core.variants import Variant
 from recaug.data.splits import SplitSpec
 from recaug.evaluate.catalog import ALL_METRICS, EXPERIMENT_KS
@@ -52,6 +55,32 @@ class ExperimentConfig:
     def variants(self) -> list[Variant]:
         """The augmented arms, typed (``augmenters`` holds their names, as written to config.json)."""
         return [Variant.parse(name) for name in self.augmenters]
+
+    def check_seeds(self) -> None:
+        """Refuse seeds that do not replicate: each seed is one replicate, the unit of inference, so a repeated seed
+        would count one replicate twice (``0,0,1`` gave a verdict from two); negative seeds cannot seed numpy."""
+        seeds = list(self.seeds)
+        if not seeds:
+            raise RecaugInputError("no seeds to run", fix="give at least one seed, e.g. --seeds 0,1,2 (seeds=3)")
+        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
+        if bad:
+            raise RecaugInputError(
+                f"seeds must be whole numbers 0 or above, got {', '.join(map(repr, bad))}",
+                fix="use seeds like 0,1,2",
+            )
+        repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+        if repeated:
+            raise RecaugInputError(
+                f"seed {', '.join(map(str, repeated))} is given twice: a repeated seed is the same replicate counted "
+                "again, not more evidence",
+                fix="give distinct seeds, e.g. 0,1,2",
+            )
+        if 0 < int(self.max_seeds or 0) < len(seeds):
+            raise RecaugInputError(
+                f"max_seeds {self.max_seeds} is below the {len(seeds)} seeds given: adding seeds until decided "
+                "starts from the given seeds and adds more up to max_seeds",
+                fix=f"use --max-seeds above {len(seeds)} (e.g. {len(seeds) * 3}), or leave it out",
+            )
 
     def split_spec(self) -> SplitSpec:
         """The split definition every seed is built from (raises RecaugInputError for bad parameters)."""

@@ -530,6 +530,7 @@ def run_experiment(
     run elsewhere (``result.fidelity``; :func:`recaug.reporting.runs.record_comparison` uses it, else computes it).
     """
     report = progress or no_progress
+    config.check_seeds()
     check_metrics(config.metrics)
     config = replace(config, primary=resolve_primary(config.primary, config.metrics, config.ks))
     config.split_spec()  # bad protocol parameters fail before any compute
