@@ -112,3 +112,13 @@ def test_a_run_saved_before_validation_users_were_recorded_still_gets_the_note()
     old = bpr_fits(TINY).drop(columns=[VALID_USERS])
     (note,) = warnings(chosen_notes(old))
     assert ": validation (its user count was not recorded) could not tell" in note
+
+
+def test_a_cold_items_split_aimed_elsewhere_says_so() -> None:
+    from recaug.experiment.result import target_note
+
+    aimed = ExperimentConfig(protocol="cold-items", augmenters=["similarity"], target="light-users")
+    assert "aimed at light-users: no synthetic row touches a held-out item" in str(target_note(aimed))
+    assert target_note(replace(aimed, target="cold-items")) is None
+    assert target_note(replace(aimed, protocol="random-811")) is None
+    assert target_note(replace(aimed, augmenters=[])) is None

@@ -252,6 +252,18 @@ def undertrained_note(model: str, rows: pd.DataFrame) -> str | None:
     )
 
 
+def target_note(config: ExperimentConfig) -> str | None:
+    """A cold-items split with the augmentation aimed elsewhere: its rows never reach the held-out items, so the
+    cold-items slice cannot move through them (walk 13: the README's own cold-items command did this)."""
+    if config.protocol != "cold-items" or not config.augmenters or str(config.target) == "cold-items":
+        return None
+    return (
+        f"The cold-items split holds items out of training, but the augmentation was aimed at {config.target}: "
+        "no synthetic row touches a held-out item, so the cold-items slice shows what rows for other items do. To "
+        "augment the cold items themselves, aim at them (CLI --target cold-items; Augment page: target cold items)."
+    )
+
+
 def model_use_notes(result: ExperimentResult) -> list[str]:
     """The sentences every view of a result shows (CLI, Compare, report): which models used what a variant gave
     besides rows (LLM negatives, item start vectors) and which ignored it, how many validation users model
@@ -262,6 +274,7 @@ def model_use_notes(result: ExperimentResult) -> list[str]:
         selection_note(result.selection, result.config.models),
         *chosen_notes(result.chosen),
         item_init_note(list(result.config.augmenters), result.config.models),
+        target_note(result.config),
         *(memorisation_line(result.config.data, kind, result.augment_info) for kind in sorted(backends)),
     )
     return [note for note in notes if note]
