@@ -89,13 +89,18 @@ def duplicate_rule(frame: pd.DataFrame) -> str:
 def prepare(
     interactions: pd.DataFrame, *, rating_threshold: float | None = None, kcore: int = 0, name: str = "data"
 ) -> tuple[pd.DataFrame, PrepareReport]:
-    """Keep rows with rating >= threshold (None keeps all), merge repeated (user, item) pairs into their latest
-    row (:func:`latest_per_pair`), then apply the k-core filter, so it counts distinct items and users.
+    """Merge repeated (user, item) pairs into their latest row (:func:`latest_per_pair`), then keep rows with
+    rating >= threshold (None keeps all), then apply the k-core filter, so it counts distinct items and users. The
+    merge comes first: a pair rated 10 and later re-rated 2 is a 2, not a positive kept from its stale row.
 
     Raises RecaugInputError when nothing is left, saying which setting removed it.
     """
     rows_in = len(interactions)
     frame = interactions
+    unique = latest_per_pair(frame)
+    duplicates = int((~unique).sum())
+    if duplicates:
+        frame = frame[unique]
     below = 0
     if rating_threshold is not None:
         if RATING not in frame.columns:
@@ -115,10 +120,6 @@ def prepare(
             column=RATING,
             fix="lower the rating threshold",
         )
-    unique = latest_per_pair(frame)
-    duplicates = int((~unique).sum())
-    if duplicates:
-        frame = frame[unique]
     before_kcore = len(frame)
     frame = filter_kcore(frame, kcore)
     if frame.empty:
