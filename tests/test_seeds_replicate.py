@@ -3,6 +3,8 @@ refused before any compute (walk 13: ``--seeds 0,0,1`` ran and gave a verdict fr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from recaug.core.errors import RecaugInputError
@@ -31,3 +33,12 @@ def test_seeds_that_do_not_replicate_are_refused_before_any_fit(seeds: list[int]
 def test_distinct_seeds_and_a_limit_above_them_pass() -> None:
     ExperimentConfig(seeds=[0, 1, 2], max_seeds=3).check_seeds()
     ExperimentConfig(seeds=[4, 1, 2], max_seeds=9).check_seeds()
+
+
+def test_unknown_target_ids_are_refused_before_any_fit() -> None:
+    data = Dataset.from_frames(planted_interactions(n_users=30), name="planted")
+    config = ExperimentConfig(augmenters=["random"], models=["pop"], target=["u1", "u2", "nobody"])
+    with pytest.raises(RecaugInputError, match="1 of the 3 target user ids are not in the data: nobody"):
+        run_experiment(data, config)
+    with pytest.raises(RecaugInputError, match="unknown target 'heavy-users'"):
+        run_experiment(data, replace(config, target="heavy-users"))

@@ -122,3 +122,17 @@ def test_a_cold_items_split_aimed_elsewhere_says_so() -> None:
     assert target_note(replace(aimed, target="cold-items")) is None
     assert target_note(replace(aimed, protocol="random-811")) is None
     assert target_note(replace(aimed, augmenters=[])) is None
+
+
+def test_users_given_more_synthetic_rows_than_real_ones_are_named() -> None:
+    """Three listed users and a 10% budget: each gets far more rows than their history, and a note says so."""
+    from recaug.experiment.result import dose_notes
+
+    data = Dataset.from_frames(planted_interactions(n_users=60), name="planted")
+    listed = ["u0", "u1", "u2"]
+    config = ExperimentConfig(augmenters=["random"], budget=60, target=listed, models=["pop"], seeds=[0])
+    (note,) = dose_notes(run_experiment(data, config))
+    assert note.startswith("random gave 3 of the 3 users it touched more synthetic rows than their real")
+    assert "median 20 synthetic" in note and "--max-per-user" in note
+    spread = replace(config, target="all", budget=30)  # half a row per user: nobody becomes mostly synthetic
+    assert dose_notes(run_experiment(data, spread)) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import TrainingData
@@ -23,6 +24,22 @@ class Target:
     users: np.ndarray
     items: np.ndarray
     description: str
+
+
+def check_target(target: str | list[str] | None, user_ids: pd.Index) -> None:
+    """Refuse an unknown target name, or listed user ids the data does not have, before any compute (a list was
+    only checked inside the first seed's augmentation)."""
+    if target is None or (isinstance(target, str) and target in TARGETS):
+        return
+    if isinstance(target, str):
+        raise RecaugInputError(f"unknown target '{target}'", fix=f"choose one of {', '.join(TARGETS)} or a list of ids")
+    missing = [str(u) for u, at in zip(target, user_ids.get_indexer([str(u) for u in target]), strict=True) if at < 0]
+    if missing:
+        raise RecaugInputError(
+            f"{len(missing)} of the {len(target)} target user ids are not in the data: {', '.join(missing[:5])}"
+            + (" ..." if len(missing) > 5 else ""),
+            fix="list users that appear in the interactions (ids as written in the file)",
+        )
 
 
 def resolve_target(

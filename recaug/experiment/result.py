@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from recaug.data.schema import POLARITY, USER
 from recaug.data.splits import Split
 from recaug.evaluate.protocol import SELECTION_CELLS, UserMetrics
 from recaug.evaluate.sequential import Stopping
@@ -264,6 +265,36 @@ def target_note(config: ExperimentConfig) -> str | None:
     )
 
 
+# A method whose rows outnumber the real training rows of most users it touched turns those users into mostly
+# synthetic ones: README's light-user results (each light user given more rows than their history) were all harm.
+DOSE_SHARE = 0.5
+
+
+def dose_notes(result: ExperimentResult) -> list[str]:
+    """Per variant, on the first seed: when most users it touched got more synthetic rows than they have real
+    training rows, one line saying how many and how much (walk 13: 3 listed users got ~980 rows each, unsaid)."""
+    if not result.splits or result.synthetic.empty or "origin" not in result.synthetic:
+        return []
+    seed = min(result.splits)
+    real = result.splits[seed].train[USER].astype(str).value_counts()
+    rows = result.synthetic[result.synthetic["seed"] == seed] if "seed" in result.synthetic else result.synthetic
+    if POLARITY in rows:
+        rows = rows[rows[POLARITY] != -1]  # negatives are not rows a user "has"
+    notes = []
+    for origin, made in rows.groupby("origin", sort=False):
+        given = made[USER].astype(str).value_counts()
+        own = real.reindex(given.index).fillna(0)
+        over = int((given > own).sum())
+        if over and over > DOSE_SHARE * len(given):
+            notes.append(
+                f"{origin} gave {over:,} of the {len(given):,} users it touched more synthetic rows than their real "
+                f"training rows (median {given.median():.0f} synthetic vs {own.median():.0f} real, seed {seed}): "
+                "those users are mostly synthetic now. A per-user cap (max_per_user; CLI --max-per-user) or a "
+                "smaller budget limits it."
+            )
+    return notes
+
+
 def model_use_notes(result: ExperimentResult) -> list[str]:
     """The sentences every view of a result shows (CLI, Compare, report): which models used what a variant gave
     besides rows (LLM negatives, item start vectors) and which ignored it, how many validation users model
@@ -275,6 +306,7 @@ def model_use_notes(result: ExperimentResult) -> list[str]:
         *chosen_notes(result.chosen),
         item_init_note(list(result.config.augmenters), result.config.models),
         target_note(result.config),
+        *dose_notes(result),
         *(memorisation_line(result.config.data, kind, result.augment_info) for kind in sorted(backends)),
     )
     return [note for note in notes if note]

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from recaug.augment import create_augmenter
 from recaug.augment.base import AugmentResult
+from recaug.augment.targets import check_target
 from recaug.core.errors import RecaugInputError
 from recaug.core.progress import Cancelled, ProgressFn, labelled, no_progress, sub_progress
 from recaug.core.variants import Variant
@@ -531,6 +532,7 @@ def run_experiment(
     """
     report = progress or no_progress
     config.check_seeds()
+    check_target(config.target, dataset.user_ids)
     check_metrics(config.metrics)
     config = replace(config, primary=resolve_primary(config.primary, config.metrics, config.ks))
     config.split_spec()  # bad protocol parameters fail before any compute

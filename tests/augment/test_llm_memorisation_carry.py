@@ -36,8 +36,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def notes(data: str, infos: list[dict]) -> list[str]:
     """What a comparison of ``data`` with these augmenter infos says (CLI, Compare page and report)."""
     result = SimpleNamespace(
-        config=SimpleNamespace(data=data, models=["bpr"], augmenters=["llm-interactions"]),
+        config=SimpleNamespace(
+            data=data, models=["bpr"], augmenters=["llm-interactions"], protocol="random-811", target="light-users"
+        ),
         synthetic=pd.DataFrame(),
+        splits={},  # no split kept: no note on how many rows users got
         augment_info=infos,
         selection={},  # every validation user ranked: no sampling note
         chosen=chosen_table([]),  # nothing chosen on validation: no chosen notes
