@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from recaug.analysis.fidelity import fidelity_report, fidelity_wide, metric_label, metric_names
+from recaug.augment.llm.llm_common import skipped_variants
 from recaug.reporting.export import to_csv_bytes
 from recaug.reporting.figures import fidelity_histograms
 from ui.cached import cached_value
@@ -47,6 +48,12 @@ def with_context(table: pd.DataFrame, context: dict[str, object]) -> pd.DataFram
     return labelled.assign(**{name: [value] * len(table) for name, value in context.items()})
 
 
+def why_no_rows(name: str, info: dict[str, object]) -> str:
+    """' (skill check failed)' when the LLM skill check stopped method ``name``, else what stopped it, or ''."""
+    why = skipped_variants([{**info, "augmenter": name}]).get(name, "")
+    return " (skill check failed)" if "failed" in why else " (its skill could not be measured)" if why else ""
+
+
 page_setup("Fidelity")
 st.title("Fidelity: real vs synthetic")
 dataset = current_dataset()
@@ -65,6 +72,12 @@ if rowless := [name for name, r in results.items() if r.item_init is not None]:
     st.info(
         f"{', '.join(rowless)} adds no rows (it gives item start vectors for BPR/LightGCN), so it has no column "
         "here; Compare measures what it changes.",
+        icon=":material/info:",
+    )
+if empty := [name for name, r in results.items() if r.item_init is None and r.rows.empty]:
+    # Listed as run but no column in the table: say why, once (a stopped LLM arm read as a missing column).
+    st.info(
+        " ".join(f"{name} made no rows{why_no_rows(name, results[name].info)}: nothing to measure." for name in empty),
         icon=":material/info:",
     )
 logs = {name: r.log for name, r in results.items() if isinstance(r.log, pd.DataFrame) and not r.log.empty}

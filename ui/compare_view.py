@@ -22,10 +22,12 @@ from recaug.evaluate.significance import (
     REPLICATE_NOTES,
     complete,
     delta_text,
+    skipped_arms,
     verdict_words,
+    without_skipped,
 )
 from recaug.experiment import compare_table
-from recaug.reporting.labels import COST_LABELS, PERCENT_COLUMNS
+from recaug.reporting.labels import PERCENT_COLUMNS, column_label
 from recaug.reporting.labels import percent as _percent
 from ui.tables import MISSING, as_text, right_aligned
 
@@ -159,8 +161,9 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_table(table: pd.DataFrame, key: str = "compare_table") -> None:
-    """Before/after table: Δ coloured by the verdict in the metric's own direction, unclear rows grey."""
-    table = table.reset_index(drop=True)
+    """Before/after table: Δ coloured by the verdict in the metric's own direction, unclear rows grey. An arm that
+    made no row is left out (the verdict says it once)."""
+    table = without_skipped(table).reset_index(drop=True)
     words = table["verdict"].fillna(NO_VERDICT).to_numpy()
     shown = display_frame(table)
 
@@ -217,6 +220,12 @@ def never_ranked_note(table: pd.DataFrame, slice_name: str) -> str | None:
             "that draws items from the whole catalogue (`random`, for one) by chance, one that reads their text "
             "(similarity, the LLM methods) by design. Choose slice `all` above for the verdict on every test user."
         )
+        if scored := [m for m in dict.fromkeys(table["model"]) if m not in never_ranked(table, arm="baseline")]:
+            note += (
+                f" {', '.join(scored)} scored above 0 here without augmentation all the same, but not from knowing "
+                "these items: a model like BPR starts every item with random factors, and one nobody trained on is "
+                "only ever pushed down as a sampled negative, so a few still land in top lists by chance."
+            )
     return note
 
 
@@ -266,8 +275,9 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
         return
     n_seeds = int(primary["n_seeds"].max())
     labels = ", ".join(dict.fromkeys(f"{m.upper()}@{k}" for m, k in zip(primary["metric"], primary["k"], strict=True)))
+    skipped = skipped_arms(table)  # the baseline against itself in every row: said once, after the arms that ran
     lines = []
-    for variant in ordered_variants(primary["variant"]):
+    for variant in [v for v in ordered_variants(primary["variant"]) if v not in skipped]:
         part = primary[primary["variant"] == variant]
         words = []
         for row in part.to_dict("records"):
@@ -278,6 +288,7 @@ def verdict(table: pd.DataFrame, slice_name: str, stopping: str = "") -> None:
             power = short_power(row) if row["verdict"] not in DIRECTIONS else ""
             words.append(f"{row['model']} {row['metric']}@{row['k']}: {what}" + (f", {power}" if power else ""))
         lines.append(f"- **{variant}** — " + "; ".join(words) + ".")
+    lines += [f"- **{variant}**: {line.removeprefix(f'{variant}: ')}." for variant, line in skipped.items()]
     if n_seeds < MIN_SEEDS:
         plural = "s" if n_seeds != 1 else ""
         caveat = f"With {n_seeds} seed{plural} these are deltas only: a verdict needs ≥ {MIN_SEEDS} seeds."
@@ -323,6 +334,9 @@ def _count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+SKILL_BESIDE = {"llm_calls": "skill_check_calls", "llm_tokens_in": "skill_check_tokens_in"}
+
+
 def cost_view(cost: pd.DataFrame) -> None:
     """The price of each method next to its verdict: rows, seconds, extra training time, LLM usage."""
     st.markdown(
@@ -331,13 +345,24 @@ def cost_view(cost: pd.DataFrame) -> None:
     )
     if "virtual_users" in cost and not cost["virtual_users"].fillna(0).any():  # no method made virtual users
         cost = cost.drop(columns="virtual_users")
-    shown = cost.dropna(axis=1, how="all").rename(columns=COST_LABELS)
+    cost = cost.dropna(axis=1, how="all").reset_index(drop=True)
+    labels = {column: column_label(column) for column in cost.columns}
+    shown = cost.rename(columns=labels)
     formats = {
         label: _percent if column in PERCENT_COLUMNS else _seconds if "seconds" in column else _count
-        for column, label in COST_LABELS.items()
-        if label in shown.columns and column != "variant"
+        for column, label in labels.items()
+        if column != "variant" and pd.api.types.is_numeric_dtype(cost[column])
     }
     text = as_text(shown, formats)
+    # The skill check's calls sit in the last columns, off the first screen: an arm it stopped read "LLM calls 0"
+    # beside a check that cost 77 calls a seed. Its count goes beside the augmentation's.
+    for column, skill in SKILL_BESIDE.items():
+        if column in cost and skill in cost:
+            extra = pd.to_numeric(cost[skill], errors="coerce").fillna(0)
+            text[labels[column]] = [
+                f"{cell} (+{n:,.0f} skill check)" if n > 0 and cell != MISSING else cell
+                for cell, n in zip(text[labels[column]], extra, strict=True)
+            ]
     for column in text.columns.difference(list(formats)):  # any other column (e.g. added later): text, never "None"
         text[column] = [MISSING if pd.isna(v) else str(v) for v in text[column]]
     st.dataframe(

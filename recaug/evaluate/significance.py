@@ -40,7 +40,7 @@ the table is identical run to run.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -456,6 +456,30 @@ def significance_table(result: Any, *, alpha: float = ALPHA) -> pd.DataFrame:
     return table
 
 
+def skipped_arms(table: pd.DataFrame | None) -> dict[str, str]:
+    """``{variant: line}`` for the arms that made no row (every row's verdict is ``skipped: ...``), each line saying
+    so once, e.g. "llm-cold-items: no rows — the LLM failed its skill check; nothing to compare". Their rows compare
+    the baseline with itself: views show this line instead of one per model, metric and slice (walk 13 found 1,428
+    of a report's 2,616 table rows saying it). significance.csv keeps the rows."""
+    if table is None or table.empty or "verdict" not in table.columns:
+        return {}
+    words = table["verdict"].astype(str)
+    skipped = words.str.startswith(SKIPPED).groupby(table["variant"], sort=False).all()
+    out = {}
+    for variant in skipped.index[skipped.to_numpy()]:
+        word = words[table["variant"] == variant].iloc[0]
+        why = word.removeprefix(SKIPPED).strip().split(", so it made")[0].replace("the skill check", "its skill check")
+        out[str(variant)] = f"{variant}: no rows — {why}; nothing to compare"
+    return out
+
+
+def without_skipped(table: pd.DataFrame, skipped: Iterable[str] | None = None) -> pd.DataFrame:
+    """``table`` less the rows of the arms that made no row: ``skipped`` (names; any frame with ``variant``, e.g.
+    results), or by default those of :func:`skipped_arms` of ``table`` (a significance table)."""
+    names = list(skipped_arms(table) if skipped is None else skipped)
+    return table[~table["variant"].isin(names)] if names else table
+
+
 def primary_first(table: pd.DataFrame) -> pd.DataFrame:
     """The rows with the primary family first (in their order), then the rest; a stable reordering."""
     if "primary" not in table.columns:
@@ -567,10 +591,12 @@ def verdict_summary(table: pd.DataFrame, *, stopping: str = "", protocol: str = 
     ``protocol`` (the split's name) heads it, since every number is read with its protocol, seeds and users.
     """
     table = complete(table)
+    skipped = skipped_arms(table)  # one line each, not one per row
+    table = without_skipped(table, skipped)
     primary = table[table["primary"] & (table["variant"] != AA_CONTROL)]
     control = table[table["primary"] & (table["variant"] == AA_CONTROL)]
     if primary.empty and control.empty:
-        return "no primary rows (nothing to compare)"
+        return "\n".join(["no primary rows (nothing to compare)", *(f"  {line}" for line in skipped.values())])
     seeds = int(table["n_seeds"].max()) if table["n_seeds"].notna().any() else 0
     split = f"{protocol} split, " if protocol else ""
     lines = [
@@ -587,6 +613,7 @@ def verdict_summary(table: pd.DataFrame, *, stopping: str = "", protocol: str = 
         power = row_power_sentence(row)
         if power:
             lines.append(f"  {'':<14} {power}")
+    lines.extend(f"  {line}" for line in skipped.values())
     if stopping:
         lines.append(f"  seeds: {stopping}")
     if seeds < MIN_SEEDS:

@@ -20,7 +20,7 @@ from recaug.analysis.fidelity import REAL_METHOD, FidelityInputs, log2_bin_edges
 from recaug.core.variants import SEPARATOR, ordered_variants, split_variant
 from recaug.data.dataset import Dataset
 from recaug.data.schema import ORIGIN, USER
-from recaug.evaluate.significance import AA_CONTROL, EXPLORATORY, complete
+from recaug.evaluate.significance import AA_CONTROL, EXPLORATORY, complete, without_skipped
 
 PALETTE = {"baseline": "#94a3b8", "real": "#2563eb", "synthetic": "#f97316", "virtual": "#a855f7"}
 # The Embeddings page's groups keep the colours of what they are: real users blue, users with synthetic rows
@@ -259,7 +259,8 @@ def delta_bars(significance: pd.DataFrame, metric: str, k: int, *, slice_name: s
     then arm), so six arms are told apart by position and name, not by a legend of hatch patterns in one colour.
     Hover: Δ, interval, seed noise, detectable change, seeds, users and the verdict.
     """
-    rows = _sig_rows(complete(significance), metric, k, slice_name)
+    # An arm that made no row is no bar at 0: its verdict lines say it was skipped.
+    rows = _sig_rows(without_skipped(complete(significance)), metric, k, slice_name)
     models = list(dict.fromkeys(rows["model"]))
     variants = ordered_variants(rows["variant"])
     fig = go.Figure()

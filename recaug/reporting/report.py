@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +33,10 @@ from recaug.evaluate.significance import (
     complete,
     metric_label,
     primary_first,
+    skipped_arms,
     verdict_sentence,
     weak_baseline_warning,
+    without_skipped,
 )
 from recaug.experiment import ExperimentResult, compare_table
 from recaug.experiment.cost import cost_table
@@ -81,7 +84,11 @@ def _table(
     shown = readable_table(frame, *extra)
     names = [None if name is None else column_label(str(name), *extra) for name in shown.index.names]
     shown.index = shown.index.set_names(names)
-    return shown.to_html(index=index, escape=True, border=0, na_rep="–", float_format=lambda v: floatfmt.format(v))
+    page = shown.to_html(index=index, escape=True, border=0, na_rep="–", float_format=lambda v: floatfmt.format(v))
+    return _BETWEEN_TAGS.sub("><", page)  # pandas indents every cell on its own line: a third of a table's bytes
+
+
+_BETWEEN_TAGS = re.compile(r">\s+<")
 
 
 def _short_table(key: pd.DataFrame) -> pd.DataFrame:
@@ -147,15 +154,25 @@ def _verdict_section(result: ExperimentResult, significance: pd.DataFrame | None
     table = compare_table(result.results)
     if table.empty or significance is None or significance.empty:
         return [*parts, "<p>No augmented variant was compared.</p>"]
+    # An arm that made no row says so once; its rows (the baseline against itself) are left out of every table.
     significance = complete(significance)
+    skipped = skipped_arms(significance)
+    left_out = int(significance["variant"].isin(list(skipped)).sum())
+    significance = without_skipped(significance, skipped)
+    table = without_skipped(table, skipped)
     key = _key_rows(significance)
     parts.append(f"<p><b>{html.escape(_question_text(result))}</b></p>")
     fragile = weak_baseline_warning(result.results)
     if fragile:
         parts.append(f"<p class='error'>{html.escape(fragile)}</p>")
-    parts.append(
-        "<ul>" + "".join(f"<li>{html.escape(verdict_sentence(row))}</li>" for _, row in key.iterrows()) + "</ul>"
-    )
+    sentences = [verdict_sentence(row) for _, row in key.iterrows()] + list(skipped.values())
+    parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in sentences) + "</ul>")
+    if skipped:
+        parts.append(
+            f"<p class='note'>{html.escape(', '.join(skipped))} made no rows, so the tables and chart below leave out "
+            f"their {left_out:,} significance rows (each the baseline against itself); significance.csv and "
+            "results.csv keep them.</p>"
+        )
     if result.stopping is not None:
         parts.append(f"<p class='note'>Seeds: {html.escape(result.stopping.sentence())}.</p>")
     parts.append(
