@@ -6,12 +6,10 @@ import time
 
 import streamlit as st
 
-from recaug.analysis.whatif import new_item_whatif, side_by_side
+from recaug.analysis.whatif import column_label, new_item_form, new_item_whatif, side_by_side
 from recaug.augment.item_text import catalog_has_text
-from recaug.data.readers import descriptive_columns
-from recaug.data.schema import ITEM
 from ui.errors import friendly_errors
-from ui.escape import markdown_prose, markdown_text
+from ui.escape import markdown_code, markdown_prose, markdown_text
 from ui.page import page_setup
 from ui.progress import streamlit_progress
 from ui.session import current_dataset
@@ -23,6 +21,7 @@ from ui.whatif_controller import (
     llm_judge,
     new_item_chart,
     new_user_answer,
+    new_user_caveats,
 )
 
 # Readable headers with help for the answer's columns (the frames keep their ids for notebooks and CSVs).
@@ -83,20 +82,33 @@ def place_new_item() -> None:
         "items (the reasons), which users would get it in their top-K from the **content model alone** "
         "(before augmentation), and which users **similarity cold-item expansion** would give it (after)."
     )
-    title = st.text_input("Title", placeholder="Space Rescue (1997)", key="whatif_title")
-    description = st.text_area(
-        "Description",
-        placeholder=index.example_text(),
-        key="whatif_text",
-        help="Write it like the catalog's own texts (shown as the placeholder) for the best match.",
+    # One input per meaning, named as the catalog names it: its description (or overview…) column IS the
+    # description, so the page never shows two "Description" boxes (walk 13); the other worded columns follow.
+    form = new_item_form(index.train.items, example_row=index.example_row)
+    title = st.text_input(
+        column_label(form.title),
+        placeholder=form.examples.get(form.title) or "Space Rescue (1997)",
+        key="whatif_title",
+        help=f"The catalog's {markdown_code(form.title)} column for the new item."
+        if form.in_catalog(form.title)
+        else None,
     )
-    # The catalog's own descriptive columns (e.g. genres), so the new item's text is written like the others.
-    extra = descriptive_columns(dataset.items, [ITEM, "title", "text"])[:3]
+    description = st.text_area(
+        column_label(form.description),
+        placeholder=form.examples.get(form.description) or index.example_text(),
+        key="whatif_text",
+        help=f"The catalog's {markdown_code(form.description)} column for the new item; the placeholder is its "
+        "most popular item's, so write it in that style for the best match."
+        if form.in_catalog(form.description)
+        else "Write it like the catalog's own texts (shown as the placeholder) for the best match.",
+    )
     fields = {}
-    for column, box in zip(extra, st.columns(len(extra)) if extra else [], strict=True):
-        example = str(dataset.items[column].dropna().astype(str).iloc[0]) if dataset.items[column].notna().any() else ""
-        label = str(column).replace("_", " ").capitalize()  # "genres" -> "Genres", as the other fields
-        fields[column] = box.text_input(label, placeholder=example, key=f"whatif_field_{column}")
+    for column, box in zip(form.fields, st.columns(len(form.fields)) if form.fields else [], strict=True):
+        fields[column] = box.text_input(
+            column_label(column), placeholder=form.examples.get(column, ""), key=f"whatif_field_{column}"
+        )
+    if form.in_catalog(form.title):  # the catalog's texts carry that column too: so does the new item's
+        fields[form.title] = title
     k = st.slider("Top-K", 5, 50, 10, key="whatif_k")
     ask_llm = st.checkbox(
         "Also ask the LLM which of these users would like it (llm-cold-items)",
@@ -116,6 +128,7 @@ def place_new_item() -> None:
             min_similarity=float(similarity_params.get("min_similarity", 0.0)),
             embedding_map=space,
             fields=fields,
+            description_column=form.description,
         )
         summary = answer.summary
         cols = st.columns(3)
@@ -129,6 +142,8 @@ def place_new_item() -> None:
             f":gray[similarity {closest['similarity']:.2f}]",
             help=f"Item {markdown_prose(closest['item_id'])}; the table below lists the nearest items and why.",
         )
+        # The text that was embedded, so it is plain which inputs made it (and in what order).
+        st.caption(f"Placed as: {markdown_text(answer.text, 600)}")
         if summary.get("warning"):
             st.warning(summary["warning"])
         left, right = st.columns(2)
@@ -202,6 +217,8 @@ with new_user, friendly_errors("recommend for the new user"):
                 st.markdown("Top-K for this user from each trained model, baseline next to augmented:")
                 table = side_by_side(answer.recommendations)
                 st.dataframe(table, hide_index=True, width="stretch", key="whatif_user_table")
+                for note in new_user_caveats(result):  # the comparison's own note, for the models used here
+                    st.warning(markdown_prose(note), icon=":material/model_training:")
             for row in answer.skipped.itertuples(index=False):
                 st.info(
                     f"**{markdown_prose(row.model)} · {markdown_prose(row.variant)}** is not shown: "

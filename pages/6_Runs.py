@@ -31,6 +31,7 @@ from ui.mlflow_button import mlflow_section
 from ui.page import page_setup
 from ui.reopen import reopen_run
 from ui.selection_view import chosen_download, info_notes
+from ui.state import RUN_PARAM
 
 page_setup("Runs")
 st.title("Saved runs")
@@ -65,7 +66,19 @@ def _label(run_id: str) -> str:
     return f"{run_id} · {labels[run_id]}" if labels.get(run_id) else run_id
 
 
-chosen = st.selectbox("Inspect a run", ids, key="runs_pick", format_func=_label)
+# The run the URL names (?run=, the session's last run: ui.session.sync_url) opens first, not the newest (which may be
+# someone else's); an id not among the openable runs says so and the newest opens.
+named = st.query_params.get(RUN_PARAM)
+if named and named not in ids:
+    st.info(
+        f"The link names run {markdown_code(named)}, which "
+        + ("cannot be opened (see above)" if named in labels else "is not among the saved runs")
+        + "; showing the newest run instead.",
+        icon=":material/link_off:",
+    )
+chosen = st.selectbox(
+    "Inspect a run", ids, index=ids.index(named) if named in ids else 0, key="runs_pick", format_func=_label
+)
 with friendly_errors(f"open run {markdown_code(chosen)}"):
     run = load_run(chosen)
     config = run.config

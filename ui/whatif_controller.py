@@ -8,7 +8,13 @@ from typing import Any
 import plotly.graph_objects as go
 
 from recaug.analysis.explorer import EmbeddingMap, embedding_points, item_vectors
-from recaug.analysis.whatif import ContentIndex, NewUserAnswer, build_content_index, new_user_recommendations
+from recaug.analysis.whatif import (
+    ContentIndex,
+    NewUserAnswer,
+    build_content_index,
+    new_user_recommendations,
+    undertrained_notes,
+)
 from recaug.augment import create_augmenter
 from recaug.data.dataset import Dataset
 from recaug.data.splits import Split
@@ -59,11 +65,22 @@ def new_user_answer(
     without it such a model had nothing to go on. The split is the one those models were trained on when the
     comparison carries it (``split`` from the page otherwise: the same data, protocol and seed).
     """
-    first_seed = min(key[2] for key in result.models)
+    first_seed = _first_seed(result)
     models = {key: model for key, model in result.models.items() if key[2] == first_seed}
     trained_on = result.splits.get(first_seed, split)
     train = cached_value(f"whatiftrain:{_split_key(dataset, trained_on)}", lambda: dataset.matrix(trained_on.train))
     return new_user_recommendations(models, dataset, liked, k=k, train=train)
+
+
+def _first_seed(result: ExperimentResult) -> int:
+    """The seed whose fitted models answer the new user (the first one kept)."""
+    return min(key[2] for key in result.models)
+
+
+def new_user_caveats(result: ExperimentResult) -> list[str]:
+    """The comparison's note for each model that answers the new user and that validation kept barely trained."""
+    first_seed = _first_seed(result)
+    return undertrained_notes(result.chosen, [key for key in result.models if key[2] == first_seed])
 
 
 def llm_judge(dataset: Dataset, split: Split, params: dict[str, Any]) -> Any:

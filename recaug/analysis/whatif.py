@@ -15,7 +15,7 @@ milliseconds plus one sentence encoding.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +29,10 @@ from recaug.augment.targets import resolve_target
 from recaug.augment.text.similarity import history_profiles
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset, TrainingData
-from recaug.data.readers import describe_item
-from recaug.data.schema import CONFIDENCE, ITEM, USER
+from recaug.data.readers import describe_item, descriptive_columns
+from recaug.data.schema import ALIASES, CONFIDENCE, ITEM, USER, normalise_name
 from recaug.evaluate.metrics import rank_top_k
+from recaug.experiment.result import undertrained_note
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import encoder_for
 
@@ -69,10 +70,14 @@ class ContentIndex:
     def max_k(self) -> int:
         return self.top_scores.shape[1]
 
+    @property
+    def example_row(self) -> int:
+        """The row of the catalog's most popular training item: the example of its style."""
+        return int(np.argmax(self.train.item_popularity()))
+
     def example_text(self) -> str:
         """One catalog text, to show users the style their description should follow."""
-        texts = self.train.items["text"].astype(str)
-        return texts.iloc[int(np.argmax(self.train.item_popularity()))]
+        return str(self.train.items["text"].astype(str).iloc[self.example_row])
 
 
 def build_content_index(
@@ -130,6 +135,67 @@ class NewItemWhatIf:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+DESCRIPTION = "description"  # where the catalog has no prose column, the new item's description is written last
+MAX_FIELDS = 3  # the catalog's other worded columns the form asks for (genres, category…)
+
+
+def column_label(column: str) -> str:
+    """A column's name as the form labels it ("product_name" -> "Product name"), as the item texts label it."""
+    return str(column).replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class NewItemForm:
+    """The New item inputs, one per meaning, each named as the catalog names it.
+
+    ``title``: a kept column that names items (e.g. ``name`` beside the mapped title), else ``"title"``;
+    ``description``: the catalog's prose column (``description``, ``overview``…: written unlabelled, see
+    :func:`~recaug.data.readers.describe_item`), else :data:`DESCRIPTION`; ``fields``: its other worded columns.
+    ``examples``: column -> the most popular item's value (the catalog's own style), ``""`` where it has none.
+    """
+
+    title: str
+    description: str
+    fields: list[str]
+    examples: dict[str, str]
+    catalog_columns: list[str]  # the columns above that the catalog has
+
+    def in_catalog(self, column: str) -> bool:
+        """Whether ``column`` is one of the catalog's (its value then goes into the item's text under that name)."""
+        return column in self.catalog_columns
+
+
+def _writes_unlabelled(column: str) -> bool:
+    """Whether item texts carry ``column`` as prose with no "Label:" (describe_item's own rule, asked of it)."""
+    return describe_item("", {column: "x"}) == "x"
+
+
+def new_item_form(items: pd.DataFrame, *, example_row: int = 0) -> NewItemForm:
+    """The New item form for a catalog (``items``: the items table; ``example_row``: the row whose values are the
+    examples). One input per meaning: the title field is the catalog's title-like column, the description field its
+    prose column, so the page never asks for the same thing twice."""
+    worded = descriptive_columns(items, [ITEM, "title", "text"])
+    titles = [c for c in worded if normalise_name(c) in ALIASES["title"]]
+    prose = [c for c in worded if c not in titles and _writes_unlabelled(c)]
+    title, description = (titles or ["title"])[0], (prose or [DESCRIPTION])[0]
+    fields = [c for c in worded if c not in (title, description)][:MAX_FIELDS]
+    catalog = [c for c in (title, description, *fields) if c in worded]
+    examples = {}
+    for column in catalog:
+        values = items[column]
+        value = values.iloc[example_row] if 0 <= example_row < len(values) else None
+        if pd.isna(value) or not str(value).strip():  # the example item lacks it: the first item that has it
+            value = next(iter(values.dropna().astype(str)), "")
+        examples[column] = str(value)
+    return NewItemForm(title, description, fields, examples, catalog)
+
+
+def _catalog_order(items: pd.DataFrame, values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` in the catalog's column order (its texts are written in that order); others last, as given."""
+    position = {str(column): i for i, column in enumerate(items.columns)}
+    return dict(sorted(values.items(), key=lambda pair: position.get(pair[0], len(position))))
+
+
 def _closest_in_history(index: ContentIndex, users: np.ndarray, item_sims: np.ndarray) -> list[str]:
     """For each user, the training item most similar to the new item: why it reaches them."""
     matrix, titles = index.train.matrix, index.train.items["title"].astype(str).to_numpy()
@@ -156,6 +222,7 @@ def new_item_whatif(
     cold_quantile: float = 0.25,
     embedding_map: EmbeddingMap | None = None,
     fields: Mapping[str, str] | None = None,
+    description_column: str = DESCRIPTION,
 ) -> NewItemWhatIf:
     """Who would see a new item, before augmentation (content model) and after similarity cold-item expansion.
 
@@ -163,7 +230,8 @@ def new_item_whatif(
     ``target="cold-items"``: a user receives the item when, among that user's unseen cold items (the new
     item included) ranked by similarity, its rank-by-rank round-robin position falls within the budget.
     ``embedding_map`` places the item in the explorer's space (exactly for text PCA, else by neighbours).
-    ``fields`` are the catalog's descriptive columns for the new item (e.g. ``{"genres": "Drama|War"}``).
+    ``fields`` are the catalog's descriptive columns for the new item (e.g. ``{"genres": "Drama|War"}``);
+    ``description`` is written as the catalog's ``description_column`` (:class:`NewItemForm`), in its place.
     Raises RecaugInputError for an empty title or k outside 1..index.max_k.
     """
     if not str(title).strip():
@@ -171,8 +239,9 @@ def new_item_whatif(
     if not 1 <= k <= index.max_k:
         raise RecaugInputError(f"k must be between 1 and {index.max_k}, got {k}")
     train = index.train
-    # Written like the catalog's own items (title, then labelled descriptive columns, then the description).
-    text = describe_item(title, {**(fields or {}), "description": description})
+    # Written like the catalog's own items: the title, then its columns in the catalog's order (the description in
+    # its column's place, or last where the catalog has none).
+    text = describe_item(title, _catalog_order(train.items, {**(fields or {}), description_column: description}))
     vector = _normalise(encode_texts([text], model=index.encoder))[0]
     item_sims = index.item_vectors @ vector
     titles = train.items["title"].astype(str).to_numpy()
@@ -555,6 +624,17 @@ def new_user_recommendations(
     columns = ["model", "variant", "rank", ITEM, "title", "score", "how"]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     return NewUserAnswer(table, pd.DataFrame(skipped, columns=["model", "variant", "reason"]))
+
+
+def undertrained_notes(chosen: pd.DataFrame, fits: Iterable[tuple[Any, Any, Any]]) -> list[str]:
+    """The comparison's "barely trained" note (:func:`~recaug.experiment.result.undertrained_note`) for each model
+    among ``fits`` (the ``(model, variant, seed)`` keys of the fitted models that answer), counting those fits only;
+    ``chosen``: the result's chosen table. Empty where they trained, or where nothing was chosen on validation."""
+    wanted = {(str(model), str(variant), int(seed)) for model, variant, seed in fits}
+    cells = zip(chosen["model"], chosen["variant"], chosen["seed"], strict=True)
+    used = chosen[np.array([(str(model), str(variant), int(seed)) in wanted for model, variant, seed in cells], bool)]
+    notes = (undertrained_note(str(model), rows) for model, rows in used.groupby("model", sort=False))
+    return [note for note in notes if note]
 
 
 def side_by_side(recommendations: pd.DataFrame) -> pd.DataFrame:
