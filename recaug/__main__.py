@@ -43,9 +43,83 @@ def _key_values(text: str) -> dict[str, int | float | str]:
     return out
 
 
+def _item_columns(text: str) -> dict[str, str | list[str]]:
+    """--item-columns: 'item_id=sku,title=product_name,text=description+category' -> the items file's columns
+    (several text columns joined by '+')."""
+    from recaug.data.readers import CLI, item_columns_choice
+
+    chosen: dict[str, str | list[str]] = {}
+    for part in _csv_list(text):
+        key, sep, value = (piece.strip() for piece in part.partition("="))
+        if not sep or not key or not value:
+            raise argparse.ArgumentTypeError(
+                f"expected KEY=COLUMN pairs such as item_id=sku,title=product_name, got '{part}'"
+            )
+        chosen[key] = [c.strip() for c in value.split("+") if c.strip()] if key == "text" else value
+    try:
+        item_columns_choice(chosen, caller=CLI)
+    except RecaugInputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return chosen
+
+
 def _budget(text: str) -> float | int:
-    value = float(text)
-    return int(value) if value >= 1 and value.is_integer() and "." not in text else value
+    """--budget and each of --budgets: a share (10%% or 0.1) or a number of rows (2000), one parser for both."""
+    from recaug.core.variants import parse_budget
+
+    try:
+        return parse_budget(text)
+    except RecaugInputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _budgets(text: str) -> list[float | int]:
+    """--budgets: comma-separated budgets, each read as --budget is."""
+    return [_budget(part) for part in _csv_list(text)]
+
+
+def _seeds(text: str) -> list[int]:
+    """--seeds: comma-separated whole numbers."""
+    try:
+        return [int(part) for part in _csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas such as 0,1,2, got {text!r}"
+        ) from None
+
+
+def _non_negative(text: str) -> int:
+    """A count that may be 0 (--kcore, --max-per-user ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+TARGET_IDS = "ids:"  # --target ids:u1,u2,u3: these users, by id, instead of a named target
+
+
+def _target(text: str) -> str | list[str]:
+    """--target: a named target (light-users, all, cold-items) or ``ids:`` and a comma-separated list of user ids."""
+    from recaug.augment.targets import TARGETS
+
+    if text.strip().lower().startswith(TARGET_IDS):
+        ids = _csv_list(text.strip()[len(TARGET_IDS) :])
+        if not ids:
+            raise argparse.ArgumentTypeError("expected user ids after 'ids:', e.g. ids:u1,u2,u3")
+        return ids
+    if text not in TARGETS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(TARGETS)} or ids:ID1,ID2,..., got {text!r}")
+    return text
+
+
+def _prog() -> str:
+    """What the user typed to run the CLI: ``recaug`` (the console script) or ``python -m recaug``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "python -m recaug" if name in ("", "__main__.py", "-c") or name.startswith("python") else name
 
 
 def _task_cpus(text: str) -> float:
@@ -87,16 +161,28 @@ def _workers(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recaug", description=__doc__)
+    from recaug.models import MODELS
+    from recaug.reporting.runs import RUNS_DIR_HELP
+
+    parser = argparse.ArgumentParser(prog=_prog(), description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser("compare", help="baseline vs augmented models on one split; writes results.csv etc.")
     cmp.add_argument(
         "--data",
         default="ml-100k",
         help="built-in name (ml-100k) or a path: CSV/TSV/TXT/DAT (delimiter incl. ::, header and encoding detected), "
-        "Parquet, JSON lines or a JSON array (Amazon Reviews, Goodreads, Yelp), or any of them gzipped or zipped",
+        "Parquet, JSON lines or a JSON array (Amazon Reviews, Goodreads, Yelp), or any of them gzipped or zipped "
+        "(default: ml-100k)",
     )
     cmp.add_argument("--items", default=None, help="optional items file (item id + title, genres, description...)")
+    cmp.add_argument(
+        "--item-columns",
+        type=_item_columns,
+        default=None,
+        help="which of the items file's columns are the item id, the title and the text, e.g. "
+        "item_id=sku,title=product_name,text=description+category (default: detected from their names; text: "
+        "every worded column)",
+    )
     cmp.add_argument("--name", default=None, help="what runs and reports call the data (default: the file name)")
     cmp.add_argument("--label", default="", help="a label for this run in the run store")
     cmp.add_argument(
@@ -136,24 +222,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated augmenters (default: similarity where items have text, else itemknn-expansion)",
     )
-    cmp.add_argument("--budget", type=_budget, default=0.1, help="count (int) or fraction of train (float)")
+    cmp.add_argument(
+        "--budget",
+        type=_budget,
+        default=0.1,
+        help="synthetic rows: a share of the training rows (10%% or 0.1) or a count (2000) (default: 10%%)",
+    )
     cmp.add_argument(
         "--budgets",
-        type=_csv_list,
+        type=_budgets,
         default=[],
         help="budget sweep: every --augment method at each of these budgets, one shared baseline "
         "(e.g. 2%%,5%%,10%%,20%% or 500,2000); variants are named method@budget",
     )
-    cmp.add_argument("--target", default="light-users", help="light-users, all, cold-items")
+    cmp.add_argument(
+        "--target",
+        type=_target,
+        default="light-users",
+        help="who receives synthetic rows: light-users (the lightest quarter), all, cold-items, or listed users as "
+        "ids:u1,u2,u3 (default: light-users)",
+    )
     cmp.add_argument(
         "--max-per-user",
-        type=int,
+        type=_non_negative,
         default=0,
         help="at most this many synthetic rows per user, each user's most confident first (default 0: no cap)",
     )
     cmp.add_argument(
         "--max-per-item",
-        type=int,
+        type=_non_negative,
         default=0,
         help="at most this many synthetic rows per item, against generators that collapse onto popular items "
         "(default 0: no cap)",
@@ -176,11 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--models",
         type=_csv_list,
         default=["pop", "itemknn", "bpr"],
-        help="comma-separated: pop,itemknn,bpr,lightgcn,ease,content (`python -m recaug models`)",
+        help=f"comma-separated, from: {', '.join(MODELS.names())} (`{_prog()} models` describes them) "
+        "(default: pop,itemknn,bpr)",
     )
     cmp.add_argument(
         "--seeds",
-        type=lambda s: [int(x) for x in _csv_list(s)],
+        type=_seeds,
         default=[0, 1, 2],
         help="split and model seeds, the same for baseline and augmented (default 0,1,2)",
     )
@@ -194,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument(
         "--max-seeds",
-        type=int,
+        type=_non_negative,
         default=0,
         help="add seeds (2 at a time, up to this many in all) while a primary row is undecided and could still be "
         "decided; looks share alpha so false verdicts stay <= 5%% (default 0: exactly --seeds)",
@@ -207,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument(
         "--kcore",
-        type=int,
+        type=_non_negative,
         default=0,
         help="keep only users and items with at least this many interactions, repeatedly (0: keep all)",
     )
@@ -262,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         "by default because its fits, a third of the run, buy more power spent as seeds)",
     )
     cmp.add_argument("--out", required=True, help="output folder")
-    cmp.add_argument("--runs-dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
+    cmp.add_argument("--runs-dir", default=None, help=RUNS_DIR_HELP)
     cmp.add_argument("--no-save", action="store_true", help="do not save this comparison in the run store")
     cmp.add_argument("--quiet", action="store_true")
     cmp.add_argument(
@@ -299,8 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--config",
         default=None,
-        metavar="CONFIG_JSON",
-        help="rerun a saved comparison from its config.json (an --out folder's or a saved run's): same settings, "
+        metavar="CONFIG",
+        help="rerun a saved comparison: its config.json, an --out folder, or a saved run's id (or the start or "
+        "last 6 characters of it, as `runs show` takes): same settings, "
         "same data (found again and checked by its fingerprint; --data PATH if the file moved), identical "
         "results files; only output flags may be added",
     )
@@ -327,13 +426,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("models", help="list registered models")
     store = argparse.ArgumentParser(add_help=False)
-    store.add_argument("--dir", default=None, help="run store (default: $RECAUG_RUNS_DIR or ~/.cache/recaug/runs)")
+    store.add_argument("--dir", "--runs-dir", dest="dir", default=None, help=RUNS_DIR_HELP)
     runs = sub.add_parser("runs", help="saved runs: list (the default), show ID, delete ID, compare A B")
+    # `recaug runs --dir X` (no subcommand: list): its own dest, as a subcommand's default would overwrite it
+    runs.add_argument("--dir", "--runs-dir", dest="store_dir", default=None, help=RUNS_DIR_HELP)
     runs_sub = runs.add_subparsers(dest="runs_command")
     runs.set_defaults(runs_command="list", dir=None)  # after add_subparsers: `recaug runs` alone lists the runs
     runs_sub.add_parser("list", help="list saved runs, newest first", parents=[store])
-    runs_sub.add_parser("show", help="config, results and fidelity of one run", parents=[store]).add_argument("run_id")
-    runs_sub.add_parser("delete", help="delete a saved run (damaged ones too)", parents=[store]).add_argument("run_id")
+    show = runs_sub.add_parser("show", help="one run's verdicts and notes (--full: every table)", parents=[store])
+    show.add_argument("run_id")
+    show.add_argument(
+        "--full", action="store_true", help="also print the settings, before/after, significance and fidelity tables"
+    )
+    delete = runs_sub.add_parser("delete", help="delete a saved run (damaged ones too)", parents=[store])
+    delete.add_argument("run_id")
+    delete.add_argument(
+        "--yes", "-y", action="store_true", help="delete without asking (needed when not on a terminal)"
+    )
     runs_cmp = runs_sub.add_parser("compare", help="results of two runs side by side", parents=[store])
     runs_cmp.add_argument("run_a")
     runs_cmp.add_argument("run_b")
@@ -341,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     memo = sub.add_parser("memorisation", help="does an LLM complete the data's item titles from memory? (quick)")
     memo.add_argument("--data", default="ml-100k", help="built-in name or a file with an item title column")
     memo.add_argument("--items", default=None, help="item metadata file (title column)")
+    memo.add_argument(
+        "--item-columns", type=_item_columns, default=None, help="as compare's: e.g. item_id=sku,title=product_name"
+    )
     memo.add_argument(
         "--llm-backend",
         choices=["local", "openai"],
@@ -367,9 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_memorisation(args: argparse.Namespace) -> int:
     from recaug.data.loading import load_dataset
+    from recaug.data.readers import CLI
     from recaug.text.llm.memorisation import check_memorisation
 
-    dataset, _ = load_dataset(args.data, items=args.items)
+    dataset, _ = load_dataset(args.data, items=args.items, item_columns=args.item_columns, caller=CLI)
     backend = args.llm_backend or ("openai" if args.llm_base_url else "local")
     options = {"key_from_url": args.llm_key_from_url, "timeout": args.llm_timeout} if backend == "openai" else {}
     titles = dataset.items["title"].tolist()
@@ -401,9 +514,10 @@ def _cmd_assets(install: bool) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from recaug.augment.llm.llm_common import llm_augmenter_params
     from recaug.augment.options import merge_params, parse_param_assignments, shared_options
-    from recaug.core.variants import parse_budget, sweep
+    from recaug.core.variants import sweep
     from recaug.data.builtin import item_noun_for
     from recaug.data.loading import load_dataset
+    from recaug.data.readers import CLI
     from recaug.data.regional import RegionalFormat
     from recaug.evaluate.significance import significance_table, verdict_summary, weak_baseline_warning
     from recaug.experiment import ExperimentConfig, run_experiment
@@ -414,6 +528,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     reading = dict(
         items=args.items,
+        item_columns=args.item_columns,
         rating_threshold=args.rating_threshold,
         kcore=args.kcore,
         name=args.name,
@@ -426,7 +541,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         SplitSpec.of(args.protocol, args.protocol_params)
     saved = _saved_comparison(args)  # --config: the recorded experiment, on its own data
-    dataset, report = saved.data if saved else load_dataset(args.data, **reading)
+    dataset, report = saved.data if saved else load_dataset(args.data, **reading, caller=CLI)
     for note in report.notes if report else ():
         print(f"note: {note}", file=sys.stderr)
     for data_warning in report.warnings if report else ():
@@ -442,7 +557,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             data=args.name or args.data,  # a path reruns the comparison; --name is what the user calls it
             protocol=args.protocol,
             protocol_params=args.protocol_params,
-            augmenters=sweep(args.augment, [parse_budget(b) for b in args.budgets]) if args.budgets else args.augment,
+            augmenters=sweep(args.augment, args.budgets) if args.budgets else args.augment,
             budget=args.budget,
             target=args.target,
             models=args.models,
@@ -596,6 +711,7 @@ def _saved_comparison(args: argparse.Namespace) -> _Saved | None:
     """
     if not args.config:
         return None
+    from recaug.data.readers import CLI
     from recaug.experiment.rerun import read_saved, saved_dataset
 
     defaults = vars(build_parser().parse_args(["compare", "--out", args.out]))
@@ -607,11 +723,28 @@ def _saved_comparison(args: argparse.Namespace) -> _Saved | None:
             file=args.config,
             fix="drop those flags, or edit the config file (or run without --config)",
         )
-    saved = read_saved(args.config)
+    saved = read_saved(_config_path(args.config, args.runs_dir))
     saved.config.split_spec()  # its protocol parameters are checked before its data loads
     default_data = defaults["data"]
-    data = saved_dataset(saved, runs_dir=args.runs_dir, data=None if args.data == default_data else args.data)
+    data = saved_dataset(
+        saved, runs_dir=args.runs_dir, data=None if args.data == default_data else args.data, caller=CLI
+    )
     return _Saved(data=data, config=saved.config, load=saved.load)
+
+
+def _config_path(config: str, runs_dir: str | None) -> Path:
+    """--config: a config.json or a folder holding one, else a saved run's id (or part of it, as `runs show`)."""
+    if Path(config).exists() or config.endswith(".json") or any(sep in config for sep in ("/", "\\")):
+        return Path(config)  # a path: read_saved says what is wrong with it
+    from recaug.reporting.runs import resolve_run_id
+
+    try:
+        return resolve_run_id(config, runs_dir)
+    except RecaugInputError as err:
+        raise RecaugInputError(
+            f"--config {config}: no such file or folder, and {err.problem}",
+            fix="give a config.json, an --out folder, or a saved run's id (`recaug runs list` lists them)",
+        ) from None
 
 
 def written_names(paths: list[Path], out: Path) -> str:
@@ -728,17 +861,21 @@ def _show(value: object) -> str:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    from recaug.reporting.runs import compare_runs, describe_run, list_runs, load_run
+    from recaug.reporting.runs import compare_runs, describe_run, list_runs, load_run, run_summary
 
+    args.dir = args.dir or getattr(args, "store_dir", None)
     if args.runs_command == "list":
         runs = list_runs(args.dir)
         print(runs.drop(columns="path").to_string(index=False) if len(runs) else "no saved runs")
     elif args.runs_command == "show":
-        print(describe_run(load_run(args.run_id, args.dir)))
+        run = load_run(args.run_id, args.dir)
+        print(
+            describe_run(run)
+            if args.full
+            else run_summary(run, full_command=f"{_prog()} runs show {args.run_id} --full")
+        )
     elif args.runs_command == "delete":
-        from recaug.reporting.runs import delete_run
-
-        print(f"deleted run {delete_run(args.run_id, args.dir)}")
+        return _cmd_delete(args)
     else:
         from recaug.reporting.runs import (
             arm_difference_text,
@@ -759,6 +896,25 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             print("primary rows of both runs (every cell: --all-rows):")
             table = shared_first(primary_side_by_side(args.run_a, args.run_b, args.dir))
         print(readable_comparison(table).rename(columns=comparison_labels(list(table.columns))).to_string(index=False))
+    return 0
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    """``runs delete ID``: asks first on a terminal; --yes deletes without asking; elsewhere refuses without --yes."""
+    from recaug.reporting.runs import delete_run, deletion_question, resolve_run_id
+
+    if not args.yes:
+        question = deletion_question(resolve_run_id(args.run_id, args.dir))
+        if not sys.stdin.isatty():
+            raise RecaugInputError(
+                f"not deleting run {question} without confirmation (no terminal to ask on)",
+                fix=f"add --yes: `{_prog()} runs delete {args.run_id} --yes`",
+            )
+        answer = input(f"delete run {question}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("not deleted")
+            return 1
+    print(f"deleted run {delete_run(args.run_id, args.dir)}")
     return 0
 
 

@@ -166,7 +166,7 @@ def test_cli_compare_saves_a_run_that_runs_list_and_show_read(tmp_path: Path, ca
     assert f"saved run {run_id}" in printed
     assert main(["runs", "list", "--dir", str(store)]) == 0
     assert run_id in capsys.readouterr().out
-    assert main(["runs", "show", run_id[:12], "--dir", str(store)]) == 0
+    assert main(["runs", "show", run_id[:12], "--dir", str(store), "--full"]) == 0
     shown = capsys.readouterr().out
     assert run_id in shown and "fidelity:" in shown and "detection_auc" in shown and "random" in shown
     assert main(["runs", "show", "nope", "--dir", str(store)]) == 2
@@ -218,7 +218,7 @@ def test_damaged_runs_are_listed_with_the_reason_and_block_nothing(
         assert main(["runs", "show", broken.run_id, "--dir", str(tmp_path)]) == 2
         assert "damaged" in capsys.readouterr().err
     assert main(["runs", "list", "--dir", str(tmp_path)]) == 0
-    assert main(["runs", "delete", empty.run_id, "--dir", str(tmp_path)]) == 0
+    assert main(["runs", "delete", empty.run_id, "--dir", str(tmp_path), "--yes"]) == 0
     assert empty.run_id not in list_runs(tmp_path)["run_id"].tolist()
 
 

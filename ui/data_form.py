@@ -17,6 +17,7 @@ from recaug.data.dataset import Dataset
 from recaug.data.loading import RawData, build_dataset
 from recaug.data.prepare import suggested_threshold
 from recaug.data.readers import (
+    HOME,
     default_text_columns,
     interaction_mapping,
     interactions_from_frame,
@@ -118,14 +119,28 @@ def _mapping_widgets(frame: pd.DataFrame, name: str) -> dict[str, str]:
     return mapping
 
 
-def _items_widgets(frame: pd.DataFrame, name: str) -> dict[str, Any]:
-    """Item id, title and the columns that make an item's text (default: title plus every worded column)."""
+def _items_widgets(frame: pd.DataFrame, name: str, interactions_item: str | None) -> dict[str, Any]:
+    """Item id, title and the columns that make an item's text (default: title plus every worded column).
+
+    The item id is detected as the interactions file's columns are (common names, else by position without a
+    header), else the column named as the interactions file's item column; nothing detected is (none), with a
+    warning, never silently the first column."""
     detected = item_mapping(frame)
     columns = list(map(str, frame.columns))
+    if ITEM not in detected and interactions_item in columns:
+        detected[ITEM] = str(interactions_item)
     left, middle, right = st.columns([1, 1, 2])
+    ids = [NONE, *columns]
     item_id = left.selectbox(
-        "item id", columns, index=columns.index(detected.get(ITEM, columns[0])), key=f"items_id_{name}"
+        "item id",
+        ids,
+        index=ids.index(detected.get(ITEM, NONE)),
+        key=f"items_id_{name}",
+        help="Detected from common names (item_id, sku, asin…) or the interactions file's item column; change it "
+        "if it's wrong.",
     )
+    if item_id == NONE:
+        left.warning("Choose the column that holds the item ids to load the items file.")
     titles = [NONE, *columns]
     title = middle.selectbox(
         "title",
@@ -142,7 +157,7 @@ def _items_widgets(frame: pd.DataFrame, name: str) -> dict[str, Any]:
         help="What the text encoder and the LLM read about each item. Lists such as Action|Comedy are written "
         "as 'Action, Comedy'.",
     )
-    mapping = {ITEM: item_id, **({"title": title} if title != NONE else {})}
+    mapping = {**({ITEM: item_id} if item_id != NONE else {}), **({"title": title} if title != NONE else {})}
     return {"mapping": mapping, "text_columns": text_columns}
 
 
@@ -187,7 +202,7 @@ def upload_section(current: Dataset) -> None:
     items_choice: dict[str, Any] | None = None
     if items_frame is not None and items_name is not None:
         _notes(items_frame)
-        items_choice = _items_widgets(items_frame, items_name)
+        items_choice = _items_widgets(items_frame, items_name, mapping.get(ITEM))
     left, middle, right = st.columns(3)
     data_name = left.text_input(
         "Name of this data", value=name, key=f"data_name_{name}", help="What runs and reports call it."
@@ -242,11 +257,11 @@ def _load(
     regional: RegionalFormat,
 ) -> None:
     """Map, prepare and check both files; only then replace the dataset (and keep a copy for refreshes)."""
-    interactions = interactions_from_frame(frame, name=name, mapping=mapping, regional=regional)
+    interactions = interactions_from_frame(frame, name=name, mapping=mapping, regional=regional, caller=HOME)
     items_frame, items_name, items_choice = items_upload
     items = None
     if items_frame is not None and items_name is not None and items_choice is not None:
-        items = items_from_frame(items_frame, name=items_name, **items_choice)
+        items = items_from_frame(items_frame, name=items_name, caller=HOME, **items_choice)
     sources = (name, *((items_name,) if items is not None and items_name else ()))
     raw = RawData(interactions, items, (data_name or name).strip() or name, sources)
     dataset, report = build_dataset(raw, rating_threshold=threshold, kcore=kcore)
@@ -259,7 +274,9 @@ def _load(
         pass
     dataset_fingerprint()
     merged = f" ({report.duplicate_pairs:,} repeated user–item rows merged)" if report.duplicate_pairs else ""
-    loaded = f"Loaded {markdown_text(dataset.name)}: {report.rows_out:,} interactions{merged}."
+    unused = 0 if dataset.unused_items is None else len(dataset.unused_items)
+    left_out = f" {unused:,} catalogue items without interactions are left out (see the notes)." if unused else ""
+    loaded = f"Loaded {markdown_text(dataset.name)}: {report.rows_out:,} interactions{merged}.{left_out}"
     if report.warnings:  # an items file matching nothing: not a green "all good" (the warning is under the cards)
         st.warning(f"{loaded} Check the warning under the dataset summary.", icon=":material/warning:")
     else:
@@ -288,7 +305,15 @@ def summary_cards(dataset: Dataset) -> None:
     summary = dataset.summary()
     cols = st.columns(5)
     cols[0].metric("Users", f"{summary['users']:,}")
-    cols[1].metric("Items", f"{summary['items']:,}")
+    unused = 0 if dataset.unused_items is None else len(dataset.unused_items)
+    cols[1].metric(
+        "Items",
+        f"{summary['items']:,}",
+        help=f"Items with interactions; {unused:,} more in the items file have none and are left out (see the note "
+        "below)"
+        if unused
+        else None,
+    )
     cols[2].metric("Interactions", f"{summary['interactions']:,}")
     cols[3].metric("Density", f"{summary['density']:.2%}")
     cols[4].metric("Median per user", f"{summary['median_user_degree']:.0f}")

@@ -136,6 +136,10 @@ class Dataset(IndexedIds):
     # How the file wrote its timestamps (schema.UNIX_SECONDS, ISO_DATETIME, ISO_DATE); ``timestamp`` holds Unix
     # seconds whatever the form, and files written for the user write this form back.
     timestamp_form: str = UNIX_SECONDS
+    # The items file's rows whose item has no interaction (after preparation): never in the catalogue, since
+    # nothing can score them, but kept (same columns as ``items``) so the user can be told and What-if can place
+    # one as a new item. None: no items file, or data from before they were kept.
+    unused_items: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.timestamp_form not in TIMESTAMP_FORMS:
@@ -151,12 +155,15 @@ class Dataset(IndexedIds):
         sources: tuple[str, ...] = (),
         timestamp_form: str = UNIX_SECONDS,
     ) -> Dataset:
-        """Fix the index maps; items without an entry get their id as title and text."""
+        """Fix the index maps; items without an entry get their id as title and text; the items' rows without an
+        interaction are kept apart (``unused_items``)."""
         inter, user_idx, item_idx, user_ids, item_ids = _canonical(interactions)
         user_ids, item_ids = user_ids.rename(USER), item_ids.rename(ITEM)
         catalog = empty_items(item_ids.to_numpy()) if items is None else items.copy()
         catalog[ITEM] = catalog[ITEM].astype(str)
-        catalog = catalog.drop_duplicates(ITEM).set_index(ITEM).reindex(item_ids)
+        catalog = catalog.drop_duplicates(ITEM)
+        unused = None if items is None else catalog[~catalog[ITEM].isin(item_ids)].reset_index(drop=True)
+        catalog = catalog.set_index(ITEM).reindex(item_ids)
         fallback = pd.Series(item_ids.to_numpy(), index=item_ids)
         catalog["title"] = catalog["title"].where(catalog["title"].notna(), fallback).astype(str)
         catalog["text"] = catalog["text"].where(catalog["text"].notna(), catalog["title"]).astype(str)
@@ -170,6 +177,7 @@ class Dataset(IndexedIds):
             item_ids=item_ids,
             sources=tuple(sources),
             timestamp_form=timestamp_form,
+            unused_items=unused,
         )
 
     @property

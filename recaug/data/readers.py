@@ -15,7 +15,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -536,15 +536,60 @@ def _reject_unparsed(
     )
 
 
-def _require_column(found: Mapping[str, str], canonical: str, frame: pd.DataFrame, name: str, hint: str = "") -> None:
-    """A clear error when no column of ``frame`` was recognised as ``canonical`` (``hint`` ends the fix)."""
+# Who is loading the data, so a message says how to map a column where it is read: the dashboard's mapping boxes
+# (Home), the CLI's flags, or the Python arguments of load_dataset / recaug.compare.
+Caller = Literal["home", "cli", "python"]
+HOME: Caller = "home"
+CLI: Caller = "cli"
+PYTHON: Caller = "python"
+ITEM_COLUMN_KEYS = (ITEM, "title", "text")  # what --item-columns / item_columns= may map
+
+
+def _guess(frame: pd.DataFrame, found: Mapping[str, str], wanted: Sequence[str]) -> dict[str, str]:
+    """canonical -> column for a mapping example: what was found, the missing ``wanted`` names on the first
+    columns nothing was found for (the usual user, item order)."""
+    guess = dict(found)
+    free = iter(c for c in map(str, frame.columns) if c not in found.values())
+    for canonical in wanted:
+        if canonical not in guess:
+            guess[canonical] = next(free, canonical)
+    return guess
+
+
+def how_to_map(frame: pd.DataFrame, found: Mapping[str, str], *, items: bool, caller: Caller) -> str:
+    """How the caller names the columns recaug did not recognise, with this file's columns as the example: the one
+    place a mapping error's fix is worded (the dashboard's boxes, the CLI's flags, Python's arguments)."""
+    if items:
+        guess = _guess(frame, found, (ITEM, "title") if frame.shape[1] > 1 else (ITEM,))
+        pairs = {key: guess[key] for key in (ITEM, "title") if key in guess}
+        if caller == CLI:
+            return "map the items file's columns with --item-columns, e.g. --item-columns " + ",".join(
+                f"{key}={column}" for key, column in pairs.items()
+            )
+        if caller == PYTHON:
+            return f"pass item_columns={pairs!r}"
+        return "choose the item id column under the items file on Home"
+    guess = _guess(frame, found, (USER, ITEM))
+    if caller == CLI:
+        names = {column: canonical for canonical, column in guess.items()}
+        example = ",".join(names.get(str(c), str(c)) for c in frame.columns)
+        return f"name the file's columns in order with --columns, e.g. --columns {example}"
+    if caller == PYTHON:
+        return f"pass mapping={ {key: guess[key] for key in (USER, ITEM)}!r}"
+    return "choose the columns under Column mapping on Home"
+
+
+def _require_column(
+    found: Mapping[str, str], canonical: str, frame: pd.DataFrame, name: str, *, items: bool, caller: Caller
+) -> None:
+    """A clear error when no column of ``frame`` was recognised as ``canonical``, saying how the caller maps it."""
     if canonical in found:
         return
     raise RecaugInputError(
         f"no {canonical} column found among {', '.join(map(str, frame.columns))}",
         file=name,
         column=canonical,
-        fix=f"name a column one of ({_expected(canonical)}){hint}",
+        fix=f"name a column one of ({_expected(canonical)}), or {how_to_map(frame, found, items=items, caller=caller)}",
     )
 
 
@@ -606,7 +651,9 @@ def _layout_note(frame: pd.DataFrame, layouts: tuple[Layout, ...], name: str) ->
     return layout, ([f"{name}: recognised as {layout.name}"] if layout is not None else [])
 
 
-def _refuse_repeated(frame: pd.DataFrame, found: Mapping[str, str], wanted: Sequence[str], name: str) -> None:
+def _refuse_repeated(
+    frame: pd.DataFrame, found: Mapping[str, str], wanted: Sequence[str], name: str, *, caller: Caller
+) -> None:
     """A clear error when a column the data needs is one of two columns with the same name and nobody chose."""
     duplicates = frame.attrs.get("duplicates") or {}
     for original in dict.fromkeys(duplicates.values()):
@@ -620,8 +667,8 @@ def _refuse_repeated(frame: pd.DataFrame, found: Mapping[str, str], wanted: Sequ
                 f"{canonical} is unclear",
                 file=name,
                 column=original,
-                fix="rename one in the file, name every column with --columns, or choose the column in the "
-                "mapping on Home",
+                fix="rename one in the file, or "
+                + how_to_map(frame, found, items=wanted == ITEM_COLUMNS, caller=caller),
             )
 
 
@@ -644,17 +691,19 @@ def interactions_from_frame(
     name: str,
     mapping: Mapping[str, str] | None = None,
     regional: RegionalFormat = REGIONAL,
+    caller: Caller = PYTHON,
 ) -> pd.DataFrame:
     """Validate a raw table and return canonical interactions (user_id, item_id[, rating][, timestamp]).
 
     ``regional`` says how dates and decimals are written (default: detected). An optional ``polarity`` column
-    (explicit negatives) is kept as a number.
+    (explicit negatives) is kept as a number. ``caller`` (HOME, CLI, PYTHON) words how an error says to map a
+    column.
     """
     found = interaction_mapping(frame, mapping)
     _check_mapped(found, frame, name)
-    _refuse_repeated(frame, found, INTERACTION_COLUMNS, name)
+    _refuse_repeated(frame, found, INTERACTION_COLUMNS, name, caller=caller)
     for required in (USER, ITEM):
-        _require_column(found, required, frame, name, " or choose the mapping by hand")
+        _require_column(found, required, frame, name, items=False, caller=caller)
     if found[USER] == found[ITEM]:
         raise RecaugInputError(
             "user_id and item_id are mapped to the same column",
@@ -748,11 +797,12 @@ def read_interactions(
     header: bool | None = None,
     columns: Sequence[str] | None = None,
     regional: RegionalFormat = REGIONAL,
+    caller: Caller = PYTHON,
 ) -> pd.DataFrame:
     """Read an interactions file; see :func:`read_table` and :func:`interactions_from_frame`."""
     label = _label(source, name)
     table = read_table(source, name=label, max_bytes=max_bytes, header=header, columns=columns)
-    return interactions_from_frame(table, name=label, mapping=mapping, regional=regional)
+    return interactions_from_frame(table, name=label, mapping=mapping, regional=regional, caller=caller)
 
 
 # Columns whose values are prose: they go into an item's text without a "Label:" prefix.
@@ -839,17 +889,18 @@ def items_from_frame(
     name: str,
     mapping: Mapping[str, str] | None = None,
     text_columns: Sequence[str] | None = None,
+    caller: Caller = PYTHON,
 ) -> pd.DataFrame:
     """Canonical items (item_id, title, text, extra columns kept).
 
     ``text`` is the title plus every descriptive column (``text_columns``, default: genres, description and
     any other worded column), written by :func:`describe_item`. Duplicate ids keep their first row and are
-    counted in ``attrs[NOTES]``.
+    counted in ``attrs[NOTES]``. ``caller`` words how an error says to map a column.
     """
     found = item_mapping(frame, mapping)
     _check_mapped(found, frame, name)
-    _refuse_repeated(frame, found, ITEM_COLUMNS, name)
-    _require_column(found, ITEM, frame, name)
+    _refuse_repeated(frame, found, ITEM_COLUMNS, name, caller=caller)
+    _require_column(found, ITEM, frame, name, items=True, caller=caller)
     attrs = dict(frame.attrs)
     frame = frame.reset_index(drop=True)
     frame.attrs.update(attrs)
@@ -899,11 +950,41 @@ def read_items(
     max_bytes: int = DEFAULT_MAX_BYTES,
     header: bool | None = None,
     columns: Sequence[str] | None = None,
+    text_columns: Sequence[str] | None = None,
+    caller: Caller = PYTHON,
 ) -> pd.DataFrame:
-    """Read an items file with an id and a title and/or descriptive columns."""
+    """Read an items file with an id and a title and/or descriptive columns; see :func:`items_from_frame`."""
     label = _label(source, name)
     table = read_table(source, name=label, max_bytes=max_bytes, header=header, columns=columns)
-    return items_from_frame(table, name=label, mapping=mapping)
+    return items_from_frame(table, name=label, mapping=mapping, text_columns=text_columns, caller=caller)
+
+
+def item_columns_choice(
+    item_columns: Mapping[str, str | Sequence[str]] | None, *, caller: Caller = PYTHON
+) -> tuple[dict[str, str], list[str] | None]:
+    """``{"item_id": "sku", "title": "product_name", "text": ["description", "category"]}`` (the CLI's
+    ``--item-columns`` and Python's ``item_columns=``) as (mapping, text columns or None for the default ones).
+
+    Raises RecaugInputError for a key other than item_id, title and text.
+    """
+    chosen = dict(item_columns or {})
+    unknown = [key for key in chosen if key not in ITEM_COLUMN_KEYS]
+    if unknown:
+        where = "--item-columns" if caller == CLI else "item_columns"
+        raise RecaugInputError(
+            f"{where} maps {', '.join(map(repr, unknown))}, which is not an items column recaug reads",
+            fix=f"map {', '.join(ITEM_COLUMN_KEYS)} (text: one column or several), e.g. "
+            + (
+                "--item-columns item_id=sku,title=product_name,text=description+category"
+                if caller == CLI
+                else "item_columns={'item_id': 'sku', 'title': 'product_name', 'text': ['description', 'category']}"
+            ),
+        )
+    text = chosen.pop("text", None)
+    mapping = {key: str(value) for key, value in chosen.items()}
+    if text is None:
+        return mapping, None
+    return mapping, [text] if isinstance(text, str) else [str(column) for column in text]
 
 
 def empty_items(item_ids: np.ndarray) -> pd.DataFrame:

@@ -50,10 +50,25 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "articleid",
         "trackid",
         "songid",
+        "sku",  # retail catalogues: a stock-keeping unit is the product's id
     ),
     RATING: ("rating", "score", "stars", "rate", "preference", "value", "overall", "bookrating"),
-    TIMESTAMP: ("timestamp", "time", "ts", "datetime", "date", "unixreviewtime", "eventtime", "dateadded"),
-    "title": ("title", "name", "itemname", "movietitle", "moviename", "producttitle", "booktitle"),
+    TIMESTAMP: (
+        "timestamp",
+        "time",
+        "ts",
+        "datetime",
+        "date",
+        "unixreviewtime",
+        "eventtime",
+        "dateadded",
+        # retail exports: when the order was placed
+        "purchasedon",
+        "purchasedate",
+        "orderdate",
+        "createdat",
+    ),
+    "title": ("title", "name", "itemname", "movietitle", "moviename", "producttitle", "booktitle", "productname"),
     "text": ("text", "description", "desc", "overview", "plot", "summary", "genres", "genre", "content", "abstract"),
 }
 

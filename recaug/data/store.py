@@ -2,8 +2,9 @@
 finds the uploaded data again.
 
 Layout: ``<folder>/<fingerprint>/meta.json`` (name, sources, built-in or not, how the file wrote its timestamps),
-``interactions.parquet`` and ``items.parquet``. Built-in data stores only its name (its licence forbids copies; it is
-read from the installed package again). Writes go to a temporary folder of their own, renamed at the end
+``interactions.parquet``, ``items.parquet`` and, when the items file had rows without interactions,
+``unused_items.parquet`` (:attr:`Dataset.unused_items`). Built-in data stores only its name (its licence forbids
+copies; it is read from the installed package again). Writes go to a temporary folder of their own, renamed at the end
 (:mod:`recaug.core.atomic`), so a half-written copy is never read and two sessions saving the same data both succeed.
 """
 
@@ -24,6 +25,7 @@ from recaug.data.schema import CONFIDENCE, ITEM, ORIGIN, RATING, TIMESTAMP, UNIX
 
 logger = logging.getLogger(__name__)
 META = "meta.json"
+UNUSED_ITEMS = "unused_items.parquet"
 
 
 def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
@@ -38,11 +40,9 @@ def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
         if not builtin:
             columns = [c for c in (USER, ITEM, RATING, TIMESTAMP, ORIGIN, CONFIDENCE) if c in dataset.interactions]
             dataset.interactions[columns].to_parquet(tmp / "interactions.parquet", index=False)
-            items = dataset.items.copy()
-            items.columns = [str(c) for c in items.columns]
-            items.astype({c: str for c in items.columns if items[c].dtype == object}).to_parquet(
-                tmp / "items.parquet", index=False
-            )
+            _write_items(dataset.items, tmp / "items.parquet")
+            if dataset.unused_items is not None and len(dataset.unused_items):
+                _write_items(dataset.unused_items, tmp / UNUSED_ITEMS)
         meta = {
             "name": dataset.name,
             "sources": list(dataset.sources),
@@ -58,6 +58,12 @@ def save_dataset(dataset: Dataset, folder: str | Path) -> Path:
     return target
 
 
+def _write_items(items: pd.DataFrame, path: Path) -> None:
+    items = items.copy()
+    items.columns = [str(c) for c in items.columns]
+    items.astype({c: str for c in items.columns if items[c].dtype == object}).to_parquet(path, index=False)
+
+
 def load_saved_dataset(fingerprint: str, folder: str | Path) -> Dataset:
     """The dataset saved under ``fingerprint``; RecaugInputError when it is missing or damaged."""
     path = Path(folder) / str(fingerprint)
@@ -68,9 +74,12 @@ def load_saved_dataset(fingerprint: str, folder: str | Path) -> Dataset:
 
             dataset, _ = load_dataset(meta["name"])
         else:
+            items = pd.read_parquet(path / "items.parquet")
+            if (path / UNUSED_ITEMS).is_file():  # from_frames sets them apart again
+                items = pd.concat([items, pd.read_parquet(path / UNUSED_ITEMS)], ignore_index=True)
             dataset = Dataset.from_frames(
                 pd.read_parquet(path / "interactions.parquet"),
-                pd.read_parquet(path / "items.parquet"),
+                items,
                 name=meta["name"],
                 sources=tuple(meta.get("sources", ())),
                 timestamp_form=meta.get("timestamp_form", UNIX_SECONDS),  # copies saved before it was kept: numbers

@@ -17,6 +17,7 @@ from typing import Any
 from recaug.core.errors import RecaugInputError
 from recaug.data.dataset import Dataset
 from recaug.data.prepare import PrepareReport
+from recaug.data.readers import PYTHON, Caller
 from recaug.experiment.config import ExperimentConfig
 
 CONFIG_FILE = "config.json"
@@ -76,21 +77,26 @@ def load_arguments(data: str, **reading: Any) -> dict[str, Any]:
     return {"data": source, **recorded}
 
 
-def _load(arguments: dict[str, Any]) -> tuple[Dataset, PrepareReport]:
+def _load(arguments: dict[str, Any], caller: Caller) -> tuple[Dataset, PrepareReport]:
     from recaug.data.loading import load_dataset
     from recaug.data.regional import RegionalFormat
 
     accepted = set(inspect.signature(load_dataset).parameters)
-    kwargs = {k: v for k, v in arguments.items() if k in accepted and k != "data"}
+    kwargs = {k: v for k, v in arguments.items() if k in accepted and k not in ("data", "caller")}
     if isinstance(kwargs.get("regional"), dict):
         kwargs["regional"] = RegionalFormat(**kwargs["regional"])
-    return load_dataset(str(arguments["data"]), **kwargs)
+    return load_dataset(str(arguments["data"]), **kwargs, caller=caller)
 
 
 def saved_dataset(
-    saved: SavedComparison, *, runs_dir: str | Path | None = None, data: str | None = None
+    saved: SavedComparison,
+    *,
+    runs_dir: str | Path | None = None,
+    data: str | None = None,
+    caller: Caller = PYTHON,
 ) -> tuple[Dataset, PrepareReport | None]:
-    """The data of a saved comparison with its recorded fingerprint; RecaugInputError saying what was tried."""
+    """The data of a saved comparison with its recorded fingerprint; RecaugInputError saying what was tried.
+    ``caller`` words how a reading error says to fix it (the CLI's flags for ``compare --config``)."""
     from recaug.data.store import load_saved_dataset
     from recaug.reporting.runs import datasets_dir
 
@@ -102,7 +108,7 @@ def saved_dataset(
         sources.append(saved.load)
     for arguments in sources:
         try:
-            dataset, report = _load(arguments)
+            dataset, report = _load(arguments, caller)
         except RecaugInputError as err:
             tried.append(f"{arguments['data']}: {err}")
             continue

@@ -46,6 +46,8 @@ from recaug.reporting.export import SELECTION_FILE, llm_log_jsonl, redact_secret
 logger = logging.getLogger(__name__)
 
 RUNS_ENV = "RECAUG_RUNS_DIR"
+# runs_dir()'s default in words, for the CLI's --runs-dir / --dir help (recaug_home(): $RECAUG_HOME or ~/.cache/recaug)
+RUNS_DIR_HELP = "run store (default: $RECAUG_RUNS_DIR if set, else $RECAUG_HOME/runs, else ~/.cache/recaug/runs)"
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.csv"
 SPLIT_FILE = "split.parquet"
@@ -303,6 +305,10 @@ _RECORD_TYPES: dict[str, Any] = {
 }
 
 
+# Config fields that may also hold another type than their default's: a target is a name or a list of user ids.
+_CONFIG_ALSO: dict[str, Any] = {"target": [""]}
+
+
 def _record_problem(meta: Any) -> str | None:
     """Why a run record cannot be used: not a mapping, or a field (its config's too) of the wrong type."""
     if not isinstance(meta, dict):
@@ -312,6 +318,8 @@ def _record_problem(meta: Any) -> str | None:
             return f"{CONFIG_FILE}: {problem}"
     defaults = ExperimentConfig().to_dict()
     for key, value in meta.get("config", {}).items():
+        if key in _CONFIG_ALSO and _wrong_type(key, value, _CONFIG_ALSO[key]) is None:
+            continue
         if key in defaults and (problem := _wrong_type(f"config.{key}", value, defaults[key])):
             return f"{CONFIG_FILE}: {problem}"
     return None
@@ -924,6 +932,46 @@ def describe_run(run: Run) -> str:
     if notes := run_choice_notes(run):
         lines += ["", "chosen on validation (selection.csv):", *(f"  {line}" for line in notes)]
     return "\n".join(lines)
+
+
+def run_summary(run: Run, *, full_command: str = "") -> str:
+    """What ``runs show`` prints by default: the run's header lines, its primary verdicts (as the CLI printed them
+    after the run) and its notes; ``full_command`` (the flag that prints :func:`describe_run`) is named last."""
+    from recaug.evaluate.significance import verdict_summary, weak_baseline_warning
+
+    config = run.meta.get("config", {})
+    lines = [
+        f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
+        f"data {run.meta.get('data_name') or config.get('data', '?')}  protocol {config.get('protocol', '?')}  "
+        f"seeds {run_seeds_text(run)}",
+        f"models {_text(config.get('models'), ', ')}  arms {_text(config.get('augmenters'), ', ')}  "
+        f"budget {config.get('budget')}  target {_text(config.get('target'), ', ')}",
+        f"folder {run.path}",
+        "",
+    ]
+    if run.significance is not None and len(run.significance):
+        stopping = run_result(run).stopping
+        lines.append(
+            verdict_summary(
+                run.significance, stopping=stopping.sentence() if stopping else "", protocol=str(config.get("protocol"))
+            )
+        )
+    else:
+        lines.append("no significance table saved (run with 2 or more seeds for verdicts)")
+    if weak := weak_baseline_warning(run.results):
+        lines.append(f"warning: {weak}")
+    lines += [f"note: {line}" for line in run_choice_notes(run)]
+    if full_command:
+        lines += ["", f"settings, before/after, significance and fidelity tables: {full_command}"]
+    return "\n".join(lines)
+
+
+def deletion_question(path: Path) -> str:
+    """``ID (created ..., data ...)``: how ``runs delete`` names a run when it asks before deleting it."""
+    meta = _meta_or_empty(path)
+    config = meta.get("config", {}) if isinstance(meta.get("config"), dict) else {}
+    data = meta.get("data_name") or config.get("data") or "?"
+    return f"{path.name} (created {meta.get('created', '?')}, data {data})"
 
 
 def run_choice_notes(run: Run) -> list[str]:

@@ -1,17 +1,18 @@
-"""``llm-cold-items`` (ColdLLM-style): the LLM judges which users would like an item with few or no interactions.
-
-For each of the ``max_items`` least-interacted target items, the ``users_per_item`` users whose training history
-is closest in text space are the candidates (ColdLLM's embedding filter). Each (user, item) pair is one prompt:
-the user's recent training history and the item's text, "Would this user like it? Yes or No", scored by the
-log-likelihood of "Yes" against "No". Small models answer "No" (or "Yes") to almost everything, so by default
-the log-odds are calibrated (Zhao et al. 2021, "Calibrate before use"): the same question about a user we know
-nothing about gives each item's baseline, and P(yes) = sigmoid(log-odds - baseline) measures how much this user's
-history raises the answer. Pairs with P(yes) >= ``min_yes`` become interactions with P(yes) as the confidence; the
-rest are logged as rejected. That is one call per (user, item) pair, so it suits small runs (``mode="judge"``).
+"""``llm-cold-items``: items with few or no interactions go to the users an LLM points them to.
 
 ``mode="one-pass"`` (the default; after FilterLLM, 2025) covers every cold item at the cost of one generation per
 item: the LLM enriches each cold item's text with keywords once, the enriched text is embedded, scored against
 every user's history profile, and the closest users receive the item (as ``llm-item-text`` does for thin items).
+
+``mode="judge"`` (ColdLLM-style): for each of the ``max_items`` least-interacted target items, the
+``users_per_item`` users whose training history is closest in text space are the candidates (ColdLLM's embedding
+filter). Each (user, item) pair is one prompt: the user's recent training history and the item's text, "Would this
+user like it? Yes or No", scored by the log-likelihood of "Yes" against "No". Small models answer "No" (or "Yes")
+to almost everything, so by default the log-odds are calibrated (Zhao et al. 2021, "Calibrate before use"): the
+same question about a user we know nothing about gives each item's baseline, and P(yes) = sigmoid(log-odds -
+baseline) measures how much this user's history raises the answer. Pairs with P(yes) >= ``min_yes`` become
+interactions with P(yes) as the confidence; the rest are logged as rejected. That is one call per (user, item)
+pair, so it suits small runs.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ COLD_MODES = ("one-pass", "judge")
 
 @register
 class LLMColdItemsAugmenter(LLMAugmenter):
-    """The LLM accepts or rejects (user, cold item) pairs; see the module docstring."""
+    """One pass: the LLM enriches cold items' text; judge: it accepts or rejects (user, cold item) pairs."""
 
     name = "llm-cold-items"
-    description = "ColdLLM-style: an LLM judges which candidate users would like each cold item (yes/no)"
+    description = (
+        "FilterLLM-style (default): an LLM enriches each cold item's text once; the closest users receive it "
+        "(mode=judge: ColdLLM-style yes/no per user)"
+    )
     family = "llm"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"mode": COLD_MODES}
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {

@@ -21,7 +21,9 @@ counted in the augmenter's info (``skill_calls``, ``skill_seconds``, ``skill_tok
 Users whose calls failed (timeout, HTTP error) count as misses and are reported by cause (``failed``,
 ``skill_failures``); when more than half failed the check gives no verdict (:data:`MAX_FAILED_SHARE`), because an
 unanswered check says nothing about the LLM. The check does not follow the run's seed (:data:`SKILL_SEED`): on one
-training split it is measured once and reused by later seeds and the other ``llm-*`` methods.
+training split it is measured once and reused by later seeds and the other ``llm-*`` methods, in this process and
+in every other recaug process on the machine (:class:`SkillStore`: a Ray worker, the next CLI run, the dashboard
+after a restart). A seed whose training split differs (a random split) measures its own: see :func:`_split_digest`.
 
 Measured on ML-100k (issue 20): the packaged SmolLM2-135M picks the held-out item about as often as chance
 (0.097 of 257 light users, chance 0.10), the encoder 0.35, popularity 0.49.
@@ -29,17 +31,24 @@ Measured on ML-100k (issue 20): the packaged SmolLM2-135M picks the held-out ite
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import logging
+import os
+import pickle
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
 from recaug.core.errors import RecaugInputError
+from recaug.core.paths import cache_dir
 from recaug.core.progress import ProgressFn, no_progress, sub_progress
 from recaug.data.dataset import TrainingData
 from recaug.data.schema import TIMESTAMP
@@ -49,8 +58,15 @@ from recaug.text.llm.base import failure_summary
 from recaug.text.llm.lora import TUNED_LLM
 from recaug.text.tuning_cost import TUNING
 
+try:  # a lock between processes measuring the same check (POSIX); elsewhere each process may measure it
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from recaug.augment.llm.llm_common import LLMAugmenter
+
+log = logging.getLogger(__name__)
 
 SKILL_COLUMNS = ["scorer", "hit_rate", "ci_low", "ci_high", "chance", "n_users", "failed"]
 SKILL_RULES = ("off", "chance", "encoder")
@@ -64,6 +80,9 @@ SKILL_FILE = "llm_skill.csv"
 SKILL_SEED = 0
 # More failed users than this share leaves no verdict: their misses would say "no skill" about an unanswered check.
 MAX_FAILED_SHARE = 0.5
+STORE_KIND = "skill"  # measured checks on disk: $RECAUG_HOME/skill
+MAX_STORED = 256  # checks kept on disk (the oldest go first); each is a few kB
+WAIT_POLL_S = 0.5  # how often a process waiting for another's measurement of the same check looks again
 
 
 def parse_min_skill(value: str | float) -> str | float:
@@ -349,7 +368,108 @@ def payoff_line(measured: float) -> str:
     )
 
 
-_CACHE: dict[str, SkillReport] = {}
+class SkillStore:
+    """Measured checks by key: this process's in memory, and every recaug process's on this machine on disk.
+
+    Why on disk: a check is reused by the seeds and methods of a run only where they run in one process. Where they
+    augment elsewhere (Ray's workers, on this machine), in a later CLI run of the same comparison, or in the
+    dashboard after a restart, it was measured again: up to a minute of LLM calls each time on the packaged model.
+    Entries are pickles this package writes to the user's own cache folder (``$RECAUG_HOME/skill``) and only it
+    reads, as the fit cache does: each written to a temporary file and renamed (a crash never leaves half of one),
+    under a name that adds a hash of recaug's source (an edited check never reads a table of the old code). One
+    process (or thread) measures a check at a time (:meth:`claim`); the others wait and read its result.
+
+    What is kept: a check that gave no verdict (most calls failed) nowhere, since its advice is to fix the server
+    and check again; one where some calls failed only in this process (another may find the server back); a fully
+    answered one in both.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder  # None: $RECAUG_HOME/skill, looked up when first needed
+        self._memory: dict[str, SkillReport] = {}
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            return cache_dir(STORE_KIND)
+        self._folder.mkdir(parents=True, exist_ok=True)
+        return self._folder
+
+    def _path(self, key: str, suffix: str) -> Path:
+        from recaug.experiment.fit_cache import code_fingerprint
+
+        name = hashlib.sha256(f"{key}:{code_fingerprint()}".encode()).hexdigest()[:32]
+        return self.folder / f"{name}{suffix}"
+
+    def get(self, key: str) -> SkillReport | None:
+        known = self._memory.get(key)
+        if known is not None:
+            return known
+        try:
+            with self._path(key, ".pkl").open("rb") as handle:
+                known = pickle.load(handle)
+        except FileNotFoundError:
+            return None
+        except Exception as error:  # an unreadable entry is measured again (and replaced), never a failed run
+            log.warning("skill check cache entry for %s unreadable (%s); measuring again", key[:12], error)
+            return None
+        if not isinstance(known, SkillReport):
+            return None
+        self._memory[key] = known
+        return known
+
+    def __setitem__(self, key: str, report: SkillReport) -> None:
+        self._memory[key] = report
+        if report.failed:
+            return
+        try:
+            target = self._path(key, ".pkl")
+            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump(dataclasses.replace(report, cached=False), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, target)
+            self._prune()
+        except OSError as error:  # a read-only cache only costs a later process a new measurement
+            log.warning("could not keep the skill check on disk: %s", error)
+
+    def _prune(self) -> None:
+        """Keep the newest :data:`MAX_STORED` checks (and drop temporary files of writers that died)."""
+        entries = sorted(self.folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        stale = [p for p in self.folder.glob("*.tmp") if time.time() - p.stat().st_mtime > 3600]
+        for path in [*entries[MAX_STORED:], *stale]:
+            path.unlink(missing_ok=True)
+            path.with_suffix(".lock").unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def claim(self, key: str, progress: ProgressFn) -> Iterator[None]:
+        """Hold ``key`` while it is looked up and measured: a process or thread asking for the same check meanwhile
+        waits here, saying so (a stop still ends the wait: ``progress`` raises), then reads the measured one."""
+        if fcntl is None:  # pragma: no cover - Windows
+            yield
+            return
+        with self._path(key, ".lock").open("a+b") as handle:  # one open file each: threads exclude each other too
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    progress(0.0, "skill check: waiting for the same check, being measured by another run")
+                    time.sleep(WAIT_POLL_S)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Tests replace it with a plain dict: a cache of their process only, none on disk.
+_CACHE: SkillStore | dict[str, SkillReport] = SkillStore()
+# The checks asked for in this process, without their split and users: a new split says why it is measured again.
+_SEEN: set[str] = set()
+
+
+def _claimed(key: str, progress: ProgressFn) -> contextlib.AbstractContextManager[None]:
+    store = _CACHE
+    return store.claim(key, progress) if isinstance(store, SkillStore) else contextlib.nullcontext()
 
 
 def check_skill(
@@ -365,10 +485,10 @@ def check_skill(
     """Run the check for a fitted LLM augmenter's backend and settings on its training split (see the module).
 
     ``encoders`` are the (row label, encoder name) rows, the last being the one the ``encoder`` rule compares with;
-    by default :func:`skill_encoders` of the augmenter. Results are kept for the process, keyed by the training
-    rows, the backend and the scoring settings (not the run's seed, nor the rule, which only judges the
-    measurement: :data:`SKILL_SEED`), so the seeds of a fixed split and the several ``llm-*`` variants of one run
-    pay for one check.
+    by default :func:`skill_encoders` of the augmenter. Results are kept (:class:`SkillStore`: in this process and
+    on disk for the others), keyed by the training split (:func:`_split_digest`), the users, the backend and the
+    scoring settings (not the run's seed, nor the rule, which only judges the measurement: :data:`SKILL_SEED`), so
+    the seeds of a fixed split and the several ``llm-*`` variants of one run pay for one check wherever they run.
     """
     from recaug.augment.base import create_augmenter
 
@@ -380,17 +500,42 @@ def check_skill(
     own = {"backend": "local", "model": TUNED_LLM} if augmenter.model == TUNED_LLM else {"backend": augmenter.llm_}
     scorer = cast("LLMAugmenter", create_augmenter("llm-interactions", seed=seed, **own, **scoring))
     asked = {k: getattr(scorer, k) for k in ("choice", "normalise", "n_orders", "history_size", "item_noun")}
-    key = _key(train, augmenter, asked, users, n_users, n_candidates, encoders)
-    if key in _CACHE:  # marked as reused, so the run does not claim the check's calls and seconds as its own
-        known = _CACHE[key]
-        passed, verdict = judge(known.table, rule, known.llm_label, encoders[-1][0], known.failures)
-        return dataclasses.replace(known, cached=True, passed=passed, verdict=verdict)
+    question = _key(augmenter, asked, n_users, n_candidates, encoders)  # the same check on any split
+    users_digest = hashlib.sha256(users.tobytes()).hexdigest()  # its repr elides long arrays ("...")
+    key = hashlib.sha256(f"{_split_digest(train)}:{users_digest}:{question}".encode()).hexdigest()
+    again = question in _SEEN
+    _SEEN.add(question)
+    with _claimed(key, report):
+        known = _CACHE.get(key)
+        if known is not None:  # marked as reused, so the run does not claim the check's calls and seconds as its own
+            passed, verdict = judge(known.table, rule, known.llm_label, encoders[-1][0], known.failures)
+            return dataclasses.replace(known, cached=True, passed=passed, verdict=verdict)
+        outcome = _measure(scorer, train, users, n_users, n_candidates, encoders, rule, report, again)
+        if outcome.measured:  # no verdict (most calls failed) is not kept: its advice is to fix it and check again
+            _CACHE[key] = outcome
+        return outcome
+
+
+def _measure(
+    scorer: LLMAugmenter,
+    train: TrainingData,
+    users: np.ndarray,
+    n_users: int,
+    n_candidates: int,
+    encoders: list[tuple[str, str]],
+    rule: str | float,
+    report: ProgressFn,
+    again: bool,
+) -> SkillReport:
+    """Measure the check (see :func:`check_skill`); ``again``: the same check was asked for on another split."""
+    seed = SKILL_SEED
     task = held_out_task(train, users, n_users=n_users, n_candidates=n_candidates, seed=seed)
     # By name: this module is imported by the LLM augmenters' base, so it must not import their modules. A tuned
     # LLM is tuned again on the reduced split (its run's adapter learned the held-out items).
     scorer.fit(task.train)
     before, started = scorer.llm_.usage.snapshot(), time.perf_counter()
-    llm = scorer.candidate_scores(task.users, list(task.candidates), _relabelled(sub_progress(report, 0.0, 0.9)))
+    labelled = _relabelled(sub_progress(report, 0.0, 0.9), again)
+    llm = scorer.candidate_scores(task.users, list(task.candidates), labelled)
     used = scorer.llm_.usage.since(before)
     seconds = time.perf_counter() - started
     errors = [e for e in getattr(scorer, "candidate_errors_", []) if e is not None]
@@ -418,7 +563,7 @@ def check_skill(
     tuning = [
         {**r, "component": f"{r['component']} (skill check: split minus held-out items)"} for r in tuned.get(TUNING, [])
     ]
-    outcome = SkillReport(
+    return SkillReport(
         table,
         passed,
         verdict,
@@ -434,17 +579,18 @@ def check_skill(
         tokens_out=int(used["tokens_out"]),
         scoring=scorer.llm_.scoring_description(),
     )
-    _CACHE[key] = outcome
-    return outcome
 
 
-def _relabelled(progress: ProgressFn) -> ProgressFn:
+def _relabelled(progress: ProgressFn, again: bool = False) -> ProgressFn:
     """The check's progress under its own name: its scorer is an ``llm-interactions`` augmenter, whose name in
-    "llm-interactions: 8/70 skill" misnamed the method being checked (``llm-profiles`` too runs this check)."""
+    "llm-interactions: 8/70 skill" misnamed the method being checked (``llm-profiles`` too runs this check).
+    ``again``: the same check was measured on another training split (a random split's earlier seed), so the
+    reader, told the check is reused, learns why this one is not (walk 13)."""
+    name = "skill check (new training split: measured again)" if again else "skill check"
 
     def report(fraction: float, message: str = "") -> None:
         _, _, rest = message.partition(": ")
-        progress(fraction, f"skill check: {rest.replace(' skill', ' users scored')}" if rest else message)
+        progress(fraction, f"{name}: {rest.replace(' skill', ' users scored')}" if rest else message)
 
     return report
 
@@ -472,13 +618,32 @@ def _scoring_params(augmenter: LLMAugmenter) -> dict[str, Any]:
     return params
 
 
-def _key(train: TrainingData, augmenter: LLMAugmenter, *parts: Any) -> str:
+def _split_digest(train: TrainingData) -> str:
+    """Everything of the training split the check reads: its rows (with their times and order, which decide the
+    held-out item), the matrix, the items that may be candidates and their texts.
+
+    The split is in the check's key on purpose, so a check is reused only where the training split is the same:
+    the ``llm-*`` methods of one seed, the seeds of a fixed split (temporal, leave-last-out) and the Augment page's
+    check with a comparison's first seed. The seeds of a random split (random-811, cold-items, cold-users) each
+    measure their own. Reusing seed 0's check for seed 1 would be cheaper but not honest: seed 0's training rows
+    hold about a tenth of seed 1's validation and test rows (as the check's held-out items and histories), and the
+    check is a gate on seed 1's arm, which may read seed 1's training split only (DESIGN: skill before spend,
+    never valid/test). Measured per seed, each seed's gate is its own decision, as each seed's fits are.
+    """
     digest = hashlib.sha256()
-    digest.update(train.matrix.indptr.tobytes())
-    digest.update(train.matrix.indices.tobytes())
+    rows = train.interactions
+    columns = [c for c in ("user_idx", "item_idx", TIMESTAMP) if c in rows.columns]
+    digest.update(pd.util.hash_pandas_object(rows[columns], index=False).to_numpy().tobytes())
+    for part in (train.matrix.indptr, train.matrix.indices, train.matrix.data, train.item_visible()):
+        digest.update(np.ascontiguousarray(part).tobytes())
     digest.update(pd.util.hash_pandas_object(train.items["text"], index=False).to_numpy().tobytes())
-    digest.update(repr((augmenter.llm_.kind, augmenter.llm_.model_id, parts)).encode())
     return digest.hexdigest()
+
+
+def _key(augmenter: LLMAugmenter, *parts: Any) -> str:
+    """The check's key apart from its split and users: the LLM and what the check asks of it (not the rule, which
+    only judges the measurement, nor the batch size)."""
+    return hashlib.sha256(repr((augmenter.llm_.kind, augmenter.llm_.model_id, parts)).encode()).hexdigest()
 
 
 def skill_table(infos: Sequence[dict[str, Any]]) -> pd.DataFrame | None:
