@@ -13,6 +13,7 @@ import pytest
 
 import recaug
 from recaug.core.errors import RecaugInputError
+from recaug.data.readers import CLI
 
 FAST = {"augment": ["random"], "models": ["pop"], "executor": "serial"}
 
@@ -120,3 +121,17 @@ def test_settings_the_run_writes_are_not_offered() -> None:
         recaug.compare("ml-100k", seeds_run=[0])
     assert "seeds_run" in refused.value.problem and "seeds_run" not in str(refused.value.fix)
     assert "stopped" not in str(refused.value.fix) and "max_seeds" in str(refused.value.fix)
+
+
+def test_load_dataset_names_its_own_argument_for_ambiguous_dates(tmp_path: Path) -> None:
+    from recaug.data.loading import load_dataset
+
+    path = tmp_path / "dates.csv"
+    rows = [f"u{u},i{i},4,0{1 + i % 9}/0{1 + u % 9}/2021" for u in range(12) for i in range(6)]
+    path.write_text("user_id,item_id,rating,timestamp\n" + "\n".join(rows) + "\n")
+    with pytest.raises(RecaugInputError) as raised:
+        load_dataset(str(path))
+    assert "regional=RegionalFormat(dates='day-first')" in str(raised.value) and "--dayfirst" not in str(raised.value)
+    with pytest.raises(RecaugInputError) as from_cli:
+        load_dataset(str(path), caller=CLI)
+    assert "--dayfirst" in str(from_cli.value)

@@ -127,6 +127,11 @@ def test_an_expansion_that_reaches_nobody_says_why(index: ContentIndex) -> None:
     assert outranked.after.empty
     assert "budget (3 rows)" in outranked.summary["after_reason"]
     assert "only the first 3 users get one item each" in outranked.summary["after_reason"]
+    # Walk 13: "ranks #1 at best ..., so it reaches no one" contradicted itself; #1 is for users the budget skips.
+    reason = outranked.summary["after_reason"]
+    assert ("#1 at best" not in reason) or "but not for any user the budget reaches" in reason
+    assert "below what each user gets" in reason or "but not for any user the budget reaches" in reason
+    assert ", so it reaches no one" in reason
 
 
 def test_unlike_text_warns_and_empty_title_is_refused(index: ContentIndex) -> None:

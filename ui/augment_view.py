@@ -165,7 +165,17 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         count = recalled("aug_budget_count", 5000)
         budget: float | int = remember(
             "aug_budget_count",
-            int(mid.number_input("Synthetic interactions", 1, 1_000_000, count, step=500, key="aug_budget_count")),
+            int(
+                mid.number_input(
+                    "Synthetic interactions",
+                    1,
+                    1_000_000,
+                    count,
+                    step=500,
+                    key="aug_budget_count",
+                    on_change=lambda: keep_augment_setting("budget", int(st.session_state["aug_budget_count"])),
+                )
+            ),
         )
     else:
         pct = mid.slider(
@@ -174,6 +184,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
             50,
             round(float(current["budget"]) * 100) if isinstance(current["budget"], float) else 10,
             key="aug_budget_pct",
+            on_change=lambda: keep_augment_setting("budget", st.session_state["aug_budget_pct"] / 100),
         )
         budget = pct / 100
     target = right.selectbox(
@@ -182,6 +193,9 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
         index=list(TARGET_LABELS).index(current["target"]),
         format_func=TARGET_LABELS.get,
         key="aug_target",
+        # Kept by the change's callback, like the methods and protocol: a sidebar click right after the change cuts
+        # this script short (walk 13 lost "cold items" twice, right after switching the protocol to cold-items).
+        on_change=lambda: keep_augment_setting("target", st.session_state["aug_target"]),
     )
     seed_column, protocol_column, user_column, item_column, denoise_column = st.columns([1, 1.2, 1, 1, 1.2])
     seed = int(
@@ -191,6 +205,7 @@ def method_form(current: dict[str, Any], dataset_name: str = "") -> dict[str, An
             10_000,
             int(current["seed"]),
             key="aug_seed",
+            on_change=lambda: keep_augment_setting("seed", int(st.session_state["aug_seed"])),
             help="Seeds every augmenter and the split where the protocol draws one (the Split protocol's help says "
             "what a seed changes under each).",
         )

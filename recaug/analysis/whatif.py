@@ -332,8 +332,14 @@ def _why_no_expansion(index: ContentIndex, scores: np.ndarray, expansion: Expans
     return (
         f"Expansion shares its budget ({rows:,} rows) round-robin over {n_users:,} users, so {share} (of the "
         f"{expansion.n_cold:,} cold catalog items). This item ranks #{expansion.best_rank:,} at best in a user's "
-        f"list (median #{expansion.median_rank:,}), so it reaches no one: the budget goes to cold items such as "
-        f"{takers}. It reaches users when its text is closer to their histories than those items are."
+        f"list (median #{expansion.median_rank:,}), "
+        + (
+            "but not for any user the budget reaches"
+            if rows < n_users and expansion.best_rank <= 1
+            else "below what each user gets"
+        )
+        + f", so it reaches no one: the budget goes to cold items such as {takers}. It reaches users when its text "
+        "is closer to their histories than those items are."
     )
 
 

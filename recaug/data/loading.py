@@ -22,7 +22,7 @@ from recaug.data.readers import (
     read_interactions,
     read_items,
 )
-from recaug.data.regional import RegionalFormat
+from recaug.data.regional import LOAD_DATASET_CONTROLS, RegionalFormat, RegionalSettingError
 from recaug.data.schema import ITEM, RATING, UNIX_SECONDS
 
 
@@ -92,17 +92,22 @@ def load_dataset(
     caller: Caller = PYTHON,
 ) -> tuple[Dataset, PrepareReport]:
     """Read, prepare, check and index a dataset in one call (what the CLI uses); see :func:`load_raw`."""
-    raw = load_raw(
-        data,
-        items,
-        mapping,
-        name=name,
-        header=header,
-        columns=columns,
-        regional=regional,
-        item_columns=item_columns,
-        caller=caller,
-    )
+    try:
+        raw = load_raw(
+            data,
+            items,
+            mapping,
+            name=name,
+            header=header,
+            columns=columns,
+            regional=regional,
+            item_columns=item_columns,
+            caller=caller,
+        )
+    except RegionalSettingError as err:  # its fix names the CLI's flags by default
+        if caller != PYTHON:
+            raise
+        raise err.for_surface(LOAD_DATASET_CONTROLS) from None
     return build_dataset(raw, rating_threshold=rating_threshold, kcore=kcore)
 
 

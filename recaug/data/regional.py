@@ -33,6 +33,11 @@ class RegionalControls:
 
 
 CLI_CONTROLS = RegionalControls(dates="--dayfirst or --date-format month-first", decimal="pass --decimal ,")
+# recaug.load_dataset's own argument (recaug.compare names its keyword arguments: recaug/api.py).
+LOAD_DATASET_CONTROLS = RegionalControls(
+    dates="pass regional=RegionalFormat(dates='day-first') or RegionalFormat(dates='month-first')",
+    decimal="pass regional=RegionalFormat(decimal=',')",
+)
 
 
 class RegionalSettingError(RecaugInputError):

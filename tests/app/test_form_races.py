@@ -20,3 +20,18 @@ def test_a_protocol_and_methods_picked_just_before_leaving_augment_reach_compare
     assert app.selectbox(key="cmp_protocol_shown").value == "temporal"
     app.switch_page("pages/1_Augment.py").run()
     assert app.selectbox(key="aug_protocol").value == "temporal"  # and the Augment page shows it on return
+
+
+def test_a_target_budget_and_seed_picked_just_before_leaving_augment_reach_compare(app: AppTest) -> None:
+    """Walk 13: "Cold items" picked right after the protocol went to cold-items reached Compare as light users."""
+    app.switch_page("pages/1_Augment.py").run()
+    app.selectbox(key="aug_protocol").set_value("cold-items").run()
+    app.selectbox(key="aug_target").set_value("cold-items")
+    app.slider(key="aug_budget_pct").set_value(7)
+    app.number_input(key="aug_seed").set_value(4)
+    app.switch_page("pages/3_Compare.py").run()  # the changes arrive with the Compare page's run, not Augment's
+    no_errors(app)
+    config = app.session_state["augment_config"]
+    assert (config["target"], config["budget"], config["seed"]) == ("cold-items", 0.07, 4)
+    app.switch_page("pages/1_Augment.py").run()
+    assert app.selectbox(key="aug_target").value == "cold-items"
