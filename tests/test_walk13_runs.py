@@ -86,3 +86,13 @@ def test_only_an_older_run_with_a_choosing_model_says_not_recorded(chose: Experi
     # An older run of models that choose nothing had nothing to record.
     pop_only = replace(chose, config=replace(chose.config, models=["pop"]), chosen=chosen_table([]))
     assert run_choice_notes(load_run(as_older_run(save_run(pop_only, root=tmp_path)), tmp_path)) == []
+
+
+def test_runs_show_words_the_budget_and_the_protocols_parameters(chose: ExperimentResult, tmp_path: Path) -> None:
+    """Walk 13: `runs show` printed "budget 0.1" and "protocol cold-items" where the dashboard says more."""
+    from recaug.reporting.runs import run_summary
+
+    run = load_run(save_run(chose, root=tmp_path).run_id, tmp_path)
+    for text in (describe_run(run), run_summary(run)):
+        assert "budget 30 rows  target all" in text
+        assert "protocol cold-items (30% of items held out" in text

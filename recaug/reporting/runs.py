@@ -910,15 +910,10 @@ def describe_run(run: Run) -> str:
     from recaug.analysis.fidelity import fidelity_wide
     from recaug.experiment import compare_table
 
-    config = run.meta.get("config", {})
     lines = [
-        f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
-        f"data {run.meta.get('data_name') or config.get('data', '?')}  fingerprint {run.fingerprint}  "
-        f"protocol {config.get('protocol', '?')}",
-        f"source files {', '.join(run.meta.get('sources', []) or []) or '(built-in)'}",
-        f"seeds {run_seeds_text(run)}  augmenters {config.get('augmenters')}  models {config.get('models')}",
-        f"budget {config.get('budget')}  target {config.get('target')}  synthetic rows {len(run.synthetic)}",
-        f"folder {run.path}",
+        *_run_header(run),
+        f"fingerprint {run.fingerprint}  source files {', '.join(run.meta.get('sources', []) or []) or '(built-in)'}"
+        f"  synthetic rows {len(run.synthetic)}",
         "",
         "before vs after (mean over seeds, slice all):",
     ]
@@ -934,21 +929,37 @@ def describe_run(run: Run) -> str:
     return "\n".join(lines)
 
 
+def _run_header(run: Run) -> list[str]:
+    """The lines that head ``runs show`` (short and ``--full``): id, data, the protocol with its parameters, seeds,
+    models, arms, the budget in words and the target."""
+    from recaug.core.variants import budget_words
+    from recaug.data.splits import protocol_summary
+
+    config = run.meta.get("config", {})
+    protocol = config.get("protocol", "?")
+    try:
+        worded = f" ({protocol_summary(protocol, config.get('protocol_params'))})"
+    except (RecaugInputError, KeyError, ValueError):  # a protocol or parameters this version does not know
+        worded = ""
+    budget = config.get("budget")
+    return [
+        f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
+        f"data {run.meta.get('data_name') or config.get('data', '?')}  protocol {protocol}{worded}",
+        f"seeds {run_seeds_text(run)}  models {_text(config.get('models'), ', ')}  "
+        f"arms {_text(config.get('augmenters'), ', ')}",
+        f"budget {budget_words(budget) if isinstance(budget, int | float) else budget}  "
+        f"target {_text(config.get('target'), ', ')}",
+        f"folder {run.path}",
+    ]
+
+
 def run_summary(run: Run, *, full_command: str = "") -> str:
     """What ``runs show`` prints by default: the run's header lines, its primary verdicts (as the CLI printed them
     after the run) and its notes; ``full_command`` (the flag that prints :func:`describe_run`) is named last."""
     from recaug.evaluate.significance import verdict_summary, weak_baseline_warning
 
     config = run.meta.get("config", {})
-    lines = [
-        f"run {run.run_id}  created {run.meta.get('created', '?')}  {run.meta.get('label', '')}".rstrip(),
-        f"data {run.meta.get('data_name') or config.get('data', '?')}  protocol {config.get('protocol', '?')}  "
-        f"seeds {run_seeds_text(run)}",
-        f"models {_text(config.get('models'), ', ')}  arms {_text(config.get('augmenters'), ', ')}  "
-        f"budget {config.get('budget')}  target {_text(config.get('target'), ', ')}",
-        f"folder {run.path}",
-        "",
-    ]
+    lines = [*_run_header(run), ""]
     if run.significance is not None and len(run.significance):
         stopping = run_result(run).stopping
         lines.append(
