@@ -536,10 +536,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         columns=args.columns,
         regional=RegionalFormat(dates="day-first" if args.dayfirst else args.date_format, decimal=args.decimal),
     )
-    if not args.config:  # bad protocol parameters are refused before the data loads (walk 12, item 4)
+    if not args.config:  # bad protocol parameters and seeds are refused before the data loads (walks 12, 13)
         from recaug.data.splits import SplitSpec
 
         SplitSpec.of(args.protocol, args.protocol_params)
+        ExperimentConfig(seeds=args.seeds, max_seeds=args.max_seeds).check_seeds()
     saved = _saved_comparison(args)  # --config: the recorded experiment, on its own data
     dataset, report = saved.data if saved else load_dataset(args.data, **reading, caller=CLI)
     for note in report.notes if report else ():

@@ -159,3 +159,11 @@ def test_a_cli_rerun_words_reading_errors_with_the_cli_flags(
     assert main(rerun) == 2
     err = capsys.readouterr().err
     assert "--columns" in err and "mapping=" not in err
+
+
+def test_repeated_seeds_are_refused_before_the_data_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Walk 13 (F): `--seeds 0,0,1` was refused only after the data had loaded and its notes printed."""
+    missing = tmp_path / "not-there.csv"
+    code = main(["compare", "--data", str(missing), "--seeds", "0,0,1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "seed 0 is given twice" in err and "not-there.csv" not in err
