@@ -30,7 +30,7 @@ from ui.state import (
 page_setup("Augment")
 st.title("Augment")
 dataset = current_dataset()
-config = method_form(augment_config(dataset), dataset.name)
+config = method_form(augment_config(dataset), dataset.name, len(dataset.interactions))
 config = skill_panel(dataset, config)
 tuning_slot = st.container()  # filled after the run ends below, so it never says "not tuned yet" beside its result
 memorisation_panel(dataset, config)

@@ -35,3 +35,10 @@ def test_a_target_budget_and_seed_picked_just_before_leaving_augment_reach_compa
     assert (config["target"], config["budget"], config["seed"]) == ("cold-items", 0.07, 4)
     app.switch_page("pages/1_Augment.py").run()
     assert app.selectbox(key="aug_target").value == "cold-items"
+
+
+def test_the_count_budget_starts_at_a_tenth_of_the_data() -> None:
+    from ui.augment_view import default_count
+
+    assert default_count(6000) == 600 and default_count(100_000) == 5000 and default_count(4_828) == 400
+    assert default_count(12) == 1
