@@ -32,7 +32,7 @@ from recaug.data.dataset import Dataset, TrainingData
 from recaug.data.readers import describe_item, descriptive_columns
 from recaug.data.schema import ALIASES, CONFIDENCE, ITEM, USER, normalise_name
 from recaug.evaluate.metrics import rank_top_k
-from recaug.experiment.result import undertrained_note
+from recaug.experiment.result import barely_trained
 from recaug.text.encoder import DEFAULT_ENCODER, encode_texts
 from recaug.text.finetune import encoder_for
 
@@ -633,14 +633,30 @@ def new_user_recommendations(
 
 
 def undertrained_notes(chosen: pd.DataFrame, fits: Iterable[tuple[Any, Any, Any]]) -> list[str]:
-    """The comparison's "barely trained" note (:func:`~recaug.experiment.result.undertrained_note`) for each model
-    among ``fits`` (the ``(model, variant, seed)`` keys of the fitted models that answer), counting those fits only;
+    """One line per model among ``fits`` (the ``(model, variant, seed)`` keys of the fitted models that answer)
+    naming each of its columns whose fit validation kept barely trained (:func:`~recaug.experiment.result.
+    barely_trained`, the comparison note's rule, applied per column: each column here is one fit, so one such fit
+    is one misleading column; walk 13 saw an epoch-2 column with no word because 1 of 2 is no majority).
     ``chosen``: the result's chosen table. Empty where they trained, or where nothing was chosen on validation."""
     wanted = {(str(model), str(variant), int(seed)) for model, variant, seed in fits}
     cells = zip(chosen["model"], chosen["variant"], chosen["seed"], strict=True)
     used = chosen[np.array([(str(model), str(variant), int(seed)) in wanted for model, variant, seed in cells], bool)]
-    notes = (undertrained_note(str(model), rows) for model, rows in used.groupby("model", sort=False))
-    return [note for note in notes if note]
+    notes = []
+    for model, rows in used.groupby("model", sort=False):
+        columns = []
+        for (variant, _seed), fit in rows.groupby(["variant", "seed"], sort=False):
+            if barely_trained(fit):
+                values = dict(zip(fit["setting"].astype(str), fit["value"], strict=True))
+                ran = f" of {values['epochs_run']} run" if "epochs_run" in values else ""
+                kept = f"epoch {values['epoch']}{ran}" if "epoch" in values else "its first validation look"
+                columns.append(f"{model} · {variant} ({kept})")
+        if columns:
+            notes.append(
+                f"{model}: validation kept a barely trained model for {', '.join(columns)}: "
+                f"{'this list says' if len(columns) == 1 else 'these lists say'} little about a trained {model} "
+                "(too few validation users to tell them apart; see the comparison's notes)."
+            )
+    return notes
 
 
 def side_by_side(recommendations: pd.DataFrame) -> pd.DataFrame:

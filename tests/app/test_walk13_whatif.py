@@ -94,9 +94,14 @@ def test_the_note_counts_only_the_fits_the_whatif_uses() -> None:
     used = [("bpr", "baseline", 0), ("bpr", "random", 0), ("pop", "baseline", 0)]
     seed0_early = _bpr_fits({("baseline", 0): EARLY, ("random", 0): EARLY, ("baseline", 1): TRAINED})
     (note,) = undertrained_notes(seed0_early, used)
-    assert note.startswith("bpr: validation kept a barely trained model in 2 of 2 fits")
+    both = "bpr: validation kept a barely trained model for bpr · baseline (epoch 2 of 14 run), bpr · random"
+    assert note.startswith(both) and "these lists say little" in note
     seed1_early = _bpr_fits({("baseline", 0): TRAINED, ("random", 0): TRAINED, ("baseline", 1): EARLY})
     assert undertrained_notes(seed1_early, used) == []
+    # One column of two (walk 13: no majority, so no word): each column is one fit and gets its own say.
+    one = _bpr_fits({("baseline", 0): EARLY, ("random", 0): TRAINED})
+    (note,) = undertrained_notes(one, used)
+    assert "for bpr · baseline (epoch 2 of 14 run): this list says little" in note and "bpr · random" not in note
     assert undertrained_notes(chosen_table([]), used) == []
 
 
@@ -131,6 +136,6 @@ def test_new_user_shows_the_comparisons_barely_trained_note(app: AppTest, pop_bp
     assert [n for n in notes if "barely trained" in n] == [
         n for n in undertrained_notes(early.chosen, early.models) if "barely trained" in n
     ]
-    assert len(notes) == 1 and notes[0].startswith("bpr: validation kept a barely trained model in 2 of 2 fits")
+    assert len(notes) == 1 and notes[0].startswith("bpr: validation kept a barely trained model for bpr · baseline")
     trained = replace(pop_bpr, chosen=_bpr_fits({("baseline", 0): TRAINED, ("random", 0): TRAINED}))
     assert not [n for n in _new_user_warnings(app, trained) if "barely trained" in n]
