@@ -721,6 +721,8 @@ def interactions_from_frame(
         out[RATING] = _numeric(frame, found[RATING], name, regional, notes)
         if layout is not None and layout.zero_means_unrated and normalise_name(found[RATING]) == layout.rating:
             out[RATING] = _unrated_zeros(out[RATING], layout, found[RATING], notes)
+    else:
+        notes.extend(_unmapped_ratings(frame, found))
     if TIMESTAMP in found:
         out[TIMESTAMP], form = _timestamps(frame, found[TIMESTAMP], name, regional, notes)
         out.attrs[TIMESTAMP_FORM] = form
@@ -763,15 +765,43 @@ def _unmapped_dates(frame: pd.DataFrame, found: Mapping[str, str], regional: Reg
     return notes
 
 
-def _map_dates_hint(frame: pd.DataFrame, found: Mapping[str, str], column: str) -> str:
-    """How to map ``column`` as the timestamp: the CLI's --columns (every column in file order, this one renamed)
-    and the dashboard's column mapping."""
+# Words in a column's name that say it holds ratings; a file's own name for its rating ('My Rating', 'stars_given')
+# that detection does not know (walk 13: 'My Rating' was dropped and the data read as implicit feedback, unsaid).
+_RATING_WORDS = ("rating", "stars", "score", "grade")
+
+
+def _unmapped_ratings(frame: pd.DataFrame, found: Mapping[str, str]) -> list[str]:
+    """A note for each column whose name says ratings and whose values are numbers, when no column is the rating:
+    the data is then read as implicit feedback and a rating threshold is refused."""
+    mapped = {*found.values(), POLARITY}
+    notes = []
+    for column in frame.columns:
+        if column in mapped or not any(word in normalise_name(str(column)) for word in _RATING_WORDS):
+            continue
+        values = frame[column].head(_DATES_SAMPLE)
+        numbers = pd.to_numeric(values.astype(str).str.replace(",", ".", regex=False), errors="coerce")
+        if len(values) and numbers.notna().mean() >= _DATES_SHARE:
+            notes.append(
+                f"{_map_hint(frame, found, str(column), RATING, 'ratings', 'rating')} to use its values (without one "
+                "every row counts as an interaction, and a rating threshold is refused)"
+            )
+    return notes
+
+
+def _map_hint(frame: pd.DataFrame, found: Mapping[str, str], column: str, as_name: str, what: str, choice: str) -> str:
+    """How to map ``column`` as ``as_name``: the CLI's --columns (every column in file order, this one renamed) and
+    the dashboard's column mapping."""
     canonical = {file_column: name for name, file_column in found.items()}
-    names = [TIMESTAMP if c == column else canonical.get(str(c), str(c)) for c in frame.columns]
+    names = [as_name if c == column else canonical.get(str(c), str(c)) for c in frame.columns]
     return (
-        f"column '{column}' looks like dates; map it as the timestamp (CLI: --columns {','.join(names)}; dashboard: "
-        "the timestamp choice under Column mapping on Home) to use temporal protocols"
+        f"column '{column}' looks like {what} but is not read as the {choice}; map it (CLI: --columns "
+        f"{','.join(names)}; dashboard: the {choice} choice under Column mapping on Home)"
     )
+
+
+def _map_dates_hint(frame: pd.DataFrame, found: Mapping[str, str], column: str) -> str:
+    """How to map ``column`` as the timestamp (:func:`_map_hint`), for temporal protocols."""
+    return f"{_map_hint(frame, found, column, TIMESTAMP, 'dates', 'timestamp')} to use temporal protocols"
 
 
 def _unrated_zeros(ratings: pd.Series, layout: Layout, column: str, notes: list[str]) -> pd.Series:
