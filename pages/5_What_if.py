@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from recaug.analysis.whatif import column_label, new_item_form, new_item_whatif, side_by_side
+from recaug.analysis.whatif import column_label, form_values, new_item_form, new_item_whatif, side_by_side
 from recaug.augment.item_text import catalog_has_text
 from ui.errors import friendly_errors
 from ui.escape import markdown_code, markdown_prose, markdown_text
@@ -85,6 +85,29 @@ def place_new_item() -> None:
     # One input per meaning, named as the catalog names it: its description (or overview…) column IS the
     # description, so the page never shows two "Description" boxes (walk 13); the other worded columns follow.
     form = new_item_form(index.train.items, example_row=index.example_row)
+    unused = dataset.unused_items
+    if unused is not None and len(unused):
+        # The catalog's items nobody interacted with are the cold-start question itself: one pick fills the form.
+        rows = {str(row["title"]): row for row in unused.to_dict("records")}
+
+        def fill() -> None:
+            picked = st.session_state.get("whatif_unused")
+            if picked in rows:
+                values = form_values(form, rows[picked])
+                st.session_state["whatif_title"] = values.pop("title")
+                st.session_state["whatif_text"] = values.pop("description")
+                for column, value in values.items():
+                    st.session_state[f"whatif_field_{column}"] = value
+
+        st.selectbox(
+            f"Start from one of the {len(rows):,} catalog items nobody interacted with",
+            [None, *rows],
+            format_func=lambda title: "(describe a new item below)" if title is None else title,
+            key="whatif_unused",
+            on_change=fill,
+            help="Your items file lists these, but no interaction names them: they were left out of the catalog "
+            "at load. Picking one fills the form with its text; edit it or place it as it is.",
+        )
     title = st.text_input(
         column_label(form.title),
         placeholder=form.examples.get(form.title) or "Space Rescue (1997)",

@@ -190,6 +190,22 @@ def new_item_form(items: pd.DataFrame, *, example_row: int = 0) -> NewItemForm:
     return NewItemForm(title, description, fields, examples, catalog)
 
 
+def form_values(form: NewItemForm, item: Mapping[str, Any]) -> dict[str, str]:
+    """``form``'s inputs filled from one catalog row (``item``, e.g. one of ``Dataset.unused_items``: an item the
+    catalog lists but nobody interacted with, the cold-start question itself): ``title``, ``description`` and each
+    field's column -> its text ("" where the row has none)."""
+
+    def text(column: str) -> str:
+        value = item.get(column)
+        return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+    return {
+        "title": text(form.title if form.title in item else "title"),
+        "description": text(form.description),
+        **{column: text(column) for column in form.fields},
+    }
+
+
 def _catalog_order(items: pd.DataFrame, values: Mapping[str, str]) -> dict[str, str]:
     """``values`` in the catalog's column order (its texts are written in that order); others last, as given."""
     position = {str(column): i for i, column in enumerate(items.columns)}

@@ -139,3 +139,31 @@ def test_new_user_shows_the_comparisons_barely_trained_note(app: AppTest, pop_bp
     assert len(notes) == 1 and notes[0].startswith("bpr: validation kept a barely trained model for bpr · baseline")
     trained = replace(pop_bpr, chosen=_bpr_fits({("baseline", 0): TRAINED, ("random", 0): TRAINED}))
     assert not [n for n in _new_user_warnings(app, trained) if "barely trained" in n]
+
+
+def test_a_catalog_item_nobody_interacted_with_fills_the_new_item_form(app: AppTest) -> None:  # noqa: F811
+    """The cold-start question itself: an item the items file lists but no interaction names (left out at load)
+    is one pick away, its text in the form's boxes."""
+    interactions, items = load_ml100k()
+    items = items.assign(overview="A film from the catalogue.", category="Film")
+    unbought = pd.DataFrame(
+        {
+            "item_id": ["9001", "9002"],
+            "title": ["Moonlight Harbor (2024)", "Quiet Valley (2024)"],
+            "genres": ["Romance", "Drama"],
+            "overview": ["Two sailors in a fishing town.", "A valley that keeps its secrets."],
+            "category": ["Film", "Film"],
+        }
+    )
+    dataset = Dataset.from_frames(interactions, pd.concat([items, unbought], ignore_index=True), name="ml-100k-cold")
+    assert dataset.unused_items is not None and len(dataset.unused_items) == 2
+    app.session_state[DATASET] = dataset
+    app.switch_page("pages/5_What_if.py").run()
+    no_errors(app)
+    picker = app.selectbox(key="whatif_unused")
+    assert picker.options[1:] == ["Moonlight Harbor (2024)", "Quiet Valley (2024)"]
+    picker.set_value("Moonlight Harbor (2024)").run()
+    no_errors(app)
+    assert app.text_input(key="whatif_title").value == "Moonlight Harbor (2024)"
+    assert app.text_area(key="whatif_text").value == "Two sailors in a fishing town."
+    assert app.text_input(key="whatif_field_genres").value == "Romance"
