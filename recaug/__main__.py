@@ -88,12 +88,12 @@ def _seeds(text: str) -> list[int]:
         ) from None
 
 
-def _non_negative(text: str) -> int:
-    """A count that may be 0 (--kcore, --max-per-user ...)."""
+def _non_negative(text: str, what: str = "a whole number") -> int:
+    """A count that may be 0 (--kcore, --max-per-user ...); ``what`` names it in the error."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
     return value
@@ -151,13 +151,7 @@ def _workers(text: str) -> int:
     """--workers: a count of processes; 0 or 'auto' means one per core."""
     if text.strip().lower() == "auto":
         return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of processes or 'auto', got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0/auto (one per core) or more, got {value}")
-    return value
+    return _non_negative(text, "a number of processes or 'auto'")
 
 
 def build_parser() -> argparse.ArgumentParser:
